@@ -1,0 +1,90 @@
+namespace Emporium.Features.Catalog;
+
+/// <summary>Catalog rows share soft delete and an optimistic-concurrency version that backs the ETag.</summary>
+public interface ISoftDeletable
+{
+    DateTime? DeletedAt { get; set; }
+}
+
+public sealed class Product : ISoftDeletable
+{
+    public long Id { get; set; }
+
+    /// <summary>As entered by the user.</summary>
+    public required string Sku { get; set; }
+
+    /// <summary>Upper-cased SKU; its unique index makes SKUs unique regardless of case.</summary>
+    public required string SkuKey { get; set; }
+
+    public required string Slug { get; set; }
+
+    public required string Name { get; set; }
+
+    public string? Description { get; set; }
+
+    public decimal Price { get; set; }
+
+    public string Currency { get; set; } = "USD";
+
+    public bool IsActive { get; set; } = true;
+
+    public long? BrandId { get; set; }
+
+    public Brand? Brand { get; set; }
+
+    public long? OwnerId { get; set; }
+
+    public List<Category> Categories { get; set; } = [];
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+
+    public DateTime? DeletedAt { get; set; }
+
+    public int Version { get; set; } = 1;
+
+    public static string KeyOf(string sku) => sku.Trim().ToUpperInvariant();
+}
+
+public sealed class Brand : ISoftDeletable
+{
+    public long Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string Slug { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+
+    public DateTime? DeletedAt { get; set; }
+
+    public int Version { get; set; } = 1;
+}
+
+public sealed class Category : ISoftDeletable
+{
+    public long Id { get; set; }
+
+    public long? ParentId { get; set; }
+
+    public Category? Parent { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string Slug { get; set; }
+
+    public string? Description { get; set; }
+
+    public List<Product> Products { get; set; } = [];
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+
+    public DateTime? DeletedAt { get; set; }
+
+    public int Version { get; set; } = 1;
+}

@@ -1,0 +1,29 @@
+using Emporium.Features.Catalog;
+using Emporium.Features.Identity;
+using Emporium.Platform;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Features;
+
+public static class FeatureExtensions
+{
+    public static WebApplicationBuilder AddFeatures(this WebApplicationBuilder builder)
+    {
+        builder.AddIdentityFeature();
+        builder.AddCatalog();
+        return builder;
+    }
+
+    /// <summary>Feature endpoints; a worker-only process serves none of them.</summary>
+    public static WebApplication MapFeatures(this WebApplication app)
+    {
+        if (!app.Services.GetRequiredService<IOptions<EmporiumOptions>>().Value.RunsApi)
+        {
+            return app;
+        }
+
+        app.MapIdentity();
+        app.MapCatalog();
+        return app;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Security.Cryptography;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform;
+using Emporium.Platform.Security;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Features.Identity;
+
+/// <summary>
+/// Creates the roles and, on first start, the admin account from EMPORIUM_ADMIN_EMAIL and
+/// EMPORIUM_ADMIN_PASSWORD. On the embedded default without them, a random password is generated and
+/// printed once; elsewhere the missing settings stop the start.
+/// </summary>
+public sealed partial class AdminAccountSeeder(
+    UserManager<User> users,
+    RoleManager<Role> roles,
+    IConfiguration configuration,
+    IOptions<DatabaseOptions> database,
+    TimeProvider clock,
+    ILogger<AdminAccountSeeder> logger) : IStartupTask
+{
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        foreach (var role in Roles.All)
+        {
+            if (!await roles.RoleExistsAsync(role))
+            {
+                await roles.CreateAsync(new Role(role));
+            }
+        }
+
+        var admins = await users.GetUsersInRoleAsync(Roles.Admin);
+        if (admins.Count > 0)
+        {
+            return;
+        }
+
+        var email = configuration["EMPORIUM_ADMIN_EMAIL"];
+        var password = configuration["EMPORIUM_ADMIN_PASSWORD"];
+        var generated = false;
+        if (string.IsNullOrWhiteSpace(email) || string.IsNullOrWhiteSpace(password))
+        {
+            if (database.Value.Provider != DatabaseProvider.Sqlite)
+            {
+                throw new OptionsValidationException("EMPORIUM_ADMIN_EMAIL", typeof(string),
+                    ["EMPORIUM_ADMIN_EMAIL and EMPORIUM_ADMIN_PASSWORD are required to create the first admin account on PostgreSQL."]);
+            }
+
+            email = string.IsNullOrWhiteSpace(email) ? "admin@emporium.local" : email;
+            password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
+            generated = true;
+        }
+
+        var admin = await users.FindByEmailAsync(email) ?? new User
+        {
+            UserName = email,
+            Email = email,
+            EmailConfirmed = true,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        var result = admin.Id == 0 ? await users.CreateAsync(admin, password) : IdentityResult.Success;
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException(
+                "Could not create the admin account: " + string.Join(" ", result.Errors.Select(e => e.Description)));
+        }
+
+        await users.AddToRoleAsync(admin, Roles.Admin);
+        if (generated)
+        {
+            // Printed once, on the console only, because nobody could log in otherwise.
+            Console.WriteLine($"Emporium admin account created: {email} / {password} (set EMPORIUM_ADMIN_EMAIL and EMPORIUM_ADMIN_PASSWORD to choose your own)");
+        }
+
+        LogCreated(logger, email);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created admin account {Email}")]
+    private static partial void LogCreated(ILogger logger, string email);
+}

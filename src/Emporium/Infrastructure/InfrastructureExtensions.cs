@@ -1,0 +1,13 @@
+using Emporium.Infrastructure.Persistence;
+
+namespace Emporium.Infrastructure;
+
+public static class InfrastructureExtensions
+{
+    /// <summary>Adapters for the database (and, in later features, broker, cache, storage, email).</summary>
+    public static WebApplicationBuilder AddInfrastructure(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddPersistence(builder.Configuration);
+        return builder;
+    }
+}

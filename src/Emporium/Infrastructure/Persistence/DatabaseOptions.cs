@@ -1,0 +1,73 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Emporium.Infrastructure.Persistence;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>Database settings (section Database; DATABASE_URL is accepted as a shortcut for PostgreSQL).</summary>
+public sealed class DatabaseOptions : IValidatableObject
+{
+    public const string Section = "Database";
+
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>ADO.NET connection string. Default for SQLite: Data Source={Emporium:DataDirectory}/emporium.db.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Apply pending migrations at start-up (under a lock, so many processes may start at once).</summary>
+    public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>Seconds a single command may run before it is cancelled.</summary>
+    [Range(1, 3600)]
+    public int CommandTimeoutSeconds { get; set; } = 30;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Provider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            yield return new ValidationResult(
+                "Database:ConnectionString (or DATABASE_URL) is required when Database:Provider is Postgres.",
+                [nameof(ConnectionString)]);
+        }
+    }
+
+    /// <summary>Reads postgres://user:pass@host:port/db?sslmode=require into an Npgsql connection string.</summary>
+    public static string FromDatabaseUrl(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("postgres" or "postgresql"))
+        {
+            throw new OptionsValidationException(Section, typeof(DatabaseOptions),
+                ["DATABASE_URL must look like postgres://user:password@host:port/database."]);
+        }
+
+        var userInfo = uri.UserInfo.Split(':', 2);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
+            Username = Uri.UnescapeDataString(userInfo[0]),
+        };
+        if (userInfo.Length > 1)
+        {
+            builder.Password = Uri.UnescapeDataString(userInfo[1]);
+        }
+
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = pair.Split('=', 2);
+            if (parts[0].Equals("sslmode", StringComparison.OrdinalIgnoreCase) && parts.Length == 2)
+            {
+                builder.SslMode = Enum.Parse<SslMode>(parts[1], ignoreCase: true);
+            }
+        }
+
+        return builder.ConnectionString;
+    }
+}

@@ -1,0 +1,53 @@
+using Emporium.Platform;
+using Emporium.Platform.Health;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Infrastructure.Persistence;
+
+public static class PersistenceExtensions
+{
+    public static IServiceCollection AddPersistence(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DatabaseOptions>()
+            .BindConfiguration(DatabaseOptions.Section)
+            .PostConfigure<IOptions<EmporiumOptions>>((database, emporium) =>
+            {
+                var url = configuration["DATABASE_URL"];
+                if (string.IsNullOrWhiteSpace(database.ConnectionString) && !string.IsNullOrWhiteSpace(url))
+                {
+                    database.ConnectionString = DatabaseOptions.FromDatabaseUrl(url);
+                    if (configuration[$"{DatabaseOptions.Section}:Provider"] is null)
+                    {
+                        database.Provider = DatabaseProvider.Postgres;
+                    }
+                }
+
+                if (database.Provider == DatabaseProvider.Sqlite && string.IsNullOrWhiteSpace(database.ConnectionString))
+                {
+                    Directory.CreateDirectory(emporium.Value.DataDirectory);
+                    database.ConnectionString = $"Data Source={Path.Combine(emporium.Value.DataDirectory, "emporium.db")}";
+                }
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.AddDbContext<EmporiumDbContext>((provider, options) =>
+        {
+            var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            switch (database.Provider)
+            {
+                case DatabaseProvider.Postgres:
+                    options.UseNpgsql(database.ConnectionString, npgsql => npgsql.CommandTimeout(database.CommandTimeoutSeconds));
+                    break;
+                default:
+                    options.UseSqlite(database.ConnectionString, sqlite => sqlite.CommandTimeout(database.CommandTimeoutSeconds));
+                    break;
+            }
+        });
+
+        services.AddStartupTask<SchemaMigrator>();
+        services.AddHealthChecks().AddDbContextCheck<EmporiumDbContext>("database", tags: [HealthEndpoints.Ready]);
+        return services;
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.Net.Http.Headers;
+
+namespace Emporium.Platform.Http;
+
+/// <summary>Strong entity tags built from a row version, and the If-Match check that guards updates.</summary>
+public static class ETags
+{
+    public static string For(long id, int version) => $"\"{id}-{version}\"";
+
+    /// <summary>True when the request has no If-Match, or one of its tags (or *) matches <paramref name="current"/>.</summary>
+    public static bool IfMatchSatisfied(HttpRequest request, string current)
+    {
+        var header = request.Headers.IfMatch;
+        if (header.Count == 0)
+        {
+            return true;
+        }
+
+        if (!EntityTagHeaderValue.TryParseList(header, out var tags))
+        {
+            return false;
+        }
+
+        return tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || (!tag.IsWeak && tag.Tag == current));
+    }
+
+    public static void Set(HttpResponse response, string etag) => response.Headers.ETag = etag;
+}

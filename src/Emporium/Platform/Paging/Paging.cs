@@ -1,0 +1,83 @@
+using System.ComponentModel;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Platform.Paging;
+
+public sealed class PagingOptions
+{
+    public const string Section = "Paging";
+
+    [System.ComponentModel.DataAnnotations.Range(1, 10_000)]
+    public int DefaultPageSize { get; set; } = 25;
+
+    [System.ComponentModel.DataAnnotations.Range(1, 10_000)]
+    public int MaxPageSize { get; set; } = 100;
+}
+
+/// <summary>page/page_size as sent by the client; <see cref="Resolve"/> applies defaults and the cap.</summary>
+public readonly record struct PageRequest(
+    [property: Description("1-based page number.")] int? Page,
+    [property: Description("Items per page; larger values are clamped to the configured maximum.")] int? PageSize);
+
+public readonly record struct ResolvedPage(int Page, int PageSize, bool Clamped)
+{
+    public int Skip => (Page - 1) * PageSize;
+}
+
+/// <summary>The list envelope: {count, next, previous, results} plus the page size actually used.</summary>
+public sealed record Paged<T>(
+    long Count,
+    string? Next,
+    string? Previous,
+    int Page,
+    int PageSize,
+    IReadOnlyList<T> Results,
+    [property: Description("Present when the requested page_size was larger than the maximum and was reduced.")]
+    string? Notice = null);
+
+public static class Pager
+{
+    public static ResolvedPage Resolve(PageRequest request, PagingOptions options, Problems.ValidationErrors errors)
+    {
+        var page = request.Page ?? 1;
+        var size = request.PageSize ?? options.DefaultPageSize;
+        errors.When(page < 1, "page", "page must be 1 or more.");
+        errors.When(size < 1, "page_size", "page_size must be 1 or more.");
+        var clamped = size > options.MaxPageSize;
+        return new ResolvedPage(Math.Max(page, 1), Math.Clamp(size, 1, options.MaxPageSize), clamped);
+    }
+
+    public static Paged<T> Create<T>(HttpRequest request, ResolvedPage page, long count, IReadOnlyList<T> results, int maxPageSize)
+    {
+        var hasNext = (long)page.Page * page.PageSize < count;
+        var hasPrevious = page.Page > 1;
+        return new Paged<T>(
+            count,
+            hasNext ? LinkTo(request, page.Page + 1, page.PageSize) : null,
+            hasPrevious ? LinkTo(request, page.Page - 1, page.PageSize) : null,
+            page.Page,
+            page.PageSize,
+            results,
+            page.Clamped ? $"page_size was reduced to the maximum of {maxPageSize}." : null);
+    }
+
+    private static string LinkTo(HttpRequest request, int page, int pageSize)
+    {
+        var query = request.Query
+            .Where(pair => pair.Key is not ("page" or "page_size"))
+            .SelectMany(pair => pair.Value.Select(value => new KeyValuePair<string, string?>(pair.Key, value)))
+            .Append(new("page", page.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .Append(new("page_size", pageSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{Microsoft.AspNetCore.Http.QueryString.Create(query)}";
+    }
+}
+
+public static class PagingRegistration
+{
+    public static IServiceCollection AddPaging(this IServiceCollection services)
+    {
+        services.AddOptions<PagingOptions>().BindConfiguration(PagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<PagingOptions>>().Value);
+        return services;
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Emporium.Platform.Health;
+using Emporium.Platform.Http;
+using Emporium.Platform.Logging;
+using Emporium.Platform.OpenApi;
+using Emporium.Platform.Paging;
+using Emporium.Platform.Problems;
+using Emporium.Platform.Security;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Platform;
+
+/// <summary>Cross-cutting plumbing every feature relies on: JSON, errors, security, docs, health, logs.</summary>
+public static class PlatformExtensions
+{
+    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<EmporiumOptions>()
+            .BindConfiguration(EmporiumOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+
+        builder.AddStructuredLogging();
+        builder.Services.AddApiProblemDetails();
+        builder.Services.AddPaging();
+        builder.AddSecurity();
+        builder.Services.AddApiDocumentation();
+        builder.Services.AddHealthChecks();
+        return builder;
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+    }
+
+    public static WebApplication UsePlatform(this WebApplication app)
+    {
+        app.UseTrailingSlashTolerance();
+        app.UseRequestLogging();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseSecurity();
+        return app;
+    }
+
+    public static WebApplication MapPlatform(this WebApplication app)
+    {
+        app.MapHealth();
+        if (app.Services.GetRequiredService<IOptions<EmporiumOptions>>().Value.RunsApi)
+        {
+            app.MapApiDocumentation();
+        }
+
+        return app;
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Emporium.Platform.Problems;
+
+/// <summary>Problem results shared by every feature, so the same mistake reads the same everywhere.</summary>
+public static class Problems
+{
+    public static ProblemHttpResult NotFound(string what) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"{what} was not found.");
+
+    public static ProblemHttpResult Conflict(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict.", detail: detail);
+
+    public static ProblemHttpResult PreconditionFailed() =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status412PreconditionFailed,
+            title: "The resource has changed.",
+            detail: "If-Match does not match the current ETag; fetch the resource again and reapply your change.");
+
+    public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, title: "One or more fields are invalid.");
+
+    public static ValidationProblem Validation(string field, string message) =>
+        Validation(new Dictionary<string, string[]> { [field] = [message] });
+}
+
+/// <summary>Collects field-level messages keyed by the snake_case name the client sent.</summary>
+public sealed class ValidationErrors
+{
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+
+    public bool IsEmpty => _errors.Count == 0;
+
+    public ValidationErrors Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var list))
+        {
+            _errors[field] = list = [];
+        }
+
+        list.Add(message);
+        return this;
+    }
+
+    public ValidationErrors When(bool condition, string field, string message) =>
+        condition ? Add(field, message) : this;
+
+    public IDictionary<string, string[]> ToDictionary() =>
+        _errors.ToDictionary(pair => pair.Key, pair => pair.Value.ToArray(), StringComparer.Ordinal);
+
+    public ValidationProblem ToProblem() => Problems.Validation(ToDictionary());
+}

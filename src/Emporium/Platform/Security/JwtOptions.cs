@@ -1,0 +1,50 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Emporium.Platform.Security;
+
+/// <summary>Access and refresh token settings (section Auth).</summary>
+public sealed class JwtOptions : IValidatableObject
+{
+    public const string Section = "Auth";
+
+    [Required]
+    public string Issuer { get; set; } = "emporium";
+
+    [Required]
+    public string Audience { get; set; } = "emporium";
+
+    /// <summary>
+    /// HMAC-SHA256 key, at least 32 bytes. When unset, a key is generated once and kept in
+    /// {Emporium:DataDirectory}/jwt-signing.key; every process of a deployment must share one key.
+    /// </summary>
+    public string? SigningKey { get; set; }
+
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
+
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (SigningKey is { } key && System.Text.Encoding.UTF8.GetByteCount(key) < 32)
+        {
+            yield return new ValidationResult("Auth:SigningKey must be at least 32 bytes.", [nameof(SigningKey)]);
+        }
+
+        if (AccessTokenLifetime <= TimeSpan.Zero || AccessTokenLifetime > TimeSpan.FromHours(24))
+        {
+            yield return new ValidationResult("Auth:AccessTokenLifetime must be between 00:00:01 and 1.00:00:00.", [nameof(AccessTokenLifetime)]);
+        }
+
+        if (RefreshTokenLifetime <= AccessTokenLifetime)
+        {
+            yield return new ValidationResult("Auth:RefreshTokenLifetime must be longer than Auth:AccessTokenLifetime.", [nameof(RefreshTokenLifetime)]);
+        }
+
+        if (ClockSkew < TimeSpan.Zero || ClockSkew > TimeSpan.FromSeconds(30))
+        {
+            yield return new ValidationResult("Auth:ClockSkew must be between 0 and 30 seconds.", [nameof(ClockSkew)]);
+        }
+    }
+}

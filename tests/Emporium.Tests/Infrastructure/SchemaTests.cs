@@ -1,0 +1,169 @@
+using System.Data.Common;
+using Emporium.Infrastructure.Persistence;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Emporium.Tests.Infrastructure;
+
+/// <summary>The hand-written migrations build exactly the schema the EF model expects, on both databases.</summary>
+public abstract class SchemaTests : IAsyncLifetime
+{
+    private readonly List<Func<Task>> _cleanup = [];
+
+    protected abstract DatabaseProvider Provider { get; }
+
+    [Fact]
+    public async Task Fresh_database_migrates_and_matches_the_EF_model()
+    {
+        await using var migrated = await NewContextAsync();
+        var applied = await Migrator(migrated).MigrateAsync(CancellationToken.None);
+        applied.Should().Equal(SchemaMigrator.Scripts(Provider).Select(script => script.Version));
+
+        await using var fromModel = await NewContextAsync();
+        await fromModel.Database.ExecuteSqlRawAsync(fromModel.Database.GenerateCreateScript());
+
+        var expected = await DescribeAsync(fromModel);
+        var actual = await DescribeAsync(migrated);
+        expected.Except(actual).Should().BeEmpty("the migrations must create everything the model maps");
+        actual.Except(expected).Where(row => !IsSearchObject(row)).Should()
+            .BeEmpty("the migrations must not create anything the model does not know, apart from search indexes");
+    }
+
+    [Fact]
+    public async Task Migrating_again_applies_nothing()
+    {
+        await using var db = await NewContextAsync();
+        await Migrator(db).MigrateAsync(CancellationToken.None);
+        (await Migrator(db).MigrateAsync(CancellationToken.None)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Processes_starting_together_apply_each_migration_once()
+    {
+        var connectionString = await NewDatabaseAsync();
+        var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            await using var db = Context(connectionString);
+            return await Migrator(db).MigrateAsync(CancellationToken.None);
+        }));
+
+        runs.SelectMany(applied => applied).Should().OnlyHaveUniqueItems()
+            .And.HaveCount(SchemaMigrator.Scripts(Provider).Count);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var cleanup in _cleanup)
+        {
+            await cleanup();
+        }
+    }
+
+    private SchemaMigrator Migrator(EmporiumDbContext db) => new(
+        db,
+        Options.Create(new DatabaseOptions { Provider = Provider }),
+        NullLogger<SchemaMigrator>.Instance);
+
+    private async Task<EmporiumDbContext> NewContextAsync() => Context(await NewDatabaseAsync());
+
+    private async Task<string> NewDatabaseAsync()
+    {
+        if (Provider == DatabaseProvider.Sqlite)
+        {
+            var directory = Directory.CreateTempSubdirectory("emporium-schema-");
+            _cleanup.Add(() =>
+            {
+                SqliteConnection.ClearAllPools();
+                directory.Delete(recursive: true);
+                return Task.CompletedTask;
+            });
+            return $"Data Source={Path.Combine(directory.FullName, "schema.db")};Default Timeout=60";
+        }
+
+        var name = PostgresServer.NewDatabaseName();
+        await PostgresServer.CreateDatabaseAsync(name);
+        _cleanup.Add(() => PostgresServer.DropDatabaseAsync(name));
+        return PostgresServer.ConnectionStringFor(name);
+    }
+
+    private EmporiumDbContext Context(string connectionString)
+    {
+        var options = new DbContextOptionsBuilder<EmporiumDbContext>();
+        _ = Provider == DatabaseProvider.Sqlite ? options.UseSqlite(connectionString) : options.UseNpgsql(connectionString);
+        return new EmporiumDbContext(options.Options);
+    }
+
+    private static bool IsSearchObject(string row) =>
+        row.Contains("products_fts", StringComparison.Ordinal) ||
+        row.Contains("search_vector", StringComparison.Ordinal) ||
+        row.Contains("_trgm", StringComparison.Ordinal) ||
+        row.Contains("schema_migrations", StringComparison.Ordinal);
+
+    /// <summary>Columns, indexes and constraints as comparable text rows.</summary>
+    private async Task<HashSet<string>> DescribeAsync(EmporiumDbContext db)
+    {
+        var queries = Provider == DatabaseProvider.Sqlite
+            ? new[]
+            {
+                """
+                SELECT 'column ' || m.name || '.' || p.name || ' ' || p.type || ' notnull=' || p."notnull" || ' pk=' || p.pk
+                FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'
+                """,
+                """
+                SELECT 'index ' || m.name || '.' || il.name || ' unique=' || il."unique" || ' (' ||
+                       (SELECT group_concat(ii.name, ',') FROM pragma_index_info(il.name) ii) || ')'
+                FROM sqlite_master m JOIN pragma_index_list(m.name) il WHERE m.type = 'table'
+                """,
+                """
+                SELECT 'fk ' || m.name || '.' || f."from" || ' -> ' || f."table" || '.' || f."to" || ' ' || f.on_delete
+                FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'
+                """,
+            }
+            : new[]
+            {
+                """
+                SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' ||
+                       coalesce(character_maximum_length::text, '') || ' ' || coalesce(numeric_precision::text, '') || ',' ||
+                       coalesce(numeric_scale::text, '') || ' nullable=' || is_nullable || ' generated=' || is_generated
+                FROM information_schema.columns WHERE table_schema = 'public'
+                """,
+                "SELECT 'index ' || tablename || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public'",
+                """
+                SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+                FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+                """,
+            };
+
+        var rows = new HashSet<string>(StringComparer.Ordinal);
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync();
+        foreach (var sql in queries)
+        {
+            await using DbCommand command = connection.CreateCommand();
+            command.CommandText = sql;
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows.Add(reader.GetString(0));
+            }
+        }
+
+        await db.Database.CloseConnectionAsync();
+        return rows;
+    }
+}
+
+public sealed class SchemaTestsOnSqlite : SchemaTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+}
+
+public sealed class SchemaTestsOnPostgres : SchemaTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}
