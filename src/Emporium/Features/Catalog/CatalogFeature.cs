@@ -1,8 +1,18 @@
+using Emporium.Features.Catalog.Brands;
+using Emporium.Features.Catalog.Categories;
+using Emporium.Features.Catalog.Products;
+
 namespace Emporium.Features.Catalog;
 
 public static class CatalogFeature
 {
     public static WebApplicationBuilder AddCatalog(this WebApplicationBuilder builder) => builder;
 
-    public static IEndpointRouteBuilder MapCatalog(this IEndpointRouteBuilder app) => app;
+    public static IEndpointRouteBuilder MapCatalog(this IEndpointRouteBuilder app)
+    {
+        app.MapProducts();
+        app.MapBrands();
+        app.MapCategories();
+        return app;
+    }
 }

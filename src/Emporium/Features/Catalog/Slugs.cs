@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Emporium.Features.Catalog;
+
+/// <summary>URL slugs: lower-case ASCII words joined by hyphens, never all digits (so /{ref} can tell ids from slugs).</summary>
+public static partial class Slugs
+{
+    public static string FromName(string name, string fallback)
+    {
+        var decomposed = name.Normalize(NormalizationForm.FormD);
+        var ascii = new StringBuilder(decomposed.Length);
+        foreach (var c in decomposed)
+        {
+            if (CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.NonSpacingMark)
+            {
+                ascii.Append(c);
+            }
+        }
+
+        var slug = NonSlugCharacters().Replace(ascii.ToString().ToLowerInvariant(), "-").Trim('-');
+        if (slug.Length > CatalogLimits.SlugLength - 8)
+        {
+            slug = slug[..(CatalogLimits.SlugLength - 8)].TrimEnd('-');
+        }
+
+        if (slug.Length == 0)
+        {
+            return fallback;
+        }
+
+        return slug.All(char.IsAsciiDigit) ? $"{fallback}-{slug}" : slug;
+    }
+
+    /// <summary>Null when <paramref name="slug"/> is acceptable as a user-chosen slug, else the reason.</summary>
+    public static string? Problem(string slug) =>
+        slug.Length == 0 ? "slug must not be empty."
+        : slug.Length > CatalogLimits.SlugLength ? $"slug must be at most {CatalogLimits.SlugLength} characters."
+        : !ValidSlug().IsMatch(slug) ? "slug may contain only lower-case letters, digits and single hyphens between them."
+        : slug.All(char.IsAsciiDigit) ? "slug must not be all digits (it would read as an id)."
+        : null;
+
+    /// <summary>The first of slug, slug-2, slug-3, ... that <paramref name="taken"/> says is free.</summary>
+    public static async Task<string> UniqueAsync(string slug, Func<string, Task<bool>> taken)
+    {
+        var candidate = slug;
+        for (var n = 2; await taken(candidate); n++)
+        {
+            candidate = $"{slug}-{n}";
+        }
+
+        return candidate;
+    }
+
+    [GeneratedRegex("[^a-z0-9]+")]
+    private static partial Regex NonSlugCharacters();
+
+    [GeneratedRegex("^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+    private static partial Regex ValidSlug();
+}
+
+/// <summary>A route's {ref}: a numeric id, or a slug (slugs are never all digits).</summary>
+public readonly record struct CatalogRef(long? Id, string? Slug)
+{
+    public static CatalogRef Parse(string value) =>
+        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? new CatalogRef(id, null)
+            : new CatalogRef(null, value.ToLowerInvariant());
+}
