@@ -3,7 +3,7 @@ using Emporium.Infrastructure;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Platform;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(CommandLineSwitches.Expand(args));
 
 builder.AddPlatform();
 builder.AddInfrastructure();

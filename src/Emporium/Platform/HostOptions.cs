@@ -18,6 +18,9 @@ public sealed class EmporiumOptions
     [EnumDataType(typeof(HostRole))]
     public HostRole Role { get; set; } = HostRole.All;
 
+    /// <summary>Load the demo catalog (eShop's 101 products) at start; also `--seed-demo` on the command line.</summary>
+    public bool SeedDemo { get; set; }
+
     /// <summary>Folder for the embedded profile's files (SQLite database, generated keys, uploads).</summary>
     [Required]
     public string DataDirectory { get; set; } = "data";

@@ -1,12 +1,18 @@
 using Emporium.Features.Catalog.Brands;
 using Emporium.Features.Catalog.Categories;
+using Emporium.Features.Catalog.Demo;
 using Emporium.Features.Catalog.Products;
+using Emporium.Platform;
 
 namespace Emporium.Features.Catalog;
 
 public static class CatalogFeature
 {
-    public static WebApplicationBuilder AddCatalog(this WebApplicationBuilder builder) => builder;
+    public static WebApplicationBuilder AddCatalog(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddStartupTask<DemoCatalogSeeder>();
+        return builder;
+    }
 
     public static IEndpointRouteBuilder MapCatalog(this IEndpointRouteBuilder app)
     {

@@ -1,0 +1,50 @@
+using Emporium.Features.Catalog;
+using Emporium.Features.Catalog.Demo;
+using Emporium.Platform;
+using Emporium.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Tests.Features.Catalog.Demo;
+
+public abstract class DemoCatalogTests(EmporiumApp app)
+{
+    [Fact]
+    public async Task Seed_demo_loads_the_eShop_catalog_once_however_often_it_runs()
+    {
+        await SeedAsync();
+        await SeedAsync();
+
+        var (products, brands, outdoorChildren) = await app.WithDbAsync(async db => (
+            await db.Set<Product>().Where(p => p.Sku.StartsWith("ESHOP-")).Include(p => p.Brand).Include(p => p.Categories).ToListAsync(),
+            await db.Set<Brand>().CountAsync(),
+            await db.Set<Category>().CountAsync(c => c.Parent!.Slug == "outdoor")));
+
+        products.Should().HaveCount(101);
+        products.Select(p => p.Slug).Should().OnlyHaveUniqueItems();
+        brands.Should().BeGreaterThanOrEqualTo(13);
+        outdoorChildren.Should().Be(8);
+        var boots = products.Single(p => p.Sku == "ESHOP-001");
+        boots.Name.Should().Be("Wanderer Black Hiking Boots");
+        boots.Price.Should().Be(109.99m);
+        boots.Brand!.Name.Should().Be("Daybird");
+        boots.Categories.Single().Slug.Should().Be("footwear");
+    }
+
+    private Task<bool> SeedAsync() => app.WithDbAsync(async db =>
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["seed-demo"] = "true" })
+            .Build();
+        var seeder = new DemoCatalogSeeder(
+            db, configuration, Options.Create(new EmporiumOptions()), TimeProvider.System, NullLogger<DemoCatalogSeeder>.Instance);
+        await seeder.RunAsync(CancellationToken.None);
+        return true;
+    });
+}
+
+public sealed class DemoCatalogTestsOnSqlite(SqliteApp app) : DemoCatalogTests(app), IClassFixture<SqliteApp>;
+
+public sealed class DemoCatalogTestsOnPostgres(PostgresApp app) : DemoCatalogTests(app), IClassFixture<PostgresApp>;
