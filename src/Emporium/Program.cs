@@ -11,7 +11,7 @@ builder.AddFeatures();
 
 var app = builder.Build();
 
-if (app.TryRunSchemaScript())
+if (!app.SettingsAreValid() || app.TryRunSchemaScript())
 {
     return;
 }

@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Emporium.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Tests.Platform;
+
+/// <summary>Behaviour of the plumbing itself; the database does not matter here, so SQLite only.</summary>
+public sealed class PlatformTests(SqliteApp app) : IClassFixture<SqliteApp>
+{
+    [Fact]
+    public async Task Unknown_route_is_a_404_problem_with_a_trace_id()
+    {
+        var problem = await (await app.Anonymous().GetAsync("/api/no-such-thing")).ShouldBeProblem(HttpStatusCode.NotFound);
+        problem.Str("trace_id").Should().NotBeNullOrEmpty();
+    }
+
+    [Fact]
+    public async Task Trailing_slash_reaches_the_same_endpoint()
+    {
+        await (await app.Anonymous().GetAsync("/health/ready/")).ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task OpenAPI_document_and_both_readers_are_served()
+    {
+        var client = app.Anonymous();
+        var document = await (await client.GetAsync("/openapi/v1.json")).ShouldBe(HttpStatusCode.OK);
+        document.Str("openapi").Should().StartWith("3.");
+        document.GetProperty("info").Str("title").Should().Be("Emporium API");
+
+        var swagger = await client.GetStringAsync("/api/docs/index.html");
+        swagger.Should().Contain("swagger-ui");
+        var redoc = await client.GetStringAsync("/api/redoc/index.html");
+        redoc.Should().Contain("redoc");
+    }
+
+    [Fact]
+    public async Task Each_request_logs_one_line_with_method_route_status_duration_and_trace_id()
+    {
+        var sink = new CapturingLoggerProvider();
+        await using var logged = new LoggedApp(sink);
+        var response = await logged.Anonymous().GetAsync("/health/live");
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var line = sink.Entries.Should().ContainSingle(e => e.Category == "Emporium.Requests").Subject;
+        line.State["Method"].Should().Be("GET");
+        line.State["Route"].Should().Be("/health/live");
+        line.State["StatusCode"].Should().Be(200);
+        line.State["DurationMs"].Should().BeOfType<double>().Which.Should().BeGreaterThan(0);
+        line.State["TraceId"].Should().BeOfType<string>().Which.Should().NotBeEmpty();
+    }
+
+    private sealed class LoggedApp(CapturingLoggerProvider sink) : EmporiumApp
+    {
+        public override Emporium.Infrastructure.Persistence.DatabaseProvider Provider =>
+            Emporium.Infrastructure.Persistence.DatabaseProvider.Sqlite;
+
+        protected override string ConnectionString => $"Data Source={Path.Combine(DataDirectory, "emporium.db")}";
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.UseSetting("Logging:LogLevel:Emporium.Requests", "Information");
+            builder.ConfigureLogging(logging => logging.AddProvider(sink));
+        }
+    }
+}
+
+/// <summary>Start-up behaviour under settings of its own; each test builds and disposes a host.</summary>
+public sealed class StartupTests
+{
+    [Fact]
+    public async Task Worker_role_serves_health_but_no_API()
+    {
+        await using var worker = new SqliteApp();
+        worker.With("Emporium:Role", "Worker");
+        var client = worker.Anonymous();
+        (await client.GetAsync("/health/live")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await client.GetAsync("/openapi/v1.json")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await client.GetAsync("/api/auth/me")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("--Database:Provider=Postgres", "Database:ConnectionString")]
+    [InlineData("--DATABASE_URL=mysql://nope", "DATABASE_URL")]
+    [InlineData("--Emporium:Role=Sideways", "Role")]
+    [InlineData("--Auth:SigningKey=too-short", "Auth:SigningKey")]
+    [InlineData("--Auth:ClockSkew=00:05:00", "Auth:ClockSkew")]
+    [InlineData("--Paging:MaxPageSize=0", "MaxPageSize")]
+    public async Task A_wrong_setting_stops_the_service_with_one_line_naming_it(string argument, string named)
+    {
+        var data = Directory.CreateTempSubdirectory("emporium-settings-");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Emporium.dll"), argument, $"--Emporium:DataDirectory={data.FullName}", "--urls=http://127.0.0.1:0" },
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        start.Environment.Remove("DATABASE_URL");
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        data.Delete(recursive: true);
+
+        process.ExitCode.Should().Be(2, "stdout: {0}", await stdout);
+        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().ContainSingle().Which.Should().StartWith("Emporium cannot start: invalid setting:").And.Contain(named);
+    }
+}
+
+public sealed record LogEntry(string Category, LogLevel Level, IReadOnlyDictionary<string, object?> State);
+
+public sealed class CapturingLoggerProvider : ILoggerProvider
+{
+    private readonly ConcurrentQueue<LogEntry> _entries = new();
+
+    public IReadOnlyList<LogEntry> Entries => [.. _entries];
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _entries);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, ConcurrentQueue<LogEntry> entries) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (category == "Emporium.Requests")
+            {
+                var values = state as IEnumerable<KeyValuePair<string, object?>> ?? [];
+                entries.Enqueue(new LogEntry(category, logLevel, values.ToDictionary(p => p.Key, p => p.Value)));
+            }
+        }
+    }
+}
