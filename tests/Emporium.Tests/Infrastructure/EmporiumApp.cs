@@ -110,15 +110,15 @@ public sealed class SqliteApp : EmporiumApp
 
 public sealed class PostgresApp : EmporiumApp
 {
-    private readonly string _database = PostgresServer.NewDatabaseName();
+    public string DatabaseName { get; } = PostgresServer.NewDatabaseName();
 
     public override DatabaseProvider Provider => DatabaseProvider.Postgres;
 
-    protected override string ConnectionString => PostgresServer.ConnectionStringFor(_database);
+    protected override string ConnectionString => PostgresServer.ConnectionStringFor(DatabaseName);
 
-    public override Task InitializeAsync() => PostgresServer.CreateDatabaseAsync(_database);
+    public override Task InitializeAsync() => PostgresServer.CreateDatabaseAsync(DatabaseName);
 
-    protected override Task DropDatabaseAsync() => PostgresServer.DropDatabaseAsync(_database);
+    protected override Task DropDatabaseAsync() => PostgresServer.DropDatabaseAsync(DatabaseName);
 }
 
 /// <summary>The PostgreSQL server that scripts/test starts (EMPORIUM_TEST_POSTGRES). Never silently skipped.</summary>

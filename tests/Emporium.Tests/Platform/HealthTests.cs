@@ -23,4 +23,24 @@ public abstract class HealthTests(EmporiumApp app)
 
 public sealed class HealthTestsOnSqlite(SqliteApp app) : HealthTests(app), IClassFixture<SqliteApp>;
 
-public sealed class HealthTestsOnPostgres(PostgresApp app) : HealthTests(app), IClassFixture<PostgresApp>;
+public sealed class HealthTestsOnPostgres(PostgresApp app) : HealthTests(app), IClassFixture<PostgresApp>
+{
+    [Fact]
+    public async Task Ready_turns_503_when_the_database_goes_away_while_live_stays_200()
+    {
+        await using var doomed = new PostgresApp();
+        await doomed.InitializeAsync();
+        var client = doomed.Anonymous();
+        await (await client.GetAsync("/health/ready")).ShouldBe(HttpStatusCode.OK);
+
+        await PostgresServer.ExecuteAsync($"ALTER DATABASE \"{doomed.DatabaseName}\" ALLOW_CONNECTIONS false");
+        await PostgresServer.ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{doomed.DatabaseName}'");
+        Npgsql.NpgsqlConnection.ClearAllPools();
+
+        (await client.GetAsync("/health/live")).StatusCode.Should().Be(HttpStatusCode.OK);
+        var ready = await (await client.GetAsync("/health/ready")).ShouldBe(HttpStatusCode.ServiceUnavailable);
+        ready.Str("status").Should().Be("Unhealthy");
+        ready.GetProperty("checks").GetProperty("database").Str("status").Should().Be("Unhealthy");
+        await PostgresServer.DropDatabaseAsync(doomed.DatabaseName);
+    }
+}
