@@ -89,12 +89,14 @@ public static class BrandEndpoints
         }
 
         var count = await brands.LongCountAsync(cancellationToken);
+
+        // Names sort case-insensitively on both databases (their default collations disagree about case).
         brands = sort switch
         {
-            TaxonomySort.NameDescending => brands.OrderByDescending(b => b.Name).ThenByDescending(b => b.Id),
+            TaxonomySort.NameDescending => brands.OrderByDescending(b => b.Name.ToLower()).ThenByDescending(b => b.Name).ThenByDescending(b => b.Id),
             TaxonomySort.CreatedAt => brands.OrderBy(b => b.CreatedAt).ThenBy(b => b.Id),
             TaxonomySort.CreatedAtDescending => brands.OrderByDescending(b => b.CreatedAt).ThenByDescending(b => b.Id),
-            _ => brands.OrderBy(b => b.Name).ThenBy(b => b.Id),
+            _ => brands.OrderBy(b => b.Name.ToLower()).ThenBy(b => b.Name).ThenBy(b => b.Id),
         };
         var rows = await brands.Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(Pager.Create(http.Request, page, count, rows.ConvertAll(BrandResponse.From), paging.MaxPageSize));

@@ -124,12 +124,14 @@ public static class CategoryEndpoints
         }
 
         var count = await categories.LongCountAsync(cancellationToken);
+
+        // Names sort case-insensitively on both databases (their default collations disagree about case).
         categories = sort switch
         {
-            TaxonomySort.NameDescending => categories.OrderByDescending(c => c.Name).ThenByDescending(c => c.Id),
+            TaxonomySort.NameDescending => categories.OrderByDescending(c => c.Name.ToLower()).ThenByDescending(c => c.Name).ThenByDescending(c => c.Id),
             TaxonomySort.CreatedAt => categories.OrderBy(c => c.CreatedAt).ThenBy(c => c.Id),
             TaxonomySort.CreatedAtDescending => categories.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id),
-            _ => categories.OrderBy(c => c.Name).ThenBy(c => c.Id),
+            _ => categories.OrderBy(c => c.Name.ToLower()).ThenBy(c => c.Name).ThenBy(c => c.Id),
         };
         var rows = await categories.Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(Pager.Create(http.Request, page, count, rows.ConvertAll(CategoryResponse.From), paging.MaxPageSize));
