@@ -278,6 +278,24 @@ public abstract class CategoryTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Malformed_bodies_are_client_errors_never_500()
+    {
+        var staff = await StaffAsync();
+        var category = await CreateAsync(staff, $"Sturdy {Tag()}");
+        var url = $"/api/categories/{Id(category)}";
+
+        var malformed = await staff.PostAsync("/api/categories", new StringContent("{\"name\": ", System.Text.Encoding.UTF8, "application/json"));
+        var plainText = await staff.PatchAsync(url, new StringContent("name=x", System.Text.Encoding.UTF8, "text/plain"));
+        var fractionalParent = await staff.PatchJson(url, new { parent = 1.5 });
+        var textParentId = await staff.PatchJson(url, new { parent_id = "abc" });
+
+        await malformed.ShouldBeProblem(HttpStatusCode.BadRequest);
+        await plainText.ShouldBeProblem(HttpStatusCode.UnsupportedMediaType);
+        (await fractionalParent.ShouldBeProblem(HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("parent", out _).Should().BeTrue();
+        (await textParentId.ShouldBeProblem(HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("parent_id", out _).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task A_duplicate_slug_that_slips_past_the_check_is_recognised_as_a_unique_violation()
     {
         var slug = $"race-{Tag()}";
