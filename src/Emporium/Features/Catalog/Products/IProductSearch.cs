@@ -20,16 +20,45 @@ public static class SearchTerms
     /// <summary>Enough for any real query; bounds the size of the generated search expression.</summary>
     public const int MaxTerms = 16;
 
-    public static IReadOnlyList<string> Parse(string? text)
+    /// <summary>All words, lower-cased, in order, without repeats.</summary>
+    public static IReadOnlyList<string> Parse(string? text) =>
+        Tokens(text).SelectMany(token => token.Words).Distinct(StringComparer.Ordinal).Take(MaxTerms).ToList();
+
+    /// <summary>
+    /// The whitespace-separated tokens as typed (e.g. an SKU such as "ACME-123") with the words in each;
+    /// tokens without any word (pure punctuation) are dropped.
+    /// </summary>
+    public static IReadOnlyList<SearchToken> Tokens(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
             return [];
         }
 
-        var terms = new List<string>();
+        var tokens = new List<SearchToken>();
+        var total = 0;
+        foreach (var raw in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var words = Words(raw).Take(MaxTerms - total).ToList();
+            if (words.Count > 0)
+            {
+                tokens.Add(new SearchToken(raw, words));
+                total += words.Count;
+            }
+
+            if (total >= MaxTerms)
+            {
+                break;
+            }
+        }
+
+        return tokens;
+    }
+
+    private static IEnumerable<string> Words(string raw)
+    {
         var current = new System.Text.StringBuilder();
-        foreach (var c in text)
+        foreach (var c in raw)
         {
             if (char.IsLetterOrDigit(c))
             {
@@ -37,16 +66,17 @@ public static class SearchTerms
             }
             else if (current.Length > 0)
             {
-                terms.Add(current.ToString());
+                yield return current.ToString();
                 current.Clear();
             }
         }
 
         if (current.Length > 0)
         {
-            terms.Add(current.ToString());
+            yield return current.ToString();
         }
-
-        return terms.Distinct(StringComparer.Ordinal).Take(MaxTerms).ToList();
     }
 }
+
+/// <summary>One whitespace-separated piece of a search as typed, and the plain words in it.</summary>
+public sealed record SearchToken(string Raw, IReadOnlyList<string> Words);

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 using Emporium.Features.Catalog.Products;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,29 +10,40 @@ internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSear
 {
     public IQueryable<long> MatchingIds(string terms)
     {
-        var words = SearchTerms.Parse(terms);
-        if (words.Count == 0)
+        var tokens = SearchTerms.Tokens(terms);
+        if (tokens.Count == 0)
         {
             return db.Database.SqlQuery<long>($"""SELECT id AS "Value" FROM products WHERE false""");
         }
 
-        // Each word matches either as an English stem prefix (name, description) or as a plain prefix
-        // (the SKU is indexed with the 'simple' configuration, and an English stem such as "happi" is not
-        // always a prefix of the word as typed). Stop words yield an empty English query, which && ignores.
-        var sql = new System.Text.StringBuilder("""SELECT id AS "Value" FROM products WHERE search_vector @@ (""");
-        var arguments = new object[words.Count];
-        for (var i = 0; i < words.Count; i++)
+        // Every token typed must match (&&). A token matches when all its words match as prefixes, each
+        // either as an English stem (name, description) or as typed (the SKU is indexed with 'simple', and
+        // a stem such as "happi" is not always a prefix of the word); or when the token as a whole matches
+        // as a 'simple' phrase, which is how an SKU such as ACME-123 is indexed ('acme' <-> '-123').
+        // Every value is a parameter and the words hold only letters and digits, so no input can break the
+        // tsquery syntax; phraseto_tsquery accepts any text. Stop words give empty queries, which && ignores.
+        var sql = new StringBuilder("""SELECT id AS "Value" FROM products WHERE search_vector @@ (""");
+        var arguments = new List<object>();
+        for (var t = 0; t < tokens.Count; t++)
         {
-            if (i > 0)
+            sql.Append(t > 0 ? " && ((" : "((");
+            for (var w = 0; w < tokens[t].Words.Count; w++)
             {
-                sql.Append(" && ");
+                var word = Parameter(arguments, tokens[t].Words[w] + ":*");
+                sql.Append(w > 0 ? " && " : "")
+                    .Append("(to_tsquery('english', ").Append(word).Append(") || to_tsquery('simple', ").Append(word).Append("))");
             }
 
-            sql.Append("(to_tsquery('english', {").Append(i).Append("}) || to_tsquery('simple', {").Append(i).Append("}))");
-            arguments[i] = words[i] + ":*";
+            sql.Append(") || phraseto_tsquery('simple', ").Append(Parameter(arguments, tokens[t].Raw)).Append("))");
         }
 
         sql.Append(')');
-        return db.Database.SqlQuery<long>(FormattableStringFactory.Create(sql.ToString(), arguments));
+        return db.Database.SqlQuery<long>(FormattableStringFactory.Create(sql.ToString(), [.. arguments]));
+    }
+
+    private static string Parameter(List<object> arguments, string value)
+    {
+        arguments.Add(value);
+        return "{" + (arguments.Count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) + "}";
     }
 }
