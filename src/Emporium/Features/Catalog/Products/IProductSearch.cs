@@ -7,11 +7,20 @@ namespace Emporium.Features.Catalog.Products;
 public interface IProductSearch
 {
     /// <summary>
-    /// Ids of products matching every term (each term prefix-matched: "blu shi" finds "Blue Shirt"),
-    /// as a query that composes into a products query (ids.Contains(p.Id)) so filters, count and paging
-    /// stay in one statement. Callers pass only terms for which <see cref="SearchTerms.Parse"/> found words.
+    /// Products matching every term (each term prefix-matched: "blu shi" finds "Blue Shirt"), as a query
+    /// over the products table that the caller composes with its filters, count and paging, so the
+    /// search stays one statement. (It returns products rather than ids: with "p.id IN (ids)" PostgreSQL
+    /// misjudges how many rows a prefix search yields and joins against a scan of the whole table, 85-650 ms
+    /// at 500,000 products; filtering the search's own scan answers in under a millisecond.)
     /// </summary>
-    IQueryable<long> MatchingIds(string terms);
+    /// <param name="terms">What the user typed.</param>
+    /// <param name="few">
+    /// The caller knows (from its count) that few products match. PostgreSQL then gathers the matches
+    /// first and sorts them; otherwise, because it overestimates prefix matches, it may walk a whole sort
+    /// index looking for rare rows (300 ms at 500,000 products), while for common words walking the index
+    /// is what finds a page fastest.
+    /// </param>
+    IQueryable<Product> Matching(string terms, bool few = true);
 }
 
 /// <summary>Splits what a user typed into plain words: letters and digits only, so no search syntax survives.</summary>

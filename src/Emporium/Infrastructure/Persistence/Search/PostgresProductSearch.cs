@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
 using Microsoft.EntityFrameworkCore;
 
@@ -8,12 +9,12 @@ namespace Emporium.Infrastructure.Persistence.Search;
 /// <summary>The generated products.search_vector column and its GIN index (migration 0002).</summary>
 internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSearch
 {
-    public IQueryable<long> MatchingIds(string terms)
+    public IQueryable<Product> Matching(string terms, bool few = true)
     {
         var tokens = SearchTerms.Tokens(terms);
         if (tokens.Count == 0)
         {
-            return db.Database.SqlQuery<long>($"""SELECT id AS "Value" FROM products WHERE false""");
+            return db.Set<Product>().FromSql($"SELECT * FROM products WHERE false");
         }
 
         // Every token typed must match (&&). A token matches when all its words match as prefixes, each
@@ -22,7 +23,7 @@ internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSear
         // as a 'simple' phrase, which is how an SKU such as ACME-123 is indexed ('acme' <-> '-123').
         // Every value is a parameter and the words hold only letters and digits, so no input can break the
         // tsquery syntax; phraseto_tsquery accepts any text. Stop words give empty queries, which && ignores.
-        var sql = new StringBuilder("""SELECT id AS "Value" FROM products WHERE search_vector @@ (""");
+        var sql = new StringBuilder("SELECT * FROM products WHERE search_vector @@ (");
         var arguments = new List<object>();
         for (var t = 0; t < tokens.Count; t++)
         {
@@ -37,8 +38,10 @@ internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSear
             sql.Append(") || phraseto_tsquery('simple', ").Append(Parameter(arguments, tokens[t].Raw)).Append("))");
         }
 
-        sql.Append(')');
-        return db.Database.SqlQuery<long>(FormattableStringFactory.Create(sql.ToString(), [.. arguments]));
+        // OFFSET 0 keeps the planner from merging this into the outer query, so the matches are
+        // gathered through the GIN index first (see IProductSearch.Matching).
+        sql.Append(few ? ") OFFSET 0" : ")");
+        return db.Set<Product>().FromSql(FormattableStringFactory.Create(sql.ToString(), [.. arguments]));
     }
 
     private static string Parameter(List<object> arguments, string value)
