@@ -41,7 +41,7 @@ SELECT 'SKU-' || g, 'SKU-' || g, 'product-' || g,
        'A ' || (ARRAY['durable','lightweight','waterproof','handmade','recycled','premium'])[1 + g % 6] ||
        ' product for ' || (ARRAY['hiking','cycling','climbing','the office','the kitchen','travel','running'])[1 + g % 7] ||
        '. It has been carefully designed to last for many seasons of everyday use, and ships in recyclable packaging. Item number ' || g || '.',
-       round(((g * 7919) % 100000) / 100.0, 2), 'USD', g % 10 <> 0, 1 + g % 200,
+       round(((g::bigint * 7919) % 100000) / 100.0, 2), 'USD', g % 10 <> 0, 1 + g % 200,
        now() - make_interval(secs => g), now() - make_interval(secs => g), 1
 FROM generate_series(1, $rows) g;
 INSERT INTO product_categories (product_id, category_id) SELECT id, 11 + id % 40 FROM products;

@@ -25,11 +25,6 @@ internal static class TaxonomySupport
 {
     public const string SortDescription = "name, -name, created_at or -created_at (default name).";
 
-    /// <summary>SQLite hands back timestamps without a kind; they are stored as UTC, so say so on the wire.</summary>
-    public static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
-
-    public static DateTime? Utc(DateTime? value) => value is { } v ? Utc(v) : null;
-
     /// <summary>The trimmed name, or null after recording why it is unacceptable.</summary>
     public static string? Name(string? name, ValidationErrors errors)
     {

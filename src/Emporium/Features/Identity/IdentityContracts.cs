@@ -27,7 +27,7 @@ public sealed record UserResponse(long Id, string Email, IReadOnlyList<string> R
         user.Email ?? "",
         roles.Order(StringComparer.Ordinal).ToList(),
         // SQLite hands timestamps back without a kind; they are always stored in UTC.
-        DateTime.SpecifyKind(user.CreatedAt, DateTimeKind.Utc));
+        user.CreatedAt);
 }
 
 public sealed record UserQuery(

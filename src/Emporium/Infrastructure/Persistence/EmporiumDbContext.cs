@@ -29,9 +29,16 @@ public sealed class EmporiumDbContext(DbContextOptions<EmporiumDbContext> option
         if (Database.IsSqlite())
         {
             configurationBuilder.Properties<decimal>().HaveConversion<double>();
+            // SQLite keeps timestamps as text without a kind; every DateTime we store is UTC, so say so on
+            // the way out and responses carry the trailing Z on both databases.
+            configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
         }
     }
 }
+
+internal sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
+    value => value,
+    value => DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
 /// <summary>Columns, keys and indexes in snake_case, so hand-written SQL reads naturally on both databases.</summary>
 internal static class SnakeCaseNames

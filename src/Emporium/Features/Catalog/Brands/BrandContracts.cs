@@ -20,9 +20,9 @@ public sealed record BrandResponse(
         brand.Id,
         brand.Name,
         brand.Slug,
-        TaxonomySupport.Utc(brand.CreatedAt),
-        TaxonomySupport.Utc(brand.UpdatedAt),
-        TaxonomySupport.Utc(brand.DeletedAt));
+        brand.CreatedAt,
+        brand.UpdatedAt,
+        brand.DeletedAt);
 }
 
 public sealed record BrandListQuery(

@@ -30,9 +30,9 @@ public sealed record CategoryResponse(
         category.Slug,
         category.Description,
         category.ParentId,
-        TaxonomySupport.Utc(category.CreatedAt),
-        TaxonomySupport.Utc(category.UpdatedAt),
-        TaxonomySupport.Utc(category.DeletedAt));
+        category.CreatedAt,
+        category.UpdatedAt,
+        category.DeletedAt);
 }
 
 /// <summary>One live category with its live subcategories, ordered by name.</summary>

@@ -44,10 +44,7 @@ internal sealed record ProductRow(
 
     public string ETag => Platform.Http.ETags.For(Id, Version);
 
-    // SQLite hands timestamps back without a kind; every stored timestamp is UTC, so say so on the wire.
     public ProductResponse ToResponse() => new(
         Id, Sku, Slug, Name, Description, Price, Currency, IsActive, Brand, Categories, OwnerId,
-        Utc(CreatedAt), Utc(UpdatedAt), DeletedAt is { } deleted ? Utc(deleted) : null);
-
-    private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
+        CreatedAt, UpdatedAt, DeletedAt);
 }
