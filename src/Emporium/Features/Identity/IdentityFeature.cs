@@ -10,12 +10,17 @@ public static class IdentityFeature
     /// <summary>OWASP's 2023+ figure for PBKDF2-HMAC-SHA512, the algorithm of Identity's v3 hashes.</summary>
     public const int PasswordHashIterations = 210_000;
 
+    /// <summary>MaxFailedAccessAttempts (default 5) and DefaultLockoutTimeSpan (default 00:15:00).</summary>
+    public const string LockoutSection = "Identity:Lockout";
+
     public static WebApplicationBuilder AddIdentityFeature(this WebApplicationBuilder builder)
     {
         builder.Services
             .AddIdentityCore<User>(options =>
             {
                 options.User.RequireUniqueEmail = true;
+                // The user name is the email, so it must accept every character an address may hold.
+                options.User.AllowedUserNameCharacters = "";
                 options.Password.RequiredLength = 10;
                 options.Password.RequireNonAlphanumeric = false;
                 options.Password.RequireUppercase = false;
@@ -27,9 +32,18 @@ public static class IdentityFeature
             })
             .AddRoles<Role>()
             .AddEntityFrameworkStores<EmporiumDbContext>();
+        builder.Services.AddOptions<IdentityOptions>()
+            .Configure<IConfiguration>((options, configuration) =>
+                configuration.GetSection(LockoutSection).Bind(options.Lockout))
+            .Validate(options => options.Lockout.MaxFailedAccessAttempts >= 1,
+                $"{LockoutSection}:MaxFailedAccessAttempts must be 1 or more.")
+            .Validate(options => options.Lockout.DefaultLockoutTimeSpan > TimeSpan.Zero,
+                $"{LockoutSection}:DefaultLockoutTimeSpan must be longer than zero.")
+            .ValidateOnStart();
         builder.Services.Configure<PasswordHasherOptions>(options => options.IterationCount = PasswordHashIterations);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddScoped<RefreshTokenStore>();
         builder.Services.AddStartupTask<AdminAccountSeeder>();
         return builder;
     }
@@ -38,8 +52,10 @@ public static class IdentityFeature
     {
         var auth = app.MapGroup("/api/auth")
             .WithTags("Auth")
-            .RequireRateLimiting(SecurityExtensions.AuthRateLimitPolicy);
-        _ = auth;
+            .RequireRateLimiting(SecurityExtensions.AuthRateLimitPolicy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        auth.MapAuth();
+        app.MapUsers();
         return app;
     }
 }

@@ -1,0 +1,258 @@
+using System.Globalization;
+using System.Security.Claims;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.Problems;
+using Emporium.Platform.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Emporium.Features.Identity;
+
+/// <summary>Register, log in, refresh, log out, and who am I.</summary>
+public static class AuthEndpoints
+{
+    private const string InvalidCredentialsDetail = "The email or password is incorrect.";
+
+    /// <summary>A hash of a random password, made with the configured hasher on first use.</summary>
+    private static string? _decoyHash;
+
+    public static RouteGroupBuilder MapAuth(this RouteGroupBuilder auth)
+    {
+        auth.MapPost("/register", Register)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName(nameof(Register))
+            .WithSummary("Create a customer account")
+            .WithDescription("Creates a user with the customer role. The password must be at least 10 characters. " +
+                             "An email already registered, in any letter case, answers 409.");
+
+        auth.MapPost("/login", Login)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .WithName(nameof(Login))
+            .WithSummary("Exchange email and password for tokens")
+            .WithDescription("Answers a short-lived JWT access token and a single-use refresh token. A wrong email or " +
+                             "password answers one generic 401; repeated failures lock the account for a while " +
+                             "(401 with Retry-After).");
+
+        auth.MapPost("/refresh", Refresh)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .WithName(nameof(Refresh))
+            .WithSummary("Rotate a refresh token")
+            .WithDescription("Exchanges a refresh token for a new access/refresh pair; the presented token stops working. " +
+                             "Roles are read again, so role changes take effect here. Presenting a token that was " +
+                             "already rotated revokes every token of that login and answers 401.");
+
+        auth.MapPost("/logout", Logout)
+            .WithName(nameof(Logout))
+            .WithSummary("Revoke a refresh token and its family")
+            .WithDescription("Revokes the presented refresh token and every token rotated from the same login. " +
+                             "Always 204, also for unknown or already revoked tokens. Access tokens already issued " +
+                             "stay valid until they expire.");
+
+        auth.MapGet("/me", Me)
+            .RequireAuthorization()
+            .RequiresBearer()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .WithName(nameof(Me))
+            .WithSummary("The signed-in user")
+            .WithDescription("The user the access token was issued to, with their current roles.");
+        return auth;
+    }
+
+    public static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> Register(
+        RegisterRequest request,
+        UserManager<User> users,
+        EmporiumDbContext db,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var email = Credentials.CheckEmail(request.Email, errors);
+        Credentials.CheckPasswordPresent(request.Password, errors);
+        var user = new User
+        {
+            UserName = email,
+            Email = email,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        if (errors.IsEmpty)
+        {
+            // Checked before the duplicate test so a weak password reads as 400 whoever owns the address.
+            foreach (var validator in users.PasswordValidators)
+            {
+                var result = await validator.ValidateAsync(users, user, request.Password!);
+                foreach (var error in result.Errors)
+                {
+                    errors.Add("password", error.Description);
+                }
+            }
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        // User and role land together or not at all.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        IdentityResult outcome;
+        try
+        {
+            outcome = await users.CreateAsync(user, request.Password!);
+            if (outcome.Succeeded)
+            {
+                outcome = await users.AddToRoleAsync(user, Roles.Customer);
+            }
+        }
+        catch (DbUpdateException)
+        {
+            // The unique index on the normalized user name (the email) caught a concurrent registration.
+            return DuplicateEmail();
+        }
+
+        if (!outcome.Succeeded)
+        {
+            if (outcome.Errors.Any(e => e.Code is nameof(IdentityErrorDescriber.DuplicateEmail) or nameof(IdentityErrorDescriber.DuplicateUserName)))
+            {
+                return DuplicateEmail();
+            }
+
+            foreach (var error in outcome.Errors)
+            {
+                errors.Add(error.Code.StartsWith("Password", StringComparison.Ordinal) ? "password" : "email", error.Description);
+            }
+
+            return errors.ToProblem();
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Created($"/api/users/{user.Id}", UserResponse.From(user, [Roles.Customer]));
+    }
+
+    public static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Login(
+        LoginRequest request,
+        UserManager<User> users,
+        TokenService tokens,
+        RefreshTokenStore refreshTokens,
+        TimeProvider clock,
+        HttpContext http,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors()
+            .When(string.IsNullOrWhiteSpace(request.Email), "email", "email is required.");
+        Credentials.CheckPasswordPresent(request.Password, errors);
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var user = await users.FindByEmailAsync(request.Email!.Trim());
+        if (user is null)
+        {
+            // Spend the same hashing time as for a real account, so response time does not reveal addresses.
+            var decoy = _decoyHash ??= users.PasswordHasher.HashPassword(new User(), Guid.NewGuid().ToString());
+            users.PasswordHasher.VerifyHashedPassword(new User(), decoy, request.Password!);
+            return InvalidCredentials();
+        }
+
+        if (await users.IsLockedOutAsync(user))
+        {
+            return LockedOut(user, clock, http);
+        }
+
+        if (!await users.CheckPasswordAsync(user, request.Password!))
+        {
+            await users.AccessFailedAsync(user);
+            return await users.IsLockedOutAsync(user) ? LockedOut(user, clock, http) : InvalidCredentials();
+        }
+
+        if (user.AccessFailedCount > 0)
+        {
+            await users.ResetAccessFailedCountAsync(user);
+        }
+
+        var refreshToken = await refreshTokens.IssueAsync(user.Id, cancellationToken);
+        return TypedResults.Ok(await TokensAsync(user, refreshToken, users, tokens));
+    }
+
+    public static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Refresh(
+        RefreshRequest request,
+        UserManager<User> users,
+        TokenService tokens,
+        RefreshTokenStore refreshTokens,
+        CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.RefreshToken))
+        {
+            return Problems.Validation("refresh_token", "refresh_token is required.");
+        }
+
+        var rotation = await refreshTokens.RotateAsync(request.RefreshToken, cancellationToken);
+        if (!rotation.Succeeded)
+        {
+            return Unauthorized(rotation.Failure == RotationFailure.Reused
+                ? "The refresh token was already used. Every session of that login has been signed out; log in again."
+                : "The refresh token is invalid or expired; log in again.");
+        }
+
+        var user = await users.FindByIdAsync(rotation.UserId.ToString(CultureInfo.InvariantCulture));
+        if (user is null)
+        {
+            return Unauthorized("The account no longer exists.");
+        }
+
+        return TypedResults.Ok(await TokensAsync(user, rotation.Token!, users, tokens));
+    }
+
+    public static async Task<Results<NoContent, ValidationProblem>> Logout(
+        RefreshRequest request,
+        RefreshTokenStore refreshTokens,
+        CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.RefreshToken))
+        {
+            return Problems.Validation("refresh_token", "refresh_token is required.");
+        }
+
+        await refreshTokens.RevokeFamilyOfAsync(request.RefreshToken, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> Me(ClaimsPrincipal principal, UserManager<User> users)
+    {
+        var user = principal.UserId() is { } id
+            ? await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture))
+            : null;
+        if (user is null)
+        {
+            return Unauthorized("The account no longer exists.");
+        }
+
+        return TypedResults.Ok(UserResponse.From(user, await users.GetRolesAsync(user)));
+    }
+
+    private static async Task<TokenResponse> TokensAsync(User user, string refreshToken, UserManager<User> users, TokenService tokens)
+    {
+        var roles = await users.GetRolesAsync(user);
+        return new TokenResponse(
+            tokens.CreateAccessToken(user, roles),
+            refreshToken,
+            (int)tokens.AccessTokenLifetime.TotalSeconds);
+    }
+
+    private static ProblemHttpResult DuplicateEmail() =>
+        Problems.Conflict("An account with this email already exists.");
+
+    private static ProblemHttpResult InvalidCredentials() => Unauthorized(InvalidCredentialsDetail);
+
+    private static ProblemHttpResult Unauthorized(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized.", detail: detail);
+
+    private static ProblemHttpResult LockedOut(User user, TimeProvider clock, HttpContext http)
+    {
+        var remaining = (user.LockoutEnd ?? clock.GetUtcNow()) - clock.GetUtcNow();
+        var seconds = Math.Max(1, (int)Math.Ceiling(remaining.TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return Unauthorized($"The account is temporarily locked after repeated failed logins. Try again in {seconds} seconds.");
+    }
+}

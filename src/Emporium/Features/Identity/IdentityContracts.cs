@@ -1,0 +1,78 @@
+using System.ComponentModel;
+using System.Net.Mail;
+using Emporium.Platform.Problems;
+
+namespace Emporium.Features.Identity;
+
+public sealed record RegisterRequest(string? Email, string? Password);
+
+public sealed record LoginRequest(string? Email, string? Password);
+
+public sealed record RefreshRequest(string? RefreshToken);
+
+public sealed record UpdateRolesRequest(
+    [property: Description("The complete set of roles the user should have: any of admin, staff, customer.")]
+    IReadOnlyList<string>? Roles);
+
+public sealed record TokenResponse(
+    [property: Description("JWT to send as Authorization: Bearer on API calls.")] string AccessToken,
+    [property: Description("Opaque, single-use token for POST /api/auth/refresh.")] string RefreshToken,
+    [property: Description("Seconds until the access token expires.")] int ExpiresIn,
+    string TokenType = "Bearer");
+
+public sealed record UserResponse(long Id, string Email, IReadOnlyList<string> Roles, DateTime CreatedAt)
+{
+    public static UserResponse From(User user, IEnumerable<string> roles) => new(
+        user.Id,
+        user.Email ?? "",
+        roles.Order(StringComparer.Ordinal).ToList(),
+        // SQLite hands timestamps back without a kind; they are always stored in UTC.
+        DateTime.SpecifyKind(user.CreatedAt, DateTimeKind.Utc));
+}
+
+public sealed record UserQuery(
+    [property: Description("Only users whose email contains this text (case-insensitive).")] string? Email,
+    [property: Description("Only users with this role: admin, staff or customer.")] string? Role);
+
+internal static class Credentials
+{
+    /// <summary>The width of the users.email column.</summary>
+    public const int EmailLength = 256;
+
+    /// <summary>PBKDF2 accepts any length; this only keeps absurd bodies from costing hashing time.</summary>
+    public const int PasswordLength = 1024;
+
+    public static string? CheckEmail(string? email, ValidationErrors errors)
+    {
+        var trimmed = email?.Trim();
+        if (string.IsNullOrEmpty(trimmed))
+        {
+            errors.Add("email", "email is required.");
+            return null;
+        }
+
+        if (trimmed.Length > EmailLength)
+        {
+            errors.Add("email", $"email must be at most {EmailLength} characters.");
+        }
+        else if (!MailAddress.TryCreate(trimmed, out var parsed) || parsed.Address != trimmed ||
+                 parsed.DisplayName.Length > 0 || !parsed.Host.Contains('.', StringComparison.Ordinal))
+        {
+            errors.Add("email", "email must be a valid address such as name@example.com.");
+        }
+
+        return trimmed;
+    }
+
+    public static void CheckPasswordPresent(string? password, ValidationErrors errors)
+    {
+        if (string.IsNullOrEmpty(password))
+        {
+            errors.Add("password", "password is required.");
+        }
+        else if (password.Length > PasswordLength)
+        {
+            errors.Add("password", $"password must be at most {PasswordLength} characters.");
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.Security;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Features.Identity;
+
+public enum RotationFailure
+{
+    None,
+    Unknown,
+    Expired,
+
+    /// <summary>The token had already been rotated or revoked: its whole family is now revoked.</summary>
+    Reused,
+}
+
+public readonly record struct Rotation(RotationFailure Failure, long UserId, string? Token)
+{
+    public bool Succeeded => Failure == RotationFailure.None;
+}
+
+/// <summary>
+/// Issues, rotates and revokes refresh tokens. Values are 256-bit random strings handed out once;
+/// the database holds only their SHA-256, looked up by equality.
+/// </summary>
+public sealed class RefreshTokenStore(EmporiumDbContext db, IOptions<JwtOptions> options, TimeProvider clock)
+{
+    private DbSet<RefreshToken> Tokens => db.Set<RefreshToken>();
+
+    public static string Hash(string token) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    /// <summary>Starts a new family, for a fresh login.</summary>
+    public async Task<string> IssueAsync(long userId, CancellationToken cancellationToken)
+    {
+        var (value, token) = New(userId, Guid.NewGuid());
+        Tokens.Add(token);
+        await db.SaveChangesAsync(cancellationToken);
+        return value;
+    }
+
+    /// <summary>
+    /// Exchanges a current token for its successor. The old row is revoked by a guarded update, so of two
+    /// requests racing with the same token only one wins; the loser is treated like any other reuse.
+    /// </summary>
+    public async Task<Rotation> RotateAsync(string presented, CancellationToken cancellationToken)
+    {
+        var hash = Hash(presented);
+        var current = await Tokens.AsNoTracking().SingleOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
+        if (current is null)
+        {
+            return new Rotation(RotationFailure.Unknown, 0, null);
+        }
+
+        if (current.RevokedAt is not null)
+        {
+            await RevokeFamilyAsync(current.FamilyId, cancellationToken);
+            return new Rotation(RotationFailure.Reused, current.UserId, null);
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (current.ExpiresAt <= now)
+        {
+            return new Rotation(RotationFailure.Expired, current.UserId, null);
+        }
+
+        var (value, replacement) = New(current.UserId, current.FamilyId);
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            Tokens.Add(replacement);
+            await db.SaveChangesAsync(cancellationToken);
+            var rotated = await Tokens
+                .Where(t => t.Id == current.Id && t.RevokedAt == null)
+                .ExecuteUpdateAsync(
+                    set => set.SetProperty(t => t.RevokedAt, now).SetProperty(t => t.ReplacedById, replacement.Id),
+                    cancellationToken);
+            if (rotated == 1)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return new Rotation(RotationFailure.None, current.UserId, value);
+            }
+
+            await transaction.RollbackAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+        }
+
+        await RevokeFamilyAsync(current.FamilyId, cancellationToken);
+        return new Rotation(RotationFailure.Reused, current.UserId, null);
+    }
+
+    /// <summary>Revokes the family of <paramref name="presented"/>; unknown tokens are ignored (logout is idempotent).</summary>
+    public async Task RevokeFamilyOfAsync(string presented, CancellationToken cancellationToken)
+    {
+        var hash = Hash(presented);
+        var family = await Tokens.Where(t => t.TokenHash == hash).Select(t => (Guid?)t.FamilyId).SingleOrDefaultAsync(cancellationToken);
+        if (family is { } id)
+        {
+            await RevokeFamilyAsync(id, cancellationToken);
+        }
+    }
+
+    private Task<int> RevokeFamilyAsync(Guid family, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return Tokens
+            .Where(t => t.FamilyId == family && t.RevokedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.RevokedAt, now), cancellationToken);
+    }
+
+    private (string Value, RefreshToken Token) New(long userId, Guid family)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var value = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        return (value, new RefreshToken
+        {
+            UserId = userId,
+            TokenHash = Hash(value),
+            FamilyId = family,
+            CreatedAt = now,
+            ExpiresAt = now + options.Value.RefreshTokenLifetime,
+        });
+    }
+}

@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Security.Claims;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.Paging;
+using Emporium.Platform.Problems;
+using Emporium.Platform.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Emporium.Features.Identity;
+
+/// <summary>Admin-only user management, chiefly so an admin can make staff accounts.</summary>
+public static class UserEndpoints
+{
+    public static IEndpointRouteBuilder MapUsers(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/users")
+            .WithTags("Users")
+            .RequireAuthorization(Policies.Admin)
+            .RequiresBearer()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        group.MapGet("/", ListUsers)
+            .WithName(nameof(ListUsers))
+            .WithSummary("List users")
+            .WithDescription("Users ordered by id, paged, optionally filtered by part of the email and by role. Admins only.");
+
+        group.MapGet("/{id:long}", GetUser)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName(nameof(GetUser))
+            .WithSummary("Get a user")
+            .WithDescription("One user with their roles. Admins only.");
+
+        group.MapPut("/{id:long}/roles", SetRoles)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName(nameof(SetRoles))
+            .WithSummary("Replace a user's roles")
+            .WithDescription("Sets the user's roles to exactly the given list (admin, staff, customer). The change " +
+                             "reaches the user's access token at their next refresh. Admins cannot drop their own " +
+                             "admin role (409).");
+        return app;
+    }
+
+    public static async Task<Results<Ok<Paged<UserResponse>>, ValidationProblem>> ListUsers(
+        [AsParameters] UserQuery query,
+        [AsParameters] PageRequest pageRequest,
+        EmporiumDbContext db,
+        PagingOptions paging,
+        HttpRequest http,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var page = Pager.Resolve(pageRequest, paging, errors);
+        var role = query.Role?.Trim();
+        errors.When(role is { Length: > 0 } && !IsKnownRole(role), "role", KnownRolesMessage);
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var users = db.Users.AsNoTracking();
+        if (query.Email?.Trim() is { Length: > 0 } email)
+        {
+            // Identity's normalized column is upper-cased, which makes the match case-insensitive on both databases.
+            var needle = email.ToUpperInvariant();
+            users = users.Where(u => u.NormalizedEmail!.Contains(needle));
+        }
+
+        if (role is { Length: > 0 })
+        {
+            var normalizedRole = role.ToUpperInvariant();
+            users = users.Where(u => db.UserRoles.Any(ur =>
+                ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.NormalizedName == normalizedRole)));
+        }
+
+        var count = await users.LongCountAsync(cancellationToken);
+        var rows = await users.OrderBy(u => u.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
+        var roles = await RolesOfAsync(db, rows.Select(u => u.Id).ToList(), cancellationToken);
+        var results = rows.Select(u => UserResponse.From(u, roles[u.Id])).ToList();
+        return TypedResults.Ok(Pager.Create(http, page, count, results, paging.MaxPageSize));
+    }
+
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetUser(long id, UserManager<User> users)
+    {
+        var user = await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture));
+        return user is null
+            ? Problems.NotFound("User")
+            : TypedResults.Ok(UserResponse.From(user, await users.GetRolesAsync(user)));
+    }
+
+    public static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> SetRoles(
+        long id,
+        UpdateRolesRequest request,
+        ClaimsPrincipal principal,
+        UserManager<User> users,
+        EmporiumDbContext db,
+        CancellationToken cancellationToken)
+    {
+        if (request.Roles is null)
+        {
+            return Problems.Validation("roles", "roles is required (an empty list removes every role).");
+        }
+
+        var unknown = request.Roles.Where(r => !IsKnownRole(r)).ToList();
+        if (unknown.Count > 0)
+        {
+            return Problems.Validation("roles", $"Unknown role(s) {string.Join(", ", unknown.Select(r => $"'{r}'"))}. {KnownRolesMessage}");
+        }
+
+        var user = await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture));
+        if (user is null)
+        {
+            return Problems.NotFound("User");
+        }
+
+        var wanted = request.Roles.Select(r => r.Trim().ToLowerInvariant()).Distinct().ToList();
+        if (principal.UserId() == id && !wanted.Contains(Roles.Admin))
+        {
+            return Problems.Conflict("You cannot remove your own admin role; ask another admin to do it.");
+        }
+
+        var current = await users.GetRolesAsync(user);
+        var toRemove = current.Where(r => !wanted.Contains(r, StringComparer.OrdinalIgnoreCase)).ToList();
+        var toAdd = wanted.Where(r => !current.Contains(r, StringComparer.OrdinalIgnoreCase)).ToList();
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var outcome = IdentityResult.Success;
+        if (toRemove.Count > 0)
+        {
+            outcome = await users.RemoveFromRolesAsync(user, toRemove);
+        }
+
+        if (outcome.Succeeded && toAdd.Count > 0)
+        {
+            outcome = await users.AddToRolesAsync(user, toAdd);
+        }
+
+        if (!outcome.Succeeded)
+        {
+            // In practice a concurrency failure: another admin changed the same user at the same moment.
+            return Problems.Conflict(string.Join(" ", outcome.Errors.Select(e => e.Description)));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(UserResponse.From(user, wanted));
+    }
+
+    private const string KnownRolesMessage = "Roles are admin, staff and customer.";
+
+    private static bool IsKnownRole(string role) => Roles.All.Contains(role.Trim(), StringComparer.OrdinalIgnoreCase);
+
+    private static async Task<ILookup<long, string>> RolesOfAsync(EmporiumDbContext db, List<long> userIds, CancellationToken cancellationToken)
+    {
+        var pairs = await (
+                from userRole in db.UserRoles
+                join role in db.Roles on userRole.RoleId equals role.Id
+                where userIds.Contains(userRole.UserId)
+                select new { userRole.UserId, role.Name })
+            .ToListAsync(cancellationToken);
+        return pairs.ToLookup(p => p.UserId, p => p.Name ?? "");
+    }
+}

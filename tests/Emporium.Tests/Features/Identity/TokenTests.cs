@@ -1,0 +1,76 @@
+using System.Net;
+using Emporium.Features.Identity;
+using Emporium.Platform.Security;
+using Emporium.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Tests.Features.Identity;
+
+/// <summary>Access-token validation; nothing here depends on the database provider.</summary>
+public sealed class TokenTests(SqliteApp app) : IClassFixture<SqliteApp>
+{
+    [Fact]
+    public async Task An_expired_access_token_is_rejected()
+    {
+        var user = await app.NewUserAsync(Roles.Customer);
+        // Issued an hour ago: 15 minutes of lifetime plus 30 s of skew ended long before now.
+        var issuedAnHourAgo = IssuerAt(DateTimeOffset.UtcNow.AddHours(-1));
+        var issuedNow = IssuerAt(DateTimeOffset.UtcNow);
+        var account = new User { Id = user.UserId, Email = user.Email };
+
+        var expired = await app.WithToken(issuedAnHourAgo.CreateAccessToken(account, [Roles.Customer])).GetAsync("/api/auth/me");
+        var fresh = await app.WithToken(issuedNow.CreateAccessToken(account, [Roles.Customer])).GetAsync("/api/auth/me");
+
+        await expired.ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await fresh.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_token_signed_with_another_key_is_rejected()
+    {
+        var user = await app.NewUserAsync(Roles.Customer);
+        var foreignKeys = new SigningKeyProvider(
+            Options.Create(new JwtOptions { SigningKey = new string('k', 48) }),
+            app.Services.GetRequiredService<IOptions<Emporium.Platform.EmporiumOptions>>());
+        var forger = new TokenService(app.Services.GetRequiredService<IOptions<JwtOptions>>(), foreignKeys, TimeProvider.System);
+
+        var token = forger.CreateAccessToken(new User { Id = user.UserId, Email = user.Email }, [Roles.Admin]);
+
+        await (await app.WithToken(token).GetAsync("/api/auth/me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Me_without_a_token_is_a_401_problem()
+    {
+        var response = await app.Anonymous().GetAsync("/api/auth/me");
+
+        await response.ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_marks_me_and_user_management_as_needing_the_bearer_scheme()
+    {
+        var document = await (await app.Anonymous().GetAsync("/openapi/v1.json")).ShouldBe(HttpStatusCode.OK);
+        var paths = document.GetProperty("paths");
+
+        foreach (var (path, method) in new[] { ("/api/auth/me", "get"), ("/api/users", "get"), ("/api/users/{id}", "get"), ("/api/users/{id}/roles", "put") })
+        {
+            var operation = paths.GetProperty(path).GetProperty(method);
+            operation.GetProperty("security")[0].TryGetProperty("bearer", out _).Should().BeTrue($"{method} {path} needs a token");
+            operation.GetProperty("summary").GetString().Should().NotBeNullOrEmpty();
+        }
+
+        paths.GetProperty("/api/auth/login").GetProperty("post").TryGetProperty("security", out _).Should().BeFalse();
+    }
+
+    private TokenService IssuerAt(DateTimeOffset now) => new(
+        app.Services.GetRequiredService<IOptions<JwtOptions>>(),
+        app.Services.GetRequiredService<SigningKeyProvider>(),
+        new FixedClock(now));
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}

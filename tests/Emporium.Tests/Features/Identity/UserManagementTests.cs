@@ -1,0 +1,152 @@
+using System.Net;
+using Emporium.Platform.Security;
+using Emporium.Tests.Infrastructure;
+
+namespace Emporium.Tests.Features.Identity;
+
+public abstract class UserManagementTests(EmporiumApp app)
+{
+    [Fact]
+    public async Task Admin_promotes_a_customer_to_staff_and_the_refreshed_token_carries_the_staff_role()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+        var email = AuthApi.NewEmail("promoted");
+        var customer = await app.RegisterAsync(email);
+        var tokens = await app.LoginAsync(email);
+        AuthApi.RolesIn(tokens.Str("access_token")).Should().Equal(Roles.Customer);
+
+        var updated = await (await admin.Http.PutJson($"/api/users/{customer.GetProperty("id").GetInt64()}/roles", new { roles = new[] { "staff" } }))
+            .ShouldBe(HttpStatusCode.OK);
+        updated.Strings("roles").Should().Equal(Roles.Staff);
+
+        var refreshed = await (await app.RefreshAsync(tokens.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
+        AuthApi.RolesIn(refreshed.Str("access_token")).Should().Equal(Roles.Staff);
+    }
+
+    [Fact]
+    public async Task Admin_can_read_a_user_with_their_roles()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+        var staff = await app.NewUserAsync(Roles.Staff);
+
+        var user = await (await admin.Http.GetAsync($"/api/users/{staff.UserId}")).ShouldBe(HttpStatusCode.OK);
+
+        user.Str("email").Should().Be(staff.Email);
+        user.Strings("roles").Should().Equal(Roles.Staff);
+    }
+
+    [Fact]
+    public async Task Get_returns_404_for_an_unknown_user()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+
+        await (await admin.Http.GetAsync("/api/users/987654321")).ShouldBeProblem(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task List_filters_by_part_of_the_email_in_any_case_and_by_role()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+        var marker = Guid.NewGuid().ToString("N")[..12];
+        var customerEmail = $"listed-{marker}-a@example.com";
+        var staffEmail = $"listed-{marker}-b@example.com";
+        await app.RegisterAsync(customerEmail);
+        var staff = await app.RegisterAsync(staffEmail);
+        await (await admin.Http.PutJson($"/api/users/{staff.GetProperty("id").GetInt64()}/roles", new { roles = new[] { "staff", "customer" } }))
+            .ShouldBe(HttpStatusCode.OK);
+
+        var byEmail = await (await admin.Http.GetAsync($"/api/users?email={marker.ToUpperInvariant()}")).ShouldBe(HttpStatusCode.OK);
+        byEmail.GetProperty("count").GetInt64().Should().Be(2);
+        byEmail.GetProperty("results").EnumerateArray().Select(u => u.Str("email")).Should().Equal(customerEmail, staffEmail);
+
+        var staffOnly = await (await admin.Http.GetAsync($"/api/users?email={marker}&role=staff")).ShouldBe(HttpStatusCode.OK);
+        var only = staffOnly.GetProperty("results").EnumerateArray().Should().ContainSingle().Subject;
+        only.Str("email").Should().Be(staffEmail);
+        only.Strings("roles").Should().Equal(Roles.Customer, Roles.Staff);
+    }
+
+    [Fact]
+    public async Task List_pages_through_the_results()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+        var marker = Guid.NewGuid().ToString("N")[..12];
+        for (var i = 0; i < 3; i++)
+        {
+            await app.RegisterAsync($"paged-{marker}-{i}@example.com");
+        }
+
+        var second = await (await admin.Http.GetAsync($"/api/users?email={marker}&page=2")).ShouldBe(HttpStatusCode.OK);
+
+        second.GetProperty("count").GetInt64().Should().Be(3);
+        second.GetProperty("results").GetArrayLength().Should().Be(0);
+        second.GetProperty("previous").GetString().Should().Contain("page=1");
+    }
+
+    [Fact]
+    public async Task List_returns_400_for_an_unknown_role_filter()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+
+        var problem = await (await admin.Http.GetAsync("/api/users?role=superuser")).ShouldBeProblem(HttpStatusCode.BadRequest);
+
+        problem.GetProperty("errors").TryGetProperty("role", out _).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Set_roles_returns_400_for_a_role_that_does_not_exist()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+        var customer = await app.NewUserAsync(Roles.Customer);
+
+        var problem = await (await admin.Http.PutJson($"/api/users/{customer.UserId}/roles", new { roles = new[] { "staff", "root" } }))
+            .ShouldBeProblem(HttpStatusCode.BadRequest);
+
+        problem.GetProperty("errors").Strings("roles").Single().Should().Contain("'root'");
+        var unchanged = await (await admin.Http.GetAsync($"/api/users/{customer.UserId}")).ShouldBe(HttpStatusCode.OK);
+        unchanged.Strings("roles").Should().Equal(Roles.Customer);
+    }
+
+    [Fact]
+    public async Task Set_roles_returns_404_for_an_unknown_user()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+
+        await (await admin.Http.PutJson("/api/users/987654321/roles", new { roles = new[] { "staff" } }))
+            .ShouldBeProblem(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task An_admin_cannot_remove_their_own_admin_role()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+
+        await (await admin.Http.PutJson($"/api/users/{admin.UserId}/roles", new { roles = new[] { "staff" } }))
+            .ShouldBeProblem(HttpStatusCode.Conflict);
+
+        var self = await (await admin.Http.GetAsync($"/api/users/{admin.UserId}")).ShouldBe(HttpStatusCode.OK);
+        self.Strings("roles").Should().Equal(Roles.Admin);
+    }
+
+    [Theory]
+    [InlineData(Roles.Customer)]
+    [InlineData(Roles.Staff)]
+    public async Task Non_admins_get_403_on_user_management(string role)
+    {
+        var user = await app.NewUserAsync(role);
+
+        await (await user.Http.GetAsync("/api/users")).ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await user.Http.GetAsync($"/api/users/{user.UserId}")).ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await user.Http.PutJson($"/api/users/{user.UserId}/roles", new { roles = new[] { "admin" } }))
+            .ShouldBeProblem(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task Anonymous_callers_get_401_on_user_management()
+    {
+        await (await app.Anonymous().GetAsync("/api/users")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+}
+
+public sealed class UserManagementTestsOnSqlite(SqliteApp app) : UserManagementTests(app), IClassFixture<SqliteApp>;
+
+public sealed class UserManagementTestsOnPostgres(PostgresApp app) : UserManagementTests(app), IClassFixture<PostgresApp>;
