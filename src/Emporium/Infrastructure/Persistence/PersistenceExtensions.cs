@@ -1,3 +1,5 @@
+using Emporium.Features.Catalog.Products;
+using Emporium.Infrastructure.Persistence.Search;
 using Emporium.Platform;
 using Emporium.Platform.Health;
 using Microsoft.EntityFrameworkCore;
@@ -44,6 +46,14 @@ public static class PersistenceExtensions
                     options.UseSqlite(database.ConnectionString, sqlite => sqlite.CommandTimeout(database.CommandTimeoutSeconds));
                     break;
             }
+        });
+
+        services.AddScoped<IProductSearch>(provider =>
+        {
+            var db = provider.GetRequiredService<EmporiumDbContext>();
+            return provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+                ? new PostgresProductSearch(db)
+                : new SqliteProductSearch(db);
         });
 
         services.AddStartupTask<SchemaMigrator>();

@@ -1,6 +1,217 @@
+using System.Globalization;
+using System.Security.Claims;
+using Emporium.Features.Catalog.Categories;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.Http;
+using Emporium.Platform.Paging;
+using Emporium.Platform.Problems;
+using Emporium.Platform.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
 namespace Emporium.Features.Catalog.Products;
 
-public static class ProductEndpoints
+public static partial class ProductEndpoints
 {
-    public static IEndpointRouteBuilder MapProducts(this IEndpointRouteBuilder app) => app;
+    public static IEndpointRouteBuilder MapProducts(this IEndpointRouteBuilder app)
+    {
+        var products = app.MapGroup("/api/products").WithTags("Products");
+
+        products.MapGet("", ListProducts)
+            .WithName(nameof(ListProducts))
+            .WithSummary("List products")
+            .WithDescription("Paged, filtered and sorted. Anonymous callers and customers see active, non-deleted products; " +
+                             "staff and admins also see inactive ones and may ask for deleted ones with include_deleted=true.")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        products.MapGet("/{ref}", GetProduct)
+            .WithName(nameof(GetProduct))
+            .WithSummary("Get a product by id or slug")
+            .WithDescription("Answers with an ETag; If-None-Match with the current ETag gives 304.")
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        app.MapGet("/api/categories/{ref}/products", ListCategoryProducts)
+            .WithTags("Products", "Categories")
+            .WithName(nameof(ListCategoryProducts))
+            .WithSummary("List the products of a category")
+            .WithDescription("Same filters, sort and paging as GET /api/products; include_descendants=true adds the " +
+                             "products of every subcategory.")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        var writes = products.MapGroup("").RequireAuthorization(Policies.Staff)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        writes.MapPost("", CreateProduct)
+            .WithName(nameof(CreateProduct))
+            .WithSummary("Create a product")
+            .WithDescription("Staff or admin. The caller becomes the owner. The slug is generated from the name when absent.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        writes.MapPut("/{ref}", ReplaceProduct)
+            .WithName(nameof(ReplaceProduct))
+            .WithSummary("Replace a product")
+            .WithDescription("Every field is replaced: absent optional fields get their defaults (an absent slug is kept). " +
+                             "Owners and admins only (others get 404). Honours If-Match (412 on mismatch).")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+
+        writes.MapPatch("/{ref}", PatchProduct)
+            .WithName(nameof(PatchProduct))
+            .WithSummary("Update some fields of a product (JSON merge patch)")
+            .WithDescription("RFC 7396: only the fields present change; null clears description, brand or categories. " +
+                             "Owners and admins only (others get 404). Honours If-Match (412 on mismatch).")
+            .Accepts<ProductRequest>("application/merge-patch+json", "application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+
+        writes.MapDelete("/{ref}", DeleteProduct)
+            .WithName(nameof(DeleteProduct))
+            .WithSummary("Soft-delete a product")
+            .WithDescription("Sets deleted_at; the product disappears from public reads and can be restored. " +
+                             "Owners and admins only (others get 404). Honours If-Match (412 on mismatch).")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+
+        writes.MapPost("/{ref}/restore", RestoreProduct)
+            .WithName(nameof(RestoreProduct))
+            .WithSummary("Undo a soft delete")
+            .WithDescription("Owners and admins only (others get 404).")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+
+        return app;
+    }
+
+    public static Task<Results<Ok<Paged<ProductResponse>>, ValidationProblem, ProblemHttpResult>> ListProducts(
+        [AsParameters] ProductQuery query,
+        [AsParameters] PageRequest paging,
+        HttpContext http,
+        EmporiumDbContext db,
+        IProductSearch search,
+        PagingOptions options,
+        CancellationToken cancellationToken) =>
+        ListAsync(query, paging, within: null, http, db, search, options, cancellationToken);
+
+    public static async Task<Results<Ok<Paged<ProductResponse>>, ValidationProblem, ProblemHttpResult>> ListCategoryProducts(
+        [FromRoute(Name = "ref")] string categoryRef,
+        [FromQuery(Name = "include_descendants"), System.ComponentModel.Description("true: also the products of every subcategory.")]
+        string? includeDescendants,
+        [AsParameters] ProductQuery query,
+        [AsParameters] PageRequest paging,
+        HttpContext http,
+        EmporiumDbContext db,
+        IProductSearch search,
+        PagingOptions options,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var descendants = ParseBool(includeDescendants, "include_descendants", errors) ?? false;
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var categoryId = await FindCategoryIdAsync(db, CatalogRef.Parse(categoryRef), cancellationToken);
+        if (categoryId is not { } id)
+        {
+            return Problems.NotFound("Category");
+        }
+
+        var within = descendants ? CategoryTree.SubtreeIds(db, id) : db.Set<Category>().Where(c => c.Id == id).Select(c => c.Id);
+        return await ListAsync(query, paging, within, http, db, search, options, cancellationToken);
+    }
+
+    public static async Task<Results<Ok<ProductResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetProduct(
+        [FromRoute(Name = "ref")] string productRef,
+        HttpContext http,
+        EmporiumDbContext db,
+        CancellationToken cancellationToken)
+    {
+        var row = await Visible(db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)), http.User)
+            .Select(ProductRow.Projection)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (row is null)
+        {
+            return Problems.NotFound("Product");
+        }
+
+        ETags.Set(http.Response, row.ETag);
+        return IfNoneMatchSatisfied(http.Request, row.ETag)
+            ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+            : TypedResults.Ok(row.ToResponse());
+    }
+
+    /// <summary>Anonymous callers and customers never see inactive or deleted products; staff see everything by ref.</summary>
+    private static IQueryable<Product> Visible(IQueryable<Product> products, ClaimsPrincipal user) =>
+        user.IsStaffOrAdmin() ? products : products.Where(p => p.IsActive && p.DeletedAt == null);
+
+    internal static IQueryable<Product> WhereRef(this IQueryable<Product> products, CatalogRef reference) =>
+        reference.Id is { } id ? products.Where(p => p.Id == id) : products.Where(p => p.Slug == reference.Slug);
+
+    private static async Task<long?> FindCategoryIdAsync(EmporiumDbContext db, CatalogRef reference, CancellationToken cancellationToken)
+    {
+        var categories = db.Set<Category>().Where(c => c.DeletedAt == null);
+        categories = reference.Id is { } id ? categories.Where(c => c.Id == id) : categories.Where(c => c.Slug == reference.Slug);
+        return await categories.Select(c => (long?)c.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private static async Task<long?> FindBrandIdAsync(EmporiumDbContext db, CatalogRef reference, CancellationToken cancellationToken)
+    {
+        var brands = db.Set<Brand>().Where(b => b.DeletedAt == null);
+        brands = reference.Id is { } id ? brands.Where(b => b.Id == id) : brands.Where(b => b.Slug == reference.Slug);
+        return await brands.Select(b => (long?)b.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private static bool IfNoneMatchSatisfied(HttpRequest request, string current)
+    {
+        var header = request.Headers.IfNoneMatch;
+        if (header.Count == 0 || !Microsoft.Net.Http.Headers.EntityTagHeaderValue.TryParseList(header, out var tags))
+        {
+            return false;
+        }
+
+        // If-None-Match uses the weak comparison (RFC 9110 13.1.2).
+        return tags.Any(tag => tag.Equals(Microsoft.Net.Http.Headers.EntityTagHeaderValue.Any) ||
+                               tag.Tag.Equals(current, StringComparison.Ordinal));
+    }
+
+    private static bool? ParseBool(string? value, string field, ValidationErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (bool.TryParse(value, out var parsed))
+        {
+            return parsed;
+        }
+
+        errors.Add(field, $"{field} must be true or false.");
+        return null;
+    }
+
+    private static decimal? ParseDecimal(string? value, string field, ValidationErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (decimal.TryParse(value, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return parsed;
+        }
+
+        errors.Add(field, $"{field} must be a number such as 19.99.");
+        return null;
+    }
 }

@@ -1,0 +1,78 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Emporium.Features.Catalog.Products;
+
+/// <summary>A product as clients see it.</summary>
+public sealed record ProductResponse(
+    long Id,
+    string Sku,
+    string Slug,
+    string Name,
+    string? Description,
+    decimal Price,
+    string Currency,
+    bool IsActive,
+    CatalogItemRef? Brand,
+    IReadOnlyList<CatalogItemRef> Categories,
+    long? OwnerId,
+    DateTime CreatedAt,
+    DateTime UpdatedAt,
+    DateTime? DeletedAt);
+
+/// <summary>A brand or category as embedded in a product.</summary>
+public sealed record CatalogItemRef(long Id, string Slug, string Name);
+
+/// <summary>Body of POST and PUT. PUT replaces every field: an absent optional field is reset to its default.</summary>
+public sealed record ProductRequest
+{
+    [Description("Stock keeping unit, unique regardless of case; kept as entered.")]
+    public string? Sku { get; init; }
+
+    public string? Name { get; init; }
+
+    [Description("URL slug; generated from the name when absent on create, kept when absent on replace.")]
+    public string? Slug { get; init; }
+
+    public string? Description { get; init; }
+
+    [Description("Price, >= 0, at most 4 decimal places.")]
+    public decimal? Price { get; init; }
+
+    [Description("ISO 4217 code, 3 upper-case letters; default USD.")]
+    public string? Currency { get; init; }
+
+    [Description("Default true.")]
+    public bool? IsActive { get; init; }
+
+    [Description("Brand id or slug.")]
+    public IdOrSlug? Brand { get; init; }
+
+    [Description("Category ids or slugs.")]
+    public IReadOnlyList<IdOrSlug>? Categories { get; init; }
+}
+
+/// <summary>A reference to a brand or category in a request body: a JSON number (id) or string (id or slug).</summary>
+[JsonConverter(typeof(IdOrSlugJsonConverter))]
+public readonly record struct IdOrSlug(string Value)
+{
+    public CatalogRef Parse() => CatalogRef.Parse(Value);
+
+    public override string ToString() => Value;
+}
+
+internal sealed class IdOrSlugJsonConverter : JsonConverter<IdOrSlug>
+{
+    public override IdOrSlug Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType switch
+        {
+            JsonTokenType.Number when reader.TryGetInt64(out var id) => new IdOrSlug(id.ToString(CultureInfo.InvariantCulture)),
+            JsonTokenType.String => new IdOrSlug(reader.GetString()!),
+            _ => throw new JsonException("Expected an id (integer) or a slug (string)."),
+        };
+
+    public override void Write(Utf8JsonWriter writer, IdOrSlug value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.Value);
+}

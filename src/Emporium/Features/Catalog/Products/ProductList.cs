@@ -1,0 +1,199 @@
+using System.Globalization;
+using Emporium.Features.Catalog.Categories;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.Paging;
+using Emporium.Platform.Problems;
+using Emporium.Platform.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Emporium.Features.Catalog.Products;
+
+public static partial class ProductEndpoints
+{
+    private static readonly string[] SortKeys =
+        ["name", "-name", "price", "-price", "created_at", "-created_at", "updated_at", "-updated_at"];
+
+    /// <summary>
+    /// The list behind GET /api/products and GET /api/categories/{ref}/products (<paramref name="within"/>:
+    /// the category ids whose products qualify). Two statements: the count, then the page with brand and
+    /// categories projected in.
+    /// </summary>
+    private static async Task<Results<Ok<Paged<ProductResponse>>, ValidationProblem, ProblemHttpResult>> ListAsync(
+        ProductQuery query,
+        PageRequest paging,
+        IQueryable<long>? within,
+        HttpContext http,
+        EmporiumDbContext db,
+        IProductSearch search,
+        PagingOptions options,
+        CancellationToken cancellationToken)
+    {
+        var user = http.User;
+        var errors = new ValidationErrors();
+        var page = Pager.Resolve(paging, options, errors);
+        var active = ParseBool(query.Active, "active", errors);
+        var includeDeleted = ParseBool(query.IncludeDeleted, "include_deleted", errors) ?? false;
+        var minPrice = ParseDecimal(query.MinPrice, "min_price", errors);
+        var maxPrice = ParseDecimal(query.MaxPrice, "max_price", errors);
+        errors.When(minPrice > maxPrice, "min_price", "min_price must not be greater than max_price.");
+        var sort = string.IsNullOrWhiteSpace(query.Sort) ? "-created_at" : query.Sort.Trim().ToLowerInvariant();
+        errors.When(!SortKeys.Contains(sort), "sort", $"sort must be one of {string.Join(", ", SortKeys)}.");
+
+        long? ownerId = null;
+        var ownerIsMe = false;
+        if (!string.IsNullOrWhiteSpace(query.Owner))
+        {
+            if (query.Owner.Equals("me", StringComparison.OrdinalIgnoreCase))
+            {
+                ownerIsMe = true;
+                ownerId = user.UserId();
+            }
+            else if (long.TryParse(query.Owner, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            {
+                ownerId = id;
+            }
+            else
+            {
+                errors.Add("owner", "owner must be 'me' or a user id.");
+            }
+        }
+
+        if (ownerIsMe && ownerId is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required.",
+                detail: "owner=me lists the caller's own products; send an access token.");
+        }
+
+        if (includeDeleted && !user.IsStaffOrAdmin())
+        {
+            return user.UserId() is null
+                ? TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required.",
+                    detail: "include_deleted=true is for staff; send a staff access token.")
+                : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",
+                    detail: "Only staff may list deleted products.");
+        }
+
+        long? brandId = null;
+        if (!string.IsNullOrWhiteSpace(query.Brand))
+        {
+            brandId = await FindBrandIdAsync(db, CatalogRef.Parse(query.Brand.Trim()), cancellationToken);
+            errors.When(brandId is null, "brand", $"No brand '{query.Brand}' exists.");
+        }
+
+        long? categoryId = null;
+        if (!string.IsNullOrWhiteSpace(query.Category))
+        {
+            categoryId = await FindCategoryIdAsync(db, CatalogRef.Parse(query.Category.Trim()), cancellationToken);
+            errors.When(categoryId is null, "category", $"No category '{query.Category}' exists.");
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var searching = !string.IsNullOrWhiteSpace(query.Search);
+        if (searching && SearchTerms.Parse(query.Search).Count == 0)
+        {
+            // Nothing searchable (only punctuation): no product can match, and that is not an error.
+            return TypedResults.Ok(Pager.Create<ProductResponse>(http.Request, page, 0, [], options.MaxPageSize));
+        }
+
+        var products = db.Set<Product>().AsNoTracking();
+        products = user.IsStaffOrAdmin()
+            ? includeDeleted ? products : products.Where(p => p.DeletedAt == null)
+            : products.Where(p => p.IsActive && p.DeletedAt == null);
+
+        if (within is not null)
+        {
+            products = products.Where(p => p.Categories.Any(c => within.Contains(c.Id)));
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Sku))
+        {
+            var key = Product.KeyOf(query.Sku);
+            products = products.Where(p => p.SkuKey == key);
+        }
+
+        if (active is { } isActive)
+        {
+            products = products.Where(p => p.IsActive == isActive);
+        }
+
+        if (!string.IsNullOrEmpty(query.Name))
+        {
+            var pattern = ContainsPattern(query.Name);
+            products = products.Where(p => EF.Functions.Like(p.Name.ToLower(), pattern, LikeEscape));
+        }
+
+        if (!string.IsNullOrEmpty(query.Description))
+        {
+            var pattern = ContainsPattern(query.Description);
+            products = products.Where(p => p.Description != null && EF.Functions.Like(p.Description.ToLower(), pattern, LikeEscape));
+        }
+
+        if (minPrice is { } min)
+        {
+            products = products.Where(p => p.Price >= min);
+        }
+
+        if (maxPrice is { } max)
+        {
+            products = products.Where(p => p.Price <= max);
+        }
+
+        if (brandId is { } brand)
+        {
+            products = products.Where(p => p.BrandId == brand);
+        }
+
+        if (categoryId is { } category)
+        {
+            var subtree = CategoryTree.SubtreeIds(db, category);
+            products = products.Where(p => p.Categories.Any(c => subtree.Contains(c.Id)));
+        }
+
+        if (ownerId is { } owner)
+        {
+            products = products.Where(p => p.OwnerId == owner);
+        }
+
+        if (searching)
+        {
+            var matching = search.MatchingIds(query.Search!);
+            products = products.Where(p => matching.Contains(p.Id));
+        }
+
+        var count = await products.LongCountAsync(cancellationToken);
+        List<ProductResponse> results = [];
+        if (count > page.Skip)
+        {
+            var rows = await Sorted(products, sort).Skip(page.Skip).Take(page.PageSize)
+                .Select(ProductRow.Projection)
+                .ToListAsync(cancellationToken);
+            results = rows.ConvertAll(row => row.ToResponse());
+        }
+
+        return TypedResults.Ok(Pager.Create<ProductResponse>(http.Request, page, count, results, options.MaxPageSize));
+    }
+
+    private const string LikeEscape = "\\";
+
+    /// <summary>A LIKE pattern for "contains", lower-cased (matching lower(column), which the trigram index covers).</summary>
+    private static string ContainsPattern(string text) =>
+        "%" + text.ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+
+    /// <summary>The id breaks ties in the same direction, so pages are stable and each sort walks one (column, id) index.</summary>
+    private static IQueryable<Product> Sorted(IQueryable<Product> products, string sort) => sort switch
+    {
+        "name" => products.OrderBy(p => p.Name).ThenBy(p => p.Id),
+        "-name" => products.OrderByDescending(p => p.Name).ThenByDescending(p => p.Id),
+        "price" => products.OrderBy(p => p.Price).ThenBy(p => p.Id),
+        "-price" => products.OrderByDescending(p => p.Price).ThenByDescending(p => p.Id),
+        "created_at" => products.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id),
+        "updated_at" => products.OrderBy(p => p.UpdatedAt).ThenBy(p => p.Id),
+        "-updated_at" => products.OrderByDescending(p => p.UpdatedAt).ThenByDescending(p => p.Id),
+        _ => products.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id),
+    };
+}

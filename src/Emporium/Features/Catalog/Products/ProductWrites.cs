@@ -1,0 +1,342 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.Http;
+using Emporium.Platform.Problems;
+using Emporium.Platform.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Features.Catalog.Products;
+
+public static partial class ProductEndpoints
+{
+    public static async Task<Results<Created<ProductResponse>, ValidationProblem, ProblemHttpResult>> CreateProduct(
+        ProductRequest request,
+        HttpContext http,
+        EmporiumDbContext db,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var product = new Product
+        {
+            Sku = "",
+            SkuKey = "",
+            Slug = "",
+            Name = "",
+            OwnerId = http.User.UserId(),
+            CreatedAt = now,
+        };
+        var failure = await ApplyAndSaveAsync(db, product, request, now, cancellationToken);
+        if (failure is not null)
+        {
+            return failure.Invalid is { } invalid ? invalid : failure.Problem!;
+        }
+
+        var row = await LoadRowAsync(db, product.Id, cancellationToken);
+        ETags.Set(http.Response, row.ETag);
+        return TypedResults.Created($"/api/products/{row.Id}", row.ToResponse());
+    }
+
+    public static Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> ReplaceProduct(
+        [FromRoute(Name = "ref")] string productRef,
+        ProductRequest request,
+        HttpContext http,
+        EmporiumDbContext db,
+        TimeProvider clock,
+        CancellationToken cancellationToken) =>
+        UpdateAsync(productRef, _ => request, http, db, clock, cancellationToken);
+
+    public static Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> PatchProduct(
+        [FromRoute(Name = "ref")] string productRef,
+        JsonElement patch,
+        HttpContext http,
+        EmporiumDbContext db,
+        TimeProvider clock,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
+        CancellationToken cancellationToken) =>
+        UpdateAsync(productRef, current => MergePatch.Apply(current, patch, json.Value.SerializerOptions), http, db, clock, cancellationToken);
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProduct(
+        [FromRoute(Name = "ref")] string productRef,
+        HttpContext http,
+        EmporiumDbContext db,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var target = await FindChangeableAsync(db, productRef, http.User, cancellationToken);
+        if (target is null)
+        {
+            return Problems.NotFound("Product");
+        }
+
+        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(target.Id, target.Version)))
+        {
+            return Problems.PreconditionFailed();
+        }
+
+        if (target.DeletedAt is not null)
+        {
+            return TypedResults.NoContent();
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var changed = await db.Set<Product>()
+            .Where(p => p.Id == target.Id && p.Version == target.Version)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(p => p.DeletedAt, now)
+                .SetProperty(p => p.UpdatedAt, now)
+                .SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
+        return changed == 0 ? Problems.PreconditionFailed() : TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<ProductResponse>, ProblemHttpResult>> RestoreProduct(
+        [FromRoute(Name = "ref")] string productRef,
+        HttpContext http,
+        EmporiumDbContext db,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var target = await FindChangeableAsync(db, productRef, http.User, cancellationToken);
+        if (target is null)
+        {
+            return Problems.NotFound("Product");
+        }
+
+        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(target.Id, target.Version)))
+        {
+            return Problems.PreconditionFailed();
+        }
+
+        if (target.DeletedAt is not null)
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var changed = await db.Set<Product>()
+                .Where(p => p.Id == target.Id && p.Version == target.Version)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(p => p.DeletedAt, (DateTime?)null)
+                    .SetProperty(p => p.UpdatedAt, now)
+                    .SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
+            if (changed == 0)
+            {
+                return Problems.PreconditionFailed();
+            }
+        }
+
+        var row = await LoadRowAsync(db, target.Id, cancellationToken);
+        ETags.Set(http.Response, row.ETag);
+        return TypedResults.Ok(row.ToResponse());
+    }
+
+    /// <summary>PUT and PATCH: <paramref name="build"/> turns the current representation into the new one.</summary>
+    private static async Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+        string productRef,
+        Func<ProductRequest, ProductRequest> build,
+        HttpContext http,
+        EmporiumDbContext db,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var target = await FindChangeableAsync(db, productRef, http.User, cancellationToken);
+        if (target is null)
+        {
+            return Problems.NotFound("Product");
+        }
+
+        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(target.Id, target.Version)))
+        {
+            return Problems.PreconditionFailed();
+        }
+
+        if (target.DeletedAt is not null)
+        {
+            return Problems.Conflict("The product is deleted; restore it (POST /api/products/{ref}/restore) before changing it.");
+        }
+
+        var product = await db.Set<Product>().Include(p => p.Categories).FirstAsync(p => p.Id == target.Id, cancellationToken);
+        if (product.Version != target.Version)
+        {
+            return Problems.PreconditionFailed();
+        }
+
+        ProductRequest request;
+        try
+        {
+            request = build(CurrentOf(product));
+        }
+        catch (MergePatchException invalid)
+        {
+            return Problems.Validation(invalid.Errors.ToDictionary());
+        }
+
+        var failure = await ApplyAndSaveAsync(db, product, request, clock.GetUtcNow().UtcDateTime, cancellationToken);
+        if (failure is not null)
+        {
+            return failure.Invalid is { } invalidRequest ? invalidRequest : failure.Problem!;
+        }
+
+        var row = await LoadRowAsync(db, product.Id, cancellationToken);
+        ETags.Set(http.Response, row.ETag);
+        return TypedResults.Ok(row.ToResponse());
+    }
+
+    private sealed record ChangeTarget(long Id, int Version, DateTime? DeletedAt);
+
+    private sealed record WriteFailure(ValidationProblem? Invalid, ProblemHttpResult? Problem);
+
+    /// <summary>
+    /// The product the caller may change: any for an admin, only their own for staff. Everyone else's
+    /// product is reported as missing, so ids and slugs of others' products leak nothing.
+    /// </summary>
+    private static async Task<ChangeTarget?> FindChangeableAsync(
+        EmporiumDbContext db, string productRef, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var products = db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef));
+        if (!user.IsAdmin())
+        {
+            var userId = user.UserId();
+            products = products.Where(p => p.OwnerId != null && p.OwnerId == userId);
+        }
+
+        return await products.Select(p => new ChangeTarget(p.Id, p.Version, p.DeletedAt)).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private static Task<ProductRow> LoadRowAsync(EmporiumDbContext db, long id, CancellationToken cancellationToken) =>
+        db.Set<Product>().AsNoTracking().Where(p => p.Id == id).Select(ProductRow.Projection).FirstAsync(cancellationToken);
+
+    /// <summary>The stored product as a request body: the starting point a merge patch is applied to.</summary>
+    private static ProductRequest CurrentOf(Product product) => new()
+    {
+        Sku = product.Sku,
+        Name = product.Name,
+        Slug = product.Slug,
+        Description = product.Description,
+        Price = product.Price,
+        Currency = product.Currency,
+        IsActive = product.IsActive,
+        Brand = product.BrandId is { } brandId ? new IdOrSlug(brandId.ToString(System.Globalization.CultureInfo.InvariantCulture)) : null,
+        Categories = product.Categories.Select(c => new IdOrSlug(c.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList(),
+    };
+
+    /// <summary>
+    /// Validates <paramref name="request"/>, resolves brand and categories, checks SKU and slug, then saves
+    /// <paramref name="product"/> in one SaveChanges guarded by its version. Null on success.
+    /// </summary>
+    private static async Task<WriteFailure?> ApplyAndSaveAsync(
+        EmporiumDbContext db, Product product, ProductRequest request, DateTime now, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        ProductRules.Check(request, errors);
+
+        // A product may keep a brand or category that was deleted since it was linked; new links need live ones.
+        var keptBrandId = product.BrandId;
+        long? brandId = null;
+        if (request.Brand is { } brandRef)
+        {
+            var reference = brandRef.Parse();
+            var brands = db.Set<Brand>().Where(b => b.DeletedAt == null || b.Id == keptBrandId);
+            brands = reference.Id is { } id ? brands.Where(b => b.Id == id) : brands.Where(b => b.Slug == reference.Slug);
+            brandId = await brands.Select(b => (long?)b.Id).FirstOrDefaultAsync(cancellationToken);
+            errors.When(brandId is null, "brand", $"No brand '{brandRef.Value}' exists.");
+        }
+
+        List<Category> categories = [];
+        if (request.Categories is { Count: > 0 and <= ProductRules.MaxCategories } categoryRefs)
+        {
+            var references = categoryRefs.Select(r => (Ref: r, Parsed: r.Parse())).ToList();
+            var ids = references.Where(r => r.Parsed.Id is not null).Select(r => r.Parsed.Id!.Value).Distinct().ToList();
+            var slugs = references.Where(r => r.Parsed.Slug is not null).Select(r => r.Parsed.Slug!).Distinct().ToList();
+            var keptCategoryIds = product.Categories.Select(c => c.Id).ToList();
+            var found = await db.Set<Category>()
+                .Where(c => c.DeletedAt == null || keptCategoryIds.Contains(c.Id))
+                .Where(c => ids.Contains(c.Id) || slugs.Contains(c.Slug))
+                .ToListAsync(cancellationToken);
+            foreach (var (reference, parsed) in references)
+            {
+                var match = found.FirstOrDefault(c => parsed.Id is { } id ? c.Id == id : c.Slug == parsed.Slug);
+                if (match is null)
+                {
+                    errors.Add("categories", $"No category '{reference.Value}' exists.");
+                }
+                else if (!categories.Contains(match))
+                {
+                    categories.Add(match);
+                }
+            }
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return new WriteFailure(errors.ToProblem(), null);
+        }
+
+        var sku = request.Sku!;
+        var skuKey = Product.KeyOf(sku);
+        if (await db.Set<Product>().AnyAsync(p => p.SkuKey == skuKey && p.Id != product.Id, cancellationToken))
+        {
+            return new WriteFailure(null, FieldConflict("sku", $"A product with SKU '{sku}' already exists (SKUs are unique regardless of case)."));
+        }
+
+        var slug = request.Slug;
+        if (slug is null && product.Id == 0)
+        {
+            slug = await Slugs.UniqueAsync(Slugs.FromName(request.Name!, "product"),
+                candidate => db.Set<Product>().AnyAsync(p => p.Slug == candidate, cancellationToken));
+        }
+        else if (slug is not null && slug != product.Slug &&
+                 await db.Set<Product>().AnyAsync(p => p.Slug == slug && p.Id != product.Id, cancellationToken))
+        {
+            return new WriteFailure(null, FieldConflict("slug", $"The slug '{slug}' is taken by another product."));
+        }
+
+        product.Sku = sku;
+        product.SkuKey = skuKey;
+        product.Slug = slug ?? product.Slug;
+        product.Name = request.Name!;
+        product.Description = request.Description;
+        product.Price = request.Price!.Value;
+        product.Currency = request.Currency ?? ProductRules.DefaultCurrency;
+        product.IsActive = request.IsActive ?? true;
+        product.BrandId = brandId;
+        product.Categories.Clear();
+        product.Categories.AddRange(categories);
+        product.UpdatedAt = now;
+        if (product.Id == 0)
+        {
+            db.Set<Product>().Add(product);
+        }
+        else
+        {
+            product.Version++;
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return null;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return new WriteFailure(null, Problems.PreconditionFailed());
+        }
+        catch (DbUpdateException race) when (DbErrors.IsUniqueViolation(race))
+        {
+            // Another request took the SKU or slug between our check and our save.
+            var skuTaken = await db.Set<Product>().AnyAsync(p => p.SkuKey == skuKey && p.Id != product.Id, cancellationToken);
+            return new WriteFailure(null, skuTaken
+                ? FieldConflict("sku", $"A product with SKU '{sku}' already exists (SKUs are unique regardless of case).")
+                : FieldConflict("slug", $"The slug '{product.Slug}' is taken by another product."));
+        }
+    }
+
+    /// <summary>A 409 that also names the field, so a form can show the message next to it.</summary>
+    private static ProblemHttpResult FieldConflict(string field, string message) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict,
+            title: "Conflict.",
+            detail: message,
+            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
+}

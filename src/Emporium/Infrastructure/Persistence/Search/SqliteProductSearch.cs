@@ -1,0 +1,27 @@
+using Emporium.Features.Catalog.Products;
+using Microsoft.EntityFrameworkCore;
+
+namespace Emporium.Infrastructure.Persistence.Search;
+
+/// <summary>FTS5 over products_fts (migration 0002).</summary>
+internal sealed class SqliteProductSearch(EmporiumDbContext db) : IProductSearch
+{
+    public IQueryable<long> MatchingIds(string terms)
+    {
+        var words = SearchTerms.Parse(terms);
+        if (words.Count == 0)
+        {
+            return db.Database.SqlQuery<long>($"""SELECT id AS "Value" FROM products WHERE 0""");
+        }
+
+        var match = ToMatchExpression(words);
+        return db.Database.SqlQuery<long>($"""SELECT rowid AS "Value" FROM products_fts WHERE products_fts MATCH {match}""");
+    }
+
+    /// <summary>
+    /// Every word becomes a quoted prefix token ("blu"* "shi"*), implicitly ANDed. Words hold only
+    /// letters and digits, so FTS5 operators, columns filters or quotes typed by a user never reach the parser.
+    /// </summary>
+    internal static string ToMatchExpression(IReadOnlyList<string> words) =>
+        string.Join(' ', words.Select(word => $"\"{word}\"*"));
+}
