@@ -1,0 +1,53 @@
+using System.ComponentModel;
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Emporium.Features.Catalog.Categories;
+
+public sealed record CategoryRequest(
+    [property: Description("Display name, 1-255 characters.")] string? Name,
+    [property: Description("Lower-case words joined by hyphens, not all digits, not 'tree'. Generated from the name on create when absent; kept as it is on update when absent.")]
+    string? Slug,
+    [property: Description("Up to 10,000 characters; absent or null clears it on PUT.")] string? Description,
+    [property: Description("Parent category as a numeric id or a slug; null or absent makes it a top-level category.")]
+    JsonElement? Parent,
+    [property: Description("Alias of parent taking an id, so a body read with GET can be sent back as it is.")]
+    long? ParentId);
+
+public sealed record CategoryResponse(
+    long Id,
+    string Name,
+    string Slug,
+    string? Description,
+    long? ParentId,
+    DateTime CreatedAt,
+    DateTime UpdatedAt,
+    [property: Description("Set when the category is soft-deleted; only staff see deleted categories.")] DateTime? DeletedAt)
+{
+    internal static CategoryResponse From(Category category) => new(
+        category.Id,
+        category.Name,
+        category.Slug,
+        category.Description,
+        category.ParentId,
+        TaxonomySupport.Utc(category.CreatedAt),
+        TaxonomySupport.Utc(category.UpdatedAt),
+        TaxonomySupport.Utc(category.DeletedAt));
+}
+
+/// <summary>One live category with its live subcategories, ordered by name.</summary>
+public sealed record CategoryNode(long Id, string Name, string Slug, string? Description, IReadOnlyList<CategoryNode> Children);
+
+public sealed record CategoryListQuery(
+    [property: Description("Only categories whose name contains this text (case-insensitive).")]
+    [FromQuery(Name = "name")] string? Name,
+    [property: Description("Only the direct subcategories of this category (id or slug), or 'root' for top-level categories.")]
+    [FromQuery(Name = "parent")] string? Parent,
+    [property: Description("Also list soft-deleted categories (staff and admins only).")]
+    [FromQuery(Name = "include_deleted")] bool? IncludeDeleted,
+    [property: Description("Sort order: " + TaxonomySupport.SortDescription)]
+    [FromQuery(Name = "sort")] string? Sort,
+    [property: Description("1-based page number.")]
+    [FromQuery(Name = "page")] int? Page,
+    [property: Description("Items per page (default 25); larger values are clamped to the maximum (100).")]
+    [FromQuery(Name = "page_size")] int? PageSize);
