@@ -65,8 +65,7 @@ function refreshTokens() {
     try {
       const response = await send('/api/auth/refresh', { method: 'POST', body: { refresh_token: current.refresh_token } });
       if (!response.ok) return false;
-      const tokens = await response.json();
-      session.update({ access_token: tokens.access_token, refresh_token: tokens.refresh_token });
+      session.update(tokenFields(await response.json()));
       return true;
     } catch {
       return false;
@@ -100,6 +99,35 @@ async function readBody(response) {
   }
 }
 
+function tokenFields(tokens) {
+  return {
+    access_token: tokens.access_token,
+    refresh_token: tokens.refresh_token,
+    expires_at: Date.now() + tokens.expires_in * 1000,
+  };
+}
+
+// Public reads (products, brands) answer an expired token as if the caller were anonymous rather than
+// with 401, which would quietly hide inactive products from staff; so the token is renewed shortly before
+// it expires, and the 401 path below covers everything else (clock skew, revoked tokens).
+const RENEW_BEFORE_MS = 30_000;
+
+async function currentToken() {
+  const current = session.get();
+  if (current?.access_token && current.expires_at && current.expires_at - Date.now() < RENEW_BEFORE_MS) {
+    if (!(await refreshTokens())) {
+      endSession();
+      throw new ApiError(401, { title: 'Your session has expired.', detail: 'Please sign in again.' });
+    }
+  }
+  return session.get()?.access_token ?? null;
+}
+
+function endSession() {
+  session.clear();
+  window.dispatchEvent(new CustomEvent('session-expired'));
+}
+
 /**
  * Calls the API as the signed-in user. On 401 it refreshes the access token once and retries; when that
  * fails the session is over and a `session-expired` event tells the app to show the sign-in page.
@@ -107,16 +135,13 @@ async function readBody(response) {
  */
 export async function api(path, options = {}) {
   const { anonymous = false } = options;
-  const token = anonymous ? null : session.get()?.access_token;
+  const token = anonymous ? null : await currentToken();
   let response = await send(path, { ...options, token });
   if (response.status === 401 && token) {
     if (await refreshTokens()) {
       response = await send(path, { ...options, token: session.get()?.access_token });
     }
-    if (response.status === 401) {
-      session.clear();
-      window.dispatchEvent(new CustomEvent('session-expired'));
-    }
+    if (response.status === 401) endSession();
   }
 
   const data = await readBody(response);
@@ -146,7 +171,7 @@ export function localPath(link) {
 
 export async function signIn(email, password) {
   const { data } = await api('/api/auth/login', { method: 'POST', body: { email, password }, anonymous: true });
-  session.set({ access_token: data.access_token, refresh_token: data.refresh_token });
+  session.set(tokenFields(data));
   const me = await api('/api/auth/me');
   session.update({ email: me.data.email, roles: me.data.roles });
   return me.data;

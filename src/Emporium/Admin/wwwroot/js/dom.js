@@ -42,7 +42,7 @@ export function uid(prefix) {
 export function field({ label, name, control, hint }) {
   const id = control.id || uid(`field-${name}`);
   control.id = id;
-  control.name ??= name;
+  if (!control.name) control.name = name;
   const errorId = `${id}-error`;
   const hintId = hint ? `${id}-hint` : null;
   const describedBy = [hintId, errorId].filter(Boolean).join(' ');
