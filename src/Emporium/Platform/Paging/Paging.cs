@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Emporium.Platform.Paging;
@@ -16,8 +17,8 @@ public sealed class PagingOptions
 
 /// <summary>page/page_size as sent by the client; <see cref="Resolve"/> applies defaults and the cap.</summary>
 public readonly record struct PageRequest(
-    [property: Description("1-based page number.")] int? Page,
-    [property: Description("Items per page; larger values are clamped to the configured maximum.")] int? PageSize);
+    [FromQuery(Name = "page")][property: Description("1-based page number.")] int? Page,
+    [FromQuery(Name = "page_size")][property: Description("Items per page; larger values are clamped to the configured maximum.")] int? PageSize);
 
 public readonly record struct ResolvedPage(int Page, int PageSize, bool Clamped)
 {

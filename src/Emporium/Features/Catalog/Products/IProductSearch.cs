@@ -7,11 +7,20 @@ namespace Emporium.Features.Catalog.Products;
 public interface IProductSearch
 {
     /// <summary>
-    /// Ids of products matching every term (each term prefix-matched: "blu shi" finds "Blue Shirt"),
-    /// as a query that composes into a products query (ids.Contains(p.Id)) so filters, count and paging
-    /// stay in one statement. Callers pass only terms for which <see cref="SearchTerms.Parse"/> found words.
+    /// Products matching every term (each term prefix-matched: "blu shi" finds "Blue Shirt"), as a query
+    /// over the products table that the caller composes with its filters, count and paging, so the
+    /// search stays one statement. (It returns products rather than ids: with "p.id IN (ids)" PostgreSQL
+    /// misjudges how many rows a prefix search yields and joins against a scan of the whole table, 85-650 ms
+    /// at 500,000 products; filtering the search's own scan answers in under a millisecond.)
     /// </summary>
-    IQueryable<long> MatchingIds(string terms);
+    /// <param name="terms">What the user typed.</param>
+    /// <param name="few">
+    /// The caller knows (from its count) that few products match. PostgreSQL then gathers the matches
+    /// first and sorts them; otherwise, because it overestimates prefix matches, it may walk a whole sort
+    /// index looking for rare rows (300 ms at 500,000 products), while for common words walking the index
+    /// is what finds a page fastest.
+    /// </param>
+    IQueryable<Product> Matching(string terms, bool few = true);
 }
 
 /// <summary>Splits what a user typed into plain words: letters and digits only, so no search syntax survives.</summary>
@@ -20,16 +29,45 @@ public static class SearchTerms
     /// <summary>Enough for any real query; bounds the size of the generated search expression.</summary>
     public const int MaxTerms = 16;
 
-    public static IReadOnlyList<string> Parse(string? text)
+    /// <summary>All words, lower-cased, in order, without repeats.</summary>
+    public static IReadOnlyList<string> Parse(string? text) =>
+        Tokens(text).SelectMany(token => token.Words).Distinct(StringComparer.Ordinal).Take(MaxTerms).ToList();
+
+    /// <summary>
+    /// The whitespace-separated tokens as typed (e.g. an SKU such as "ACME-123") with the words in each;
+    /// tokens without any word (pure punctuation) are dropped.
+    /// </summary>
+    public static IReadOnlyList<SearchToken> Tokens(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
             return [];
         }
 
-        var terms = new List<string>();
+        var tokens = new List<SearchToken>();
+        var total = 0;
+        foreach (var raw in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var words = Words(raw).Take(MaxTerms - total).ToList();
+            if (words.Count > 0)
+            {
+                tokens.Add(new SearchToken(raw, words));
+                total += words.Count;
+            }
+
+            if (total >= MaxTerms)
+            {
+                break;
+            }
+        }
+
+        return tokens;
+    }
+
+    private static IEnumerable<string> Words(string raw)
+    {
         var current = new System.Text.StringBuilder();
-        foreach (var c in text)
+        foreach (var c in raw)
         {
             if (char.IsLetterOrDigit(c))
             {
@@ -37,16 +75,17 @@ public static class SearchTerms
             }
             else if (current.Length > 0)
             {
-                terms.Add(current.ToString());
+                yield return current.ToString();
                 current.Clear();
             }
         }
 
         if (current.Length > 0)
         {
-            terms.Add(current.ToString());
+            yield return current.ToString();
         }
-
-        return terms.Distinct(StringComparer.Ordinal).Take(MaxTerms).ToList();
     }
 }
+
+/// <summary>One whitespace-separated piece of a search as typed, and the plain words in it.</summary>
+public sealed record SearchToken(string Raw, IReadOnlyList<string> Words);

@@ -100,75 +100,80 @@ public static partial class ProductEndpoints
             return TypedResults.Ok(Pager.Create<ProductResponse>(http.Request, page, 0, [], options.MaxPageSize));
         }
 
-        var products = db.Set<Product>().AsNoTracking();
-        products = user.IsStaffOrAdmin()
-            ? includeDeleted ? products : products.Where(p => p.DeletedAt == null)
-            : products.Where(p => p.IsActive && p.DeletedAt == null);
-
-        if (within is not null)
+        IQueryable<Product> Filtered(IQueryable<Product> source)
         {
-            products = products.Where(p => p.Categories.Any(c => within.Contains(c.Id)));
+            var products = source.AsNoTracking();
+            products = user.IsStaffOrAdmin()
+                ? includeDeleted ? products : products.Where(p => p.DeletedAt == null)
+                : products.Where(p => p.IsActive && p.DeletedAt == null);
+
+            if (within is not null)
+            {
+                products = products.Where(p => p.Categories.Any(c => within.Contains(c.Id)));
+            }
+
+            if (!string.IsNullOrWhiteSpace(query.Sku))
+            {
+                var key = Product.KeyOf(query.Sku);
+                products = products.Where(p => p.SkuKey == key);
+            }
+
+            if (active is { } isActive)
+            {
+                products = products.Where(p => p.IsActive == isActive);
+            }
+
+            if (!string.IsNullOrEmpty(query.Name))
+            {
+                var pattern = ContainsPattern(query.Name);
+                products = products.Where(p => EF.Functions.Like(p.Name.ToLower(), pattern, LikeEscape));
+            }
+
+            if (!string.IsNullOrEmpty(query.Description))
+            {
+                var pattern = ContainsPattern(query.Description);
+                products = products.Where(p => p.Description != null && EF.Functions.Like(p.Description.ToLower(), pattern, LikeEscape));
+            }
+
+            if (minPrice is { } min)
+            {
+                products = products.Where(p => p.Price >= min);
+            }
+
+            if (maxPrice is { } max)
+            {
+                products = products.Where(p => p.Price <= max);
+            }
+
+            if (brandId is { } brand)
+            {
+                products = products.Where(p => p.BrandId == brand);
+            }
+
+            if (categoryId is { } category)
+            {
+                var subtree = CategoryTree.SubtreeIds(db, category);
+                products = products.Where(p => p.Categories.Any(c => subtree.Contains(c.Id)));
+            }
+
+            if (ownerId is { } owner)
+            {
+                products = products.Where(p => p.OwnerId == owner);
+            }
+
+            return products;
         }
 
-        if (!string.IsNullOrWhiteSpace(query.Sku))
-        {
-            var key = Product.KeyOf(query.Sku);
-            products = products.Where(p => p.SkuKey == key);
-        }
-
-        if (active is { } isActive)
-        {
-            products = products.Where(p => p.IsActive == isActive);
-        }
-
-        if (!string.IsNullOrEmpty(query.Name))
-        {
-            var pattern = ContainsPattern(query.Name);
-            products = products.Where(p => EF.Functions.Like(p.Name.ToLower(), pattern, LikeEscape));
-        }
-
-        if (!string.IsNullOrEmpty(query.Description))
-        {
-            var pattern = ContainsPattern(query.Description);
-            products = products.Where(p => p.Description != null && EF.Functions.Like(p.Description.ToLower(), pattern, LikeEscape));
-        }
-
-        if (minPrice is { } min)
-        {
-            products = products.Where(p => p.Price >= min);
-        }
-
-        if (maxPrice is { } max)
-        {
-            products = products.Where(p => p.Price <= max);
-        }
-
-        if (brandId is { } brand)
-        {
-            products = products.Where(p => p.BrandId == brand);
-        }
-
-        if (categoryId is { } category)
-        {
-            var subtree = CategoryTree.SubtreeIds(db, category);
-            products = products.Where(p => p.Categories.Any(c => subtree.Contains(c.Id)));
-        }
-
-        if (ownerId is { } owner)
-        {
-            products = products.Where(p => p.OwnerId == owner);
-        }
-
-        if (searching)
-        {
-            var matching = search.MatchingIds(query.Search!);
-            products = products.Where(p => matching.Contains(p.Id));
-        }
-
+        var products = Filtered(searching ? search.Matching(query.Search!, few: true) : db.Set<Product>());
         var count = await products.LongCountAsync(cancellationToken);
         List<ProductResponse> results = [];
         if (count > page.Skip)
         {
+            if (searching && count > FewMatches)
+            {
+                products = Filtered(search.Matching(query.Search!, few: false));
+            }
+
             var rows = await Sorted(products, sort).Skip(page.Skip).Take(page.PageSize)
                 .Select(ProductRow.Projection)
                 .ToListAsync(cancellationToken);
@@ -179,6 +184,9 @@ public static partial class ProductEndpoints
     }
 
     private const string LikeEscape = "\\";
+
+    /// <summary>Up to this many search matches, the page is taken from the matches gathered first.</summary>
+    private const int FewMatches = 5_000;
 
     /// <summary>A LIKE pattern for "contains", lower-cased (matching lower(column), which the trigram index covers).</summary>
     private static string ContainsPattern(string text) =>

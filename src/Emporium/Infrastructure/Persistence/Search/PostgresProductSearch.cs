@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Text;
+using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
 using Microsoft.EntityFrameworkCore;
 
@@ -7,31 +9,44 @@ namespace Emporium.Infrastructure.Persistence.Search;
 /// <summary>The generated products.search_vector column and its GIN index (migration 0002).</summary>
 internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSearch
 {
-    public IQueryable<long> MatchingIds(string terms)
+    public IQueryable<Product> Matching(string terms, bool few = true)
     {
-        var words = SearchTerms.Parse(terms);
-        if (words.Count == 0)
+        var tokens = SearchTerms.Tokens(terms);
+        if (tokens.Count == 0)
         {
-            return db.Database.SqlQuery<long>($"""SELECT id AS "Value" FROM products WHERE false""");
+            return db.Set<Product>().FromSql($"SELECT * FROM products WHERE false");
         }
 
-        // Each word matches either as an English stem prefix (name, description) or as a plain prefix
-        // (the SKU is indexed with the 'simple' configuration, and an English stem such as "happi" is not
-        // always a prefix of the word as typed). Stop words yield an empty English query, which && ignores.
-        var sql = new System.Text.StringBuilder("""SELECT id AS "Value" FROM products WHERE search_vector @@ (""");
-        var arguments = new object[words.Count];
-        for (var i = 0; i < words.Count; i++)
+        // Every token typed must match (&&). A token matches when all its words match as prefixes, each
+        // either as an English stem (name, description) or as typed (the SKU is indexed with 'simple', and
+        // a stem such as "happi" is not always a prefix of the word); or when the token as a whole matches
+        // as a 'simple' phrase, which is how an SKU such as ACME-123 is indexed ('acme' <-> '-123').
+        // Every value is a parameter and the words hold only letters and digits, so no input can break the
+        // tsquery syntax; phraseto_tsquery accepts any text. Stop words give empty queries, which && ignores.
+        var sql = new StringBuilder("SELECT * FROM products WHERE search_vector @@ (");
+        var arguments = new List<object>();
+        for (var t = 0; t < tokens.Count; t++)
         {
-            if (i > 0)
+            sql.Append(t > 0 ? " && ((" : "((");
+            for (var w = 0; w < tokens[t].Words.Count; w++)
             {
-                sql.Append(" && ");
+                var word = Parameter(arguments, tokens[t].Words[w] + ":*");
+                sql.Append(w > 0 ? " && " : "")
+                    .Append("(to_tsquery('english', ").Append(word).Append(") || to_tsquery('simple', ").Append(word).Append("))");
             }
 
-            sql.Append("(to_tsquery('english', {").Append(i).Append("}) || to_tsquery('simple', {").Append(i).Append("}))");
-            arguments[i] = words[i] + ":*";
+            sql.Append(") || phraseto_tsquery('simple', ").Append(Parameter(arguments, tokens[t].Raw)).Append("))");
         }
 
-        sql.Append(')');
-        return db.Database.SqlQuery<long>(FormattableStringFactory.Create(sql.ToString(), arguments));
+        // OFFSET 0 keeps the planner from merging this into the outer query, so the matches are
+        // gathered through the GIN index first (see IProductSearch.Matching).
+        sql.Append(few ? ") OFFSET 0" : ")");
+        return db.Set<Product>().FromSql(FormattableStringFactory.Create(sql.ToString(), [.. arguments]));
+    }
+
+    private static string Parameter(List<object> arguments, string value)
+    {
+        arguments.Add(value);
+        return "{" + (arguments.Count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) + "}";
     }
 }

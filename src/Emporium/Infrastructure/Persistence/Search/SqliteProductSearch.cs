@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
 using Microsoft.EntityFrameworkCore;
 
@@ -6,16 +7,17 @@ namespace Emporium.Infrastructure.Persistence.Search;
 /// <summary>FTS5 over products_fts (migration 0002).</summary>
 internal sealed class SqliteProductSearch(EmporiumDbContext db) : IProductSearch
 {
-    public IQueryable<long> MatchingIds(string terms)
+    public IQueryable<Product> Matching(string terms, bool few = true)
     {
         var words = SearchTerms.Parse(terms);
         if (words.Count == 0)
         {
-            return db.Database.SqlQuery<long>($"""SELECT id AS "Value" FROM products WHERE 0""");
+            return db.Set<Product>().FromSql($"SELECT * FROM products WHERE 0");
         }
 
         var match = ToMatchExpression(words);
-        return db.Database.SqlQuery<long>($"""SELECT rowid AS "Value" FROM products_fts WHERE products_fts MATCH {match}""");
+        return db.Set<Product>().FromSql(
+            $"SELECT * FROM products WHERE id IN (SELECT rowid FROM products_fts WHERE products_fts MATCH {match})");
     }
 
     /// <summary>

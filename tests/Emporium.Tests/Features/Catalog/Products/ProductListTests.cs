@@ -1,0 +1,319 @@
+using System.Net;
+using System.Text.Json;
+using Emporium.Platform.Security;
+using Emporium.Tests.Infrastructure;
+using static Emporium.Tests.Features.Catalog.Products.ProductTestKit;
+
+namespace Emporium.Tests.Features.Catalog.Products;
+
+public abstract class ProductListTests(EmporiumApp app)
+{
+    [Fact]
+    public async Task Anonymous_list_shows_only_active_products_and_staff_see_inactive_ones()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        await staff.Http.CreateProductAsync(tag, "Visible");
+        await staff.Http.CreateProductAsync(tag, "Inactive", active: false);
+
+        (await ListAsync(app.Anonymous(), $"name={tag}")).Names().Should().Equal($"Visible {tag}");
+        (await ListAsync(staff.Http, $"name={tag}&sort=name")).Names().Should().Equal($"Inactive {tag}", $"Visible {tag}");
+        (await ListAsync(staff.Http, $"name={tag}&active=false")).Names().Should().Equal($"Inactive {tag}");
+        (await ListAsync(staff.Http, $"name={tag}&active=true")).Names().Should().Equal($"Visible {tag}");
+    }
+
+    [Fact]
+    public async Task Sku_filter_is_exact_and_ignores_case()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        await staff.Http.CreateProductAsync(new { sku = $"Exact-{tag}", name = $"Exact {tag}", price = 1 });
+        await staff.Http.CreateProductAsync(new { sku = $"Exact-{tag}-2", name = $"Longer {tag}", price = 1 });
+
+        (await ListAsync(app.Anonymous(), $"sku=EXACT-{tag.ToUpperInvariant()}")).Names().Should().Equal($"Exact {tag}");
+    }
+
+    [Fact]
+    public async Task Name_and_description_filters_match_parts_in_any_case()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        await staff.Http.CreateProductAsync(tag, "Woollen Jumper", description: "Warm KNITTED wool");
+        await staff.Http.CreateProductAsync(tag, "Cotton Tee", description: "Light summer shirt");
+        await staff.Http.CreateProductAsync(tag, "Save 50% Today");
+        await staff.Http.CreateProductAsync(tag, "Save 500 Today");
+
+        (await ListAsync(app.Anonymous(), $"name=LEN%20JUM&owner={staff.UserId}")).Names().Should().Equal($"Woollen Jumper {tag}");
+        (await ListAsync(app.Anonymous(), $"description=knit&name={tag}")).Names().Should().Equal($"Woollen Jumper {tag}");
+        (await ListAsync(app.Anonymous(), $"name=50%25&owner={staff.UserId}")).Names().Should().Equal(
+            [$"Save 50% Today {tag}"], "% in the filter is a literal character, not a wildcard");
+    }
+
+    [Fact]
+    public async Task Price_range_is_inclusive()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        foreach (var price in new[] { 5m, 10m, 15.5m, 20m })
+        {
+            await staff.Http.CreateProductAsync(tag, $"P{price}", price: price);
+        }
+
+        var page = await ListAsync(app.Anonymous(), $"name={tag}&min_price=10&max_price=15.5&sort=price");
+        page.GetProperty("results").EnumerateArray().Select(p => p.GetProperty("price").GetDecimal()).Should().Equal(10m, 15.5m);
+    }
+
+    [Fact]
+    public async Task Brand_filter_accepts_an_id_or_a_slug()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var brand = await app.AddBrandAsync($"Maker {Tag()}");
+        var tag = Tag();
+        await staff.Http.CreateProductAsync(new { sku = $"B1-{tag}", name = $"Branded {tag}", price = 1, brand = brand.Id });
+        await staff.Http.CreateProductAsync(new { sku = $"B2-{tag}", name = $"Plain {tag}", price = 1 });
+
+        (await ListAsync(app.Anonymous(), $"name={tag}&brand={brand.Id}")).Names().Should().Equal($"Branded {tag}");
+        (await ListAsync(app.Anonymous(), $"name={tag}&brand={brand.Slug}")).Names().Should().Equal($"Branded {tag}");
+    }
+
+    [Fact]
+    public async Task Category_filter_includes_descendant_categories()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        var root = await app.AddCategoryAsync($"Clothing {tag}");
+        var child = await app.AddCategoryAsync($"Shirts {tag}", root.Id);
+        var grandchild = await app.AddCategoryAsync($"Polo {tag}", child.Id);
+        var sibling = await app.AddCategoryAsync($"Garden {tag}");
+        await staff.Http.CreateProductAsync(new { sku = $"C1-{tag}", name = $"A Root {tag}", price = 1, categories = new[] { root.Id } });
+        await staff.Http.CreateProductAsync(new { sku = $"C2-{tag}", name = $"B Child {tag}", price = 1, categories = new[] { child.Slug } });
+        await staff.Http.CreateProductAsync(new { sku = $"C3-{tag}", name = $"C Grandchild {tag}", price = 1, categories = new object[] { grandchild.Id, child.Id } });
+        await staff.Http.CreateProductAsync(new { sku = $"C4-{tag}", name = $"D Sibling {tag}", price = 1, categories = new[] { sibling.Id } });
+
+        (await ListAsync(app.Anonymous(), $"category={root.Slug}&sort=name")).Names()
+            .Should().Equal($"A Root {tag}", $"B Child {tag}", $"C Grandchild {tag}");
+        (await ListAsync(app.Anonymous(), $"category={child.Id}&sort=name")).Names()
+            .Should().Equal($"B Child {tag}", $"C Grandchild {tag}");
+    }
+
+    [Fact]
+    public async Task Category_products_endpoint_lists_direct_products_or_the_whole_subtree()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        var root = await app.AddCategoryAsync($"Home {tag}");
+        var child = await app.AddCategoryAsync($"Kitchen {tag}", root.Id);
+        var grandchild = await app.AddCategoryAsync($"Knives {tag}", child.Id);
+        await staff.Http.CreateProductAsync(new { sku = $"H1-{tag}", name = $"A Lamp {tag}", price = 3, categories = new[] { root.Id } });
+        await staff.Http.CreateProductAsync(new { sku = $"H2-{tag}", name = $"B Pan {tag}", price = 2, categories = new[] { child.Id } });
+        await staff.Http.CreateProductAsync(new { sku = $"H3-{tag}", name = $"C Knife {tag}", price = 1, categories = new[] { grandchild.Id } });
+        await staff.Http.CreateProductAsync(tag, "Z Uncategorised");
+
+        (await ListAsync(app.Anonymous(), "sort=name", $"/api/categories/{root.Slug}/products")).Names()
+            .Should().Equal($"A Lamp {tag}");
+        (await ListAsync(app.Anonymous(), "include_descendants=true&sort=name", $"/api/categories/{root.Id}/products")).Names()
+            .Should().Equal($"A Lamp {tag}", $"B Pan {tag}", $"C Knife {tag}");
+        (await ListAsync(app.Anonymous(), "include_descendants=true&sort=price&max_price=2", $"/api/categories/{root.Id}/products")).Names()
+            .Should().Equal($"C Knife {tag}", $"B Pan {tag}");
+
+        await (await app.Anonymous().GetAsync($"/api/categories/no-such-{tag}/products")).ShouldBeProblem(HttpStatusCode.NotFound);
+        var bad = await (await app.Anonymous().GetAsync($"/api/categories/{root.Id}/products?include_descendants=maybe"))
+            .ShouldBeProblem(HttpStatusCode.BadRequest);
+        bad.GetProperty("errors").TryGetProperty("include_descendants", out _).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Owner_me_lists_the_callers_products_and_needs_a_token()
+    {
+        var mine = await app.NewUserAsync(Roles.Staff);
+        var theirs = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        await mine.Http.CreateProductAsync(tag, "Mine");
+        await theirs.Http.CreateProductAsync(tag, "Theirs");
+
+        (await ListAsync(mine.Http, "owner=me")).Names().Should().Equal($"Mine {tag}");
+        (await ListAsync(app.Anonymous(), $"owner={theirs.UserId}")).Names().Should().Equal($"Theirs {tag}");
+        await (await app.Anonymous().GetAsync("/api/products?owner=me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Theory]
+    [InlineData("name", new[] { "Alpha", "Bravo", "Charlie" })]
+    [InlineData("-name", new[] { "Charlie", "Bravo", "Alpha" })]
+    [InlineData("price", new[] { "Bravo", "Charlie", "Alpha" })]
+    [InlineData("-price", new[] { "Alpha", "Charlie", "Bravo" })]
+    [InlineData("created_at", new[] { "Alpha", "Bravo", "Charlie" })]
+    [InlineData("-created_at", new[] { "Charlie", "Bravo", "Alpha" })]
+    [InlineData("", new[] { "Charlie", "Bravo", "Alpha" })]
+    [InlineData("updated_at", new[] { "Bravo", "Charlie", "Alpha" })]
+    [InlineData("-updated_at", new[] { "Alpha", "Charlie", "Bravo" })]
+    public async Task Sort_orders_by_the_chosen_field(string sort, string[] expected)
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var alpha = await staff.Http.CreateProductAsync(new { sku = $"A-{Tag()}", name = "Alpha", price = 3 });
+        await staff.Http.CreateProductAsync(new { sku = $"B-{Tag()}", name = "Bravo", price = 1 });
+        await staff.Http.CreateProductAsync(new { sku = $"C-{Tag()}", name = "Charlie", price = 2 });
+        await (await staff.Http.PatchJson($"/api/products/{alpha.Id()}", new { description = "touched" })).ShouldBe(HttpStatusCode.OK);
+
+        (await ListAsync(staff.Http, $"owner=me&sort={sort}")).Names().Should().Equal(expected);
+    }
+
+    [Fact]
+    public async Task Equal_sort_keys_fall_back_to_id_so_pages_do_not_overlap()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var ids = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await staff.Http.CreateProductAsync(new { sku = $"Same-{Tag()}", name = "Same", price = 1 })).Id());
+        }
+
+        var seen = new List<long>();
+        for (var page = 1; page <= 3; page++)
+        {
+            var results = await ListAsync(staff.Http, $"owner=me&sort=price&page={page}&page_size=2");
+            seen.AddRange(results.GetProperty("results").EnumerateArray().Select(p => p.Id()));
+        }
+
+        seen.Should().Equal(ids);
+    }
+
+    [Fact]
+    public async Task Pages_link_to_next_and_previous_keeping_the_filters()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        for (var i = 0; i < 5; i++)
+        {
+            await staff.Http.CreateProductAsync(tag, $"Paged{i}");
+        }
+
+        var first = await ListAsync(app.Anonymous(), $"name={tag}&sort=name&page_size=2");
+        first.GetProperty("count").GetInt64().Should().Be(5);
+        first.GetProperty("page_size").GetInt32().Should().Be(2);
+        first.Names().Should().Equal($"Paged0 {tag}", $"Paged1 {tag}");
+        first.GetProperty("previous").ValueKind.Should().Be(JsonValueKind.Null);
+        var next = first.Str("next");
+        next.Should().Contain($"name={tag}").And.Contain("sort=name").And.Contain("page=2").And.Contain("page_size=2");
+
+        var second = await (await app.Anonymous().GetAsync(next)).ShouldBe(HttpStatusCode.OK);
+        second.Names().Should().Equal($"Paged2 {tag}", $"Paged3 {tag}");
+        second.Str("previous").Should().Contain($"name={tag}").And.Contain("page=1");
+
+        var last = await (await app.Anonymous().GetAsync(second.Str("next"))).ShouldBe(HttpStatusCode.OK);
+        last.Names().Should().Equal($"Paged4 {tag}");
+        last.GetProperty("next").ValueKind.Should().Be(JsonValueKind.Null);
+
+        var beyond = await ListAsync(app.Anonymous(), $"name={tag}&page=9&page_size=2");
+        beyond.GetProperty("results").GetArrayLength().Should().Be(0);
+        beyond.GetProperty("count").GetInt64().Should().Be(5);
+    }
+
+    [Fact]
+    public async Task Page_size_above_the_maximum_is_clamped_with_a_notice()
+    {
+        var page = await ListAsync(app.Anonymous(), $"name={Tag()}&page_size=500");
+        page.GetProperty("page_size").GetInt32().Should().Be(100);
+        page.Str("notice").Should().Contain("100");
+    }
+
+    [Theory]
+    [InlineData("sort=bogus", "sort")]
+    [InlineData("min_price=abc", "min_price")]
+    [InlineData("max_price=1e", "max_price")]
+    [InlineData("min_price=10&max_price=5", "min_price")]
+    [InlineData("active=maybe", "active")]
+    [InlineData("include_deleted=perhaps", "include_deleted")]
+    [InlineData("owner=someone", "owner")]
+    [InlineData("brand=no-such-brand-q7", "brand")]
+    [InlineData("brand=987654321", "brand")]
+    [InlineData("category=no-such-category-q7", "category")]
+    [InlineData("page=0", "page")]
+    [InlineData("page_size=0", "page_size")]
+    public async Task Bad_query_values_are_400_naming_the_parameter(string query, string field)
+    {
+        var problem = await (await app.Anonymous().GetAsync($"/api/products?{query}")).ShouldBeProblem(HttpStatusCode.BadRequest);
+        problem.GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue(problem.ToString());
+    }
+
+    [Fact]
+    public async Task Include_deleted_is_for_staff_only()
+    {
+        var customer = await app.NewUserAsync(Roles.Customer);
+        await (await customer.Http.GetAsync("/api/products?include_deleted=true")).ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await app.Anonymous().GetAsync("/api/products?include_deleted=true")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await customer.Http.GetAsync("/api/products?include_deleted=false")).ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Search_finds_products_by_name_word_prefixes()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var word = Letters();
+        await staff.Http.CreateProductAsync(new { sku = $"S-{Tag()}", name = $"Blue Shirt {word}", price = 1 });
+        await staff.Http.CreateProductAsync(new { sku = $"S-{Tag()}", name = $"Blue Trousers {word}", price = 1 });
+        await staff.Http.CreateProductAsync(new { sku = $"S-{Tag()}", name = $"Red Shirt {word}", price = 1 });
+
+        (await ListAsync(app.Anonymous(), $"search=blu%20shi%20{word}")).Names().Should().Equal($"Blue Shirt {word}");
+        (await ListAsync(app.Anonymous(), $"search={word[..6]}%20SHIRT&sort=name")).Names()
+            .Should().Equal($"Blue Shirt {word}", $"Red Shirt {word}");
+    }
+
+    [Fact]
+    public async Task Search_finds_an_exact_sku_and_a_description_word()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var word = Letters();
+        var sku = $"{word.ToUpperInvariant()}-123";
+        await staff.Http.CreateProductAsync(new { sku, name = "Widget", price = 1 });
+        var described = Letters();
+        await staff.Http.CreateProductAsync(new { sku = $"D-{Tag()}", name = "Gadget", price = 1, description = $"Made of {described} steel" });
+
+        (await ListAsync(app.Anonymous(), $"search={sku}")).Names().Should().Equal("Widget");
+        (await ListAsync(app.Anonymous(), $"search={described}")).Names().Should().Equal("Gadget");
+        (await ListAsync(app.Anonymous(), $"search={described}%20steel")).Names().Should().Equal("Gadget");
+    }
+
+    [Fact]
+    public async Task Search_combines_with_filters_and_hides_what_the_caller_may_not_see()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var word = Letters();
+        await staff.Http.CreateProductAsync(new { sku = $"F-{Tag()}", name = $"Cheap {word}", price = 1 });
+        await staff.Http.CreateProductAsync(new { sku = $"F-{Tag()}", name = $"Dear {word}", price = 100 });
+        await staff.Http.CreateProductAsync(new { sku = $"F-{Tag()}", name = $"Hidden {word}", price = 1, is_active = false });
+
+        var page = await ListAsync(app.Anonymous(), $"search={word}&max_price=50");
+        page.Names().Should().Equal($"Cheap {word}");
+        page.GetProperty("count").GetInt64().Should().Be(1);
+    }
+
+    [Theory]
+    [InlineData("\"AND*(")]
+    [InlineData("NEAR(a b) OR -x:*")]
+    [InlineData("sku:abc & !x | y")]
+    [InlineData("'; DROP TABLE products; --")]
+    public async Task Search_ignores_query_syntax_in_user_input(string search)
+    {
+        var page = await ListAsync(app.Anonymous(), $"search={Uri.EscapeDataString(search)}");
+        page.GetProperty("count").GetInt64().Should().BeGreaterThanOrEqualTo(0);
+    }
+
+    [Fact]
+    public async Task Search_with_only_punctuation_returns_an_empty_page()
+    {
+        var page = await ListAsync(app.Anonymous(), $"search={Uri.EscapeDataString("\"*()-:")}");
+        page.GetProperty("count").GetInt64().Should().Be(0);
+        page.GetProperty("results").GetArrayLength().Should().Be(0);
+    }
+
+    private static async Task<JsonElement> ListAsync(HttpClient client, string query, string path = "/api/products") =>
+        await (await client.GetAsync($"{path}?{query}")).ShouldBe(HttpStatusCode.OK);
+
+    /// <summary>A unique word of letters only, so full-text tokenizers keep it as one token.</summary>
+    private static string Letters() =>
+        new(Guid.NewGuid().ToString("N")[..12].Select(c => (char)('a' + Convert.ToInt32(c.ToString(), 16))).ToArray());
+}
+
+public sealed class ProductListTestsOnSqlite(SqliteApp app) : ProductListTests(app), IClassFixture<SqliteApp>;
+
+public sealed class ProductListTestsOnPostgres(PostgresApp app) : ProductListTests(app), IClassFixture<PostgresApp>;
