@@ -8,15 +8,15 @@ namespace Emporium.Features.Catalog.Products;
 /// are parsed by the handler, so a bad value is a field error naming the parameter, not a bare 400.
 /// </summary>
 public sealed record ProductQuery(
-    [FromQuery(Name = "sku"), Description("Exact SKU, any case.")] string? Sku,
-    [FromQuery(Name = "active"), Description("true or false.")] string? Active,
-    [FromQuery(Name = "name"), Description("Part of the name, any case.")] string? Name,
-    [FromQuery(Name = "description"), Description("Part of the description, any case.")] string? Description,
-    [FromQuery(Name = "min_price"), Description("Lowest price, inclusive.")] string? MinPrice,
-    [FromQuery(Name = "max_price"), Description("Highest price, inclusive.")] string? MaxPrice,
-    [FromQuery(Name = "brand"), Description("Brand id or slug.")] string? Brand,
-    [FromQuery(Name = "category"), Description("Category id or slug; products of its subcategories are included.")] string? Category,
-    [FromQuery(Name = "owner"), Description("'me' (the caller's own products) or a user id.")] string? Owner,
-    [FromQuery(Name = "search"), Description("Words to find in the SKU, name or description; each word matches as a prefix.")] string? Search,
-    [FromQuery(Name = "sort"), Description("name, price, created_at or updated_at; prefix - for descending. Default -created_at.")] string? Sort,
-    [FromQuery(Name = "include_deleted"), Description("Staff only: include soft-deleted products.")] string? IncludeDeleted);
+    [FromQuery(Name = "sku")][property: Description("Exact SKU, any case.")] string? Sku,
+    [FromQuery(Name = "active")][property: Description("true or false.")] string? Active,
+    [FromQuery(Name = "name")][property: Description("Part of the name, any case.")] string? Name,
+    [FromQuery(Name = "description")][property: Description("Part of the description, any case.")] string? Description,
+    [FromQuery(Name = "min_price")][property: Description("Lowest price, inclusive.")] string? MinPrice,
+    [FromQuery(Name = "max_price")][property: Description("Highest price, inclusive.")] string? MaxPrice,
+    [FromQuery(Name = "brand")][property: Description("Brand id or slug.")] string? Brand,
+    [FromQuery(Name = "category")][property: Description("Category id or slug; products of its subcategories are included.")] string? Category,
+    [FromQuery(Name = "owner")][property: Description("'me' (the caller's own products) or a user id.")] string? Owner,
+    [FromQuery(Name = "search")][property: Description("Words to find in the SKU, name or description; each word matches as a prefix.")] string? Search,
+    [FromQuery(Name = "sort")][property: Description("name, price, created_at or updated_at; prefix - for descending. Default -created_at.")] string? Sort,
+    [FromQuery(Name = "include_deleted")][property: Description("Staff only: include soft-deleted products.")] string? IncludeDeleted);
