@@ -1,0 +1,65 @@
+using System.Net;
+using System.Text.Json;
+using Emporium.Tests.Infrastructure;
+
+namespace Emporium.Tests.Platform;
+
+/// <summary>The OpenAPI document is the contract clients generate code from: every operation must be described.</summary>
+public sealed class OpenApiTests(SqliteApp app) : IClassFixture<SqliteApp>
+{
+    [Fact]
+    public async Task Every_API_operation_has_an_id_a_summary_a_description_and_documents_its_outcomes()
+    {
+        var document = await (await app.Anonymous().GetAsync("/openapi/v1.json")).ShouldBe(HttpStatusCode.OK);
+        var problems = new List<string>();
+        var operationIds = new List<string>();
+        foreach (var path in document.GetProperty("paths").EnumerateObject().Where(p => p.Name.StartsWith("/api/", StringComparison.Ordinal)))
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                var where = $"{operation.Name.ToUpperInvariant()} {path.Name}";
+                var op = operation.Value;
+                if (!op.TryGetProperty("operationId", out var id))
+                {
+                    problems.Add($"{where}: no operationId");
+                }
+                else
+                {
+                    operationIds.Add(id.GetString()!);
+                }
+
+                if (!HasText(op, "summary"))
+                {
+                    problems.Add($"{where}: no summary");
+                }
+
+                if (!HasText(op, "description"))
+                {
+                    problems.Add($"{where}: no description");
+                }
+
+                var statuses = op.GetProperty("responses").EnumerateObject().Select(r => r.Name).ToList();
+                if (!statuses.Any(s => s.StartsWith('2') || s == "304"))
+                {
+                    problems.Add($"{where}: no success response");
+                }
+
+                var takesInput = op.TryGetProperty("parameters", out _) || op.TryGetProperty("requestBody", out _) ||
+                                 op.TryGetProperty("security", out _) || path.Name.Contains('{', StringComparison.Ordinal);
+                if (takesInput && !statuses.Any(s => s.StartsWith('4')))
+                {
+                    problems.Add($"{where}: no client-error response documented");
+                }
+            }
+        }
+
+        problems.Should().BeEmpty();
+        operationIds.Should().OnlyHaveUniqueItems();
+        document.GetProperty("paths").EnumerateObject().Select(p => p.Name).Should().Contain(
+            ["/api/auth/login", "/api/auth/register", "/api/auth/refresh", "/api/auth/logout", "/api/auth/me",
+             "/api/brands", "/api/brands/{ref}", "/api/categories", "/api/categories/tree", "/api/categories/{ref}"]);
+    }
+
+    private static bool HasText(JsonElement operation, string property) =>
+        operation.TryGetProperty(property, out var value) && !string.IsNullOrWhiteSpace(value.GetString());
+}
