@@ -1,3 +1,4 @@
+using Emporium.Admin;
 using Emporium.Features.Catalog;
 using Emporium.Features.Identity;
 using Emporium.Platform;
@@ -24,6 +25,7 @@ public static class FeatureExtensions
 
         app.MapIdentity();
         app.MapCatalog();
+        app.MapAdmin();
         return app;
     }
 }

@@ -73,7 +73,9 @@ public abstract class EmporiumApp : WebApplicationFactory<Program>, IAsyncLifeti
         }
     }
 
-    public HttpClient Anonymous() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+    /// <summary>A client without credentials; on a Kestrel-hosted app it calls ClientOptions.BaseAddress.</summary>
+    public HttpClient Anonymous() =>
+        CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = ClientOptions.BaseAddress });
 
     /// <summary>A client carrying a real access token for a new user with <paramref name="role"/>.</summary>
     public async Task<UserClient> NewUserAsync(string role)

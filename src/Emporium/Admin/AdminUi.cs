@@ -1,0 +1,94 @@
+using System.Collections.Frozen;
+using System.Reflection;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Net.Http.Headers;
+
+namespace Emporium.Admin;
+
+/// <summary>
+/// The admin UI at /admin: static HTML, CSS and JavaScript modules that call the public API with the
+/// signed-in user's token. The files are embedded in the assembly, so `dotnet run`, the tests and the
+/// published image serve exactly the same bytes without depending on the content root.
+/// </summary>
+public static class AdminUi
+{
+    public const string BasePath = "/admin";
+
+    private const string ResourcePrefix = "admin/";
+
+    // Everything the UI needs comes from this origin; inline script and style are refused, so a product
+    // name that slipped past escaping still cannot run code.
+    private const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+    public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
+    {
+        var assets = LoadAssets(typeof(AdminUi).Assembly);
+        var admin = app.MapGroup(BasePath).ExcludeFromDescription().AllowAnonymous();
+
+        // The UI routes with the URL fragment (#/products), so the server only ever hands out the shell.
+        admin.MapGet("", (HttpContext http) => Serve(http, assets["index.html"]));
+        admin.MapGet("/{**path}", (string path, HttpContext http) =>
+            assets.TryGetValue(path, out var asset) ? Serve(http, asset) : Results.NotFound());
+        return app;
+    }
+
+    private static IResult Serve(HttpContext http, AdminAsset asset)
+    {
+        var headers = http.Response.Headers;
+        headers.ETag = asset.ETag;
+        // Revalidate every time: a deploy must never leave an old app.js talking to a new API.
+        headers.CacheControl = "no-cache";
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+
+        if (EntityTagHeaderValue.TryParseList(http.Request.Headers.IfNoneMatch, out var tags) &&
+            tags.Any(tag => tag.Tag.Equals(asset.ETag, StringComparison.Ordinal)))
+        {
+            return Results.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        return Results.Bytes(asset.Content, asset.ContentType);
+    }
+
+    internal static FrozenDictionary<string, AdminAsset> LoadAssets(Assembly assembly)
+    {
+        var types = new FileExtensionContentTypeProvider();
+        var assets = new Dictionary<string, AdminAsset>(StringComparer.Ordinal);
+        foreach (var name in assembly.GetManifestResourceNames())
+        {
+            // RecursiveDir carries the build machine's separator; URLs always use '/'.
+            var normalized = name.Replace('\\', '/');
+            if (!normalized.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            var content = buffer.ToArray();
+            var path = normalized[ResourcePrefix.Length..];
+            var type = types.TryGetContentType(path, out var known) ? known : "application/octet-stream";
+            if (type.StartsWith("text/", StringComparison.Ordinal) || type.EndsWith("javascript", StringComparison.Ordinal))
+            {
+                type += "; charset=utf-8";
+            }
+
+            var etag = $"\"{Convert.ToHexStringLower(SHA256.HashData(content))[..16]}\"";
+            assets[path] = new AdminAsset(content, type, etag);
+        }
+
+        if (!assets.ContainsKey("index.html"))
+        {
+            throw new InvalidOperationException("The admin UI was not embedded: admin/index.html is missing from the assembly.");
+        }
+
+        return assets.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+}
+
+internal sealed record AdminAsset(byte[] Content, string ContentType, string ETag);

@@ -1,0 +1,109 @@
+// The shell: a hash router (#/products, #/products/12, ...), the header, and flash messages.
+import { describe, session, signOut } from './api.js';
+import { alertBox, h } from './dom.js';
+import { loginPage } from './pages/login.js';
+import { productListPage } from './pages/products.js';
+import { productFormPage } from './pages/product-form.js';
+import { brandsPage } from './pages/brands.js';
+import { categoriesPage } from './pages/categories.js';
+
+const routes = [
+  { pattern: /^\/login$/, page: loginPage, section: null, public: true },
+  { pattern: /^\/products$/, page: productListPage, section: 'products' },
+  { pattern: /^\/products\/new$/, page: productFormPage, section: 'products' },
+  { pattern: /^\/products\/(\d+)$/, page: productFormPage, section: 'products' },
+  { pattern: /^\/brands$/, page: brandsPage, section: 'brands' },
+  { pattern: /^\/categories$/, page: categoriesPage, section: 'categories' },
+];
+
+let pendingFlash = null;
+let renderCount = 0;
+
+/** A message shown on the next page (e.g. "Product created" after the form returns to the list). */
+export function flash(message) {
+  pendingFlash = message;
+}
+
+export function navigate(hash) {
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+function currentRoute() {
+  const raw = location.hash.replace(/^#/, '') || '/products';
+  const [encodedPath, query = ''] = raw.split('?');
+  const path = decodeURIComponent(encodedPath);
+  const params = new URLSearchParams(query);
+  for (const route of routes) {
+    const match = route.pattern.exec(path);
+    if (match) return { route, params, id: match[1] ?? null, path };
+  }
+  return { route: null, params, id: null, path };
+}
+
+function showChrome(signedIn, section) {
+  document.getElementById('nav').hidden = !signedIn;
+  document.getElementById('account').hidden = !signedIn;
+  document.getElementById('account-email').textContent = signedIn ? session.get()?.email ?? '' : '';
+  for (const link of document.querySelectorAll('#nav a')) {
+    if (link.dataset.section === section) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
+export async function render() {
+  const ticket = ++renderCount;
+  const main = document.getElementById('main');
+  const flashRegion = document.getElementById('flash');
+  const { route, params, id, path } = currentRoute();
+  const signedIn = Boolean(session.get()?.access_token);
+
+  if (!route) {
+    navigate('#/products');
+    return;
+  }
+  if (!route.public && !signedIn) {
+    sessionStorage.setItem('emporium.admin.return', location.hash);
+    navigate('#/login');
+    return;
+  }
+
+  flashRegion.textContent = pendingFlash ?? '';
+  pendingFlash = null;
+  showChrome(signedIn && route.public !== true, route.section);
+  main.setAttribute('aria-busy', 'true');
+
+  let view;
+  try {
+    view = await route.page({ params, id, path, refresh: render });
+  } catch (error) {
+    view = h('section', {}, h('h1', { tabindex: '-1' }, 'Something went wrong'), alertBox(describe(error)));
+  }
+
+  // A slower, older render must not replace the page the user has moved on to.
+  if (ticket !== renderCount) return;
+  main.replaceChildren(view);
+  main.removeAttribute('aria-busy');
+  const heading = main.querySelector('h1');
+  // Moving focus to the new heading tells keyboard and screen-reader users that the page changed.
+  if (heading) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus();
+  }
+  document.title = heading ? `${heading.textContent} · Emporium admin` : 'Emporium admin';
+}
+
+document.getElementById('sign-out').addEventListener('click', async () => {
+  await signOut();
+  flash('You have signed out.');
+  navigate('#/login');
+});
+
+window.addEventListener('session-expired', () => {
+  flash('Your session has expired. Please sign in again.');
+  sessionStorage.setItem('emporium.admin.return', location.hash);
+  navigate('#/login');
+});
+
+window.addEventListener('hashchange', render);
+render();

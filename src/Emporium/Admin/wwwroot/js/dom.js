@@ -1,0 +1,102 @@
+// Builds elements without innerHTML: every value from the API ends up as text, never as markup.
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on') && typeof value === 'function') {
+      element.addEventListener(name.slice(2).toLowerCase(), value);
+    } else if (name === 'class') {
+      element.className = value;
+    } else if (name === 'dataset') {
+      Object.assign(element.dataset, value);
+    } else if (name in element && typeof value !== 'string') {
+      element[name] = value;
+    } else {
+      element.setAttribute(name, value === true ? '' : String(value));
+    }
+  }
+  append(element, children);
+  return element;
+}
+
+function append(parent, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    if (Array.isArray(child)) append(parent, child);
+    else parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+let nextId = 0;
+
+/** A unique id for label/description wiring. */
+export function uid(prefix) {
+  nextId += 1;
+  return `${prefix}-${nextId}`;
+}
+
+/**
+ * A labelled field with a slot for its error message, wired with aria-describedby so screen readers
+ * read the message together with the field.
+ */
+export function field({ label, name, control, hint }) {
+  const id = control.id || uid(`field-${name}`);
+  control.id = id;
+  if (!control.name) control.name = name;
+  const errorId = `${id}-error`;
+  const hintId = hint ? `${id}-hint` : null;
+  const describedBy = [hintId, errorId].filter(Boolean).join(' ');
+  control.setAttribute('aria-describedby', describedBy);
+  const error = h('p', { class: 'field-error', id: errorId, dataset: { errorFor: name } });
+  const isCheckbox = control.type === 'checkbox';
+  return h('div', { class: isCheckbox ? 'field field-checkbox' : 'field', dataset: { field: name } },
+    isCheckbox ? null : h('label', { for: id }, label),
+    control,
+    isCheckbox ? h('label', { for: id }, label) : null,
+    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
+    error);
+}
+
+/** Shows the problem's field messages next to their fields; returns the messages that had no field. */
+export function showFieldErrors(form, errors) {
+  clearFieldErrors(form);
+  const unplaced = [];
+  let first = null;
+  for (const [key, messages] of Object.entries(errors ?? {})) {
+    // "categories[2]" or "brand.id" belong to the categories or brand field.
+    const name = key.split(/[[.]/)[0];
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+    const text = [].concat(messages).join(' ');
+    if (!slot) {
+      unplaced.push(text);
+      continue;
+    }
+    slot.textContent = slot.textContent ? `${slot.textContent} ${text}` : text;
+    const control = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (control) {
+      control.setAttribute('aria-invalid', 'true');
+      first ??= control;
+    }
+  }
+  first?.focus();
+  return unplaced;
+}
+
+export function clearFieldErrors(form) {
+  for (const slot of form.querySelectorAll('[data-error-for]')) slot.textContent = '';
+  for (const control of form.querySelectorAll('[aria-invalid]')) control.removeAttribute('aria-invalid');
+}
+
+/** An alert box for a failure the user must read; role=alert makes screen readers announce it. */
+export function alertBox(title, detail, ...extra) {
+  return h('div', { class: 'alert', role: 'alert' },
+    h('p', { class: 'alert-title' }, title),
+    detail && detail !== title ? h('p', {}, detail) : null,
+    extra);
+}
+
+export function formatDate(value) {
+  if (!value) return '';
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
