@@ -61,7 +61,7 @@ queries = [
     "/api/products?name=navy%20tent",
     "/api/products?brand=brand-17&sort=price",
     "/api/products?category=department-3",
-    "/api/products?sku=sku-250000",
+    "/api/products?sku=sku-250001",
     "/api/products?sort=-price&page=100",
     f"/api/products?sort=name&page={rows // 100 // 2}&page_size=100",
 ]

@@ -103,14 +103,14 @@ public abstract class EmporiumApp : WebApplicationFactory<Program>, IAsyncLifeti
 
 public sealed record UserClient(HttpClient Http, long UserId, string Email);
 
-public sealed class SqliteApp : EmporiumApp
+public class SqliteApp : EmporiumApp
 {
     public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
 
     protected override string ConnectionString => $"Data Source={Path.Combine(DataDirectory, "emporium.db")}";
 }
 
-public sealed class PostgresApp : EmporiumApp
+public class PostgresApp : EmporiumApp
 {
     public string DatabaseName { get; } = PostgresServer.NewDatabaseName();
 

@@ -1,6 +1,7 @@
 using Emporium.Features.Catalog.Products;
 using Emporium.Infrastructure.Persistence.Search;
 using Emporium.Platform;
+using Emporium.Platform.Paging;
 using Emporium.Platform.Health;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -55,6 +56,10 @@ public static class PersistenceExtensions
                 ? new PostgresProductSearch(db)
                 : new SqliteProductSearch(db);
         });
+        services.AddScoped<IRowEstimator>(provider =>
+            provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+                ? new PostgresRowEstimator(provider.GetRequiredService<EmporiumDbContext>())
+                : new NoRowEstimator());
 
         services.AddStartupTask<SchemaMigrator>();
         services.AddHealthChecks().AddDbContextCheck<EmporiumDbContext>("database", tags: [HealthEndpoints.Ready]);

@@ -13,6 +13,20 @@ public sealed class PagingOptions
 
     [System.ComponentModel.DataAnnotations.Range(1, 10_000)]
     public int MaxPageSize { get; set; } = 100;
+
+    /// <summary>
+    /// Lists count matches exactly up to this many; beyond it, where the database can estimate, count is the
+    /// planner's estimate and count_exact is false. Exact counts of hundreds of thousands of rows cost more
+    /// than the page itself.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, int.MaxValue - 1)]
+    public int ExactCountLimit { get; set; } = 10_000;
+}
+
+/// <summary>How many items a list has: exact, or an estimate when there are more than Paging:ExactCountLimit.</summary>
+public readonly record struct PageCount(long Value, bool Exact)
+{
+    public static implicit operator PageCount(long exact) => new(exact, true);
 }
 
 /// <summary>page/page_size as sent by the client; <see cref="Resolve"/> applies defaults and the cap.</summary>
@@ -27,7 +41,10 @@ public readonly record struct ResolvedPage(int Page, int PageSize, bool Clamped)
 
 /// <summary>The list envelope: {count, next, previous, results} plus the page size actually used.</summary>
 public sealed record Paged<T>(
+    [property: Description("Number of matching items; an estimate when count_exact is false.")]
     long Count,
+    [property: Description("False when count is the database's estimate (more than Paging:ExactCountLimit matches).")]
+    bool CountExact,
     string? Next,
     string? Previous,
     int Page,
@@ -48,12 +65,14 @@ public static class Pager
         return new ResolvedPage(Math.Max(page, 1), Math.Clamp(size, 1, options.MaxPageSize), clamped);
     }
 
-    public static Paged<T> Create<T>(HttpRequest request, ResolvedPage page, long count, IReadOnlyList<T> results, int maxPageSize)
+    public static Paged<T> Create<T>(HttpRequest request, ResolvedPage page, PageCount count, IReadOnlyList<T> results, int maxPageSize)
     {
-        var hasNext = (long)page.Page * page.PageSize < count;
+        // With an estimated count, a full page is the only honest sign that another may follow.
+        var hasNext = count.Exact ? (long)page.Page * page.PageSize < count.Value : results.Count == page.PageSize;
         var hasPrevious = page.Page > 1;
         return new Paged<T>(
-            count,
+            count.Value,
+            count.Exact,
             hasNext ? LinkTo(request, page.Page + 1, page.PageSize) : null,
             hasPrevious ? LinkTo(request, page.Page - 1, page.PageSize) : null,
             page.Page,
@@ -79,6 +98,7 @@ public static class PagingRegistration
     {
         services.AddOptions<PagingOptions>().BindConfiguration(PagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PagingOptions>>().Value);
+        services.AddScoped<ListCounter>();
         return services;
     }
 }

@@ -97,8 +97,9 @@ public static partial class ProductEndpoints
         EmporiumDbContext db,
         IProductSearch search,
         PagingOptions options,
+        ListCounter counter,
         CancellationToken cancellationToken) =>
-        ListAsync(query, paging, within: null, http, db, search, options, cancellationToken);
+        ListAsync(query, paging, within: null, http, db, search, options, counter, cancellationToken);
 
     public static async Task<Results<Ok<Paged<ProductResponse>>, ValidationProblem, ProblemHttpResult>> ListCategoryProducts(
         [FromRoute(Name = "ref")] string categoryRef,
@@ -110,6 +111,7 @@ public static partial class ProductEndpoints
         EmporiumDbContext db,
         IProductSearch search,
         PagingOptions options,
+        ListCounter counter,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
@@ -126,7 +128,7 @@ public static partial class ProductEndpoints
         }
 
         var within = descendants ? CategoryTree.SubtreeIds(db, id) : db.Set<Category>().Where(c => c.Id == id).Select(c => c.Id);
-        return await ListAsync(query, paging, within, http, db, search, options, cancellationToken);
+        return await ListAsync(query, paging, within, http, db, search, options, counter, cancellationToken);
     }
 
     public static async Task<Results<Ok<ProductResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetProduct(

@@ -27,6 +27,7 @@ public static partial class ProductEndpoints
         EmporiumDbContext db,
         IProductSearch search,
         PagingOptions options,
+        ListCounter counter,
         CancellationToken cancellationToken)
     {
         var user = http.User;
@@ -165,11 +166,11 @@ public static partial class ProductEndpoints
         }
 
         var products = Filtered(searching ? search.Matching(query.Search!, few: true) : db.Set<Product>());
-        var count = await products.LongCountAsync(cancellationToken);
+        var count = await counter.CountAsync(products, cancellationToken);
         List<ProductResponse> results = [];
-        if (count > page.Skip)
+        if (count.Value > page.Skip || !count.Exact)
         {
-            if (searching && count > FewMatches)
+            if (searching && count.Value > FewMatches)
             {
                 products = Filtered(search.Matching(query.Search!, few: false));
             }
