@@ -81,12 +81,32 @@ public static class Pager
             page.Clamped ? $"page_size was reduced to the maximum of {maxPageSize}." : null);
     }
 
-    private static string LinkTo(HttpRequest request, int page, int pageSize)
+    /// <summary>
+    /// An envelope whose links are keyset cursors (lists that support them): <paramref name="next"/> and
+    /// <paramref name="previous"/> are opaque cursor values, or null where there is no such page.
+    /// </summary>
+    public static Paged<T> CreateWithCursors<T>(
+        HttpRequest request, ResolvedPage page, PageCount count, IReadOnlyList<T> results, string? next, string? previous, int maxPageSize) =>
+        new(
+            count.Value,
+            count.Exact,
+            next is null ? null : Link(request, page.PageSize, "cursor", next),
+            previous is null ? null : Link(request, page.PageSize, "cursor", previous),
+            page.Page,
+            page.PageSize,
+            results,
+            page.Clamped ? $"page_size was reduced to the maximum of {maxPageSize}." : null);
+
+    private static string LinkTo(HttpRequest request, int page, int pageSize) =>
+        Link(request, pageSize, "page", page.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>The request's own URL with its filters kept and the position replaced by <paramref name="key"/>=<paramref name="value"/>.</summary>
+    private static string Link(HttpRequest request, int pageSize, string key, string value)
     {
         var query = request.Query
-            .Where(pair => pair.Key is not ("page" or "page_size"))
-            .SelectMany(pair => pair.Value.Select(value => new KeyValuePair<string, string?>(pair.Key, value)))
-            .Append(new("page", page.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .Where(pair => pair.Key is not ("page" or "page_size" or "cursor"))
+            .SelectMany(pair => pair.Value.Select(v => new KeyValuePair<string, string?>(pair.Key, v)))
+            .Append(new(key, value))
             .Append(new("page_size", pageSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         return $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{Microsoft.AspNetCore.Http.QueryString.Create(query)}";
     }

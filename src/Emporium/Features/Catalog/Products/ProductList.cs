@@ -40,6 +40,8 @@ public static partial class ProductEndpoints
         errors.When(minPrice > maxPrice, "min_price", "min_price must not be greater than max_price.");
         var sort = string.IsNullOrWhiteSpace(query.Sort) ? "-created_at" : query.Sort.Trim().ToLowerInvariant();
         errors.When(!SortKeys.Contains(sort), "sort", $"sort must be one of {string.Join(", ", SortKeys)}.");
+        var cursor = ProductCursor.Parse(query.Cursor, sort, errors);
+        errors.When(cursor is not null && paging.Page is not null, "cursor", "Send either page or cursor, not both.");
 
         long? ownerId = null;
         var ownerIsMe = false;
@@ -167,21 +169,44 @@ public static partial class ProductEndpoints
 
         var products = Filtered(searching ? search.Matching(query.Search!, few: true) : db.Set<Product>());
         var count = await counter.CountAsync(products, cancellationToken);
-        List<ProductResponse> results = [];
-        if (count.Value > page.Skip || !count.Exact)
+        if (cursor is null && count.Exact && count.Value <= page.Skip)
         {
-            if (searching && count.Value > FewMatches)
-            {
-                products = Filtered(search.Matching(query.Search!, few: false));
-            }
-
-            var rows = await Sorted(products, sort).Skip(page.Skip).Take(page.PageSize)
-                .Select(ProductRow.Projection)
-                .ToListAsync(cancellationToken);
-            results = rows.ConvertAll(row => row.ToResponse());
+            return TypedResults.Ok(Pager.Create<ProductResponse>(http.Request, page, count, [], options.MaxPageSize));
         }
 
-        return TypedResults.Ok(Pager.Create<ProductResponse>(http.Request, page, count, results, options.MaxPageSize));
+        if (searching && count.Value > FewMatches)
+        {
+            products = Filtered(search.Matching(query.Search!, few: false));
+        }
+
+        // One row more than the page says whether another page follows in the reading direction.
+        var window = cursor is null
+            ? Sorted(products, sort).Skip(page.Skip)
+            : Sorted(cursor.Apply(products), cursor.ReadingSort);
+        var rows = await window.Take(page.PageSize + 1).Select(ProductRow.Projection).ToListAsync(cancellationToken);
+        var more = rows.Count > page.PageSize;
+        if (more)
+        {
+            rows.RemoveAt(rows.Count - 1);
+        }
+
+        var backward = cursor is { Backward: true };
+        if (backward)
+        {
+            rows.Reverse();
+        }
+
+        var number = cursor?.Page ?? page.Page;
+        var hasNext = rows.Count > 0 && (backward || more);
+        var hasPrevious = rows.Count > 0 && (backward ? more : number > 1);
+        return TypedResults.Ok(Pager.CreateWithCursors(
+            http.Request,
+            page with { Page = number },
+            count,
+            rows.ConvertAll(row => row.ToResponse()),
+            hasNext ? ProductCursor.After(sort, rows[^1], number + 1).Encode() : null,
+            hasPrevious ? ProductCursor.Before(sort, rows[0], number - 1).Encode() : null,
+            options.MaxPageSize));
     }
 
     private const string LikeEscape = "\\";

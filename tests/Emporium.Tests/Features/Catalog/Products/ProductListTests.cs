@@ -177,6 +177,80 @@ public abstract class ProductListTests(EmporiumApp app)
         seen.Should().Equal(ids);
     }
 
+    [Theory]
+    [InlineData("name")]
+    [InlineData("-name")]
+    [InlineData("price")]
+    [InlineData("-price")]
+    [InlineData("created_at")]
+    [InlineData("-updated_at")]
+    public async Task Cursor_links_walk_every_product_once_forwards_and_back_in_sort_order_despite_ties(string sort)
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        for (var i = 0; i < 7; i++)
+        {
+            // Equal names and prices in pairs, so the id tie-break decides between neighbours.
+            await staff.Http.CreateProductAsync(tag, $"Walk{i / 2}", price: 5m + (i / 2));
+        }
+
+        var expected = (await ListAsync(app.Anonymous(), $"name={tag}&sort={sort}&page_size=100"))
+            .GetProperty("results").EnumerateArray().Select(p => p.Id()).ToList();
+        expected.Should().HaveCount(7);
+
+        var forward = new List<long>();
+        var pages = new List<JsonElement>();
+        string? link = $"/api/products?name={tag}&sort={sort}&page_size=3";
+        while (link is not null)
+        {
+            var page = await (await app.Anonymous().GetAsync(link)).ShouldBe(HttpStatusCode.OK);
+            pages.Add(page);
+            forward.AddRange(page.GetProperty("results").EnumerateArray().Select(p => p.Id()));
+            link = page.GetProperty("next").GetString();
+        }
+
+        forward.Should().Equal(expected);
+        pages.Select(p => p.GetProperty("page").GetInt32()).Should().Equal(1, 2, 3);
+
+        var backward = new List<long>();
+        link = pages[^1].GetProperty("previous").GetString();
+        while (link is not null)
+        {
+            var page = await (await app.Anonymous().GetAsync(link)).ShouldBe(HttpStatusCode.OK);
+            backward.InsertRange(0, page.GetProperty("results").EnumerateArray().Select(p => p.Id()));
+            link = page.GetProperty("previous").GetString();
+        }
+
+        backward.Should().Equal(expected.Take(6), "walking back from the last page returns the earlier pages whole");
+    }
+
+    [Theory]
+    [InlineData("cursor=not-a-cursor")]
+    [InlineData("cursor=eyJzIjoibmFtZSJ9")]
+    public async Task A_broken_cursor_is_a_400_naming_the_cursor(string query)
+    {
+        var problem = await (await app.Anonymous().GetAsync($"/api/products?{query}")).ShouldBeProblem(HttpStatusCode.BadRequest);
+        problem.GetProperty("errors").TryGetProperty("cursor", out _).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_cursor_must_match_the_sort_and_cannot_be_combined_with_page()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        await staff.Http.CreateProductAsync(tag, "A");
+        await staff.Http.CreateProductAsync(tag, "B");
+        var first = await ListAsync(app.Anonymous(), $"name={tag}&sort=name&page_size=1");
+        var cursor = System.Web.HttpUtility.ParseQueryString(new Uri(first.Str("next")).Query)["cursor"];
+
+        var otherSort = await (await app.Anonymous().GetAsync($"/api/products?name={tag}&sort=price&cursor={cursor}"))
+            .ShouldBeProblem(HttpStatusCode.BadRequest);
+        otherSort.GetProperty("errors").GetProperty("cursor")[0].GetString().Should().Contain("sort=name");
+        var withPage = await (await app.Anonymous().GetAsync($"/api/products?name={tag}&sort=name&page=2&cursor={cursor}"))
+            .ShouldBeProblem(HttpStatusCode.BadRequest);
+        withPage.GetProperty("errors").TryGetProperty("cursor", out _).Should().BeTrue();
+    }
+
     [Fact]
     public async Task Pages_link_to_next_and_previous_keeping_the_filters()
     {
@@ -193,15 +267,23 @@ public abstract class ProductListTests(EmporiumApp app)
         first.Names().Should().Equal($"Paged0 {tag}", $"Paged1 {tag}");
         first.GetProperty("previous").ValueKind.Should().Be(JsonValueKind.Null);
         var next = first.Str("next");
-        next.Should().Contain($"name={tag}").And.Contain("sort=name").And.Contain("page=2").And.Contain("page_size=2");
+        next.Should().Contain($"name={tag}").And.Contain("sort=name").And.Contain("cursor=").And.Contain("page_size=2");
 
         var second = await (await app.Anonymous().GetAsync(next)).ShouldBe(HttpStatusCode.OK);
         second.Names().Should().Equal($"Paged2 {tag}", $"Paged3 {tag}");
-        second.Str("previous").Should().Contain($"name={tag}").And.Contain("page=1");
+        second.GetProperty("page").GetInt32().Should().Be(2);
+        second.Str("previous").Should().Contain($"name={tag}").And.Contain("cursor=");
 
         var last = await (await app.Anonymous().GetAsync(second.Str("next"))).ShouldBe(HttpStatusCode.OK);
         last.Names().Should().Equal($"Paged4 {tag}");
         last.GetProperty("next").ValueKind.Should().Be(JsonValueKind.Null);
+
+        var back = await (await app.Anonymous().GetAsync(last.Str("previous"))).ShouldBe(HttpStatusCode.OK);
+        back.Names().Should().Equal($"Paged2 {tag}", $"Paged3 {tag}");
+        var front = await (await app.Anonymous().GetAsync(back.Str("previous"))).ShouldBe(HttpStatusCode.OK);
+        front.Names().Should().Equal($"Paged0 {tag}", $"Paged1 {tag}");
+        front.GetProperty("page").GetInt32().Should().Be(1);
+        front.GetProperty("previous").ValueKind.Should().Be(JsonValueKind.Null);
 
         var beyond = await ListAsync(app.Anonymous(), $"name={tag}&page=9&page_size=2");
         beyond.GetProperty("results").GetArrayLength().Should().Be(0);

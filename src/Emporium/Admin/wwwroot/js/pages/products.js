@@ -13,7 +13,7 @@ const SORTS = [
   ['-updated_at', 'Recently updated'],
 ];
 
-const QUERY_KEYS = ['search', 'active', 'sort', 'include_deleted', 'page', 'page_size'];
+const QUERY_KEYS = ['search', 'active', 'sort', 'include_deleted', 'page', 'page_size', 'cursor'];
 
 export function formatPrice(price, currency) {
   try {

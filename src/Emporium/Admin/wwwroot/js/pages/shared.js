@@ -12,7 +12,7 @@ export function pager(envelope, route) {
   const pages = Math.max(1, Math.ceil(envelope.count / envelope.page_size));
   return h('nav', { class: 'pager', 'aria-label': 'Pagination' },
     link(envelope.previous, 'Previous page', 'prev'),
-    h('span', { class: 'pager-status' }, `Page ${envelope.page} of ${pages}`),
+    h('span', { class: 'pager-status' }, `Page ${envelope.page} of ${envelope.count_exact === false ? 'about ' : ''}${pages}`),
     link(envelope.next, 'Next page', 'next'));
 }
 
