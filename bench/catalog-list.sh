@@ -79,4 +79,17 @@ for q in queries:
     times.sort()
     p95 = times[max(0, int(len(times) * 0.95) - 1)]
     print(f"| `{q}` | {count:,} | {statistics.median(times):.1f} | {p95:.1f} |")
+
+# Keyset paging: the next link of a deep page carries a cursor; following it must not re-read the rows before it.
+with urllib.request.urlopen(base + f"/api/products?sort=name&page={rows // 100 // 2}&page_size=100") as r:
+    deep = json.load(r)["next"]
+times = []
+for i in range(repeats + 3):
+    t = time.perf_counter()
+    with urllib.request.urlopen(deep) as r:
+        json.load(r)
+    if i >= 3:
+        times.append((time.perf_counter() - t) * 1000)
+times.sort()
+print(f"| next link (cursor) of `sort=name&page={rows // 100 // 2}&page_size=100` | | {statistics.median(times):.1f} | {times[max(0, int(len(times) * 0.95) - 1)]:.1f} |")
 PY
