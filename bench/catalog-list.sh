@@ -9,7 +9,8 @@ rows="${1:-500000}"
 repeats="${2:-30}"
 source scripts/lib/services.sh
 app_pid=""
-cleanup() { [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null; stop_services; }
+# BENCH_KEEP=1 leaves PostgreSQL and the service running afterwards, for EXPLAIN and experiments.
+cleanup() { [ -n "${BENCH_KEEP:-}" ] && { echo "[bench] kept: app on :$port, PostgreSQL on :$EMPORIUM_PG_PORT, stack $EMPORIUM_STACK_DIR" >&2; return; }; [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null; stop_services; }
 trap cleanup EXIT
 start_postgres
 psql_() { psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$EMPORIUM_PG_PORT" -U postgres "$@"; }
