@@ -100,6 +100,8 @@ public static class Executions
 
     public static int Of(string key) => Counts.TryGetValue(key, out var count) ? count : 0;
 
+    public static IReadOnlyList<string> KeysStartingWith(string prefix) => [.. Counts.Keys.Where(key => key.StartsWith(prefix, StringComparison.Ordinal))];
+
     public static int Count(string key) => Counts.AddOrUpdate(key, 1, (_, count) => count + 1);
 
     public static Task Gate(string key) => Gates.GetOrAdd(key, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
@@ -157,14 +159,20 @@ public sealed class GateHandler : IJobHandler
     }
 }
 
-/// <summary>test.count: counts executions per job, holding the job briefly so overlapping claims would show.</summary>
-public sealed class CountingHandler : IJobHandler
+/// <summary>
+/// test.count: counts executions per job and which worker (lease owner) ran it, holding the job briefly so
+/// overlapping claims would show.
+/// </summary>
+public sealed class CountingHandler(EmporiumDbContext db) : IJobHandler
 {
     public string Kind => "test.count";
 
     public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
     {
-        Executions.Count($"{context.ReadPayload<TestPayload>().Key}:{context.Id}");
+        var key = context.ReadPayload<TestPayload>().Key;
+        Executions.Count($"{key}:{context.Id}");
+        var owner = await db.Set<Job>().Where(j => j.Id == context.Id).Select(j => j.LeaseOwner).SingleAsync(cancellationToken);
+        Executions.Count($"{key}:owner:{owner}");
         await Task.Delay(30, cancellationToken);
     }
 }
