@@ -219,7 +219,7 @@ public abstract class JobEngineTests(EmporiumApp app)
 
         var body = await staff.GetStringAsync($"/api/jobs/{id}/events");
 
-        body.Should().StartWith("event: done").And.Contain("\"status\":\"COMPLETED\"");
+        body.Should().StartWith("event: done").And.Contain("\"status\":\"COMPLETED\"").And.Contain("\"max_attempts\":3");
         await (await staff.GetAsync("/api/jobs/987654321/events")).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
