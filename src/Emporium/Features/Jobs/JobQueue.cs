@@ -11,6 +11,10 @@ namespace Emporium.Features.Jobs;
 /// </summary>
 public interface IJobQueue
 {
+    /// <summary>
+    /// Adds a PENDING job to the current unit of work; its id is set by the caller's SaveChanges. The payload is
+    /// serialized as snake_case JSON (a string is taken as JSON text already).
+    /// </summary>
     Job Enqueue(string kind, object? payload, int? maxAttempts = null);
 }
 
@@ -26,7 +30,7 @@ internal sealed class JobQueue(EmporiumDbContext db, TimeProvider clock, IOption
             Payload = payload switch
             {
                 null => "{}",
-                string json => json,
+                string json => ValidJson(json),
                 _ => JsonSerializer.Serialize(payload, JobJson.Options),
             },
             Status = JobStatus.PENDING,
@@ -37,5 +41,18 @@ internal sealed class JobQueue(EmporiumDbContext db, TimeProvider clock, IOption
         };
         db.Add(job);
         return job;
+    }
+
+    private static string ValidJson(string json)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(json);
+            return json;
+        }
+        catch (JsonException exception)
+        {
+            throw new ArgumentException("A string payload must be JSON text.", nameof(json), exception);
+        }
     }
 }

@@ -22,7 +22,8 @@ public sealed class JobStore(EmporiumDbContext db)
             started_at = @now, finished_at = NULL, updated_at = @now
         WHERE id = (
             SELECT id FROM jobs
-            WHERE (status = 'PENDING' AND next_run_at <= @now) OR (status = 'PROCESSING' AND lease_expires_at < @now)
+            WHERE (status = 'PENDING' AND next_run_at <= @now)
+               OR (status = 'PROCESSING' AND lease_expires_at < @now AND attempts < max_attempts)
             ORDER BY next_run_at, id
             LIMIT 1
             FOR UPDATE SKIP LOCKED)
@@ -36,10 +37,20 @@ public sealed class JobStore(EmporiumDbContext db)
             started_at = @now, finished_at = NULL, updated_at = @now
         WHERE id = (
             SELECT id FROM jobs
-            WHERE (status = 'PENDING' AND next_run_at <= @now) OR (status = 'PROCESSING' AND lease_expires_at < @now)
+            WHERE (status = 'PENDING' AND next_run_at <= @now)
+               OR (status = 'PROCESSING' AND lease_expires_at < @now AND attempts < max_attempts)
             ORDER BY next_run_at, id
             LIMIT 1)
         RETURNING id, kind, payload, attempts, max_attempts, cancel_requested
+        """;
+
+    // A job whose worker died during its last attempt is not run again: a job that kills its worker every
+    // time (out of memory, say) would otherwise be taken again forever.
+    private const string BuryExpired = """
+        UPDATE jobs
+        SET status = 'DEAD', last_error = 'The worker stopped during the last attempt (its lease expired).',
+            lease_owner = NULL, lease_expires_at = NULL, finished_at = @now, updated_at = @now
+        WHERE status = 'PROCESSING' AND lease_expires_at < @now AND attempts >= max_attempts
         """;
 
     private const string Heartbeat = """
@@ -50,6 +61,11 @@ public sealed class JobStore(EmporiumDbContext db)
 
     public async Task<ClaimedJob?> ClaimAsync(string owner, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
     {
+        await using (var bury = await CommandAsync(BuryExpired, cancellationToken, ("now", now)))
+        {
+            await bury.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         var sql = db.Database.IsNpgsql() ? PostgresClaim : SqliteClaim;
         await using var command = await CommandAsync(sql, cancellationToken, ("owner", owner), ("now", now), ("expires", now + lease));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -169,6 +169,59 @@ public abstract class JobEngineTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_worker_that_lost_its_lease_stops_its_handler_and_leaves_the_row_to_the_new_owner()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        var id = await app.EnqueueAsync("test.gate", new TestPayload(key));
+        await staff.WaitForStatusAsync(id, "PROCESSING");
+
+        // As if the lease had expired and another worker had claimed the job meanwhile.
+        await app.WithDbAsync(db => db.Set<Job>().Where(j => j.Id == id)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.LeaseOwner, "another-worker")));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Executions.Of($"{key}:stopped") == 0)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the next heartbeat finds the lease gone and stops the handler");
+            await Task.Delay(50);
+        }
+
+        await Task.Delay(200);
+        var row = await app.RowAsync(id);
+        row!.Status.Should().Be(JobStatus.PROCESSING);
+        row.LeaseOwner.Should().Be("another-worker", "the old worker writes nothing once the lease is not its own");
+
+        // The stolen lease is never renewed, so it expires and the job is taken again and finishes.
+        Executions.Open(key);
+        var done = await staff.WaitForStatusAsync(id, "COMPLETED");
+        done.GetProperty("attempts").GetInt32().Should().Be(2);
+    }
+
+    [Fact]
+    public async Task A_job_whose_worker_died_on_its_last_attempt_is_dead_not_run_again()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        long id;
+        using (var scope = app.Services.CreateScope())
+        {
+            var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue("test.flaky", new TestPayload(key));
+            // What a worker killed during attempt 3 of 3 leaves behind.
+            job.Status = JobStatus.PROCESSING;
+            job.Attempts = 3;
+            job.LeaseOwner = "a-dead-worker";
+            job.LeaseExpiresAt = DateTime.UtcNow.AddSeconds(-1);
+            await scope.ServiceProvider.GetRequiredService<EmporiumDbContext>().SaveChangesAsync();
+            id = job.Id;
+        }
+
+        var dead = await staff.WaitForStatusAsync(id, "DEAD");
+
+        dead.Str("error_message").Should().Contain("lease expired");
+        Executions.Of(key).Should().Be(0);
+    }
+
+    [Fact]
     public async Task Progress_shows_on_the_job_and_its_event_stream_until_it_completes()
     {
         var staff = await StaffAsync();

@@ -153,7 +153,16 @@ public sealed class GateHandler : IJobHandler
         var key = context.ReadPayload<TestPayload>().Key;
         Executions.Count(key);
         await context.ReportProgressAsync(5, 10, "halfway", cancellationToken);
-        await Executions.Gate(key).WaitAsync(cancellationToken);
+        try
+        {
+            await Executions.Gate(key).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Executions.Count($"{key}:stopped");
+            throw;
+        }
+
         await context.ReportProgressAsync(10, 10, "done", cancellationToken);
         context.SetResult(new { key });
     }
