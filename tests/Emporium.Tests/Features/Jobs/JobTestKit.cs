@@ -16,7 +16,7 @@ public static class JobSettings
 {
     public static readonly IReadOnlyDictionary<string, string> Fast = new Dictionary<string, string>
     {
-        ["Jobs:LeaseDuration"] = "00:00:02",
+        ["Jobs:LeaseDuration"] = "00:00:03",
         ["Jobs:PollInterval"] = "00:00:00.100",
         ["Jobs:RetryDelays:0"] = "00:00:00.050",
         ["Jobs:RetryDelays:1"] = "00:00:00.100",
