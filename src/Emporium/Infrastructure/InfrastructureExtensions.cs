@@ -1,3 +1,4 @@
+using Emporium.Infrastructure.Jobs;
 using Emporium.Infrastructure.Persistence;
 
 namespace Emporium.Infrastructure;
@@ -8,6 +9,7 @@ public static class InfrastructureExtensions
     public static WebApplicationBuilder AddInfrastructure(this WebApplicationBuilder builder)
     {
         builder.Services.AddPersistence(builder.Configuration);
+        builder.Services.AddJobsInfrastructure();
         return builder;
     }
 }

@@ -47,6 +47,9 @@ public static class PersistenceExtensions
                     options.UseSqlite(database.ConnectionString, sqlite => sqlite.CommandTimeout(database.CommandTimeoutSeconds));
                     break;
             }
+
+            // Registered by other adapters, e.g. the jobs outbox's after-commit signal.
+            options.AddInterceptors(provider.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>());
         });
 
         services.AddScoped<IProductSearch>(provider =>

@@ -1,0 +1,249 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using Emporium.Infrastructure.Jobs;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.Paging;
+using Emporium.Platform.Problems;
+using Emporium.Platform.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Emporium.Features.Jobs;
+
+public static class JobEndpoints
+{
+    /// <summary>How often the event stream re-reads the job row.</summary>
+    internal static readonly TimeSpan EventsPollInterval = TimeSpan.FromMilliseconds(250);
+
+    private static readonly JobStatus[] Retryable = [JobStatus.DEAD, JobStatus.FAILED, JobStatus.CANCELLED];
+
+    public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
+    {
+        var jobs = app.MapGroup("/api/jobs")
+            .WithTags("Jobs")
+            .RequireAuthorization(Policies.Staff)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        jobs.MapGet("", ListJobs)
+            .WithName(nameof(ListJobs))
+            .WithSummary("List background jobs")
+            .WithDescription("Newest first; filter by kind and status. Staff or admin.");
+        jobs.MapGet("/{id:long}", GetJob)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName(nameof(GetJob))
+            .WithSummary("Get a job")
+            .WithDescription("Status, attempts, progress (processed, total, percent, rows_per_second, eta_seconds, message), result and last error.");
+        jobs.MapPost("/{id:long}/retry", RetryJob)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName(nameof(RetryJob))
+            .WithSummary("Run a stopped job again")
+            .WithDescription("A DEAD, FAILED or CANCELLED job becomes PENDING with its attempts reset; any other status answers 409.");
+        jobs.MapPost("/{id:long}/cancel", CancelJob)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName(nameof(CancelJob))
+            .WithSummary("Cancel a job")
+            .WithDescription("A PENDING job is CANCELLED at once (200). A PROCESSING job is marked cancel_requested (202) and becomes "
+                + "CANCELLED when its worker notices, within a third of the lease. A finished job answers 409.");
+        jobs.MapGet("/{id:long}/events", JobEvents)
+            .Produces<JobResponse>(StatusCodes.Status200OK, "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName(nameof(JobEvents))
+            .WithSummary("Follow a job as server-sent events")
+            .WithDescription("A `progress` event with the job whenever it changes (status, attempts, progress, error), then one `done` "
+                + "event with the final job when it is COMPLETED, FAILED, CANCELLED or DEAD, and the stream ends.");
+
+        // The seeds' original status route, kept for clients written against it.
+        app.MapGet("/api/job/{id:long}/status", GetJobStatus)
+            .WithTags("Jobs")
+            .RequireAuthorization(Policies.Staff)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName(nameof(GetJobStatus))
+            .WithSummary("Get a job's status (compatibility route)")
+            .WithDescription("The same body as GET /api/jobs/{id}; kept for clients of the seed API.");
+        return app;
+    }
+
+    public static async Task<Results<Ok<Paged<JobResponse>>, ValidationProblem>> ListJobs(
+        [AsParameters] JobListQuery query,
+        EmporiumDbContext db,
+        PagingOptions paging,
+        ListCounter counter,
+        HttpContext http,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var page = Pager.Resolve(new PageRequest(query.Page, query.PageSize), paging, errors);
+        JobStatus? status = null;
+        if (!string.IsNullOrWhiteSpace(query.Status))
+        {
+            if (Enum.TryParse<JobStatus>(query.Status.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+            {
+                status = parsed;
+            }
+            else
+            {
+                errors.Add("status", $"status must be one of {string.Join(", ", Enum.GetNames<JobStatus>())}.");
+            }
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var jobs = db.Set<Job>().AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(query.Kind))
+        {
+            var kind = query.Kind.Trim();
+            jobs = jobs.Where(j => j.Kind == kind);
+        }
+
+        if (status is { } wanted)
+        {
+            jobs = jobs.Where(j => j.Status == wanted);
+        }
+
+        var count = await counter.CountAsync(jobs, cancellationToken);
+        var rows = await jobs.OrderByDescending(j => j.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(Pager.Create(http.Request, page, count, rows.ConvertAll(JobResponse.From), paging.MaxPageSize));
+    }
+
+    public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJob(long id, EmporiumDbContext db, CancellationToken cancellationToken) =>
+        await FindAsync(db, id, cancellationToken) is { } job ? TypedResults.Ok(JobResponse.From(job)) : Problems.NotFound("Job");
+
+    public static Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJobStatus(long id, EmporiumDbContext db, CancellationToken cancellationToken) =>
+        GetJob(id, db, cancellationToken);
+
+    public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> RetryJob(
+        long id,
+        EmporiumDbContext db,
+        IJobTransport transport,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var revived = await db.Set<Job>()
+            .Where(j => j.Id == id && Retryable.Contains(j.Status))
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(j => j.Status, JobStatus.PENDING)
+                .SetProperty(j => j.Attempts, 0)
+                .SetProperty(j => j.NextRunAt, now)
+                .SetProperty(j => j.CancelRequested, false)
+                .SetProperty(j => j.LastError, (string?)null)
+                .SetProperty(j => j.Result, (string?)null)
+                .SetProperty(j => j.Progress, (string?)null)
+                .SetProperty(j => j.StartedAt, (DateTime?)null)
+                .SetProperty(j => j.FinishedAt, (DateTime?)null)
+                .SetProperty(j => j.UpdatedAt, now),
+                cancellationToken);
+        var job = await FindAsync(db, id, cancellationToken);
+        if (job is null)
+        {
+            return Problems.NotFound("Job");
+        }
+
+        if (revived == 0)
+        {
+            return Problems.Conflict($"Only DEAD, FAILED or CANCELLED jobs can be retried; this one is {job.Status}.");
+        }
+
+        transport.Publish([id]);
+        return TypedResults.Ok(JobResponse.From(job));
+    }
+
+    public static async Task<Results<Ok<JobResponse>, Accepted<JobResponse>, ProblemHttpResult>> CancelJob(
+        long id,
+        EmporiumDbContext db,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        // The status may move between the two guarded updates (claimed, finished); a few rounds settle it.
+        for (var round = 0; round < 5; round++)
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var cancelled = await db.Set<Job>()
+                .Where(j => j.Id == id && j.Status == JobStatus.PENDING)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(j => j.Status, JobStatus.CANCELLED)
+                    .SetProperty(j => j.LastError, "Cancelled on request.")
+                    .SetProperty(j => j.FinishedAt, now)
+                    .SetProperty(j => j.UpdatedAt, now),
+                    cancellationToken);
+            if (cancelled == 1)
+            {
+                return TypedResults.Ok(JobResponse.From((await FindAsync(db, id, cancellationToken))!));
+            }
+
+            var requested = await db.Set<Job>()
+                .Where(j => j.Id == id && j.Status == JobStatus.PROCESSING)
+                .ExecuteUpdateAsync(set => set.SetProperty(j => j.CancelRequested, true).SetProperty(j => j.UpdatedAt, now), cancellationToken);
+            var job = await FindAsync(db, id, cancellationToken);
+            if (job is null)
+            {
+                return Problems.NotFound("Job");
+            }
+
+            if (requested == 1)
+            {
+                return TypedResults.Accepted($"/api/jobs/{id}", JobResponse.From(job));
+            }
+
+            if (Job.IsTerminal(job.Status))
+            {
+                return Problems.Conflict($"The job is already {job.Status}.");
+            }
+        }
+
+        return Problems.Conflict("The job kept changing status; try again.");
+    }
+
+    public static async Task<Results<ServerSentEventsResult<JobResponse>, ProblemHttpResult>> JobEvents(
+        long id,
+        EmporiumDbContext db,
+        CancellationToken cancellationToken)
+    {
+        if (!await db.Set<Job>().AnyAsync(j => j.Id == id, cancellationToken))
+        {
+            return Problems.NotFound("Job");
+        }
+
+        return TypedResults.ServerSentEvents(Follow(id, db, cancellationToken));
+    }
+
+    private static async IAsyncEnumerable<SseItem<JobResponse>> Follow(long id, EmporiumDbContext db, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? last = null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var job = await FindAsync(db, id, cancellationToken);
+            if (job is null)
+            {
+                yield break;
+            }
+
+            // updated_at moves with every heartbeat; only what a watcher cares about counts as a change.
+            var state = $"{job.Status}|{job.Attempts}|{job.CancelRequested}|{job.Progress}|{job.LastError}|{job.NextRunAt:o}";
+            if (Job.IsTerminal(job.Status))
+            {
+                yield return new SseItem<JobResponse>(JobResponse.From(job), "done");
+                yield break;
+            }
+
+            if (state != last)
+            {
+                last = state;
+                yield return new SseItem<JobResponse>(JobResponse.From(job), "progress");
+            }
+
+            await Task.Delay(EventsPollInterval, cancellationToken);
+        }
+    }
+
+    private static Task<Job?> FindAsync(EmporiumDbContext db, long id, CancellationToken cancellationToken) =>
+        db.Set<Job>().AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+
+namespace Emporium.Features.Jobs;
+
+/// <summary>
+/// Runs the jobs of one <see cref="Kind"/>. Handlers must be idempotent: a job whose worker died is run
+/// again from the start (or from the handler's own checkpoint) once its lease expires.
+/// </summary>
+public interface IJobHandler
+{
+    string Kind { get; }
+
+    /// <summary>
+    /// Returns normally to complete the job; throws to retry it (or <see cref="PermanentJobFailure"/> to fail
+    /// it at once). <paramref name="cancellationToken"/> fires on cancel, shutdown or a lost lease.
+    /// </summary>
+    Task HandleAsync(JobContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>A failure that another attempt cannot fix (e.g. a file with no header): the job becomes FAILED.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1710", Justification = "The design (decision 0004) names the outcome, not the mechanism.")]
+public sealed class PermanentJobFailure(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>What a handler knows about its job, and how it reports back.</summary>
+public sealed class JobContext
+{
+    private readonly Func<JobProgress, bool, CancellationToken, Task> _report;
+
+    internal JobContext(long id, string kind, string payload, int attempt, int maxAttempts, Func<JobProgress, bool, CancellationToken, Task> report)
+    {
+        Id = id;
+        Kind = kind;
+        Payload = payload;
+        Attempt = attempt;
+        MaxAttempts = maxAttempts;
+        _report = report;
+    }
+
+    public long Id { get; }
+
+    public string Kind { get; }
+
+    /// <summary>The JSON given at enqueue time.</summary>
+    public string Payload { get; }
+
+    /// <summary>1 for the first attempt.</summary>
+    public int Attempt { get; }
+
+    public int MaxAttempts { get; }
+
+    /// <summary>Set with <see cref="SetResult{T}"/>; stored as the job's result when it completes.</summary>
+    internal string? ResultJson { get; private set; }
+
+    public T ReadPayload<T>() =>
+        JsonSerializer.Deserialize<T>(Payload, JobJson.Options) ?? throw new PermanentJobFailure($"The payload of job {Id} is empty.");
+
+    /// <summary>Stores progress; written at most once per Jobs:ProgressInterval unless the work is done (processed == total).</summary>
+    public Task ReportProgressAsync(long processed, long? total, string? message = null, CancellationToken cancellationToken = default) =>
+        _report(new JobProgress(processed, total, message), total is { } t && processed >= t, cancellationToken);
+
+    public void SetResult<T>(T result) => ResultJson = JsonSerializer.Serialize(result, JobJson.Options);
+}
+
+public sealed record JobProgress(long Processed, long? Total, string? Message);
+
+/// <summary>snake_case JSON for payloads, progress and results, like the API.</summary>
+public static class JobJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+}

@@ -1,0 +1,296 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Emporium.Infrastructure.Jobs;
+using Emporium.Platform;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Features.Jobs;
+
+/// <summary>
+/// Claims due jobs under a lease and runs their handlers, up to Jobs:Concurrency at once, in processes whose
+/// role includes the worker. Wakes on the transport's signal and at least every Jobs:PollInterval, which is
+/// also how due retries and jobs whose worker died (expired leases) are found.
+/// </summary>
+internal sealed partial class JobRunner(
+    IServiceScopeFactory scopes,
+    IJobTransport transport,
+    IOptions<JobsOptions> options,
+    IOptions<EmporiumOptions> emporium,
+    TimeProvider clock,
+    ILogger<JobRunner> logger) : BackgroundService
+{
+    private enum StopReason
+    {
+        None,
+        Shutdown,
+        CancelRequested,
+        LeaseLost,
+    }
+
+    private readonly JobsOptions _options = options.Value;
+
+    /// <summary>Unique per runner (several hosts may share a process in tests), readable in the jobs table.</summary>
+    public string Owner { get; } = NewOwner();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!emporium.Value.RunsWorker)
+        {
+            return;
+        }
+
+        await Task.Yield();
+        using var slots = new SemaphoreSlim(_options.Concurrency);
+        var running = new ConcurrentDictionary<long, Task>();
+        var sequence = 0L;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await slots.WaitAsync(stoppingToken);
+                var job = await TryClaimAsync(stoppingToken);
+                if (job is null)
+                {
+                    slots.Release();
+                    await transport.WaitAsync(_options.PollInterval, stoppingToken);
+                    continue;
+                }
+
+                var key = Interlocked.Increment(ref sequence);
+                running[key] = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await RunAsync(job, stoppingToken);
+                    }
+                    finally
+                    {
+                        running.TryRemove(key, out _);
+                        slots.Release();
+                    }
+                }, CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        // Handlers see the stopping token and release their leases; wait for those writes before exiting.
+        await Task.WhenAll(running.Values);
+    }
+
+    private async Task<ClaimedJob?> TryClaimAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await StoreAsync(store => store.ClaimAsync(Owner, Now, _options.LeaseDuration, stoppingToken));
+        }
+        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogClaimFailed(exception);
+            return null;
+        }
+    }
+
+    private async Task RunAsync(ClaimedJob job, CancellationToken stoppingToken)
+    {
+        if (job.CancelRequested)
+        {
+            await StoreAsync(store => store.FinishAsync(job.Id, Owner, JobStatus.CANCELLED, "Cancelled on request.", Now));
+            return;
+        }
+
+        using var handlerStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var heartbeatStop = new CancellationTokenSource();
+        var reason = StopReason.None;
+        void Stop(StopReason why)
+        {
+            reason = why;
+            handlerStop.Cancel();
+        }
+
+        var progress = new ProgressWriter(this, job, clock, _options.ProgressInterval);
+        var heartbeat = HeartbeatAsync(job, Stop, heartbeatStop.Token);
+        Func<Task<int>>? outcome = null;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var handler = scope.ServiceProvider.GetServices<IJobHandler>().FirstOrDefault(h => h.Kind == job.Kind)
+                ?? throw new PermanentJobFailure($"No handler is registered for job kind '{job.Kind}'.");
+            var context = new JobContext(job.Id, job.Kind, job.Payload, job.Attempts, job.MaxAttempts, progress.ReportAsync);
+            LogStarting(job.Id, job.Kind, job.Attempts);
+            await handler.HandleAsync(context, handlerStop.Token);
+            var finalProgress = progress.Latest;
+            outcome = () => StoreAsync(store => store.CompleteAsync(job.Id, Owner, context.ResultJson, finalProgress, Now));
+        }
+        catch (Exception) when (handlerStop.IsCancellationRequested)
+        {
+            if (stoppingToken.IsCancellationRequested)
+            {
+                reason = StopReason.Shutdown;
+            }
+
+            outcome = reason switch
+            {
+                StopReason.Shutdown => () => StoreAsync(store => store.ReleaseAsync(job.Id, Owner, Now)),
+                StopReason.CancelRequested => () => StoreAsync(store => store.FinishAsync(job.Id, Owner, JobStatus.CANCELLED, "Cancelled on request.", Now)),
+                // Another worker holds the job now: the row is theirs to write.
+                _ => null,
+            };
+        }
+        catch (PermanentJobFailure failure)
+        {
+            LogFailed(job.Id, job.Kind, failure.Message);
+            outcome = () => StoreAsync(store => store.FinishAsync(job.Id, Owner, JobStatus.FAILED, failure.Message, Now));
+        }
+        catch (Exception exception)
+        {
+            var error = $"{exception.GetType().Name}: {exception.Message}";
+            if (job.Attempts >= job.MaxAttempts)
+            {
+                LogDead(exception, job.Id, job.Kind, job.Attempts);
+                outcome = () => StoreAsync(store => store.FinishAsync(job.Id, Owner, JobStatus.DEAD, error, Now));
+            }
+            else
+            {
+                var next = Now + RetryDelay(job.Attempts);
+                LogRetrying(exception, job.Id, job.Kind, job.Attempts, next);
+                outcome = () => StoreAsync(store => store.ScheduleRetryAsync(job.Id, Owner, error, next, Now));
+            }
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+        }
+
+        if (outcome is not null)
+        {
+            try
+            {
+                if (await outcome() == 0)
+                {
+                    LogLeaseLost(job.Id);
+                }
+            }
+            catch (Exception exception)
+            {
+                // The lease expires and the job is taken again: nothing is lost, only delayed.
+                LogOutcomeFailed(exception, job.Id);
+            }
+        }
+
+        // A finished job frees a slot; a retry due at once should not wait for the next poll.
+        transport.Publish([job.Id]);
+    }
+
+    private async Task HeartbeatAsync(ClaimedJob job, Action<StopReason> stop, CancellationToken cancellationToken)
+    {
+        var interval = _options.LeaseDuration / 3;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, clock, cancellationToken);
+                var state = await StoreAsync(store => store.HeartbeatAsync(job.Id, Owner, Now, _options.LeaseDuration, cancellationToken));
+                if (state is null)
+                {
+                    LogLeaseLost(job.Id);
+                    stop(StopReason.LeaseLost);
+                    return;
+                }
+
+                if (state == true)
+                {
+                    stop(StopReason.CancelRequested);
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                // A missed beat is not fatal: the lease is three beats long.
+                LogHeartbeatFailed(exception, job.Id);
+            }
+        }
+    }
+
+    internal TimeSpan RetryDelay(int attempt)
+    {
+        var schedule = _options.Schedule;
+        var delay = schedule[Math.Clamp(attempt - 1, 0, schedule.Count - 1)];
+        var jitter = 1 + ((Random.Shared.NextDouble() * 0.4) - 0.2);
+        return delay * jitter;
+    }
+
+    private static string NewOwner()
+    {
+        var owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+        return owner.Length <= JobConfiguration.LeaseOwnerLength ? owner : owner[^JobConfiguration.LeaseOwnerLength..];
+    }
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    private async Task<T> StoreAsync<T>(Func<JobStore, Task<T>> work)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<JobStore>());
+    }
+
+    /// <summary>Keeps the latest report and writes it at most once per interval (always when the work is done).</summary>
+    private sealed class ProgressWriter(JobRunner runner, ClaimedJob job, TimeProvider clock, TimeSpan interval)
+    {
+        private readonly long _started = clock.GetTimestamp();
+        private long _lastWrite = long.MinValue;
+
+        public string? Latest { get; private set; }
+
+        public async Task ReportAsync(JobProgress progress, bool done, CancellationToken cancellationToken)
+        {
+            var elapsed = clock.GetElapsedTime(_started).TotalSeconds;
+            double? rate = elapsed > 0 ? Math.Round(progress.Processed / elapsed, 1) : null;
+            double? percent = progress.Total is > 0 ? Math.Round(Math.Min(100.0, progress.Processed * 100.0 / progress.Total.Value), 1) : null;
+            double? eta = progress.Total is { } total && rate is > 0 ? Math.Round(Math.Max(0, total - progress.Processed) / rate.Value, 1) : null;
+            Latest = JsonSerializer.Serialize(
+                new JobProgressResponse(progress.Processed, progress.Total, percent, rate, eta, progress.Message), JobJson.Options);
+
+            var now = clock.GetTimestamp();
+            if (!done && _lastWrite != long.MinValue && clock.GetElapsedTime(_lastWrite, now) < interval)
+            {
+                return;
+            }
+
+            _lastWrite = now;
+            var json = Latest;
+            await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ({Kind}) attempt {Attempt} starting")]
+    private partial void LogStarting(long jobId, string kind, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({Kind}) attempt {Attempt} failed; retrying at {NextRunAt:o}")]
+    private partial void LogRetrying(Exception exception, long jobId, string kind, int attempt, DateTime nextRunAt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} ({Kind}) is dead after {Attempts} attempts")]
+    private partial void LogDead(Exception exception, long jobId, string kind, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({Kind}) failed permanently: {Error}")]
+    private partial void LogFailed(long jobId, string kind, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: lease lost to another worker; its handler was stopped")]
+    private partial void LogLeaseLost(long jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: heartbeat failed")]
+    private partial void LogHeartbeatFailed(Exception exception, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: recording the outcome failed; the job runs again when its lease expires")]
+    private partial void LogOutcomeFailed(Exception exception, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Claiming a job failed")]
+    private partial void LogClaimFailed(Exception exception);
+}

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Emporium.Features.Jobs;
+
+public static class JobsFeature
+{
+    public static WebApplicationBuilder AddJobs(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<JobsOptions>()
+            .BindConfiguration(JobsOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddScoped<IJobQueue, JobQueue>();
+        builder.Services.AddScoped<IJobHandler, SleepJobHandler>();
+        // Registered in every process; it returns at once unless Emporium:Role includes the worker.
+        builder.Services.AddHostedService<JobRunner>();
+        return builder;
+    }
+}

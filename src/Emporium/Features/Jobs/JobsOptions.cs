@@ -1,0 +1,58 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Emporium.Features.Jobs;
+
+/// <summary>The job engine's settings (section Jobs).</summary>
+public sealed class JobsOptions : IValidatableObject
+{
+    public const string Section = "Jobs";
+
+    /// <summary>How long a claim lasts without a heartbeat; heartbeats come every third of it.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Jobs one worker process runs at once.</summary>
+    [Range(1, 64)]
+    public int Concurrency { get; set; } = 2;
+
+    /// <summary>How often an idle worker looks for due retries and expired leases without being signalled.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Delay before attempt 2, 3, ...; the last entry repeats. Each gets up to ±20 % jitter.</summary>
+    public List<TimeSpan> RetryDelays { get; set; } = [];
+
+    /// <summary>Attempts before a failing job is DEAD.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Progress reports are written at most this often (the last one always is).</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public static readonly TimeSpan[] DefaultRetryDelays =
+        [TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10)];
+
+    /// <summary>The configured schedule, or the default when none is set (a bound list appends to its initial value).</summary>
+    public IReadOnlyList<TimeSpan> Schedule => RetryDelays.Count > 0 ? RetryDelays : DefaultRetryDelays;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (LeaseDuration < TimeSpan.FromSeconds(1) || LeaseDuration > TimeSpan.FromHours(1))
+        {
+            yield return new ValidationResult("Jobs:LeaseDuration must be between 00:00:01 and 01:00:00.", [nameof(LeaseDuration)]);
+        }
+
+        if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromMinutes(10))
+        {
+            yield return new ValidationResult("Jobs:PollInterval must be between 00:00:00.01 and 00:10:00.", [nameof(PollInterval)]);
+        }
+
+        if (RetryDelays.Any(delay => delay < TimeSpan.Zero))
+        {
+            yield return new ValidationResult("Jobs:RetryDelays must not contain negative delays.", [nameof(RetryDelays)]);
+        }
+
+        if (ProgressInterval < TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Jobs:ProgressInterval must not be negative.", [nameof(ProgressInterval)]);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using System.Data.Common;
+using Emporium.Features.Jobs;
+using Emporium.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Emporium.Infrastructure.Jobs;
+
+/// <summary>A job as claimed by one worker.</summary>
+public sealed record ClaimedJob(long Id, string Kind, string Payload, int Attempts, int MaxAttempts, bool CancelRequested);
+
+/// <summary>
+/// The runner's writes to the jobs table. Every write after the claim is guarded by the lease
+/// (id, lease_owner, PROCESSING): a worker that lost its lease changes nothing.
+/// </summary>
+public sealed class JobStore(EmporiumDbContext db)
+{
+    // PostgreSQL: SKIP LOCKED lets several workers claim different rows at once without waiting on each other;
+    // FOR UPDATE re-checks the WHERE on the row's latest version, so two workers never take one job.
+    private const string PostgresClaim = """
+        UPDATE jobs
+        SET status = 'PROCESSING', lease_owner = @owner, lease_expires_at = @expires, attempts = attempts + 1,
+            started_at = @now, finished_at = NULL, updated_at = @now
+        WHERE id = (
+            SELECT id FROM jobs
+            WHERE (status = 'PENDING' AND next_run_at <= @now)
+               OR (status = 'PROCESSING' AND lease_expires_at < @now AND attempts < max_attempts)
+            ORDER BY next_run_at, id
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED)
+        RETURNING id, kind, payload, attempts, max_attempts, cancel_requested
+        """;
+
+    // SQLite has one writer at a time, so the single UPDATE is already exclusive.
+    private const string SqliteClaim = """
+        UPDATE jobs
+        SET status = 'PROCESSING', lease_owner = @owner, lease_expires_at = @expires, attempts = attempts + 1,
+            started_at = @now, finished_at = NULL, updated_at = @now
+        WHERE id = (
+            SELECT id FROM jobs
+            WHERE (status = 'PENDING' AND next_run_at <= @now)
+               OR (status = 'PROCESSING' AND lease_expires_at < @now AND attempts < max_attempts)
+            ORDER BY next_run_at, id
+            LIMIT 1)
+        RETURNING id, kind, payload, attempts, max_attempts, cancel_requested
+        """;
+
+    // A job whose worker died during its last attempt is not run again: a job that kills its worker every
+    // time (out of memory, say) would otherwise be taken again forever.
+    private const string BuryExpired = """
+        UPDATE jobs
+        SET status = 'DEAD', last_error = 'The worker stopped during the last attempt (its lease expired).',
+            lease_owner = NULL, lease_expires_at = NULL, finished_at = @now, updated_at = @now
+        WHERE status = 'PROCESSING' AND lease_expires_at < @now AND attempts >= max_attempts
+        """;
+
+    private const string Heartbeat = """
+        UPDATE jobs SET lease_expires_at = @expires, updated_at = @now
+        WHERE id = @id AND lease_owner = @owner AND status = 'PROCESSING'
+        RETURNING cancel_requested
+        """;
+
+    public async Task<ClaimedJob?> ClaimAsync(string owner, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using (var bury = await CommandAsync(BuryExpired, cancellationToken, ("now", now)))
+        {
+            await bury.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var sql = db.Database.IsNpgsql() ? PostgresClaim : SqliteClaim;
+        await using var command = await CommandAsync(sql, cancellationToken, ("owner", owner), ("now", now), ("expires", now + lease));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new ClaimedJob(
+            reader.GetInt64(0),
+            reader.GetString(1),
+            reader.GetString(2),
+            Convert.ToInt32(reader.GetValue(3), System.Globalization.CultureInfo.InvariantCulture),
+            Convert.ToInt32(reader.GetValue(4), System.Globalization.CultureInfo.InvariantCulture),
+            Convert.ToBoolean(reader.GetValue(5), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Extends the lease. Null when the lease is lost; otherwise whether a cancel was requested.</summary>
+    public async Task<bool?> HeartbeatAsync(long id, string owner, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = await CommandAsync(Heartbeat, cancellationToken, ("id", id), ("owner", owner), ("now", now), ("expires", now + lease));
+        var value = await command.ExecuteScalarAsync(cancellationToken);
+        return value is null or DBNull ? null : Convert.ToBoolean(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public Task<int> SaveProgressAsync(long id, string owner, string progress, DateTime now, CancellationToken cancellationToken) =>
+        Held(id, owner).ExecuteUpdateAsync(set => set.SetProperty(j => j.Progress, progress).SetProperty(j => j.UpdatedAt, now), cancellationToken);
+
+    public Task<int> CompleteAsync(long id, string owner, string? result, string? progress, DateTime now) =>
+        Held(id, owner).ExecuteUpdateAsync(set => set
+            .SetProperty(j => j.Status, JobStatus.COMPLETED)
+            .SetProperty(j => j.Result, result)
+            .SetProperty(j => j.Progress, j => progress ?? j.Progress)
+            .SetProperty(j => j.LastError, (string?)null)
+            .SetProperty(j => j.LeaseOwner, (string?)null)
+            .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null)
+            .SetProperty(j => j.FinishedAt, now)
+            .SetProperty(j => j.UpdatedAt, now));
+
+    /// <summary>FAILED, DEAD or CANCELLED: the job stops here until someone retries it by hand.</summary>
+    public Task<int> FinishAsync(long id, string owner, JobStatus status, string? error, DateTime now) =>
+        Held(id, owner).ExecuteUpdateAsync(set => set
+            .SetProperty(j => j.Status, status)
+            .SetProperty(j => j.LastError, error)
+            .SetProperty(j => j.LeaseOwner, (string?)null)
+            .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null)
+            .SetProperty(j => j.FinishedAt, now)
+            .SetProperty(j => j.UpdatedAt, now));
+
+    public Task<int> ScheduleRetryAsync(long id, string owner, string error, DateTime nextRunAt, DateTime now) =>
+        Held(id, owner).ExecuteUpdateAsync(set => set
+            .SetProperty(j => j.Status, JobStatus.PENDING)
+            .SetProperty(j => j.LastError, error)
+            .SetProperty(j => j.NextRunAt, nextRunAt)
+            .SetProperty(j => j.LeaseOwner, (string?)null)
+            .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null)
+            .SetProperty(j => j.UpdatedAt, now));
+
+    /// <summary>Shutdown: hands the job back at once, without counting the interrupted attempt.</summary>
+    public Task<int> ReleaseAsync(long id, string owner, DateTime now) =>
+        Held(id, owner).ExecuteUpdateAsync(set => set
+            .SetProperty(j => j.Status, JobStatus.PENDING)
+            .SetProperty(j => j.Attempts, j => j.Attempts > 0 ? j.Attempts - 1 : 0)
+            .SetProperty(j => j.NextRunAt, now)
+            .SetProperty(j => j.LeaseOwner, (string?)null)
+            .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null)
+            .SetProperty(j => j.UpdatedAt, now));
+
+    private IQueryable<Job> Held(long id, string owner) =>
+        db.Set<Job>().Where(j => j.Id == id && j.LeaseOwner == owner && j.Status == JobStatus.PROCESSING);
+
+    private async Task<DbCommand> CommandAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        var connection = db.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken);
+        }
+
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.CommandTimeout = db.Database.GetCommandTimeout() ?? 30;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+}

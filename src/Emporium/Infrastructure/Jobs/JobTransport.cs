@@ -1,0 +1,40 @@
+using System.Threading.Channels;
+
+namespace Emporium.Infrastructure.Jobs;
+
+/// <summary>
+/// Tells workers that jobs may be ready. Only a hint: the job row is the truth and workers also poll
+/// (Jobs:PollInterval), so a lost signal delays a job by at most one poll and a spurious one costs one query.
+/// </summary>
+public interface IJobTransport
+{
+    void Publish(IReadOnlyCollection<long> jobIds);
+
+    /// <summary>Completes when something was published, or after <paramref name="timeout"/>.</summary>
+    Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The in-process transport (default): a one-slot channel of wake-ups. Ids are not queued because the
+/// claim takes the oldest due job anyway, so many signals coalesce into one wake-up.
+/// </summary>
+public sealed class InProcessJobTransport : IJobTransport
+{
+    private readonly Channel<bool> _signals = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = false });
+
+    public void Publish(IReadOnlyCollection<long> jobIds) => _signals.Writer.TryWrite(true);
+
+    public async Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        try
+        {
+            await _signals.Reader.ReadAsync(timer.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+}

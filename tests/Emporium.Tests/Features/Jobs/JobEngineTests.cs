@@ -1,0 +1,356 @@
+using System.Net;
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using Emporium.Features.Jobs;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.Security;
+using Emporium.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Emporium.Tests.Features.Jobs;
+
+/// <summary>The engine end to end: outbox, claims, retries, outcomes, cancel, progress, over the public API.</summary>
+public abstract class JobEngineTests(EmporiumApp app)
+{
+    private static string NewKey() => Guid.NewGuid().ToString("N")[..12];
+
+    private Task<HttpClient> StaffAsync() => app.NewUserAsync(Roles.Staff).ContinueWith(user => user.Result.Http, TaskScheduler.Default);
+
+    [Fact]
+    public async Task A_job_enqueued_in_a_transaction_that_rolls_back_never_runs()
+    {
+        var staff = await StaffAsync();
+        var rolledBack = NewKey();
+        var committed = NewKey();
+        using (var scope = app.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<EmporiumDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue("test.flaky", new TestPayload(rolledBack));
+            await db.SaveChangesAsync();
+            await transaction.RollbackAsync();
+        }
+
+        long committedId;
+        using (var scope = app.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<EmporiumDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue("test.flaky", new TestPayload(committed));
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+            committedId = job.Id;
+        }
+
+        // The committed job, enqueued after the rolled-back one, has run: a rolled-back one would have run by now too.
+        await staff.WaitForStatusAsync(committedId, "COMPLETED");
+        Executions.Of(committed).Should().Be(1);
+        Executions.Of(rolledBack).Should().Be(0);
+        (await app.WithDbAsync(db => db.Set<Job>().CountAsync(j => j.Payload.Contains(rolledBack)))).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_handler_that_throws_twice_then_succeeds_completes_on_the_third_attempt()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        var id = await app.EnqueueAsync("test.flaky", new TestPayload(key, Failures: 2));
+
+        var job = await staff.WaitForStatusAsync(id, "COMPLETED");
+
+        job.GetProperty("attempts").GetInt32().Should().Be(3);
+        job.GetProperty("result").GetProperty("attempt").GetInt32().Should().Be(3);
+        job.GetProperty("error_message").ValueKind.Should().Be(JsonValueKind.Null);
+        job.GetProperty("finished_at").ValueKind.Should().Be(JsonValueKind.String);
+        Executions.Of(key).Should().Be(3);
+    }
+
+    [Fact]
+    public async Task A_handler_that_keeps_failing_ends_dead_with_its_error_and_retry_revives_it()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        var id = await app.EnqueueAsync("test.flaky", new TestPayload(key, Failures: 3));
+
+        var dead = await staff.WaitForStatusAsync(id, "DEAD");
+        dead.GetProperty("attempts").GetInt32().Should().Be(3);
+        dead.GetProperty("max_attempts").GetInt32().Should().Be(3);
+        dead.Str("error_message").Should().Contain("flaky failure 3");
+        Executions.Of(key).Should().Be(3);
+
+        var retried = await (await staff.PostAsync($"/api/jobs/{id}/retry", null)).ShouldBe(HttpStatusCode.OK);
+        retried.Str("status").Should().BeOneOf("PENDING", "PROCESSING", "COMPLETED");
+
+        var revived = await staff.WaitForStatusAsync(id, "COMPLETED");
+        revived.GetProperty("attempts").GetInt32().Should().Be(1);
+        Executions.Of(key).Should().Be(4);
+    }
+
+    [Fact]
+    public async Task A_permanent_failure_fails_the_job_at_once_without_retrying()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        var id = await app.EnqueueAsync("test.permanent", new TestPayload(key));
+
+        var failed = await staff.WaitForStatusAsync(id, "FAILED");
+
+        failed.GetProperty("attempts").GetInt32().Should().Be(1);
+        failed.Str("error_message").Should().Be("the file has no header row");
+        await Task.Delay(300);
+        Executions.Of(key).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_job_of_an_unknown_kind_fails_with_a_clear_error()
+    {
+        var staff = await StaffAsync();
+        var id = await app.EnqueueAsync($"test.unknown-{NewKey()}", new { });
+
+        var failed = await staff.WaitForStatusAsync(id, "FAILED");
+
+        failed.Str("error_message").Should().Contain("No handler is registered");
+    }
+
+    [Fact]
+    public async Task Retry_answers_409_for_a_job_that_is_not_stopped_and_404_for_none()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        var id = await app.EnqueueAsync("test.flaky", new TestPayload(key));
+        await staff.WaitForStatusAsync(id, "COMPLETED");
+
+        await (await staff.PostAsync($"/api/jobs/{id}/retry", null)).ShouldBeProblem(HttpStatusCode.Conflict);
+        await (await staff.PostAsync("/api/jobs/987654321/retry", null)).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await staff.PostAsync($"/api/jobs/{id}/cancel", null)).ShouldBeProblem(HttpStatusCode.Conflict);
+        await (await staff.GetAsync("/api/jobs/987654321")).ShouldBeProblem(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_pending_job_cancels_it_before_it_runs()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        long id;
+        using (var scope = app.Services.CreateScope())
+        {
+            var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue("test.flaky", new TestPayload(key));
+            job.NextRunAt = DateTime.UtcNow.AddHours(1); // due later, so it stays PENDING while we cancel it
+            await scope.ServiceProvider.GetRequiredService<EmporiumDbContext>().SaveChangesAsync();
+            id = job.Id;
+        }
+
+        var cancelled = await (await staff.PostAsync($"/api/jobs/{id}/cancel", null)).ShouldBe(HttpStatusCode.OK);
+
+        cancelled.Str("status").Should().Be("CANCELLED");
+        await (await staff.PostAsync($"/api/jobs/{id}/cancel", null)).ShouldBeProblem(HttpStatusCode.Conflict);
+        Executions.Of(key).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_job_stops_its_handler_and_ends_cancelled()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        var id = await app.EnqueueAsync("test.gate", new TestPayload(key));
+        await staff.WaitForStatusAsync(id, "PROCESSING");
+
+        var accepted = await (await staff.PostAsync($"/api/jobs/{id}/cancel", null)).ShouldBe(HttpStatusCode.Accepted);
+        accepted.GetProperty("cancel_requested").GetBoolean().Should().BeTrue();
+
+        var cancelled = await staff.WaitForStatusAsync(id, "CANCELLED");
+        cancelled.GetProperty("finished_at").ValueKind.Should().Be(JsonValueKind.String);
+        Executions.Open(key);
+        await Task.Delay(300);
+        (await app.RowAsync(id))!.Status.Should().Be(JobStatus.CANCELLED);
+        Executions.Of(key).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_worker_that_lost_its_lease_stops_its_handler_and_leaves_the_row_to_the_new_owner()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        var id = await app.EnqueueAsync("test.gate", new TestPayload(key));
+        await staff.WaitForStatusAsync(id, "PROCESSING");
+
+        // As if the lease had expired and another worker had claimed the job meanwhile.
+        await app.WithDbAsync(db => db.Set<Job>().Where(j => j.Id == id)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.LeaseOwner, "another-worker")));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Executions.Of($"{key}:stopped") == 0)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the next heartbeat finds the lease gone and stops the handler");
+            await Task.Delay(50);
+        }
+
+        await Task.Delay(200);
+        var row = await app.RowAsync(id);
+        row!.Status.Should().Be(JobStatus.PROCESSING);
+        row.LeaseOwner.Should().Be("another-worker", "the old worker writes nothing once the lease is not its own");
+
+        // The stolen lease is never renewed, so it expires and the job is taken again and finishes.
+        Executions.Open(key);
+        var done = await staff.WaitForStatusAsync(id, "COMPLETED");
+        done.GetProperty("attempts").GetInt32().Should().Be(2);
+    }
+
+    [Fact]
+    public async Task A_job_whose_worker_died_on_its_last_attempt_is_dead_not_run_again()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        long id;
+        using (var scope = app.Services.CreateScope())
+        {
+            var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue("test.flaky", new TestPayload(key));
+            // What a worker killed during attempt 3 of 3 leaves behind.
+            job.Status = JobStatus.PROCESSING;
+            job.Attempts = 3;
+            job.LeaseOwner = "a-dead-worker";
+            job.LeaseExpiresAt = DateTime.UtcNow.AddSeconds(-1);
+            await scope.ServiceProvider.GetRequiredService<EmporiumDbContext>().SaveChangesAsync();
+            id = job.Id;
+        }
+
+        var dead = await staff.WaitForStatusAsync(id, "DEAD");
+
+        dead.Str("error_message").Should().Contain("lease expired");
+        Executions.Of(key).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Progress_shows_on_the_job_and_its_event_stream_until_it_completes()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        var id = await app.EnqueueAsync("test.gate", new TestPayload(key));
+
+        var running = await staff.WaitForAsync(id, job => job.GetProperty("progress").ValueKind == JsonValueKind.Object);
+        var progress = running.GetProperty("progress");
+        running.Str("status").Should().Be("PROCESSING");
+        progress.GetProperty("processed").GetInt64().Should().Be(5);
+        progress.GetProperty("total").GetInt64().Should().Be(10);
+        progress.GetProperty("percent").GetDouble().Should().Be(50);
+        progress.Str("message").Should().Be("halfway");
+        progress.TryGetProperty("rows_per_second", out _).Should().BeTrue();
+        progress.TryGetProperty("eta_seconds", out _).Should().BeTrue();
+
+        using var response = await staff.GetAsync($"/api/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("text/event-stream");
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var events = new List<(string Type, JsonElement Job)>();
+        await foreach (var item in SseParser.Create(stream).EnumerateAsync(timeout.Token))
+        {
+            var job = JsonDocument.Parse(item.Data).RootElement.Clone();
+            events.Add((item.EventType, job));
+            if (events.Count == 1)
+            {
+                Executions.Open(key);
+            }
+        }
+
+        events.Should().HaveCountGreaterThanOrEqualTo(2);
+        events[0].Type.Should().Be("progress");
+        events[0].Job.GetProperty("progress").GetProperty("processed").GetInt64().Should().Be(5);
+        events[^1].Type.Should().Be("done");
+        events[^1].Job.Str("status").Should().Be("COMPLETED");
+        events[^1].Job.GetProperty("progress").GetProperty("processed").GetInt64().Should().Be(10);
+        events[^1].Job.GetProperty("progress").GetProperty("percent").GetDouble().Should().Be(100);
+    }
+
+    [Fact]
+    public async Task The_event_stream_of_a_finished_job_sends_one_final_event()
+    {
+        var staff = await StaffAsync();
+        var id = await app.EnqueueAsync("test.flaky", new TestPayload(NewKey()));
+        await staff.WaitForStatusAsync(id, "COMPLETED");
+
+        var body = await staff.GetStringAsync($"/api/jobs/{id}/events");
+
+        body.Should().StartWith("event: done").And.Contain("\"status\":\"COMPLETED\"").And.Contain("\"max_attempts\":3");
+        await (await staff.GetAsync("/api/jobs/987654321/events")).ShouldBeProblem(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task List_filters_by_kind_and_status()
+    {
+        var staff = await StaffAsync();
+        var kind = $"test.unknown-{NewKey()}";
+        var failed = await app.EnqueueAsync(kind, new { });
+        await staff.WaitForStatusAsync(failed, "FAILED");
+
+        var list = await (await staff.GetAsync($"/api/jobs?kind={kind}&status=failed")).ShouldBe(HttpStatusCode.OK);
+        list.GetProperty("count").GetInt64().Should().Be(1);
+        list.GetProperty("results")[0].GetProperty("id").GetInt64().Should().Be(failed);
+
+        var none = await (await staff.GetAsync($"/api/jobs?kind={kind}&status=COMPLETED")).ShouldBe(HttpStatusCode.OK);
+        none.GetProperty("count").GetInt64().Should().Be(0);
+
+        var problem = await (await staff.GetAsync("/api/jobs?status=SLEEPING")).ShouldBeProblem(HttpStatusCode.BadRequest);
+        problem.GetProperty("errors").TryGetProperty("status", out _).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Jobs_are_for_staff_only_and_the_seed_status_route_answers_the_same_body()
+    {
+        var staff = await StaffAsync();
+        var customer = await app.NewUserAsync(Roles.Customer);
+        var id = await app.EnqueueAsync("test.flaky", new TestPayload(NewKey()));
+        var job = await staff.WaitForStatusAsync(id, "COMPLETED");
+
+        (await app.Anonymous().GetAsync($"/api/jobs/{id}")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await customer.Http.GetAsync($"/api/jobs/{id}")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await customer.Http.GetAsync($"/api/job/{id}/status")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        var compat = await (await staff.GetAsync($"/api/job/{id}/status")).ShouldBe(HttpStatusCode.OK);
+        compat.Str("status").Should().Be("COMPLETED");
+        compat.GetProperty("id").GetInt64().Should().Be(job.GetProperty("id").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_built_in_sleep_job_reports_progress_and_completes()
+    {
+        var staff = await StaffAsync();
+        var id = await app.EnqueueAsync("diagnostics.sleep", new { seconds = 0.3 });
+
+        var job = await staff.WaitForStatusAsync(id, "COMPLETED");
+
+        job.GetProperty("progress").GetProperty("percent").GetDouble().Should().Be(100);
+        job.GetProperty("result").GetProperty("slept_seconds").GetDouble().Should().Be(0.3);
+    }
+
+    [Fact]
+    public async Task Graceful_shutdown_hands_a_running_job_back_without_counting_the_attempt()
+    {
+        // A database of its own, so this test's runner is the only one that can hold the job.
+        EmporiumApp solo = app is JobsPostgresApp ? new JobsPostgresApp() : new JobsSqliteApp();
+        await ((IAsyncLifetime)solo).InitializeAsync();
+        try
+        {
+            var key = NewKey();
+            var staff = (await solo.NewUserAsync(Roles.Staff)).Http;
+            var id = await solo.EnqueueAsync("test.gate", new TestPayload(key));
+            await staff.WaitForStatusAsync(id, "PROCESSING");
+
+            await solo.Services.GetServices<IHostedService>().OfType<JobRunner>().Single().StopAsync(CancellationToken.None);
+
+            var released = await solo.RowAsync(id);
+            released!.Status.Should().Be(JobStatus.PENDING);
+            released.Attempts.Should().Be(0);
+            released.LeaseOwner.Should().BeNull();
+            released.NextRunAt.Should().BeBefore(DateTime.UtcNow.AddSeconds(1));
+        }
+        finally
+        {
+            await ((IAsyncLifetime)solo).DisposeAsync();
+        }
+    }
+}
+
+public sealed class JobEngineTestsOnSqlite(JobsSqliteApp app) : JobEngineTests(app), IClassFixture<JobsSqliteApp>;
+
+public sealed class JobEngineTestsOnPostgres(JobsPostgresApp app) : JobEngineTests(app), IClassFixture<JobsPostgresApp>;

@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Emporium.Features.Jobs;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Emporium.Tests.Features.Jobs;
+
+/// <summary>Short leases, fast polls and tiny retry delays, so the engine's timing plays out in seconds.</summary>
+public static class JobSettings
+{
+    public static readonly IReadOnlyDictionary<string, string> Fast = new Dictionary<string, string>
+    {
+        ["Jobs:LeaseDuration"] = "00:00:03",
+        ["Jobs:PollInterval"] = "00:00:00.100",
+        ["Jobs:RetryDelays:0"] = "00:00:00.050",
+        ["Jobs:RetryDelays:1"] = "00:00:00.100",
+        ["Jobs:MaxAttempts"] = "3",
+        ["Jobs:Concurrency"] = "4",
+        ["Jobs:ProgressInterval"] = "00:00:00.100",
+    };
+
+    public static void Apply(EmporiumApp app)
+    {
+        foreach (var (key, value) in Fast)
+        {
+            app.With(key, value);
+        }
+    }
+
+    public static void AddTestHandlers(IWebHostBuilder builder) =>
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddScoped<IJobHandler, FlakyHandler>();
+            services.AddScoped<IJobHandler, PermanentHandler>();
+            services.AddScoped<IJobHandler, GateHandler>();
+            services.AddScoped<IJobHandler, CountingHandler>();
+        });
+}
+
+public class JobsSqliteApp : SqliteApp
+{
+    public JobsSqliteApp() => JobSettings.Apply(this);
+
+    public string Database => ConnectionString;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        JobSettings.AddTestHandlers(builder);
+    }
+}
+
+public class JobsPostgresApp : PostgresApp
+{
+    public JobsPostgresApp() => JobSettings.Apply(this);
+
+    public string Database => ConnectionString;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        JobSettings.AddTestHandlers(builder);
+    }
+}
+
+/// <summary>Another process's view of an existing database: a second host that shares the queue.</summary>
+public sealed class SecondHost : EmporiumApp
+{
+    private readonly string _connectionString;
+
+    public SecondHost(DatabaseProvider provider, string connectionString)
+    {
+        Provider = provider;
+        _connectionString = connectionString;
+        JobSettings.Apply(this);
+    }
+
+    public override DatabaseProvider Provider { get; }
+
+    protected override string ConnectionString => _connectionString;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        JobSettings.AddTestHandlers(builder);
+    }
+}
+
+/// <summary>What the test handlers did, keyed by the payload's key (every test uses its own).</summary>
+public static class Executions
+{
+    private static readonly ConcurrentDictionary<string, int> Counts = new();
+    private static readonly ConcurrentDictionary<string, TaskCompletionSource> Gates = new();
+
+    public static int Of(string key) => Counts.TryGetValue(key, out var count) ? count : 0;
+
+    public static IReadOnlyList<string> KeysStartingWith(string prefix) => [.. Counts.Keys.Where(key => key.StartsWith(prefix, StringComparison.Ordinal))];
+
+    public static int Count(string key) => Counts.AddOrUpdate(key, 1, (_, count) => count + 1);
+
+    public static Task Gate(string key) => Gates.GetOrAdd(key, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    public static void Open(string key) =>
+        Gates.GetOrAdd(key, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+}
+
+public sealed record TestPayload(string Key, int Failures = 0);
+
+/// <summary>test.flaky: throws on its first <c>failures</c> executions (counted across retries by hand too), then succeeds.</summary>
+public sealed class FlakyHandler : IJobHandler
+{
+    public string Kind => "test.flaky";
+
+    public Task HandleAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var payload = context.ReadPayload<TestPayload>();
+        var execution = Executions.Count(payload.Key);
+        if (execution <= payload.Failures)
+        {
+            throw new InvalidOperationException($"flaky failure {execution}");
+        }
+
+        context.SetResult(new { execution, attempt = context.Attempt });
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>test.permanent: a failure no retry can fix.</summary>
+public sealed class PermanentHandler : IJobHandler
+{
+    public string Kind => "test.permanent";
+
+    public Task HandleAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        Executions.Count(context.ReadPayload<TestPayload>().Key);
+        throw new PermanentJobFailure("the file has no header row");
+    }
+}
+
+/// <summary>test.gate: reports 5 of 10, then waits until the test opens its gate (or the job is cancelled).</summary>
+public sealed class GateHandler : IJobHandler
+{
+    public string Kind => "test.gate";
+
+    public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var key = context.ReadPayload<TestPayload>().Key;
+        Executions.Count(key);
+        await context.ReportProgressAsync(5, 10, "halfway", cancellationToken);
+        try
+        {
+            await Executions.Gate(key).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Executions.Count($"{key}:stopped");
+            throw;
+        }
+
+        await context.ReportProgressAsync(10, 10, "done", cancellationToken);
+        context.SetResult(new { key });
+    }
+}
+
+/// <summary>
+/// test.count: counts executions per job and which worker (lease owner) ran it, holding the job briefly so
+/// overlapping claims would show.
+/// </summary>
+public sealed class CountingHandler(EmporiumDbContext db) : IJobHandler
+{
+    public string Kind => "test.count";
+
+    public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var key = context.ReadPayload<TestPayload>().Key;
+        Executions.Count($"{key}:{context.Id}");
+        var owner = await db.Set<Job>().Where(j => j.Id == context.Id).Select(j => j.LeaseOwner).SingleAsync(cancellationToken);
+        Executions.Count($"{key}:owner:{owner}");
+        await Task.Delay(30, cancellationToken);
+    }
+}
+
+public static class JobApi
+{
+    /// <summary>Enqueues through the outbox as a feature would: IJobQueue plus the caller's SaveChanges.</summary>
+    public static async Task<long> EnqueueAsync(this EmporiumApp app, string kind, object payload, int? maxAttempts = null)
+    {
+        using var scope = app.Services.CreateScope();
+        var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue(kind, payload, maxAttempts);
+        await scope.ServiceProvider.GetRequiredService<EmporiumDbContext>().SaveChangesAsync();
+        return job.Id;
+    }
+
+    public static Task<Job?> RowAsync(this EmporiumApp app, long id) =>
+        app.WithDbAsync(db => db.Set<Job>().AsNoTracking().FirstOrDefaultAsync(j => j.Id == id));
+
+    /// <summary>Polls GET /api/jobs/{id} until <paramref name="done"/> holds, failing with the last body after the timeout.</summary>
+    public static async Task<JsonElement> WaitForAsync(this HttpClient client, long id, Func<JsonElement, bool> done, double seconds = 15)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var job = await (await client.GetAsync($"/api/jobs/{id}")).ShouldBe(HttpStatusCode.OK);
+            if (done(job))
+            {
+                return job;
+            }
+
+            DateTime.UtcNow.Should().BeBefore(deadline, "job {0} should get there; it is now {1}", id, job);
+            await Task.Delay(50);
+        }
+    }
+
+    public static Task<JsonElement> WaitForStatusAsync(this HttpClient client, long id, string status, double seconds = 15) =>
+        client.WaitForAsync(id, job => job.Str("status") == status, seconds);
+}
