@@ -1,6 +1,7 @@
 using Emporium.Admin;
 using Emporium.Features.Catalog;
 using Emporium.Features.Identity;
+using Emporium.Features.Import;
 using Emporium.Platform;
 using Microsoft.Extensions.Options;
 
@@ -12,6 +13,7 @@ public static class FeatureExtensions
     {
         builder.AddIdentityFeature();
         builder.AddCatalog();
+        builder.AddImport();
         return builder;
     }
 
