@@ -33,9 +33,16 @@ public sealed class CatalogImporter(
         IProgress<ImportProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        var reader = new CsvRowReader(csv);
-        var first = await reader.ReadAsync(cancellationToken);
-        if (reader.LooksBinary)
+        // Two passes: the first finds the last valid row of every SKU, so that earlier rows for it are never written
+        // (writing them would bump versions on a re-import). A stream that cannot rewind is spooled to a temp file.
+        await using var spool = csv.CanSeek ? null : await SpoolAsync(csv, cancellationToken);
+        var source = spool ?? csv;
+        var start = source.Position;
+        var totalBytes = options.TotalBytes ?? source.Length - start;
+
+        var scan = new CsvRowReader(source);
+        var first = await scan.ReadAsync(cancellationToken);
+        if (scan.LooksBinary)
         {
             return ImportResult.FileFailure("The file is not text (it contains NUL bytes): upload a UTF-8 CSV file.", options.DryRun);
         }
@@ -52,27 +59,25 @@ public sealed class CatalogImporter(
             return ImportResult.FileFailure(headerError!, options.DryRun);
         }
 
-        var run = new Run(this, header, options, progress, reader, TotalBytes(csv, options));
+        var run = new Run(this, header, options, progress, totalBytes);
         await run.LoadReferenceDataAsync(cancellationToken);
-        await run.ReadAllAsync(cancellationToken);
+        await run.FindLastRowsAsync(scan, cancellationToken);
+
+        source.Position = start;
+        var reader = new CsvRowReader(source);
+        await reader.ReadAsync(cancellationToken);
+        await run.ImportRowsAsync(reader, cancellationToken);
         return run.Result();
     }
 
-    private static long? TotalBytes(Stream csv, ImportOptions options)
+    private static async Task<FileStream> SpoolAsync(Stream csv, CancellationToken cancellationToken)
     {
-        if (options.TotalBytes is { } total)
-        {
-            return total;
-        }
-
-        try
-        {
-            return csv.CanSeek ? csv.Length : null;
-        }
-        catch (NotSupportedException)
-        {
-            return null;
-        }
+        var spool = new FileStream(
+            Path.Combine(Path.GetTempPath(), $"emporium-import-{Guid.NewGuid():N}.csv"),
+            FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        await csv.CopyToAsync(spool, cancellationToken);
+        spool.Position = 0;
+        return spool;
     }
 
     /// <summary>The state of one import, from the header to the last batch.</summary>
@@ -81,13 +86,12 @@ public sealed class CatalogImporter(
         ImportHeader header,
         ImportOptions options,
         IProgress<ImportProgress>? progress,
-        CsvRowReader reader,
-        long? totalBytes)
+        long totalBytes)
     {
         private readonly EmporiumDbContext _db = importer.Db;
         private readonly ImportSettings _settings = importer.Settings;
-        private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, (ImportRow Row, bool Counted)> _batch = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long> _lastLine = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, ImportRow> _batch = new(StringComparer.Ordinal);
         private readonly List<RejectedRow> _rejections = [];
         private readonly List<ProductChange> _changes = [];
         private readonly Dictionary<string, BrandEntry> _brands = new(StringComparer.Ordinal);
@@ -99,7 +103,8 @@ public sealed class CatalogImporter(
         private int _rejected;
         private int _duplicates;
         private long _processed;
-        private long _lastLine;
+        private long _checkpointLine;
+        private long _bytesRead;
 
         private sealed record BrandEntry(long Id, bool Deleted);
 
@@ -123,24 +128,33 @@ public sealed class CatalogImporter(
             }
         }
 
-        public async Task ReadAllAsync(CancellationToken cancellationToken)
+        /// <summary>First pass: the line of the last valid row of every SKU key.</summary>
+        public async Task FindLastRowsAsync(CsvRowReader scan, CancellationToken cancellationToken)
+        {
+            while (await scan.ReadAsync(cancellationToken) is { } record)
+            {
+                if (ImportRowParser.Parse(record, header, _categories).Row is { } row)
+                {
+                    _lastLine[row.SkuKey] = record.Line;
+                }
+            }
+        }
+
+        /// <summary>Second pass: rejects, skips superseded rows (counted as duplicates) and writes the rest in batches.</summary>
+        public async Task ImportRowsAsync(CsvRowReader reader, CancellationToken cancellationToken)
         {
             while (await reader.ReadAsync(cancellationToken) is { } record)
             {
-                var (row, rejection) = ImportRowParser.Parse(record, header, _categories);
                 if (record.Line <= options.StartAfterLine)
                 {
-                    // Settled by an earlier run: only remember its SKU so later duplicates are counted the same way.
-                    if (row is not null)
-                    {
-                        _seen.Add(row.SkuKey);
-                    }
-
+                    // Settled by an earlier run, which counted it.
                     continue;
                 }
 
+                var (row, rejection) = ImportRowParser.Parse(record, header, _categories);
                 _processed++;
-                _lastLine = record.Line;
+                _checkpointLine = record.Line;
+                _bytesRead = reader.BytesRead;
                 if (row is not null && row.Brand is { } brand)
                 {
                     rejection = ResolveBrand(row, brand, record.Line);
@@ -152,20 +166,21 @@ public sealed class CatalogImporter(
                     continue;
                 }
 
-                var firstSeen = _seen.Add(row.SkuKey);
-                if (!firstSeen)
+                // The last valid row for a SKU wins; the earlier ones are never written.
+                if (_lastLine[row.SkuKey] != record.Line)
                 {
                     _duplicates++;
+                    continue;
                 }
 
-                // The last row for a SKU wins; its outcome is counted once, with the batch where the SKU first appeared.
-                _batch[row.SkuKey] = _batch.TryGetValue(row.SkuKey, out var earlier) ? (row, earlier.Counted) : (row, firstSeen);
+                _batch[row.SkuKey] = row;
                 if (_batch.Count >= _settings.BatchSize)
                 {
                     await FlushAsync(cancellationToken);
                 }
             }
 
+            _bytesRead = reader.BytesRead;
             await FlushAsync(cancellationToken);
         }
 
@@ -228,13 +243,13 @@ public sealed class CatalogImporter(
                 _batch.Clear();
             }
 
-            progress?.Report(new ImportProgress(_processed, reader.BytesRead, totalBytes, _lastLine, Counts()));
+            progress?.Report(new ImportProgress(_processed, _bytesRead, totalBytes, _checkpointLine, Counts()));
         }
 
         private async Task WriteBatchAsync(CancellationToken cancellationToken)
         {
             var now = importer.Clock.GetUtcNow().UtcDateTime;
-            var rows = _batch.Values.Select(entry => entry.Row).ToList();
+            var rows = _batch.Values.ToList();
             var keys = rows.Select(row => row.SkuKey).ToList();
             var createdBrands = new List<string>();
 
@@ -255,13 +270,8 @@ public sealed class CatalogImporter(
                 await SyncCategoriesAsync(rows, existing, written, now, cancellationToken);
             }
 
-            foreach (var (row, counted) in _batch.Values)
+            foreach (var row in rows)
             {
-                if (!counted)
-                {
-                    continue;
-                }
-
                 if (!written.TryGetValue(row.SkuKey, out var outcome))
                 {
                     _unchanged++;

@@ -26,12 +26,12 @@ public sealed record ImportOptions
     public bool DryRun { get; init; }
 
     /// <summary>
-    /// Resume point: records starting on or before this physical line were committed by an earlier run. They are
-    /// read (their SKUs still count for in-file duplicates) but neither counted nor written again.
+    /// Resume point: records starting on or before this physical line were settled by an earlier run. They still
+    /// decide which row of a SKU is the last, but are neither counted nor written again.
     /// </summary>
     public long StartAfterLine { get; init; }
 
-    /// <summary>The stream's size when it cannot say itself (e.g. a decompressing stream), for progress.</summary>
+    /// <summary>Overrides the byte total that progress reports (default: the length of the stream, or of its spooled copy).</summary>
     public long? TotalBytes { get; init; }
 
     /// <summary>Sees every rejected row, also those beyond Import:MaxRejectionsKept (e.g. to write errors.csv).</summary>
