@@ -104,6 +104,7 @@ public sealed class CatalogImporter(
         private int _duplicates;
         private long _processed;
         private long _checkpointLine;
+        private long _totalRows;
         private long _bytesRead;
 
         private sealed record BrandEntry(long Id, bool Deleted);
@@ -133,6 +134,7 @@ public sealed class CatalogImporter(
         {
             while (await scan.ReadAsync(cancellationToken) is { } record)
             {
+                _totalRows++;
                 if (ImportRowParser.Parse(record, header, _categories).Row is { } row)
                 {
                     _lastLine[row.SkuKey] = record.Line;
@@ -145,6 +147,7 @@ public sealed class CatalogImporter(
         {
             while (await reader.ReadAsync(cancellationToken) is { } record)
             {
+                _processed++;
                 if (record.Line <= options.StartAfterLine)
                 {
                     // Settled by an earlier run, which counted it.
@@ -152,7 +155,6 @@ public sealed class CatalogImporter(
                 }
 
                 var (row, rejection) = ImportRowParser.Parse(record, header, _categories);
-                _processed++;
                 _checkpointLine = record.Line;
                 _bytesRead = reader.BytesRead;
                 if (row is not null && row.Brand is { } brand)
@@ -230,8 +232,15 @@ public sealed class CatalogImporter(
         private void RememberBrand(long id, string name, string slug, bool deleted)
         {
             var entry = new BrandEntry(id, deleted);
-            _brands.TryAdd(slug, entry);
-            _brands.TryAdd(name.Trim().ToLowerInvariant(), entry);
+            foreach (var key in new[] { slug, name.Trim().ToLowerInvariant() })
+            {
+                // A live brand wins over a deleted one of the same name.
+                if (!_brands.TryGetValue(key, out var known) || (known.Deleted && !deleted))
+                {
+                    _brands[key] = entry;
+                }
+            }
+
             _brandNames[id] = name;
         }
 
@@ -243,7 +252,7 @@ public sealed class CatalogImporter(
                 _batch.Clear();
             }
 
-            progress?.Report(new ImportProgress(_processed, _bytesRead, totalBytes, _checkpointLine, Counts()));
+            progress?.Report(new ImportProgress(_processed, _totalRows, _bytesRead, totalBytes, _checkpointLine, Counts()));
         }
 
         private async Task WriteBatchAsync(CancellationToken cancellationToken)

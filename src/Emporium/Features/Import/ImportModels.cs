@@ -39,10 +39,13 @@ public sealed record ImportOptions
 }
 
 /// <summary>
-/// Progress after each batch. <see cref="CheckpointLine"/> is the last physical line whose row is settled
-/// (committed, or rejected); a resumed import passes it as <see cref="ImportOptions.StartAfterLine"/>.
+/// Progress after each batch. Rows count data rows of the whole file (those before a resume point included), so
+/// RowsProcessed / TotalRows is the share done. <see cref="CheckpointLine"/> is the last physical line whose row is
+/// settled (committed, rejected or superseded); a resumed import passes it as <see cref="ImportOptions.StartAfterLine"/>.
+/// <see cref="Counts"/> covers this run only.
 /// </summary>
-public sealed record ImportProgress(long RowsProcessed, long BytesRead, long? TotalBytes, long CheckpointLine, ImportCounts Counts);
+public sealed record ImportProgress(
+    long RowsProcessed, long TotalRows, long BytesRead, long TotalBytes, long CheckpointLine, ImportCounts Counts);
 
 public sealed record ImportCounts(int Created, int Updated, int Unchanged, int Rejected, int Duplicates)
 {
