@@ -263,9 +263,11 @@ public sealed class CatalogImporter(
             var createdBrands = new List<string>();
 
             await using var transaction = await _db.Database.BeginTransactionAsync(cancellationToken);
-            var existing = await _db.Set<Product>().AsNoTracking()
-                .Where(p => keys.Contains(p.SkuKey))
-                .Select(p => new ExistingProduct(p.Id, p.SkuKey, p.Sku, p.Name, p.Description, p.Price, p.IsActive, p.BrandId, p.DeletedAt))
+            var matching = _db.Set<Product>().AsNoTracking().Where(p => keys.Contains(p.SkuKey));
+            // Only a dry run shows before/after values; a real run needs just the ids (descriptions are the bulk of a row).
+            var existing = await (options.DryRun
+                    ? matching.Select(p => new ExistingProduct(p.Id, p.SkuKey, p.Sku, p.Name, p.Description, p.Price, p.IsActive, p.BrandId, p.DeletedAt))
+                    : matching.Select(p => new ExistingProduct(p.Id, p.SkuKey, "", "", null, 0m, false, null, null)))
                 .ToDictionaryAsync(p => p.SkuKey, StringComparer.Ordinal, cancellationToken);
 
             await CreateMissingBrandsAsync(rows, createdBrands, now, cancellationToken);
