@@ -18,6 +18,15 @@ public sealed class CsvRowReader
     private const byte Cr = (byte)'\r';
     private const byte Lf = (byte)'\n';
 
+    /// <summary>
+    /// Far above any field the catalog accepts (10,000 characters are at most 40,000 bytes). A stray quote early in a
+    /// large file makes the rest of it one field; past this the bytes are counted, not kept, so memory stays bounded.
+    /// </summary>
+    public const int MaxFieldBytes = 1024 * 1024;
+
+    /// <summary>Likewise for a line of separators: a record keeps at most this many fields.</summary>
+    public const int MaxFields = 1_000;
+
     private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly UTF8Encoding Lenient = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
@@ -246,6 +255,13 @@ public sealed class CsvRowReader
 
     private void Append(ReadOnlySpan<byte> bytes)
     {
+        if (_fieldLength + bytes.Length > MaxFieldBytes)
+        {
+            _error ??= $"a field is longer than {MaxFieldBytes / 1024 / 1024} MiB (often a quote that is never closed).";
+            _recordHasContent = true;
+            return;
+        }
+
         if (_fieldLength + bytes.Length > _field.Length)
         {
             Array.Resize(ref _field, Math.Max(_field.Length * 2, _fieldLength + bytes.Length));
@@ -273,7 +289,15 @@ public sealed class CsvRowReader
             text = Lenient.GetString(bytes);
         }
 
-        _fields.Add(text);
+        if (_fields.Count < MaxFields)
+        {
+            _fields.Add(text);
+        }
+        else
+        {
+            _error ??= $"the row has more than {MaxFields:N0} fields.";
+        }
+
         _fieldLength = 0;
     }
 

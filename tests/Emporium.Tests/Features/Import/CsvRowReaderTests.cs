@@ -98,4 +98,32 @@ public sealed class CsvRowReaderTests
         await binary.ReadAsync();
         binary.LooksBinary.Should().BeTrue();
     }
+
+    [Fact]
+    public async Task Keeps_memory_bounded_when_a_quote_is_never_closed_in_a_large_file()
+    {
+        var line = Encoding.UTF8.GetBytes("row,with some text that goes on for a while\n");
+        var bytes = new List<byte>(Encoding.UTF8.GetBytes("sku,name\nstray,\"opens here\n"));
+        while (bytes.Count < 3 * CsvRowReader.MaxFieldBytes)
+        {
+            bytes.AddRange(line);
+        }
+
+        var records = await ImportData.ReadAllAsync(new MemoryStream(bytes.ToArray()));
+
+        records.Should().HaveCount(2);
+        records[1].Line.Should().Be(2);
+        records[1].Error.Should().Contain("unterminated");
+        records[1].Fields[1].Length.Should().BeLessThanOrEqualTo(CsvRowReader.MaxFieldBytes);
+    }
+
+    [Fact]
+    public async Task Caps_the_fields_of_a_row_of_separators()
+    {
+        var records = await ImportData.ReadAllAsync(ImportData.Text("sku,name\n" + new string(',', 50_000) + "\nok,Fine"));
+
+        records[1].Error.Should().Contain("more than");
+        records[1].Fields.Length.Should().Be(CsvRowReader.MaxFields);
+        records[2].Fields.Should().Equal("ok", "Fine");
+    }
 }
