@@ -263,7 +263,8 @@ public sealed class CatalogImporter(
             var createdBrands = new List<string>();
 
             await using var transaction = await _db.Database.BeginTransactionAsync(cancellationToken);
-            var matching = _db.Set<Product>().AsNoTracking().Where(p => keys.Contains(p.SkuKey));
+            // EF.Parameter: one array parameter; EF Core 10 would otherwise send 5,000 scalar parameters per look-up.
+            var matching = _db.Set<Product>().AsNoTracking().Where(p => EF.Parameter(keys).Contains(p.SkuKey));
             // Only a dry run shows before/after values; a real run needs just the ids (descriptions are the bulk of a row).
             var existing = await (options.DryRun
                     ? matching.Select(p => new ExistingProduct(p.Id, p.SkuKey, p.Sku, p.Name, p.Description, p.Price, p.IsActive, p.BrandId, p.DeletedAt))
@@ -372,7 +373,7 @@ public sealed class CatalogImporter(
                 var candidates = pending.Select(p => (p.Row, Slug: Candidate(p.Base, p.SkuPart, attempt))).ToList();
                 var slugs = candidates.Select(c => c.Slug).Distinct().ToList();
                 var taken = (await _db.Set<Product>().AsNoTracking()
-                    .Where(p => slugs.Contains(p.Slug))
+                    .Where(p => EF.Parameter(slugs).Contains(p.Slug))
                     .Select(p => p.Slug)
                     .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
 
@@ -426,7 +427,7 @@ public sealed class CatalogImporter(
 
             var productIds = ids.Values.ToList();
             var current = (await _db.Set<Dictionary<string, object>>("product_categories").AsNoTracking()
-                    .Where(pc => productIds.Contains(EF.Property<long>(pc, "product_id")))
+                    .Where(pc => EF.Parameter(productIds).Contains(EF.Property<long>(pc, "product_id")))
                     .Select(pc => new { ProductId = EF.Property<long>(pc, "product_id"), CategoryId = EF.Property<long>(pc, "category_id") })
                     .ToListAsync(cancellationToken))
                 .ToLookup(pc => pc.ProductId, pc => pc.CategoryId);
@@ -473,7 +474,7 @@ public sealed class CatalogImporter(
             if (bump.Count > 0)
             {
                 await _db.Set<Product>()
-                    .Where(p => bump.Contains(p.Id))
+                    .Where(p => EF.Parameter(bump).Contains(p.Id))
                     .ExecuteUpdateAsync(set => set
                         .SetProperty(p => p.UpdatedAt, now)
                         .SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
