@@ -2,6 +2,7 @@ using Emporium.Admin;
 using Emporium.Features.Catalog;
 using Emporium.Features.Identity;
 using Emporium.Features.Jobs;
+using Emporium.Features.Import;
 using Emporium.Platform;
 using Microsoft.Extensions.Options;
 
@@ -14,6 +15,7 @@ public static class FeatureExtensions
         builder.AddIdentityFeature();
         builder.AddCatalog();
         builder.AddJobs();
+        builder.AddImport();
         return builder;
     }
 

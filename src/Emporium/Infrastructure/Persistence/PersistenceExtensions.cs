@@ -1,4 +1,5 @@
 using Emporium.Features.Catalog.Products;
+using Emporium.Infrastructure.Persistence.BulkUpsert;
 using Emporium.Infrastructure.Persistence.Search;
 using Emporium.Platform;
 using Emporium.Platform.Paging;
@@ -64,6 +65,7 @@ public static class PersistenceExtensions
                 ? new PostgresRowEstimator(provider.GetRequiredService<EmporiumDbContext>())
                 : new NoRowEstimator());
 
+        services.AddBulkUpsert();
         services.AddStartupTask<SchemaMigrator>();
         services.AddHealthChecks().AddDbContextCheck<EmporiumDbContext>("database", tags: [HealthEndpoints.Ready]);
         return services;

@@ -1,0 +1,537 @@
+using System.Globalization;
+using Emporium.Features.Catalog;
+using Emporium.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Features.Import;
+
+/// <summary>
+/// Streams a CSV file into the catalog: reads records one at a time, validates each into an <see cref="ImportRow"/>,
+/// and upserts them by SKU in batches, one transaction per batch. Memory holds one batch plus the set of SKU keys
+/// seen so far (for in-file duplicates), whatever the file size.
+/// </summary>
+public sealed class CatalogImporter(
+    EmporiumDbContext db,
+    IProductBulkUpsert bulkUpsert,
+    IOptions<ImportSettings> settings,
+    TimeProvider clock)
+{
+    private const string ExistingSlugMarker = "!";
+
+    private EmporiumDbContext Db { get; } = db;
+
+    private IProductBulkUpsert BulkUpsert { get; } = bulkUpsert;
+
+    private ImportSettings Settings { get; } = settings.Value;
+
+    private TimeProvider Clock { get; } = clock;
+
+    public async Task<ImportResult> ImportAsync(
+        Stream csv,
+        ImportOptions options,
+        IProgress<ImportProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        // Two passes: the first finds the last valid row of every SKU, so that earlier rows for it are never written
+        // (writing them would bump versions on a re-import). A stream that cannot rewind is spooled to a temp file.
+        await using var spool = csv.CanSeek ? null : await SpoolAsync(csv, cancellationToken);
+        var source = spool ?? csv;
+        var start = source.Position;
+        var totalBytes = options.TotalBytes ?? source.Length - start;
+
+        var scan = new CsvRowReader(source);
+        var first = await scan.ReadAsync(cancellationToken);
+        if (scan.LooksBinary)
+        {
+            return ImportResult.FileFailure("The file is not text (it contains NUL bytes): upload a UTF-8 CSV file.", options.DryRun);
+        }
+
+        if (first is null)
+        {
+            return ImportResult.FileFailure(
+                "The file is empty: it needs a header row (sku,name,...) and at least one data row.", options.DryRun);
+        }
+
+        var (header, headerError) = ImportHeader.Parse(first);
+        if (header is null)
+        {
+            return ImportResult.FileFailure(headerError!, options.DryRun);
+        }
+
+        var run = new Run(this, header, options, progress, totalBytes);
+        await run.LoadReferenceDataAsync(cancellationToken);
+        await run.FindLastRowsAsync(scan, cancellationToken);
+
+        source.Position = start;
+        var reader = new CsvRowReader(source);
+        await reader.ReadAsync(cancellationToken);
+        await run.ImportRowsAsync(reader, cancellationToken);
+        return run.Result();
+    }
+
+    private static async Task<FileStream> SpoolAsync(Stream csv, CancellationToken cancellationToken)
+    {
+        var spool = new FileStream(
+            Path.Combine(Path.GetTempPath(), $"emporium-import-{Guid.NewGuid():N}.csv"),
+            FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        await csv.CopyToAsync(spool, cancellationToken);
+        spool.Position = 0;
+        return spool;
+    }
+
+    /// <summary>The state of one import, from the header to the last batch.</summary>
+    private sealed class Run(
+        CatalogImporter importer,
+        ImportHeader header,
+        ImportOptions options,
+        IProgress<ImportProgress>? progress,
+        long totalBytes)
+    {
+        private readonly EmporiumDbContext _db = importer.Db;
+        private readonly ImportSettings _settings = importer.Settings;
+        private readonly Dictionary<string, long> _lastLine = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, ImportRow> _batch = new(StringComparer.Ordinal);
+        private readonly List<RejectedRow> _rejections = [];
+        private readonly List<ProductChange> _changes = [];
+        private readonly Dictionary<string, BrandEntry> _brands = new(StringComparer.Ordinal);
+        private readonly Dictionary<long, string> _brandNames = [];
+        private CategoryLookup _categories = new([]);
+        private int _created;
+        private int _updated;
+        private int _unchanged;
+        private int _rejected;
+        private int _duplicates;
+        private long _processed;
+        private long _checkpointLine;
+        private long _totalRows;
+        private long _bytesRead;
+
+        private sealed record BrandEntry(long Id, bool Deleted);
+
+        public async Task LoadReferenceDataAsync(CancellationToken cancellationToken)
+        {
+            var categories = await _db.Set<Category>().AsNoTracking()
+                .Where(c => c.DeletedAt == null)
+                .Select(c => new { c.Id, c.Name, c.Slug })
+                .ToListAsync(cancellationToken);
+            _categories = new CategoryLookup(categories.Select(c => (c.Id, c.Name, c.Slug)));
+
+            if (header.Columns.Brand)
+            {
+                var brands = await _db.Set<Brand>().AsNoTracking()
+                    .Select(b => new { b.Id, b.Name, b.Slug, b.DeletedAt })
+                    .ToListAsync(cancellationToken);
+                foreach (var brand in brands)
+                {
+                    RememberBrand(brand.Id, brand.Name, brand.Slug, brand.DeletedAt is not null);
+                }
+            }
+        }
+
+        /// <summary>First pass: the line of the last valid row of every SKU key.</summary>
+        public async Task FindLastRowsAsync(CsvRowReader scan, CancellationToken cancellationToken)
+        {
+            while (await scan.ReadAsync(cancellationToken) is { } record)
+            {
+                _totalRows++;
+                if (ImportRowParser.Parse(record, header, _categories).Row is { } row)
+                {
+                    _lastLine[row.SkuKey] = record.Line;
+                }
+            }
+        }
+
+        /// <summary>Second pass: rejects, skips superseded rows (counted as duplicates) and writes the rest in batches.</summary>
+        public async Task ImportRowsAsync(CsvRowReader reader, CancellationToken cancellationToken)
+        {
+            while (await reader.ReadAsync(cancellationToken) is { } record)
+            {
+                _processed++;
+                if (record.Line <= options.StartAfterLine)
+                {
+                    // Settled by an earlier run, which counted it.
+                    continue;
+                }
+
+                var (row, rejection) = ImportRowParser.Parse(record, header, _categories);
+                _checkpointLine = record.Line;
+                _bytesRead = reader.BytesRead;
+                if (row is not null && row.Brand is { } brand)
+                {
+                    rejection = ResolveBrand(row, brand, record.Line);
+                }
+
+                if (rejection is not null || row is null)
+                {
+                    await RejectAsync(rejection!);
+                    continue;
+                }
+
+                // The last valid row for a SKU wins; the earlier ones are never written.
+                if (_lastLine[row.SkuKey] != record.Line)
+                {
+                    _duplicates++;
+                    continue;
+                }
+
+                _batch[row.SkuKey] = row;
+                if (_batch.Count >= _settings.BatchSize)
+                {
+                    await FlushAsync(cancellationToken);
+                }
+            }
+
+            _bytesRead = reader.BytesRead;
+            await FlushAsync(cancellationToken);
+        }
+
+        public ImportResult Result() => new(
+            ImportOutcome.Completed,
+            null,
+            Counts(),
+            _rejections,
+            header.Unknown,
+            _changes,
+            options.DryRun);
+
+        private ImportCounts Counts() => new(_created, _updated, _unchanged, _rejected, _duplicates);
+
+        private async Task RejectAsync(RejectedRow rejection)
+        {
+            _rejected++;
+            if (_rejections.Count < _settings.MaxRejectionsKept)
+            {
+                _rejections.Add(rejection);
+            }
+
+            if (options.OnRejected is { } onRejected)
+            {
+                await onRejected(rejection);
+            }
+        }
+
+        /// <summary>Known brands get their id now; unknown ones are created with the batch. Deleted brands reject the row.</summary>
+        private RejectedRow? ResolveBrand(ImportRow row, string brand, long line)
+        {
+            var key = brand.ToLowerInvariant();
+            if (!_brands.TryGetValue(key, out var entry) && !_brands.TryGetValue(Slugs.FromName(brand, "brand"), out entry))
+            {
+                return null;
+            }
+
+            if (entry.Deleted)
+            {
+                return new RejectedRow(line, "brand", brand, $"brand '{brand}' is deleted; restore it first or name another brand.");
+            }
+
+            row.BrandId = entry.Id;
+            return null;
+        }
+
+        private void RememberBrand(long id, string name, string slug, bool deleted)
+        {
+            var entry = new BrandEntry(id, deleted);
+            foreach (var key in new[] { slug, name.Trim().ToLowerInvariant() })
+            {
+                // A live brand wins over a deleted one of the same name.
+                if (!_brands.TryGetValue(key, out var known) || (known.Deleted && !deleted))
+                {
+                    _brands[key] = entry;
+                }
+            }
+
+            _brandNames[id] = name;
+        }
+
+        private async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            if (_batch.Count > 0)
+            {
+                await WriteBatchAsync(cancellationToken);
+                _batch.Clear();
+            }
+
+            progress?.Report(new ImportProgress(_processed, _totalRows, _bytesRead, totalBytes, _checkpointLine, Counts()));
+        }
+
+        private async Task WriteBatchAsync(CancellationToken cancellationToken)
+        {
+            var now = importer.Clock.GetUtcNow().UtcDateTime;
+            var rows = _batch.Values.ToList();
+            var keys = rows.Select(row => row.SkuKey).ToList();
+            var createdBrands = new List<string>();
+
+            await using var transaction = await _db.Database.BeginTransactionAsync(cancellationToken);
+            // EF.Parameter: one array parameter; EF Core 10 would otherwise send 5,000 scalar parameters per look-up.
+            var matching = _db.Set<Product>().AsNoTracking().Where(p => EF.Parameter(keys).Contains(p.SkuKey));
+            // Only a dry run shows before/after values; a real run needs just the ids (descriptions are the bulk of a row).
+            var existing = await (options.DryRun
+                    ? matching.Select(p => new ExistingProduct(p.Id, p.SkuKey, p.Sku, p.Name, p.Description, p.Price, p.IsActive, p.BrandId, p.DeletedAt))
+                    : matching.Select(p => new ExistingProduct(p.Id, p.SkuKey, "", "", null, 0m, false, null, null)))
+                .ToDictionaryAsync(p => p.SkuKey, StringComparer.Ordinal, cancellationToken);
+
+            await CreateMissingBrandsAsync(rows, createdBrands, now, cancellationToken);
+            await AssignSlugsAsync(rows, existing, cancellationToken);
+
+            var written = (await importer.BulkUpsert.UpsertAsync(rows, header.Columns, now, cancellationToken))
+                .ToDictionary(w => w.SkuKey, StringComparer.Ordinal);
+
+            if (header.Columns.Categories)
+            {
+                await SyncCategoriesAsync(rows, existing, written, now, cancellationToken);
+            }
+
+            foreach (var row in rows)
+            {
+                if (!written.TryGetValue(row.SkuKey, out var outcome))
+                {
+                    _unchanged++;
+                }
+                else if (outcome.Created)
+                {
+                    _created++;
+                }
+                else
+                {
+                    _updated++;
+                    if (options.DryRun && _changes.Count < _settings.DryRunChangeSample && existing.TryGetValue(row.SkuKey, out var before))
+                    {
+                        _changes.Add(new ProductChange(row.Line, row.Sku, Diff(before, row)));
+                    }
+                }
+            }
+
+            if (options.DryRun)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                foreach (var key in createdBrands)
+                {
+                    _brands.Remove(key);
+                }
+            }
+            else
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            _db.ChangeTracker.Clear();
+        }
+
+        /// <summary>Brands are created on first mention (name as written, slug from the name), inside the batch's transaction.</summary>
+        private async Task CreateMissingBrandsAsync(List<ImportRow> rows, List<string> createdKeys, DateTime now, CancellationToken cancellationToken)
+        {
+            foreach (var row in rows)
+            {
+                if (row.Brand is not { } name || row.BrandId is not null)
+                {
+                    continue;
+                }
+
+                var key = name.ToLowerInvariant();
+                if (_brands.TryGetValue(key, out var known))
+                {
+                    row.BrandId = known.Id;
+                    continue;
+                }
+
+                var slug = await Slugs.UniqueAsync(
+                    Slugs.FromName(name, "brand"),
+                    candidate => _db.Set<Brand>().AnyAsync(b => b.Slug == candidate, cancellationToken));
+                var brand = new Brand { Name = name, Slug = slug, CreatedAt = now, UpdatedAt = now };
+                _db.Add(brand);
+                await _db.SaveChangesAsync(cancellationToken);
+                RememberBrand(brand.Id, name, slug, deleted: false);
+                createdKeys.Add(key);
+                createdKeys.Add(slug);
+                row.BrandId = brand.Id;
+            }
+        }
+
+        /// <summary>
+        /// New products get a slug from their name; when it is taken (in the table or earlier in this batch) the SKU is
+        /// appended, then a number. Each round asks the database about all remaining candidates at once.
+        /// </summary>
+        private async Task AssignSlugsAsync(List<ImportRow> rows, Dictionary<string, ExistingProduct> existing, CancellationToken cancellationToken)
+        {
+            var pending = new List<(ImportRow Row, string Base, string SkuPart)>();
+            foreach (var row in rows)
+            {
+                if (existing.ContainsKey(row.SkuKey))
+                {
+                    // Never inserted (the SKU exists, so the row takes the update path): a value no real slug can have.
+                    row.Slug = ExistingSlugMarker + row.SkuKey;
+                    continue;
+                }
+
+                pending.Add((row, Slugs.FromName(row.Name, "product"), Slugs.FromName(row.Sku, "sku")));
+            }
+
+            var used = new HashSet<string>(StringComparer.Ordinal);
+            for (var attempt = 0; pending.Count > 0; attempt++)
+            {
+                var candidates = pending.Select(p => (p.Row, Slug: Candidate(p.Base, p.SkuPart, attempt))).ToList();
+                var slugs = candidates.Select(c => c.Slug).Distinct().ToList();
+                var taken = (await _db.Set<Product>().AsNoTracking()
+                    .Where(p => EF.Parameter(slugs).Contains(p.Slug))
+                    .Select(p => p.Slug)
+                    .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+
+                var next = new List<(ImportRow Row, string Base, string SkuPart)>();
+                for (var i = 0; i < candidates.Count; i++)
+                {
+                    var (row, slug) = candidates[i];
+                    if (!taken.Contains(slug) && used.Add(slug))
+                    {
+                        row.Slug = slug;
+                    }
+                    else
+                    {
+                        next.Add(pending[i]);
+                    }
+                }
+
+                pending = next;
+            }
+        }
+
+        private static string Candidate(string baseSlug, string skuPart, int attempt)
+        {
+            const int room = CatalogLimits.SlugLength - 12;
+            return attempt switch
+            {
+                0 => baseSlug,
+                1 => Trim($"{baseSlug}-{skuPart}", room),
+                _ => $"{Trim($"{baseSlug}-{skuPart}", room)}-{attempt}",
+            };
+
+            static string Trim(string slug, int length) => slug.Length <= length ? slug : slug[..length].TrimEnd('-');
+        }
+
+        /// <summary>
+        /// A present categories column replaces each product's categories. A product whose only change is its
+        /// categories still gets a new version and counts as updated.
+        /// </summary>
+        private async Task SyncCategoriesAsync(
+            List<ImportRow> rows,
+            Dictionary<string, ExistingProduct> existing,
+            Dictionary<string, UpsertedProduct> written,
+            DateTime now,
+            CancellationToken cancellationToken)
+        {
+            var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var row in rows)
+            {
+                ids[row.SkuKey] = written.TryGetValue(row.SkuKey, out var w) ? w.Id : existing[row.SkuKey].Id;
+            }
+
+            var productIds = ids.Values.ToList();
+            var current = (await _db.Set<Dictionary<string, object>>("product_categories").AsNoTracking()
+                    .Where(pc => EF.Parameter(productIds).Contains(EF.Property<long>(pc, "product_id")))
+                    .Select(pc => new { ProductId = EF.Property<long>(pc, "product_id"), CategoryId = EF.Property<long>(pc, "category_id") })
+                    .ToListAsync(cancellationToken))
+                .ToLookup(pc => pc.ProductId, pc => pc.CategoryId);
+
+            var replace = new List<(long ProductId, IReadOnlyList<long> CategoryIds)>();
+            var bump = new List<long>();
+            foreach (var row in rows)
+            {
+                var id = ids[row.SkuKey];
+                if (current[id].ToHashSet().SetEquals(row.CategoryIds))
+                {
+                    continue;
+                }
+
+                replace.Add((id, row.CategoryIds));
+                if (!written.ContainsKey(row.SkuKey))
+                {
+                    bump.Add(id);
+                    written[row.SkuKey] = new UpsertedProduct(row.SkuKey, id, Created: false);
+                }
+            }
+
+            if (replace.Count == 0)
+            {
+                return;
+            }
+
+            // Ids are numbers from our own queries, so inlining them is safe and keeps this one statement per chunk.
+            foreach (var chunk in replace.Chunk(1_000))
+            {
+                var list = string.Join(",", chunk.Select(r => r.ProductId.ToString(CultureInfo.InvariantCulture)));
+                var delete = $"DELETE FROM product_categories WHERE product_id IN ({list})";
+                await _db.Database.ExecuteSqlRawAsync(delete, cancellationToken);
+                var pairs = chunk
+                    .SelectMany(r => r.CategoryIds.Select(c => string.Create(CultureInfo.InvariantCulture, $"({r.ProductId},{c})")))
+                    .ToList();
+                if (pairs.Count > 0)
+                {
+                    var insert = $"INSERT INTO product_categories (product_id, category_id) VALUES {string.Join(",", pairs)}";
+                    await _db.Database.ExecuteSqlRawAsync(insert, cancellationToken);
+                }
+            }
+
+            if (bump.Count > 0)
+            {
+                await _db.Set<Product>()
+                    .Where(p => EF.Parameter(bump).Contains(p.Id))
+                    .ExecuteUpdateAsync(set => set
+                        .SetProperty(p => p.UpdatedAt, now)
+                        .SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
+            }
+        }
+
+        private List<FieldChange> Diff(ExistingProduct before, ImportRow after)
+        {
+            var changes = new List<FieldChange>();
+            void Compare(string field, string? from, string? to)
+            {
+                if (!string.Equals(from, to, StringComparison.Ordinal))
+                {
+                    changes.Add(new FieldChange(field, from, to));
+                }
+            }
+
+            if (before.DeletedAt is not null)
+            {
+                changes.Add(new FieldChange("deleted", "true", "false"));
+            }
+
+            Compare("sku", before.Sku, after.Sku);
+            Compare("name", before.Name, after.Name);
+            if (header.Columns.Description)
+            {
+                Compare("description", before.Description, after.Description);
+            }
+
+            if (header.Columns.Price)
+            {
+                Compare("price", Price(before.Price), Price(after.Price));
+            }
+
+            if (header.Columns.Active)
+            {
+                Compare("active", before.IsActive ? "true" : "false", after.IsActive ? "true" : "false");
+            }
+
+            if (header.Columns.Brand)
+            {
+                Compare("brand", BrandName(before.BrandId), after.Brand is null ? null : BrandName(after.BrandId) ?? after.Brand);
+            }
+
+            if (changes.Count == 0 && header.Columns.Categories)
+            {
+                changes.Add(new FieldChange("categories", null, string.Join("|", after.CategoryIds)));
+            }
+
+            return changes;
+
+            static string Price(decimal price) => (price / 1.0000m).ToString("0.####", CultureInfo.InvariantCulture);
+        }
+
+        private string? BrandName(long? id) => id is { } value && _brandNames.TryGetValue(value, out var name) ? name : null;
+    }
+
+    private sealed record ExistingProduct(
+        long Id, string SkuKey, string Sku, string Name, string? Description, decimal Price, bool IsActive, long? BrandId, DateTime? DeletedAt);
+}

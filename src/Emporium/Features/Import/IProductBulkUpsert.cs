@@ -1,0 +1,19 @@
+namespace Emporium.Features.Import;
+
+/// <summary>
+/// The provider-specific heart of an import: writes one batch of products in one statement (or prepared loop),
+/// inside the transaction the caller opened on the <c>EmporiumDbContext</c>. Implementations live in
+/// Infrastructure/Persistence/BulkUpsert.
+/// </summary>
+public interface IProductBulkUpsert
+{
+    /// <summary>
+    /// Inserts rows whose SKU key is new and updates (and restores, when soft-deleted) rows whose supplied fields
+    /// differ. Rows must be unique by <see cref="ImportRow.SkuKey"/>. Returns only the rows that were written;
+    /// the others were unchanged and keep their updated_at and version.
+    /// </summary>
+    Task<IReadOnlyList<UpsertedProduct>> UpsertAsync(
+        IReadOnlyList<ImportRow> rows, ImportColumns columns, DateTime now, CancellationToken cancellationToken);
+}
+
+public readonly record struct UpsertedProduct(string SkuKey, long Id, bool Created);

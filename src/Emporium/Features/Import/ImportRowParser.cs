@@ -1,0 +1,230 @@
+using System.Globalization;
+using Emporium.Features.Catalog;
+using Emporium.Features.Catalog.Products;
+
+namespace Emporium.Features.Import;
+
+/// <summary>The header of an import file: where each known column is, and which columns are unknown.</summary>
+public sealed class ImportHeader
+{
+    public static readonly string[] Known = ["sku", "name", "description", "price", "active", "brand", "categories"];
+
+    private ImportHeader(int fieldCount, Dictionary<string, int> positions, List<string> unknown)
+    {
+        FieldCount = fieldCount;
+        Positions = positions;
+        Unknown = unknown;
+        Columns = new ImportColumns(
+            positions.ContainsKey("description"),
+            positions.ContainsKey("price"),
+            positions.ContainsKey("active"),
+            positions.ContainsKey("brand"),
+            positions.ContainsKey("categories"));
+    }
+
+    public int FieldCount { get; }
+
+    public IReadOnlyDictionary<string, int> Positions { get; }
+
+    public IReadOnlyList<string> Unknown { get; }
+
+    public ImportColumns Columns { get; }
+
+    /// <summary>The header, or the file-level error that makes the file unusable.</summary>
+    public static (ImportHeader? Header, string? Error) Parse(CsvRecord record)
+    {
+        if (record.Error is not null)
+        {
+            return (null, $"The header row cannot be read: {record.Error}");
+        }
+
+        var positions = new Dictionary<string, int>(StringComparer.Ordinal);
+        var unknown = new List<string>();
+        for (var i = 0; i < record.Fields.Length; i++)
+        {
+            var name = record.Fields[i].Trim().ToLowerInvariant();
+            if (!Known.Contains(name))
+            {
+                unknown.Add(record.Fields[i]);
+            }
+            else if (!positions.TryAdd(name, i))
+            {
+                return (null, $"The header names the column '{name}' twice.");
+            }
+        }
+
+        var missing = new[] { "sku", "name" }.Where(required => !positions.ContainsKey(required)).ToList();
+        if (missing.Count > 0)
+        {
+            return (null,
+                $"The header lacks the required column(s) {string.Join(" and ", missing)}; the first row must name the columns, " +
+                $"e.g. sku,name,description,price,active,brand,categories (found: {string.Join(",", record.Fields)}).");
+        }
+
+        return (new ImportHeader(record.Fields.Length, positions, unknown), null);
+    }
+
+    public string? Field(CsvRecord record, string column) =>
+        Positions.TryGetValue(column, out var index) ? record.Fields[index] : null;
+}
+
+/// <summary>Known categories by slug and by name (case-insensitive), for rows that name them.</summary>
+public sealed class CategoryLookup(IEnumerable<(long Id, string Name, string Slug)> categories)
+{
+    private readonly Dictionary<string, long> _byKey = Build(categories);
+
+    public long? Find(string value) => _byKey.TryGetValue(value.ToLowerInvariant(), out var id) ? id : null;
+
+    private static Dictionary<string, long> Build(IEnumerable<(long Id, string Name, string Slug)> categories)
+    {
+        var map = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (id, name, slug) in categories)
+        {
+            map[slug] = id;
+            // A name shared by two categories (in different branches) cannot pick one: only their slugs can.
+            var key = name.Trim().ToLowerInvariant();
+            if (!map.TryAdd(key, id) && map[key] != id && key != slug)
+            {
+                map[key] = -1;
+            }
+        }
+
+        return map;
+    }
+}
+
+/// <summary>Turns a data record into an <see cref="ImportRow"/>, or says why it cannot be imported.</summary>
+public static class ImportRowParser
+{
+    private const int MaxReportedValue = 200;
+
+    public static (ImportRow? Row, RejectedRow? Rejection) Parse(CsvRecord record, ImportHeader header, CategoryLookup categories)
+    {
+        if (record.Error is { } error)
+        {
+            return Reject(record, null, null, error);
+        }
+
+        if (record.Fields.Length != header.FieldCount)
+        {
+            return Reject(record, null, null,
+                $"the row has {record.Fields.Length} field(s) but the header has {header.FieldCount}.");
+        }
+
+        var sku = header.Field(record, "sku")!.Trim();
+        if (sku.Length == 0)
+        {
+            return Reject(record, "sku", sku, "sku is required.");
+        }
+
+        if (sku.Length > CatalogLimits.SkuLength)
+        {
+            return Reject(record, "sku", sku, $"sku must be at most {CatalogLimits.SkuLength} characters.");
+        }
+
+        if (sku.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            return Reject(record, "sku", sku, "sku must not contain spaces or control characters.");
+        }
+
+        var name = header.Field(record, "name")!.Trim();
+        if (name.Length == 0)
+        {
+            return Reject(record, "name", name, "name is required.");
+        }
+
+        if (name.Length > CatalogLimits.NameLength)
+        {
+            return Reject(record, "name", name, $"name must be at most {CatalogLimits.NameLength} characters.");
+        }
+
+        // Descriptions are kept exactly as written (line breaks included); only an empty one becomes "none".
+        var description = header.Field(record, "description");
+        if (description is { Length: > CatalogLimits.DescriptionLength })
+        {
+            return Reject(record, "description", description,
+                $"description must be at most {CatalogLimits.DescriptionLength:N0} characters.");
+        }
+
+        var price = 0m;
+        if (header.Field(record, "price")?.Trim() is { Length: > 0 } priceText)
+        {
+            if (!decimal.TryParse(priceText, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out price))
+            {
+                return Reject(record, "price", priceText, "price must be a number such as 12.50 (a dot before the decimals, no thousands separators, not negative).");
+            }
+
+            if (price > ProductRules.MaxPrice)
+            {
+                return Reject(record, "price", priceText, $"price must be at most {ProductRules.MaxPrice.ToString("N0", CultureInfo.InvariantCulture)}.");
+            }
+
+            if (decimal.Round(price, ProductRules.PriceDecimals) != price)
+            {
+                return Reject(record, "price", priceText, $"price may have at most {ProductRules.PriceDecimals} decimal places.");
+            }
+        }
+
+        var active = true;
+        if (header.Field(record, "active")?.Trim().ToLowerInvariant() is { Length: > 0 } activeText)
+        {
+            switch (activeText)
+            {
+                case "true" or "1" or "yes":
+                    active = true;
+                    break;
+                case "false" or "0" or "no":
+                    active = false;
+                    break;
+                default:
+                    return Reject(record, "active", activeText, "active must be true, false, 1, 0, yes or no.");
+            }
+        }
+
+        var brand = header.Field(record, "brand")?.Trim();
+        if (brand is { Length: > CatalogLimits.NameLength })
+        {
+            return Reject(record, "brand", brand, $"brand must be at most {CatalogLimits.NameLength} characters.");
+        }
+
+        var categoryIds = new List<long>();
+        if (header.Field(record, "categories") is { } categoriesText)
+        {
+            var names = categoriesText.Split(['|', ';'], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (names.Length > ProductRules.MaxCategories)
+            {
+                return Reject(record, "categories", categoriesText, $"a product may be in at most {ProductRules.MaxCategories} categories.");
+            }
+
+            foreach (var category in names)
+            {
+                switch (categories.Find(category))
+                {
+                    case null:
+                        return Reject(record, "categories", category,
+                            $"unknown category '{category}': categories are matched by slug or name and are not created by an import.");
+                    case -1:
+                        return Reject(record, "categories", category,
+                            $"several categories are named '{category}': use the slug of the one you mean.");
+                    case { } id when !categoryIds.Contains(id):
+                        categoryIds.Add(id);
+                        break;
+                }
+            }
+        }
+
+        return (new ImportRow(
+            record.Line,
+            sku,
+            Product.KeyOf(sku),
+            name,
+            string.IsNullOrEmpty(description) ? null : description,
+            price,
+            active,
+            string.IsNullOrEmpty(brand) ? null : brand,
+            categoryIds), null);
+    }
+
+    private static (ImportRow?, RejectedRow?) Reject(CsvRecord record, string? column, string? value, string reason) =>
+        (null, new RejectedRow(record.Line, column, value is { Length: > MaxReportedValue } ? value[..MaxReportedValue] + "…" : value, reason));
+}

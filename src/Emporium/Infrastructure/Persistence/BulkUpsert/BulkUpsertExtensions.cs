@@ -1,0 +1,16 @@
+using Emporium.Features.Import;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Infrastructure.Persistence.BulkUpsert;
+
+public static class BulkUpsertExtensions
+{
+    public static IServiceCollection AddBulkUpsert(this IServiceCollection services) =>
+        services.AddScoped<IProductBulkUpsert>(provider =>
+        {
+            var db = provider.GetRequiredService<EmporiumDbContext>();
+            return provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+                ? new PostgresProductBulkUpsert(db)
+                : new SqliteProductBulkUpsert(db);
+        });
+}

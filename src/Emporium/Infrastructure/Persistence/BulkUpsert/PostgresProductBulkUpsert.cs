@@ -1,0 +1,103 @@
+using System.Data;
+using Emporium.Features.Import;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Emporium.Infrastructure.Persistence.BulkUpsert;
+
+/// <summary>
+/// PostgreSQL: binary COPY of the batch into a temporary staging table, then one INSERT ... SELECT ... ON CONFLICT
+/// (sku_key) DO UPDATE ... WHERE something changed RETURNING, which tells created (version 1) from updated rows.
+/// </summary>
+internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : IProductBulkUpsert
+{
+    public async Task<IReadOnlyList<UpsertedProduct>> UpsertAsync(
+        IReadOnlyList<ImportRow> rows, ImportColumns columns, DateTime now, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("The bulk upsert runs inside the caller's transaction.");
+
+        // ON COMMIT DROP: the staging table disappears with the batch's transaction, committed or rolled back.
+        await using (var create = new NpgsqlCommand(
+            """
+            CREATE TEMP TABLE import_staging (
+                sku varchar(64) NOT NULL, sku_key varchar(64) NOT NULL, slug varchar(160) NOT NULL,
+                name varchar(255) NOT NULL, description varchar(10000), price numeric(18,4) NOT NULL,
+                is_active boolean NOT NULL, brand_id bigint) ON COMMIT DROP
+            """, connection, transaction))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var importer = await connection.BeginBinaryImportAsync(
+            "COPY import_staging (sku, sku_key, slug, name, description, price, is_active, brand_id) FROM STDIN (FORMAT BINARY)",
+            cancellationToken))
+        {
+            // Synchronous writes: they only fill Npgsql's buffer (flushed as it fills); an await per value cost more than the copy.
+            foreach (var row in rows)
+            {
+                importer.StartRow();
+                importer.Write(row.Sku, NpgsqlDbType.Varchar);
+                importer.Write(row.SkuKey, NpgsqlDbType.Varchar);
+                importer.Write(row.Slug, NpgsqlDbType.Varchar);
+                importer.Write(row.Name, NpgsqlDbType.Varchar);
+                if (row.Description is null)
+                {
+                    importer.WriteNull();
+                }
+                else
+                {
+                    importer.Write(row.Description, NpgsqlDbType.Varchar);
+                }
+
+                importer.Write(row.Price, NpgsqlDbType.Numeric);
+                importer.Write(row.IsActive, NpgsqlDbType.Boolean);
+                if (row.BrandId is { } brandId)
+                {
+                    importer.Write(brandId, NpgsqlDbType.Bigint);
+                }
+                else
+                {
+                    importer.WriteNull();
+                }
+            }
+
+            await importer.CompleteAsync(cancellationToken);
+        }
+
+        var sql = $"""
+            INSERT INTO products (sku, sku_key, slug, name, description, price, currency, is_active, brand_id,
+                                  created_at, updated_at, version)
+            SELECT sku, sku_key, slug, name, description, price, 'USD', is_active, brand_id, @now, @now, 1
+            FROM import_staging s
+            WHERE NOT {UpsertSql.AlreadyStored(columns, "s", "IS NOT DISTINCT FROM")}
+            {UpsertSql.DoUpdate(columns, "IS DISTINCT FROM")}
+            RETURNING sku_key, id, version
+            """;
+        await using var upsert = new NpgsqlCommand(sql, connection, transaction);
+        upsert.Parameters.Add(new NpgsqlParameter("now", NpgsqlDbType.TimestampTz) { Value = now });
+        var written = new List<UpsertedProduct>();
+        await using (var reader = await upsert.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                written.Add(new UpsertedProduct(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2) == 1));
+            }
+        }
+
+        await using (var drop = new NpgsqlCommand("DROP TABLE import_staging", connection, transaction))
+        {
+            await drop.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return written;
+    }
+}

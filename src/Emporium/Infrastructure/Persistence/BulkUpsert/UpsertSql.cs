@@ -1,0 +1,57 @@
+using Emporium.Features.Import;
+
+namespace Emporium.Infrastructure.Persistence.BulkUpsert;
+
+/// <summary>The DO UPDATE part both providers share: only the columns the file has, and only when one differs.</summary>
+internal static class UpsertSql
+{
+    public static IReadOnlyList<string> UpdatedColumns(ImportColumns columns)
+    {
+        var names = new List<string> { "sku", "name" };
+        if (columns.Description)
+        {
+            names.Add("description");
+        }
+
+        if (columns.Price)
+        {
+            names.Add("price");
+        }
+
+        if (columns.Active)
+        {
+            names.Add("is_active");
+        }
+
+        if (columns.Brand)
+        {
+            names.Add("brand_id");
+        }
+
+        return names;
+    }
+
+    /// <summary>
+    /// SET ... WHERE ...: a matching soft-deleted product is restored; a row equal in every supplied column is left
+    /// alone (no new version, no updated_at), so it returns nothing and counts as unchanged.
+    /// </summary>
+    public static string DoUpdate(ImportColumns columns, string distinct)
+    {
+        var updated = UpdatedColumns(columns);
+        var set = string.Join(", ", updated.Select(c => $"{c} = excluded.{c}"));
+        var changed = string.Join(" OR ", updated.Select(c => $"products.{c} {distinct} excluded.{c}"));
+        return $"""
+            ON CONFLICT (sku_key) DO UPDATE SET {set}, deleted_at = NULL, updated_at = excluded.updated_at, version = products.version + 1
+            WHERE products.deleted_at IS NOT NULL OR {changed}
+            """;
+    }
+
+    /// <summary>
+    /// A predicate over staged row <paramref name="staged"/> that is true when a live product already holds exactly
+    /// these values. Filtering such rows out before the INSERT spares PostgreSQL building (and text-searching) a
+    /// proposed row that ON CONFLICT would then throw away: a re-import of an unchanged file writes nothing.
+    /// </summary>
+    public static string AlreadyStored(ImportColumns columns, string staged, string same) =>
+        $"EXISTS (SELECT 1 FROM products p WHERE p.sku_key = {staged}.sku_key AND p.deleted_at IS NULL AND " +
+        string.Join(" AND ", UpdatedColumns(columns).Select(c => $"p.{c} {same} {staged}.{c}")) + ")";
+}

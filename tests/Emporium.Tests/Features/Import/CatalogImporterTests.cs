@@ -1,0 +1,403 @@
+using System.Text;
+using Emporium.Features.Catalog;
+using Emporium.Features.Import;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Emporium.Tests.Features.Import;
+
+/// <summary>
+/// The import service against a real database. The fixtures use a tiny batch size so that duplicates, slugs and
+/// checkpoints are exercised across batch boundaries, as they are in a 500,000-row file.
+/// </summary>
+public abstract class CatalogImporterTests(EmporiumApp app)
+{
+    public const string BatchSize = "4";
+
+    [Fact]
+    public async Task The_acme_file_imports_exactly_and_a_second_import_changes_nothing()
+    {
+        var dryRun = await ImportAsync(ImportData.Gzipped("acme-products-head2000.csv.gz"), new ImportOptions { DryRun = true });
+        dryRun.Counts.Should().Be(new ImportCounts(Created: 1998, Updated: 0, Unchanged: 0, Rejected: 0, Duplicates: 2));
+        (await CountAsync(["INSTITUTION", "INVOLVE-AVAILABLE", "DO-MANY-AVOID"])).Should().Be(0, "a dry run writes nothing");
+
+        var progress = new List<ImportProgress>();
+        var result = await ImportAsync(
+            ImportData.Gzipped("acme-products-head2000.csv.gz"), new ImportOptions(), new SyncProgress(progress.Add));
+
+        result.Outcome.Should().Be(ImportOutcome.Completed);
+        result.Counts.Should().Be(new ImportCounts(Created: 1998, Updated: 0, Unchanged: 0, Rejected: 0, Duplicates: 2));
+        result.Counts.DataRows.Should().Be(2000);
+        result.UnknownColumns.Should().BeEmpty();
+        var acmeKeys = await AcmeKeysAsync();
+        (await CountAsync(acmeKeys)).Should().Be(1998);
+
+        var institution = await ProductAsync("institution");
+        institution.Name.Should().Be("Carrie Lamb", "the later row for a SKU wins");
+        (await ProductAsync("involve-available")).Name.Should().Be("Alexander Mendez");
+        var manyLines = await ProductAsync("do-many-avoid");
+        manyLines.Description.Should().Be(
+            "Born tree wind.\nBoy marriage begin value. Record health laugh ask under notice federal. Hard lose need sell treatment.\n" +
+            "Certain throw executive front late. Because truth risk.");
+        manyLines.Name.Should().Be("Tiffany Johnson");
+        manyLines.Slug.Should().Be("tiffany-johnson");
+        manyLines.Price.Should().Be(0m);
+        manyLines.IsActive.Should().BeTrue();
+        manyLines.Version.Should().Be(1);
+        var slugs = await app.WithDbAsync(db => db.Set<Product>().Where(p => acmeKeys.Contains(p.SkuKey)).Select(p => p.Slug).ToListAsync());
+        slugs.Should().OnlyHaveUniqueItems().And.HaveCount(1998);
+
+        var again = await ImportAsync(ImportData.Gzipped("acme-products-head2000.csv.gz"), new ImportOptions());
+
+        again.Counts.Should().Be(new ImportCounts(Created: 0, Updated: 0, Unchanged: 1998, Rejected: 0, Duplicates: 2));
+        var after = await ProductAsync("do-many-avoid");
+        after.Version.Should().Be(1, "an unchanged row keeps its version");
+        after.UpdatedAt.Should().Be(manyLines.UpdatedAt);
+        progress.Should().NotBeEmpty();
+        var last = progress[^1];
+        last.RowsProcessed.Should().Be(2000);
+        last.TotalRows.Should().Be(2000);
+        last.TotalBytes.Should().Be(358_976);
+        progress.Select(p => p.RowsProcessed).Should().BeInAscendingOrder();
+        last.BytesRead.Should().Be(358_976);
+        last.Counts.Should().Be(result.Counts);
+    }
+
+    [Fact]
+    public async Task The_opm_edge_cases_keep_the_last_row_per_sku_in_any_case_and_quotes_and_unicode_intact()
+    {
+        var result = await ImportAsync(ImportData.Gzipped("opm-edge-cases.csv.gz"), new ImportOptions());
+
+        result.Counts.Should().Be(new ImportCounts(Created: 5, Updated: 0, Unchanged: 0, Rejected: 0, Duplicates: 3));
+        var gadget = await ProductAsync("gadget-999");
+        gadget.Sku.Should().Be("GaDgEt-999", "the SKU is kept as entered in the winning row");
+        gadget.Name.Should().Be("Gadget Mixed");
+        (await ProductAsync("sku-001")).Name.Should().Be("Widget Duplicate Exact");
+        var quoted = await ProductAsync("QUOTED-\"SPECIAL\"-01");
+        quoted.Sku.Should().Be("QUOTED-\"SPECIAL\"-01");
+        quoted.Description.Should().Be("Description with \"quotes\" and commas, in text.");
+        var unicode = await ProductAsync("UNICODE-ÜBER-01");
+        unicode.Sku.Should().Be("UNICODE-ÜBER-01");
+        unicode.Description.Should().Be("Café, naïve, façade, résumé characters");
+        unicode.Slug.Should().Be("product-with-unicode");
+    }
+
+    [Fact]
+    public async Task Upsert_matches_existing_products_whatever_the_sku_case_and_counts_updated_and_unchanged()
+    {
+        var id = Unique();
+        var changing = await SeedAsync($"chg-{id}", "Old name");
+        var same = await SeedAsync($"same-{id}", "Same name", description: "Kept", price: 12.5m);
+
+        var result = await ImportAsync(
+            $"SKU,Name,Description,Price\nCHG-{id},New name,,0\nSAME-{id},Same name,Kept,12.50\nnew-{id},Brand new,,3");
+
+        result.Counts.Should().Be(new ImportCounts(Created: 1, Updated: 2, Unchanged: 0, Rejected: 0, Duplicates: 0),
+            "the second row differs only in the SKU's case, which is kept as entered");
+        var updated = await ProductAsync($"chg-{id}");
+        updated.Id.Should().Be(changing.Id);
+        updated.Sku.Should().Be($"CHG-{id}");
+        updated.Name.Should().Be("New name");
+        updated.Version.Should().Be(2);
+        updated.Slug.Should().Be(changing.Slug, "an update never moves a product's URL");
+
+        var again = await ImportAsync($"sku,name,description,price\nSAME-{id},Same name,Kept,12.5");
+        again.Counts.Should().Be(new ImportCounts(Created: 0, Updated: 0, Unchanged: 1, Rejected: 0, Duplicates: 0));
+        var unchanged = await ProductAsync($"same-{id}");
+        unchanged.Id.Should().Be(same.Id);
+        unchanged.Version.Should().Be(2);
+        (await ProductAsync($"new-{id}")).Price.Should().Be(3m);
+    }
+
+    [Fact]
+    public async Task Columns_absent_from_the_file_keep_their_values()
+    {
+        var id = Unique();
+        await SeedAsync($"keep-{id}", "Name", description: "A description", price: 9.99m, active: false);
+
+        var result = await ImportAsync($"sku,name\nkeep-{id},Name");
+
+        result.Counts.Unchanged.Should().Be(1);
+        var product = await ProductAsync($"keep-{id}");
+        product.Description.Should().Be("A description");
+        product.Price.Should().Be(9.99m);
+        product.IsActive.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_sku_of_a_deleted_product_restores_it()
+    {
+        var id = Unique();
+        var deleted = await SeedAsync($"gone-{id}", "Same", deletedAt: DateTime.UtcNow);
+
+        var result = await ImportAsync($"sku,name\ngone-{id},Same");
+
+        result.Counts.Should().Be(new ImportCounts(Created: 0, Updated: 1, Unchanged: 0, Rejected: 0, Duplicates: 0));
+        var restored = await ProductAsync($"gone-{id}");
+        restored.Id.Should().Be(deleted.Id);
+        restored.DeletedAt.Should().BeNull();
+        restored.Version.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task Malformed_rows_are_rejected_with_line_column_and_reason_while_good_rows_land()
+    {
+        var id = Unique();
+        var csv = new List<byte>();
+        void Text(string text) => csv.AddRange(Encoding.UTF8.GetBytes(text));
+        Text($"sku,name,description,price,active,colour\r\n");
+        Text($"ok1-{id},Good one,,1.5,yes,red\r\n");                                 // line 2
+        Text($"short-{id},Missing fields\r\n");                                       // line 3
+        Text($"utf-{id},Bad ");                                                       // line 4
+        csv.AddRange(new byte[] { 0xC3, 0x28 });
+        Text(",,,,\r\n");
+        Text(",No sku,,,,\r\n");                                                      // line 5
+        Text($"long-{id},{new string('n', CatalogLimits.NameLength + 1)},,,,\r\n");   // line 6
+        Text($"price-{id},Bad price,,12.34567,,\r\n");                                // line 7
+        Text($"active-{id},Bad active,,,maybe,\r\n");                                 // line 8
+        Text($"ok2-{id},\"Good, two\",\"two\nlines\",,0,\r\n");                       // line 9
+        Text($"open-{id},Unterminated,\"runs to the end\r\nof the file,,,");          // line 11
+
+        var result = await ImportAsync(new MemoryStream(csv.ToArray()), new ImportOptions());
+
+        result.Outcome.Should().Be(ImportOutcome.Completed);
+        result.Counts.Should().Be(new ImportCounts(Created: 2, Updated: 0, Unchanged: 0, Rejected: 7, Duplicates: 0));
+        result.UnknownColumns.Should().Equal("colour");
+        result.Rejections.Select(r => (r.Line, r.Column)).Should().Equal(
+            (3, null), (4, null), (5, "sku"), (6, "name"), (7, "price"), (8, "active"), (11, null));
+        result.Rejections[0].Reason.Should().Contain("2 field(s) but the header has 6");
+        result.Rejections[1].Reason.Should().Contain("UTF-8");
+        result.Rejections[2].Reason.Should().Be("sku is required.");
+        result.Rejections[3].Reason.Should().Contain("at most 255");
+        result.Rejections[4].Value.Should().Be("12.34567");
+        result.Rejections[4].Reason.Should().Contain("decimal places");
+        result.Rejections[6].Reason.Should().Contain("unterminated");
+
+        var good = await ProductAsync($"ok2-{id}");
+        good.Name.Should().Be("Good, two");
+        good.Description.Should().Be("two\nlines");
+        good.IsActive.Should().BeFalse();
+        (await ProductAsync($"ok1-{id}")).Price.Should().Be(1.5m);
+        (await CountAsync([$"SHORT-{id}", $"UTF-{id}", $"LONG-{id}", $"PRICE-{id}", $"ACTIVE-{id}", $"OPEN-{id}"])).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Over_long_skus_and_descriptions_are_rejected()
+    {
+        var id = Unique();
+        var result = await ImportAsync(
+            $"sku,name,description\n{new string('S', CatalogLimits.SkuLength + 1)},Long sku,\n" +
+            $"desc-{id},Long description,{new string('d', CatalogLimits.DescriptionLength + 1)}\n" +
+            $"has space-{id},Space,\n");
+
+        result.Counts.Rejected.Should().Be(3);
+        result.Rejections.Select(r => r.Column).Should().Equal("sku", "description", "sku");
+        result.Rejections[1].Value!.Length.Should().BeLessThan(300, "reported values are cut short");
+    }
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("\uFEFF", "empty")]
+    [InlineData("name,description\nsku-less,row\n", "sku")]
+    [InlineData("sku,description\nname-less,row\n", "name")]
+    public async Task File_level_problems_fail_the_import_and_write_nothing(string csv, string mentioned)
+    {
+        var result = await ImportAsync(csv);
+
+        result.Outcome.Should().Be(ImportOutcome.Failed);
+        result.Error.Should().Contain(mentioned);
+        result.Counts.DataRows.Should().Be(0);
+        (await CountAsync(["SKU-LESS", "NAME-LESS"])).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_binary_file_fails_as_not_text()
+    {
+        var bytes = Encoding.UTF8.GetBytes("sku,name\nbin-1,x\n").Concat(new byte[] { 0, 1, 2, 3 }).ToArray();
+
+        var result = await ImportAsync(new MemoryStream(bytes), new ImportOptions());
+
+        result.Outcome.Should().Be(ImportOutcome.Failed);
+        result.Error.Should().Contain("not text");
+        (await CountAsync(["BIN-1"])).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_dry_run_writes_nothing_but_reports_the_same_counts_and_the_changes()
+    {
+        var id = Unique();
+        var existing = await SeedAsync($"dry-{id}", "Before", price: 5m);
+        var csv = $"sku,name,price,brand\ndry-{id},After,6,Brand {id}\nnew-{id},New,1,\nnew-{id},New again,1,\n,bad,,\n";
+
+        var dry = await ImportAsync(ImportData.Text(csv), new ImportOptions { DryRun = true });
+
+        dry.DryRun.Should().BeTrue();
+        dry.Counts.Should().Be(new ImportCounts(Created: 1, Updated: 1, Unchanged: 0, Rejected: 1, Duplicates: 1));
+        var change = dry.ChangeSample.Should().ContainSingle().Subject;
+        change.Sku.Should().Be($"dry-{id}");
+        change.Line.Should().Be(2);
+        change.Changes.Should().BeEquivalentTo(new[]
+        {
+            new FieldChange("name", "Before", "After"),
+            new FieldChange("price", "5", "6"),
+            new FieldChange("brand", null, $"Brand {id}"),
+        });
+        var untouched = await ProductAsync($"dry-{id}");
+        untouched.Name.Should().Be("Before");
+        untouched.Version.Should().Be(existing.Version);
+        (await CountAsync([$"NEW-{id}"])).Should().Be(0);
+        (await app.WithDbAsync(db => db.Set<Brand>().CountAsync(b => b.Name == $"Brand {id}"))).Should().Be(0);
+
+        var real = await ImportAsync(ImportData.Text(csv), new ImportOptions());
+
+        real.Counts.Should().Be(dry.Counts);
+        real.ChangeSample.Should().BeEmpty();
+        (await ProductAsync($"new-{id}")).Name.Should().Be("New again");
+    }
+
+    [Fact]
+    public async Task Brands_are_matched_by_name_or_slug_or_created_and_categories_by_slug_or_name()
+    {
+        var id = Unique();
+        var (shoes, boots) = await app.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            var brand = new Brand { Name = $"Acme {id}", Slug = $"acme-{id}", CreatedAt = now, UpdatedAt = now };
+            var first = new Category { Name = $"Shoes {id}", Slug = $"shoes-{id}", CreatedAt = now, UpdatedAt = now };
+            var second = new Category { Name = $"Boots {id}", Slug = $"boots-{id}", CreatedAt = now, UpdatedAt = now };
+            db.AddRange(brand, first, second);
+            await db.SaveChangesAsync();
+            return (first.Id, second.Id);
+        });
+
+        var result = await ImportAsync(
+            $"sku,name,brand,categories\n" +
+            $"b1-{id},By slug,acme-{id},shoes-{id}\n" +
+            $"b2-{id},By name,ACME {id},Shoes {id}|boots-{id}\n" +
+            $"b3-{id},New brand,Zenith {id},\n" +
+            $"b4-{id},Unknown category,,nowhere-{id}\n");
+
+        result.Counts.Should().Be(new ImportCounts(Created: 3, Updated: 0, Unchanged: 0, Rejected: 1, Duplicates: 0));
+        result.Rejections.Single().Should().Match<RejectedRow>(r => r.Line == 5 && r.Column == "categories" && r.Reason.Contains("unknown category"));
+        var products = await app.WithDbAsync(db => db.Set<Product>().AsNoTracking().Include(p => p.Brand).Include(p => p.Categories)
+            .Where(p => p.SkuKey.EndsWith(id.ToUpperInvariant())).ToDictionaryAsync(p => p.Sku));
+        products[$"b1-{id}"].Brand!.Slug.Should().Be($"acme-{id}");
+        products[$"b2-{id}"].Brand!.Slug.Should().Be($"acme-{id}");
+        products[$"b3-{id}"].Brand!.Name.Should().Be($"Zenith {id}");
+        products[$"b1-{id}"].Categories.Select(c => c.Id).Should().BeEquivalentTo([shoes]);
+        products[$"b2-{id}"].Categories.Select(c => c.Id).Should().BeEquivalentTo([shoes, boots]);
+
+        var recategorised = await ImportAsync($"sku,name,brand,categories\nb1-{id},By slug,acme-{id},boots-{id}\nb2-{id},By name,ACME {id},boots-{id};shoes-{id}");
+
+        recategorised.Counts.Should().Be(new ImportCounts(Created: 0, Updated: 1, Unchanged: 1, Rejected: 0, Duplicates: 0));
+        var moved = await ProductAsync($"b1-{id}");
+        moved.Version.Should().Be(2, "a change of categories alone is an update");
+    }
+
+    [Fact]
+    public async Task Duplicates_across_batches_still_let_the_last_row_win_and_new_slugs_stay_unique()
+    {
+        var id = Unique();
+        var rows = Enumerable.Range(1, 10).Select(i => $"dup-{id}-{i % 3},Same Name {id},row {i}");
+        var result = await ImportAsync($"sku,name,description\n{string.Join("\n", rows)}");
+
+        result.Counts.Should().Be(new ImportCounts(Created: 3, Updated: 0, Unchanged: 0, Rejected: 0, Duplicates: 7));
+        (await ProductAsync($"dup-{id}-1")).Description.Should().Be("row 10");
+        (await ProductAsync($"dup-{id}-0")).Description.Should().Be("row 9");
+        var slugs = await app.WithDbAsync(db => db.Set<Product>().Where(p => p.SkuKey.StartsWith($"DUP-{id.ToUpperInvariant()}-")).Select(p => p.Slug).ToListAsync());
+        slugs.Should().OnlyHaveUniqueItems().And.HaveCount(3).And.Contain($"same-name-{id}");
+    }
+
+    [Fact]
+    public async Task A_resumed_import_skips_rows_up_to_the_checkpoint_and_counts_the_rest_the_same_way()
+    {
+        var id = Unique();
+        var csv = $"sku,name\nr1-{id},One\nr2-{id},Two\nr3-{id},Three\nr1-{id},One again\nr4-{id},Four";
+
+        var result = await ImportAsync(ImportData.Text(csv), new ImportOptions { StartAfterLine = 3 });
+
+        // Line 2 (the superseded r1) and line 3 were counted by the earlier run; r1's last row is on line 5.
+        result.Counts.Should().Be(new ImportCounts(Created: 3, Updated: 0, Unchanged: 0, Rejected: 0, Duplicates: 0));
+        (await CountAsync([$"R1-{id}".ToUpperInvariant(), $"R2-{id}".ToUpperInvariant()])).Should().Be(1, "only the last r1 row is after the checkpoint");
+        (await ProductAsync($"r1-{id}")).Name.Should().Be("One again");
+    }
+
+    private static string Unique() => Guid.NewGuid().ToString("N")[..10];
+
+    private Task<ImportResult> ImportAsync(string csv) => ImportAsync(ImportData.Text(csv), new ImportOptions());
+
+    private async Task<ImportResult> ImportAsync(Stream csv, ImportOptions options, IProgress<ImportProgress>? progress = null)
+    {
+        await using var stream = csv;
+        using var scope = app.Services.CreateScope();
+        var importer = scope.ServiceProvider.GetRequiredService<CatalogImporter>();
+        var reported = new List<ImportProgress>();
+        var result = await importer.ImportAsync(stream, options, new SyncProgress(p =>
+        {
+            reported.Add(p);
+            progress?.Report(p);
+        }));
+        if (options.StartAfterLine == 0)
+        {
+            result.Counts.DataRows.Should().Be((int)(reported.LastOrDefault()?.TotalRows ?? 0), "every data row is counted once");
+        }
+        return result;
+    }
+
+    private Task<Product> ProductAsync(string sku) =>
+        app.WithDbAsync(db => db.Set<Product>().AsNoTracking().SingleAsync(p => p.SkuKey == Product.KeyOf(sku)));
+
+    private Task<int> CountAsync(IReadOnlyList<string> keys) =>
+        app.WithDbAsync(db => db.Set<Product>().CountAsync(p => keys.Contains(p.SkuKey)));
+
+    private static async Task<List<string>> AcmeKeysAsync()
+    {
+        var records = await ImportData.ReadAllAsync(ImportData.Gzipped("acme-products-head2000.csv.gz"));
+        return records.Skip(1).Select(r => Product.KeyOf(r.Fields[1])).Distinct().ToList();
+    }
+
+    private Task<Product> SeedAsync(
+        string sku, string name, string? description = null, decimal price = 0m, bool active = true, DateTime? deletedAt = null) =>
+        app.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow.AddMinutes(-1);
+            var product = new Product
+            {
+                Sku = sku,
+                SkuKey = Product.KeyOf(sku),
+                Slug = $"seed-{Guid.NewGuid():N}",
+                Name = name,
+                Description = description,
+                Price = price,
+                IsActive = active,
+                CreatedAt = now,
+                UpdatedAt = now,
+                DeletedAt = deletedAt,
+            };
+            db.Add(product);
+            await db.SaveChangesAsync();
+            return product;
+        });
+
+    /// <summary>Progress&lt;T&gt; posts to the thread pool; tests want every report, in order, before the call returns.</summary>
+    private sealed class SyncProgress(Action<ImportProgress> report) : IProgress<ImportProgress>
+    {
+        public void Report(ImportProgress value) => report(value);
+    }
+}
+
+public class ImportSqliteApp : SqliteApp
+{
+    public ImportSqliteApp() => With("Import:BatchSize", CatalogImporterTests.BatchSize);
+}
+
+public class ImportPostgresApp : PostgresApp
+{
+    public ImportPostgresApp() => With("Import:BatchSize", CatalogImporterTests.BatchSize);
+}
+
+public sealed class CatalogImporterTestsOnSqlite(ImportSqliteApp app) : CatalogImporterTests(app), IClassFixture<ImportSqliteApp>;
+
+public sealed class CatalogImporterTestsOnPostgres(ImportPostgresApp app) : CatalogImporterTests(app), IClassFixture<ImportPostgresApp>;
