@@ -60,7 +60,8 @@ start_postgres() {
 }
 
 # start_rabbitmq: a throw-away RabbitMQ node (and its own epmd) on free loopback ports, nothing shared with a
-# system broker; exports EMPORIUM_TEST_RABBITMQ (the guest account, which RabbitMQ allows on loopback only).
+# system broker; exports EMPORIUM_TEST_RABBITMQ (the guest account, which RabbitMQ allows on loopback only) and
+# EMPORIUM_TEST_RABBITMQCTL (the rabbitmqctl command line for that node).
 start_rabbitmq() {
   ensure_packages rabbitmq-server
   local dir="$EMPORIUM_STACK_DIR/rabbitmq" port dist epmd_port node
@@ -98,6 +99,9 @@ start_rabbitmq() {
     sleep 1
   done
   export EMPORIUM_TEST_RABBITMQ="amqp://guest:guest@127.0.0.1:$port/"
+  # For tests that act on the broker (closing a connection to prove that clients recover): a shell prefix.
+  EMPORIUM_TEST_RABBITMQCTL="$(printf '%q ' "${env[@]}" /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node")"
+  export EMPORIUM_TEST_RABBITMQCTL
   log "RabbitMQ on 127.0.0.1:$port (node $node, data in $dir)"
 }
 

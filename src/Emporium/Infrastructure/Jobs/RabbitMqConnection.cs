@@ -16,6 +16,9 @@ public sealed partial class RabbitMqConnection(IOptions<JobTransportOptions> opt
 
     public RabbitMqJobOptions Settings => options.Value.RabbitMq;
 
+    /// <summary>Shown by the broker (rabbitmqctl list_connections client_properties: connection_name); unique per connection.</summary>
+    public string Name { get; } = $"emporium {Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
     public async Task<IConnection> GetAsync(CancellationToken cancellationToken)
     {
         if (_connection is { } existing)
@@ -35,7 +38,7 @@ public sealed partial class RabbitMqConnection(IOptions<JobTransportOptions> opt
                     TopologyRecoveryEnabled = true,
                     NetworkRecoveryInterval = TimeSpan.FromSeconds(2),
                     RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
-                    ClientProvidedName = $"emporium {Environment.MachineName}:{Environment.ProcessId}",
+                    ClientProvidedName = Name,
                 };
                 _connection = await factory.CreateConnectionAsync(cancellationToken);
                 LogConnected(factory.HostName, factory.Port);
