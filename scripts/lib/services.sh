@@ -59,17 +59,32 @@ start_postgres() {
   log "PostgreSQL on 127.0.0.1:$port (data in $dir)"
 }
 
+# ensure_packages for a daemon whose package would start a system-wide instance (with no systemd, through its
+# init script): a policy-rc.d answering 101 ("action forbidden", Debian's documented switch, present in Docker's
+# Debian images) keeps it stopped, and a failing init script from failing the install.
+_install_without_starting() {
+  local policy=/usr/sbin/policy-rc.d created="" status=0
+  if [ "$(id -u)" -eq 0 ] && [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; created=1
+  fi
+  ensure_packages "$@" || status=$?
+  [ -n "$created" ] && rm -f "$policy"
+  return "$status"
+}
+
 # start_rabbitmq: a throw-away RabbitMQ node (and its own epmd) on free loopback ports, nothing shared with a
 # system broker; exports EMPORIUM_TEST_RABBITMQ (the guest account, which RabbitMQ allows on loopback only) and
 # EMPORIUM_TEST_RABBITMQCTL (the rabbitmqctl command line for that node).
 start_rabbitmq() {
-  ensure_packages rabbitmq-server
+  _install_without_starting rabbitmq-server
   local dir="$EMPORIUM_STACK_DIR/rabbitmq" port dist epmd_port node
   port="$(free_port)"; dist="$(free_port)"; epmd_port="$(free_port)"
   node="emporium-$$-$RANDOM@localhost"
   mkdir -p "$dir/mnesia" "$dir/log"
   printf '[].\n' >"$dir/enabled_plugins"
   : >"$dir/rabbitmq-env.conf"
+  # A test node on a nearly full disk must not block publishers (the default alarm is at 50 MB free).
+  printf 'disk_free_limit.absolute = 1MB\n' >"$dir/rabbitmq.conf"
   # The CLI tools authenticate to the node with the cookie in $HOME; both run as the owner of these files.
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/.erlang.cookie"
   chmod 400 "$dir/.erlang.cookie"
