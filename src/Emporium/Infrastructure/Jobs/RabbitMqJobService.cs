@@ -75,7 +75,11 @@ internal sealed partial class RabbitMqJobService(
                         var body = Encoding.ASCII.GetBytes(id.ToString(CultureInfo.InvariantCulture));
                         // mandatory: an unroutable message (queue deleted) comes back as a failure, not silence.
                         await channel.BasicPublishAsync(Settings.Exchange, Settings.Queue, mandatory: true, properties, body, timeout.Token);
-                        transport.Confirmed(id);
+                        if (emporium.Value.RunsWorker)
+                        {
+                            // Only the sweeper reads (and prunes) the publish times, and it runs in workers only.
+                            transport.Confirmed(id);
+                        }
                     }
                     catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
                     {
