@@ -59,11 +59,72 @@ start_postgres() {
   log "PostgreSQL on 127.0.0.1:$port (data in $dir)"
 }
 
+# ensure_packages for a daemon whose package would start a system-wide instance (with no systemd, through its
+# init script): a policy-rc.d answering 101 ("action forbidden", Debian's documented switch, present in Docker's
+# Debian images) keeps it stopped, and a failing init script from failing the install.
+_install_without_starting() {
+  local policy=/usr/sbin/policy-rc.d created="" status=0
+  if [ "$(id -u)" -eq 0 ] && [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; created=1
+  fi
+  ensure_packages "$@" || status=$?
+  [ -n "$created" ] && rm -f "$policy"
+  return "$status"
+}
+
+# start_rabbitmq: a throw-away RabbitMQ node (and its own epmd) on free loopback ports, nothing shared with a
+# system broker; exports EMPORIUM_TEST_RABBITMQ (the guest account, which RabbitMQ allows on loopback only) and
+# EMPORIUM_TEST_RABBITMQCTL (the rabbitmqctl command line for that node).
+start_rabbitmq() {
+  _install_without_starting rabbitmq-server
+  local dir="$EMPORIUM_STACK_DIR/rabbitmq" port dist epmd_port node
+  port="$(free_port)"; dist="$(free_port)"; epmd_port="$(free_port)"
+  node="emporium-$$-$RANDOM@localhost"
+  mkdir -p "$dir/mnesia" "$dir/log"
+  printf '[].\n' >"$dir/enabled_plugins"
+  : >"$dir/rabbitmq-env.conf"
+  # A test node on a nearly full disk must not block publishers (the default alarm is at 50 MB free).
+  printf 'disk_free_limit.absolute = 1MB\n' >"$dir/rabbitmq.conf"
+  # The CLI tools authenticate to the node with the cookie in $HOME; both run as the owner of these files.
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/.erlang.cookie"
+  chmod 400 "$dir/.erlang.cookie"
+  local as=()
+  if [ "$(id -u)" -eq 0 ]; then chown -R rabbitmq:rabbitmq "$dir"; as=(runuser -u rabbitmq --); fi
+  local env=("${as[@]}" env HOME="$dir" ERL_EPMD_PORT="$epmd_port" ERL_EPMD_ADDRESS=127.0.0.1
+    RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$port" RABBITMQ_DIST_PORT="$dist"
+    RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
+    RABBITMQ_FEATURE_FLAGS_FILE="$dir/feature_flags" RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
+    RABBITMQ_CONFIG_FILE="$dir/rabbitmq" RABBITMQ_ADVANCED_CONFIG_FILE="$dir/advanced.config")
+  # epmd first, on its own port and in its own process group, so the node does not start a shared one
+  # that would outlive the stack.
+  setsid "${env[@]}" epmd -port "$epmd_port" -address 127.0.0.1 >"$dir/epmd.log" 2>&1 &
+  local epmd_pid=$!
+  setsid "${env[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server >"$dir/server.log" 2>&1 &
+  local pid=$!
+  # SIGTERM makes the Erlang VM shut down cleanly; whatever is left after 10 s is killed, then its epmd.
+  echo "kill -- -$pid; for _ in \$(seq 100); do kill -0 -- -$pid || break; sleep 0.1; done; kill -KILL -- -$pid; kill -- -$epmd_pid" \
+    >>"$EMPORIUM_STACK_DIR/stop-commands"
+  local deadline=$((SECONDS + 90))
+  until "${env[@]}" /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node" -q await_startup --timeout 10 >"$dir/await.log" 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+      log "RabbitMQ did not start within 90 s:"; cat "$dir/server.log" "$dir/await.log" >&2
+      tail -n 30 "$dir"/log/*.log >&2 2>/dev/null || true
+      return 1
+    fi
+    sleep 1
+  done
+  export EMPORIUM_TEST_RABBITMQ="amqp://guest:guest@127.0.0.1:$port/"
+  # For tests that act on the broker (closing a connection to prove that clients recover): a shell prefix.
+  EMPORIUM_TEST_RABBITMQCTL="$(printf '%q ' "${env[@]}" /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node")"
+  export EMPORIUM_TEST_RABBITMQCTL
+  log "RabbitMQ on 127.0.0.1:$port (node $node, data in $dir)"
+}
+
 stop_services() {
   local file="$EMPORIUM_STACK_DIR/stop-commands"
   if [ -f "$file" ]; then
     while read -r line; do
-      if [[ "$line" == */pg_ctl* ]]; then _as_service_user postgres $line >/dev/null 2>&1 || true; else eval "$line" >/dev/null 2>&1 || true; fi
+      if [[ "$line" == */pg_ctl* ]]; then _as_service_user postgres $line >/dev/null 2>&1 || true; else eval "$line" </dev/null >/dev/null 2>&1 || true; fi
     done <"$file"
     rm -f "$file"
   fi
