@@ -267,6 +267,12 @@ internal sealed partial class JobRunner(
             Checkpoint = checkpoint;
             var json = WithCheckpoint(Latest ?? _progress ?? "{}");
             _progress = json;
+            if (Latest is not null)
+            {
+                // The final write on completion stores Latest: keep the checkpoint in it.
+                Latest = json;
+            }
+
             await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken));
         }
 
