@@ -75,6 +75,8 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions
         if (result.Outcome == ImportOutcome.Failed)
         {
             File.Delete(errorsPath);
+            // The file itself is at fault, so no retry can use it: free the space now.
+            File.Delete(payload.Path);
             throw new PermanentJobFailure(result.Error ?? "The file cannot be imported.");
         }
 

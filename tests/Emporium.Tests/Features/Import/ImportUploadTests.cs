@@ -143,6 +143,8 @@ public abstract class ImportUploadTests(EmporiumApp app)
         job.Str("status").Should().Be("FAILED", "the job was {0}", job);
         job.Str("error_message").Should().Contain("sku");
         job.GetProperty("attempts").GetInt32().Should().Be(1, "a file-level problem is not retried");
+        Directory.GetFiles(Path.Combine(app.DataDirectory, "imports"), "*.csv").Should().NotContain(
+            f => File.ReadAllText(f).Contains($"No sku {id}"), "the unusable upload is removed");
         (await app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.Name == $"No sku {id}"))).Should().Be(0);
         await (await staff.GetAsync($"/api/jobs/{job.GetProperty("id").GetInt64()}/errors.csv")).ShouldBeProblem(HttpStatusCode.NotFound);
     }
