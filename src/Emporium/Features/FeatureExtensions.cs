@@ -30,6 +30,7 @@ public static class FeatureExtensions
         app.MapIdentity();
         app.MapCatalog();
         app.MapJobs();
+        app.MapImport();
         app.MapAdmin();
         return app;
     }

@@ -164,7 +164,7 @@ public sealed class CatalogImporter(
 
                 if (rejection is not null || row is null)
                 {
-                    await RejectAsync(rejection!);
+                    await RejectAsync(rejection! with { Cells = record.Fields });
                     continue;
                 }
 
@@ -202,7 +202,7 @@ public sealed class CatalogImporter(
             _rejected++;
             if (_rejections.Count < _settings.MaxRejectionsKept)
             {
-                _rejections.Add(rejection);
+                _rejections.Add(rejection with { Cells = null });
             }
 
             if (options.OnRejected is { } onRejected)

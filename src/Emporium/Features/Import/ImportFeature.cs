@@ -2,7 +2,7 @@ namespace Emporium.Features.Import;
 
 public static class ImportFeature
 {
-    /// <summary>The CSV import service (the upload endpoint and the import job are wired on top of it later).</summary>
+    /// <summary>The CSV import service and its catalog.import job (the endpoints are in <see cref="ImportEndpoints"/>).</summary>
     public static WebApplicationBuilder AddImport(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ImportSettings>()
@@ -10,6 +10,7 @@ public static class ImportFeature
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddScoped<CatalogImporter>();
+        builder.Services.AddScoped<Jobs.IJobHandler, CatalogImportJobHandler>();
         return builder;
     }
 }

@@ -18,6 +18,10 @@ public sealed class ImportSettings
     /// <summary>Per-field changes a dry run lists for updated products.</summary>
     [Range(0, 10_000)]
     public int DryRunChangeSample { get; set; } = 50;
+
+    /// <summary>Largest upload POST /api/products/upload accepts (413 beyond it).</summary>
+    [Range(typeof(long), "1", "9223372036854775807")]
+    public long MaxUploadBytes { get; set; } = 1L << 30;
 }
 
 public sealed record ImportOptions
@@ -53,7 +57,11 @@ public sealed record ImportCounts(int Created, int Updated, int Unchanged, int R
 }
 
 /// <summary>A row that was not imported. Column is null when the whole row is at fault (e.g. its field count).</summary>
-public sealed record RejectedRow(long Line, string? Column, string? Value, string Reason);
+public sealed record RejectedRow(long Line, string? Column, string? Value, string Reason)
+{
+    /// <summary>The row's original cells; set only for <see cref="ImportOptions.OnRejected"/> (the result does not keep them).</summary>
+    public IReadOnlyList<string>? Cells { get; init; }
+}
 
 /// <summary>One field of an updated product, before and after (dry run sample).</summary>
 public sealed record FieldChange(string Field, string? From, string? To);

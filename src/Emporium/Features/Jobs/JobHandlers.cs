@@ -25,9 +25,20 @@ public sealed class PermanentJobFailure(string message, Exception? inner = null)
 public sealed class JobContext
 {
     private readonly Func<JobProgress, bool, CancellationToken, Task> _report;
+    private readonly Func<string, CancellationToken, Task>? _checkpoint;
 
-    internal JobContext(long id, string kind, string payload, int attempt, int maxAttempts, Func<JobProgress, bool, CancellationToken, Task> report)
+    internal JobContext(
+        long id,
+        string kind,
+        string payload,
+        int attempt,
+        int maxAttempts,
+        Func<JobProgress, bool, CancellationToken, Task> report,
+        string? checkpoint = null,
+        Func<string, CancellationToken, Task>? saveCheckpoint = null)
     {
+        Checkpoint = checkpoint;
+        _checkpoint = saveCheckpoint;
         Id = id;
         Kind = kind;
         Payload = payload;
@@ -48,6 +59,12 @@ public sealed class JobContext
 
     public int MaxAttempts { get; }
 
+    /// <summary>
+    /// The JSON an earlier attempt of this job saved with <see cref="SaveCheckpointAsync"/> (null on a first attempt or
+    /// after a manual retry): where to resume instead of starting over.
+    /// </summary>
+    public string? Checkpoint { get; }
+
     /// <summary>Set with <see cref="SetResult{T}"/>; stored as the job's result when it completes.</summary>
     internal string? ResultJson { get; private set; }
 
@@ -57,6 +74,13 @@ public sealed class JobContext
     /// <summary>Stores progress; written at most once per Jobs:ProgressInterval unless the work is done (processed == total).</summary>
     public Task ReportProgressAsync(long processed, long? total, string? message = null, CancellationToken cancellationToken = default) =>
         _report(new JobProgress(processed, total, message), total is { } t && processed >= t, cancellationToken);
+
+    /// <summary>
+    /// Stores <paramref name="json"/> with the job row at once (not throttled), so that an attempt taken after a crash
+    /// reads it back as <see cref="Checkpoint"/>. Save it only after the work it describes is committed.
+    /// </summary>
+    public Task SaveCheckpointAsync(string json, CancellationToken cancellationToken = default) =>
+        _checkpoint is null ? Task.CompletedTask : _checkpoint(json, cancellationToken);
 
     public void SetResult<T>(T result) => ResultJson = JsonSerializer.Serialize(result, JobJson.Options);
 }

@@ -118,7 +118,8 @@ internal sealed partial class JobRunner(
             await using var scope = scopes.CreateAsyncScope();
             var handler = scope.ServiceProvider.GetServices<IJobHandler>().FirstOrDefault(h => h.Kind == job.Kind)
                 ?? throw new PermanentJobFailure($"No handler is registered for job kind '{job.Kind}'.");
-            var context = new JobContext(job.Id, job.Kind, job.Payload, job.Attempts, job.MaxAttempts, progress.ReportAsync);
+            var context = new JobContext(
+                job.Id, job.Kind, job.Payload, job.Attempts, job.MaxAttempts, progress.ReportAsync, progress.Checkpoint, progress.SaveCheckpointAsync);
             LogStarting(job.Id, job.Kind, job.Attempts);
             await handler.HandleAsync(context, handlerStop.Token);
             var finalProgress = progress.Latest;
@@ -241,13 +242,68 @@ internal sealed partial class JobRunner(
         return await work(scope.ServiceProvider.GetRequiredService<JobStore>());
     }
 
-    /// <summary>Keeps the latest report and writes it at most once per interval (always when the work is done).</summary>
+    /// <summary>
+    /// Keeps the latest report and writes it at most once per interval (always when the work is done). A handler's
+    /// checkpoint travels inside the progress JSON (property "checkpoint", which the API does not show), so it needs no
+    /// column of its own and is cleared with the progress by a manual retry.
+    /// </summary>
     private sealed class ProgressWriter(JobRunner runner, ClaimedJob job, TimeProvider clock, TimeSpan interval)
     {
+        private const string CheckpointProperty = "checkpoint";
         private readonly long _started = clock.GetTimestamp();
         private long _lastWrite = long.MinValue;
+        private string? _progress = job.Progress;
+
+        public string? Checkpoint { get; private set; } = ReadCheckpoint(job.Progress);
 
         public string? Latest { get; private set; }
+
+        public async Task SaveCheckpointAsync(string checkpoint, CancellationToken cancellationToken)
+        {
+            using (JsonDocument.Parse(checkpoint))
+            {
+            }
+
+            Checkpoint = checkpoint;
+            var json = WithCheckpoint(Latest ?? _progress ?? "{}");
+            _progress = json;
+            if (Latest is not null)
+            {
+                // The final write on completion stores Latest: keep the checkpoint in it.
+                Latest = json;
+            }
+
+            await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken));
+        }
+
+        private static string? ReadCheckpoint(string? progress)
+        {
+            if (progress is null)
+            {
+                return null;
+            }
+
+            try
+            {
+                return System.Text.Json.Nodes.JsonNode.Parse(progress)?[CheckpointProperty]?.ToJsonString();
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        private string WithCheckpoint(string progress)
+        {
+            if (Checkpoint is null)
+            {
+                return progress;
+            }
+
+            var node = System.Text.Json.Nodes.JsonNode.Parse(progress)!.AsObject();
+            node[CheckpointProperty] = System.Text.Json.Nodes.JsonNode.Parse(Checkpoint);
+            return node.ToJsonString();
+        }
 
         public async Task ReportAsync(JobProgress progress, bool done, CancellationToken cancellationToken)
         {
@@ -255,8 +311,8 @@ internal sealed partial class JobRunner(
             double? rate = elapsed > 0 ? Math.Round(progress.Processed / elapsed, 1) : null;
             double? percent = progress.Total is > 0 ? Math.Round(Math.Min(100.0, progress.Processed * 100.0 / progress.Total.Value), 1) : null;
             double? eta = progress.Total is { } total && rate is > 0 ? Math.Round(Math.Max(0, total - progress.Processed) / rate.Value, 1) : null;
-            Latest = JsonSerializer.Serialize(
-                new JobProgressResponse(progress.Processed, progress.Total, percent, rate, eta, progress.Message), JobJson.Options);
+            Latest = WithCheckpoint(JsonSerializer.Serialize(
+                new JobProgressResponse(progress.Processed, progress.Total, percent, rate, eta, progress.Message), JobJson.Options));
 
             var now = clock.GetTimestamp();
             if (!done && _lastWrite != long.MinValue && clock.GetElapsedTime(_lastWrite, now) < interval)

@@ -5,8 +5,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Infrastructure.Jobs;
 
-/// <summary>A job as claimed by one worker.</summary>
-public sealed record ClaimedJob(long Id, string Kind, string Payload, int Attempts, int MaxAttempts, bool CancelRequested);
+/// <summary>A job as claimed by one worker; <see cref="Progress"/> carries the checkpoint an earlier attempt saved, if any.</summary>
+public sealed record ClaimedJob(long Id, string Kind, string Payload, int Attempts, int MaxAttempts, bool CancelRequested, string? Progress = null);
 
 /// <summary>
 /// The runner's writes to the jobs table. Every write after the claim is guarded by the lease
@@ -27,7 +27,7 @@ public sealed class JobStore(EmporiumDbContext db)
             ORDER BY next_run_at, id
             LIMIT 1
             FOR UPDATE SKIP LOCKED)
-        RETURNING id, kind, payload, attempts, max_attempts, cancel_requested
+        RETURNING id, kind, payload, attempts, max_attempts, cancel_requested, progress
         """;
 
     // SQLite has one writer at a time, so the single UPDATE is already exclusive.
@@ -41,7 +41,7 @@ public sealed class JobStore(EmporiumDbContext db)
                OR (status = 'PROCESSING' AND lease_expires_at < @now AND attempts < max_attempts)
             ORDER BY next_run_at, id
             LIMIT 1)
-        RETURNING id, kind, payload, attempts, max_attempts, cancel_requested
+        RETURNING id, kind, payload, attempts, max_attempts, cancel_requested, progress
         """;
 
     // A job whose worker died during its last attempt is not run again: a job that kills its worker every
@@ -80,7 +80,8 @@ public sealed class JobStore(EmporiumDbContext db)
             reader.GetString(2),
             Convert.ToInt32(reader.GetValue(3), System.Globalization.CultureInfo.InvariantCulture),
             Convert.ToInt32(reader.GetValue(4), System.Globalization.CultureInfo.InvariantCulture),
-            Convert.ToBoolean(reader.GetValue(5), System.Globalization.CultureInfo.InvariantCulture));
+            Convert.ToBoolean(reader.GetValue(5), System.Globalization.CultureInfo.InvariantCulture),
+            reader.IsDBNull(6) ? null : reader.GetString(6));
     }
 
     /// <summary>Extends the lease. Null when the lease is lost; otherwise whether a cancel was requested.</summary>

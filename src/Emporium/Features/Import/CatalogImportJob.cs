@@ -1,0 +1,185 @@
+using System.Text;
+using System.Text.Json;
+using Emporium.Features.Jobs;
+using Emporium.Platform;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Features.Import;
+
+/// <summary>Where uploads and their rejected rows live: {Emporium:DataDirectory}/imports.</summary>
+public static class ImportFiles
+{
+    public static string Directory(EmporiumOptions options) => Path.Combine(Path.GetFullPath(options.DataDirectory), "imports");
+
+    public static string ErrorsPath(EmporiumOptions options, long jobId) => Path.Combine(Directory(options), $"{jobId}-errors.csv");
+}
+
+/// <summary>
+/// catalog.import: runs <see cref="CatalogImporter"/> over an uploaded file. After each committed batch it saves a
+/// checkpoint (the importer's checkpoint line, the counts so far and the length of errors.csv), so an attempt taken
+/// after a crash resumes after the last committed batch and writes no rejected row twice.
+/// </summary>
+internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions<EmporiumOptions> emporium) : IJobHandler
+{
+    public const string KindName = "catalog.import";
+
+    public sealed record Payload(string Path, bool DryRun, string? FileName, long Bytes);
+
+    public sealed record Checkpoint(long Line, long ErrorsBytes, int Created, int Updated, int Unchanged, int Rejected, int Duplicates);
+
+    public sealed record Result(
+        int Created,
+        int Updated,
+        int Unchanged,
+        int Rejected,
+        int Duplicates,
+        long Rows,
+        IReadOnlyList<string> UnknownColumns,
+        bool DryRun,
+        string ErrorsUrl,
+        IReadOnlyList<ProductChange> ChangeSample);
+
+    public string Kind => KindName;
+
+    public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var payload = context.ReadPayload<Payload>();
+        if (!File.Exists(payload.Path))
+        {
+            throw new PermanentJobFailure("The uploaded file is no longer stored; upload it again.");
+        }
+
+        // A dry run commits nothing, so it has nothing to resume from.
+        var resume = !payload.DryRun && context.Checkpoint is { } json
+            ? JsonSerializer.Deserialize<Checkpoint>(json, JobJson.Options)
+            : null;
+        var errorsPath = ImportFiles.ErrorsPath(emporium.Value, context.Id);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(errorsPath)!);
+
+        await using var upload = new FileStream(payload.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var header = await new CsvRowReader(upload).ReadAsync(cancellationToken);
+        upload.Position = 0;
+
+        ImportResult result;
+        await using (var errors = new ErrorsFile(errorsPath, resume?.ErrorsBytes ?? 0, header?.Fields ?? []))
+        {
+            var progress = new Reporter(context, errors, resume, payload.DryRun, cancellationToken);
+            result = await importer.ImportAsync(
+                upload,
+                new ImportOptions { DryRun = payload.DryRun, StartAfterLine = resume?.Line ?? 0, OnRejected = errors.AppendAsync },
+                progress,
+                cancellationToken);
+            await progress.DrainAsync();
+        }
+
+        if (result.Outcome == ImportOutcome.Failed)
+        {
+            File.Delete(errorsPath);
+            // The file itself is at fault, so no retry can use it: free the space now.
+            File.Delete(payload.Path);
+            throw new PermanentJobFailure(result.Error ?? "The file cannot be imported.");
+        }
+
+        var c = result.Counts;
+        var (created, updated, unchanged, rejected, duplicates) = resume is null
+            ? (c.Created, c.Updated, c.Unchanged, c.Rejected, c.Duplicates)
+            : (resume.Created + c.Created, resume.Updated + c.Updated, resume.Unchanged + c.Unchanged, resume.Rejected + c.Rejected, resume.Duplicates + c.Duplicates);
+        context.SetResult(new Result(
+            created,
+            updated,
+            unchanged,
+            rejected,
+            duplicates,
+            (long)created + updated + unchanged + rejected + duplicates,
+            result.UnknownColumns,
+            payload.DryRun,
+            $"/api/jobs/{context.Id}/errors.csv",
+            result.ChangeSample));
+
+        // The catalog holds the rows now; the upload is not needed again.
+        File.Delete(payload.Path);
+    }
+
+    /// <summary>
+    /// Turns the importer's per-batch progress into job progress and checkpoints. IProgress is synchronous, so the
+    /// writes are chained and awaited before the job finishes; the checkpoint content is captured at report time.
+    /// </summary>
+    private sealed class Reporter(JobContext context, ErrorsFile errors, Checkpoint? resume, bool dryRun, CancellationToken cancellationToken)
+        : IProgress<ImportProgress>
+    {
+        private Task _chain = Task.CompletedTask;
+
+        public void Report(ImportProgress value)
+        {
+            var c = value.Counts;
+            var checkpoint = dryRun
+                ? null
+                : new Checkpoint(
+                    value.CheckpointLine,
+                    errors.Flush(),
+                    (resume?.Created ?? 0) + c.Created,
+                    (resume?.Updated ?? 0) + c.Updated,
+                    (resume?.Unchanged ?? 0) + c.Unchanged,
+                    (resume?.Rejected ?? 0) + c.Rejected,
+                    (resume?.Duplicates ?? 0) + c.Duplicates);
+            var message = $"{value.RowsProcessed:N0} of {value.TotalRows:N0} rows";
+            _chain = NextAsync(_chain, value, message, checkpoint);
+        }
+
+        public Task DrainAsync() => _chain;
+
+        private async Task NextAsync(Task previous, ImportProgress value, string message, Checkpoint? checkpoint)
+        {
+            await previous;
+            await context.ReportProgressAsync(value.RowsProcessed, value.TotalRows, message, cancellationToken);
+            if (checkpoint is not null)
+            {
+                await context.SaveCheckpointAsync(JsonSerializer.Serialize(checkpoint, JobJson.Options), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>errors.csv: the file's header plus "error", then each rejected row's original cells plus its error.</summary>
+    private sealed class ErrorsFile : IAsyncDisposable
+    {
+        private readonly FileStream _stream;
+        private readonly StreamWriter _writer;
+
+        public ErrorsFile(string path, long keepBytes, IReadOnlyList<string> header)
+        {
+            _stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
+            // Rows written after the last checkpoint belong to batches that will be read again: drop them.
+            _stream.SetLength(Math.Min(keepBytes, _stream.Length));
+            _stream.Seek(0, SeekOrigin.End);
+            _writer = new StreamWriter(_stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { NewLine = "\r\n" };
+            if (_stream.Length == 0)
+            {
+                _writer.WriteLine(Line([.. header, "error"]));
+            }
+        }
+
+        public async ValueTask AppendAsync(RejectedRow row)
+        {
+            var where = row.Column is null ? $"line {row.Line}" : $"line {row.Line}, column {row.Column}";
+            await _writer.WriteLineAsync(Line([.. row.Cells ?? [], $"{where}: {row.Reason}"]));
+        }
+
+        /// <summary>Writes what is buffered and answers the file's length.</summary>
+        public long Flush()
+        {
+            _writer.Flush();
+            return _stream.Length;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _writer.DisposeAsync();
+            await _stream.DisposeAsync();
+        }
+
+        private static string Line(IEnumerable<string> cells) => string.Join(",", cells.Select(Quote));
+
+        private static string Quote(string cell) =>
+            cell.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{cell.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : cell;
+    }
+}

@@ -1,0 +1,241 @@
+using System.Buffers;
+using System.ComponentModel;
+using Emporium.Features.Jobs;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform;
+using Emporium.Platform.Problems;
+using Emporium.Platform.Security;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Emporium.Features.Import;
+
+public sealed record UploadQuery(
+    [property: Description("Validate and count every row, write nothing.")]
+    [FromQuery(Name = "dry_run")] bool? DryRun);
+
+public sealed record UploadAccepted(
+    long JobId,
+    [property: Description("PENDING: the import runs in the background.")] string Status,
+    [property: Description("GET it for status, progress and, when COMPLETED, the counts.")] string StatusUrl,
+    [property: Description("Server-sent events with the job's progress until it is done.")] string EventsUrl);
+
+public static class ImportEndpoints
+{
+    private const string Multipart = "multipart/form-data";
+    private const string Csv = "text/csv";
+    private const string FileField = "file";
+
+    // Boundaries and part headers around the file in a multipart body.
+    private const long MultipartOverhead = 64 * 1024;
+
+    public static IEndpointRouteBuilder MapImport(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/products/upload", UploadProducts)
+            .WithTags("Import")
+            .RequireAuthorization(Policies.Staff)
+            // Routing answers 415 (a problem) for any other content type before the handler runs.
+            .Accepts<IFormFile>(Multipart, Csv)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithName(nameof(UploadProducts))
+            .WithSummary("Import products from a CSV file")
+            .WithDescription("Send the CSV as multipart/form-data (field `file`) or as a text/csv body. The file is stored and a "
+                + "catalog.import job is queued; the answer is 202 at once with the job's status and events URLs. Columns: sku and "
+                + "name required; description, price, active, brand, categories optional. Bad rows are listed in "
+                + "GET /api/jobs/{id}/errors.csv; ?dry_run=true counts without writing. Larger than Import:MaxUploadBytes: 413. "
+                + "Staff or admin.");
+
+        app.MapGet("/api/jobs/{id:long}/errors.csv", GetImportErrors)
+            .WithTags("Import")
+            .RequireAuthorization(Policies.Staff)
+            .Produces(StatusCodes.Status200OK, contentType: Csv)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName(nameof(GetImportErrors))
+            .WithSummary("Download an import's rejected rows")
+            .WithDescription("The file's header plus an `error` column, then every rejected row's original cells with its line, column "
+                + "and reason. 404 when the job is not an import or has not started. Staff or admin.");
+        return app;
+    }
+
+    public static async Task<Results<Accepted<UploadAccepted>, ProblemHttpResult, ValidationProblem>> UploadProducts(
+        [AsParameters] UploadQuery query,
+        HttpContext http,
+        EmporiumDbContext db,
+        IJobQueue queue,
+        IOptions<ImportSettings> settings,
+        IOptions<EmporiumOptions> emporium,
+        CancellationToken cancellationToken)
+    {
+        var request = http.Request;
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var media)
+            || !(media.MediaType.Equals(Multipart, StringComparison.OrdinalIgnoreCase) || media.MediaType.Equals(Csv, StringComparison.OrdinalIgnoreCase)))
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "Unsupported media type.",
+                detail: $"Send the CSV as {Multipart} (field '{FileField}') or as a {Csv} body, not '{request.ContentType}'.");
+        }
+
+        var multipart = media.MediaType.Equals(Multipart, StringComparison.OrdinalIgnoreCase);
+        var max = settings.Value.MaxUploadBytes;
+        var bodyLimit = multipart ? max + MultipartOverhead : max;
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = bodyLimit;
+        }
+
+        if (request.ContentLength > bodyLimit)
+        {
+            return TooLarge(max);
+        }
+
+        Stream source = request.Body;
+        string? fileName = null;
+        if (multipart)
+        {
+            var boundary = HeaderUtilities.RemoveQuotes(media.Boundary).Value;
+            if (string.IsNullOrWhiteSpace(boundary))
+            {
+                return Problems.Validation(FileField, "The multipart body has no boundary.");
+            }
+
+            // Our own byte count enforces the limit; the reader's default cap (128 MB) would be lower.
+            var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = null };
+            MultipartSection? section;
+            try
+            {
+                while ((section = await reader.ReadNextSectionAsync(cancellationToken)) is not null
+                    && !(ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                        && disposition.Name.Equals(FileField, StringComparison.OrdinalIgnoreCase)
+                        && (fileName = FileNameOf(disposition)) is var _))
+                {
+                }
+            }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return TooLarge(max);
+            }
+            catch (InvalidDataException exception)
+            {
+                return Problems.Validation(FileField, $"The multipart body is malformed: {exception.Message}");
+            }
+
+            if (section is null)
+            {
+                return Problems.Validation(FileField, $"The multipart body has no field named '{FileField}'.");
+            }
+
+            source = section.Body;
+        }
+
+        var directory = ImportFiles.Directory(emporium.Value);
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, $"{Guid.NewGuid():N}.csv");
+        var kept = false;
+        try
+        {
+            long? bytes;
+            await using (var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
+            {
+                try
+                {
+                    bytes = await CopyAsync(source, target, max, cancellationToken);
+                }
+                catch (Microsoft.AspNetCore.Http.BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    bytes = null;
+                }
+            }
+
+            if (bytes is null)
+            {
+                return TooLarge(max);
+            }
+
+            var dryRun = query.DryRun ?? false;
+            var job = queue.Enqueue(CatalogImportJobHandler.KindName, new CatalogImportJobHandler.Payload(path, dryRun, fileName, bytes.Value));
+            await db.SaveChangesAsync(cancellationToken);
+            kept = true;
+            var statusUrl = $"/api/jobs/{job.Id}";
+            return TypedResults.Accepted(statusUrl, new UploadAccepted(job.Id, job.Status.ToString(), statusUrl, $"/api/jobs/{job.Id}/events"));
+        }
+        finally
+        {
+            if (!kept)
+            {
+                File.Delete(path);
+            }
+        }
+    }
+
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetImportErrors(
+        long id,
+        EmporiumDbContext db,
+        IOptions<EmporiumOptions> emporium,
+        CancellationToken cancellationToken)
+    {
+        if (!await db.Set<Job>().AnyAsync(j => j.Id == id && j.Kind == CatalogImportJobHandler.KindName, cancellationToken))
+        {
+            return Problems.NotFound("Import job");
+        }
+
+        var path = ImportFiles.ErrorsPath(emporium.Value, id);
+        if (!File.Exists(path))
+        {
+            return Problems.NotFound("The job's errors.csv");
+        }
+
+        // ReadWrite sharing: a running import may still be appending.
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 64 * 1024, FileOptions.Asynchronous);
+        return TypedResults.File(stream, "text/csv; charset=utf-8", $"job-{id}-errors.csv");
+    }
+
+    /// <summary>Copies in chunks; null as soon as more than <paramref name="max"/> bytes arrive.</summary>
+    private static async Task<long?> CopyAsync(Stream source, Stream target, long max, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(81_920);
+        try
+        {
+            long total = 0;
+            int read;
+            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                total += read;
+                if (total > max)
+                {
+                    return null;
+                }
+
+                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+
+            return total;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static string? FileNameOf(ContentDispositionHeaderValue disposition)
+    {
+        var name = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+        return string.IsNullOrWhiteSpace(name) ? null : Path.GetFileName(name)[..Math.Min(Path.GetFileName(name).Length, 255)];
+    }
+
+    private static ProblemHttpResult TooLarge(long max) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status413PayloadTooLarge,
+            title: "The file is too large.",
+            detail: $"Uploads are limited to {max:N0} bytes (Import:MaxUploadBytes).");
+}
