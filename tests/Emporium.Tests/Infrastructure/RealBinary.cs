@@ -1,0 +1,36 @@
+using System.Diagnostics;
+
+namespace Emporium.Tests.Infrastructure;
+
+/// <summary>The built Emporium.dll run as a real process, as an operator would start it.</summary>
+public static class RealBinary
+{
+    /// <summary>
+    /// Starts the service with <paramref name="arguments"/>, expects it to refuse (exit code 2), and returns
+    /// its single stderr line, asserting that there is exactly one and that it names the bad setting.
+    /// </summary>
+    public static async Task<string> RefusesToStartAsync(string named, params string[] arguments)
+    {
+        var data = Directory.CreateTempSubdirectory("emporium-settings-");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Emporium.dll"));
+        foreach (var argument in arguments.Append($"--Emporium:DataDirectory={data.FullName}").Append("--urls=http://127.0.0.1:0"))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment.Remove("DATABASE_URL");
+        start.Environment.Remove("RABBITMQ_URL");
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        data.Delete(recursive: true);
+
+        process.ExitCode.Should().Be(2, "stdout: {0}", await stdout);
+        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return lines.Should().ContainSingle().Which.Should().StartWith("Emporium cannot start: invalid setting:")
+            .And.Contain(named).And.Subject;
+    }
+}
