@@ -6,7 +6,17 @@ public interface ISoftDeletable
     DateTime? DeletedAt { get; set; }
 }
 
-public sealed class Product : ISoftDeletable
+/// <summary>A catalog row addressed by /{ref} (id or slug) whose version is its ETag.</summary>
+public interface ICatalogRow : ISoftDeletable
+{
+    long Id { get; }
+
+    string Slug { get; }
+
+    int Version { get; }
+}
+
+public sealed class Product : ICatalogRow
 {
     public long Id { get; set; }
 
@@ -47,7 +57,7 @@ public sealed class Product : ISoftDeletable
     public static string KeyOf(string sku) => sku.Trim().ToUpperInvariant();
 }
 
-public sealed class Brand : ISoftDeletable
+public sealed class Brand : ICatalogRow
 {
     public long Id { get; set; }
 
@@ -64,7 +74,7 @@ public sealed class Brand : ISoftDeletable
     public int Version { get; set; } = 1;
 }
 
-public sealed class Category : ISoftDeletable
+public sealed class Category : ICatalogRow
 {
     public long Id { get; set; }
 

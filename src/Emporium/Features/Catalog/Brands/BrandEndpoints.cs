@@ -125,7 +125,7 @@ public static class BrandEndpoints
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var brand = await FindAsync(db.Set<Brand>().AsNoTracking(), reference, cancellationToken);
+        var brand = await CatalogRows.FindAsync(db.Set<Brand>().AsNoTracking(), reference, cancellationToken);
         if (brand is null || (brand.DeletedAt is not null && !http.User.IsStaffOrAdmin()))
         {
             return Problems.NotFound("Brand");
@@ -231,16 +231,13 @@ public static class BrandEndpoints
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var brand = await FindAsync(db.Set<Brand>().AsNoTracking(), reference, cancellationToken);
-        if (brand is null)
+        var target = await CatalogRows.FindForWriteAsync(db.Set<Brand>().AsNoTracking(), reference, "Brand", http.Request, cancellationToken);
+        if (!target.Found)
         {
-            return Problems.NotFound("Brand");
+            return target.Problem;
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(brand.Id, brand.Version)))
-        {
-            return Problems.PreconditionFailed();
-        }
+        var brand = target.Row;
 
         if (brand.DeletedAt is not null)
         {
@@ -264,16 +261,13 @@ public static class BrandEndpoints
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var brand = await FindAsync(db.Set<Brand>(), reference, cancellationToken);
-        if (brand is null)
+        var target = await CatalogRows.FindForWriteAsync(db.Set<Brand>(), reference, "Brand", http.Request, cancellationToken);
+        if (!target.Found)
         {
-            return Problems.NotFound("Brand");
+            return target.Problem;
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(brand.Id, brand.Version)))
-        {
-            return Problems.PreconditionFailed();
-        }
+        var brand = target.Row;
 
         if (brand.DeletedAt is not null)
         {
@@ -299,16 +293,13 @@ public static class BrandEndpoints
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var brand = await FindAsync(db.Set<Brand>(), reference, cancellationToken);
-        if (brand is null)
+        var target = await CatalogRows.FindForWriteAsync(db.Set<Brand>(), reference, "Brand", http.Request, cancellationToken);
+        if (!target.Found)
         {
-            return Problems.NotFound("Brand");
+            return target.Problem;
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(brand.Id, brand.Version)))
-        {
-            return Problems.PreconditionFailed();
-        }
+        var brand = target.Row;
 
         if (brand.DeletedAt is not null)
         {
@@ -330,14 +321,6 @@ public static class BrandEndpoints
 
         ETags.Set(http.Response, ETags.For(brand.Id, brand.Version));
         return TypedResults.Ok(BrandResponse.From(brand));
-    }
-
-    private static Task<Brand?> FindAsync(IQueryable<Brand> brands, string reference, CancellationToken cancellationToken)
-    {
-        var key = CatalogRef.Parse(reference);
-        return key.Id is { } id
-            ? brands.FirstOrDefaultAsync(b => b.Id == id, cancellationToken)
-            : brands.FirstOrDefaultAsync(b => b.Slug == key.Slug, cancellationToken);
     }
 
     /// <summary>Slugs stay unique across deleted brands too, so a restore can never collide.</summary>

@@ -124,7 +124,7 @@ public static class CategoryEndpoints
             }
             else
             {
-                var parent = await FindAsync(visible, query.Parent.Trim(), cancellationToken);
+                var parent = await CatalogRows.FindAsync(visible, query.Parent.Trim(), cancellationToken);
                 if (parent is null)
                 {
                     return Problems.Validation("parent", $"No category matches '{query.Parent}' (use an id, a slug or 'root').");
@@ -187,7 +187,7 @@ public static class CategoryEndpoints
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var category = await FindAsync(db.Set<Category>().AsNoTracking(), reference, cancellationToken);
+        var category = await CatalogRows.FindAsync(db.Set<Category>().AsNoTracking(), reference, cancellationToken);
         if (category is null || (category.DeletedAt is not null && !http.User.IsStaffOrAdmin()))
         {
             return Problems.NotFound("Category");
@@ -342,16 +342,13 @@ public static class CategoryEndpoints
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var category = await FindAsync(db.Set<Category>().AsNoTracking(), reference, cancellationToken);
-        if (category is null)
+        var target = await CatalogRows.FindForWriteAsync(db.Set<Category>().AsNoTracking(), reference, "Category", http.Request, cancellationToken);
+        if (!target.Found)
         {
-            return Problems.NotFound("Category");
+            return target.Problem;
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(category.Id, category.Version)))
-        {
-            return Problems.PreconditionFailed();
-        }
+        var category = target.Row;
 
         if (category.DeletedAt is not null)
         {
@@ -389,16 +386,13 @@ public static class CategoryEndpoints
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var category = await FindAsync(db.Set<Category>(), reference, cancellationToken);
-        if (category is null)
+        var target = await CatalogRows.FindForWriteAsync(db.Set<Category>(), reference, "Category", http.Request, cancellationToken);
+        if (!target.Found)
         {
-            return Problems.NotFound("Category");
+            return target.Problem;
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(category.Id, category.Version)))
-        {
-            return Problems.PreconditionFailed();
-        }
+        var category = target.Row;
 
         if (category.DeletedAt is not null)
         {
@@ -431,16 +425,13 @@ public static class CategoryEndpoints
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var category = await FindAsync(db.Set<Category>(), reference, cancellationToken);
-        if (category is null)
+        var target = await CatalogRows.FindForWriteAsync(db.Set<Category>(), reference, "Category", http.Request, cancellationToken);
+        if (!target.Found)
         {
-            return Problems.NotFound("Category");
+            return target.Problem;
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(category.Id, category.Version)))
-        {
-            return Problems.PreconditionFailed();
-        }
+        var category = target.Row;
 
         if (category.DeletedAt is not null)
         {
@@ -525,7 +516,7 @@ public static class CategoryEndpoints
             return null;
         }
 
-        var found = await FindAsync(db.Set<Category>().AsNoTracking(), key, cancellationToken);
+        var found = await CatalogRows.FindAsync(db.Set<Category>().AsNoTracking(), key, cancellationToken);
         if (found is null)
         {
             errors.Add("parent", $"No category matches '{key.Id?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? key.Slug}'.");
@@ -554,14 +545,6 @@ public static class CategoryEndpoints
         Problems.Conflict(
             $"The category '{category.Slug}' still has {count} live subcategor{(count == 1 ? "y" : "ies")}; " +
             "delete or move them first.");
-
-    private static Task<Category?> FindAsync(IQueryable<Category> categories, string reference, CancellationToken cancellationToken) =>
-        FindAsync(categories, CatalogRef.Parse(reference), cancellationToken);
-
-    private static Task<Category?> FindAsync(IQueryable<Category> categories, CatalogRef key, CancellationToken cancellationToken) =>
-        key.Id is { } id
-            ? categories.FirstOrDefaultAsync(c => c.Id == id, cancellationToken)
-            : categories.FirstOrDefaultAsync(c => c.Slug == key.Slug, cancellationToken);
 
     /// <summary>Slugs stay unique across deleted categories too, so a restore can never collide.</summary>
     private static async Task<ProblemHttpResult?> AssignSlugAsync(
