@@ -64,6 +64,8 @@ public static class ImportEndpoints
             .WithSummary("Download an import's rejected rows")
             .WithDescription("The file's header plus an `error` column, then every rejected row's original cells with its line, column "
                 + "and reason. 404 when the job is not an import or has not started. Staff or admin.");
+
+        app.MapProductExport();
         return app;
     }
 

@@ -65,7 +65,7 @@ public sealed class ImportHeader
     }
 
     public string? Field(CsvRecord record, string column) =>
-        Positions.TryGetValue(column, out var index) ? record.Fields[index] : null;
+        Positions.TryGetValue(column, out var index) ? CsvCells.Unneutralise(record.Fields[index]) : null;
 }
 
 /// <summary>Known categories by slug and by name (case-insensitive), for rows that name them.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Claims;
 using Emporium.Features.Catalog.Categories;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Platform.Paging;
@@ -33,62 +34,14 @@ public static partial class ProductEndpoints
         var user = http.User;
         var errors = new ValidationErrors();
         var page = Pager.Resolve(paging, options, errors);
-        var active = ParseBool(query.Active, "active", errors);
-        var includeDeleted = ParseBool(query.IncludeDeleted, "include_deleted", errors) ?? false;
-        var minPrice = ParseDecimal(query.MinPrice, "min_price", errors);
-        var maxPrice = ParseDecimal(query.MaxPrice, "max_price", errors);
-        errors.When(minPrice > maxPrice, "min_price", "min_price must not be greater than max_price.");
+        var (filter, denied) = await ProductFilter.ResolveAsync(query, within, user, db, errors, cancellationToken);
         var sort = string.IsNullOrWhiteSpace(query.Sort) ? "-created_at" : query.Sort.Trim().ToLowerInvariant();
         errors.When(!SortKeys.Contains(sort), "sort", $"sort must be one of {string.Join(", ", SortKeys)}.");
         var cursor = ProductCursor.Parse(query.Cursor, sort, errors);
         errors.When(cursor is not null && paging.Page is not null, "cursor", "Send either page or cursor, not both.");
-
-        long? ownerId = null;
-        var ownerIsMe = false;
-        if (!string.IsNullOrWhiteSpace(query.Owner))
+        if (denied is not null)
         {
-            if (query.Owner.Equals("me", StringComparison.OrdinalIgnoreCase))
-            {
-                ownerIsMe = true;
-                ownerId = user.UserId();
-            }
-            else if (long.TryParse(query.Owner, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-            {
-                ownerId = id;
-            }
-            else
-            {
-                errors.Add("owner", "owner must be 'me' or a user id.");
-            }
-        }
-
-        if (ownerIsMe && ownerId is null)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required.",
-                detail: "owner=me lists the caller's own products; send an access token.");
-        }
-
-        if (includeDeleted && !user.IsStaffOrAdmin())
-        {
-            return user.UserId() is null
-                ? TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required.",
-                    detail: "include_deleted=true is for staff; send a staff access token.")
-                : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",
-                    detail: "Only staff may list deleted products.");
-        }
-
-        long? brandId = null;
-        if (!string.IsNullOrWhiteSpace(query.Brand))
-        {
-            brandId = await FindBrandIdAsync(db, CatalogRef.Parse(query.Brand.Trim()), cancellationToken);
-            errors.When(brandId is null, "brand", $"No brand '{query.Brand}' exists.");
-        }
-
-        long? categoryId = null;
-        if (!string.IsNullOrWhiteSpace(query.Category))
-        {
-            categoryId = await FindCategoryIdAsync(db, CatalogRef.Parse(query.Category.Trim()), cancellationToken);
-            errors.When(categoryId is null, "category", $"No category '{query.Category}' exists.");
+            return denied;
         }
 
         if (!errors.IsEmpty)
@@ -103,69 +56,7 @@ public static partial class ProductEndpoints
             return TypedResults.Ok(Pager.Create<ProductResponse>(http.Request, page, 0, [], options.MaxPageSize));
         }
 
-        IQueryable<Product> Filtered(IQueryable<Product> source)
-        {
-            var products = source.AsNoTracking();
-            products = user.IsStaffOrAdmin()
-                ? includeDeleted ? products : products.Where(p => p.DeletedAt == null)
-                : products.Where(p => p.IsActive && p.DeletedAt == null);
-
-            if (within is not null)
-            {
-                products = products.Where(p => p.Categories.Any(c => within.Contains(c.Id)));
-            }
-
-            if (!string.IsNullOrWhiteSpace(query.Sku))
-            {
-                var key = Product.KeyOf(query.Sku);
-                products = products.Where(p => p.SkuKey == key);
-            }
-
-            if (active is { } isActive)
-            {
-                products = products.Where(p => p.IsActive == isActive);
-            }
-
-            if (!string.IsNullOrEmpty(query.Name))
-            {
-                var pattern = ContainsPattern(query.Name);
-                products = products.Where(p => EF.Functions.Like(p.Name.ToLower(), pattern, LikeEscape));
-            }
-
-            if (!string.IsNullOrEmpty(query.Description))
-            {
-                var pattern = ContainsPattern(query.Description);
-                products = products.Where(p => p.Description != null && EF.Functions.Like(p.Description.ToLower(), pattern, LikeEscape));
-            }
-
-            if (minPrice is { } min)
-            {
-                products = products.Where(p => p.Price >= min);
-            }
-
-            if (maxPrice is { } max)
-            {
-                products = products.Where(p => p.Price <= max);
-            }
-
-            if (brandId is { } brand)
-            {
-                products = products.Where(p => p.BrandId == brand);
-            }
-
-            if (categoryId is { } category)
-            {
-                var subtree = CategoryTree.SubtreeIds(db, category);
-                products = products.Where(p => p.Categories.Any(c => subtree.Contains(c.Id)));
-            }
-
-            if (ownerId is { } owner)
-            {
-                products = products.Where(p => p.OwnerId == owner);
-            }
-
-            return products;
-        }
+        IQueryable<Product> Filtered(IQueryable<Product> source) => filter!.Apply(source);
 
         var products = Filtered(searching ? search.Matching(query.Search!, few: true) : db.Set<Product>());
         var count = await counter.CountAsync(products, cancellationToken);
@@ -207,6 +98,158 @@ public static partial class ProductEndpoints
             hasNext ? ProductCursor.After(sort, rows[^1], number + 1).Encode() : null,
             hasPrevious ? ProductCursor.Before(sort, rows[0], number - 1).Encode() : null,
             options.MaxPageSize));
+    }
+
+    /// <summary>
+    /// The list's filters (everything in <see cref="ProductQuery"/> but search, sort and paging), shared with the CSV
+    /// export so both select the same products. Invalid values go to the caller's <see cref="ValidationErrors"/>;
+    /// <c>Denied</c> is the 401/403 for a filter the caller may not use.
+    /// </summary>
+    internal sealed class ProductFilter
+    {
+        private ProductQuery _query = null!;
+        private IQueryable<long>? _within;
+        private ClaimsPrincipal _user = null!;
+        private EmporiumDbContext _db = null!;
+        private bool? _active;
+        private bool _includeDeleted;
+        private decimal? _minPrice;
+        private decimal? _maxPrice;
+        private long? _ownerId;
+        private long? _brandId;
+        private long? _categoryId;
+
+        public static async Task<(ProductFilter? Filter, ProblemHttpResult? Denied)> ResolveAsync(
+            ProductQuery query,
+            IQueryable<long>? within,
+            ClaimsPrincipal user,
+            EmporiumDbContext db,
+            ValidationErrors errors,
+            CancellationToken cancellationToken)
+        {
+            var filter = new ProductFilter { _query = query, _within = within, _user = user, _db = db };
+            filter._active = ParseBool(query.Active, "active", errors);
+            filter._includeDeleted = ParseBool(query.IncludeDeleted, "include_deleted", errors) ?? false;
+            filter._minPrice = ParseDecimal(query.MinPrice, "min_price", errors);
+            filter._maxPrice = ParseDecimal(query.MaxPrice, "max_price", errors);
+            errors.When(filter._minPrice > filter._maxPrice, "min_price", "min_price must not be greater than max_price.");
+
+            var ownerIsMe = false;
+            if (!string.IsNullOrWhiteSpace(query.Owner))
+            {
+                if (query.Owner.Equals("me", StringComparison.OrdinalIgnoreCase))
+                {
+                    ownerIsMe = true;
+                    filter._ownerId = user.UserId();
+                }
+                else if (long.TryParse(query.Owner, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                {
+                    filter._ownerId = id;
+                }
+                else
+                {
+                    errors.Add("owner", "owner must be 'me' or a user id.");
+                }
+            }
+
+            if (ownerIsMe && filter._ownerId is null)
+            {
+                return (null, TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required.",
+                    detail: "owner=me lists the caller's own products; send an access token."));
+            }
+
+            if (filter._includeDeleted && !user.IsStaffOrAdmin())
+            {
+                return (null, user.UserId() is null
+                    ? TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required.",
+                        detail: "include_deleted=true is for staff; send a staff access token.")
+                    : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",
+                        detail: "Only staff may list deleted products."));
+            }
+
+            if (!string.IsNullOrWhiteSpace(query.Brand))
+            {
+                filter._brandId = await FindBrandIdAsync(db, CatalogRef.Parse(query.Brand.Trim()), cancellationToken);
+                errors.When(filter._brandId is null, "brand", $"No brand '{query.Brand}' exists.");
+            }
+
+            if (!string.IsNullOrWhiteSpace(query.Category))
+            {
+                filter._categoryId = await FindCategoryIdAsync(db, CatalogRef.Parse(query.Category.Trim()), cancellationToken);
+                errors.When(filter._categoryId is null, "category", $"No category '{query.Category}' exists.");
+            }
+
+            return (filter, null);
+        }
+
+        public IQueryable<Product> Apply(IQueryable<Product> source)
+        {
+            var query = _query;
+            var within = _within;
+            var includeDeleted = _includeDeleted;
+            var user = _user;
+            var db = _db;
+                var products = source.AsNoTracking();
+                products = user.IsStaffOrAdmin()
+                    ? includeDeleted ? products : products.Where(p => p.DeletedAt == null)
+                    : products.Where(p => p.IsActive && p.DeletedAt == null);
+
+                if (within is not null)
+                {
+                    products = products.Where(p => p.Categories.Any(c => within.Contains(c.Id)));
+                }
+
+                if (!string.IsNullOrWhiteSpace(query.Sku))
+                {
+                    var key = Product.KeyOf(query.Sku);
+                    products = products.Where(p => p.SkuKey == key);
+                }
+
+                if (_active is { } isActive)
+                {
+                    products = products.Where(p => p.IsActive == isActive);
+                }
+
+                if (!string.IsNullOrEmpty(query.Name))
+                {
+                    var pattern = ContainsPattern(query.Name);
+                    products = products.Where(p => EF.Functions.Like(p.Name.ToLower(), pattern, LikeEscape));
+                }
+
+                if (!string.IsNullOrEmpty(query.Description))
+                {
+                    var pattern = ContainsPattern(query.Description);
+                    products = products.Where(p => p.Description != null && EF.Functions.Like(p.Description.ToLower(), pattern, LikeEscape));
+                }
+
+                if (_minPrice is { } min)
+                {
+                    products = products.Where(p => p.Price >= min);
+                }
+
+                if (_maxPrice is { } max)
+                {
+                    products = products.Where(p => p.Price <= max);
+                }
+
+                if (_brandId is { } brand)
+                {
+                    products = products.Where(p => p.BrandId == brand);
+                }
+
+                if (_categoryId is { } category)
+                {
+                    var subtree = CategoryTree.SubtreeIds(db, category);
+                    products = products.Where(p => p.Categories.Any(c => subtree.Contains(c.Id)));
+                }
+
+                if (_ownerId is { } owner)
+                {
+                    products = products.Where(p => p.OwnerId == owner);
+                }
+
+                return products;
+        }
     }
 
     private const string LikeEscape = "\\";

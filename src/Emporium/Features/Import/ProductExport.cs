@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using Emporium.Features.Catalog;
+using Emporium.Features.Catalog.Products;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.Problems;
+using Emporium.Platform.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Emporium.Features.Import;
+
+/// <summary>GET /api/products/export: the product list's filters, written as a CSV the importer reads back unchanged.</summary>
+public static class ProductExport
+{
+    /// <summary>Exactly the importer's columns, in its documented order.</summary>
+    public const string Header = "sku,name,description,price,active,brand,categories";
+
+    /// <summary>Rows per keyset query: memory stays at one batch whatever the catalog's size.</summary>
+    public const int BatchSize = 1_000;
+
+    private const string ContentType = "text/csv; charset=utf-8";
+
+    public static IEndpointRouteBuilder MapProductExport(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/products/export", ExportProducts)
+            .WithTags("Import")
+            .RequireAuthorization(Policies.Staff)
+            .Produces(StatusCodes.Status200OK, contentType: ContentType)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithName(nameof(ExportProducts))
+            .WithSummary("Export products as CSV")
+            .WithDescription("Streams products.csv in the import format (sku,name,description,price,active,brand,categories; brand "
+                + "and categories as slugs, categories separated by |), ordered by id. Takes the same filters as GET /api/products "
+                + "(sort and cursor do not apply). Cells starting with = + - @ tab or CR get a leading ' so spreadsheets do not "
+                + "run them as formulas; the importer removes it, so re-importing the file changes nothing. Staff or admin.");
+        return app;
+    }
+
+    public static async Task<Results<PushStreamHttpResult, ValidationProblem, ProblemHttpResult>> ExportProducts(
+        [AsParameters] ProductQuery query,
+        HttpContext http,
+        EmporiumDbContext db,
+        IProductSearch search,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var (filter, denied) = await ProductEndpoints.ProductFilter.ResolveAsync(query, null, http.User, db, errors, cancellationToken);
+        errors.When(!string.IsNullOrWhiteSpace(query.Sort), "sort", "The export is always ordered by id; leave sort out.");
+        errors.When(!string.IsNullOrWhiteSpace(query.Cursor), "cursor", "The export has no pages; leave cursor out.");
+        if (denied is not null)
+        {
+            return denied;
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        IQueryable<Product>? products = null;
+        if (string.IsNullOrWhiteSpace(query.Search))
+        {
+            products = filter!.Apply(db.Set<Product>());
+        }
+        else if (SearchTerms.Parse(query.Search).Count > 0)
+        {
+            products = filter!.Apply(search.Matching(query.Search, few: false));
+        }
+
+        // Set here rather than through the result's download name, which would add a filename* parameter as well.
+        http.Response.Headers.ContentDisposition = "attachment; filename=products.csv";
+        return TypedResults.Stream(body => WriteAsync(products, body, http.RequestAborted), ContentType);
+    }
+
+    /// <summary>Header, then keyset batches by id (never the whole set in memory), each flushed to the response.</summary>
+    private static async Task WriteAsync(IQueryable<Product>? products, Stream body, CancellationToken cancellationToken)
+    {
+        await using var writer = new StreamWriter(body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024, leaveOpen: true);
+        writer.NewLine = "\r\n";
+        await writer.WriteLineAsync(Header);
+        var line = new StringBuilder();
+        var last = 0L;
+        while (products is not null)
+        {
+            var after = last;
+            var batch = await products
+                .Where(p => p.Id > after)
+                .OrderBy(p => p.Id)
+                .Take(BatchSize)
+                .Select(p => new
+                {
+                    p.Id,
+                    p.Sku,
+                    p.Name,
+                    p.Description,
+                    p.Price,
+                    p.IsActive,
+                    Brand = p.Brand == null ? null : p.Brand.Slug,
+                    Categories = p.Categories.OrderBy(c => c.Slug).Select(c => c.Slug).ToList(),
+                })
+                .ToListAsync(cancellationToken);
+
+            // Prices have at most four decimals (ProductRules.PriceDecimals); PostgreSQL's numeric scale pads them.
+            foreach (var row in batch)
+            {
+                line.Clear();
+                AppendCell(line, row.Sku).Append(',');
+                AppendCell(line, row.Name).Append(',');
+                AppendCell(line, row.Description ?? "").Append(',');
+                AppendCell(line, row.Price.ToString("0.####", CultureInfo.InvariantCulture)).Append(',');
+                AppendCell(line, row.IsActive ? "true" : "false").Append(',');
+                AppendCell(line, row.Brand ?? "").Append(',');
+                AppendCell(line, string.Join('|', row.Categories));
+                line.Append("\r\n");
+                await writer.WriteAsync(line, cancellationToken);
+            }
+
+            await writer.FlushAsync(cancellationToken);
+            if (batch.Count < BatchSize)
+            {
+                break;
+            }
+
+            last = batch[^1].Id;
+        }
+    }
+
+    /// <summary>RFC 4180: a cell with a comma, quote, CR or LF is quoted, its quotes doubled.</summary>
+    internal static StringBuilder AppendCell(StringBuilder line, string value)
+    {
+        var cell = CsvCells.Neutralise(value);
+        if (cell.AsSpan().IndexOfAny(",\"\r\n") < 0)
+        {
+            return line.Append(cell);
+        }
+
+        return line.Append('"').Append(cell.Replace("\"", "\"\"")).Append('"');
+    }
+}

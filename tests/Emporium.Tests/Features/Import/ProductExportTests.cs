@@ -1,0 +1,147 @@
+using System.Net;
+using System.Text;
+using Emporium.Features.Catalog;
+using Emporium.Features.Import;
+using Emporium.Platform.Security;
+using Emporium.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Emporium.Tests.Features.Import;
+
+public abstract class ProductExportTests(EmporiumApp app)
+{
+    private static string Unique() => Guid.NewGuid().ToString("N")[..8];
+
+    [Fact]
+    public async Task Export_with_a_filter_returns_exactly_the_filtered_products_in_id_order_in_the_import_format()
+    {
+        var id = Unique();
+        await CreateCategoryAsync($"shoes-{id}");
+        var imported = await ImportAsync(
+            "sku,name,description,price,active,brand,categories\r\n"
+            + $"b1-{id},Boot {id},,12.5,true,Brand {id},shoes-{id}\r\n"
+            + $"other-{id},Other {id},,1,true,,\r\n"
+            + $"b2-{id},Slipper {id},,3,false,Brand {id},\r\n");
+        imported.Counts.Created.Should().Be(3);
+
+        var response = await (await StaffAsync()).GetAsync($"/api/products/export?brand=brand-{id.ToLowerInvariant()}");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.ToString().Should().Be("text/csv; charset=utf-8");
+        response.Content.Headers.ContentDisposition!.ToString().Should().Be("attachment; filename=products.csv");
+        var text = await response.Content.ReadAsStringAsync();
+        text.Should().Be(
+            "sku,name,description,price,active,brand,categories\r\n"
+            + $"b1-{id},Boot {id},,12.5,true,brand-{id},shoes-{id}\r\n"
+            + $"b2-{id},Slipper {id},,3,false,brand-{id},\r\n");
+    }
+
+    [Fact]
+    public async Task Export_quotes_commas_quotes_and_line_breaks_and_neutralises_cells_that_look_like_formulas()
+    {
+        var id = Unique();
+        await ImportAsync(
+            "sku,name,description\r\n"
+            + $"q-{id},\"Quoted, {id}\",\"Says \"\"hi\"\", twice\nand a second line\"\r\n"
+            + $"f-{id},\"=SUM(1,2) {id}\",@cmd {id}\r\n");
+
+        var text = await ExportAsync($"name={id}");
+
+        text.Should().Contain($"q-{id},\"Quoted, {id}\",\"Says \"\"hi\"\", twice\nand a second line\",0,true,,\r\n");
+        text.Should().Contain($"f-{id},\"'=SUM(1,2) {id}\",'@cmd {id},0,true,,\r\n");
+    }
+
+    [Fact]
+    public async Task Export_then_reimport_of_the_same_file_reports_every_row_unchanged_and_keeps_every_value()
+    {
+        var id = Unique();
+        await CreateCategoryAsync($"cat-{id}");
+        await CreateCategoryAsync($"dog-{id}");
+        var csv = new StringBuilder("sku,name,description,price,active,brand,categories\n");
+        csv.Append($"eq-{id},\"=1+1 {id}\",\"-starts with a minus\r\nspans, \"\"lines\"\"\n\",19.99,true,Brand {id},cat-{id}|dog-{id}\n");
+        csv.Append($"q-{id},''=kept quote {id},\"\ttab first\",0.5,false,,cat-{id}\n");
+        csv.Append($"+plus-{id},@at {id},+plus,99999.99,true,Brand {id},\n");
+        // More than one keyset batch.
+        for (var i = 0; i < ProductExport.BatchSize + 5; i++)
+        {
+            csv.Append($"bulk-{i}-{id},Bulk {i} {id},,{i}.25,true,,\n");
+        }
+
+        var created = await ImportAsync(csv.ToString());
+        created.Counts.Rejected.Should().Be(0, string.Join("; ", created.Rejections.Select(r => r.Reason)));
+        var before = await SnapshotAsync(id);
+        before.Should().HaveCount(ProductExport.BatchSize + 8);
+
+        var exported = await ExportAsync($"name={id}");
+        exported.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length.Should().BeGreaterThan(ProductExport.BatchSize + 8);
+        var again = await ImportAsync(exported);
+
+        again.Outcome.Should().Be(ImportOutcome.Completed);
+        again.Counts.Should().Be(new ImportCounts(0, 0, ProductExport.BatchSize + 8, 0, 0));
+        (await SnapshotAsync(id)).Should().Equal(before);
+        before.Should().Contain(p => p.StartsWith($"eq-{id}|=1+1 {id}|-starts with a minus\r\nspans, \"lines\"\n|19.99|"));
+        before.Should().Contain(p => p.StartsWith($"q-{id}|'=kept quote {id}|\ttab first|"));
+    }
+
+    [Fact]
+    public async Task Export_is_for_staff_anonymous_gets_401_and_a_customer_403()
+    {
+        (await app.Anonymous().GetAsync("/api/products/export")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        var customer = await app.NewUserAsync(Roles.Customer);
+        (await customer.Http.GetAsync("/api/products/export")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task Export_rejects_bad_filters_with_400()
+    {
+        var response = await (await StaffAsync()).GetAsync("/api/products/export?min_price=abc&sort=name");
+        await response.ShouldBeProblem(HttpStatusCode.BadRequest);
+    }
+
+    private async Task<HttpClient> StaffAsync() => (await app.NewUserAsync(Roles.Staff)).Http;
+
+    private async Task<string> ExportAsync(string filter)
+    {
+        var response = await (await StaffAsync()).GetAsync($"/api/products/export?{filter}");
+        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private async Task<ImportResult> ImportAsync(string csv)
+    {
+        await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(csv));
+        using var scope = app.Services.CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<CatalogImporter>().ImportAsync(stream, new ImportOptions());
+    }
+
+    private Task<int> CreateCategoryAsync(string slug) => app.WithDbAsync(async db =>
+    {
+        var now = DateTime.UtcNow;
+        db.Add(new Category { Name = slug, Slug = slug, CreatedAt = now, UpdatedAt = now });
+        await db.SaveChangesAsync();
+        return 0;
+    });
+
+    /// <summary>Every stored value of the products whose name contains <paramref name="id"/>, version and timestamps included.</summary>
+    private Task<List<string>> SnapshotAsync(string id) => app.WithDbAsync(async db =>
+    {
+        var rows = await db.Set<Product>().AsNoTracking()
+            .Where(p => p.Name.Contains(id))
+            .OrderBy(p => p.Id)
+            .Select(p => new
+            {
+                p.Sku, p.Name, p.Description, p.Price, p.IsActive, p.Slug, p.Version, p.UpdatedAt, p.DeletedAt,
+                Brand = p.Brand == null ? null : p.Brand.Slug,
+                Categories = p.Categories.OrderBy(c => c.Slug).Select(c => c.Slug).ToList(),
+            })
+            .ToListAsync();
+        return rows.ConvertAll(r => string.Join('|',
+            r.Sku, r.Name, r.Description, r.Price.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture), r.IsActive, r.Slug,
+            r.Version, r.UpdatedAt.ToString("O"), r.DeletedAt, r.Brand, string.Join(',', r.Categories)));
+    });
+}
+
+public sealed class ProductExportTestsOnSqlite(SqliteApp app) : ProductExportTests(app), IClassFixture<SqliteApp>;
+
+public sealed class ProductExportTestsOnPostgres(PostgresApp app) : ProductExportTests(app), IClassFixture<PostgresApp>;
