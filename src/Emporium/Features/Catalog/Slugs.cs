@@ -7,6 +7,9 @@ namespace Emporium.Features.Catalog;
 /// <summary>URL slugs: lower-case ASCII words joined by hyphens, never all digits (so /{ref} can tell ids from slugs).</summary>
 public static partial class Slugs
 {
+    /// <summary>Literal routes beside /{ref} (GET /api/products/export, POST /api/products/upload) would shadow these slugs.</summary>
+    private static readonly HashSet<string> RouteWords = new(StringComparer.Ordinal) { "export", "upload" };
+
     public static string FromName(string name, string fallback)
     {
         var decomposed = name.Normalize(NormalizationForm.FormD);
@@ -30,7 +33,7 @@ public static partial class Slugs
             return fallback;
         }
 
-        return slug.All(char.IsAsciiDigit) ? $"{fallback}-{slug}" : slug;
+        return slug.All(char.IsAsciiDigit) || RouteWords.Contains(slug) ? $"{fallback}-{slug}" : slug;
     }
 
     /// <summary>Null when <paramref name="slug"/> is acceptable as a user-chosen slug, else the reason.</summary>
@@ -39,6 +42,7 @@ public static partial class Slugs
         : slug.Length > CatalogLimits.SlugLength ? $"slug must be at most {CatalogLimits.SlugLength} characters."
         : !ValidSlug().IsMatch(slug) ? "slug may contain only lower-case letters, digits and single hyphens between them."
         : slug.All(char.IsAsciiDigit) ? "slug must not be all digits (it would read as an id)."
+        : RouteWords.Contains(slug) ? $"slug '{slug}' is reserved: it is the name of an API route."
         : null;
 
     /// <summary>The first of slug, slug-2, slug-3, ... that <paramref name="taken"/> says is free.</summary>

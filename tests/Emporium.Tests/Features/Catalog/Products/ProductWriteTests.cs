@@ -94,6 +94,21 @@ public abstract class ProductWriteTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_product_named_after_an_API_route_gets_a_slug_the_route_does_not_shadow()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var product = await staff.Http.CreateProductAsync(new { sku = $"E-{Tag()}", name = "Export", price = 1 });
+
+        product.Str("slug").Should().StartWith("product-export");
+        var read = await (await app.Anonymous().GetAsync($"/api/products/{product.Str("slug")}")).ShouldBe(HttpStatusCode.OK);
+        read.Id().Should().Be(product.Id());
+
+        var chosen = await (await staff.Http.PostJson("/api/products", new { sku = $"E-{Tag()}", name = "X", price = 1, slug = "export" }))
+            .ShouldBeProblem(HttpStatusCode.BadRequest);
+        chosen.GetProperty("errors").GetProperty("slug")[0].GetString().Should().Contain("reserved");
+    }
+
+    [Fact]
     public async Task Create_rejects_an_all_digit_or_malformed_slug()
     {
         var staff = await app.NewUserAsync(Roles.Staff);
