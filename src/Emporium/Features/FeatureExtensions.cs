@@ -1,5 +1,6 @@
 using Emporium.Admin;
 using Emporium.Features.Catalog;
+using Emporium.Features.Events;
 using Emporium.Features.Identity;
 using Emporium.Features.Jobs;
 using Emporium.Features.Import;
@@ -13,6 +14,7 @@ public static class FeatureExtensions
     public static WebApplicationBuilder AddFeatures(this WebApplicationBuilder builder)
     {
         builder.AddIdentityFeature();
+        builder.AddEvents();
         builder.AddCatalog();
         builder.AddJobs();
         builder.AddImport();
@@ -30,6 +32,7 @@ public static class FeatureExtensions
         app.MapIdentity();
         app.MapCatalog();
         app.MapJobs();
+        app.MapEvents();
         app.MapImport();
         app.MapAdmin();
         return app;

@@ -95,3 +95,17 @@ public static class JobJson
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
 }
+
+/// <summary>
+/// Implemented by a handler whose jobs announce how they ended: the runner writes the event (data: the job as
+/// GET /api/jobs/{id} returns it) in the same transaction that records the outcome, so it exists exactly when the
+/// job is COMPLETED, or FAILED/DEAD for <see cref="FailedEventType"/>. Cancelled jobs announce nothing.
+/// </summary>
+public interface IJobOutcomeEvents
+{
+    /// <summary>An <see cref="Events.EventTypes"/> name, e.g. "import.completed".</summary>
+    string CompletedEventType { get; }
+
+    /// <summary>Null when a failure is not announced.</summary>
+    string? FailedEventType { get; }
+}

@@ -1,0 +1,90 @@
+using System.ComponentModel;
+using System.Text.Json;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.Paging;
+using Emporium.Platform.Problems;
+using Emporium.Platform.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Emporium.Features.Events;
+
+/// <summary>The envelope every consumer sees, webhooks included: {id, type, timestamp, data}.</summary>
+public sealed record EventResponse(
+    [property: Description("evt_…: the same for every delivery of this event (the webhook-id header).")] string Id,
+    string Type,
+    DateTime Timestamp,
+    [property: Description("The subject as the REST API returned it when the event happened.")] JsonElement Data)
+{
+    public static EventResponse From(OutboxEvent e)
+    {
+        using var data = JsonDocument.Parse(e.Data);
+        return new EventResponse(e.EventId, e.Type, e.OccurredAt, data.RootElement.Clone());
+    }
+}
+
+public sealed record EventTypeResponse(string Type, string Description);
+
+public sealed record EventListQuery(
+    [property: Description("Only events of this type, e.g. product.updated.")]
+    [FromQuery(Name = "type")] string? Type,
+    [property: Description("1-based page number.")]
+    [FromQuery(Name = "page")] int? Page,
+    [property: Description("Items per page (default 25); larger values are clamped to the maximum (100).")]
+    [FromQuery(Name = "page_size")] int? PageSize);
+
+public static class EventEndpoints
+{
+    public static IEndpointRouteBuilder MapEvents(this IEndpointRouteBuilder app)
+    {
+        var events = app.MapGroup("/api/events")
+            .WithTags("Events")
+            .RequireAuthorization(Policies.Staff)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        events.MapGet("", ListEvents)
+            .WithName(nameof(ListEvents))
+            .WithSummary("List events")
+            .WithDescription("Every event Emporium emitted, newest first, in the envelope webhooks deliver ({id, type, timestamp, data}). "
+                + "Filter by type. Staff or admin.");
+        events.MapGet("/types", ListEventTypes)
+            .WithName(nameof(ListEventTypes))
+            .WithSummary("List event types")
+            .WithDescription("Every event type a webhook subscription can name, with what its data holds.");
+        return app;
+    }
+
+    public static async Task<Results<Ok<Paged<EventResponse>>, ValidationProblem>> ListEvents(
+        [AsParameters] EventListQuery query,
+        EmporiumDbContext db,
+        PagingOptions paging,
+        ListCounter counter,
+        HttpContext http,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var page = Pager.Resolve(new PageRequest(query.Page, query.PageSize), paging, errors);
+        var type = query.Type?.Trim();
+        errors.When(!string.IsNullOrEmpty(type) && !EventTypes.IsKnown(type), "type",
+            $"type must be one of {string.Join(", ", EventTypes.All.Keys)}.");
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var events = db.Set<OutboxEvent>().AsNoTracking();
+        if (!string.IsNullOrEmpty(type))
+        {
+            events = events.Where(e => e.Type == type);
+        }
+
+        var count = await counter.CountAsync(events, cancellationToken);
+        var rows = await events.OrderByDescending(e => e.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(Pager.Create(http.Request, page, count, rows.ConvertAll(EventResponse.From), paging.MaxPageSize));
+    }
+
+    public static Ok<List<EventTypeResponse>> ListEventTypes() =>
+        TypedResults.Ok(EventTypes.All.Select(pair => new EventTypeResponse(pair.Key, pair.Value)).ToList());
+}

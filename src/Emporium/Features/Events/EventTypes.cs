@@ -1,0 +1,32 @@
+namespace Emporium.Features.Events;
+
+/// <summary>
+/// Every event type Emporium emits, with what its data is. Webhook subscriptions may only name these (or "*"), and
+/// GET /api/events/types lists them; a feature that adds an event type adds it here.
+/// </summary>
+public static class EventTypes
+{
+    public const string ProductCreated = "product.created";
+    public const string ProductUpdated = "product.updated";
+    public const string ProductDeleted = "product.deleted";
+    public const string ProductRestored = "product.restored";
+    public const string ImportCompleted = "import.completed";
+    public const string ImportFailed = "import.failed";
+    public const string BulkDeleteCompleted = "bulk_delete.completed";
+
+    /// <summary>Sent by POST /api/webhooks/{id}/test only; never stored as an event.</summary>
+    public const string Ping = "ping";
+
+    public static IReadOnlyDictionary<string, string> All { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [ProductCreated] = "A product was created through the API or admin UI. Data: the product as GET /api/products/{id} returns it.",
+        [ProductUpdated] = "A product was changed (PUT or PATCH). Data: the product after the change.",
+        [ProductDeleted] = "A product was soft-deleted. Data: the product, with deleted_at set.",
+        [ProductRestored] = "A soft-deleted product was restored. Data: the product after the restore.",
+        [ImportCompleted] = "A CSV import finished. Data: the job as GET /api/jobs/{id} returns it; result holds the counts.",
+        [ImportFailed] = "A CSV import stopped for good (FAILED or DEAD). Data: the job, with error_message.",
+        [BulkDeleteCompleted] = "A bulk delete finished. Data: the job; result holds the number of products deleted.",
+    };
+
+    public static bool IsKnown(string type) => All.ContainsKey(type);
+}

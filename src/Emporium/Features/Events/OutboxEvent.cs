@@ -1,0 +1,40 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Emporium.Features.Events;
+
+/// <summary>
+/// Something that happened, written in the same transaction as the change it describes (docs/decisions/0006-events-outbox.md):
+/// a rolled-back change leaves no event and a committed one is never lost. Webhooks (and anything later) read from here.
+/// </summary>
+public sealed class OutboxEvent
+{
+    /// <summary>Ascending in commit-ish order; readers page through events by it.</summary>
+    public long Id { get; set; }
+
+    /// <summary>The public id, "evt_" + a version-7 GUID: the webhook-id of every delivery of this event.</summary>
+    public string EventId { get; set; } = "";
+
+    /// <summary>One of <see cref="EventTypes"/>, e.g. "product.updated".</summary>
+    public string Type { get; set; } = "";
+
+    /// <summary>The JSON the REST API returns for the subject (a product, a job), serialized when the event was written.</summary>
+    public string Data { get; set; } = "{}";
+
+    public DateTime OccurredAt { get; set; }
+}
+
+internal sealed class OutboxEventConfiguration : IEntityTypeConfiguration<OutboxEvent>
+{
+    public const int EventIdLength = 40;
+    public const int TypeLength = 100;
+
+    public void Configure(EntityTypeBuilder<OutboxEvent> builder)
+    {
+        builder.ToTable("events");
+        builder.Property(e => e.EventId).HasMaxLength(EventIdLength);
+        builder.Property(e => e.Type).HasMaxLength(TypeLength);
+        builder.HasIndex(e => e.EventId).IsUnique();
+        builder.HasIndex(e => new { e.Type, e.Id });
+    }
+}
