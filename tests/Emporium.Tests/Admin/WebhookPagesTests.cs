@@ -31,6 +31,8 @@ public sealed class WebhookPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
 
         await Page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = $"Rotate secret of {url}" }).ClickAsync();
         await Expect(Flash).ToHaveTextAsync("Secret rotated.");
+        // The flash shows as the new render starts; the new secret arrives when it ends.
+        await Expect(Page.Locator("#webhook-secret")).Not.ToHaveTextAsync(secret);
         var rotated = (await Page.Locator("#webhook-secret").TextContentAsync())!;
         rotated.Should().StartWith("whsec_").And.NotBe(secret);
 

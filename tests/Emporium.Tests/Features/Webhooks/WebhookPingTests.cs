@@ -63,6 +63,22 @@ public sealed class WebhookPingTests(WebhookSqliteApp app) : IClassFixture<Webho
         At(path).Select(r => r.Id).Should().OnlyHaveUniqueItems().And.HaveCount(2);
     }
 
+    [Theory]
+    [InlineData("2130706433")]
+    [InlineData("0x7f.0.0.1")]
+    [InlineData("0177.0.0.1")]
+    public async Task A_numeric_spelling_of_an_address_reaches_the_address_that_was_checked(string host)
+    {
+        var staff = await app.StaffAsync();
+        var path = UniquePath();
+        var id = (await staff.SubscribeAsync($"http://{host}:{_receiver.BaseUri.Port}{path}")).Id();
+
+        var result = await (await staff.PostAsync($"/api/webhooks/{id}/test", null)).ShouldBe(HttpStatusCode.OK);
+
+        result.GetProperty("succeeded").GetBoolean().Should().BeTrue(result.ToString());
+        At(path).Should().ContainSingle();
+    }
+
     [Fact]
     public async Task A_500_is_reported_with_the_receivers_body()
     {

@@ -54,14 +54,19 @@ public sealed class WebhookSsrfTests(StrictWebhookApp app) : IClassFixture<Stric
         problem.GetProperty("errors").GetProperty("url")[0].GetString().Should().Contain("blocked address");
     }
 
-    [Fact]
-    public async Task A_subscription_saved_while_private_networks_were_allowed_reaches_nothing_at_connect_time()
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("2130706433")]
+    [InlineData("0x7f.0.0.1")]
+    [InlineData("[::ffff:127.0.0.1]")]
+    [InlineData("localhost")]
+    public async Task A_subscription_saved_while_private_networks_were_allowed_reaches_nothing_at_connect_time(string host)
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         var now = DateTime.UtcNow;
         var subscription = new WebhookSubscription
         {
-            Url = receiver.Url("/hook").ToString(),
+            Url = $"http://{host}:{receiver.BaseUri.Port}/hook",
             Secret = WebhookSignature.NewSecret(),
             CreatedAt = now,
             UpdatedAt = now,
