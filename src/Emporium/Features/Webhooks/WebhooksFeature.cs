@@ -14,8 +14,9 @@ public static class WebhooksFeature
             .ConfigurePrimaryHttpMessageHandler(services => WebhookSender.CreateHandler(services.GetRequiredService<WebhookAddressGuard>()))
             // Webhooks:Timeout is applied per attempt by the sender; the client's own timeout must not cut in first.
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddWebhookDelivery();
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder app) => app;
+    public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder app) => app.MapWebhookDeliveries();
 }
