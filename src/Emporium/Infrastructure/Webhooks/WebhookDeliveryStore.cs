@@ -157,7 +157,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db)
         UPDATE webhook_attempts SET finished_at = v.finished_at, status_code = v.status_code, failure = v.failure, error = v.error,
             duration_ms = v.duration_ms, response_body = v.response_body
         FROM {0}
-        WHERE webhook_attempts.delivery_id = v.delivery_id AND webhook_attempts.number = v.number
+        WHERE webhook_attempts.delivery_id = v.delivery_id AND webhook_attempts.number = v.number AND webhook_attempts.delivery_id {1}
         """;
 
     private const string RecordDeliveries = """
@@ -166,7 +166,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db)
             succeeded_at = CASE WHEN v.next_status = 'SUCCEEDED' THEN v.finished_at ELSE webhook_deliveries.succeeded_at END
         FROM {0}
         WHERE webhook_deliveries.id = v.delivery_id AND webhook_deliveries.attempts = v.number
-          AND webhook_deliveries.lease_owner = @owner AND webhook_deliveries.status = 'SENDING'
+          AND webhook_deliveries.lease_owner = @owner AND webhook_deliveries.status = 'SENDING' AND webhook_deliveries.id {1}
         """;
 
     // Deliveries of a disabled (or switched off) subscription are not sent; recover re-queues them once it is active.
@@ -276,17 +276,25 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db)
             ["last_error"] = Truncate(o.Error),
         }));
         var from = IsPostgres ? PostgresRows : SqliteRows;
+        // The id list lets the planner drive the update from the primary key; joined to the JSON rows alone, it could pick
+        // a nested loop that re-reads the function for every row of the table (seconds per batch at 100k deliveries).
+        var ids = outcomes.Select(o => o.DeliveryId).ToArray();
+        var inIds = IsPostgres ? "= ANY (@ids)" : "IN (SELECT value FROM json_each(@ids))";
+        object idsValue = IsPostgres ? ids : JsonSerializer.Serialize(ids);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await using (var attempts = await CommandAsync(RecordAttempts.Replace("{0}", from, StringComparison.Ordinal), cancellationToken, ("rows", rows)))
-        {
-            await attempts.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using (var deliveries = await CommandAsync(RecordDeliveries.Replace("{0}", from, StringComparison.Ordinal), cancellationToken,
-            ("rows", rows), ("now", now), ("owner", owner)))
+        // Deliveries before attempts, the order the claim locks them in (it marks a reclaimed delivery's unanswered attempt
+        // Interrupted), so an outcome recorded after its lease expired cannot deadlock with the claim that took it over.
+        await using (var deliveries = await CommandAsync(RecordDeliveries.Replace("{0}", from, StringComparison.Ordinal).Replace("{1}", inIds, StringComparison.Ordinal),
+            cancellationToken, ("rows", rows), ("now", now), ("owner", owner), ("ids", idsValue)))
         {
             await deliveries.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var attempts = await CommandAsync(RecordAttempts.Replace("{0}", from, StringComparison.Ordinal).Replace("{1}", inIds, StringComparison.Ordinal),
+            cancellationToken, ("rows", rows), ("ids", idsValue)))
+        {
+            await attempts.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var real = outcomes.Where(o => !o.Interrupted).ToList();
