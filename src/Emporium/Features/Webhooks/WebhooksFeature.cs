@@ -15,12 +15,14 @@ public static class WebhooksFeature
             .ConfigurePrimaryHttpMessageHandler(services => WebhookSender.CreateHandler(services.GetRequiredService<WebhookAddressGuard>()))
             // Webhooks:Timeout is applied per attempt by the sender; the client's own timeout must not cut in first.
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddWebhookDelivery();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder app)
     {
         app.MapWebhookSubscriptions();
+        app.MapWebhookDeliveries();
         return app;
     }
 }
