@@ -160,13 +160,16 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db)
         WHERE webhook_attempts.delivery_id = v.delivery_id AND webhook_attempts.number = v.number AND webhook_attempts.delivery_id {1}
         """;
 
+    // The lease guard is lease_owner + attempts: lease_owner is set only while a delivery is SENDING. Saying
+    // status = 'SENDING' as well lets the planner pick the partial "due" index, whose statistics lag far behind a queue
+    // that grows by thousands a second, and scan every waiting delivery for each batch (0.3-0.8 s per 1,000 outcomes).
     private const string RecordDeliveries = """
         UPDATE webhook_deliveries SET status = v.next_status, next_attempt_at = v.next_attempt_at, last_status_code = v.status_code,
             last_error = v.last_error, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now,
             succeeded_at = CASE WHEN v.next_status = 'SUCCEEDED' THEN v.finished_at ELSE webhook_deliveries.succeeded_at END
         FROM {0}
         WHERE webhook_deliveries.id = v.delivery_id AND webhook_deliveries.attempts = v.number
-          AND webhook_deliveries.lease_owner = @owner AND webhook_deliveries.status = 'SENDING' AND webhook_deliveries.id {1}
+          AND webhook_deliveries.lease_owner = @owner AND webhook_deliveries.id {1}
         """;
 
     // Deliveries of a disabled (or switched off) subscription are not sent; recover re-queues them once it is active.
