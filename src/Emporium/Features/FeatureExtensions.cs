@@ -3,6 +3,7 @@ using Emporium.Features.Catalog;
 using Emporium.Features.Events;
 using Emporium.Features.Identity;
 using Emporium.Features.Jobs;
+using Emporium.Features.Webhooks;
 using Emporium.Features.Import;
 using Emporium.Platform;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,7 @@ public static class FeatureExtensions
         builder.AddCatalog();
         builder.AddJobs();
         builder.AddImport();
+        builder.AddWebhooks();
         return builder;
     }
 
@@ -33,6 +35,7 @@ public static class FeatureExtensions
         app.MapCatalog();
         app.MapJobs();
         app.MapEvents();
+        app.MapWebhooks();
         app.MapImport();
         app.MapAdmin();
         return app;

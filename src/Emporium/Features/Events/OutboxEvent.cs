@@ -22,6 +22,12 @@ public sealed class OutboxEvent
     public string Data { get; set; } = "{}";
 
     public DateTime OccurredAt { get; set; }
+
+    /// <summary>
+    /// When the event was handed to its consumers (webhook fan-out); null until then. A flag per row rather than a
+    /// cursor over ids, because ids are assigned at insert and commits can land out of id order.
+    /// </summary>
+    public DateTime? DispatchedAt { get; set; }
 }
 
 internal sealed class OutboxEventConfiguration : IEntityTypeConfiguration<OutboxEvent>
@@ -36,5 +42,7 @@ internal sealed class OutboxEventConfiguration : IEntityTypeConfiguration<Outbox
         builder.Property(e => e.Type).HasMaxLength(TypeLength);
         builder.HasIndex(e => e.EventId).IsUnique();
         builder.HasIndex(e => new { e.Type, e.Id });
+        // The fan-out finds undispatched events through this small partial index, however long the history grows.
+        builder.HasIndex(e => e.Id).HasDatabaseName("ix_events_undispatched").HasFilter("dispatched_at IS NULL");
     }
 }

@@ -84,6 +84,7 @@ internal sealed partial class JobRunner(
     {
         try
         {
+            await BuryExpiredLastAttemptsAsync(stoppingToken);
             return await StoreAsync(store => store.ClaimAsync(Owner, Now, _options.LeaseDuration, stoppingToken));
         }
         catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
@@ -100,6 +101,8 @@ internal sealed partial class JobRunner(
             await StoreAsync(store => store.FinishAsync(job.Id, Owner, JobStatus.CANCELLED, "Cancelled on request.", Now));
             return;
         }
+
+        Task<int> Record(JobStatus status, Func<JobStore, Task<int>> write) => RecordAsync(job.Id, job.Kind, status, write);
 
         using var handlerStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var heartbeatStop = new CancellationTokenSource();
@@ -123,7 +126,7 @@ internal sealed partial class JobRunner(
             LogStarting(job.Id, job.Kind, job.Attempts);
             await handler.HandleAsync(context, handlerStop.Token);
             var finalProgress = progress.Latest;
-            outcome = () => StoreAsync(store => store.CompleteAsync(job.Id, Owner, context.ResultJson, finalProgress, Now));
+            outcome = () => Record(JobStatus.COMPLETED, store => store.CompleteAsync(job.Id, Owner, context.ResultJson, finalProgress, Now));
         }
         catch (Exception) when (handlerStop.IsCancellationRequested)
         {
@@ -143,7 +146,7 @@ internal sealed partial class JobRunner(
         catch (PermanentJobFailure failure)
         {
             LogFailed(job.Id, job.Kind, failure.Message);
-            outcome = () => StoreAsync(store => store.FinishAsync(job.Id, Owner, JobStatus.FAILED, failure.Message, Now));
+            outcome = () => Record(JobStatus.FAILED, store => store.FinishAsync(job.Id, Owner, JobStatus.FAILED, failure.Message, Now));
         }
         catch (Exception exception)
         {
@@ -151,7 +154,7 @@ internal sealed partial class JobRunner(
             if (job.Attempts >= job.MaxAttempts)
             {
                 LogDead(exception, job.Id, job.Kind, job.Attempts);
-                outcome = () => StoreAsync(store => store.FinishAsync(job.Id, Owner, JobStatus.DEAD, error, Now));
+                outcome = () => Record(JobStatus.DEAD, store => store.FinishAsync(job.Id, Owner, JobStatus.DEAD, error, Now));
             }
             else
             {
@@ -235,6 +238,25 @@ internal sealed partial class JobRunner(
     }
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    /// <summary>A final status and, when the job's kind announces it, its event, in one transaction (JobOutcomes).</summary>
+    private async Task<int> RecordAsync(long id, string kind, JobStatus status, Func<JobStore, Task<int>> write)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<JobOutcomes>().RecordAsync(id, kind, status, write);
+    }
+
+    private async Task BuryExpiredLastAttemptsAsync(CancellationToken cancellationToken)
+    {
+        var now = Now;
+        foreach (var (id, kind) in await StoreAsync(store => store.FindExpiredLastAttemptsAsync(now, cancellationToken)))
+        {
+            if (await RecordAsync(id, kind, JobStatus.DEAD, store => store.BuryAsync(id, now, cancellationToken)) > 0)
+            {
+                LogBuried(id, kind);
+            }
+        }
+    }
 
     private async Task<T> StoreAsync<T>(Func<JobStore, Task<T>> work)
     {
@@ -346,6 +368,9 @@ internal sealed partial class JobRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: recording the outcome failed; the job runs again when its lease expires")]
     private partial void LogOutcomeFailed(Exception exception, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} ({Kind}) is dead: its worker stopped during the last attempt")]
+    private partial void LogBuried(long jobId, string kind);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Claiming a job failed")]
     private partial void LogClaimFailed(Exception exception);

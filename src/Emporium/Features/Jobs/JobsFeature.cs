@@ -12,6 +12,7 @@ public static class JobsFeature
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddScoped<IJobQueue, JobQueue>();
+        builder.Services.AddScoped<JobOutcomes>();
         builder.Services.AddScoped<IJobHandler, SleepJobHandler>();
         // Registered in every process; it returns at once unless Emporium:Role includes the worker.
         builder.Services.AddHostedService<JobRunner>();

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Emporium.Features.Jobs;
 using Emporium.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Emporium.Infrastructure.Jobs;
 
@@ -46,11 +47,18 @@ public sealed class JobStore(EmporiumDbContext db)
 
     // A job whose worker died during its last attempt is not run again: a job that kills its worker every
     // time (out of memory, say) would otherwise be taken again forever.
-    private const string BuryExpired = """
+    private const string ExpiredLastAttempts = """
+        SELECT id, kind FROM jobs
+        WHERE status = 'PROCESSING' AND lease_expires_at < @now AND attempts >= max_attempts
+        ORDER BY id
+        LIMIT 100
+        """;
+
+    private const string Bury = """
         UPDATE jobs
         SET status = 'DEAD', last_error = 'The worker stopped during the last attempt (its lease expired).',
             lease_owner = NULL, lease_expires_at = NULL, finished_at = @now, updated_at = @now
-        WHERE status = 'PROCESSING' AND lease_expires_at < @now AND attempts >= max_attempts
+        WHERE id = @id AND status = 'PROCESSING' AND lease_expires_at < @now AND attempts >= max_attempts
         """;
 
     private const string Heartbeat = """
@@ -61,11 +69,6 @@ public sealed class JobStore(EmporiumDbContext db)
 
     public async Task<ClaimedJob?> ClaimAsync(string owner, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
     {
-        await using (var bury = await CommandAsync(BuryExpired, cancellationToken, ("now", now)))
-        {
-            await bury.ExecuteNonQueryAsync(cancellationToken);
-        }
-
         var sql = db.Database.IsNpgsql() ? PostgresClaim : SqliteClaim;
         await using var command = await CommandAsync(sql, cancellationToken, ("owner", owner), ("now", now), ("expires", now + lease));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -82,6 +85,27 @@ public sealed class JobStore(EmporiumDbContext db)
             Convert.ToInt32(reader.GetValue(4), System.Globalization.CultureInfo.InvariantCulture),
             Convert.ToBoolean(reader.GetValue(5), System.Globalization.CultureInfo.InvariantCulture),
             reader.IsDBNull(6) ? null : reader.GetString(6));
+    }
+
+    /// <summary>Jobs whose worker died during their last attempt: <see cref="BuryAsync"/> makes each DEAD.</summary>
+    public async Task<IReadOnlyList<(long Id, string Kind)>> FindExpiredLastAttemptsAsync(DateTime now, CancellationToken cancellationToken)
+    {
+        await using var command = await CommandAsync(ExpiredLastAttempts, cancellationToken, ("now", now));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var found = new List<(long, string)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            found.Add((reader.GetInt64(0), reader.GetString(1)));
+        }
+
+        return found;
+    }
+
+    /// <summary>DEAD for a job found by <see cref="FindExpiredLastAttemptsAsync"/>, unless something else took it since (0).</summary>
+    public async Task<int> BuryAsync(long id, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var command = await CommandAsync(Bury, cancellationToken, ("id", id), ("now", now));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Extends the lease. Null when the lease is lost; otherwise whether a cancel was requested.</summary>
@@ -148,6 +172,8 @@ public sealed class JobStore(EmporiumDbContext db)
 
         var command = connection.CreateCommand();
         command.CommandText = sql;
+        // Outcome writes may run inside the transaction that also writes their event (JobOutcomes).
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
         command.CommandTimeout = db.Database.GetCommandTimeout() ?? 30;
         foreach (var (name, value) in parameters)
         {

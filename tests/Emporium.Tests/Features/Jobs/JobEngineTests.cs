@@ -222,6 +222,66 @@ public abstract class JobEngineTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_job_that_announces_its_outcome_has_one_completed_event_with_the_job_as_data_after_retries()
+    {
+        var staff = await StaffAsync();
+        var id = await app.EnqueueAsync("test.announce", new TestPayload(NewKey(), Failures: 1));
+
+        await staff.WaitForStatusAsync(id, "COMPLETED");
+
+        var completed = await staff.JobEventsAsync("import.completed", id);
+        completed.Should().ContainSingle();
+        var data = completed[0].GetProperty("data");
+        data.Str("status").Should().Be("COMPLETED");
+        data.GetProperty("attempts").GetInt32().Should().Be(2);
+        data.GetProperty("result").GetProperty("rows").GetInt32().Should().Be(42);
+        completed[0].Str("id").Should().StartWith("evt_");
+        completed[0].Str("type").Should().Be("import.completed");
+        (await staff.JobEventsAsync("import.failed", id)).Should().BeEmpty("a retried attempt is not a failure of the job");
+    }
+
+    [Fact]
+    public async Task A_permanent_failure_and_a_dead_job_each_announce_one_failed_event_and_no_completed_one()
+    {
+        var staff = await StaffAsync();
+        var failedId = await app.EnqueueAsync("test.announce", new TestPayload(NewKey(), Failures: -1));
+        var deadId = await app.EnqueueAsync("test.announce", new TestPayload(NewKey(), Failures: 10));
+
+        await staff.WaitForStatusAsync(failedId, "FAILED");
+        await staff.WaitForStatusAsync(deadId, "DEAD");
+
+        var failed = (await staff.JobEventsAsync("import.failed", failedId)).Should().ContainSingle().Subject;
+        failed.GetProperty("data").Str("error_message").Should().Be("nothing to announce but failure");
+        var dead = (await staff.JobEventsAsync("import.failed", deadId)).Should().ContainSingle().Subject;
+        dead.GetProperty("data").Str("status").Should().Be("DEAD");
+        dead.GetProperty("data").GetProperty("attempts").GetInt32().Should().Be(3);
+        (await staff.JobEventsAsync("import.completed", failedId)).Should().BeEmpty();
+        (await staff.JobEventsAsync("import.completed", deadId)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_job_buried_after_its_worker_died_on_the_last_attempt_announces_its_failure()
+    {
+        var staff = await StaffAsync();
+        long id;
+        using (var scope = app.Services.CreateScope())
+        {
+            var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue("test.announce", new TestPayload(NewKey()));
+            job.Status = JobStatus.PROCESSING;
+            job.Attempts = 3;
+            job.LeaseOwner = "a-dead-worker";
+            job.LeaseExpiresAt = DateTime.UtcNow.AddSeconds(-1);
+            await scope.ServiceProvider.GetRequiredService<EmporiumDbContext>().SaveChangesAsync();
+            id = job.Id;
+        }
+
+        await staff.WaitForStatusAsync(id, "DEAD");
+
+        var dead = (await staff.JobEventsAsync("import.failed", id)).Should().ContainSingle().Subject;
+        dead.GetProperty("data").Str("error_message").Should().Contain("lease expired");
+    }
+
+    [Fact]
     public async Task Progress_shows_on_the_job_and_its_event_stream_until_it_completes()
     {
         var staff = await StaffAsync();

@@ -40,6 +40,7 @@ public static class JobSettings
             services.AddScoped<IJobHandler, PermanentHandler>();
             services.AddScoped<IJobHandler, GateHandler>();
             services.AddScoped<IJobHandler, CountingHandler>();
+            services.AddScoped<IJobHandler, AnnouncingHandler>();
         });
 }
 
@@ -131,6 +132,37 @@ public sealed class FlakyHandler : IJobHandler
     }
 }
 
+/// <summary>
+/// test.announce: announces its outcome as import.completed / import.failed (any registered types do); fails its first
+/// <c>failures</c> executions, or permanently when <c>failures</c> is negative.
+/// </summary>
+public sealed class AnnouncingHandler : IJobHandler, IJobOutcomeEvents
+{
+    public string Kind => "test.announce";
+
+    public string CompletedEventType => Emporium.Features.Events.EventTypes.ImportCompleted;
+
+    public string? FailedEventType => Emporium.Features.Events.EventTypes.ImportFailed;
+
+    public Task HandleAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var payload = context.ReadPayload<TestPayload>();
+        var execution = Executions.Count(payload.Key);
+        if (payload.Failures < 0)
+        {
+            throw new PermanentJobFailure("nothing to announce but failure");
+        }
+
+        if (execution <= payload.Failures)
+        {
+            throw new InvalidOperationException($"announce failure {execution}");
+        }
+
+        context.SetResult(new { rows = 42 });
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary>test.permanent: a failure no retry can fix.</summary>
 public sealed class PermanentHandler : IJobHandler
 {
@@ -215,6 +247,13 @@ public static class JobApi
             DateTime.UtcNow.Should().BeBefore(deadline, "job {0} should get there; it is now {1}", id, job);
             await Task.Delay(50);
         }
+    }
+
+    /// <summary>The events of <paramref name="type"/> whose data is job <paramref name="id"/>, read through GET /api/events.</summary>
+    public static async Task<IReadOnlyList<JsonElement>> JobEventsAsync(this HttpClient client, string type, long id)
+    {
+        var page = await (await client.GetAsync($"/api/events?type={type}&page_size=100")).ShouldBe(HttpStatusCode.OK);
+        return [.. page.GetProperty("results").EnumerateArray().Where(e => e.GetProperty("data").GetProperty("id").GetInt64() == id)];
     }
 
     public static Task<JsonElement> WaitForStatusAsync(this HttpClient client, long id, string status, double seconds = 15) =>

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
+using Emporium.Features.Events;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Platform.Http;
 using Emporium.Platform.Problems;
@@ -17,6 +18,7 @@ public static partial class ProductEndpoints
         ProductRequest request,
         HttpContext http,
         EmporiumDbContext db,
+        IEventOutbox events,
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
@@ -30,13 +32,15 @@ public static partial class ProductEndpoints
             OwnerId = http.User.UserId(),
             CreatedAt = now,
         };
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var failure = await ApplyAndSaveAsync(db, product, request, now, cancellationToken);
         if (failure is not null)
         {
             return failure.Invalid is { } invalid ? invalid : failure.Problem!;
         }
 
-        var row = await LoadRowAsync(db, product.Id, cancellationToken);
+        var row = await AnnounceAsync(db, events, product.Id, EventTypes.ProductCreated, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         ETags.Set(http.Response, row.ETag);
         return TypedResults.Created($"/api/products/{row.Id}", row.ToResponse());
     }
@@ -46,24 +50,27 @@ public static partial class ProductEndpoints
         ProductRequest request,
         HttpContext http,
         EmporiumDbContext db,
+        IEventOutbox events,
         TimeProvider clock,
         CancellationToken cancellationToken) =>
-        UpdateAsync(productRef, _ => request, http, db, clock, cancellationToken);
+        UpdateAsync(productRef, _ => request, http, db, events, clock, cancellationToken);
 
     public static Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> PatchProduct(
         [FromRoute(Name = "ref")] string productRef,
         JsonElement patch,
         HttpContext http,
         EmporiumDbContext db,
+        IEventOutbox events,
         TimeProvider clock,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
         CancellationToken cancellationToken) =>
-        UpdateAsync(productRef, current => MergePatch.Apply(current, patch, json.Value.SerializerOptions), http, db, clock, cancellationToken);
+        UpdateAsync(productRef, current => MergePatch.Apply(current, patch, json.Value.SerializerOptions), http, db, events, clock, cancellationToken);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProduct(
         [FromRoute(Name = "ref")] string productRef,
         HttpContext http,
         EmporiumDbContext db,
+        IEventOutbox events,
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
@@ -84,19 +91,28 @@ public static partial class ProductEndpoints
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var changed = await db.Set<Product>()
             .Where(p => p.Id == target.Id && p.Version == target.Version)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(p => p.DeletedAt, now)
                 .SetProperty(p => p.UpdatedAt, now)
                 .SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
-        return changed == 0 ? Problems.PreconditionFailed() : TypedResults.NoContent();
+        if (changed == 0)
+        {
+            return Problems.PreconditionFailed();
+        }
+
+        await AnnounceAsync(db, events, target.Id, EventTypes.ProductDeleted, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<ProductResponse>, ProblemHttpResult>> RestoreProduct(
         [FromRoute(Name = "ref")] string productRef,
         HttpContext http,
         EmporiumDbContext db,
+        IEventOutbox events,
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
@@ -111,9 +127,11 @@ public static partial class ProductEndpoints
             return Problems.PreconditionFailed();
         }
 
+        ProductRow row;
         if (target.DeletedAt is not null)
         {
             var now = clock.GetUtcNow().UtcDateTime;
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var changed = await db.Set<Product>()
                 .Where(p => p.Id == target.Id && p.Version == target.Version)
                 .ExecuteUpdateAsync(set => set
@@ -124,9 +142,15 @@ public static partial class ProductEndpoints
             {
                 return Problems.PreconditionFailed();
             }
+
+            row = await AnnounceAsync(db, events, target.Id, EventTypes.ProductRestored, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        else
+        {
+            row = await LoadRowAsync(db, target.Id, cancellationToken);
         }
 
-        var row = await LoadRowAsync(db, target.Id, cancellationToken);
         ETags.Set(http.Response, row.ETag);
         return TypedResults.Ok(row.ToResponse());
     }
@@ -137,6 +161,7 @@ public static partial class ProductEndpoints
         Func<ProductRequest, ProductRequest> build,
         HttpContext http,
         EmporiumDbContext db,
+        IEventOutbox events,
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
@@ -172,13 +197,15 @@ public static partial class ProductEndpoints
             return Problems.Validation(invalid.Errors.ToDictionary());
         }
 
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var failure = await ApplyAndSaveAsync(db, product, request, clock.GetUtcNow().UtcDateTime, cancellationToken);
         if (failure is not null)
         {
             return failure.Invalid is { } invalidRequest ? invalidRequest : failure.Problem!;
         }
 
-        var row = await LoadRowAsync(db, product.Id, cancellationToken);
+        var row = await AnnounceAsync(db, events, product.Id, EventTypes.ProductUpdated, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         ETags.Set(http.Response, row.ETag);
         return TypedResults.Ok(row.ToResponse());
     }
@@ -210,6 +237,18 @@ public static partial class ProductEndpoints
 
         var userId = user.UserId();
         return products.Where(p => p.OwnerId != null && p.OwnerId == userId);
+    }
+
+    /// <summary>
+    /// Adds the event for a write that is not committed yet, with the product as the API now shows it, to the same
+    /// transaction: the caller commits both or neither (decision 0006).
+    /// </summary>
+    private static async Task<ProductRow> AnnounceAsync(EmporiumDbContext db, IEventOutbox events, long id, string type, CancellationToken cancellationToken)
+    {
+        var row = await LoadRowAsync(db, id, cancellationToken);
+        events.Add(type, row.ToResponse());
+        await db.SaveChangesAsync(cancellationToken);
+        return row;
     }
 
     private static Task<ProductRow> LoadRowAsync(EmporiumDbContext db, long id, CancellationToken cancellationToken) =>

@@ -6,9 +6,13 @@ CREATE TABLE events (
     type character varying(100) NOT NULL,
     data text NOT NULL,
     occurred_at timestamp with time zone NOT NULL,
+    dispatched_at timestamp with time zone,
     CONSTRAINT pk_events PRIMARY KEY (id)
 );
 
 CREATE UNIQUE INDEX ix_events_event_id ON events (event_id);
 
 CREATE INDEX ix_events_type_id ON events (type, id);
+
+-- Webhook fan-out finds undispatched events here, however long the history grows.
+CREATE INDEX ix_events_undispatched ON events (id) WHERE dispatched_at IS NULL;

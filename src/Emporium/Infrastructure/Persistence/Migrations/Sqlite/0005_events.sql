@@ -5,9 +5,13 @@ CREATE TABLE "events" (
     "event_id" TEXT NOT NULL,
     "type" TEXT NOT NULL,
     "data" TEXT NOT NULL,
-    "occurred_at" TEXT NOT NULL
+    "occurred_at" TEXT NOT NULL,
+    "dispatched_at" TEXT NULL
 );
 
 CREATE UNIQUE INDEX "ix_events_event_id" ON "events" ("event_id");
 
 CREATE INDEX "ix_events_type_id" ON "events" ("type", "id");
+
+-- Webhook fan-out finds undispatched events here, however long the history grows.
+CREATE INDEX "ix_events_undispatched" ON "events" ("id") WHERE dispatched_at IS NULL;

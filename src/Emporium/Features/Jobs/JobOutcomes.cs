@@ -1,0 +1,49 @@
+using Emporium.Features.Events;
+using Emporium.Infrastructure.Jobs;
+using Emporium.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Emporium.Features.Jobs;
+
+/// <summary>
+/// Records a job's final status and, when its kind announces that outcome (<see cref="IJobOutcomeEvents"/>), the event
+/// in the same transaction: an import is COMPLETED exactly when its import.completed event exists.
+/// </summary>
+internal sealed class JobOutcomes(EmporiumDbContext db, JobStore store, IEventOutbox outbox, IServiceProvider services)
+{
+    public JobStore Store => store;
+
+    /// <summary>Runs <paramref name="record"/> (a status write guarded by the lease; 0 rows when the lease was lost) with its event.</summary>
+    public async Task<int> RecordAsync(long jobId, string kind, JobStatus outcome, Func<JobStore, Task<int>> record)
+    {
+        var eventType = EventTypeFor(kind, outcome);
+        if (eventType is null)
+        {
+            return await record(store);
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        var changed = await record(store);
+        if (changed > 0)
+        {
+            var job = await db.Set<Job>().AsNoTracking().FirstAsync(j => j.Id == jobId);
+            outbox.Add(eventType, JobResponse.From(job));
+            await db.SaveChangesAsync();
+        }
+
+        await transaction.CommitAsync();
+        return changed;
+    }
+
+    private string? EventTypeFor(string kind, JobStatus outcome)
+    {
+        if (outcome is not (JobStatus.COMPLETED or JobStatus.FAILED or JobStatus.DEAD))
+        {
+            return null;
+        }
+
+        // Handlers are scoped and cheap to build; outcomes are rare next to the work they end.
+        var announcer = services.GetServices<IJobHandler>().FirstOrDefault(h => h.Kind == kind) as IJobOutcomeEvents;
+        return outcome == JobStatus.COMPLETED ? announcer?.CompletedEventType : announcer?.FailedEventType;
+    }
+}

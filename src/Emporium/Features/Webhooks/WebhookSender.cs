@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Features.Webhooks;
+
+/// <summary>Why an attempt did not succeed, for the delivery log and retry decisions.</summary>
+public enum WebhookFailure
+{
+    /// <summary>The receiver answered with a status outside 2xx (redirects included: they are not followed).</summary>
+    Status,
+    Timeout,
+    /// <summary>Refused, reset, DNS failure, TLS failure: no HTTP answer.</summary>
+    Connection,
+    /// <summary>The URL's host is or resolves to an address SSRF protection refuses.</summary>
+    BlockedAddress,
+}
+
+/// <summary>One message to send: the same <see cref="Id"/> for every attempt of one event (webhook-id).</summary>
+public sealed record WebhookMessage(string Id, DateTimeOffset Timestamp, string Body);
+
+/// <summary>What one attempt came to; <see cref="ResponseBody"/> holds at most <see cref="WebhooksOptions.ResponseBodyLimit"/> bytes.</summary>
+public sealed record WebhookAttemptResult(
+    int? StatusCode,
+    TimeSpan Duration,
+    string? ResponseBody,
+    WebhookFailure? Failure,
+    string? Error,
+    TimeSpan? RetryAfter)
+{
+    public bool Succeeded => Failure is null;
+}
+
+/// <summary>
+/// Sends one signed POST with Standard Webhooks headers through the "webhooks" HttpClient: no redirects followed, no proxy,
+/// connections only to addresses <see cref="WebhookAddressGuard"/> allows, Webhooks:Timeout for the whole exchange.
+/// </summary>
+public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksOptions> options, TimeProvider clock)
+{
+    public const string ClientName = "webhooks";
+
+    public async Task<WebhookAttemptResult> SendAsync(Uri url, WebhookMessage message, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
+    {
+        var timestamp = message.Timestamp.ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new StringContent(message.Body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("webhook-id", message.Id);
+        request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-signature", WebhookSignature.Sign(secrets, message.Id, timestamp, message.Body));
+        request.Headers.UserAgent.ParseAdd("Emporium-Webhooks/1.0");
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.Timeout);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var body = await ReadPrefixAsync(response, timeout.Token);
+            var status = (int)response.StatusCode;
+            var ok = status is >= 200 and < 300;
+            return new WebhookAttemptResult(
+                status,
+                Stopwatch.GetElapsedTime(started),
+                body,
+                ok ? null : WebhookFailure.Status,
+                ok ? null : $"HTTP {status}" + (status is >= 300 and < 400 ? " (redirects are not followed)" : ""),
+                RetryAfterOf(response));
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return Failed(WebhookFailure.Timeout, $"timeout: no complete response within {options.Value.Timeout.TotalSeconds:0.###} s");
+        }
+        catch (HttpRequestException exception) when (Find<BlockedAddressException>(exception) is { } blocked)
+        {
+            return Failed(WebhookFailure.BlockedAddress, blocked.Message);
+        }
+        catch (HttpRequestException exception)
+        {
+            var socket = Find<SocketException>(exception);
+            var reason = socket?.SocketErrorCode switch
+            {
+                SocketError.ConnectionRefused => "connection refused",
+                SocketError.HostNotFound or SocketError.NoData => "host not found",
+                SocketError.TimedOut => "connect timeout",
+                _ => exception.Message,
+            };
+            return Failed(WebhookFailure.Connection, reason);
+        }
+
+        WebhookAttemptResult Failed(WebhookFailure failure, string error) =>
+            new(null, Stopwatch.GetElapsedTime(started), null, failure, error, null);
+    }
+
+    private static async Task<string?> ReadPrefixAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[WebhooksOptions.ResponseBodyLimit];
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken);
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
+        }
+
+        return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read);
+    }
+
+    private TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable) || response.Headers.RetryAfter is not { } retryAfter)
+        {
+            return null;
+        }
+
+        var delay = retryAfter.Delta ?? (retryAfter.Date is { } date ? date - clock.GetUtcNow() : null);
+        return delay is { } d && d > TimeSpan.Zero ? d : null;
+    }
+
+    private static T? Find<T>(Exception? exception) where T : Exception
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is T match)
+            {
+                return match;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The primary handler of the "webhooks" client: the SSRF check happens on every new connection.</summary>
+    internal static SocketsHttpHandler CreateHandler(WebhookAddressGuard guard) => new()
+    {
+        AllowAutoRedirect = false,
+        UseProxy = false,
+        UseCookies = false,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var addresses = await guard.ResolveAllowedAsync(context.DnsEndPoint.Host, cancellationToken);
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
+}
