@@ -205,12 +205,16 @@ internal sealed partial class BulkDeleteJobHandler(
         return state;
     }
 
-    /// <summary>One set-based UPDATE; deleted_at IS NULL keeps a re-run (or a concurrent delete) from deleting twice.</summary>
+    /// <summary>
+    /// One set-based UPDATE; deleted_at IS NULL keeps a re-run (or a concurrent delete) from deleting twice. The id range
+    /// lets the database walk the primary key once rather than probe it for every id.
+    /// </summary>
     private Task<int> SoftDeleteAsync(List<long> ids, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
+        var (first, last) = (ids.Min(), ids.Max());
         return db.Set<Product>()
-            .Where(p => EF.Parameter(ids).Contains(p.Id) && p.DeletedAt == null)
+            .Where(p => p.Id >= first && p.Id <= last && EF.Parameter(ids).Contains(p.Id) && p.DeletedAt == null)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(p => p.DeletedAt, now)
                 .SetProperty(p => p.UpdatedAt, now)
