@@ -45,6 +45,7 @@ public static class IdentityFeature
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddScoped<RefreshTokenStore>();
         builder.Services.AddStartupTask<AdminAccountSeeder>();
+        builder.Services.AddHostedService<RefreshTokenPurge>();
         return builder;
     }
 

@@ -25,6 +25,9 @@ public sealed class JwtOptions : IValidatableObject
 
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often a worker deletes refresh tokens that expired more than a day ago.</summary>
+    public TimeSpan RefreshTokenPurgeInterval { get; set; } = TimeSpan.FromHours(1);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (SigningKey is { } key && System.Text.Encoding.UTF8.GetByteCount(key) < 32)
@@ -35,6 +38,11 @@ public sealed class JwtOptions : IValidatableObject
         if (AccessTokenLifetime <= TimeSpan.Zero || AccessTokenLifetime > TimeSpan.FromHours(24))
         {
             yield return new ValidationResult("Auth:AccessTokenLifetime must be between 00:00:01 and 1.00:00:00.", [nameof(AccessTokenLifetime)]);
+        }
+
+        if (RefreshTokenPurgeInterval < TimeSpan.FromMilliseconds(100))
+        {
+            yield return new ValidationResult("Auth:RefreshTokenPurgeInterval must be at least 00:00:00.1.", [nameof(RefreshTokenPurgeInterval)]);
         }
 
         if (RefreshTokenLifetime <= AccessTokenLifetime)

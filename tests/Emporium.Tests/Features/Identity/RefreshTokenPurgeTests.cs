@@ -1,0 +1,51 @@
+using System.Net;
+using Emporium.Features.Identity;
+using Emporium.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Emporium.Tests.Features.Identity;
+
+/// <summary>A PostgreSQL app whose worker purges expired refresh tokens every 200 ms.</summary>
+public sealed class FastPurgeApp : PostgresApp
+{
+    public FastPurgeApp() => With("Auth:RefreshTokenPurgeInterval", "00:00:00.200");
+}
+
+public sealed class RefreshTokenPurgeTests(FastPurgeApp app) : IClassFixture<FastPurgeApp>
+{
+    [Fact]
+    public async Task Tokens_expired_for_over_a_day_are_deleted_while_recent_and_live_ones_stay_usable()
+    {
+        var email = AuthApi.NewEmail();
+        await app.RegisterAsync(email);
+        var live = await app.LoginAsync(email);
+        var userId = await app.WithDbAsync(db => db.Users.Where(u => u.Email == email).Select(u => u.Id).SingleAsync());
+        var now = DateTime.UtcNow;
+        var (oldId, recentId) = await app.WithDbAsync(async db =>
+        {
+            RefreshToken Token(DateTime expiresAt) => new()
+            {
+                UserId = userId,
+                TokenHash = Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N"),
+                FamilyId = Guid.NewGuid(),
+                CreatedAt = expiresAt.AddDays(-14),
+                ExpiresAt = expiresAt,
+            };
+            var old = Token(now.AddDays(-2));
+            var recent = Token(now.AddHours(-1));
+            db.AddRange(old, recent);
+            await db.SaveChangesAsync();
+            return (old.Id, recent.Id);
+        });
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (await app.WithDbAsync(db => db.Set<RefreshToken>().AnyAsync(t => t.Id == oldId)))
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the purge runs every 200 ms");
+            await Task.Delay(100);
+        }
+
+        (await app.WithDbAsync(db => db.Set<RefreshToken>().AnyAsync(t => t.Id == recentId))).Should().BeTrue("the grace is a day");
+        await (await app.RefreshAsync(live.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
+    }
+}
