@@ -118,6 +118,23 @@ public abstract class BulkDeleteTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_staff_filter_deletes_only_the_callers_own_matching_products()
+    {
+        var tag = ProductTestKit.Tag();
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var other = await app.NewUserAsync(Roles.Staff);
+        var mine = await staff.Http.CreateProductAsync(new { sku = $"sf-mine-{tag}", name = $"Lantern {tag} mine", price = 5m });
+        var notMatching = await staff.Http.CreateProductAsync(new { sku = $"sf-other-name-{tag}", name = $"Kettle {tag}", price = 5m });
+        var theirs = await other.Http.CreateProductAsync(new { sku = $"sf-theirs-{tag}", name = $"Lantern {tag} theirs", price = 5m });
+
+        var job = await BulkDeleteAsync(staff.Http, new { filter = new { name = $"lantern {tag}" } });
+
+        job.Str("status").Should().Be("COMPLETED", "the job was {0}", job);
+        job.GetProperty("result").GetProperty("deleted").GetInt64().Should().Be(1);
+        (await DeletedAsync([mine.Id(), notMatching.Id(), theirs.Id()])).Should().Equal(true, false, false);
+    }
+
+    [Fact]
     public async Task Products_created_after_the_request_survive_a_delete_of_all()
     {
         var tag = ProductTestKit.Tag();
