@@ -90,7 +90,9 @@ internal sealed partial class BulkDeleteJobHandler(
             var matching = payload.Filter is { } filter ? await MatchingAsync(filter, user, cancellationToken) : db.Set<Product>();
             var candidates = matching.ChangeableBy(user)
                 .Where(p => p.DeletedAt == null && p.Id <= payload.MaxId && p.CreatedAt <= payload.RequestedAt);
-            done = await DeleteMatchingAsync(context, candidates, resume, cancellationToken);
+            done = payload.Filter is null
+                ? await DeleteAllAsync(context, candidates, payload.MaxId, resume, cancellationToken)
+                : await DeleteMatchingAsync(context, candidates, resume, cancellationToken);
         }
 
         context.SetResult(new Result(selector, done.Deleted, done.AlreadyDeleted, done.NotFound, done.NotFoundSample, payload.RequestedAt));
@@ -119,7 +121,7 @@ internal sealed partial class BulkDeleteJobHandler(
             : resolved!.Apply(search.Matching(filter.Search, few: false));
     }
 
-    /// <summary>{"all": true} and filters: id keyset batches over the candidates.</summary>
+    /// <summary>Filters: id keyset batches over the candidates (which may include a search the UPDATE cannot express).</summary>
     private async Task<Checkpoint> DeleteMatchingAsync(
         JobContext context, IQueryable<Product> candidates, Checkpoint? resume, CancellationToken cancellationToken)
     {
@@ -156,6 +158,37 @@ internal sealed partial class BulkDeleteJobHandler(
         }
 
         // The total was counted before the first batch; products changed since then make the two differ slightly.
+        var total = Math.Max(state.Total, state.Examined);
+        await context.ReportProgressAsync(total, total, Message(state), cancellationToken);
+        return state;
+    }
+
+    /// <summary>
+    /// {"all": true}: the candidates are plain column conditions, so each batch is one UPDATE over the next id range of
+    /// BatchSize ids, with no read of the ids first (half the statements of <see cref="DeleteMatchingAsync"/>). Ranges
+    /// where few products qualify cost an index range scan each.
+    /// </summary>
+    private async Task<Checkpoint> DeleteAllAsync(
+        JobContext context, IQueryable<Product> candidates, long maxId, Checkpoint? resume, CancellationToken cancellationToken)
+    {
+        var batchSize = settings.Value.BatchSize;
+        var state = resume ?? new Checkpoint(0, await candidates.LongCountAsync(cancellationToken), 0, 0, 0, 0, []);
+        await context.ReportProgressAsync(state.Examined, state.Total, Message(state), cancellationToken);
+        while (state.Position < maxId)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (after, upTo) = (state.Position, Math.Min(maxId, state.Position + batchSize));
+            var now = clock.GetUtcNow().UtcDateTime;
+            var deleted = await candidates
+                .Where(p => p.Id > after && p.Id <= upTo)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(p => p.DeletedAt, now)
+                    .SetProperty(p => p.UpdatedAt, now)
+                    .SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
+            state = state with { Position = upTo, Examined = state.Examined + deleted, Deleted = state.Deleted + deleted };
+            await SaveAsync(context, state, cancellationToken);
+        }
+
         var total = Math.Max(state.Total, state.Examined);
         await context.ReportProgressAsync(total, total, Message(state), cancellationToken);
         return state;
