@@ -16,6 +16,9 @@ public sealed class AdminUiApp : EmporiumApp
     public AdminUiApp()
     {
         UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
+        // The webhooks page tests a receiver on loopback over http.
+        With("Webhooks:AllowPrivateNetworks", "true");
+        With("Webhooks:AllowHttp", "true");
     }
 
     public override DatabaseProvider Provider => DatabaseProvider.Sqlite;

@@ -18,8 +18,11 @@ public enum WebhookFailure
     BlockedAddress,
 }
 
-/// <summary>One message to send: the same <see cref="Id"/> for every attempt of one event (webhook-id).</summary>
-public sealed record WebhookMessage(string Id, DateTimeOffset Timestamp, string Body);
+/// <summary>
+/// One message to send: the same <see cref="Id"/> for every attempt of one event (webhook-id); <see cref="AttemptId"/>,
+/// when given, is sent as emporium-attempt-id and differs for every attempt.
+/// </summary>
+public sealed record WebhookMessage(string Id, DateTimeOffset Timestamp, string Body, string? AttemptId = null);
 
 /// <summary>What one attempt came to; <see cref="ResponseBody"/> holds at most <see cref="WebhooksOptions.ResponseBodyLimit"/> bytes.</summary>
 public sealed record WebhookAttemptResult(
@@ -41,6 +44,9 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
 {
     public const string ClientName = "webhooks";
 
+    /// <summary>Ours, not Standard Webhooks': unique per attempt and logged before the attempt is sent.</summary>
+    public const string AttemptIdHeader = "emporium-attempt-id";
+
     public async Task<WebhookAttemptResult> SendAsync(Uri url, WebhookMessage message, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
     {
         var timestamp = message.Timestamp.ToUnixTimeSeconds();
@@ -52,6 +58,10 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
         request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.Add("webhook-signature", WebhookSignature.Sign(secrets, message.Id, timestamp, message.Body));
         request.Headers.UserAgent.ParseAdd("Emporium-Webhooks/1.0");
+        if (message.AttemptId is not null)
+        {
+            request.Headers.Add(AttemptIdHeader, message.AttemptId);
+        }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.Timeout);

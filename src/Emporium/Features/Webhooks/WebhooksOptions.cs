@@ -33,6 +33,15 @@ public sealed class WebhooksOptions : IValidatableObject
     [Range(1, 1000)]
     public int MaxConcurrency { get; set; } = 64;
 
+    /// <summary>How long a claimed delivery stays with its worker; a worker that dies mid-send loses it after this and another sends again.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often an idle worker looks for new events, due retries and expired leases.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest Retry-After (429/503) honoured; a receiver asking for more is retried after this.</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
+
     public static readonly TimeSpan[] DefaultRetrySchedule =
     [
         TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2),
@@ -50,6 +59,21 @@ public sealed class WebhooksOptions : IValidatableObject
         if (Timeout <= TimeSpan.Zero || Timeout > TimeSpan.FromMinutes(5))
         {
             yield return new ValidationResult("Webhooks:Timeout must be between 00:00:00.001 and 00:05:00.", [nameof(Timeout)]);
+        }
+
+        if (LeaseDuration <= Timeout || LeaseDuration > TimeSpan.FromHours(1))
+        {
+            yield return new ValidationResult("Webhooks:LeaseDuration must be longer than Webhooks:Timeout and at most 01:00:00.", [nameof(LeaseDuration)]);
+        }
+
+        if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromMinutes(10))
+        {
+            yield return new ValidationResult("Webhooks:PollInterval must be between 00:00:00.01 and 00:10:00.", [nameof(PollInterval)]);
+        }
+
+        if (MaxRetryAfter < TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Webhooks:MaxRetryAfter must not be negative.", [nameof(MaxRetryAfter)]);
         }
 
         if (RetrySchedule.Any(delay => delay < TimeSpan.Zero))

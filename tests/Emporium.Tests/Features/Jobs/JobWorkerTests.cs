@@ -128,7 +128,7 @@ internal sealed class WorkerProcess : IDisposable
         }
     }
 
-    public static WorkerProcess Start(DatabaseProvider provider, string connectionString, string dataDirectory)
+    public static WorkerProcess Start(DatabaseProvider provider, string connectionString, string dataDirectory, IEnumerable<string>? extraArguments = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -148,6 +148,11 @@ internal sealed class WorkerProcess : IDisposable
         foreach (var (key, value) in JobSettings.Fast)
         {
             start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        foreach (var argument in extraArguments ?? [])
+        {
+            start.ArgumentList.Add(argument);
         }
 
         start.Environment["EMPORIUM_ADMIN_EMAIL"] = EmporiumApp.AdminEmail;

@@ -6,6 +6,7 @@ import { productListPage } from './pages/products.js';
 import { productFormPage } from './pages/product-form.js';
 import { brandsPage } from './pages/brands.js';
 import { categoriesPage } from './pages/categories.js';
+import { webhooksPage } from './pages/webhooks.js';
 
 const routes = [
   { pattern: /^\/login$/, page: loginPage, section: null, public: true },
@@ -14,6 +15,7 @@ const routes = [
   { pattern: /^\/products\/(\d+)$/, page: productFormPage, section: 'products' },
   { pattern: /^\/brands$/, page: brandsPage, section: 'brands' },
   { pattern: /^\/categories$/, page: categoriesPage, section: 'categories' },
+  { pattern: /^\/webhooks$/, page: webhooksPage, section: 'webhooks' },
 ];
 
 let pendingFlash = null;

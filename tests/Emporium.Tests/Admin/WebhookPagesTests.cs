@@ -1,0 +1,57 @@
+using Emporium.Tests.Features.Webhooks;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Emporium.Tests.Admin;
+
+public sealed class WebhookPagesTests(AdminUiApp app, ChromiumBrowser chromium) : AdminUiTest(app, chromium)
+{
+    [Fact]
+    public async Task A_subscription_is_created_with_its_secret_shown_once_tested_and_rotated()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var url = receiver.Url($"/hook-{Tag()}").ToString();
+        Page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await SignInAsync();
+        await Page.GetByRole(AriaRole.Link, new PageGetByRoleOptions { Name = "Webhooks" }).ClickAsync();
+        await Expect(Heading("Webhooks")).ToBeVisibleAsync();
+
+        await Field("URL").FillAsync(url);
+        await Field("Description").FillAsync("Browser test");
+        await Button("Create subscription").ClickAsync();
+
+        await Expect(Flash).ToHaveTextAsync($"Created webhook subscription for {url}.");
+        var secret = (await Page.Locator("#webhook-secret").TextContentAsync())!;
+        secret.Should().StartWith("whsec_");
+        await Expect(Page.Locator("table.data tbody")).ToContainTextAsync(url);
+
+        await Page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = $"Send test to {url}" }).ClickAsync();
+        await Expect(Page.Locator(".test-result")).ToContainTextAsync("Test delivered: HTTP 200");
+        receiver.Received.Should().ContainSingle().Which.IsSignedWith(secret).Should().BeTrue();
+
+        await Page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = $"Rotate secret of {url}" }).ClickAsync();
+        await Expect(Flash).ToHaveTextAsync("Secret rotated.");
+        // The flash shows as the new render starts; the new secret arrives when it ends.
+        await Expect(Page.Locator("#webhook-secret")).Not.ToHaveTextAsync(secret);
+        var rotated = (await Page.Locator("#webhook-secret").TextContentAsync())!;
+        rotated.Should().StartWith("whsec_").And.NotBe(secret);
+
+        await Page.ReloadAsync();
+        await Expect(Heading("Webhooks")).ToBeVisibleAsync();
+        await Expect(Page.Locator("table.data tbody")).ToContainTextAsync("Old secret signs until");
+        await Expect(Page.Locator("#webhook-secret")).ToHaveCountAsync(0);
+        (await Page.ContentAsync()).Should().NotContain(rotated).And.NotContain(secret);
+    }
+
+    [Fact]
+    public async Task A_blocked_address_is_reported_next_to_the_url_field()
+    {
+        await SignInAsync();
+        await Page.GotoAsync(App.AdminUrl("/webhooks"));
+
+        await Field("URL").FillAsync("http://169.254.169.254/latest/meta-data/");
+        await Button("Create subscription").ClickAsync();
+
+        await Expect(Page.Locator("[data-error-for='url']")).ToContainTextAsync("cloud metadata endpoint");
+    }
+}
