@@ -6,6 +6,9 @@ namespace Emporium.Features.Catalog;
 
 internal sealed class ProductConfiguration : IEntityTypeConfiguration<Product>
 {
+    /// <summary>The same text in SQLite and PostgreSQL, and what the queries say (p.deleted_at IS NULL), so both planners use the index.</summary>
+    private const string LiveOnly = "deleted_at IS NULL";
+
     public void Configure(EntityTypeBuilder<Product> builder)
     {
         builder.ToTable("products");
@@ -23,10 +26,12 @@ internal sealed class ProductConfiguration : IEntityTypeConfiguration<Product>
         builder.HasOne<User>().WithMany().HasForeignKey(p => p.OwnerId).OnDelete(DeleteBehavior.SetNull);
         builder.HasIndex(p => p.OwnerId);
         builder.HasIndex(p => p.BrandId);
-        builder.HasIndex(p => new { p.CreatedAt, p.Id });
-        builder.HasIndex(p => new { p.UpdatedAt, p.Id });
-        builder.HasIndex(p => new { p.Price, p.Id });
-        builder.HasIndex(p => new { p.Name, p.Id });
+        // The sort indexes hold live products only (decision 0008): every list they serve excludes deleted products
+        // (include_deleted=true sorts without them), and a soft delete then removes entries instead of adding them.
+        builder.HasIndex(p => new { p.CreatedAt, p.Id }).HasFilter(LiveOnly);
+        builder.HasIndex(p => new { p.UpdatedAt, p.Id }).HasFilter(LiveOnly);
+        builder.HasIndex(p => new { p.Price, p.Id }).HasFilter(LiveOnly);
+        builder.HasIndex(p => new { p.Name, p.Id }).HasFilter(LiveOnly);
         builder.HasMany(p => p.Categories).WithMany(c => c.Products).UsingEntity(
             "product_categories",
             right => right.HasOne(typeof(Category)).WithMany().HasForeignKey("category_id").OnDelete(DeleteBehavior.Cascade),

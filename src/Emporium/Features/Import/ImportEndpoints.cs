@@ -66,6 +66,7 @@ public static class ImportEndpoints
                 + "and reason. 404 when the job is not an import or has not started. Staff or admin.");
 
         app.MapProductExport();
+        app.MapBulkDelete();
         return app;
     }
 

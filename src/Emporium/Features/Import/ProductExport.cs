@@ -67,7 +67,7 @@ public static class ProductExport
         }
         else if (SearchTerms.Parse(query.Search).Count > 0)
         {
-            products = filter!.Apply(search.Matching(query.Search, few: false));
+            products = filter!.Apply(search.Matching(query.Search, few: false, filter.IncludesDeleted));
         }
 
         // Set here rather than through the result's download name, which would add a filename* parameter as well.

@@ -20,7 +20,11 @@ public interface IProductSearch
     /// index looking for rare rows (300 ms at 500,000 products), while for common words walking the index
     /// is what finds a page fastest.
     /// </param>
-    IQueryable<Product> Matching(string terms, bool few = true);
+    /// <param name="includeDeleted">
+    /// False (the default) also excludes soft-deleted products inside the search itself, where PostgreSQL's GIN index,
+    /// which holds live products only, can serve it; true for staff lists with include_deleted=true (no index then).
+    /// </param>
+    IQueryable<Product> Matching(string terms, bool few = true, bool includeDeleted = false);
 }
 
 /// <summary>Splits what a user typed into plain words: letters and digits only, so no search syntax survives.</summary>

@@ -58,7 +58,7 @@ public static partial class ProductEndpoints
 
         IQueryable<Product> Filtered(IQueryable<Product> source) => filter!.Apply(source);
 
-        var products = Filtered(searching ? search.Matching(query.Search!, few: true) : db.Set<Product>());
+        var products = Filtered(searching ? search.Matching(query.Search!, few: true, filter!.IncludesDeleted) : db.Set<Product>());
         var count = await counter.CountAsync(products, cancellationToken);
         if (cursor is null && count.Exact && count.Value <= page.Skip)
         {
@@ -67,7 +67,7 @@ public static partial class ProductEndpoints
 
         if (searching && count.Value > FewMatches)
         {
-            products = Filtered(search.Matching(query.Search!, few: false));
+            products = Filtered(search.Matching(query.Search!, few: false, filter!.IncludesDeleted));
         }
 
         // One row more than the page says whether another page follows in the reading direction.
@@ -181,6 +181,9 @@ public static partial class ProductEndpoints
 
             return (filter, null);
         }
+
+        /// <summary>Staff asked for deleted products too (include_deleted=true).</summary>
+        public bool IncludesDeleted => _includeDeleted && _user.IsStaffOrAdmin();
 
         public IQueryable<Product> Apply(IQueryable<Product> source)
         {

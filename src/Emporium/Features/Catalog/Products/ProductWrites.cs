@@ -221,14 +221,22 @@ public static partial class ProductEndpoints
     private static async Task<ChangeTarget?> FindChangeableAsync(
         EmporiumDbContext db, string productRef, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var products = db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef));
-        if (!user.IsAdmin())
+        var products = db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).ChangeableBy(user);
+        return await products.Select(p => new ChangeTarget(p.Id, p.Version, p.DeletedAt)).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The ownership rule of every product write, single or bulk: admins may change any product, staff only their own.
+    /// </summary>
+    internal static IQueryable<Product> ChangeableBy(this IQueryable<Product> products, ClaimsPrincipal user)
+    {
+        if (user.IsAdmin())
         {
-            var userId = user.UserId();
-            products = products.Where(p => p.OwnerId != null && p.OwnerId == userId);
+            return products;
         }
 
-        return await products.Select(p => new ChangeTarget(p.Id, p.Version, p.DeletedAt)).FirstOrDefaultAsync(cancellationToken);
+        var userId = user.UserId();
+        return products.Where(p => p.OwnerId != null && p.OwnerId == userId);
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace Emporium.Infrastructure.Persistence.Search;
 /// <summary>The generated products.search_vector column and its GIN index (migration 0002).</summary>
 internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSearch
 {
-    public IQueryable<Product> Matching(string terms, bool few = true)
+    public IQueryable<Product> Matching(string terms, bool few = true, bool includeDeleted = false)
     {
         var tokens = SearchTerms.Tokens(terms);
         if (tokens.Count == 0)
@@ -38,9 +38,17 @@ internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSear
             sql.Append(") || phraseto_tsquery('simple', ").Append(Parameter(arguments, tokens[t].Raw)).Append("))");
         }
 
+        sql.Append(')');
+        // The GIN index holds live products only (migration 0008); saying so here lets the planner use it even behind
+        // the OFFSET 0 fence below.
+        if (!includeDeleted)
+        {
+            sql.Append(" AND deleted_at IS NULL");
+        }
+
         // OFFSET 0 keeps the planner from merging this into the outer query, so the matches are
         // gathered through the GIN index first (see IProductSearch.Matching).
-        sql.Append(few ? ") OFFSET 0" : ")");
+        sql.Append(few ? " OFFSET 0" : "");
         return db.Set<Product>().FromSql(FormattableStringFactory.Create(sql.ToString(), [.. arguments]));
     }
 

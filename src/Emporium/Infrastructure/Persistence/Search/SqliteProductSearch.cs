@@ -7,7 +7,7 @@ namespace Emporium.Infrastructure.Persistence.Search;
 /// <summary>FTS5 over products_fts (migration 0002).</summary>
 internal sealed class SqliteProductSearch(EmporiumDbContext db) : IProductSearch
 {
-    public IQueryable<Product> Matching(string terms, bool few = true)
+    public IQueryable<Product> Matching(string terms, bool few = true, bool includeDeleted = false)
     {
         var words = SearchTerms.Parse(terms);
         if (words.Count == 0)

@@ -1,0 +1,218 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Text.Json.Serialization;
+using Emporium.Features.Catalog;
+using Emporium.Features.Catalog.Products;
+using Emporium.Features.Jobs;
+using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.Problems;
+using Emporium.Platform.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Emporium.Features.Import;
+
+/// <summary>Bulk delete settings (section BulkDelete).</summary>
+public sealed class BulkDeleteSettings
+{
+    public const string Section = "BulkDelete";
+
+    /// <summary>Products soft-deleted per transaction; each committed batch is a checkpoint.</summary>
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 5_000;
+
+    /// <summary>Most SKUs one request may list (400 beyond it): the list travels in the job's payload.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxSkus { get; set; } = 10_000;
+}
+
+/// <summary>Exactly one of the three selectors.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record BulkDeleteRequest(
+    [property: Description("true: every product the caller may delete (staff: their own; admins: all).")] bool? All,
+    [property: Description("SKUs to delete, any case; at most BulkDelete:MaxSkus (10,000). SKUs not found are counted in the result, not errors.")]
+    IReadOnlyList<string?>? Skus,
+    [property: Description("The filters of GET /api/products; at least one field.")] BulkDeleteFilter? Filter);
+
+/// <summary>The product list's filter fields (GET /api/products), as JSON; sort, paging and include_deleted do not apply.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record BulkDeleteFilter(
+    [property: Description("Exact SKU, any case.")] string? Sku,
+    [property: Description("true or false.")] bool? Active,
+    [property: Description("Part of the name, any case.")] string? Name,
+    [property: Description("Part of the description, any case.")] string? Description,
+    [property: Description("Lowest price, inclusive.")] decimal? MinPrice,
+    [property: Description("Highest price, inclusive.")] decimal? MaxPrice,
+    [property: Description("Brand id or slug.")] string? Brand,
+    [property: Description("Category id or slug; products of its subcategories are included.")] string? Category,
+    [property: Description("'me' or a user id.")] string? Owner,
+    [property: Description("Words to find in the SKU, name or description; each word matches as a prefix.")] string? Search)
+{
+    internal bool IsEmpty =>
+        string.IsNullOrWhiteSpace(Sku) && Active is null && string.IsNullOrEmpty(Name) && string.IsNullOrEmpty(Description)
+        && MinPrice is null && MaxPrice is null && string.IsNullOrWhiteSpace(Brand) && string.IsNullOrWhiteSpace(Category)
+        && string.IsNullOrWhiteSpace(Owner) && string.IsNullOrWhiteSpace(Search);
+
+    /// <summary>The same values as the list's query string, so the list's own filter code resolves them.</summary>
+    internal ProductQuery ToQuery() => new(
+        Sku,
+        Active is { } active ? (active ? "true" : "false") : null,
+        Name,
+        Description,
+        MinPrice?.ToString(CultureInfo.InvariantCulture),
+        MaxPrice?.ToString(CultureInfo.InvariantCulture),
+        Brand,
+        Category,
+        Owner,
+        Search,
+        Sort: null,
+        IncludeDeleted: null,
+        Cursor: null);
+}
+
+public sealed record BulkDeleteAccepted(
+    long JobId,
+    [property: Description("PENDING: the delete runs in the background.")] string Status,
+    [property: Description("GET it for status, progress and, when COMPLETED, the counts.")] string StatusUrl,
+    [property: Description("Server-sent events with the job's progress until it is done.")] string EventsUrl);
+
+public static class BulkDeleteEndpoints
+{
+    private static readonly string[] Selectors = ["all", "skus", "filter"];
+
+    public static IEndpointRouteBuilder MapBulkDelete(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/products/bulk_delete", BulkDeleteProducts)
+            .WithTags("Import")
+            .RequireAuthorization(Policies.Staff)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithName(nameof(BulkDeleteProducts))
+            .WithSummary("Soft-delete many products in the background")
+            .WithDescription("Send exactly one of {\"all\": true}, {\"skus\": [...]} (any case, at most BulkDelete:MaxSkus) or "
+                + "{\"filter\": {...}} (the filters of GET /api/products). Answers 202 with a catalog.bulk_delete job that soft-deletes "
+                + "in batches with progress. It deletes the products that existed when the request was accepted and still match "
+                + "when the job reaches them; products created later are never swept. Staff delete only their own products, admins "
+                + "any. The result counts deleted, already deleted and not found SKUs (with a sample); deleted products can be "
+                + "restored one by one with POST /api/products/{ref}/restore. Emits bulk_delete.completed. Staff or admin.");
+        return app;
+    }
+
+    public static async Task<Results<Accepted<BulkDeleteAccepted>, ValidationProblem, ProblemHttpResult>> BulkDeleteProducts(
+        BulkDeleteRequest request,
+        HttpContext http,
+        EmporiumDbContext db,
+        IJobQueue queue,
+        TimeProvider clock,
+        IOptions<BulkDeleteSettings> settings,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var given = Selectors.Where((_, i) => i switch { 0 => request.All is not null, 1 => request.Skus is not null, _ => request.Filter is not null })
+            .ToList();
+        if (given.Count != 1)
+        {
+            var message = given.Count == 0
+                ? "Send exactly one of all, skus or filter."
+                : $"Send exactly one of all, skus or filter, not {string.Join(" and ", given)}.";
+            foreach (var field in given.Count == 0 ? Selectors : [.. given])
+            {
+                errors.Add(field, message);
+            }
+
+            return errors.ToProblem();
+        }
+
+        errors.When(request.All == false, "all", "all must be true; to delete some products send skus or filter instead.");
+        var skus = request.Skus is { } list ? CheckSkus(list, settings.Value.MaxSkus, errors) : null;
+        if (request.Filter is { } filter)
+        {
+            if (filter.IsEmpty)
+            {
+                errors.Add("filter", "Give at least one filter field; to delete every product send {\"all\": true}.");
+            }
+            else
+            {
+                var filterErrors = new ValidationErrors();
+                var (_, denied) = await ProductEndpoints.ProductFilter.ResolveAsync(filter.ToQuery(), null, http.User, db, filterErrors, cancellationToken);
+                if (denied is not null)
+                {
+                    return denied;
+                }
+
+                foreach (var (field, messages) in filterErrors.ToDictionary())
+                {
+                    foreach (var message in messages)
+                    {
+                        errors.Add($"filter.{field}", message);
+                    }
+                }
+            }
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        // The set is bounded now: products created after this request (a higher id or a later created_at) are never swept.
+        var maxId = await db.Set<Product>().MaxAsync(p => (long?)p.Id, cancellationToken) ?? 0;
+        var payload = new BulkDeleteJobHandler.Payload(
+            http.User.UserId() ?? 0,
+            http.User.IsAdmin(),
+            clock.GetUtcNow().UtcDateTime,
+            maxId,
+            request.All == true,
+            skus,
+            request.Filter);
+        var job = queue.Enqueue(BulkDeleteJobHandler.KindName, payload);
+        await db.SaveChangesAsync(cancellationToken);
+        var statusUrl = $"/api/jobs/{job.Id}";
+        return TypedResults.Accepted(statusUrl, new BulkDeleteAccepted(job.Id, job.Status.ToString(), statusUrl, $"/api/jobs/{job.Id}/events"));
+    }
+
+    /// <summary>Trimmed SKUs in the order sent, each SKU key once (the first spelling is kept for the not-found sample).</summary>
+    private static List<string>? CheckSkus(IReadOnlyList<string?> list, int max, ValidationErrors errors)
+    {
+        if (list.Count == 0)
+        {
+            errors.Add("skus", "List at least one SKU.");
+            return null;
+        }
+
+        if (list.Count > max)
+        {
+            errors.Add("skus", $"At most {max.ToString("N0", CultureInfo.InvariantCulture)} SKUs per request (BulkDelete:MaxSkus); "
+                + "split the list, or delete by filter.");
+            return null;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var skus = new List<string>(list.Count);
+        var blank = 0;
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(list[i]))
+            {
+                // A few positions are enough to find the mistake; a list of thousands of messages helps nobody.
+                if (blank++ < 10)
+                {
+                    errors.Add("skus", $"skus[{i}] is empty.");
+                }
+
+                continue;
+            }
+
+            var sku = list[i]!.Trim();
+            if (seen.Add(Product.KeyOf(sku)))
+            {
+                skus.Add(sku);
+            }
+        }
+
+        return skus;
+    }
+}
