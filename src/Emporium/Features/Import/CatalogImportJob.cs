@@ -19,7 +19,7 @@ public static class ImportFiles
 /// checkpoint (the importer's checkpoint line, the counts so far and the length of errors.csv), so an attempt taken
 /// after a crash resumes after the last committed batch and writes no rejected row twice.
 /// </summary>
-internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions<EmporiumOptions> emporium) : IJobHandler
+internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions<EmporiumOptions> emporium) : IJobHandler, IJobOutcomeEvents
 {
     public const string KindName = "catalog.import";
 
@@ -40,6 +40,12 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions
         IReadOnlyList<ProductChange> ChangeSample);
 
     public string Kind => KindName;
+
+    /// <summary>A dry run announces itself too: its result says dry_run, and a receiver may want the counts either way.</summary>
+    public string CompletedEventType => Events.EventTypes.ImportCompleted;
+
+    /// <summary>File-level failures (FAILED) and imports that ran out of attempts (DEAD).</summary>
+    public string? FailedEventType => Events.EventTypes.ImportFailed;
 
     public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
     {

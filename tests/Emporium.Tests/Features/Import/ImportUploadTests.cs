@@ -81,6 +81,8 @@ public abstract class ImportUploadTests(EmporiumApp app)
         dry.Str("status").Should().Be("COMPLETED", "the job was {0}", dry);
         ShouldCount(dry.GetProperty("result"), created: 1998, unchanged: 0, dryRun: true);
         (await ProductsWithSku(staff, "institution")).Should().Be(0, "a dry run writes nothing");
+        var dryEvent = (await staff.JobEventsAsync("import.completed", dry.GetProperty("id").GetInt64())).Should().ContainSingle().Subject;
+        dryEvent.GetProperty("data").GetProperty("result").GetProperty("dry_run").GetBoolean().Should().BeTrue();
 
         var multipart = await Uploads.ImportAsync(staff, Uploads.Multipart(ImportData.Gzipped(Uploads.Acme), "acme.csv"));
         multipart.Str("status").Should().Be("COMPLETED", "the job was {0}", multipart);
@@ -88,6 +90,9 @@ public abstract class ImportUploadTests(EmporiumApp app)
         multipart.GetProperty("progress").GetProperty("processed").GetInt64().Should().Be(2000);
         multipart.GetProperty("progress").GetProperty("percent").GetDouble().Should().Be(100);
         (await ProductsWithSku(staff, "institution")).Should().Be(1);
+        var completed = (await staff.JobEventsAsync("import.completed", multipart.GetProperty("id").GetInt64())).Should().ContainSingle().Subject;
+        completed.GetProperty("data").Str("status").Should().Be("COMPLETED");
+        completed.GetProperty("data").GetProperty("result").GetProperty("created").GetInt32().Should().Be(1998);
         var institution = await (await staff.GetAsync("/api/products?sku=INSTITUTION")).ShouldBe(HttpStatusCode.OK);
         institution.GetProperty("results")[0].Str("name").Should().Be("Carrie Lamb", "the later row for a SKU wins");
 
@@ -143,6 +148,9 @@ public abstract class ImportUploadTests(EmporiumApp app)
         job.Str("status").Should().Be("FAILED", "the job was {0}", job);
         job.Str("error_message").Should().Contain("sku");
         job.GetProperty("attempts").GetInt32().Should().Be(1, "a file-level problem is not retried");
+        var failed = (await staff.JobEventsAsync("import.failed", job.GetProperty("id").GetInt64())).Should().ContainSingle().Subject;
+        failed.GetProperty("data").Str("error_message").Should().Contain("sku");
+        (await staff.JobEventsAsync("import.completed", job.GetProperty("id").GetInt64())).Should().BeEmpty();
         Directory.GetFiles(Path.Combine(app.DataDirectory, "imports"), "*.csv").Should().NotContain(
             f => File.ReadAllText(f).Contains($"No sku {id}"), "the unusable upload is removed");
         (await app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.Name == $"No sku {id}"))).Should().Be(0);
