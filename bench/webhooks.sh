@@ -28,7 +28,7 @@ export EMPORIUM_ADMIN_EMAIL=admin@bench.local EMPORIUM_ADMIN_PASSWORD=bench-pass
 export Logging__LogLevel__Default=Warning
 export Webhooks__AllowPrivateNetworks=true Webhooks__AllowHttp=true
 # Concurrency is a setting; WEBHOOKS_* override the defaults for a run.
-export Webhooks__MaxConcurrencyPerSubscription="${WEBHOOKS_PER_SUBSCRIPTION:-4}" Webhooks__MaxConcurrency="${WEBHOOKS_MAX:-64}"
+export Webhooks__MaxConcurrencyPerSubscription="${WEBHOOKS_PER_SUBSCRIPTION:-8}" Webhooks__MaxConcurrency="${WEBHOOKS_MAX:-128}"
 dotnet src/Emporium/bin/Release/net10.0/Emporium.dll --urls "http://127.0.0.1:$port" >"$EMPORIUM_STACK_DIR/app.log" 2>&1 &
 app_pid=$!
 for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done

@@ -27,11 +27,11 @@ public sealed class WebhooksOptions : IValidatableObject
 
     /// <summary>Deliveries in flight to one subscription at once, per worker process.</summary>
     [Range(1, 100)]
-    public int MaxConcurrencyPerSubscription { get; set; } = 4;
+    public int MaxConcurrencyPerSubscription { get; set; } = 8;
 
     /// <summary>Deliveries in flight at once, per worker process.</summary>
     [Range(1, 1000)]
-    public int MaxConcurrency { get; set; } = 64;
+    public int MaxConcurrency { get; set; } = 128;
 
     /// <summary>How long a claimed delivery stays with its worker; a worker that dies mid-send loses it after this and another sends again.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(1);
