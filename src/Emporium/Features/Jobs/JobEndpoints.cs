@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Emporium.Infrastructure.Jobs;
@@ -6,6 +7,7 @@ using Emporium.Platform.Paging;
 using Emporium.Platform.Problems;
 using Emporium.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Jobs;
@@ -39,7 +41,9 @@ public static class JobEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithName(nameof(RetryJob))
             .WithSummary("Run a stopped job again")
-            .WithDescription("A DEAD, FAILED or CANCELLED job becomes PENDING with its attempts reset; any other status answers 409.");
+            .WithDescription("A DEAD, FAILED or CANCELLED job becomes PENDING with its attempts reset; any other status answers 409. "
+                + "A job that saved a checkpoint (an import after its committed batches) resumes from it, keeping its progress; "
+                + "?from_start=true drops the checkpoint and runs the job from the beginning.");
         jobs.MapPost("/{id:long}/cancel", CancelJob)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -121,11 +125,21 @@ public static class JobEndpoints
 
     public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> RetryJob(
         long id,
+        [Description("Drop the job's checkpoint and start over instead of resuming (default false).")]
+        [FromQuery(Name = "from_start")] bool? fromStart,
         EmporiumDbContext db,
         IJobTransport transport,
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
+        var stopped = await FindAsync(db, id, cancellationToken);
+        if (stopped is null)
+        {
+            return Problems.NotFound("Job");
+        }
+
+        // A stopped job's progress no longer changes, so what is read here is what the guarded update replaces.
+        var progress = fromStart == true ? null : JobCheckpoint.ForRetry(stopped.Progress);
         var now = clock.GetUtcNow().UtcDateTime;
         var revived = await db.Set<Job>()
             .Where(j => j.Id == id && Retryable.Contains(j.Status))
@@ -136,7 +150,7 @@ public static class JobEndpoints
                 .SetProperty(j => j.CancelRequested, false)
                 .SetProperty(j => j.LastError, (string?)null)
                 .SetProperty(j => j.Result, (string?)null)
-                .SetProperty(j => j.Progress, (string?)null)
+                .SetProperty(j => j.Progress, progress)
                 .SetProperty(j => j.StartedAt, (DateTime?)null)
                 .SetProperty(j => j.FinishedAt, (DateTime?)null)
                 .SetProperty(j => j.UpdatedAt, now),

@@ -266,17 +266,16 @@ internal sealed partial class JobRunner(
 
     /// <summary>
     /// Keeps the latest report and writes it at most once per interval (always when the work is done). A handler's
-    /// checkpoint travels inside the progress JSON (property "checkpoint", which the API does not show), so it needs no
-    /// column of its own and is cleared with the progress by a manual retry.
+    /// checkpoint travels inside the progress JSON (<see cref="JobCheckpoint"/>); a manual retry keeps it unless asked to
+    /// start over.
     /// </summary>
     private sealed class ProgressWriter(JobRunner runner, ClaimedJob job, TimeProvider clock, TimeSpan interval)
     {
-        private const string CheckpointProperty = "checkpoint";
         private readonly long _started = clock.GetTimestamp();
         private long _lastWrite = long.MinValue;
         private string? _progress = job.Progress;
 
-        public string? Checkpoint { get; private set; } = ReadCheckpoint(job.Progress);
+        public string? Checkpoint { get; private set; } = JobCheckpoint.Read(job.Progress);
 
         public string? Latest { get; private set; }
 
@@ -287,7 +286,7 @@ internal sealed partial class JobRunner(
             }
 
             Checkpoint = checkpoint;
-            var json = WithCheckpoint(Latest ?? _progress ?? "{}");
+            var json = JobCheckpoint.With(Latest ?? _progress ?? "{}", Checkpoint);
             _progress = json;
             if (Latest is not null)
             {
@@ -298,43 +297,15 @@ internal sealed partial class JobRunner(
             await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken));
         }
 
-        private static string? ReadCheckpoint(string? progress)
-        {
-            if (progress is null)
-            {
-                return null;
-            }
-
-            try
-            {
-                return System.Text.Json.Nodes.JsonNode.Parse(progress)?[CheckpointProperty]?.ToJsonString();
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
-        }
-
-        private string WithCheckpoint(string progress)
-        {
-            if (Checkpoint is null)
-            {
-                return progress;
-            }
-
-            var node = System.Text.Json.Nodes.JsonNode.Parse(progress)!.AsObject();
-            node[CheckpointProperty] = System.Text.Json.Nodes.JsonNode.Parse(Checkpoint);
-            return node.ToJsonString();
-        }
-
         public async Task ReportAsync(JobProgress progress, bool done, CancellationToken cancellationToken)
         {
             var elapsed = clock.GetElapsedTime(_started).TotalSeconds;
             double? rate = elapsed > 0 ? Math.Round(progress.Processed / elapsed, 1) : null;
             double? percent = progress.Total is > 0 ? Math.Round(Math.Min(100.0, progress.Processed * 100.0 / progress.Total.Value), 1) : null;
             double? eta = progress.Total is { } total && rate is > 0 ? Math.Round(Math.Max(0, total - progress.Processed) / rate.Value, 1) : null;
-            Latest = WithCheckpoint(JsonSerializer.Serialize(
-                new JobProgressResponse(progress.Processed, progress.Total, percent, rate, eta, progress.Message), JobJson.Options));
+            Latest = JobCheckpoint.With(
+                JsonSerializer.Serialize(new JobProgressResponse(progress.Processed, progress.Total, percent, rate, eta, progress.Message), JobJson.Options),
+                Checkpoint);
 
             var now = clock.GetTimestamp();
             if (!done && _lastWrite != long.MinValue && clock.GetElapsedTime(_lastWrite, now) < interval)

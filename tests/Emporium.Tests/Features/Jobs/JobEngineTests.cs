@@ -89,6 +89,33 @@ public abstract class JobEngineTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Retry_by_hand_resumes_from_the_checkpoint_unless_asked_to_start_over()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        var id = await app.EnqueueAsync("test.checkpoint", new TestPayload(key));
+        var failed = await staff.WaitForStatusAsync(id, "FAILED");
+        failed.GetProperty("progress").GetProperty("processed").GetInt64().Should().Be(6);
+
+        var retried = await (await staff.PostAsync($"/api/jobs/{id}/retry", null)).ShouldBe(HttpStatusCode.OK);
+
+        retried.GetProperty("progress").ValueKind.Should().Be(JsonValueKind.Object, "the job shows where it resumes from");
+        retried.GetProperty("progress").TryGetProperty("checkpoint", out _).Should().BeFalse("the checkpoint is the handler's business");
+        var resumed = await staff.WaitForStatusAsync(id, "COMPLETED");
+        resumed.GetProperty("result").GetProperty("start").GetInt32().Should().Be(6);
+        resumed.GetProperty("progress").GetProperty("processed").GetInt64().Should().Be(10);
+        Executions.Of($"{key}:from:6").Should().Be(1);
+
+        var other = NewKey();
+        var second = await app.EnqueueAsync("test.checkpoint", new TestPayload(other));
+        await staff.WaitForStatusAsync(second, "FAILED");
+        await (await staff.PostAsync($"/api/jobs/{second}/retry?from_start=true", null)).ShouldBe(HttpStatusCode.OK);
+        var restarted = await staff.WaitForStatusAsync(second, "COMPLETED");
+        restarted.GetProperty("result").GetProperty("start").GetInt32().Should().Be(0);
+        Executions.Of($"{other}:from:0").Should().Be(2);
+    }
+
+    [Fact]
     public async Task A_permanent_failure_fails_the_job_at_once_without_retrying()
     {
         var staff = await StaffAsync();

@@ -41,6 +41,7 @@ public static class JobSettings
             services.AddScoped<IJobHandler, GateHandler>();
             services.AddScoped<IJobHandler, CountingHandler>();
             services.AddScoped<IJobHandler, AnnouncingHandler>();
+            services.AddScoped<IJobHandler, CheckpointHandler>();
         });
 }
 
@@ -197,6 +198,34 @@ public sealed class GateHandler : IJobHandler
 
         await context.ReportProgressAsync(10, 10, "done", cancellationToken);
         context.SetResult(new { key });
+    }
+}
+
+/// <summary>
+/// test.checkpoint: counts to 10, saving a checkpoint after each step (as an import does after each batch), and
+/// records where each execution started; its first execution fails for good after step 6.
+/// </summary>
+public sealed class CheckpointHandler : IJobHandler
+{
+    public string Kind => "test.checkpoint";
+
+    public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var key = context.ReadPayload<TestPayload>().Key;
+        var execution = Executions.Count(key);
+        var start = context.Checkpoint is { } json ? JsonDocument.Parse(json).RootElement.GetProperty("done").GetInt32() : 0;
+        Executions.Count($"{key}:from:{start}");
+        for (var done = start + 1; done <= 10; done++)
+        {
+            await context.ReportProgressAsync(done, 10, $"step {done}", cancellationToken);
+            await context.SaveCheckpointAsync($$"""{"done":{{done}}}""", cancellationToken);
+            if (execution == 1 && done == 6)
+            {
+                throw new PermanentJobFailure("stopped after step 6");
+            }
+        }
+
+        context.SetResult(new { start });
     }
 }
 
