@@ -107,8 +107,9 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions
     }
 
     /// <summary>
-    /// Turns the importer's per-batch progress into job progress and checkpoints. IProgress is synchronous, so the
-    /// writes are chained and awaited before the job finishes; the checkpoint content is captured at report time.
+    /// Turns the importer's progress into job progress (the runner writes it at most every Jobs:ProgressInterval) and
+    /// its post-commit reports into checkpoints. IProgress is synchronous, so the writes are chained and awaited before
+    /// the job finishes; the checkpoint content is captured at report time.
     /// </summary>
     private sealed class Reporter(JobContext context, ErrorsFile errors, Checkpoint? resume, bool dryRun, CancellationToken cancellationToken)
         : IProgress<ImportProgress>
@@ -118,17 +119,19 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions
         public void Report(ImportProgress value)
         {
             var c = value.Counts;
-            var checkpoint = dryRun
+            var checkpoint = dryRun || value.CheckpointLine is not { } line
                 ? null
                 : new Checkpoint(
-                    value.CheckpointLine,
+                    line,
                     errors.Flush(),
                     (resume?.Created ?? 0) + c.Created,
                     (resume?.Updated ?? 0) + c.Updated,
                     (resume?.Unchanged ?? 0) + c.Unchanged,
                     (resume?.Rejected ?? 0) + c.Rejected,
                     (resume?.Duplicates ?? 0) + c.Duplicates);
-            var message = $"{value.RowsProcessed:N0} of {value.TotalRows:N0} rows";
+            var message = value.Phase == ImportPhase.Counting
+                ? $"counting rows: {value.BytesRead * 100 / Math.Max(1, value.TotalBytes)} % of the file read, about {value.TotalRows:N0} rows"
+                : $"{value.RowsProcessed:N0} of {value.TotalRows:N0} rows";
             _chain = NextAsync(_chain, value, message, checkpoint);
         }
 
@@ -145,7 +148,12 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions
         }
     }
 
-    /// <summary>errors.csv: the file's header plus "error", then each rejected row's original cells plus its error.</summary>
+    /// <summary>
+    /// errors.csv: the file's header plus "error", then each rejected row's original cells plus its error. Cells are
+    /// neutralised against formula injection like the export's (<see cref="CsvCells"/>), so opening the file in a
+    /// spreadsheet runs nothing, and a corrected file re-imports as written (the importer strips the added quote; the
+    /// error column is reported as unknown and ignored).
+    /// </summary>
     private sealed class ErrorsFile : IAsyncDisposable
     {
         private readonly FileStream _stream;
@@ -160,14 +168,14 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions
             _writer = new StreamWriter(_stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { NewLine = "\r\n" };
             if (_stream.Length == 0)
             {
-                _writer.WriteLine(Line([.. header, "error"]));
+                _writer.WriteLine(CsvCells.Line([.. header, "error"]));
             }
         }
 
         public async ValueTask AppendAsync(RejectedRow row)
         {
             var where = row.Column is null ? $"line {row.Line}" : $"line {row.Line}, column {row.Column}";
-            await _writer.WriteLineAsync(Line([.. row.Cells ?? [], $"{where}: {row.Reason}"]));
+            await _writer.WriteLineAsync(CsvCells.Line([.. row.Cells ?? [], $"{where}: {row.Reason}"]));
         }
 
         /// <summary>Writes what is buffered and answers the file's length.</summary>
@@ -183,9 +191,5 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions
             await _stream.DisposeAsync();
         }
 
-        private static string Line(IEnumerable<string> cells) => string.Join(",", cells.Select(Quote));
-
-        private static string Quote(string cell) =>
-            cell.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{cell.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : cell;
     }
 }

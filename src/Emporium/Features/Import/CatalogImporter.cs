@@ -17,6 +17,9 @@ public sealed class CatalogImporter(
     IOptions<ImportSettings> settings,
     TimeProvider clock)
 {
+    /// <summary>Progress is reported at least this often, between commits and during the first pass too.</summary>
+    public static readonly TimeSpan ReportEvery = TimeSpan.FromMilliseconds(250);
+
     private const string ExistingSlugMarker = "!";
 
     private EmporiumDbContext Db { get; } = db;
@@ -106,6 +109,7 @@ public sealed class CatalogImporter(
         private long _checkpointLine;
         private long _totalRows;
         private long _bytesRead;
+        private long _lastReport = importer.Clock.GetTimestamp();
 
         private sealed record BrandEntry(long Id, bool Deleted);
 
@@ -139,6 +143,14 @@ public sealed class CatalogImporter(
                 {
                     _lastLine[row.SkuKey] = record.Line;
                 }
+
+                if (progress is not null && ReportDue())
+                {
+                    // Rows so far, scaled by the share of bytes read: a fair guess for files of similar rows.
+                    var read = scan.BytesConsumed;
+                    var estimate = read > 0 ? Math.Max(_totalRows, (long)(_totalRows * ((double)totalBytes / read))) : _totalRows;
+                    progress.Report(new ImportProgress(ImportPhase.Counting, 0, estimate, read, totalBytes, null, Counts()));
+                }
             }
         }
 
@@ -147,6 +159,12 @@ public sealed class CatalogImporter(
         {
             while (await reader.ReadAsync(cancellationToken) is { } record)
             {
+                if (progress is not null && ReportDue())
+                {
+                    // Between commits: no checkpoint, since the rows read since the last commit are not settled yet.
+                    progress.Report(new ImportProgress(ImportPhase.Importing, _processed, _totalRows, reader.BytesConsumed, totalBytes, null, Counts()));
+                }
+
                 _processed++;
                 if (record.Line <= options.StartAfterLine)
                 {
@@ -156,7 +174,7 @@ public sealed class CatalogImporter(
 
                 var (row, rejection) = ImportRowParser.Parse(record, header, _categories);
                 _checkpointLine = record.Line;
-                _bytesRead = reader.BytesRead;
+                _bytesRead = reader.BytesConsumed;
                 if (row is not null && row.Brand is { } brand)
                 {
                     rejection = ResolveBrand(row, brand, record.Line);
@@ -252,7 +270,20 @@ public sealed class CatalogImporter(
                 _batch.Clear();
             }
 
-            progress?.Report(new ImportProgress(_processed, _totalRows, _bytesRead, totalBytes, _checkpointLine, Counts()));
+            _lastReport = importer.Clock.GetTimestamp();
+            progress?.Report(new ImportProgress(ImportPhase.Importing, _processed, _totalRows, _bytesRead, totalBytes, _checkpointLine, Counts()));
+        }
+
+        private bool ReportDue()
+        {
+            var now = importer.Clock.GetTimestamp();
+            if (importer.Clock.GetElapsedTime(_lastReport, now) < ReportEvery)
+            {
+                return false;
+            }
+
+            _lastReport = now;
+            return true;
         }
 
         private async Task WriteBatchAsync(CancellationToken cancellationToken)

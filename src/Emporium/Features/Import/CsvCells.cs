@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Emporium.Features.Import;
 
 /// <summary>
@@ -27,4 +29,35 @@ public static class CsvCells
     /// <summary>Removes the one quote <see cref="Neutralise"/> adds; any other cell is returned as it is.</summary>
     public static string Unneutralise(string cell) =>
         cell.Length > 1 && cell[0] == '\'' && LooksLikeFormula(cell.AsSpan(1)) ? cell[1..] : cell;
+
+    /// <summary>Appends one neutralised cell, RFC 4180 quoted when it has a comma, quote, CR or LF (its quotes doubled).</summary>
+    public static StringBuilder Append(StringBuilder line, string value)
+    {
+        var cell = Neutralise(value);
+        if (cell.AsSpan().IndexOfAny(",\"\r\n") < 0)
+        {
+            return line.Append(cell);
+        }
+
+        return line.Append('"').Append(cell.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+    }
+
+    /// <summary>One CSV line of neutralised cells (no line break).</summary>
+    public static string Line(IEnumerable<string> cells)
+    {
+        var line = new StringBuilder();
+        var first = true;
+        foreach (var cell in cells)
+        {
+            if (!first)
+            {
+                line.Append(',');
+            }
+
+            Append(line, cell);
+            first = false;
+        }
+
+        return line.ToString();
+    }
 }

@@ -65,6 +65,9 @@ public sealed class CsvRowReader
     /// <summary>Bytes taken from the stream so far (read ahead by at most one buffer).</summary>
     public long BytesRead { get; private set; }
 
+    /// <summary>Bytes of the records returned so far (<see cref="BytesRead"/> without the read-ahead).</summary>
+    public long BytesConsumed => BytesRead - (_length - _position);
+
     /// <summary>True when the first kilobyte holds a NUL byte: a binary file, not CSV text.</summary>
     public bool LooksBinary { get; private set; }
 

@@ -60,10 +60,13 @@ public static class ImportEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone)
             .WithName(nameof(GetImportErrors))
             .WithSummary("Download an import's rejected rows")
             .WithDescription("The file's header plus an `error` column, then every rejected row's original cells with its line, column "
-                + "and reason. 404 when the job is not an import or has not started. Staff or admin.");
+                + "and reason; cells are neutralised against formula injection like the export's. 404 when the job is not an import "
+                + "or has not started; 410 once the file was deleted, Import:RetainFilesFor (default 30 days) after the job finished. "
+                + "Staff or admin.");
 
         app.MapProductExport();
         app.MapBulkDelete();
@@ -185,9 +188,15 @@ public static class ImportEndpoints
         long id,
         EmporiumDbContext db,
         IOptions<EmporiumOptions> emporium,
+        IOptions<ImportSettings> settings,
+        TimeProvider clock,
         CancellationToken cancellationToken)
     {
-        if (!await db.Set<Job>().AnyAsync(j => j.Id == id && j.Kind == CatalogImportJobHandler.KindName, cancellationToken))
+        var job = await db.Set<Job>().AsNoTracking()
+            .Where(j => j.Id == id && j.Kind == CatalogImportJobHandler.KindName)
+            .Select(j => new { j.FinishedAt })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (job is null)
         {
             return Problems.NotFound("Import job");
         }
@@ -195,7 +204,13 @@ public static class ImportEndpoints
         var path = ImportFiles.ErrorsPath(emporium.Value, id);
         if (!File.Exists(path))
         {
-            return Problems.NotFound("The job's errors.csv");
+            var retention = settings.Value.RetainFilesFor;
+            return job.FinishedAt < clock.GetUtcNow().UtcDateTime - retention
+                ? TypedResults.Problem(
+                    statusCode: StatusCodes.Status410Gone,
+                    title: "The rejected rows are no longer kept.",
+                    detail: $"errors.csv is deleted {retention} after its import finishes (Import:RetainFilesFor); this one finished at {job.FinishedAt:u}.")
+                : Problems.NotFound("The job's errors.csv");
         }
 
         // ReadWrite sharing: a running import may still be appending.

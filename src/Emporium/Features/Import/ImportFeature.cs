@@ -2,7 +2,7 @@ namespace Emporium.Features.Import;
 
 public static class ImportFeature
 {
-    /// <summary>The CSV import service, its catalog.import job and the catalog.bulk_delete job (the endpoints are in <see cref="ImportEndpoints"/>).</summary>
+    /// <summary>The CSV import service, its catalog.import job, the sweep of old import files and the catalog.bulk_delete job (the endpoints are in <see cref="ImportEndpoints"/>).</summary>
     public static WebApplicationBuilder AddImport(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ImportSettings>()
@@ -11,6 +11,8 @@ public static class ImportFeature
             .ValidateOnStart();
         builder.Services.AddScoped<CatalogImporter>();
         builder.Services.AddScoped<Jobs.IJobHandler, CatalogImportJobHandler>();
+        builder.Services.AddSingleton<ImportFileSweep>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ImportFileSweep>());
         builder.Services.AddOptions<BulkDeleteSettings>()
             .BindConfiguration(BulkDeleteSettings.Section)
             .ValidateDataAnnotations()

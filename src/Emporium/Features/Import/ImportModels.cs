@@ -22,6 +22,17 @@ public sealed class ImportSettings
     /// <summary>Largest upload POST /api/products/upload accepts (413 beyond it).</summary>
     [Range(typeof(long), "1", "9223372036854775807")]
     public long MaxUploadBytes { get; set; } = 1L << 30;
+
+    /// <summary>
+    /// How long after an import job finishes its errors.csv (and the upload of a job that did not complete, kept for a
+    /// manual retry) stay on disk; then the sweep deletes them and errors.csv answers 410.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan RetainFilesFor { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often worker processes look for import files past <see cref="RetainFilesFor"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "1.00:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
 public sealed record ImportOptions
@@ -43,13 +54,25 @@ public sealed record ImportOptions
 }
 
 /// <summary>
-/// Progress after each batch. Rows count data rows of the whole file (those before a resume point included), so
-/// RowsProcessed / TotalRows is the share done. <see cref="CheckpointLine"/> is the last physical line whose row is
-/// settled (committed, rejected or superseded); a resumed import passes it as <see cref="ImportOptions.StartAfterLine"/>.
-/// <see cref="Counts"/> covers this run only.
+/// Progress, reported after each committed batch and at least every <see cref="CatalogImporter.ReportEvery"/> in between
+/// (also while the first pass counts rows). Rows count data rows of the whole file (those before a resume point
+/// included), so RowsProcessed / TotalRows is the share done; while <see cref="Phase"/> is Counting, RowsProcessed is 0
+/// and TotalRows an estimate from the bytes read so far. <see cref="CheckpointLine"/> is set only on the report that
+/// follows a commit: the last physical line whose row is settled (committed, rejected or superseded), which a resumed
+/// import passes as <see cref="ImportOptions.StartAfterLine"/>; reports between commits leave it null. <see cref="Counts"/>
+/// covers this run only.
 /// </summary>
 public sealed record ImportProgress(
-    long RowsProcessed, long TotalRows, long BytesRead, long TotalBytes, long CheckpointLine, ImportCounts Counts);
+    ImportPhase Phase, long RowsProcessed, long TotalRows, long BytesRead, long TotalBytes, long? CheckpointLine, ImportCounts Counts);
+
+public enum ImportPhase
+{
+    /// <summary>First pass: counting rows and finding the last row of every SKU.</summary>
+    Counting,
+
+    /// <summary>Second pass: validating and writing rows in batches.</summary>
+    Importing,
+}
 
 public sealed record ImportCounts(int Created, int Updated, int Unchanged, int Rejected, int Duplicates)
 {

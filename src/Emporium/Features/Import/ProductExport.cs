@@ -107,13 +107,13 @@ public static class ProductExport
             foreach (var row in batch)
             {
                 line.Clear();
-                AppendCell(line, row.Sku).Append(',');
-                AppendCell(line, row.Name).Append(',');
-                AppendCell(line, row.Description ?? "").Append(',');
-                AppendCell(line, row.Price.ToString("0.####", CultureInfo.InvariantCulture)).Append(',');
-                AppendCell(line, row.IsActive ? "true" : "false").Append(',');
-                AppendCell(line, row.Brand ?? "").Append(',');
-                AppendCell(line, string.Join('|', row.Categories));
+                CsvCells.Append(line, row.Sku).Append(',');
+                CsvCells.Append(line, row.Name).Append(',');
+                CsvCells.Append(line, row.Description ?? "").Append(',');
+                CsvCells.Append(line, row.Price.ToString("0.####", CultureInfo.InvariantCulture)).Append(',');
+                CsvCells.Append(line, row.IsActive ? "true" : "false").Append(',');
+                CsvCells.Append(line, row.Brand ?? "").Append(',');
+                CsvCells.Append(line, string.Join('|', row.Categories));
                 line.Append("\r\n");
                 await writer.WriteAsync(line, cancellationToken);
             }
@@ -126,17 +126,5 @@ public static class ProductExport
 
             last = batch[^1].Id;
         }
-    }
-
-    /// <summary>RFC 4180: a cell with a comma, quote, CR or LF is quoted, its quotes doubled.</summary>
-    internal static StringBuilder AppendCell(StringBuilder line, string value)
-    {
-        var cell = CsvCells.Neutralise(value);
-        if (cell.AsSpan().IndexOfAny(",\"\r\n") < 0)
-        {
-            return line.Append(cell);
-        }
-
-        return line.Append('"').Append(cell.Replace("\"", "\"\"")).Append('"');
     }
 }

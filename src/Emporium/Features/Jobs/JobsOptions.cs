@@ -25,7 +25,7 @@ public sealed class JobsOptions : IValidatableObject
     public int MaxAttempts { get; set; } = 5;
 
     /// <summary>Progress reports are written at most this often (the last one always is).</summary>
-    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     public static readonly TimeSpan[] DefaultRetryDelays =
         [TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10)];

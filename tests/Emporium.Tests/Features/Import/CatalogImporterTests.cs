@@ -5,6 +5,7 @@ using Emporium.Infrastructure.Persistence;
 using Emporium.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Emporium.Tests.Features.Import;
 
@@ -324,6 +325,36 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         (await ProductAsync($"r1-{id}")).Name.Should().Be("One again");
     }
 
+    [Fact]
+    public async Task Progress_comes_while_counting_and_between_commits_and_only_commits_carry_a_checkpoint()
+    {
+        var prefix = Unique();
+        var rows = Enumerable.Range(1, 40).Select(i => $"{prefix}-{i:00},Product {i:00}");
+        var csv = "sku,name\n" + string.Join("\n", rows) + "\n";
+        using var scope = app.Services.CreateScope();
+        // A clock that moves 100 ms at every look: the importer's 250 ms reporting floor fires every few rows.
+        var importer = new CatalogImporter(
+            scope.ServiceProvider.GetRequiredService<EmporiumDbContext>(),
+            scope.ServiceProvider.GetRequiredService<IProductBulkUpsert>(),
+            Options.Create(new ImportSettings { BatchSize = 25 }),
+            new SteppingClock(TimeSpan.FromMilliseconds(100)));
+        var reports = new List<ImportProgress>();
+
+        var result = await importer.ImportAsync(ImportData.Text(csv), new ImportOptions(), new SyncProgress(reports.Add));
+
+        result.Counts.Created.Should().Be(40);
+        var counting = reports.TakeWhile(r => r.Phase == ImportPhase.Counting).ToList();
+        counting.Should().HaveCountGreaterThan(5, "the first pass reports as it reads");
+        counting.Should().OnlyContain(r => r.RowsProcessed == 0 && r.CheckpointLine == null);
+        counting[^1].TotalRows.Should().BeInRange(36, 40, "the total is estimated from the bytes read so far");
+        var importing = reports.Skip(counting.Count).ToList();
+        importing.Should().OnlyContain(r => r.Phase == ImportPhase.Importing && r.TotalRows == 40);
+        importing.Select(r => r.RowsProcessed).Should().BeInAscendingOrder();
+        importing.Should().Contain(r => r.CheckpointLine == null && r.RowsProcessed > 0 && r.RowsProcessed < 25, "rows before the first commit show");
+        importing.Where(r => r.CheckpointLine != null).Select(r => r.CheckpointLine).Should().Equal(
+            [26L, 41L], "a checkpoint is the last line of a committed batch (header on line 1, batches of 25)");
+    }
+
     private static string Unique() => Guid.NewGuid().ToString("N")[..10];
 
     private Task<ImportResult> ImportAsync(string csv) => ImportAsync(ImportData.Text(csv), new ImportOptions());
@@ -380,6 +411,16 @@ public abstract class CatalogImporterTests(EmporiumApp app)
             await db.SaveChangesAsync();
             return product;
         });
+
+    /// <summary>Time stands still between looks and moves by <paramref name="step"/> at each; wall-clock time is real.</summary>
+    private sealed class SteppingClock(TimeSpan step) : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Add(ref _ticks, step.Ticks);
+    }
 
     /// <summary>Progress&lt;T&gt; posts to the thread pool; tests want every report, in order, before the call returns.</summary>
     private sealed class SyncProgress(Action<ImportProgress> report) : IProgress<ImportProgress>

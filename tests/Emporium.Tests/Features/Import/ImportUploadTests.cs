@@ -251,6 +251,83 @@ public abstract class ImportUploadTests(EmporiumApp app)
         File.Exists(upload).Should().BeFalse("a completed import's upload is removed");
     }
 
+    [Fact]
+    public async Task Errors_csv_neutralises_formulas_and_a_corrected_copy_imports_the_original_values()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var csv = $"sku,name,description,price\r\nf-{id},\"=HYPERLINK(\"\"http://evil\"\")\",@SUM(A1),abc\r\n";
+
+        var job = await Uploads.ImportAsync(staff, Uploads.Raw(csv));
+
+        job.GetProperty("result").GetProperty("rejected").GetInt32().Should().Be(1);
+        var errors = await staff.GetStringAsync($"/api/jobs/{job.GetProperty("id").GetInt64()}/errors.csv");
+        var row = errors.Split("\r\n")[1];
+        row.Should().StartWith($"f-{id},\"'=HYPERLINK(\"\"http://evil\"\")\",'@SUM(A1),abc,", "no cell may start a formula");
+
+        var corrected = errors.Replace(",abc,", ",3,", StringComparison.Ordinal);
+        var again = await Uploads.ImportAsync(staff, Uploads.Raw(corrected));
+
+        again.GetProperty("result").GetProperty("created").GetInt32().Should().Be(1);
+        again.GetProperty("result").GetProperty("unknown_columns").EnumerateArray().Select(c => c.GetString()).Should().Equal("error");
+        var product = await app.WithDbAsync(db => db.Set<Product>().SingleAsync(p => p.SkuKey == Product.KeyOf($"f-{id}")));
+        product.Name.Should().Be("=HYPERLINK(\"http://evil\")", "the importer strips the quote errors.csv added");
+        product.Description.Should().Be("@SUM(A1)");
+        product.Price.Should().Be(3m);
+    }
+
+    [Fact]
+    public async Task A_dead_import_retried_by_hand_resumes_from_its_checkpoint()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var imports = Directory.CreateDirectory(Path.Combine(app.DataDirectory, "imports")).FullName;
+        var upload = Path.Combine(imports, $"dead-{id}.csv");
+        await File.WriteAllTextAsync(upload, $"sku,name\r\none-{id},One\r\ntwo-{id},Two\r\nthree-{id},Three\r\n");
+
+        // As an import that ran out of attempts leaves it: line 2 committed and checkpointed.
+        var jobId = await app.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            var job = new Emporium.Features.Jobs.Job
+            {
+                Kind = "catalog.import",
+                Payload = JsonSerializer.Serialize(new { path = upload, dry_run = false, file_name = "dead.csv", bytes = new FileInfo(upload).Length }),
+                Status = Emporium.Features.Jobs.JobStatus.DEAD,
+                Attempts = 3,
+                MaxAttempts = 3,
+                NextRunAt = now,
+                CreatedAt = now,
+                UpdatedAt = now,
+                FinishedAt = now,
+                LastError = "the database went away",
+                Progress = JsonSerializer.Serialize(new
+                {
+                    processed = 1,
+                    total = 3,
+                    message = "1 of 3 rows",
+                    rows_per_second = 10.0,
+                    checkpoint = new { line = 2, errors_bytes = 0, created = 1, updated = 0, unchanged = 0, rejected = 0, duplicates = 0 },
+                }),
+            };
+            db.Add(job);
+            await db.SaveChangesAsync();
+            return job.Id;
+        });
+
+        var retried = await (await staff.PostAsync($"/api/jobs/{jobId}/retry", null)).ShouldBe(HttpStatusCode.OK);
+        retried.GetProperty("attempts").GetInt32().Should().BeLessThanOrEqualTo(1);
+        var done = await Uploads.WaitAsync(staff, jobId);
+
+        done.Str("status").Should().Be("COMPLETED", "the job was {0}", done);
+        done.GetProperty("attempts").GetInt32().Should().Be(1);
+        var result = done.GetProperty("result");
+        result.GetProperty("created").GetInt32().Should().Be(3, "one from the checkpoint plus the two rows after it");
+        result.GetProperty("rows").GetInt64().Should().Be(3);
+        (await ProductsWithSku(staff, $"one-{id}")).Should().Be(0, "the committed batch is not imported again");
+        (await ProductsWithSku(staff, $"three-{id}")).Should().Be(1);
+    }
+
     private static void ShouldCount(JsonElement result, int created, int unchanged, bool dryRun)
     {
         result.GetProperty("created").GetInt32().Should().Be(created);
@@ -322,3 +399,97 @@ public abstract class UploadLimitTests(EmporiumApp app)
 public sealed class UploadLimitTestsOnSqlite(SmallUploadSqliteApp app) : UploadLimitTests(app), IClassFixture<SmallUploadSqliteApp>;
 
 public sealed class UploadLimitTestsOnPostgres(SmallUploadPostgresApp app) : UploadLimitTests(app), IClassFixture<SmallUploadPostgresApp>;
+
+public class ShortRetentionSqliteApp : UploadSqliteApp
+{
+    public ShortRetentionSqliteApp() => ShortRetention.Apply(this);
+}
+
+public class ShortRetentionPostgresApp : UploadPostgresApp
+{
+    public ShortRetentionPostgresApp() => ShortRetention.Apply(this);
+}
+
+internal static class ShortRetention
+{
+    public static void Apply(EmporiumApp app) => app.With("Import:RetainFilesFor", "00:00:02").With("Import:SweepInterval", "00:00:00.200");
+}
+
+/// <summary>Import files past Import:RetainFilesFor: swept by the workers, and errors.csv then says 410 rather than 404.</summary>
+public abstract class ImportRetentionTests(EmporiumApp app)
+{
+    [Fact]
+    public async Task Errors_csv_is_deleted_after_retention_and_then_answers_410()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var job = await Uploads.ImportAsync(staff, Uploads.Raw($"sku,name\r\nok-{id},Fine\r\nbad-{id},\r\n"));
+        var errorsUrl = job.GetProperty("result").Str("errors_url");
+        var errorsFile = Path.Combine(app.DataDirectory, "imports", $"{job.GetProperty("id").GetInt64()}-errors.csv");
+        File.Exists(errorsFile).Should().BeTrue();
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        HttpResponseMessage response;
+        while ((response = await staff.GetAsync(errorsUrl)).StatusCode == HttpStatusCode.OK)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "errors.csv should be swept 2 s after the job finished");
+            await Task.Delay(200);
+        }
+
+        var problem = await response.ShouldBeProblem(HttpStatusCode.Gone);
+        problem.Str("detail").Should().Contain("Import:RetainFilesFor");
+        File.Exists(errorsFile).Should().BeFalse();
+        await (await staff.GetAsync("/api/jobs/987654321/errors.csv")).ShouldBeProblem(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task The_upload_of_a_dead_import_is_swept_after_retention_but_a_waiting_imports_upload_stays()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var imports = Directory.CreateDirectory(Path.Combine(app.DataDirectory, "imports")).FullName;
+        var dead = Path.Combine(imports, $"{id}-dead.csv");
+        var waiting = Path.Combine(imports, $"{id}-waiting.csv");
+        var orphan = Path.Combine(imports, $"{id}-orphan.csv");
+        var longAgo = DateTime.UtcNow.AddHours(-1);
+        foreach (var path in new[] { dead, waiting, orphan })
+        {
+            await File.WriteAllTextAsync(path, "sku,name\r\na,A\r\n");
+            File.SetLastWriteTimeUtc(path, longAgo);
+        }
+
+        await app.WithDbAsync(async db =>
+        {
+            foreach (var (path, status) in new[] { (dead, Emporium.Features.Jobs.JobStatus.DEAD), (waiting, Emporium.Features.Jobs.JobStatus.PENDING) })
+            {
+                db.Add(new Emporium.Features.Jobs.Job
+                {
+                    Kind = "catalog.import",
+                    Payload = JsonSerializer.Serialize(new { path, dry_run = false, file_name = "x.csv", bytes = 14 }),
+                    Status = status,
+                    Attempts = status == Emporium.Features.Jobs.JobStatus.DEAD ? 3 : 0,
+                    MaxAttempts = 3,
+                    // The waiting one is not due for a day, so no worker takes it during the test.
+                    NextRunAt = status == Emporium.Features.Jobs.JobStatus.DEAD ? longAgo : DateTime.UtcNow.AddDays(1),
+                    CreatedAt = longAgo,
+                    UpdatedAt = longAgo,
+                    FinishedAt = status == Emporium.Features.Jobs.JobStatus.DEAD ? longAgo : null,
+                });
+            }
+
+            return await db.SaveChangesAsync();
+        });
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (File.Exists(dead) || File.Exists(orphan))
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the sweep should delete the dead job's upload and the orphan");
+            await Task.Delay(200);
+        }
+
+        File.Exists(waiting).Should().BeTrue("a waiting import still needs its upload, however old the file");
+    }
+}
+
+public sealed class ImportRetentionTestsOnSqlite(ShortRetentionSqliteApp app) : ImportRetentionTests(app), IClassFixture<ShortRetentionSqliteApp>;
+
+public sealed class ImportRetentionTestsOnPostgres(ShortRetentionPostgresApp app) : ImportRetentionTests(app), IClassFixture<ShortRetentionPostgresApp>;
