@@ -271,7 +271,10 @@ internal sealed partial class JobRunner(
     /// </summary>
     private sealed class ProgressWriter(JobRunner runner, ClaimedJob job, TimeProvider clock, TimeSpan interval)
     {
-        private readonly long _started = clock.GetTimestamp();
+        /// <summary>The rate is measured over about this much recent work, so it follows the job's current pace.</summary>
+        private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(10);
+
+        private readonly Queue<(long Timestamp, long Processed)> _samples = new([(clock.GetTimestamp(), 0)]);
         private long _lastWrite = long.MinValue;
         private string? _progress = job.Progress;
 
@@ -299,8 +302,7 @@ internal sealed partial class JobRunner(
 
         public async Task ReportAsync(JobProgress progress, bool done, CancellationToken cancellationToken)
         {
-            var elapsed = clock.GetElapsedTime(_started).TotalSeconds;
-            double? rate = elapsed > 0 ? Math.Round(progress.Processed / elapsed, 1) : null;
+            var rate = Rate(progress.Processed);
             double? percent = progress.Total is > 0 ? Math.Round(Math.Min(100.0, progress.Processed * 100.0 / progress.Total.Value), 1) : null;
             double? eta = progress.Total is { } total && rate is > 0 ? Math.Round(Math.Max(0, total - progress.Processed) / rate.Value, 1) : null;
             Latest = JobCheckpoint.With(
@@ -316,6 +318,29 @@ internal sealed partial class JobRunner(
             _lastWrite = now;
             var json = Latest;
             await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken));
+        }
+
+        /// <summary>
+        /// Items per second over the last <see cref="RateWindow"/> (since the attempt started while it is younger), so
+        /// an attempt that resumes and skips settled work quickly, or slows down, shows its present pace.
+        /// </summary>
+        private double? Rate(long processed)
+        {
+            var now = clock.GetTimestamp();
+            if (clock.GetElapsedTime(_samples.Last().Timestamp, now) >= TimeSpan.FromMilliseconds(100))
+            {
+                // A sample per tenth of a second at most, however often the handler reports.
+                _samples.Enqueue((now, processed));
+            }
+
+            while (_samples.Count > 2 && clock.GetElapsedTime(_samples.ElementAt(1).Timestamp, now) >= RateWindow)
+            {
+                _samples.Dequeue();
+            }
+
+            var (since, from) = _samples.Peek();
+            var seconds = clock.GetElapsedTime(since, now).TotalSeconds;
+            return seconds > 0 ? Math.Round(Math.Max(0, processed - from) / seconds, 1) : null;
         }
     }
 
