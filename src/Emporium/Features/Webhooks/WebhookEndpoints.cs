@@ -73,12 +73,15 @@ public static partial class WebhookEndpoints
                 + "overlap_seconds (default and maximum Webhooks:SecretOverlap), so receivers can switch without losing a message. "
                 + "Honours If-Match.");
         webhooks.MapPost("/{id:long}/test", TestWebhook)
+            .RequireRateLimiting(WebhooksFeature.TestRateLimitPolicy)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithName(nameof(TestWebhook))
             .WithSummary("Send a signed ping now")
             .WithDescription("POSTs {id, type: \"ping\", timestamp, data: {webhook_id}} with a fresh webhook-id, signed like every delivery, "
                 + "and answers 200 with what happened: the receiver's status code, duration and the first 4 KB of its response, or the "
-                + "error (timeout, connection refused, blocked address). Works for inactive subscriptions too; it is not logged as a delivery.");
+                + "error (timeout, connection refused, blocked address). Works for inactive subscriptions too; it is not logged as a delivery. "
+                + "At most Webhooks:TestPermitLimit (10) per user per Webhooks:TestWindow (1 min); 429 with Retry-After beyond.");
         return app;
     }
 

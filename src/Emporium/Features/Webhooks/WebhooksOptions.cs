@@ -42,6 +42,13 @@ public sealed class WebhooksOptions : IValidatableObject
     /// <summary>The longest Retry-After (429/503) honoured; a receiver asking for more is retried after this.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Test pings (POST /api/webhooks/{id}/test) one user may send per <see cref="TestWindow"/>; 429 beyond.</summary>
+    [Range(1, 10_000)]
+    public int TestPermitLimit { get; set; } = 10;
+
+    /// <summary>The window of <see cref="TestPermitLimit"/>.</summary>
+    public TimeSpan TestWindow { get; set; } = TimeSpan.FromMinutes(1);
+
     public static readonly TimeSpan[] DefaultRetrySchedule =
     [
         TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2),
@@ -69,6 +76,11 @@ public sealed class WebhooksOptions : IValidatableObject
         if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromMinutes(10))
         {
             yield return new ValidationResult("Webhooks:PollInterval must be between 00:00:00.01 and 00:10:00.", [nameof(PollInterval)]);
+        }
+
+        if (TestWindow <= TimeSpan.Zero || TestWindow > TimeSpan.FromDays(1))
+        {
+            yield return new ValidationResult("Webhooks:TestWindow must be between 00:00:00.001 and 1.00:00:00.", [nameof(TestWindow)]);
         }
 
         if (MaxRetryAfter < TimeSpan.Zero)

@@ -101,6 +101,26 @@ public sealed class WebhookPingTests(WebhookSqliteApp app) : IClassFixture<Webho
     }
 
     [Fact]
+    public async Task Pings_beyond_the_per_user_limit_answer_429_with_Retry_After_and_send_nothing()
+    {
+        var staff = await app.StaffAsync();
+        var path = UniquePath();
+        var id = (await staff.SubscribeAsync(_receiver.Url(path).ToString())).Id();
+
+        for (var i = 0; i < 10; i++)
+        {
+            await (await staff.PostAsync($"/api/webhooks/{id}/test", null)).ShouldBe(HttpStatusCode.OK);
+        }
+
+        var refused = await staff.PostAsync($"/api/webhooks/{id}/test", null);
+        refused.Headers.RetryAfter.Should().NotBeNull();
+        await refused.ShouldBeProblem(HttpStatusCode.TooManyRequests);
+        At(path).Should().HaveCount(10, "the refused ping is not sent");
+        var colleague = await app.StaffAsync();
+        await (await colleague.PostAsync($"/api/webhooks/{id}/test", null)).ShouldBe(HttpStatusCode.OK); // the limit is per user
+    }
+
+    [Fact]
     public async Task A_redirect_is_not_followed_and_counts_as_a_failure()
     {
         var staff = await app.StaffAsync();
