@@ -19,6 +19,8 @@ public sealed class AdminUiApp : EmporiumApp
         // The webhooks page tests a receiver on loopback over http.
         With("Webhooks:AllowPrivateNetworks", "true");
         With("Webhooks:AllowHttp", "true");
+        // The jobs pages cancel a running job: its worker notices at the next heartbeat, a third of the lease.
+        With("Jobs:LeaseDuration", "00:00:03");
     }
 
     public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
