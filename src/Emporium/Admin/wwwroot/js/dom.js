@@ -19,6 +19,12 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
+/** replaceChildren that, like h(), skips null, undefined and false instead of writing "null". */
+export function setChildren(parent, ...children) {
+  parent.replaceChildren();
+  append(parent, children);
+}
+
 function append(parent, children) {
   for (const child of children) {
     if (child === undefined || child === null || child === false) continue;

@@ -1,7 +1,7 @@
 // One background job, live: its status, progress and outcome, followed through GET /api/jobs/{id}/events.
 // #/jobs/12 shows any job; #/import/12 is the same view reached from the import page.
 import { api, ApiError, describe, download, events } from '../api.js';
-import { alertBox, formatDate, formatDuration, formatNumber, h, saveFile } from '../dom.js';
+import { alertBox, formatDate, formatDuration, formatNumber, h, saveFile, setChildren } from '../dom.js';
 import { announce } from '../app.js';
 
 export const ACTIVE = ['PENDING', 'PROCESSING'];
@@ -40,10 +40,12 @@ function formatPercent(percent) {
   return `${Math.floor(percent * 10) / 10} %`;
 }
 
-/** "1,200 of 5,000 rows · 24 % · 850 rows/s · about 5 s left" */
+/** "1,200 of 5,000 rows · 24 % · 850 rows/s · about 5 s left"; empty while a running job has counted nothing yet. */
 export function progressSummary(job) {
   const progress = job.progress;
   if (!progress) return job.status === 'PENDING' ? 'Waiting for a worker' : '';
+  // Nothing counted yet (an import's first pass reads the file): the message says what is happening.
+  if (progress.processed === 0 && ACTIVE.includes(job.status)) return '';
   const unit = unitOf(job.kind);
   const parts = [progress.total === null || progress.total === undefined
     ? `${formatNumber(progress.processed)} ${unit}`
@@ -157,15 +159,17 @@ function jobView(initial, { signal, back }) {
   function update(next) {
     const changed = next.status !== job.status;
     job = next;
-    status.replaceChildren(statusBadge(job),
+    setChildren(status, statusBadge(job),
       ` · attempt ${job.attempts} of ${job.max_attempts}`,
       job.cancel_requested && job.status === 'PROCESSING' ? ' · cancel requested, stopping after the current step' : null);
     updateBar(bar, job);
     summary.textContent = progressSummary(job);
-    message.textContent = job.progress?.message ?? '';
+    // An import's message while it writes repeats the counts the summary starts with.
+    const said = job.progress?.message ?? '';
+    message.textContent = said && summary.textContent.startsWith(said) ? '' : said;
     show(cancel, ACTIVE.includes(job.status) && !job.cancel_requested);
     show(retry, RETRYABLE.includes(job.status));
-    times.replaceChildren(
+    setChildren(times,
       h('div', {}, h('dt', {}, 'Created'), h('dd', {}, formatDate(job.created_at))),
       job.started_at ? h('div', {}, h('dt', {}, 'Started'), h('dd', {}, formatDate(job.started_at))) : null,
       job.finished_at
@@ -180,7 +184,7 @@ function jobView(initial, { signal, back }) {
     const key = `${job.status}|${job.error_message ?? ''}`;
     if (key !== shownOutcome) {
       shownOutcome = key;
-      outcome.replaceChildren(...outcomeOf(job));
+      setChildren(outcome, outcomeOf(job));
     }
     if (changed && !ACTIVE.includes(job.status)) connection.textContent = '';
   }

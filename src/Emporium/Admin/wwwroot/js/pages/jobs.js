@@ -1,6 +1,6 @@
 // The jobs dashboard: every background job, newest first, refreshed in place while any listed job runs.
 import { api, describe } from '../api.js';
-import { alertBox, formatDate, formatNumber, h } from '../dom.js';
+import { alertBox, formatDate, formatNumber, h, setChildren } from '../dom.js';
 import { announce } from '../app.js';
 import { pager, pick } from './shared.js';
 import { ACTIVE, RETRYABLE, cancelJob, jobTitle, progressSummary, retryJob, statusBadge, updateBar } from './job-view.js';
@@ -74,7 +74,7 @@ export async function jobsPage({ params, signal }) {
       h('td', { class: 'mono' }, job.kind),
       h('td', {}, statusBadge(job), job.cancel_requested && job.status === 'PROCESSING' ? h('div', { class: 'muted' }, 'cancel requested') : null),
       h('td', { class: 'number' }, `${job.attempts} / ${job.max_attempts}`),
-      h('td', { class: 'progress-cell' }, bar, h('div', { class: 'muted' }, progressSummary(job))),
+      h('td', { class: 'progress-cell' }, bar, h('div', { class: 'muted' }, progressSummary(job) || (job.progress?.message ?? ''))),
       h('td', {}, formatDate(job.created_at)),
       h('td', {}, formatDate(job.finished_at)),
       h('td', { class: 'error-cell' }, job.error_message ?? ''),
@@ -106,7 +106,7 @@ export async function jobsPage({ params, signal }) {
     const focused = listing.contains(document.activeElement) ? document.activeElement : null;
     const focusKey = focused?.dataset?.focusKey ?? (focused?.getAttribute('href') ? `link-${focused.getAttribute('href')}` : null);
     const running = envelope.results.filter((job) => ACTIVE.includes(job.status)).length;
-    listing.replaceChildren(
+    setChildren(listing,
       h('p', { class: 'summary' },
         `${formatNumber(envelope.count)} ${envelope.count === 1 ? 'job' : 'jobs'}`,
         running > 0 ? ` · ${running} running or waiting on this page, refreshed every second` : ''),
