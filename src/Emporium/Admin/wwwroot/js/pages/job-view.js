@@ -138,6 +138,7 @@ function jobView(initial, { signal, back }) {
   let job = initial;
   let following = false;
   let shownOutcome = null;
+  let shownStatus = null;
   const upload = uploads.get(String(job.id));
 
   const status = h('p', { class: 'job-status', role: 'status', tabindex: '-1' });
@@ -159,9 +160,14 @@ function jobView(initial, { signal, back }) {
   function update(next) {
     const changed = next.status !== job.status;
     job = next;
-    setChildren(status, statusBadge(job),
-      ` · attempt ${job.attempts} of ${job.max_attempts}`,
-      job.cancel_requested && job.status === 'PROCESSING' ? ' · cancel requested, stopping after the current step' : null);
+    // A live region: rewritten only when what it says changes, not on every progress event.
+    const statusKey = `${job.status}|${job.attempts}|${job.max_attempts}|${job.cancel_requested}`;
+    if (statusKey !== shownStatus) {
+      shownStatus = statusKey;
+      setChildren(status, statusBadge(job),
+        ` · attempt ${job.attempts} of ${job.max_attempts}`,
+        job.cancel_requested && job.status === 'PROCESSING' ? ' · cancel requested, stopping after the current step' : null);
+    }
     updateBar(bar, job);
     summary.textContent = progressSummary(job);
     // An import's message while it writes repeats the counts the summary starts with.
