@@ -19,6 +19,9 @@ public sealed class AdminUiApp : EmporiumApp
         // The webhooks page tests a receiver on loopback over http.
         With("Webhooks:AllowPrivateNetworks", "true");
         With("Webhooks:AllowHttp", "true");
+        // The jobs pages cancel a running job: its worker notices at the next heartbeat, a third of the lease (2 s
+        // here rather than 10 s). Not shorter: a busy SQLite import can miss a 1 s heartbeat and lose its lease.
+        With("Jobs:LeaseDuration", "00:00:06");
     }
 
     public override DatabaseProvider Provider => DatabaseProvider.Sqlite;

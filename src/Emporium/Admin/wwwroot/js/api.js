@@ -76,16 +76,19 @@ function refreshTokens() {
   return refreshing;
 }
 
-function send(path, { method = 'GET', body, headers = {}, token } = {}) {
+function send(path, { method = 'GET', body, headers = {}, token, signal } = {}) {
   const all = new Headers(headers);
-  all.set('Accept', 'application/json, application/problem+json');
-  if (body !== undefined) all.set('Content-Type', 'application/json');
+  if (!all.has('Accept')) all.set('Accept', 'application/json, application/problem+json');
+  // A FormData body sets its own multipart Content-Type, boundary included.
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) all.set('Content-Type', 'application/json');
   if (token) all.set('Authorization', `Bearer ${token}`);
   return fetch(path, {
     method,
     headers: all,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    body: body === undefined ? undefined : form || typeof body === 'string' ? body : JSON.stringify(body),
     cache: 'no-store',
+    signal,
   });
 }
 
@@ -129,26 +132,135 @@ function endSession() {
 }
 
 /**
- * Calls the API as the signed-in user. On 401 it refreshes the access token once and retries; when that
- * fails the session is over and a `session-expired` event tells the app to show the sign-in page.
- * Resolves to {status, data, etag}; rejects with ApiError for any non-2xx answer.
+ * Sends a request as the signed-in user through `attempt(token)`, which resolves to a Response. On 401 it
+ * refreshes the access token once and tries again; when that fails the session is over and a
+ * `session-expired` event tells the app to show the sign-in page. Resolves to the last Response, whatever its status.
  */
-export async function api(path, options = {}) {
-  const { anonymous = false } = options;
+async function authorized(attempt, anonymous = false) {
   const token = anonymous ? null : await currentToken();
-  let response = await send(path, { ...options, token });
+  let response = await attempt(token);
   if (response.status === 401 && token) {
     if (await refreshTokens()) {
-      response = await send(path, { ...options, token: session.get()?.access_token });
+      response = await attempt(session.get()?.access_token);
     }
     if (response.status === 401) endSession();
   }
+  return response;
+}
 
+async function failure(response) {
   const data = await readBody(response);
-  if (!response.ok) {
-    throw new ApiError(response.status, data ?? { title: response.statusText || `HTTP ${response.status}` });
-  }
+  return new ApiError(response.status, data ?? { title: response.statusText || `HTTP ${response.status}` });
+}
+
+/**
+ * Calls the API as the signed-in user (see `authorized`). Resolves to {status, data, etag}; rejects with
+ * ApiError for any non-2xx answer.
+ */
+export async function api(path, options = {}) {
+  const response = await authorized((token) => send(path, { ...options, token }), options.anonymous);
+  if (!response.ok) throw await failure(response);
+  const data = await readBody(response);
   return { status: response.status, data, etag: response.headers.get('ETag') };
+}
+
+/**
+ * Posts a FormData body like `api`, reporting the bytes sent through onProgress(sent, total): fetch cannot tell how
+ * far an upload has got, and a catalog of hundreds of megabytes takes a while to leave the browser.
+ */
+export async function upload(path, form, { onProgress, signal } = {}) {
+  const response = await authorized((token) => new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', path);
+    request.responseType = 'blob';
+    request.setRequestHeader('Accept', 'application/json, application/problem+json');
+    if (token) request.setRequestHeader('Authorization', `Bearer ${token}`);
+    request.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) onProgress?.(event.loaded, event.total);
+    });
+    request.addEventListener('load', () => {
+      const empty = [101, 204, 205, 304].includes(request.status);
+      resolve(new Response(empty ? null : request.response, {
+        status: request.status,
+        statusText: request.statusText,
+        headers: { 'Content-Type': request.getResponseHeader('Content-Type') ?? '' },
+      }));
+    });
+    request.addEventListener('error', () => reject(new TypeError('The upload could not reach the server.')));
+    request.addEventListener('abort', () => reject(new DOMException('The upload was abandoned.', 'AbortError')));
+    if (signal?.aborted) {
+      reject(new DOMException('The upload was abandoned.', 'AbortError'));
+      return;
+    }
+    signal?.addEventListener('abort', () => request.abort(), { once: true });
+    request.send(form);
+  }));
+  if (!response.ok) throw await failure(response);
+  return { status: response.status, data: await readBody(response) };
+}
+
+/**
+ * Fetches a file the API only hands to a signed-in user (an <a href> cannot carry the bearer token).
+ * Resolves to {blob, name}, the name taken from Content-Disposition when the API sends one.
+ */
+export async function download(path, fallbackName) {
+  const response = await authorized((token) => send(path, { token, headers: { Accept: 'text/csv, application/problem+json' } }));
+  if (!response.ok) throw await failure(response);
+  return { blob: await response.blob(), name: fileNameOf(response.headers.get('Content-Disposition')) ?? fallbackName };
+}
+
+function fileNameOf(disposition) {
+  if (!disposition) return null;
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(disposition);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      // Fall back to the plain parameter.
+    }
+  }
+  const plain = /filename\s*=\s*("([^"]*)"|[^;]+)/.exec(disposition);
+  return plain ? (plain[2] ?? plain[1]).trim() : null;
+}
+
+/**
+ * Reads a server-sent event stream as the signed-in user, yielding {type, data} per event. EventSource cannot
+ * send the bearer token, so this is fetch with a streaming reader and a small parser of the text/event-stream
+ * format. Ends when the server closes the stream; aborting `signal` stops it (the pending read rejects).
+ */
+export async function* events(path, { signal } = {}) {
+  const response = await authorized((token) => send(path, { token, signal, headers: { Accept: 'text/event-stream, application/problem+json' } }));
+  if (!response.ok) throw await failure(response);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let type = '';
+  let data = [];
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, end).replace(/\r$/, '');
+        buffer = buffer.slice(end + 1);
+        if (line === '') {
+          if (data.length > 0) yield { type: type || 'message', data: data.join('\n') };
+          type = '';
+          data = [];
+          continue;
+        }
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const name = colon < 0 ? line : line.slice(0, colon);
+        const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (name === 'event') type = text;
+        else if (name === 'data') data.push(text);
+      }
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
 }
 
 /** Every item of a paged list (for pickers: brands), following `next` up to a sane limit. */

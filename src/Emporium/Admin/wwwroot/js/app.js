@@ -7,6 +7,9 @@ import { productFormPage } from './pages/product-form.js';
 import { brandsPage } from './pages/brands.js';
 import { categoriesPage } from './pages/categories.js';
 import { webhooksPage } from './pages/webhooks.js';
+import { importPage } from './pages/import.js';
+import { jobsPage } from './pages/jobs.js';
+import { jobPage } from './pages/job-view.js';
 
 const routes = [
   { pattern: /^\/login$/, page: loginPage, section: null, public: true },
@@ -16,14 +19,25 @@ const routes = [
   { pattern: /^\/brands$/, page: brandsPage, section: 'brands' },
   { pattern: /^\/categories$/, page: categoriesPage, section: 'categories' },
   { pattern: /^\/webhooks$/, page: webhooksPage, section: 'webhooks' },
+  { pattern: /^\/import$/, page: importPage, section: 'import' },
+  { pattern: /^\/import\/(\d+)$/, page: jobPage, section: 'import' },
+  { pattern: /^\/jobs$/, page: jobsPage, section: 'jobs' },
+  { pattern: /^\/jobs\/(\d+)$/, page: jobPage, section: 'jobs' },
 ];
 
 let pendingFlash = null;
 let renderCount = 0;
+// Aborted when the next render starts, so a page's live updates (event streams, refresh timers) stop with it.
+let leaving = null;
 
 /** A message shown on the next page (e.g. "Product created" after the form returns to the list). */
 export function flash(message) {
   pendingFlash = message;
+}
+
+/** A message shown now, in the same region, for changes that update the page in place. */
+export function announce(message) {
+  document.getElementById('flash').textContent = message;
 }
 
 export function navigate(hash) {
@@ -55,6 +69,9 @@ function showChrome(signedIn, section) {
 
 export async function render() {
   const ticket = ++renderCount;
+  leaving?.abort();
+  leaving = new AbortController();
+  const { signal } = leaving;
   const main = document.getElementById('main');
   const flashRegion = document.getElementById('flash');
   const { route, params, id, path } = currentRoute();
@@ -77,7 +94,7 @@ export async function render() {
 
   let view;
   try {
-    view = await route.page({ params, id, path, refresh: render });
+    view = await route.page({ params, id, path, refresh: render, signal });
   } catch (error) {
     view = h('section', {}, h('h1', { tabindex: '-1' }, 'Something went wrong'), alertBox(describe(error)));
   }

@@ -19,6 +19,12 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
+/** replaceChildren that, like h(), skips null, undefined and false instead of writing "null". */
+export function setChildren(parent, ...children) {
+  parent.replaceChildren();
+  append(parent, children);
+}
+
 function append(parent, children) {
   for (const child of children) {
     if (child === undefined || child === null || child === false) continue;
@@ -99,4 +105,45 @@ export function formatDate(value) {
   if (!value) return '';
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? value : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+const numbers = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+
+export function formatNumber(value) {
+  return value === null || value === undefined ? '' : numbers.format(value);
+}
+
+/** 95 → "1 min 35 s"; 7300 → "2 h 1 min". */
+export function formatDuration(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '';
+  const total = Math.max(0, Math.round(seconds));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const rest = total % 60;
+  if (hours > 0) return `${hours} h ${minutes} min`;
+  if (minutes > 0) return `${minutes} min ${rest} s`;
+  return `${rest} s`;
+}
+
+export function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = -1;
+  do {
+    value /= 1024;
+    unit += 1;
+  } while (value >= 1024 && unit < units.length - 1);
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Hands a fetched file to the browser's download machinery under `name`. */
+export function saveFile(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = h('a', { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The download has taken its copy long before this; revoking at once can cancel it in some browsers.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -1,7 +1,7 @@
 import { api, describe } from '../api.js';
 import { alertBox, formatDate, h } from '../dom.js';
 import { flash } from '../app.js';
-import { pager, pick } from './shared.js';
+import { exportButton, pager, pick } from './shared.js';
 
 const SORTS = [
   ['-created_at', 'Newest first'],
@@ -26,18 +26,20 @@ export function formatPrice(price, currency) {
 export async function productListPage({ params, refresh }) {
   const query = pick(params, QUERY_KEYS);
   const filters = filterForm(params);
+  const rowMessage = h('div', { class: 'form-message' });
   const heading = h('div', { class: 'page-heading' },
     h('h1', {}, 'Products'),
+    // The export takes the list's filters; sort and paging do not apply to it.
+    exportButton(pick(params, ['search', 'active', 'include_deleted']), rowMessage),
     h('a', { class: 'button', href: '#/products/new' }, 'New product'));
 
   let envelope;
   try {
     ({ data: envelope } = await api(`/api/products?${query}`));
   } catch (error) {
-    return h('section', {}, heading, filters, alertBox('The products could not be loaded.', describe(error)));
+    return h('section', {}, heading, filters, rowMessage, alertBox('The products could not be loaded.', describe(error)));
   }
 
-  const rowMessage = h('div', { class: 'form-message' });
   const rows = envelope.results.map((product) => productRow(product, rowMessage, refresh));
   const table = rows.length === 0
     ? h('p', { class: 'empty' }, 'No products match.')

@@ -1,5 +1,5 @@
-import { localPath } from '../api.js';
-import { h } from '../dom.js';
+import { describe, download, localPath } from '../api.js';
+import { alertBox, h, saveFile } from '../dom.js';
 
 /**
  * Previous/next links built from the list envelope: the API decides what the neighbouring pages are,
@@ -37,4 +37,27 @@ export function flattenTree(nodes, depth = 0, out = []) {
 
 export function indent(depth) {
   return '\u00a0\u00a0\u00a0'.repeat(depth);
+}
+
+/**
+ * An "Export CSV" button: GET /api/products/export with `query` (the list's filters), fetched with the token and
+ * saved from memory, since a plain link cannot carry the bearer token.
+ */
+export function exportButton(query, message) {
+  const button = h('button', { type: 'button', class: 'secondary' }, 'Export CSV');
+  button.addEventListener('click', async () => {
+    message.replaceChildren();
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    try {
+      const { blob, name } = await download(`/api/products/export?${query}`, 'products.csv');
+      saveFile(blob, name);
+    } catch (error) {
+      message.replaceChildren(alertBox('The export failed.', describe(error)));
+    } finally {
+      button.disabled = false;
+      button.removeAttribute('aria-busy');
+    }
+  });
+  return button;
 }

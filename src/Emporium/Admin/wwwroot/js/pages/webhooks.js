@@ -1,5 +1,5 @@
 import { api, ApiError, describe } from '../api.js';
-import { alertBox, clearFieldErrors, field, formatDate, h, showFieldErrors } from '../dom.js';
+import { alertBox, clearFieldErrors, field, formatDate, h, setChildren, showFieldErrors } from '../dom.js';
 import { flash } from '../app.js';
 import { pager, pick } from './shared.js';
 
@@ -61,7 +61,7 @@ async function sendTest(hook, button, result) {
     const outcome = data.succeeded
       ? `Test delivered: HTTP ${data.status_code} in ${data.duration_ms} ms.`
       : `Test failed: ${data.error} (${data.duration_ms} ms).`;
-    result.replaceChildren(h('p', {}, outcome), data.response_body ? h('pre', { class: 'mono' }, data.response_body) : null);
+    setChildren(result, h('p', {}, outcome), data.response_body ? h('pre', { class: 'mono' }, data.response_body) : null);
   } catch (error) {
     result.replaceChildren(alertBox(describe(error)));
   } finally {
