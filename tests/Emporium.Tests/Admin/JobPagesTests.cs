@@ -65,10 +65,56 @@ public sealed class JobPagesTests(AdminUiApp app, ChromiumBrowser chromium) : Ad
         await Expect(Page.Locator(".job-status")).ToContainTextAsync("CANCELLED");
         await Expect(Page.Locator(".job-outcome")).ToContainTextAsync("The job was cancelled.");
         await Expect(Button("Retry")).ToBeVisibleAsync();
+        await Expect(Button("Start over")).ToBeHiddenAsync(); // only an import has a checkpoint to leave behind
         await Expect(Button("Cancel job")).ToBeHiddenAsync();
         var api = await AdminApiAsync();
         var job = await (await api.GetAsync($"/api/jobs/{id}")).ShouldBe(HttpStatusCode.OK);
         job.Str("status").Should().Be("CANCELLED");
+    }
+
+    [Fact]
+    public async Task A_dead_import_started_over_reads_its_file_from_the_top()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var imports = Directory.CreateDirectory(Path.Combine(App.DataDirectory, "imports")).FullName;
+        var upload = Path.Combine(imports, $"dead-{tag}.csv");
+        await File.WriteAllTextAsync(upload, $"sku,name\r\none-{tag},One\r\ntwo-{tag},Two\r\n");
+        // As an import that ran out of attempts leaves it, with line 2 checkpointed (a plain Retry would skip it).
+        var id = await App.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            var job = new Job
+            {
+                Kind = "catalog.import",
+                Payload = System.Text.Json.JsonSerializer.Serialize(new { path = upload, dry_run = false, file_name = "dead.csv", bytes = new FileInfo(upload).Length }),
+                Status = JobStatus.DEAD,
+                Attempts = 5,
+                MaxAttempts = 5,
+                NextRunAt = now,
+                CreatedAt = now,
+                UpdatedAt = now,
+                FinishedAt = now,
+                LastError = "the database went away",
+                Progress = """{"processed":1,"total":2,"checkpoint":{"line":2,"errors_bytes":0,"created":1,"updated":0,"unchanged":0,"rejected":0,"duplicates":0}}""",
+            };
+            db.Add(job);
+            await db.SaveChangesAsync();
+            return job.Id;
+        });
+        Page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await SignInAsync();
+        await Page.GotoAsync(App.AdminUrl($"/jobs/{id}"));
+        await Expect(Page.Locator(".job-outcome")).ToContainTextAsync("the database went away");
+        await Expect(Button("Retry")).ToBeVisibleAsync();
+
+        await Button("Start over").ClickAsync();
+
+        await Expect(Page.Locator(".job-status")).ToContainTextAsync("COMPLETED");
+        var api = await AdminApiAsync();
+        var page = await (await api.GetAsync($"/api/products?sku=one-{tag}")).ShouldBe(HttpStatusCode.OK);
+        page.GetProperty("results").GetArrayLength().Should().Be(1, "starting over imports the checkpointed row too");
+        var job = await (await api.GetAsync($"/api/jobs/{id}")).ShouldBe(HttpStatusCode.OK);
+        job.GetProperty("result").GetProperty("created").GetInt32().Should().Be(2);
     }
 
     [Fact]

@@ -80,6 +80,12 @@ export async function retryJob(job) {
   return (await api(`/api/jobs/${job.id}/retry`, { method: 'POST' })).data;
 }
 
+/** Retry without the checkpoint: the job runs from the beginning (an import reads its file from the top again). */
+export async function restartJob(job) {
+  if (!window.confirm(`Start ${jobTitle(job).toLowerCase()} over from the beginning? Rows it already committed will count as unchanged.`)) return null;
+  return (await api(`/api/jobs/${job.id}/retry?from_start=true`, { method: 'POST' })).data;
+}
+
 /** Cancelling stops a running import after its current batch; what was committed stays. */
 export async function cancelJob(job) {
   if (!window.confirm(`Cancel ${jobTitle(job).toLowerCase()}? Work it has already committed stays.`)) return null;
@@ -151,6 +157,7 @@ function jobView(initial, { signal, back }) {
   const times = h('dl', { class: 'job-times' });
   const cancel = h('button', { type: 'button', class: 'danger', onclick: () => act(cancelJob) }, 'Cancel job');
   const retry = h('button', { type: 'button', onclick: () => act(retryJob) }, 'Retry');
+  const restart = h('button', { type: 'button', class: 'secondary', onclick: () => act(restartJob) }, 'Start over');
 
   function show(button, visible) {
     if (!visible && document.activeElement === button) status.focus();
@@ -175,6 +182,8 @@ function jobView(initial, { signal, back }) {
     message.textContent = said && summary.textContent.startsWith(said) ? '' : said;
     show(cancel, ACTIVE.includes(job.status) && !job.cancel_requested);
     show(retry, RETRYABLE.includes(job.status));
+    // Only an import resumes from a checkpoint, so only there does starting over differ from retrying.
+    show(restart, RETRYABLE.includes(job.status) && job.kind === IMPORT_KIND && job.status !== 'FAILED');
     setChildren(times,
       h('div', {}, h('dt', {}, 'Created'), h('dd', {}, formatDate(job.created_at))),
       job.started_at ? h('div', {}, h('dt', {}, 'Started'), h('dd', {}, formatDate(job.started_at))) : null,
@@ -220,7 +229,7 @@ function jobView(initial, { signal, back }) {
       const next = await action(job);
       if (!next) return;
       update(next);
-      announce(next.status === 'PENDING' && action === retryJob
+      announce(next.status === 'PENDING' && (action === retryJob || action === restartJob)
         ? `${jobTitle(next)} is queued again.`
         : next.status === 'CANCELLED' ? `${jobTitle(next)} is cancelled.` : `Cancel requested for ${jobTitle(next).toLowerCase()}.`);
       follow();
@@ -324,7 +333,7 @@ function jobView(initial, { signal, back }) {
       summary,
       message,
       connection,
-      h('div', { class: 'actions' }, cancel, retry),
+      h('div', { class: 'actions' }, cancel, retry, restart),
       actionMessage,
       times),
     outcome);
