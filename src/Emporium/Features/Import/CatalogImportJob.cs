@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Emporium.Features.Jobs;
+using Emporium.Infrastructure.Persistence;
 using Emporium.Platform;
 using Microsoft.Extensions.Options;
 
@@ -15,11 +16,14 @@ public static class ImportFiles
 }
 
 /// <summary>
-/// catalog.import: runs <see cref="CatalogImporter"/> over an uploaded file. After each committed batch it saves a
-/// checkpoint (the importer's checkpoint line, the counts so far and the length of errors.csv), so an attempt taken
-/// after a crash resumes after the last committed batch and writes no rejected row twice.
+/// catalog.import: runs <see cref="CatalogImporter"/> over an uploaded file. Each batch saves a checkpoint (the importer's
+/// checkpoint line, the counts so far and the length of errors.csv) in the transaction that commits it, so an attempt
+/// taken after a crash resumes exactly after the last committed batch, counts every row once and writes no rejected row
+/// twice.
 /// </summary>
-internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions<EmporiumOptions> emporium) : IJobHandler, IJobOutcomeEvents
+/// <param name="db">The scope's DbContext, which <paramref name="importer"/> writes its batches through: the checkpoint joins their transactions.</param>
+internal sealed class CatalogImportJobHandler(CatalogImporter importer, EmporiumDbContext db, IOptions<EmporiumOptions> emporium)
+    : IJobHandler, IJobOutcomeEvents
 {
     public const string KindName = "catalog.import";
 
@@ -69,13 +73,23 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions
         ImportResult result;
         await using (var errors = new ErrorsFile(errorsPath, resume?.ErrorsBytes ?? 0, header?.Fields ?? []))
         {
-            var progress = new Reporter(context, errors, resume, payload.DryRun, cancellationToken);
+            // A dry run has no checkpoints, only progress; a real run stores its progress with each checkpoint.
+            var progress = payload.DryRun ? new DryRunReporter(context, cancellationToken) : null;
             result = await importer.ImportAsync(
                 upload,
-                new ImportOptions { DryRun = payload.DryRun, StartAfterLine = resume?.Line ?? 0, OnRejected = errors.AppendAsync },
+                new ImportOptions
+                {
+                    DryRun = payload.DryRun,
+                    StartAfterLine = resume?.Line ?? 0,
+                    OnRejected = errors.AppendAsync,
+                    OnCheckpoint = (value, token) => SaveCheckpointAsync(context, errors, resume, value, token),
+                },
                 progress,
                 cancellationToken);
-            await progress.DrainAsync();
+            if (progress is not null)
+            {
+                await progress.DrainAsync();
+            }
         }
 
         if (result.Outcome == ImportOutcome.Failed)
@@ -107,41 +121,39 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions
     }
 
     /// <summary>
-    /// Turns the importer's per-batch progress into job progress and checkpoints. IProgress is synchronous, so the
-    /// writes are chained and awaited before the job finishes; the checkpoint content is captured at report time.
+    /// Runs inside the batch's transaction, before it commits: rejected rows so far are flushed to errors.csv first, and
+    /// the checkpoint records its length then, so a resumed attempt cuts off what later batches appended.
     /// </summary>
-    private sealed class Reporter(JobContext context, ErrorsFile errors, Checkpoint? resume, bool dryRun, CancellationToken cancellationToken)
-        : IProgress<ImportProgress>
+    private Task SaveCheckpointAsync(JobContext context, ErrorsFile errors, Checkpoint? resume, ImportProgress value, CancellationToken cancellationToken)
+    {
+        var c = value.Counts;
+        var checkpoint = new Checkpoint(
+            value.CheckpointLine,
+            errors.Flush(),
+            (resume?.Created ?? 0) + c.Created,
+            (resume?.Updated ?? 0) + c.Updated,
+            (resume?.Unchanged ?? 0) + c.Unchanged,
+            (resume?.Rejected ?? 0) + c.Rejected,
+            (resume?.Duplicates ?? 0) + c.Duplicates);
+        return context.SaveCheckpointAsync(
+            value.RowsProcessed, value.TotalRows, Message(value), JsonSerializer.Serialize(checkpoint, JobJson.Options), db, cancellationToken);
+    }
+
+    private static string Message(ImportProgress value) => $"{value.RowsProcessed:N0} of {value.TotalRows:N0} rows";
+
+    /// <summary>A dry run's progress: IProgress is synchronous, so the writes are chained and awaited before the job finishes.</summary>
+    private sealed class DryRunReporter(JobContext context, CancellationToken cancellationToken) : IProgress<ImportProgress>
     {
         private Task _chain = Task.CompletedTask;
 
-        public void Report(ImportProgress value)
-        {
-            var c = value.Counts;
-            var checkpoint = dryRun
-                ? null
-                : new Checkpoint(
-                    value.CheckpointLine,
-                    errors.Flush(),
-                    (resume?.Created ?? 0) + c.Created,
-                    (resume?.Updated ?? 0) + c.Updated,
-                    (resume?.Unchanged ?? 0) + c.Unchanged,
-                    (resume?.Rejected ?? 0) + c.Rejected,
-                    (resume?.Duplicates ?? 0) + c.Duplicates);
-            var message = $"{value.RowsProcessed:N0} of {value.TotalRows:N0} rows";
-            _chain = NextAsync(_chain, value, message, checkpoint);
-        }
+        public void Report(ImportProgress value) => _chain = NextAsync(_chain, value);
 
         public Task DrainAsync() => _chain;
 
-        private async Task NextAsync(Task previous, ImportProgress value, string message, Checkpoint? checkpoint)
+        private async Task NextAsync(Task previous, ImportProgress value)
         {
             await previous;
-            await context.ReportProgressAsync(value.RowsProcessed, value.TotalRows, message, cancellationToken);
-            if (checkpoint is not null)
-            {
-                await context.SaveCheckpointAsync(JsonSerializer.Serialize(checkpoint, JobJson.Options), cancellationToken);
-            }
+            await context.ReportProgressAsync(value.RowsProcessed, value.TotalRows, Message(value), cancellationToken);
         }
     }
 

@@ -251,9 +251,16 @@ public sealed class CatalogImporter(
                 await WriteBatchAsync(cancellationToken);
                 _batch.Clear();
             }
+            else if (!options.DryRun && options.OnCheckpoint is { } onCheckpoint)
+            {
+                // Only rejected or superseded rows since the last batch: nothing to commit them with.
+                await onCheckpoint(Progress(), cancellationToken);
+            }
 
-            progress?.Report(new ImportProgress(_processed, _totalRows, _bytesRead, totalBytes, _checkpointLine, Counts()));
+            progress?.Report(Progress());
         }
+
+        private ImportProgress Progress() => new(_processed, _totalRows, _bytesRead, totalBytes, _checkpointLine, Counts());
 
         private async Task WriteBatchAsync(CancellationToken cancellationToken)
         {
@@ -312,6 +319,11 @@ public sealed class CatalogImporter(
             }
             else
             {
+                if (options.OnCheckpoint is { } onCheckpoint)
+                {
+                    await onCheckpoint(Progress(), cancellationToken);
+                }
+
                 await transaction.CommitAsync(cancellationToken);
             }
 

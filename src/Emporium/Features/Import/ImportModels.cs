@@ -40,6 +40,13 @@ public sealed record ImportOptions
 
     /// <summary>Sees every rejected row, also those beyond Import:MaxRejectionsKept (e.g. to write errors.csv).</summary>
     public Func<RejectedRow, ValueTask>? OnRejected { get; init; }
+
+    /// <summary>
+    /// Called when the rows up to <see cref="ImportProgress.CheckpointLine"/> are settled, with the progress that makes
+    /// true: inside the batch's transaction just before it commits (on the importer's DbContext, so whatever it writes
+    /// there commits or rolls back with the batch), or, when the last rows wrote nothing, after them. Not on a dry run.
+    /// </summary>
+    public Func<ImportProgress, CancellationToken, Task>? OnCheckpoint { get; init; }
 }
 
 /// <summary>

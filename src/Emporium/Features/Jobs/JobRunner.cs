@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Emporium.Infrastructure.Jobs;
+using Emporium.Infrastructure.Persistence;
 using Emporium.Platform;
 using Microsoft.Extensions.Options;
 
@@ -122,7 +123,7 @@ internal sealed partial class JobRunner(
             var handler = scope.ServiceProvider.GetServices<IJobHandler>().FirstOrDefault(h => h.Kind == job.Kind)
                 ?? throw new PermanentJobFailure($"No handler is registered for job kind '{job.Kind}'.");
             var context = new JobContext(
-                job.Id, job.Kind, job.Payload, job.Attempts, job.MaxAttempts, progress.ReportAsync, progress.Checkpoint, progress.SaveCheckpointAsync);
+                job.Id, job.Kind, job.Payload, job.Attempts, job.MaxAttempts, progress.ReportAsync, progress.Checkpoint, progress.SaveCheckpointAsync, progress.SaveCheckpointWithinAsync);
             LogStarting(job.Id, job.Kind, job.Attempts);
             await handler.HandleAsync(context, handlerStop.Token);
             var finalProgress = progress.Latest;
@@ -298,6 +299,26 @@ internal sealed partial class JobRunner(
             await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken));
         }
 
+        /// <summary>Progress and checkpoint in one write that joins <paramref name="db"/>'s transaction; see JobContext.</summary>
+        public async Task SaveCheckpointWithinAsync(JobProgress progress, string checkpoint, EmporiumDbContext db, CancellationToken cancellationToken)
+        {
+            using (JsonDocument.Parse(checkpoint))
+            {
+            }
+
+            var json = WithCheckpoint(Compose(progress), checkpoint);
+            if (await new JobStore(db).SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken) == 0)
+            {
+                throw new InvalidOperationException($"Job {job.Id} is no longer held by this worker (its lease expired), so its work is not committed.");
+            }
+
+            // Only now, so that no other write of this attempt stores a checkpoint whose work may yet roll back.
+            Checkpoint = checkpoint;
+            Latest = json;
+            _progress = json;
+            _lastWrite = clock.GetTimestamp();
+        }
+
         private static string? ReadCheckpoint(string? progress)
         {
             if (progress is null)
@@ -315,26 +336,31 @@ internal sealed partial class JobRunner(
             }
         }
 
-        private string WithCheckpoint(string progress)
+        private string WithCheckpoint(string progress, string? checkpoint = null)
         {
-            if (Checkpoint is null)
+            checkpoint ??= Checkpoint;
+            if (checkpoint is null)
             {
                 return progress;
             }
 
             var node = System.Text.Json.Nodes.JsonNode.Parse(progress)!.AsObject();
-            node[CheckpointProperty] = System.Text.Json.Nodes.JsonNode.Parse(Checkpoint);
+            node[CheckpointProperty] = System.Text.Json.Nodes.JsonNode.Parse(checkpoint);
             return node.ToJsonString();
         }
 
-        public async Task ReportAsync(JobProgress progress, bool done, CancellationToken cancellationToken)
+        private string Compose(JobProgress progress)
         {
             var elapsed = clock.GetElapsedTime(_started).TotalSeconds;
             double? rate = elapsed > 0 ? Math.Round(progress.Processed / elapsed, 1) : null;
             double? percent = progress.Total is > 0 ? Math.Round(Math.Min(100.0, progress.Processed * 100.0 / progress.Total.Value), 1) : null;
             double? eta = progress.Total is { } total && rate is > 0 ? Math.Round(Math.Max(0, total - progress.Processed) / rate.Value, 1) : null;
-            Latest = WithCheckpoint(JsonSerializer.Serialize(
-                new JobProgressResponse(progress.Processed, progress.Total, percent, rate, eta, progress.Message), JobJson.Options));
+            return JsonSerializer.Serialize(new JobProgressResponse(progress.Processed, progress.Total, percent, rate, eta, progress.Message), JobJson.Options);
+        }
+
+        public async Task ReportAsync(JobProgress progress, bool done, CancellationToken cancellationToken)
+        {
+            Latest = WithCheckpoint(Compose(progress));
 
             var now = clock.GetTimestamp();
             if (!done && _lastWrite != long.MinValue && clock.GetElapsedTime(_lastWrite, now) < interval)
