@@ -29,7 +29,18 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
 
     public sealed record Payload(string Path, bool DryRun, string? FileName, long Bytes);
 
-    public sealed record Checkpoint(long Line, long ErrorsBytes, int Created, int Updated, int Unchanged, int Rejected, int Duplicates);
+    /// <param name="Finished">Every row of the file is settled: the counts are the result.</param>
+    /// <param name="UnknownColumns">The header's unknown columns, for the result when the upload is gone.</param>
+    public sealed record Checkpoint(
+        long Line,
+        long ErrorsBytes,
+        int Created,
+        int Updated,
+        int Unchanged,
+        int Rejected,
+        int Duplicates,
+        bool Finished = false,
+        IReadOnlyList<string>? UnknownColumns = null);
 
     public sealed record Result(
         int Created,
@@ -54,21 +65,29 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
     public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
     {
         var payload = context.ReadPayload<Payload>();
-        if (!File.Exists(payload.Path))
-        {
-            throw new PermanentJobFailure("The uploaded file is no longer stored; upload it again.");
-        }
-
         // A dry run commits nothing, so it has nothing to resume from.
         var resume = !payload.DryRun && context.Checkpoint is { } json
             ? JsonSerializer.Deserialize<Checkpoint>(json, JobJson.Options)
             : null;
+        if (!File.Exists(payload.Path))
+        {
+            if (resume is { Finished: true })
+            {
+                // Every row was settled and the upload removed, but the completion was not recorded (its write failed, or
+                // the lease ran out first): the checkpoint holds the whole result.
+                context.SetResult(ResultOf(context, resume, resume.UnknownColumns ?? [], dryRun: false, []));
+                return;
+            }
+
+            throw new PermanentJobFailure("The uploaded file is no longer stored; upload it again.");
+        }
         var errorsPath = ImportFiles.ErrorsPath(emporium.Value, context.Id);
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(errorsPath)!);
 
         await using var upload = new FileStream(payload.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
         var header = await new CsvRowReader(upload).ReadAsync(cancellationToken);
         upload.Position = 0;
+        var unknownColumns = header is null ? [] : ImportHeader.Parse(header).Header?.Unknown ?? [];
 
         ImportResult result;
         await using (var errors = new ErrorsFile(errorsPath, resume?.ErrorsBytes ?? 0, header?.Fields ?? []))
@@ -82,7 +101,7 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
                     DryRun = payload.DryRun,
                     StartAfterLine = resume?.Line ?? 0,
                     OnRejected = errors.AppendAsync,
-                    OnCheckpoint = (value, token) => SaveCheckpointAsync(context, errors, resume, value, token),
+                    OnCheckpoint = (value, token) => SaveCheckpointAsync(context, errors, resume, unknownColumns, value, token),
                 },
                 progress,
                 cancellationToken);
@@ -101,20 +120,15 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
         }
 
         var c = result.Counts;
-        var (created, updated, unchanged, rejected, duplicates) = resume is null
-            ? (c.Created, c.Updated, c.Unchanged, c.Rejected, c.Duplicates)
-            : (resume.Created + c.Created, resume.Updated + c.Updated, resume.Unchanged + c.Unchanged, resume.Rejected + c.Rejected, resume.Duplicates + c.Duplicates);
-        context.SetResult(new Result(
-            created,
-            updated,
-            unchanged,
-            rejected,
-            duplicates,
-            (long)created + updated + unchanged + rejected + duplicates,
-            result.UnknownColumns,
-            payload.DryRun,
-            $"/api/jobs/{context.Id}/errors.csv",
-            result.ChangeSample));
+        var total = new Checkpoint(
+            0,
+            0,
+            (resume?.Created ?? 0) + c.Created,
+            (resume?.Updated ?? 0) + c.Updated,
+            (resume?.Unchanged ?? 0) + c.Unchanged,
+            (resume?.Rejected ?? 0) + c.Rejected,
+            (resume?.Duplicates ?? 0) + c.Duplicates);
+        context.SetResult(ResultOf(context, total, result.UnknownColumns, payload.DryRun, result.ChangeSample));
 
         // The catalog holds the rows now; the upload is not needed again.
         File.Delete(payload.Path);
@@ -124,7 +138,8 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
     /// Runs inside the batch's transaction, before it commits: rejected rows so far are flushed to errors.csv first, and
     /// the checkpoint records its length then, so a resumed attempt cuts off what later batches appended.
     /// </summary>
-    private Task SaveCheckpointAsync(JobContext context, ErrorsFile errors, Checkpoint? resume, ImportProgress value, CancellationToken cancellationToken)
+    private Task SaveCheckpointAsync(
+        JobContext context, ErrorsFile errors, Checkpoint? resume, IReadOnlyList<string> unknownColumns, ImportProgress value, CancellationToken cancellationToken)
     {
         var c = value.Counts;
         var checkpoint = new Checkpoint(
@@ -134,10 +149,25 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
             (resume?.Updated ?? 0) + c.Updated,
             (resume?.Unchanged ?? 0) + c.Unchanged,
             (resume?.Rejected ?? 0) + c.Rejected,
-            (resume?.Duplicates ?? 0) + c.Duplicates);
+            (resume?.Duplicates ?? 0) + c.Duplicates,
+            Finished: value.RowsProcessed >= value.TotalRows,
+            unknownColumns);
         return context.SaveCheckpointAsync(
             value.RowsProcessed, value.TotalRows, Message(value), JsonSerializer.Serialize(checkpoint, JobJson.Options), db, cancellationToken);
     }
+
+    private static Result ResultOf(JobContext context, Checkpoint counts, IReadOnlyList<string> unknownColumns, bool dryRun, IReadOnlyList<ProductChange> changeSample) =>
+        new(
+            counts.Created,
+            counts.Updated,
+            counts.Unchanged,
+            counts.Rejected,
+            counts.Duplicates,
+            (long)counts.Created + counts.Updated + counts.Unchanged + counts.Rejected + counts.Duplicates,
+            unknownColumns,
+            dryRun,
+            $"/api/jobs/{context.Id}/errors.csv",
+            changeSample);
 
     private static string Message(ImportProgress value) => $"{value.RowsProcessed:N0} of {value.TotalRows:N0} rows";
 
