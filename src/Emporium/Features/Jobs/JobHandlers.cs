@@ -90,8 +90,9 @@ public sealed class JobContext
     /// Stores progress and the checkpoint <paramref name="json"/> through <paramref name="db"/>, inside the transaction it
     /// has open, so that the checkpoint commits exactly when the work it describes does. Saved after the commit instead,
     /// a crash between the two leaves committed work behind the checkpoint, which the next attempt does (and counts)
-    /// again. Throws when this worker no longer holds the job (its lease expired and another attempt may be running):
-    /// the transaction must then roll back. If the transaction does not commit, end the attempt.
+    /// again. The write extends the job's lease, as a heartbeat does. Throws when this worker no longer holds the job (its
+    /// lease expired and another attempt may be running): the transaction must then roll back. If the transaction does
+    /// not commit, end the attempt.
     /// </summary>
     public Task SaveCheckpointAsync(long processed, long? total, string? message, string json, EmporiumDbContext db, CancellationToken cancellationToken = default) =>
         _checkpointWithin is null

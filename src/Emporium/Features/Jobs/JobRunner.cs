@@ -299,7 +299,7 @@ internal sealed partial class JobRunner(
             await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken));
         }
 
-        /// <summary>Progress and checkpoint in one write that joins <paramref name="db"/>'s transaction; see JobContext.</summary>
+        /// <summary>Progress and checkpoint in one write that joins <paramref name="db"/>'s transaction and extends the lease; see JobContext.</summary>
         public async Task SaveCheckpointWithinAsync(JobProgress progress, string checkpoint, EmporiumDbContext db, CancellationToken cancellationToken)
         {
             using (JsonDocument.Parse(checkpoint))
@@ -307,7 +307,8 @@ internal sealed partial class JobRunner(
             }
 
             var json = WithCheckpoint(Compose(progress), checkpoint);
-            if (await new JobStore(db).SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken) == 0)
+            var store = new JobStore(db);
+            if (await store.SaveProgressAndExtendLeaseAsync(job.Id, runner.Owner, json, runner.Now, runner._options.LeaseDuration, cancellationToken) == 0)
             {
                 throw new InvalidOperationException($"Job {job.Id} is no longer held by this worker (its lease expired), so its work is not committed.");
             }

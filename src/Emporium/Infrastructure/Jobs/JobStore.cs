@@ -61,8 +61,11 @@ public sealed class JobStore(EmporiumDbContext db)
         WHERE id = @id AND status = 'PROCESSING' AND lease_expires_at < @now AND attempts >= max_attempts
         """;
 
+    // Never shortens the lease: @expires is computed before the statement waits for its lock (on SQLite, seconds behind
+    // back-to-back import batches), and the handler's checkpoints may have extended the lease further meanwhile.
     private const string Heartbeat = """
-        UPDATE jobs SET lease_expires_at = @expires, updated_at = @now
+        UPDATE jobs
+        SET lease_expires_at = CASE WHEN lease_expires_at > @expires THEN lease_expires_at ELSE @expires END, updated_at = @now
         WHERE id = @id AND lease_owner = @owner AND status = 'PROCESSING'
         RETURNING cancel_requested
         """;
@@ -118,6 +121,19 @@ public sealed class JobStore(EmporiumDbContext db)
 
     public Task<int> SaveProgressAsync(long id, string owner, string progress, DateTime now, CancellationToken cancellationToken) =>
         Held(id, owner).ExecuteUpdateAsync(set => set.SetProperty(j => j.Progress, progress).SetProperty(j => j.UpdatedAt, now), cancellationToken);
+
+    /// <summary>
+    /// Progress written in the handler's own transaction with the work it records: proof of life, so it extends the lease
+    /// as a heartbeat does. On SQLite the heartbeat's separate connection can wait seconds for the write lock while
+    /// back-to-back batch transactions hold it; this write already holds it.
+    /// </summary>
+    public Task<int> SaveProgressAndExtendLeaseAsync(long id, string owner, string progress, DateTime now, TimeSpan lease, CancellationToken cancellationToken) =>
+        Held(id, owner).ExecuteUpdateAsync(
+            set => set
+                .SetProperty(j => j.Progress, progress)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTime?)(now + lease))
+                .SetProperty(j => j.UpdatedAt, now),
+            cancellationToken);
 
     public Task<int> CompleteAsync(long id, string owner, string? result, string? progress, DateTime now) =>
         Held(id, owner).ExecuteUpdateAsync(set => set
