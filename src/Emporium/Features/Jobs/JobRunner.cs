@@ -99,7 +99,7 @@ internal sealed partial class JobRunner(
     {
         if (job.CancelRequested)
         {
-            await StoreAsync(store => store.FinishAsync(job.Id, Owner, JobStatus.CANCELLED, "Cancelled on request.", Now));
+            await StoreAsync(store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.CANCELLED, "Cancelled on request.", Now));
             return;
         }
 
@@ -127,7 +127,7 @@ internal sealed partial class JobRunner(
             LogStarting(job.Id, job.Kind, job.Attempts);
             await handler.HandleAsync(context, handlerStop.Token);
             var finalProgress = progress.Latest;
-            outcome = () => Record(JobStatus.COMPLETED, store => store.CompleteAsync(job.Id, Owner, context.ResultJson, finalProgress, Now));
+            outcome = () => Record(JobStatus.COMPLETED, store => store.CompleteAsync(job.Id, Owner, job.Attempts, context.ResultJson, finalProgress, Now));
         }
         catch (Exception) when (handlerStop.IsCancellationRequested)
         {
@@ -138,8 +138,8 @@ internal sealed partial class JobRunner(
 
             outcome = reason switch
             {
-                StopReason.Shutdown => () => StoreAsync(store => store.ReleaseAsync(job.Id, Owner, Now)),
-                StopReason.CancelRequested => () => StoreAsync(store => store.FinishAsync(job.Id, Owner, JobStatus.CANCELLED, "Cancelled on request.", Now)),
+                StopReason.Shutdown => () => StoreAsync(store => store.ReleaseAsync(job.Id, Owner, job.Attempts, Now)),
+                StopReason.CancelRequested => () => StoreAsync(store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.CANCELLED, "Cancelled on request.", Now)),
                 // Another worker holds the job now: the row is theirs to write.
                 _ => null,
             };
@@ -147,7 +147,7 @@ internal sealed partial class JobRunner(
         catch (PermanentJobFailure failure)
         {
             LogFailed(job.Id, job.Kind, failure.Message);
-            outcome = () => Record(JobStatus.FAILED, store => store.FinishAsync(job.Id, Owner, JobStatus.FAILED, failure.Message, Now));
+            outcome = () => Record(JobStatus.FAILED, store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.FAILED, failure.Message, Now));
         }
         catch (Exception exception)
         {
@@ -155,13 +155,13 @@ internal sealed partial class JobRunner(
             if (job.Attempts >= job.MaxAttempts)
             {
                 LogDead(exception, job.Id, job.Kind, job.Attempts);
-                outcome = () => Record(JobStatus.DEAD, store => store.FinishAsync(job.Id, Owner, JobStatus.DEAD, error, Now));
+                outcome = () => Record(JobStatus.DEAD, store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.DEAD, error, Now));
             }
             else
             {
                 var next = Now + RetryDelay(job.Attempts);
                 LogRetrying(exception, job.Id, job.Kind, job.Attempts, next);
-                outcome = () => StoreAsync(store => store.ScheduleRetryAsync(job.Id, Owner, error, next, Now));
+                outcome = () => StoreAsync(store => store.ScheduleRetryAsync(job.Id, Owner, job.Attempts, error, next, Now));
             }
         }
         finally
@@ -198,7 +198,7 @@ internal sealed partial class JobRunner(
             try
             {
                 await Task.Delay(interval, clock, cancellationToken);
-                var state = await StoreAsync(store => store.HeartbeatAsync(job.Id, Owner, Now, _options.LeaseDuration, cancellationToken));
+                var state = await StoreAsync(store => store.HeartbeatAsync(job.Id, Owner, job.Attempts, Now, _options.LeaseDuration, cancellationToken));
                 if (state is null)
                 {
                     LogLeaseLost(job.Id);
@@ -296,7 +296,7 @@ internal sealed partial class JobRunner(
                 Latest = json;
             }
 
-            await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken));
+            await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, job.Attempts, json, runner.Now, cancellationToken));
         }
 
         /// <summary>Progress and checkpoint in one write that joins <paramref name="db"/>'s transaction and extends the lease; see JobContext.</summary>
@@ -308,7 +308,7 @@ internal sealed partial class JobRunner(
 
             var json = WithCheckpoint(Compose(progress), checkpoint);
             var store = new JobStore(db);
-            if (await store.SaveProgressAndExtendLeaseAsync(job.Id, runner.Owner, json, runner.Now, runner._options.LeaseDuration, cancellationToken) == 0)
+            if (await store.SaveProgressAndExtendLeaseAsync(job.Id, runner.Owner, job.Attempts, json, runner.Now, runner._options.LeaseDuration, cancellationToken) == 0)
             {
                 throw new InvalidOperationException($"Job {job.Id} is no longer held by this worker (its lease expired), so its work is not committed.");
             }
@@ -371,7 +371,7 @@ internal sealed partial class JobRunner(
 
             _lastWrite = now;
             var json = Latest;
-            await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken));
+            await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, job.Attempts, json, runner.Now, cancellationToken));
         }
     }
 
