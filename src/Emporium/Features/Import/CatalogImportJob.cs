@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Emporium.Features.Jobs;
+using Emporium.Infrastructure.Persistence;
 using Emporium.Platform;
 using Microsoft.Extensions.Options;
 
@@ -15,17 +16,31 @@ public static class ImportFiles
 }
 
 /// <summary>
-/// catalog.import: runs <see cref="CatalogImporter"/> over an uploaded file. After each committed batch it saves a
-/// checkpoint (the importer's checkpoint line, the counts so far and the length of errors.csv), so an attempt taken
-/// after a crash resumes after the last committed batch and writes no rejected row twice.
+/// catalog.import: runs <see cref="CatalogImporter"/> over an uploaded file. Each batch saves a checkpoint (the importer's
+/// checkpoint line, the counts so far and the length of errors.csv) in the transaction that commits it, so an attempt
+/// taken after a crash resumes exactly after the last committed batch, counts every row once and writes no rejected row
+/// twice.
 /// </summary>
-internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions<EmporiumOptions> emporium) : IJobHandler, IJobOutcomeEvents
+/// <param name="db">The scope's DbContext, which <paramref name="importer"/> writes its batches through: the checkpoint joins their transactions.</param>
+internal sealed class CatalogImportJobHandler(CatalogImporter importer, EmporiumDbContext db, IOptions<EmporiumOptions> emporium)
+    : IJobHandler, IJobOutcomeEvents
 {
     public const string KindName = "catalog.import";
 
     public sealed record Payload(string Path, bool DryRun, string? FileName, long Bytes);
 
-    public sealed record Checkpoint(long Line, long ErrorsBytes, int Created, int Updated, int Unchanged, int Rejected, int Duplicates);
+    /// <param name="Finished">Every row of the file is settled: the counts are the result.</param>
+    /// <param name="UnknownColumns">The header's unknown columns, for the result when the upload is gone.</param>
+    public sealed record Checkpoint(
+        long Line,
+        long ErrorsBytes,
+        int Created,
+        int Updated,
+        int Unchanged,
+        int Rejected,
+        int Duplicates,
+        bool Finished = false,
+        IReadOnlyList<string>? UnknownColumns = null);
 
     public sealed record Result(
         int Created,
@@ -50,32 +65,44 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions
     public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
     {
         var payload = context.ReadPayload<Payload>();
-        if (!File.Exists(payload.Path))
-        {
-            throw new PermanentJobFailure("The uploaded file is no longer stored; upload it again.");
-        }
-
         // A dry run commits nothing, so it has nothing to resume from.
         var resume = !payload.DryRun && context.Checkpoint is { } json
             ? JsonSerializer.Deserialize<Checkpoint>(json, JobJson.Options)
             : null;
+        if (!File.Exists(payload.Path))
+        {
+            if (resume is { Finished: true })
+            {
+                // Every row was settled and the upload removed, but the completion was not recorded (its write failed, or
+                // the lease ran out first): the checkpoint holds the whole result.
+                context.SetResult(ResultOf(context, resume, resume.UnknownColumns ?? [], dryRun: false, []));
+                return;
+            }
+
+            throw new PermanentJobFailure("The uploaded file is no longer stored; upload it again.");
+        }
         var errorsPath = ImportFiles.ErrorsPath(emporium.Value, context.Id);
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(errorsPath)!);
 
         await using var upload = new FileStream(payload.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
         var header = await new CsvRowReader(upload).ReadAsync(cancellationToken);
         upload.Position = 0;
+        var unknownColumns = header is null ? [] : ImportHeader.Parse(header).Header?.Unknown ?? [];
 
         ImportResult result;
         await using (var errors = new ErrorsFile(errorsPath, resume?.ErrorsBytes ?? 0, header?.Fields ?? []))
         {
-            var progress = new Reporter(context, errors, resume, payload.DryRun, cancellationToken);
             result = await importer.ImportAsync(
                 upload,
-                new ImportOptions { DryRun = payload.DryRun, StartAfterLine = resume?.Line ?? 0, OnRejected = errors.AppendAsync },
-                progress,
+                new ImportOptions
+                {
+                    DryRun = payload.DryRun,
+                    StartAfterLine = resume?.Line ?? 0,
+                    OnRejected = errors.AppendAsync,
+                    OnCheckpoint = (value, token) => SaveCheckpointAsync(context, errors, resume, unknownColumns, value, token),
+                    OnProgress = (value, token) => context.ReportProgressAsync(value.RowsProcessed, value.TotalRows, Message(value), token),
+                },
                 cancellationToken);
-            await progress.DrainAsync();
         }
 
         if (result.Outcome == ImportOutcome.Failed)
@@ -87,66 +114,58 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions
         }
 
         var c = result.Counts;
-        var (created, updated, unchanged, rejected, duplicates) = resume is null
-            ? (c.Created, c.Updated, c.Unchanged, c.Rejected, c.Duplicates)
-            : (resume.Created + c.Created, resume.Updated + c.Updated, resume.Unchanged + c.Unchanged, resume.Rejected + c.Rejected, resume.Duplicates + c.Duplicates);
-        context.SetResult(new Result(
-            created,
-            updated,
-            unchanged,
-            rejected,
-            duplicates,
-            (long)created + updated + unchanged + rejected + duplicates,
-            result.UnknownColumns,
-            payload.DryRun,
-            $"/api/jobs/{context.Id}/errors.csv",
-            result.ChangeSample));
+        var total = new Checkpoint(
+            0,
+            0,
+            (resume?.Created ?? 0) + c.Created,
+            (resume?.Updated ?? 0) + c.Updated,
+            (resume?.Unchanged ?? 0) + c.Unchanged,
+            (resume?.Rejected ?? 0) + c.Rejected,
+            (resume?.Duplicates ?? 0) + c.Duplicates);
+        context.SetResult(ResultOf(context, total, result.UnknownColumns, payload.DryRun, result.ChangeSample));
 
         // The catalog holds the rows now; the upload is not needed again.
         File.Delete(payload.Path);
     }
 
     /// <summary>
-    /// Turns the importer's progress into job progress (the runner writes it at most every Jobs:ProgressInterval) and
-    /// its post-commit reports into checkpoints. IProgress is synchronous, so the writes are chained and awaited before
-    /// the job finishes; the checkpoint content is captured at report time.
+    /// Runs inside the batch's transaction, before it commits: rejected rows so far are flushed to errors.csv first, and
+    /// the checkpoint records its length then, so a resumed attempt cuts off what later batches appended.
     /// </summary>
-    private sealed class Reporter(JobContext context, ErrorsFile errors, Checkpoint? resume, bool dryRun, CancellationToken cancellationToken)
-        : IProgress<ImportProgress>
+    private Task SaveCheckpointAsync(
+        JobContext context, ErrorsFile errors, Checkpoint? resume, IReadOnlyList<string> unknownColumns, ImportProgress value, CancellationToken cancellationToken)
     {
-        private Task _chain = Task.CompletedTask;
-
-        public void Report(ImportProgress value)
-        {
-            var c = value.Counts;
-            var checkpoint = dryRun || value.CheckpointLine is not { } line
-                ? null
-                : new Checkpoint(
-                    line,
-                    errors.Flush(),
-                    (resume?.Created ?? 0) + c.Created,
-                    (resume?.Updated ?? 0) + c.Updated,
-                    (resume?.Unchanged ?? 0) + c.Unchanged,
-                    (resume?.Rejected ?? 0) + c.Rejected,
-                    (resume?.Duplicates ?? 0) + c.Duplicates);
-            var message = value.Phase == ImportPhase.Counting
-                ? $"counting rows: {value.BytesRead * 100 / Math.Max(1, value.TotalBytes)} % of the file read, about {value.TotalRows:N0} rows"
-                : $"{value.RowsProcessed:N0} of {value.TotalRows:N0} rows";
-            _chain = NextAsync(_chain, value, message, checkpoint);
-        }
-
-        public Task DrainAsync() => _chain;
-
-        private async Task NextAsync(Task previous, ImportProgress value, string message, Checkpoint? checkpoint)
-        {
-            await previous;
-            await context.ReportProgressAsync(value.RowsProcessed, value.TotalRows, message, cancellationToken);
-            if (checkpoint is not null)
-            {
-                await context.SaveCheckpointAsync(JsonSerializer.Serialize(checkpoint, JobJson.Options), cancellationToken);
-            }
-        }
+        var c = value.Counts;
+        var checkpoint = new Checkpoint(
+            value.CheckpointLine ?? throw new InvalidOperationException("A checkpoint needs its line."),
+            errors.Flush(),
+            (resume?.Created ?? 0) + c.Created,
+            (resume?.Updated ?? 0) + c.Updated,
+            (resume?.Unchanged ?? 0) + c.Unchanged,
+            (resume?.Rejected ?? 0) + c.Rejected,
+            (resume?.Duplicates ?? 0) + c.Duplicates,
+            Finished: value.RowsProcessed >= value.TotalRows,
+            unknownColumns);
+        return context.SaveCheckpointAsync(
+            value.RowsProcessed, value.TotalRows, Message(value), JsonSerializer.Serialize(checkpoint, JobJson.Options), db, cancellationToken);
     }
+
+    private static Result ResultOf(JobContext context, Checkpoint counts, IReadOnlyList<string> unknownColumns, bool dryRun, IReadOnlyList<ProductChange> changeSample) =>
+        new(
+            counts.Created,
+            counts.Updated,
+            counts.Unchanged,
+            counts.Rejected,
+            counts.Duplicates,
+            (long)counts.Created + counts.Updated + counts.Unchanged + counts.Rejected + counts.Duplicates,
+            unknownColumns,
+            dryRun,
+            $"/api/jobs/{context.Id}/errors.csv",
+            changeSample);
+
+    private static string Message(ImportProgress value) => value.Phase == ImportPhase.Counting
+        ? $"counting rows: {value.BytesRead * 100 / Math.Max(1, value.TotalBytes)} % of the file read, about {value.TotalRows:N0} rows"
+        : $"{value.RowsProcessed:N0} of {value.TotalRows:N0} rows";
 
     /// <summary>
     /// errors.csv: the file's header plus "error", then each rejected row's original cells plus its error. Cells are
@@ -190,6 +209,5 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IOptions
             await _writer.DisposeAsync();
             await _stream.DisposeAsync();
         }
-
     }
 }

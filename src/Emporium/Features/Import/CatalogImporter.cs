@@ -33,7 +33,6 @@ public sealed class CatalogImporter(
     public async Task<ImportResult> ImportAsync(
         Stream csv,
         ImportOptions options,
-        IProgress<ImportProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         // Two passes: the first finds the last valid row of every SKU, so that earlier rows for it are never written
@@ -62,7 +61,7 @@ public sealed class CatalogImporter(
             return ImportResult.FileFailure(headerError!, options.DryRun);
         }
 
-        var run = new Run(this, header, options, progress, totalBytes);
+        var run = new Run(this, header, options, totalBytes);
         await run.LoadReferenceDataAsync(cancellationToken);
         await run.FindLastRowsAsync(scan, cancellationToken);
 
@@ -88,7 +87,6 @@ public sealed class CatalogImporter(
         CatalogImporter importer,
         ImportHeader header,
         ImportOptions options,
-        IProgress<ImportProgress>? progress,
         long totalBytes)
     {
         private readonly EmporiumDbContext _db = importer.Db;
@@ -144,12 +142,12 @@ public sealed class CatalogImporter(
                     _lastLine[row.SkuKey] = record.Line;
                 }
 
-                if (progress is not null && ReportDue())
+                if (options.OnProgress is { } onProgress && ReportDue())
                 {
                     // Rows so far, scaled by the share of bytes read: a fair guess for files of similar rows.
                     var read = scan.BytesConsumed;
                     var estimate = read > 0 ? Math.Max(_totalRows, (long)(_totalRows * ((double)totalBytes / read))) : _totalRows;
-                    progress.Report(new ImportProgress(ImportPhase.Counting, 0, estimate, read, totalBytes, null, Counts()));
+                    await onProgress(new ImportProgress(ImportPhase.Counting, 0, estimate, read, totalBytes, null, Counts()), cancellationToken);
                 }
             }
         }
@@ -159,10 +157,10 @@ public sealed class CatalogImporter(
         {
             while (await reader.ReadAsync(cancellationToken) is { } record)
             {
-                if (progress is not null && ReportDue())
+                if (options.OnProgress is { } onProgress && ReportDue())
                 {
                     // Between commits: no checkpoint, since the rows read since the last commit are not settled yet.
-                    progress.Report(new ImportProgress(ImportPhase.Importing, _processed, _totalRows, reader.BytesConsumed, totalBytes, null, Counts()));
+                    await onProgress(new ImportProgress(ImportPhase.Importing, _processed, _totalRows, reader.BytesConsumed, totalBytes, null, Counts()), cancellationToken);
                 }
 
                 _processed++;
@@ -269,9 +267,17 @@ public sealed class CatalogImporter(
                 await WriteBatchAsync(cancellationToken);
                 _batch.Clear();
             }
+            else if (!options.DryRun && options.OnCheckpoint is { } onCheckpoint)
+            {
+                // Only rejected or superseded rows since the last batch: nothing to commit them with.
+                await onCheckpoint(Progress(), cancellationToken);
+            }
 
             _lastReport = importer.Clock.GetTimestamp();
-            progress?.Report(new ImportProgress(ImportPhase.Importing, _processed, _totalRows, _bytesRead, totalBytes, _checkpointLine, Counts()));
+            if (options.OnProgress is { } onProgress)
+            {
+                await onProgress(Progress(), cancellationToken);
+            }
         }
 
         private bool ReportDue()
@@ -285,6 +291,8 @@ public sealed class CatalogImporter(
             _lastReport = now;
             return true;
         }
+
+        private ImportProgress Progress() => new(ImportPhase.Importing, _processed, _totalRows, _bytesRead, totalBytes, _checkpointLine, Counts());
 
         private async Task WriteBatchAsync(CancellationToken cancellationToken)
         {
@@ -343,6 +351,11 @@ public sealed class CatalogImporter(
             }
             else
             {
+                if (options.OnCheckpoint is { } onCheckpoint)
+                {
+                    await onCheckpoint(Progress(), cancellationToken);
+                }
+
                 await transaction.CommitAsync(cancellationToken);
             }
 

@@ -51,10 +51,23 @@ public sealed record ImportOptions
 
     /// <summary>Sees every rejected row, also those beyond Import:MaxRejectionsKept (e.g. to write errors.csv).</summary>
     public Func<RejectedRow, ValueTask>? OnRejected { get; init; }
+
+    /// <summary>
+    /// Called when the rows up to <see cref="ImportProgress.CheckpointLine"/> are settled, with the progress that makes
+    /// true: inside the batch's transaction just before it commits (on the importer's DbContext, so whatever it writes
+    /// there commits or rolls back with the batch), or, when the last rows wrote nothing, after them. Not on a dry run.
+    /// </summary>
+    public Func<ImportProgress, CancellationToken, Task>? OnCheckpoint { get; init; }
+
+    /// <summary>
+    /// Progress (<see cref="ImportProgress"/>), awaited in the import's own flow and never inside a batch's transaction,
+    /// so whatever it writes is ordered with the checkpoints.
+    /// </summary>
+    public Func<ImportProgress, CancellationToken, Task>? OnProgress { get; init; }
 }
 
 /// <summary>
-/// Progress, reported after each committed batch and at least every <see cref="CatalogImporter.ReportEvery"/> in between
+/// Progress (<see cref="ImportOptions.OnProgress"/>), reported after each committed batch and at least every <see cref="CatalogImporter.ReportEvery"/> in between
 /// (also while the first pass counts rows). Rows count data rows of the whole file (those before a resume point
 /// included), so RowsProcessed / TotalRows is the share done; while <see cref="Phase"/> is Counting, RowsProcessed is 0
 /// and TotalRows an estimate from the bytes read so far. <see cref="CheckpointLine"/> is set only on the report that

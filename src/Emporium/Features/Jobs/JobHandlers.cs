@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Emporium.Infrastructure.Persistence;
 
 namespace Emporium.Features.Jobs;
 
@@ -26,6 +27,7 @@ public sealed class JobContext
 {
     private readonly Func<JobProgress, bool, CancellationToken, Task> _report;
     private readonly Func<string, CancellationToken, Task>? _checkpoint;
+    private readonly Func<JobProgress, string, EmporiumDbContext, CancellationToken, Task>? _checkpointWithin;
 
     internal JobContext(
         long id,
@@ -35,10 +37,12 @@ public sealed class JobContext
         int maxAttempts,
         Func<JobProgress, bool, CancellationToken, Task> report,
         string? checkpoint = null,
-        Func<string, CancellationToken, Task>? saveCheckpoint = null)
+        Func<string, CancellationToken, Task>? saveCheckpoint = null,
+        Func<JobProgress, string, EmporiumDbContext, CancellationToken, Task>? saveCheckpointWithin = null)
     {
         Checkpoint = checkpoint;
         _checkpoint = saveCheckpoint;
+        _checkpointWithin = saveCheckpointWithin;
         Id = id;
         Kind = kind;
         Payload = payload;
@@ -81,6 +85,19 @@ public sealed class JobContext
     /// </summary>
     public Task SaveCheckpointAsync(string json, CancellationToken cancellationToken = default) =>
         _checkpoint is null ? Task.CompletedTask : _checkpoint(json, cancellationToken);
+
+    /// <summary>
+    /// Stores progress and the checkpoint <paramref name="json"/> through <paramref name="db"/>, inside the transaction it
+    /// has open, so that the checkpoint commits exactly when the work it describes does. Saved after the commit instead,
+    /// a crash between the two leaves committed work behind the checkpoint, which the next attempt does (and counts)
+    /// again. The write extends the job's lease, as a heartbeat does. Throws when this worker no longer holds the job (its
+    /// lease expired and another attempt may be running): the transaction must then roll back. If the transaction does
+    /// not commit, end the attempt.
+    /// </summary>
+    public Task SaveCheckpointAsync(long processed, long? total, string? message, string json, EmporiumDbContext db, CancellationToken cancellationToken = default) =>
+        _checkpointWithin is null
+            ? Task.CompletedTask
+            : _checkpointWithin(new JobProgress(processed, total, message), json, db, cancellationToken);
 
     public void SetResult<T>(T result) => ResultJson = JsonSerializer.Serialize(result, JobJson.Options);
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Emporium.Infrastructure.Jobs;
+using Emporium.Infrastructure.Persistence;
 using Emporium.Platform;
 using Microsoft.Extensions.Options;
 
@@ -98,7 +99,7 @@ internal sealed partial class JobRunner(
     {
         if (job.CancelRequested)
         {
-            await StoreAsync(store => store.FinishAsync(job.Id, Owner, JobStatus.CANCELLED, "Cancelled on request.", Now));
+            await StoreAsync(store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.CANCELLED, "Cancelled on request.", Now));
             return;
         }
 
@@ -122,11 +123,11 @@ internal sealed partial class JobRunner(
             var handler = scope.ServiceProvider.GetServices<IJobHandler>().FirstOrDefault(h => h.Kind == job.Kind)
                 ?? throw new PermanentJobFailure($"No handler is registered for job kind '{job.Kind}'.");
             var context = new JobContext(
-                job.Id, job.Kind, job.Payload, job.Attempts, job.MaxAttempts, progress.ReportAsync, progress.Checkpoint, progress.SaveCheckpointAsync);
+                job.Id, job.Kind, job.Payload, job.Attempts, job.MaxAttempts, progress.ReportAsync, progress.Checkpoint, progress.SaveCheckpointAsync, progress.SaveCheckpointWithinAsync);
             LogStarting(job.Id, job.Kind, job.Attempts);
             await handler.HandleAsync(context, handlerStop.Token);
             var finalProgress = progress.Latest;
-            outcome = () => Record(JobStatus.COMPLETED, store => store.CompleteAsync(job.Id, Owner, context.ResultJson, finalProgress, Now));
+            outcome = () => Record(JobStatus.COMPLETED, store => store.CompleteAsync(job.Id, Owner, job.Attempts, context.ResultJson, finalProgress, Now));
         }
         catch (Exception) when (handlerStop.IsCancellationRequested)
         {
@@ -137,8 +138,8 @@ internal sealed partial class JobRunner(
 
             outcome = reason switch
             {
-                StopReason.Shutdown => () => StoreAsync(store => store.ReleaseAsync(job.Id, Owner, Now)),
-                StopReason.CancelRequested => () => StoreAsync(store => store.FinishAsync(job.Id, Owner, JobStatus.CANCELLED, "Cancelled on request.", Now)),
+                StopReason.Shutdown => () => StoreAsync(store => store.ReleaseAsync(job.Id, Owner, job.Attempts, Now)),
+                StopReason.CancelRequested => () => StoreAsync(store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.CANCELLED, "Cancelled on request.", Now)),
                 // Another worker holds the job now: the row is theirs to write.
                 _ => null,
             };
@@ -146,7 +147,7 @@ internal sealed partial class JobRunner(
         catch (PermanentJobFailure failure)
         {
             LogFailed(job.Id, job.Kind, failure.Message);
-            outcome = () => Record(JobStatus.FAILED, store => store.FinishAsync(job.Id, Owner, JobStatus.FAILED, failure.Message, Now));
+            outcome = () => Record(JobStatus.FAILED, store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.FAILED, failure.Message, Now));
         }
         catch (Exception exception)
         {
@@ -154,13 +155,13 @@ internal sealed partial class JobRunner(
             if (job.Attempts >= job.MaxAttempts)
             {
                 LogDead(exception, job.Id, job.Kind, job.Attempts);
-                outcome = () => Record(JobStatus.DEAD, store => store.FinishAsync(job.Id, Owner, JobStatus.DEAD, error, Now));
+                outcome = () => Record(JobStatus.DEAD, store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.DEAD, error, Now));
             }
             else
             {
                 var next = Now + RetryDelay(job.Attempts);
                 LogRetrying(exception, job.Id, job.Kind, job.Attempts, next);
-                outcome = () => StoreAsync(store => store.ScheduleRetryAsync(job.Id, Owner, error, next, Now));
+                outcome = () => StoreAsync(store => store.ScheduleRetryAsync(job.Id, Owner, job.Attempts, error, next, Now));
             }
         }
         finally
@@ -197,7 +198,7 @@ internal sealed partial class JobRunner(
             try
             {
                 await Task.Delay(interval, clock, cancellationToken);
-                var state = await StoreAsync(store => store.HeartbeatAsync(job.Id, Owner, Now, _options.LeaseDuration, cancellationToken));
+                var state = await StoreAsync(store => store.HeartbeatAsync(job.Id, Owner, job.Attempts, Now, _options.LeaseDuration, cancellationToken));
                 if (state is null)
                 {
                     LogLeaseLost(job.Id);
@@ -297,17 +298,41 @@ internal sealed partial class JobRunner(
                 Latest = json;
             }
 
-            await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken));
+            await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, job.Attempts, json, runner.Now, cancellationToken));
         }
 
-        public async Task ReportAsync(JobProgress progress, bool done, CancellationToken cancellationToken)
+        /// <summary>Progress and checkpoint in one write that joins <paramref name="db"/>'s transaction and extends the lease; see JobContext.</summary>
+        public async Task SaveCheckpointWithinAsync(JobProgress progress, string checkpoint, EmporiumDbContext db, CancellationToken cancellationToken)
+        {
+            using (JsonDocument.Parse(checkpoint))
+            {
+            }
+
+            var json = JobCheckpoint.With(Compose(progress), checkpoint);
+            var store = new JobStore(db);
+            if (await store.SaveProgressAndExtendLeaseAsync(job.Id, runner.Owner, job.Attempts, json, runner.Now, runner._options.LeaseDuration, cancellationToken) == 0)
+            {
+                throw new InvalidOperationException($"Job {job.Id} is no longer held by this worker (its lease expired), so its work is not committed.");
+            }
+
+            // Only now, so that no other write of this attempt stores a checkpoint whose work may yet roll back.
+            Checkpoint = checkpoint;
+            Latest = json;
+            _progress = json;
+            _lastWrite = clock.GetTimestamp();
+        }
+
+        private string Compose(JobProgress progress)
         {
             var rate = Rate(progress.Processed);
             double? percent = progress.Total is > 0 ? Math.Round(Math.Min(100.0, progress.Processed * 100.0 / progress.Total.Value), 1) : null;
             double? eta = progress.Total is { } total && rate is > 0 ? Math.Round(Math.Max(0, total - progress.Processed) / rate.Value, 1) : null;
-            Latest = JobCheckpoint.With(
-                JsonSerializer.Serialize(new JobProgressResponse(progress.Processed, progress.Total, percent, rate, eta, progress.Message), JobJson.Options),
-                Checkpoint);
+            return JsonSerializer.Serialize(new JobProgressResponse(progress.Processed, progress.Total, percent, rate, eta, progress.Message), JobJson.Options);
+        }
+
+        public async Task ReportAsync(JobProgress progress, bool done, CancellationToken cancellationToken)
+        {
+            Latest = JobCheckpoint.With(Compose(progress), Checkpoint);
 
             var now = clock.GetTimestamp();
             if (!done && _lastWrite != long.MinValue && clock.GetElapsedTime(_lastWrite, now) < interval)
@@ -317,7 +342,7 @@ internal sealed partial class JobRunner(
 
             _lastWrite = now;
             var json = Latest;
-            await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, json, runner.Now, cancellationToken));
+            await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, job.Attempts, json, runner.Now, cancellationToken));
         }
 
         /// <summary>

@@ -11,7 +11,8 @@ public sealed record ClaimedJob(long Id, string Kind, string Payload, int Attemp
 
 /// <summary>
 /// The runner's writes to the jobs table. Every write after the claim is guarded by the lease
-/// (id, lease_owner, PROCESSING): a worker that lost its lease changes nothing.
+/// (id, lease_owner, attempts, PROCESSING): a worker that lost its lease changes nothing, even when it took the job
+/// again itself (same owner, a later attempt).
 /// </summary>
 public sealed class JobStore(EmporiumDbContext db)
 {
@@ -61,9 +62,12 @@ public sealed class JobStore(EmporiumDbContext db)
         WHERE id = @id AND status = 'PROCESSING' AND lease_expires_at < @now AND attempts >= max_attempts
         """;
 
+    // Never shortens the lease: @expires is computed before the statement waits for its lock (on SQLite, seconds behind
+    // back-to-back import batches), and the handler's checkpoints may have extended the lease further meanwhile.
     private const string Heartbeat = """
-        UPDATE jobs SET lease_expires_at = @expires, updated_at = @now
-        WHERE id = @id AND lease_owner = @owner AND status = 'PROCESSING'
+        UPDATE jobs
+        SET lease_expires_at = CASE WHEN lease_expires_at > @expires THEN lease_expires_at ELSE @expires END, updated_at = @now
+        WHERE id = @id AND lease_owner = @owner AND attempts = @attempt AND status = 'PROCESSING'
         RETURNING cancel_requested
         """;
 
@@ -109,18 +113,32 @@ public sealed class JobStore(EmporiumDbContext db)
     }
 
     /// <summary>Extends the lease. Null when the lease is lost; otherwise whether a cancel was requested.</summary>
-    public async Task<bool?> HeartbeatAsync(long id, string owner, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<bool?> HeartbeatAsync(long id, string owner, int attempt, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
     {
-        await using var command = await CommandAsync(Heartbeat, cancellationToken, ("id", id), ("owner", owner), ("now", now), ("expires", now + lease));
+        await using var command = await CommandAsync(
+            Heartbeat, cancellationToken, ("id", id), ("owner", owner), ("attempt", attempt), ("now", now), ("expires", now + lease));
         var value = await command.ExecuteScalarAsync(cancellationToken);
         return value is null or DBNull ? null : Convert.ToBoolean(value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public Task<int> SaveProgressAsync(long id, string owner, string progress, DateTime now, CancellationToken cancellationToken) =>
-        Held(id, owner).ExecuteUpdateAsync(set => set.SetProperty(j => j.Progress, progress).SetProperty(j => j.UpdatedAt, now), cancellationToken);
+    public Task<int> SaveProgressAsync(long id, string owner, int attempt, string progress, DateTime now, CancellationToken cancellationToken) =>
+        Held(id, owner, attempt).ExecuteUpdateAsync(set => set.SetProperty(j => j.Progress, progress).SetProperty(j => j.UpdatedAt, now), cancellationToken);
 
-    public Task<int> CompleteAsync(long id, string owner, string? result, string? progress, DateTime now) =>
-        Held(id, owner).ExecuteUpdateAsync(set => set
+    /// <summary>
+    /// Progress written in the handler's own transaction with the work it records: proof of life, so it extends the lease
+    /// as a heartbeat does. On SQLite the heartbeat's separate connection can wait seconds for the write lock while
+    /// back-to-back batch transactions hold it; this write already holds it.
+    /// </summary>
+    public Task<int> SaveProgressAndExtendLeaseAsync(long id, string owner, int attempt, string progress, DateTime now, TimeSpan lease, CancellationToken cancellationToken) =>
+        Held(id, owner, attempt).ExecuteUpdateAsync(
+            set => set
+                .SetProperty(j => j.Progress, progress)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTime?)(now + lease))
+                .SetProperty(j => j.UpdatedAt, now),
+            cancellationToken);
+
+    public Task<int> CompleteAsync(long id, string owner, int attempt, string? result, string? progress, DateTime now) =>
+        Held(id, owner, attempt).ExecuteUpdateAsync(set => set
             .SetProperty(j => j.Status, JobStatus.COMPLETED)
             .SetProperty(j => j.Result, result)
             .SetProperty(j => j.Progress, j => progress ?? j.Progress)
@@ -131,8 +149,8 @@ public sealed class JobStore(EmporiumDbContext db)
             .SetProperty(j => j.UpdatedAt, now));
 
     /// <summary>FAILED, DEAD or CANCELLED: the job stops here until someone retries it by hand.</summary>
-    public Task<int> FinishAsync(long id, string owner, JobStatus status, string? error, DateTime now) =>
-        Held(id, owner).ExecuteUpdateAsync(set => set
+    public Task<int> FinishAsync(long id, string owner, int attempt, JobStatus status, string? error, DateTime now) =>
+        Held(id, owner, attempt).ExecuteUpdateAsync(set => set
             .SetProperty(j => j.Status, status)
             .SetProperty(j => j.LastError, error)
             .SetProperty(j => j.LeaseOwner, (string?)null)
@@ -140,8 +158,8 @@ public sealed class JobStore(EmporiumDbContext db)
             .SetProperty(j => j.FinishedAt, now)
             .SetProperty(j => j.UpdatedAt, now));
 
-    public Task<int> ScheduleRetryAsync(long id, string owner, string error, DateTime nextRunAt, DateTime now) =>
-        Held(id, owner).ExecuteUpdateAsync(set => set
+    public Task<int> ScheduleRetryAsync(long id, string owner, int attempt, string error, DateTime nextRunAt, DateTime now) =>
+        Held(id, owner, attempt).ExecuteUpdateAsync(set => set
             .SetProperty(j => j.Status, JobStatus.PENDING)
             .SetProperty(j => j.LastError, error)
             .SetProperty(j => j.NextRunAt, nextRunAt)
@@ -150,8 +168,8 @@ public sealed class JobStore(EmporiumDbContext db)
             .SetProperty(j => j.UpdatedAt, now));
 
     /// <summary>Shutdown: hands the job back at once, without counting the interrupted attempt.</summary>
-    public Task<int> ReleaseAsync(long id, string owner, DateTime now) =>
-        Held(id, owner).ExecuteUpdateAsync(set => set
+    public Task<int> ReleaseAsync(long id, string owner, int attempt, DateTime now) =>
+        Held(id, owner, attempt).ExecuteUpdateAsync(set => set
             .SetProperty(j => j.Status, JobStatus.PENDING)
             .SetProperty(j => j.Attempts, j => j.Attempts > 0 ? j.Attempts - 1 : 0)
             .SetProperty(j => j.NextRunAt, now)
@@ -159,8 +177,8 @@ public sealed class JobStore(EmporiumDbContext db)
             .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null)
             .SetProperty(j => j.UpdatedAt, now));
 
-    private IQueryable<Job> Held(long id, string owner) =>
-        db.Set<Job>().Where(j => j.Id == id && j.LeaseOwner == owner && j.Status == JobStatus.PROCESSING);
+    private IQueryable<Job> Held(long id, string owner, int attempt) =>
+        db.Set<Job>().Where(j => j.Id == id && j.LeaseOwner == owner && j.Attempts == attempt && j.Status == JobStatus.PROCESSING);
 
     private async Task<DbCommand> CommandAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {

@@ -340,7 +340,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
             new SteppingClock(TimeSpan.FromMilliseconds(100)));
         var reports = new List<ImportProgress>();
 
-        var result = await importer.ImportAsync(ImportData.Text(csv), new ImportOptions(), new SyncProgress(reports.Add));
+        var result = await importer.ImportAsync(ImportData.Text(csv), new ImportOptions { OnProgress = Collect(reports) });
 
         result.Counts.Created.Should().Be(40);
         var counting = reports.TakeWhile(r => r.Phase == ImportPhase.Counting).ToList();
@@ -365,11 +365,15 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         using var scope = app.Services.CreateScope();
         var importer = scope.ServiceProvider.GetRequiredService<CatalogImporter>();
         var reported = new List<ImportProgress>();
-        var result = await importer.ImportAsync(stream, options, new SyncProgress(p =>
+        var result = await importer.ImportAsync(stream, options with
         {
-            reported.Add(p);
-            progress?.Report(p);
-        }));
+            OnProgress = (p, _) =>
+            {
+                reported.Add(p);
+                progress?.Report(p);
+                return Task.CompletedTask;
+            },
+        });
         if (options.StartAfterLine == 0)
         {
             result.Counts.DataRows.Should().Be((int)(reported.LastOrDefault()?.TotalRows ?? 0), "every data row is counted once");
@@ -421,6 +425,12 @@ public abstract class CatalogImporterTests(EmporiumApp app)
 
         public override long GetTimestamp() => Interlocked.Add(ref _ticks, step.Ticks);
     }
+
+    private static Func<ImportProgress, CancellationToken, Task> Collect(List<ImportProgress> reports) => (p, _) =>
+    {
+        reports.Add(p);
+        return Task.CompletedTask;
+    };
 
     /// <summary>Progress&lt;T&gt; posts to the thread pool; tests want every report, in order, before the call returns.</summary>
     private sealed class SyncProgress(Action<ImportProgress> report) : IProgress<ImportProgress>

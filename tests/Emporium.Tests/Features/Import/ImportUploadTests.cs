@@ -328,6 +328,49 @@ public abstract class ImportUploadTests(EmporiumApp app)
         (await ProductsWithSku(staff, $"three-{id}")).Should().Be(1);
     }
 
+    [Fact]
+    public async Task An_import_that_settled_every_row_completes_from_its_checkpoint_when_its_upload_is_already_removed()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var gone = Path.Combine(app.DataDirectory, "imports", $"{Guid.NewGuid():N}.csv");
+
+        // As an attempt leaves it when it imported every row and removed the upload, but its completion was not recorded
+        // (the outcome write failed, or its lease ran out just before): the next attempt finds no file.
+        var finished = await SeedAsync(gone, new { line = 9, errors_bytes = 40, created = 5, updated = 1, unchanged = 0, rejected = 1, duplicates = 1, finished = true, unknown_columns = new[] { "colour" } });
+        var unfinished = await SeedAsync(gone, new { line = 5, errors_bytes = 40, created = 3, updated = 0, unchanged = 0, rejected = 1, duplicates = 0 });
+
+        var done = await Uploads.WaitAsync(staff, finished);
+        done.Str("status").Should().Be("COMPLETED", "the job was {0}", done);
+        var result = done.GetProperty("result");
+        (result.GetProperty("created").GetInt32(), result.GetProperty("updated").GetInt32(), result.GetProperty("rejected").GetInt32(),
+            result.GetProperty("duplicates").GetInt32(), result.GetProperty("rows").GetInt64()).Should().Be((5, 1, 1, 1, 8L));
+        result.GetProperty("unknown_columns").EnumerateArray().Select(c => c.GetString()).Should().Equal("colour");
+        result.Str("errors_url").Should().Be($"/api/jobs/{finished}/errors.csv");
+
+        var failed = await Uploads.WaitAsync(staff, unfinished);
+        failed.Str("status").Should().Be("FAILED", "rows remain and there is nothing to read them from: {0}", failed);
+        failed.Str("error_message").Should().Contain("no longer stored");
+    }
+
+    private Task<long> SeedAsync(string path, object checkpoint) =>
+        app.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            var job = new Emporium.Features.Jobs.Job
+            {
+                Kind = "catalog.import",
+                Payload = JsonSerializer.Serialize(new { path, dry_run = false, file_name = "gone.csv", bytes = 100 }),
+                MaxAttempts = 3,
+                NextRunAt = now,
+                CreatedAt = now,
+                UpdatedAt = now,
+                Progress = JsonSerializer.Serialize(new { processed = 8, total = 8, checkpoint }),
+            };
+            db.Add(job);
+            await db.SaveChangesAsync();
+            return job.Id;
+        });
+
     private static void ShouldCount(JsonElement result, int created, int unchanged, bool dryRun)
     {
         result.GetProperty("created").GetInt32().Should().Be(created);

@@ -225,6 +225,31 @@ public abstract class JobEngineTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_worker_that_took_its_own_running_job_again_stops_the_older_attempt()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        var id = await app.EnqueueAsync("test.gate", new TestPayload(key));
+        await staff.WaitForStatusAsync(id, "PROCESSING");
+
+        // As if this worker's heartbeats had been held up past the lease and its own claim loop had taken the job again:
+        // same lease owner, a later attempt. The older attempt must not take that lease for its own.
+        await app.WithDbAsync(db => db.Set<Job>().Where(j => j.Id == id)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.Attempts, j => j.Attempts + 1)));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Executions.Of($"{key}:stopped") == 0)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the older attempt's next heartbeat finds the lease is a later attempt's");
+            await Task.Delay(50);
+        }
+
+        // Nobody renews that lease, so it expires, and the job is taken again and finishes.
+        Executions.Open(key);
+        var done = await staff.WaitForStatusAsync(id, "COMPLETED");
+        done.GetProperty("attempts").GetInt32().Should().Be(3);
+    }
+
+    [Fact]
     public async Task A_job_whose_worker_died_on_its_last_attempt_is_dead_not_run_again()
     {
         var staff = await StaffAsync();
