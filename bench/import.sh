@@ -1,60 +1,77 @@
 #!/usr/bin/env bash
-# CSV import speed and memory (issue 3): a generated file in the Acme products.csv format (header
-# name,sku,description; CRLF records; line breaks inside quoted descriptions; ~7% duplicate SKUs; no final
-# newline) is imported (1) by psql: \copy into a staging table + one INSERT ... ON CONFLICT, the baseline;
-# (2) by Emporium: POST /api/products/upload to COMPLETED; (3) by Emporium again (all rows unchanged).
-# Both targets are identical, freshly migrated PostgreSQL databases. Prints times and the service's peak RSS.
-#   bench/import.sh [rows=500000]
+# CSV import speed and memory (issue 3): a generated file in the Acme products.csv format (bench/lib/acme-csv.py:
+# header name,sku,description; CRLF records; line breaks inside quoted descriptions; ~7% duplicate SKUs; no final
+# newline) is imported
+#   (1) by the database's own CLI, the baseline the issue names: on PostgreSQL psql \copy into a staging table plus
+#       one INSERT ... ON CONFLICT; on SQLite the sqlite3 CLI's .import --csv into a staging table plus one
+#       INSERT ... SELECT ... ON CONFLICT (both keep the last row of every SKU, ignoring case);
+#   (2) by Emporium: POST /api/products/upload to COMPLETED;
+#   (3) by Emporium again (all rows unchanged).
+# All targets are identical, freshly migrated Emporium databases (schema, indexes, search triggers): on PostgreSQL a
+# pg_dump -s of the service's database, on SQLite copies of the service's freshly migrated file. The baseline runs
+# before and after the service's imports (on two copies) and the ratio is to the mean of the two. Prints wall and CPU
+# seconds and the service's peak RSS.
+#   bench/import.sh [rows=500000] [Postgres|Sqlite]        BENCH_KEEP=1 keeps the stack (and files) for a look
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-500000}"
+provider="${2:-Postgres}"
 source scripts/lib/services.sh
 app_pid=""
-cleanup() { [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null; stop_services; }
+cleanup() {
+  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null
+  if [ -n "${BENCH_KEEP:-}" ]; then echo "[bench] kept: $EMPORIUM_STACK_DIR" >&2; else stop_services; fi
+}
 trap cleanup EXIT
-start_postgres
-psql_() { psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$EMPORIUM_PG_PORT" -U postgres "$@"; }
 now() { python3 -c 'import time; print(time.time())'; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$2"; }
-psql_ -d postgres -c "CREATE DATABASE emporium_bench" -c "CREATE DATABASE emporium_baseline"
+
+data="$EMPORIUM_STACK_DIR/data"
+mkdir -p "$data"
+unset Database__ConnectionString DATABASE_URL
+case "$provider" in
+  Postgres)
+    start_postgres
+    psql_() { psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$EMPORIUM_PG_PORT" -U postgres "$@"; }
+    psql_ -d postgres -c "CREATE DATABASE emporium_bench" -c "CREATE DATABASE emporium_baseline"
+    export Database__Provider=Postgres Database__ConnectionString="Host=127.0.0.1;Port=$EMPORIUM_PG_PORT;Username=postgres;Database=emporium_bench"
+    ;;
+  Sqlite)
+    ensure_packages sqlite3
+    # The default connection string: {DataDirectory}/emporium.db, created and migrated by the service at start.
+    export Database__Provider=Sqlite
+    db="$data/emporium.db"
+    baseline_db="$EMPORIUM_STACK_DIR/baseline.db"
+    ;;
+  *) echo "provider must be Postgres or Sqlite" >&2; exit 2 ;;
+esac
 
 csv="$EMPORIUM_STACK_DIR/products.csv"
-python3 - "$rows" "$csv" <<'PY'
-import random, sys
-rows, path = int(sys.argv[1]), sys.argv[2]
-random.seed(42)
-first = ["Bryce", "Ava", "Liam", "Noah", "Mia", "Zoe", "Ezra", "Iris", "Omar", "Lena", "Hugo", "Nina"]
-last = ["Jones", "Smith", "Brown", "Garcia", "Miller", "Davis", "Lopez", "Wilson", "Moore", "Clark"]
-words = ("durable light bright quiet rapid gentle precise modern robust simple elegant compact "
-         "natural hidden golden silent crafted").split()
-distinct = int(rows * 0.9334)
-with open(path, "w", newline="") as out:
-    out.write("name,sku,description")
-    for i in range(rows):
-        n = i if i < distinct else random.randrange(distinct)  # ~7% repeat an earlier SKU
-        sku = f"{['alpha', 'beta', 'gamma', 'delta'][n % 4]}-{n:07d}"
-        if random.random() < 0.5:
-            sku = sku.upper()  # upserts are case-insensitive
-        text = " ".join(random.choice(words) for _ in range(random.randint(12, 30))).capitalize() + "."
-        if random.random() < 0.6:
-            text = text.replace(" ", "\n", 1)  # a bare LF inside the quoted field, as in the real file
-        out.write(f'\r\n{random.choice(first)} {random.choice(last)},{sku},"{text}"')
-PY
-echo "[bench] $(du -h "$csv" | cut -f1) CSV with $rows rows" >&2
+bench/lib/acme-csv.py "$rows" "$csv"
+echo "[bench] $(du -h "$csv" | cut -f1) CSV with $rows rows ($provider)" >&2
 
 port="$(free_port)"
 dotnet build src/Emporium -c Release -v q -nologo >/dev/null
-export Database__Provider=Postgres Database__ConnectionString="Host=127.0.0.1;Port=$EMPORIUM_PG_PORT;Username=postgres;Database=emporium_bench"
-export EMPORIUM_ADMIN_EMAIL=admin@bench.local EMPORIUM_ADMIN_PASSWORD=bench-password-123 Emporium__DataDirectory="$EMPORIUM_STACK_DIR/data"
+export EMPORIUM_ADMIN_EMAIL=admin@bench.local EMPORIUM_ADMIN_PASSWORD=bench-password-123 Emporium__DataDirectory="$data"
 export Logging__LogLevel__Default=Warning
 dotnet src/Emporium/bin/Release/net10.0/Emporium.dll --urls "http://127.0.0.1:$port" >"$EMPORIUM_STACK_DIR/app.log" 2>&1 &
 app_pid=$!
-for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
+ready=""
+for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && { ready=1; break; }; sleep 0.5; done
+[ -n "$ready" ] || { echo "[bench] the service did not become ready:" >&2; cat "$EMPORIUM_STACK_DIR/app.log" >&2; exit 1; }
 
-# The baseline gets the same schema (tables, indexes, search triggers and columns) as the service's database.
-pg_dump -s -h 127.0.0.1 -p "$EMPORIUM_PG_PORT" -U postgres emporium_bench | psql_ -d emporium_baseline >/dev/null
-start=$(now)
-psql_ -d emporium_baseline <<SQL
+# The baseline runs twice, on two identical fresh copies of the service's empty schema: before the service's imports
+# and after them. The machine is shared, so the two runs bracket the service's and the ratio is taken to their mean.
+if [ "$provider" = Postgres ]; then
+  # The same schema (tables, indexes, search triggers and columns) as the service's database.
+  for target in emporium_baseline emporium_baseline2; do
+    [ "$target" = emporium_baseline ] || psql_ -d postgres -c "CREATE DATABASE $target"
+    pg_dump -s -h 127.0.0.1 -p "$EMPORIUM_PG_PORT" -U postgres emporium_bench | psql_ -d "$target" >/dev/null
+  done
+  baseline_targets=(emporium_baseline emporium_baseline2)
+  baseline_label='psql \copy to staging + INSERT ... ON CONFLICT'
+  baseline_run() {
+    psql_ -d "$1" <<SQL
 CREATE TEMP TABLE staging (name text, sku text, description text);
 \copy staging FROM '$csv' WITH (FORMAT csv, HEADER true)
 INSERT INTO products (sku, sku_key, slug, name, description, price, currency, is_active, created_at, updated_at, version)
@@ -62,8 +79,43 @@ SELECT DISTINCT ON (upper(sku)) sku, upper(sku), lower(sku), name, description, 
 FROM staging ORDER BY upper(sku), ctid DESC
 ON CONFLICT (sku_key) DO UPDATE SET name = excluded.name, description = excluded.description, updated_at = now();
 SQL
-baseline=$(elapsed "$start" "$(now)")
-echo "[bench] baseline psql COPY + upsert: ${baseline} s" >&2
+  }
+else
+  # Copies of the freshly migrated, still empty file: tables, indexes, the FTS5 table and its triggers. VACUUM INTO
+  # writes a rollback-journal file; the service's file is in WAL mode (set by the migrator), so the copies are too.
+  baseline_targets=("$EMPORIUM_STACK_DIR/baseline.db" "$EMPORIUM_STACK_DIR/baseline2.db")
+  for target in "${baseline_targets[@]}"; do
+    sqlite3 "$db" "VACUUM INTO '$target'"
+    sqlite3 "$target" "PRAGMA journal_mode = WAL" >/dev/null
+  done
+  baseline_label='sqlite3 .import --csv to staging + INSERT ... ON CONFLICT'
+  # .import runs in one transaction; the upsert is one statement. max(rowid) per upper(sku) keeps the last row of
+  # every SKU, as DISTINCT ON ... ORDER BY ctid DESC does in the PostgreSQL baseline.
+  baseline_run() {
+    sqlite3 -bail "$1" <<SQL
+CREATE TEMP TABLE staging (name TEXT, sku TEXT, description TEXT);
+.import --csv --skip 1 '$csv' staging
+INSERT INTO products (sku, sku_key, slug, name, description, price, currency, is_active, created_at, updated_at, version)
+SELECT sku, upper(sku), lower(sku), name, description, 0, 'USD', 1,
+       strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now'), 1
+FROM staging WHERE rowid IN (SELECT max(rowid) FROM staging GROUP BY upper(sku))
+ON CONFLICT (sku_key) DO UPDATE SET name = excluded.name, description = excluded.description, updated_at = excluded.updated_at;
+SQL
+    echo "[bench] baseline products: $(sqlite3 "$1" "SELECT count(*) FROM products")" >&2
+  }
+fi
+# baseline_once TARGET: prints "wall-seconds cpu-seconds" (CPU of the client process: all of the work for sqlite3,
+# next to none for psql, whose server does the work).
+baseline_once() {
+  local TIMEFORMAT='%R %U %S' times
+  times=$( { time baseline_run "$1" 2>&3 >/dev/null; } 3>&2 2>&1 )
+  awk '{printf "%.1f %.1f\n", $1, $2 + $3}' <<<"$times"
+}
+# CPU seconds (user + system) the service has used so far.
+service_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f\n", ($14 + $15) / hz}' "/proc/$app_pid/stat"; }
+
+read -r baseline1 baseline1_cpu < <(baseline_once "${baseline_targets[0]}")
+echo "[bench] baseline ($baseline_label) before the service's imports: ${baseline1} s (client CPU ${baseline1_cpu} s)" >&2
 
 token=$(curl -fs -H 'Content-Type: application/json' -d '{"email":"admin@bench.local","password":"bench-password-123"}' \
   "http://127.0.0.1:$port/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
@@ -79,18 +131,25 @@ import_once() {
   done
   echo "$(elapsed "$begin" "$(now)") $status"
 }
+cpu0=$(service_cpu)
 first=$(import_once); echo "[bench] first import: $first" >&2
+cpu1=$(service_cpu)
 again=$(import_once); echo "[bench] re-import: $again" >&2
+cpu2=$(service_cpu)
 peak=$(awk '/VmHWM/ {printf "%d MB", $2/1024}' "/proc/$app_pid/status")
+read -r baseline2 baseline2_cpu < <(baseline_once "${baseline_targets[1]}")
+echo "[bench] baseline after the service's imports: ${baseline2} s (client CPU ${baseline2_cpu} s)" >&2
+calc() { python3 -c "print(f'{$1:.${2:-1}f}')"; }
 
 cat <<EOF2
-| what ($rows rows, $(du -h "$csv" | cut -f1)) | seconds |
-|---|---:|
-| baseline: psql \\copy to staging + INSERT ... ON CONFLICT | $baseline |
-| Emporium: upload to COMPLETED (first import) | ${first%% *} |
-| Emporium: re-import of the same file (all unchanged) | ${again%% *} |
-| ratio first import / baseline | $(python3 -c "print(f'{float(\"${first%% *}\") / float(\"$baseline\"):.2f}')") |
-| service peak RSS (VmHWM) | $peak |
+| what ($rows rows, $(du -h "$csv" | cut -f1), $provider) | seconds | CPU seconds |
+|---|---:|---:|
+| baseline: $baseline_label, before / after the service's imports | $baseline1 / $baseline2 | $baseline1_cpu / $baseline2_cpu (client) |
+| Emporium: upload to COMPLETED (first import) | ${first%% *} | $(calc "$cpu1 - $cpu0") |
+| Emporium: re-import of the same file (all unchanged) | ${again%% *} | $(calc "$cpu2 - $cpu1") |
+| ratio first import / mean baseline | $(calc "${first%% *} / (($baseline1 + $baseline2) / 2)" 2) | |
+| service peak RSS (VmHWM) | $peak | |
 
 first import result: ${first#* }
+re-import result: ${again#* }
 EOF2
