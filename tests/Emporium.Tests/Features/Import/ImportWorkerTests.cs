@@ -36,8 +36,8 @@ public abstract partial class ImportWorkerTests(EmporiumApp app, string connecti
         using (var first = WorkerProcess.Start(app.Provider, connectionString, app.DataDirectory, WorkerSettings))
         {
             // A quarter of the file committed, so rows on both sides of the kill repeat SKUs and mention brands.
-            var running = await WaitForRowAsync(
-                id, job => job.Status == JobStatus.PROCESSING && CheckpointOf(job) is { } c && c.Line >= file.LastLine / 4, first);
+            var running = await app.WaitForRowAsync(
+                id, job => job.Status == JobStatus.PROCESSING && CheckpointOf(job) is { } c && c.Line >= file.LastLine / 4, first, seconds: 60);
             first.Kill();
             running.LeaseOwner.Should().Contain($":{first.Id}:", "the first worker process held the job");
         }
@@ -58,7 +58,7 @@ public abstract partial class ImportWorkerTests(EmporiumApp app, string connecti
 
         using (var second = WorkerProcess.Start(app.Provider, connectionString, app.DataDirectory, WorkerSettings))
         {
-            await WaitForRowAsync(id, job => job.Status == JobStatus.COMPLETED, second, seconds: 90);
+            await app.WaitForRowAsync(id, job => job.Status == JobStatus.COMPLETED, second, seconds: 90);
         }
 
         var done = await (await staff.GetAsync($"/api/jobs/{id}")).ShouldBe(HttpStatusCode.OK);
@@ -110,23 +110,6 @@ public abstract partial class ImportWorkerTests(EmporiumApp app, string connecti
             .Where(p => p.Sku.StartsWith($"{tag}-"))
             .Select(p => new StoredProduct(p.SkuKey, p.Name, p.Price, p.Brand == null ? null : p.Brand.Name, p.Version, p.UpdatedAt))
             .ToDictionaryAsync(p => p.SkuKey));
-
-    private async Task<Job> WaitForRowAsync(long id, Func<Job, bool> done, WorkerProcess worker, double seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var job = await app.RowAsync(id);
-            if (job is not null && done(job))
-            {
-                return job;
-            }
-
-            worker.HasExited.Should().BeFalse("the worker should keep running: {0}", worker.Output);
-            DateTime.UtcNow.Should().BeBefore(deadline, "job {0} is {1} ({2}); worker output: {3}", id, job?.Status, job?.Progress, worker.Output);
-            await Task.Delay(20);
-        }
-    }
 
     [GeneratedRegex("""[,"]line (\d+)[,:]""")]
     private static partial Regex ErrorLine();

@@ -261,6 +261,24 @@ public static class JobApi
     public static Task<Job?> RowAsync(this EmporiumApp app, long id) =>
         app.WithDbAsync(db => db.Set<Job>().AsNoTracking().FirstOrDefaultAsync(j => j.Id == id));
 
+    /// <summary>Polls the job's row until <paramref name="done"/> holds, failing at once if <paramref name="worker"/> exits.</summary>
+    internal static async Task<Job> WaitForRowAsync(this EmporiumApp app, long id, Func<Job, bool> done, WorkerProcess worker, double seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var job = await app.RowAsync(id);
+            if (job is not null && done(job))
+            {
+                return job;
+            }
+
+            worker.HasExited.Should().BeFalse("the worker should keep running: {0}", worker.Output);
+            DateTime.UtcNow.Should().BeBefore(deadline, "job {0} is {1} ({2}); worker output: {3}", id, job?.Status, job?.Progress, worker.Output);
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Polls GET /api/jobs/{id} until <paramref name="done"/> holds, failing with the last body after the timeout.</summary>
     public static async Task<JsonElement> WaitForAsync(this HttpClient client, long id, Func<JsonElement, bool> done, double seconds = 15)
     {

@@ -21,7 +21,7 @@ public abstract class JobWorkerTests(EmporiumApp app, string connectionString)
         var id = await app.EnqueueAsync("diagnostics.sleep", new { seconds = 2 });
         using (var first = WorkerProcess.Start(app.Provider, connectionString, app.DataDirectory))
         {
-            var running = await WaitForRowAsync(id, job => job.Status == JobStatus.PROCESSING && job.Progress is not null, first);
+            var running = await app.WaitForRowAsync(id, job => job.Status == JobStatus.PROCESSING && job.Progress is not null, first);
             running.LeaseOwner.Should().Contain($":{first.Id}:", "the first worker process holds the lease");
             running.Attempts.Should().Be(1);
             first.Kill();
@@ -31,28 +31,11 @@ public abstract class JobWorkerTests(EmporiumApp app, string connectionString)
         orphaned!.Status.Should().Be(JobStatus.PROCESSING, "nobody released the job: its worker died");
 
         using var second = WorkerProcess.Start(app.Provider, connectionString, app.DataDirectory);
-        var completed = await WaitForRowAsync(id, job => job.Status == JobStatus.COMPLETED, second, seconds: 40);
+        var completed = await app.WaitForRowAsync(id, job => job.Status == JobStatus.COMPLETED, second, seconds: 40);
 
         completed.Attempts.Should().Be(2);
         completed.Result.Should().Contain("\"attempt\":2");
         completed.StartedAt.Should().BeOnOrAfter(orphaned.LeaseExpiresAt!.Value, "the job is taken again only after the lease expired");
-    }
-
-    private async Task<Job> WaitForRowAsync(long id, Func<Job, bool> done, WorkerProcess worker, double seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var job = await app.RowAsync(id);
-            if (job is not null && done(job))
-            {
-                return job;
-            }
-
-            worker.HasExited.Should().BeFalse("the worker should keep running: {0}", worker.Output);
-            DateTime.UtcNow.Should().BeBefore(deadline, "job {0} is {1}; worker output: {2}", id, job?.Status, worker.Output);
-            await Task.Delay(50);
-        }
     }
 }
 
