@@ -143,18 +143,17 @@ internal sealed partial class BulkDeleteJobHandler(
                 }
 
                 deleted = await SoftDeleteAsync(ids, cancellationToken);
+                state = state with
+                {
+                    Position = ids[^1],
+                    Examined = state.Examined + ids.Count,
+                    Deleted = state.Deleted + deleted,
+                    // Matched when the batch was read, deleted by someone else before its UPDATE.
+                    AlreadyDeleted = state.AlreadyDeleted + (ids.Count - deleted),
+                };
+                await SaveAsync(context, state, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
-
-            state = state with
-            {
-                Position = ids[^1],
-                Examined = state.Examined + ids.Count,
-                Deleted = state.Deleted + deleted,
-                // Matched when the batch was read, deleted by someone else before its UPDATE.
-                AlreadyDeleted = state.AlreadyDeleted + (ids.Count - deleted),
-            };
-            await SaveAsync(context, state, cancellationToken);
         }
 
         // The total was counted before the first batch; products changed since then make the two differ slightly.
@@ -179,6 +178,7 @@ internal sealed partial class BulkDeleteJobHandler(
             cancellationToken.ThrowIfCancellationRequested();
             var (after, upTo) = (state.Position, Math.Min(maxId, state.Position + batchSize));
             var now = clock.GetUtcNow().UtcDateTime;
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var deleted = await candidates
                 .Where(p => p.Id > after && p.Id <= upTo)
                 .ExecuteUpdateAsync(set => set
@@ -187,6 +187,7 @@ internal sealed partial class BulkDeleteJobHandler(
                     .SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
             state = state with { Position = upTo, Examined = state.Examined + deleted, Deleted = state.Deleted + deleted };
             await SaveAsync(context, state, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
 
         var total = Math.Max(state.Total, state.Examined);
@@ -217,21 +218,20 @@ internal sealed partial class BulkDeleteJobHandler(
                     .ConvertAll(p => (p.Id, p.SkuKey, p.DeletedAt != null));
                 var live = found.Where(p => !p.Deleted).Select(p => p.Id).ToList();
                 deleted = live.Count == 0 ? 0 : await SoftDeleteAsync(live, cancellationToken);
+                var foundKeys = found.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+                var missing = chunk.Where(sku => !foundKeys.Contains(Product.KeyOf(sku))).ToList();
+                state = state with
+                {
+                    Position = state.Position + chunk.Count,
+                    Examined = state.Examined + chunk.Count,
+                    Deleted = state.Deleted + deleted,
+                    AlreadyDeleted = state.AlreadyDeleted + (found.Count - deleted),
+                    NotFound = state.NotFound + missing.Count,
+                    NotFoundSample = [.. state.NotFoundSample, .. missing.Take(NotFoundSampleSize - state.NotFoundSample.Count)],
+                };
+                await SaveAsync(context, state, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
-
-            var foundKeys = found.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
-            var missing = chunk.Where(sku => !foundKeys.Contains(Product.KeyOf(sku))).ToList();
-            state = state with
-            {
-                Position = state.Position + chunk.Count,
-                Examined = state.Examined + chunk.Count,
-                Deleted = state.Deleted + deleted,
-                AlreadyDeleted = state.AlreadyDeleted + (found.Count - deleted),
-                NotFound = state.NotFound + missing.Count,
-                NotFoundSample = [.. state.NotFoundSample, .. missing.Take(NotFoundSampleSize - state.NotFoundSample.Count)],
-            };
-            await SaveAsync(context, state, cancellationToken);
         }
 
         await context.ReportProgressAsync(state.Total, state.Total, Message(state), cancellationToken);
@@ -254,12 +254,12 @@ internal sealed partial class BulkDeleteJobHandler(
                 .SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
     }
 
-    /// <summary>The batch is committed: checkpoint first (so a crash now redoes nothing), then progress.</summary>
-    private static async Task SaveAsync(JobContext context, Checkpoint state, CancellationToken cancellationToken)
-    {
-        await context.SaveCheckpointAsync(JsonSerializer.Serialize(state, JobJson.Options), cancellationToken);
-        await context.ReportProgressAsync(state.Examined, state.Total, Message(state), cancellationToken);
-    }
+    /// <summary>
+    /// Checkpoint and progress in the batch's own transaction, just before it commits (lease-guarded: a worker that lost
+    /// the job cannot commit), so after a crash the next attempt neither redoes nor miscounts a batch.
+    /// </summary>
+    private Task SaveAsync(JobContext context, Checkpoint state, CancellationToken cancellationToken) =>
+        context.SaveCheckpointAsync(state.Examined, state.Total, Message(state), JsonSerializer.Serialize(state, JobJson.Options), db, cancellationToken);
 
     private static string Message(Checkpoint state) => $"{state.Deleted:N0} deleted, {state.Examined:N0} of {state.Total:N0} examined";
 

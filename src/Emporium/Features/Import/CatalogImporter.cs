@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using Emporium.Features.Catalog;
 using Emporium.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -91,7 +93,9 @@ public sealed class CatalogImporter(
     {
         private readonly EmporiumDbContext _db = importer.Db;
         private readonly ImportSettings _settings = importer.Settings;
-        private readonly Dictionary<string, long> _lastLine = new(StringComparer.Ordinal);
+        // Keyed by a 128-bit hash of the SKU key rather than the string: 500,000 SKUs take ~20 MB instead of ~45 MB of
+        // long-lived objects, and a collision (two SKUs of one file sharing 128 bits) is beyond any realistic file.
+        private readonly Dictionary<UInt128, long> _lastLine = [];
         private readonly Dictionary<string, ImportRow> _batch = new(StringComparer.Ordinal);
         private readonly List<RejectedRow> _rejections = [];
         private readonly List<ProductChange> _changes = [];
@@ -139,7 +143,7 @@ public sealed class CatalogImporter(
                 _totalRows++;
                 if (ImportRowParser.Parse(record, header, _categories).Row is { } row)
                 {
-                    _lastLine[row.SkuKey] = record.Line;
+                    _lastLine[KeyOf(row.SkuKey)] = record.Line;
                 }
 
                 if (options.OnProgress is { } onProgress && ReportDue())
@@ -185,7 +189,7 @@ public sealed class CatalogImporter(
                 }
 
                 // The last valid row for a SKU wins; the earlier ones are never written.
-                if (_lastLine[row.SkuKey] != record.Line)
+                if (_lastLine[KeyOf(row.SkuKey)] != record.Line)
                 {
                     _duplicates++;
                     continue;
@@ -279,6 +283,8 @@ public sealed class CatalogImporter(
                 await onProgress(Progress(), cancellationToken);
             }
         }
+
+        private static UInt128 KeyOf(string skuKey) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(skuKey.AsSpan()));
 
         private bool ReportDue()
         {
