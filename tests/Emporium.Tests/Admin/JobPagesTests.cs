@@ -76,31 +76,8 @@ public sealed class JobPagesTests(AdminUiApp app, ChromiumBrowser chromium) : Ad
     public async Task A_dead_import_started_over_reads_its_file_from_the_top()
     {
         var tag = Guid.NewGuid().ToString("N")[..8];
-        var imports = Directory.CreateDirectory(Path.Combine(App.DataDirectory, "imports")).FullName;
-        var upload = Path.Combine(imports, $"dead-{tag}.csv");
-        await File.WriteAllTextAsync(upload, $"sku,name\r\none-{tag},One\r\ntwo-{tag},Two\r\n");
-        // As an import that ran out of attempts leaves it, with line 2 checkpointed (a plain Retry would skip it).
-        var id = await App.WithDbAsync(async db =>
-        {
-            var now = DateTime.UtcNow;
-            var job = new Job
-            {
-                Kind = "catalog.import",
-                Payload = System.Text.Json.JsonSerializer.Serialize(new { path = upload, dry_run = false, file_name = "dead.csv", bytes = new FileInfo(upload).Length }),
-                Status = JobStatus.DEAD,
-                Attempts = 5,
-                MaxAttempts = 5,
-                NextRunAt = now,
-                CreatedAt = now,
-                UpdatedAt = now,
-                FinishedAt = now,
-                LastError = "the database went away",
-                Progress = """{"processed":1,"total":2,"checkpoint":{"line":2,"errors_bytes":0,"created":1,"updated":0,"unchanged":0,"rejected":0,"duplicates":0}}""",
-            };
-            db.Add(job);
-            await db.SaveChangesAsync();
-            return job.Id;
-        });
+        // Line 2 is checkpointed: a plain Retry would skip it.
+        var id = await Emporium.Tests.Features.Import.Uploads.SeedDeadImportAsync(App, tag, $"one-{tag},One", $"two-{tag},Two");
         Page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
         await SignInAsync();
         await Page.GotoAsync(App.AdminUrl($"/jobs/{id}"));

@@ -16,41 +16,23 @@ internal sealed partial class RefreshTokenPurge(
     IOptions<JwtOptions> options,
     IOptions<EmporiumOptions> emporium,
     TimeProvider clock,
-    ILogger<RefreshTokenPurge> logger) : BackgroundService
+    ILogger<RefreshTokenPurge> logger) : PeriodicSweep(emporium, clock)
 {
     public static readonly TimeSpan Grace = TimeSpan.FromDays(1);
 
     private const int BatchSize = 5_000;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!emporium.Value.RunsWorker)
-        {
-            return;
-        }
+    protected override TimeSpan Interval => options.Value.RefreshTokenPurgeInterval;
 
-        using var timer = new PeriodicTimer(options.Value.RefreshTokenPurgeInterval, clock);
-        do
-        {
-            try
-            {
-                var purged = await PurgeAsync(stoppingToken);
-                if (purged > 0)
-                {
-                    LogPurged(purged);
-                }
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogPurgeFailed(exception);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
-    }
+    public override Task<int> SweepAsync(CancellationToken cancellationToken) => PurgeAsync(cancellationToken);
+
+    protected override void OnSwept(int count) => LogPurged(count);
+
+    protected override void OnFailed(Exception exception) => LogPurgeFailed(exception);
 
     private async Task<int> PurgeAsync(CancellationToken cancellationToken)
     {
-        var cutoff = clock.GetUtcNow().UtcDateTime - Grace;
+        var cutoff = Clock.GetUtcNow().UtcDateTime - Grace;
         var total = 0;
         while (true)
         {

@@ -19,46 +19,26 @@ internal sealed partial class ImportFileSweep(
     IOptions<ImportSettings> settings,
     IOptions<EmporiumOptions> emporium,
     TimeProvider clock,
-    ILogger<ImportFileSweep> logger) : BackgroundService
+    ILogger<ImportFileSweep> logger) : PeriodicSweep(emporium, clock)
 {
     private const string ErrorsSuffix = "-errors.csv";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!emporium.Value.RunsWorker)
-        {
-            return;
-        }
+    protected override TimeSpan Interval => settings.Value.SweepInterval;
 
-        using var timer = new PeriodicTimer(settings.Value.SweepInterval, clock);
-        do
-        {
-            try
-            {
-                var deleted = await SweepAsync(stoppingToken);
-                if (deleted > 0)
-                {
-                    LogSwept(deleted, settings.Value.RetainFilesFor);
-                }
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogSweepFailed(exception);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
-    }
+    protected override void OnSwept(int count) => LogSwept(count, settings.Value.RetainFilesFor);
+
+    protected override void OnFailed(Exception exception) => LogSweepFailed(exception);
 
     /// <summary>Deletes what is past retention; answers how many files went.</summary>
-    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    public override async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
-        var directory = ImportFiles.Directory(emporium.Value);
+        var directory = ImportFiles.Directory(HostSettings);
         if (!Directory.Exists(directory))
         {
             return 0;
         }
 
-        var cutoff = clock.GetUtcNow().UtcDateTime - settings.Value.RetainFilesFor;
+        var cutoff = Clock.GetUtcNow().UtcDateTime - settings.Value.RetainFilesFor;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<EmporiumDbContext>();
         return await SweepErrorsAsync(db, directory, cutoff, cancellationToken) + await SweepUploadsAsync(db, directory, cutoff, cancellationToken);

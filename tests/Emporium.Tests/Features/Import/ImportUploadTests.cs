@@ -53,6 +53,45 @@ internal static class Uploads
         return await WaitAsync(client, id);
     }
 
+    /// <summary>
+    /// An import as it is left when it ran out of attempts: DEAD, its upload (the given rows under a header sku,name)
+    /// in place, and line 2 (the first row) committed and checkpointed.
+    /// </summary>
+    public static async Task<long> SeedDeadImportAsync(EmporiumApp app, string tag, params string[] rows)
+    {
+        var imports = Directory.CreateDirectory(Path.Combine(app.DataDirectory, "imports")).FullName;
+        var upload = Path.Combine(imports, $"dead-{tag}.csv");
+        await File.WriteAllTextAsync(upload, "sku,name\r\n" + string.Concat(rows.Select(row => row + "\r\n")));
+        return await app.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            var job = new Emporium.Features.Jobs.Job
+            {
+                Kind = "catalog.import",
+                Payload = JsonSerializer.Serialize(new { path = upload, dry_run = false, file_name = "dead.csv", bytes = new FileInfo(upload).Length }),
+                Status = Emporium.Features.Jobs.JobStatus.DEAD,
+                Attempts = 3,
+                MaxAttempts = 3,
+                NextRunAt = now,
+                CreatedAt = now,
+                UpdatedAt = now,
+                FinishedAt = now,
+                LastError = "the database went away",
+                Progress = JsonSerializer.Serialize(new
+                {
+                    processed = 1,
+                    total = rows.Length,
+                    message = $"1 of {rows.Length} rows",
+                    rows_per_second = 10.0,
+                    checkpoint = new { line = 2, errors_bytes = 0, created = 1, updated = 0, unchanged = 0, rejected = 0, duplicates = 0 },
+                }),
+            };
+            db.Add(job);
+            await db.SaveChangesAsync();
+            return job.Id;
+        });
+    }
+
     public static async Task<JsonElement> WaitAsync(HttpClient client, long id)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
@@ -281,39 +320,7 @@ public abstract class ImportUploadTests(EmporiumApp app)
     {
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;
         var id = Guid.NewGuid().ToString("N")[..8];
-        var imports = Directory.CreateDirectory(Path.Combine(app.DataDirectory, "imports")).FullName;
-        var upload = Path.Combine(imports, $"dead-{id}.csv");
-        await File.WriteAllTextAsync(upload, $"sku,name\r\none-{id},One\r\ntwo-{id},Two\r\nthree-{id},Three\r\n");
-
-        // As an import that ran out of attempts leaves it: line 2 committed and checkpointed.
-        var jobId = await app.WithDbAsync(async db =>
-        {
-            var now = DateTime.UtcNow;
-            var job = new Emporium.Features.Jobs.Job
-            {
-                Kind = "catalog.import",
-                Payload = JsonSerializer.Serialize(new { path = upload, dry_run = false, file_name = "dead.csv", bytes = new FileInfo(upload).Length }),
-                Status = Emporium.Features.Jobs.JobStatus.DEAD,
-                Attempts = 3,
-                MaxAttempts = 3,
-                NextRunAt = now,
-                CreatedAt = now,
-                UpdatedAt = now,
-                FinishedAt = now,
-                LastError = "the database went away",
-                Progress = JsonSerializer.Serialize(new
-                {
-                    processed = 1,
-                    total = 3,
-                    message = "1 of 3 rows",
-                    rows_per_second = 10.0,
-                    checkpoint = new { line = 2, errors_bytes = 0, created = 1, updated = 0, unchanged = 0, rejected = 0, duplicates = 0 },
-                }),
-            };
-            db.Add(job);
-            await db.SaveChangesAsync();
-            return job.Id;
-        });
+        var jobId = await Uploads.SeedDeadImportAsync(app, id, $"one-{id},One", $"two-{id},Two", $"three-{id},Three");
 
         var retried = await (await staff.PostAsync($"/api/jobs/{jobId}/retry", null)).ShouldBe(HttpStatusCode.OK);
         retried.GetProperty("attempts").GetInt32().Should().BeLessThanOrEqualTo(1);
