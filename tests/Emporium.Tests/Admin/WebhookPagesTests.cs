@@ -1,4 +1,5 @@
 using Emporium.Tests.Features.Webhooks;
+using Emporium.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -41,6 +42,37 @@ public sealed class WebhookPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
         await Expect(Page.Locator("table.data tbody")).ToContainTextAsync("Old secret signs until");
         await Expect(Page.Locator("#webhook-secret")).ToHaveCountAsync(0);
         (await Page.ContentAsync()).Should().NotContain(rotated).And.NotContain(secret);
+    }
+
+    [Fact]
+    public async Task A_subscription_is_disabled_enabled_again_and_deleted()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var url = receiver.Url($"/hook-{Tag()}").ToString();
+        var api = await AdminApiAsync();
+        var id = (await api.SubscribeAsync(url)).Id();
+        Page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await SignInAsync();
+        await Page.GotoAsync(App.AdminUrl("/webhooks"));
+        var row = Page.Locator($"tr[data-id='{id}']");
+        await Expect(row).ToContainTextAsync("Active");
+
+        await Button($"Disable {url}").ClickAsync();
+
+        await Expect(Flash).ToHaveTextAsync($"Disabled {url}: events are no longer sent to it.");
+        await Expect(row).ToContainTextAsync("Inactive");
+        (await (await api.GetAsync($"/api/webhooks/{id}")).ShouldBe(System.Net.HttpStatusCode.OK)).GetProperty("is_active").GetBoolean().Should().BeFalse();
+
+        await Button($"Enable {url}").ClickAsync();
+
+        await Expect(Flash).ToHaveTextAsync($"Enabled {url}.");
+        await Expect(row).ToContainTextAsync("Active");
+
+        await Button($"Delete {url}").ClickAsync();
+
+        await Expect(Flash).ToHaveTextAsync($"Deleted the subscription for {url}.");
+        await Expect(row).ToHaveCountAsync(0);
+        (await api.GetAsync($"/api/webhooks/{id}")).StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
     }
 
     [Fact]

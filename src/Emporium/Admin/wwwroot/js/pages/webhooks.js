@@ -33,7 +33,10 @@ export async function webhooksPage({ params, refresh }) {
         h('td', {}, formatDate(hook.created_at)),
         h('td', { class: 'row-actions' },
           h('button', { type: 'button', class: 'secondary', 'aria-label': `Send test to ${hook.url}`, onClick: (event) => sendTest(hook, event.currentTarget, result) }, 'Send test'),
-          h('button', { type: 'button', class: 'secondary', 'aria-label': `Rotate secret of ${hook.url}`, onClick: () => rotate(hook, refresh) }, 'Rotate secret'))))));
+          h('button', { type: 'button', class: 'secondary', 'aria-label': `Rotate secret of ${hook.url}`, onClick: () => rotate(hook, refresh) }, 'Rotate secret'),
+          h('button', { type: 'button', class: 'secondary', 'aria-label': `${hook.is_active ? 'Disable' : 'Enable'} ${hook.url}`, onClick: () => setActive(hook, !hook.is_active, refresh) },
+            hook.is_active ? 'Disable' : 'Enable'),
+          h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${hook.url}`, onClick: () => remove(hook, refresh) }, 'Delete'))))));
 
   return h('section', {},
     h('h1', {}, 'Webhooks'),
@@ -77,6 +80,28 @@ async function rotate(hook, refresh) {
     flash('Secret rotated.');
   } catch (error) {
     flash(`The secret could not be rotated: ${describe(error)}`);
+  }
+  await refresh();
+}
+
+/** Pausing keeps the subscription and its log; enabling again clears disabled_reason (and a 410's or auto-disable's stop). */
+async function setActive(hook, active, refresh) {
+  try {
+    await api(`/api/webhooks/${hook.id}`, { method: 'PATCH', body: { is_active: active } });
+    flash(active ? `Enabled ${hook.url}.` : `Disabled ${hook.url}: events are no longer sent to it.`);
+  } catch (error) {
+    flash(`The subscription could not be changed: ${describe(error)}`);
+  }
+  await refresh();
+}
+
+async function remove(hook, refresh) {
+  if (!window.confirm(`Delete the subscription for ${hook.url}? Deliveries still waiting for it are dropped. Disable it instead to keep it.`)) return;
+  try {
+    await api(`/api/webhooks/${hook.id}`, { method: 'DELETE' });
+    flash(`Deleted the subscription for ${hook.url}.`);
+  } catch (error) {
+    flash(`The subscription could not be deleted: ${describe(error)}`);
   }
   await refresh();
 }
