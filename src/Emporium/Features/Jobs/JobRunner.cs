@@ -276,6 +276,7 @@ internal sealed partial class JobRunner(
         private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(10);
 
         private readonly Queue<(long Timestamp, long Processed)> _samples = new([(clock.GetTimestamp(), 0)]);
+        private long _lastSampleAt = clock.GetTimestamp();
         private long _lastWrite = long.MinValue;
         private string? _progress = job.Progress;
 
@@ -352,13 +353,15 @@ internal sealed partial class JobRunner(
         private double? Rate(long processed)
         {
             var now = clock.GetTimestamp();
-            if (clock.GetElapsedTime(_samples.Last().Timestamp, now) >= TimeSpan.FromMilliseconds(100))
+            if (clock.GetElapsedTime(_lastSampleAt, now) >= TimeSpan.FromMilliseconds(100))
             {
                 // A sample per tenth of a second at most, however often the handler reports.
                 _samples.Enqueue((now, processed));
+                _lastSampleAt = now;
             }
 
-            while (_samples.Count > 2 && clock.GetElapsedTime(_samples.ElementAt(1).Timestamp, now) >= RateWindow)
+            // Drop the oldest sample while the next one alone still spans the window.
+            while (_samples.Count > 2 && clock.GetElapsedTime(_samples.Skip(1).First().Timestamp, now) >= RateWindow)
             {
                 _samples.Dequeue();
             }
