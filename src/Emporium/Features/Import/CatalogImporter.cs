@@ -1,6 +1,8 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
+using System.Threading.Channels;
 using Emporium.Features.Catalog;
 using Emporium.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -99,7 +101,10 @@ public sealed class CatalogImporter(
         private readonly Dictionary<string, ImportRow> _batch = new(StringComparer.Ordinal);
         private readonly List<RejectedRow> _rejections = [];
         private readonly List<ProductChange> _changes = [];
+        // Brands by lower-cased name and by slug. The reading stage checks rows against a frozen copy taken before the
+        // import (it runs beside the writing stage, which adds the brands the import creates to the live one).
         private readonly Dictionary<string, BrandEntry> _brands = new(StringComparer.Ordinal);
+        private FrozenDictionary<string, BrandEntry> _knownBrands = FrozenDictionary<string, BrandEntry>.Empty;
         private readonly Dictionary<long, string> _brandNames = [];
         private CategoryLookup _categories = new([]);
         private int _created;
@@ -132,6 +137,8 @@ public sealed class CatalogImporter(
                 {
                     RememberBrand(brand.Id, brand.Name, brand.Slug, brand.DeletedAt is not null);
                 }
+
+                _knownBrands = _brands.ToFrozenDictionary(StringComparer.Ordinal);
             }
         }
 
@@ -156,54 +163,132 @@ public sealed class CatalogImporter(
             }
         }
 
-        /// <summary>Second pass: rejects, skips superseded rows (counted as duplicates) and writes the rest in batches.</summary>
+        /// <summary>
+        /// Second pass, in two stages that overlap: a reader (on its own task) parses and validates the next rows while
+        /// this flow writes the batch before them. The reader hands over <see cref="Segment"/>s in file order through a
+        /// small bounded channel, so it runs at most two segments ahead and memory stays at a few batches. Everything
+        /// with a side effect (errors.csv, the database, progress, checkpoints) happens here, in file order, exactly as
+        /// when one loop did both.
+        /// </summary>
         public async Task ImportRowsAsync(CsvRowReader reader, CancellationToken cancellationToken)
         {
-            while (await reader.ReadAsync(cancellationToken) is { } record)
+            var segments = Channel.CreateBounded<Segment>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var producer = Task.Run(() => ReadSegmentsAsync(reader, segments.Writer, stop.Token), CancellationToken.None);
+            try
             {
-                if (options.OnProgress is { } onProgress && ReportDue())
+                await foreach (var segment in segments.Reader.ReadAllAsync(stop.Token))
                 {
-                    // Between commits: no checkpoint, since the rows read since the last commit are not settled yet.
-                    await onProgress(new ImportProgress(ImportPhase.Importing, _processed, _totalRows, reader.BytesConsumed, totalBytes, null, Counts()), cancellationToken);
-                }
-
-                _processed++;
-                if (record.Line <= options.StartAfterLine)
-                {
-                    // Settled by an earlier run, which counted it.
-                    continue;
-                }
-
-                var (row, rejection) = ImportRowParser.Parse(record, header, _categories);
-                _checkpointLine = record.Line;
-                _bytesRead = reader.BytesConsumed;
-                if (row is not null && row.Brand is { } brand)
-                {
-                    rejection = ResolveBrand(row, brand, record.Line);
-                }
-
-                if (rejection is not null || row is null)
-                {
-                    await RejectAsync(rejection! with { Cells = record.Fields });
-                    continue;
-                }
-
-                // The last valid row for a SKU wins; the earlier ones are never written.
-                if (_lastLine[KeyOf(row.SkuKey)] != record.Line)
-                {
-                    _duplicates++;
-                    continue;
-                }
-
-                _batch[row.SkuKey] = row;
-                if (_batch.Count >= _settings.BatchSize)
-                {
-                    await FlushAsync(cancellationToken);
+                    await ApplyAsync(segment, cancellationToken);
                 }
             }
+            catch
+            {
+                await stop.CancelAsync();
+                await producer.ContinueWith(static _ => { }, TaskScheduler.Default);
+                throw;
+            }
 
-            _bytesRead = reader.BytesRead;
-            await FlushAsync(cancellationToken);
+            // Rethrows a reading failure: the channel then ended without its last segment and nothing after the last
+            // complete batch was written.
+            await producer;
+        }
+
+        /// <summary>
+        /// The reading stage: parses, validates and de-duplicates rows into segments. A segment ends a batch when it
+        /// brings the batch to Import:BatchSize rows (or ends the file); in between, one goes out every
+        /// <see cref="ReportEvery"/> so that progress shows rows read before a commit. It touches no shared state: brands
+        /// are checked against the ones loaded before the import (those created by it are never deleted).
+        /// </summary>
+        private async Task ReadSegmentsAsync(CsvRowReader reader, ChannelWriter<Segment> output, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var segment = new Segment();
+                var batchRows = 0;
+                var processed = 0L;
+                var lastSent = importer.Clock.GetTimestamp();
+                while (await reader.ReadAsync(cancellationToken) is { } record)
+                {
+                    processed++;
+                    if (record.Line > options.StartAfterLine)
+                    {
+                        // Records up to the resume point were settled (and counted) by an earlier run.
+                        var (row, rejection) = ImportRowParser.Parse(record, header, _categories);
+                        if (row is not null && row.Brand is { } brand)
+                        {
+                            rejection = ResolveBrand(row, brand, record.Line);
+                        }
+
+                        if (rejection is not null || row is null)
+                        {
+                            segment.Rejections.Add(rejection! with { Cells = record.Fields });
+                        }
+                        else if (_lastLine[KeyOf(row.SkuKey)] != record.Line)
+                        {
+                            // The last valid row for a SKU wins; the earlier ones are never written.
+                            segment.Duplicates++;
+                        }
+                        else
+                        {
+                            segment.Rows.Add(row);
+                            batchRows++;
+                        }
+
+                        segment.CheckpointLine = record.Line;
+                    }
+
+                    segment.Processed = processed;
+                    segment.BytesRead = reader.BytesConsumed;
+                    var now = importer.Clock.GetTimestamp();
+                    var full = batchRows >= _settings.BatchSize;
+                    if (full || importer.Clock.GetElapsedTime(lastSent, now) >= ReportEvery)
+                    {
+                        segment.EndsBatch = full;
+                        await output.WriteAsync(segment, cancellationToken);
+                        segment = new Segment { CheckpointLine = segment.CheckpointLine };
+                        batchRows = full ? 0 : batchRows;
+                        lastSent = now;
+                    }
+                }
+
+                segment.Processed = processed;
+                segment.BytesRead = reader.BytesRead;
+                segment.EndsBatch = true;
+                await output.WriteAsync(segment, cancellationToken);
+            }
+            finally
+            {
+                output.Complete();
+            }
+        }
+
+        /// <summary>The writing stage: takes one segment's rejections, duplicates and rows, and writes the batch it ends.</summary>
+        private async Task ApplyAsync(Segment segment, CancellationToken cancellationToken)
+        {
+            foreach (var rejection in segment.Rejections)
+            {
+                await RejectAsync(rejection);
+            }
+
+            _duplicates += segment.Duplicates;
+            foreach (var row in segment.Rows)
+            {
+                _batch[row.SkuKey] = row;
+            }
+
+            _processed = segment.Processed;
+            _bytesRead = segment.BytesRead;
+            _checkpointLine = segment.CheckpointLine;
+            if (segment.EndsBatch)
+            {
+                await FlushAsync(cancellationToken);
+            }
+            else if (options.OnProgress is { } onProgress)
+            {
+                // Between commits: no checkpoint, since the rows read since the last commit are not settled yet.
+                await onProgress(new ImportProgress(ImportPhase.Importing, _processed, _totalRows, _bytesRead, totalBytes, null, Counts()), cancellationToken);
+            }
         }
 
         public ImportResult Result() => new(
@@ -231,11 +316,13 @@ public sealed class CatalogImporter(
             }
         }
 
-        /// <summary>Known brands get their id now; unknown ones are created with the batch. Deleted brands reject the row.</summary>
+        /// <summary>
+        /// Brands known before the import get their id now; others are created (or found among those this import created)
+        /// with the batch. Deleted brands reject the row.
+        /// </summary>
         private RejectedRow? ResolveBrand(ImportRow row, string brand, long line)
         {
-            var key = brand.ToLowerInvariant();
-            if (!_brands.TryGetValue(key, out var entry) && !_brands.TryGetValue(Slugs.FromName(brand, "brand"), out entry))
+            if (FindBrand(_knownBrands, brand) is not { } entry)
             {
                 return null;
             }
@@ -248,6 +335,12 @@ public sealed class CatalogImporter(
             row.BrandId = entry.Id;
             return null;
         }
+
+        /// <summary>By lower-cased name first, then by the slug the name would get.</summary>
+        private static BrandEntry? FindBrand(IReadOnlyDictionary<string, BrandEntry> brands, string name) =>
+            brands.TryGetValue(name.ToLowerInvariant(), out var entry) || brands.TryGetValue(Slugs.FromName(name, "brand"), out entry)
+                ? entry
+                : null;
 
         private void RememberBrand(long id, string name, string slug, bool deleted)
         {
@@ -277,7 +370,6 @@ public sealed class CatalogImporter(
                 await onCheckpoint(Progress(), cancellationToken);
             }
 
-            _lastReport = importer.Clock.GetTimestamp();
             if (options.OnProgress is { } onProgress)
             {
                 await onProgress(Progress(), cancellationToken);
@@ -378,12 +470,14 @@ public sealed class CatalogImporter(
                     continue;
                 }
 
-                var key = name.ToLowerInvariant();
-                if (_brands.TryGetValue(key, out var known))
+                // Unknown before the import, so never deleted: perhaps an earlier batch created it.
+                if (FindBrand(_brands, name) is { } known)
                 {
                     row.BrandId = known.Id;
                     continue;
                 }
+
+                var key = name.ToLowerInvariant();
 
                 var slug = await Slugs.UniqueAsync(
                     Slugs.FromName(name, "brand"),
@@ -580,6 +674,28 @@ public sealed class CatalogImporter(
         }
 
         private string? BrandName(long? id) => id is { } value && _brandNames.TryGetValue(value, out var name) ? name : null;
+    }
+
+    /// <summary>
+    /// Consecutive rows of the file as the reading stage classified them. <see cref="CheckpointLine"/> is the last line
+    /// read after the resume point; <see cref="Processed"/> counts data rows from the start of the file.
+    /// </summary>
+    private sealed class Segment
+    {
+        public List<ImportRow> Rows { get; } = [];
+
+        public List<RejectedRow> Rejections { get; } = [];
+
+        public int Duplicates { get; set; }
+
+        public long Processed { get; set; }
+
+        public long CheckpointLine { get; set; }
+
+        public long BytesRead { get; set; }
+
+        /// <summary>The batch is complete (Import:BatchSize rows, or the end of the file): write and commit it.</summary>
+        public bool EndsBatch { get; set; }
     }
 
     private sealed record ExistingProduct(
