@@ -12,8 +12,8 @@ namespace Emporium.Features.Import;
 
 /// <summary>
 /// Streams a CSV file into the catalog: reads records one at a time, validates each into an <see cref="ImportRow"/>,
-/// and upserts them by SKU in batches, one transaction per batch. Memory holds one batch plus the set of SKU keys
-/// seen so far (for in-file duplicates), whatever the file size.
+/// and upserts them by SKU in batches, one transaction per batch. Memory holds a few batches, a fixed buffer for
+/// finding in-file duplicates (<see cref="SupersededRows"/>) and one bit per data row, whatever the file size.
 /// </summary>
 public sealed class CatalogImporter(
     EmporiumDbContext db,
@@ -65,7 +65,8 @@ public sealed class CatalogImporter(
             return ImportResult.FileFailure(headerError!, options.DryRun);
         }
 
-        var run = new Run(this, header, options, totalBytes);
+        using var superseded = new SupersededRows(Settings.DedupBufferRows, Path.GetTempPath());
+        var run = new Run(this, header, options, totalBytes, superseded);
         await run.LoadReferenceDataAsync(cancellationToken);
         await run.FindLastRowsAsync(scan, cancellationToken);
 
@@ -91,13 +92,11 @@ public sealed class CatalogImporter(
         CatalogImporter importer,
         ImportHeader header,
         ImportOptions options,
-        long totalBytes)
+        long totalBytes,
+        SupersededRows superseded)
     {
         private readonly EmporiumDbContext _db = importer.Db;
         private readonly ImportSettings _settings = importer.Settings;
-        // Keyed by a 128-bit hash of the SKU key rather than the string: 500,000 SKUs take ~20 MB instead of ~45 MB of
-        // long-lived objects, and a collision (two SKUs of one file sharing 128 bits) is beyond any realistic file.
-        private readonly Dictionary<UInt128, long> _lastLine = [];
         private readonly Dictionary<string, ImportRow> _batch = new(StringComparer.Ordinal);
         private readonly List<RejectedRow> _rejections = [];
         private readonly List<ProductChange> _changes = [];
@@ -142,15 +141,19 @@ public sealed class CatalogImporter(
             }
         }
 
-        /// <summary>First pass: the line of the last valid row of every SKU key.</summary>
+        /// <summary>
+        /// First pass: counts the data rows and finds the valid rows that a later valid row of the same SKU replaces.
+        /// SKUs are told apart by a 128-bit hash of their key: a collision (two SKUs of one file sharing 128 bits) is
+        /// beyond any realistic file.
+        /// </summary>
         public async Task FindLastRowsAsync(CsvRowReader scan, CancellationToken cancellationToken)
         {
             while (await scan.ReadAsync(cancellationToken) is { } record)
             {
-                _totalRows++;
+                var ordinal = _totalRows++;
                 if (ImportRowParser.Parse(record, header, _categories).Row is { } row)
                 {
-                    _lastLine[KeyOf(row.SkuKey)] = record.Line;
+                    superseded.Add(KeyOf(row.SkuKey), ordinal);
                 }
 
                 if (options.OnProgress is { } onProgress && ReportDue())
@@ -161,6 +164,8 @@ public sealed class CatalogImporter(
                     await onProgress(new ImportProgress(ImportPhase.Counting, 0, estimate, read, totalBytes, null, Counts()), cancellationToken);
                 }
             }
+
+            superseded.Seal(_totalRows, cancellationToken);
         }
 
         /// <summary>
@@ -224,7 +229,7 @@ public sealed class CatalogImporter(
                         {
                             segment.Rejections.Add(rejection! with { Cells = record.Fields });
                         }
-                        else if (_lastLine[KeyOf(row.SkuKey)] != record.Line)
+                        else if (superseded.IsSuperseded(processed - 1))
                         {
                             // The last valid row for a SKU wins; the earlier ones are never written.
                             segment.Duplicates++;

@@ -11,6 +11,15 @@ public sealed class ImportSettings
     [Range(1, 100_000)]
     public int BatchSize { get; set; } = 5_000;
 
+    /// <summary>
+    /// SKU entries held in memory while the first pass finds the last row of each SKU, at 24 bytes each (the default,
+    /// 524,288, takes 12 MB). A file with more valid rows spills the rest to a file in the system temp directory (up to
+    /// 24 bytes per row, deleted when the import ends), so memory stays the same whatever the file size; one bit per
+    /// data row comes on top.
+    /// </summary>
+    [Range(1_024, 16_777_216)]
+    public int DedupBufferRows { get; set; } = 524_288;
+
     /// <summary>Rejected rows kept in the result; the counts stay exact beyond it (<see cref="ImportOptions.OnRejected"/> sees every one).</summary>
     [Range(0, 1_000_000)]
     public int MaxRejectionsKept { get; set; } = 10_000;

@@ -312,6 +312,32 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_file_with_more_SKUs_than_the_duplicate_buffer_holds_still_lets_the_last_row_win()
+    {
+        // 600 rows over 200 SKUs against a buffer of 16 entries: the first pass spills to disk dozens of times.
+        var id = Unique();
+        var rows = Enumerable.Range(1, 600).Select(i => $"big-{id}-{(i * 7) % 200},Product {i % 200} {id},row {i}");
+        using var scope = app.Services.CreateScope();
+        var importer = new CatalogImporter(
+            scope.ServiceProvider.GetRequiredService<EmporiumDbContext>(),
+            scope.ServiceProvider.GetRequiredService<IProductBulkUpsert>(),
+            Options.Create(new ImportSettings { BatchSize = 64, DedupBufferRows = 16 }),
+            TimeProvider.System);
+
+        var result = await importer.ImportAsync(ImportData.Text($"sku,name,description\n{string.Join("\n", rows)}"), new ImportOptions());
+
+        result.Counts.Should().Be(new ImportCounts(Created: 200, Updated: 0, Unchanged: 0, Rejected: 0, Duplicates: 400));
+        // SKU k is written by rows i with 7i = k (mod 200); the last of them is the largest such i.
+        foreach (var k in new[] { 0, 1, 57, 199 })
+        {
+            var last = Enumerable.Range(1, 600).Last(i => (i * 7) % 200 == k);
+            (await ProductAsync($"big-{id}-{k}")).Description.Should().Be($"row {last}");
+        }
+
+        (await app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.SkuKey.StartsWith($"BIG-{id.ToUpperInvariant()}-")))).Should().Be(200);
+    }
+
+    [Fact]
     public async Task A_resumed_import_skips_rows_up_to_the_checkpoint_and_counts_the_rest_the_same_way()
     {
         var id = Unique();
