@@ -46,6 +46,7 @@ public static class PersistenceExtensions
                     break;
                 default:
                     options.UseSqlite(database.ConnectionString, sqlite => sqlite.CommandTimeout(database.CommandTimeoutSeconds));
+                    options.AddInterceptors(provider.GetRequiredService<SqliteConnectionSetup>());
                     break;
             }
 
@@ -53,6 +54,8 @@ public static class PersistenceExtensions
             options.AddInterceptors(provider.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>());
         });
 
+        services.AddSingleton(provider =>
+            new SqliteConnectionSetup(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.SqliteWalCheckpointPages));
         services.AddScoped<IProductSearch>(provider =>
         {
             var db = provider.GetRequiredService<EmporiumDbContext>();

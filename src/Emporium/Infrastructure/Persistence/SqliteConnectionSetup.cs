@@ -1,0 +1,42 @@
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Emporium.Infrastructure.Persistence;
+
+/// <summary>
+/// Per-connection SQLite settings, applied each time EF Core opens a connection (pooled ones included: a PRAGMA costs
+/// microseconds). <c>wal_autocheckpoint</c> is the one that matters: SQLite's default copies the write-ahead log into
+/// the database file whenever it passes 1,000 pages (4 MB), inside the commit that passes it. A write-heavy job such as
+/// a 500,000-row import commits every few MB, so with the default nearly every commit paid for a checkpoint, and hot
+/// pages (index roots, the search index's structure) were copied again at each; a larger threshold copies each of
+/// them once per checkpoint (docs/benchmarks.md). <c>journal_size_limit</c> gives the log's disk space back after a
+/// checkpoint.
+/// </summary>
+internal sealed class SqliteConnectionSetup(int walCheckpointPages) : DbConnectionInterceptor
+{
+    private readonly string _pragmas = string.Create(
+        CultureInfo.InvariantCulture,
+        $"PRAGMA wal_autocheckpoint = {walCheckpointPages}; PRAGMA journal_size_limit = {walCheckpointPages * 4096L};");
+
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+
+    public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Apply(connection);
+        return Task.CompletedTask;
+    }
+
+    private void Apply(DbConnection connection)
+    {
+        if (connection is not SqliteConnection sqlite)
+        {
+            return;
+        }
+
+        using var command = sqlite.CreateCommand();
+        command.CommandText = _pragmas;
+        command.ExecuteNonQuery();
+    }
+}
