@@ -171,13 +171,13 @@ public sealed class CatalogImporter(
         /// <summary>
         /// Second pass, in two stages that overlap: a reader (on its own task) parses and validates the next rows while
         /// this flow writes the batch before them. The reader hands over <see cref="Segment"/>s in file order through a
-        /// small bounded channel, so it runs at most two segments ahead and memory stays at a few batches. Everything
-        /// with a side effect (errors.csv, the database, progress, checkpoints) happens here, in file order, exactly as
-        /// when one loop did both.
+        /// channel of one: it is the faster stage, so a longer queue would only hold more rows (about three batches are
+        /// in memory). Everything with a side effect (errors.csv, the database, progress, checkpoints) happens here, in
+        /// file order, exactly as when one loop did both.
         /// </summary>
         public async Task ImportRowsAsync(CsvRowReader reader, CancellationToken cancellationToken)
         {
-            var segments = Channel.CreateBounded<Segment>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+            var segments = Channel.CreateBounded<Segment>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var producer = Task.Run(() => ReadSegmentsAsync(reader, segments.Writer, stop.Token), CancellationToken.None);
             try
