@@ -338,6 +338,61 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_batch_that_fails_to_commit_stops_the_import_with_its_error_and_keeps_only_the_batches_before_it()
+    {
+        var id = Unique();
+        var csv = "sku,name\n" + string.Join("\n", Enumerable.Range(1, 100).Select(i => $"fail-{id}-{i:000},Product {i}"));
+        using var scope = app.Services.CreateScope();
+        var importer = NewImporter(scope, batchSize: 10);
+        var checkpoints = 0;
+
+        var act = () => importer.ImportAsync(ImportData.Text(csv), new ImportOptions
+        {
+            // The third batch's checkpoint fails inside its transaction, as a lost lease does.
+            OnCheckpoint = (_, _) => ++checkpoints == 3 ? throw new InvalidOperationException("lease lost") : Task.CompletedTask,
+        });
+
+        (await act.Should().ThrowAsync<InvalidOperationException>()).WithMessage("lease lost");
+        var landed = await app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.SkuKey.StartsWith($"FAIL-{id.ToUpperInvariant()}-")));
+        landed.Should().Be(20, "the two committed batches stay, the failed one rolls back and nothing after it is written");
+    }
+
+    [Fact]
+    public async Task A_file_that_cannot_be_read_to_the_end_keeps_only_whole_batches()
+    {
+        var id = Unique();
+        var bytes = Encoding.UTF8.GetBytes("sku,name\n" + string.Join("\n", Enumerable.Range(1, 100).Select(i => $"gone-{id}-{i:000},Product {i}")));
+        using var scope = app.Services.CreateScope();
+        var importer = NewImporter(scope, batchSize: 10);
+
+        // The first pass reads the whole file; the second loses it after about 35 rows (a disk error, an unmounted share).
+        var act = () => importer.ImportAsync(new SecondPassFailingStream(bytes, failAfter: bytes.Length * 35 / 100), new ImportOptions());
+
+        await act.Should().ThrowAsync<IOException>();
+        var landed = await app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.SkuKey.StartsWith($"GONE-{id.ToUpperInvariant()}-")));
+        landed.Should().Be(30, "rows read after the last whole batch are not written");
+    }
+
+    [Fact]
+    public async Task Cancelling_an_import_stops_both_stages()
+    {
+        var id = Unique();
+        var csv = "sku,name\n" + string.Join("\n", Enumerable.Range(1, 200).Select(i => $"stop-{id}-{i:000},Product {i}"));
+        using var scope = app.Services.CreateScope();
+        var importer = NewImporter(scope, batchSize: 10);
+        using var cancel = new CancellationTokenSource();
+
+        var act = () => importer.ImportAsync(
+            ImportData.Text(csv),
+            new ImportOptions { OnCheckpoint = (p, _) => { if (p.CheckpointLine > 40) { cancel.Cancel(); } return Task.CompletedTask; } },
+            cancel.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        var landed = await app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.SkuKey.StartsWith($"STOP-{id.ToUpperInvariant()}-")));
+        landed.Should().BeLessThan(200);
+    }
+
+    [Fact]
     public async Task A_resumed_import_skips_rows_up_to_the_checkpoint_and_counts_the_rest_the_same_way()
     {
         var id = Unique();
@@ -382,6 +437,44 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     private static string Unique() => Guid.NewGuid().ToString("N")[..10];
+
+    private static CatalogImporter NewImporter(IServiceScope scope, int batchSize) => new(
+        scope.ServiceProvider.GetRequiredService<EmporiumDbContext>(),
+        scope.ServiceProvider.GetRequiredService<IProductBulkUpsert>(),
+        Options.Create(new ImportSettings { BatchSize = batchSize }),
+        TimeProvider.System);
+
+    /// <summary>Reads normally until it is rewound for the second pass; then fails after <paramref name="failAfter"/> bytes.</summary>
+    private sealed class SecondPassFailingStream(byte[] bytes, int failAfter) : MemoryStream(bytes)
+    {
+        private bool _rewound;
+
+        public override long Position
+        {
+            get => base.Position;
+            set
+            {
+                _rewound |= base.Position > 0 && value == 0;
+                base.Position = value;
+            }
+        }
+
+        public override int Read(Span<byte> buffer) => Guard(base.Read(buffer[..Allowed(buffer.Length)]));
+
+        public override int Read(byte[] buffer, int offset, int count) => Guard(base.Read(buffer, offset, Allowed(count)));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromResult(Read(buffer, offset, count));
+
+        // Small reads, so the failure lands mid-file rather than in the first buffer.
+        private int Allowed(int count) => Math.Min(count, 64);
+
+        private int Guard(int read) =>
+            _rewound && Position > failAfter ? throw new IOException("The file is no longer readable.") : read;
+    }
 
     private Task<ImportResult> ImportAsync(string csv) => ImportAsync(ImportData.Text(csv), new ImportOptions());
 
