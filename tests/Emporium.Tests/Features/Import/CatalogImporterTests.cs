@@ -334,14 +334,14 @@ public abstract class CatalogImporterTests(EmporiumApp app)
             (await ProductAsync($"big-{id}-{k}")).Description.Should().Be($"row {last}");
         }
 
-        (await app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.SkuKey.StartsWith($"BIG-{id.ToUpperInvariant()}-")))).Should().Be(200);
+        (await CountWithPrefixAsync($"big-{id}-")).Should().Be(200);
     }
 
     [Fact]
     public async Task A_batch_that_fails_to_commit_stops_the_import_with_its_error_and_keeps_only_the_batches_before_it()
     {
         var id = Unique();
-        var csv = "sku,name\n" + string.Join("\n", Enumerable.Range(1, 100).Select(i => $"fail-{id}-{i:000},Product {i}"));
+        var csv = NumberedCsv($"fail-{id}", 100);
         using var scope = app.Services.CreateScope();
         var importer = NewImporter(scope, batchSize: 10);
         var checkpoints = 0;
@@ -353,7 +353,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         });
 
         (await act.Should().ThrowAsync<InvalidOperationException>()).WithMessage("lease lost");
-        var landed = await app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.SkuKey.StartsWith($"FAIL-{id.ToUpperInvariant()}-")));
+        var landed = await CountWithPrefixAsync($"fail-{id}-");
         landed.Should().Be(20, "the two committed batches stay, the failed one rolls back and nothing after it is written");
     }
 
@@ -361,7 +361,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     public async Task A_file_that_cannot_be_read_to_the_end_keeps_only_whole_batches()
     {
         var id = Unique();
-        var bytes = Encoding.UTF8.GetBytes("sku,name\n" + string.Join("\n", Enumerable.Range(1, 100).Select(i => $"gone-{id}-{i:000},Product {i}")));
+        var bytes = Encoding.UTF8.GetBytes(NumberedCsv($"gone-{id}", 100));
         using var scope = app.Services.CreateScope();
         var importer = NewImporter(scope, batchSize: 10);
 
@@ -369,7 +369,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         var act = () => importer.ImportAsync(new SecondPassFailingStream(bytes, failAfter: bytes.Length * 35 / 100), new ImportOptions());
 
         await act.Should().ThrowAsync<IOException>();
-        var landed = await app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.SkuKey.StartsWith($"GONE-{id.ToUpperInvariant()}-")));
+        var landed = await CountWithPrefixAsync($"gone-{id}-");
         landed.Should().Be(30, "rows read after the last whole batch are not written");
     }
 
@@ -377,7 +377,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     public async Task Cancelling_an_import_stops_both_stages()
     {
         var id = Unique();
-        var csv = "sku,name\n" + string.Join("\n", Enumerable.Range(1, 200).Select(i => $"stop-{id}-{i:000},Product {i}"));
+        var csv = NumberedCsv($"stop-{id}", 200);
         using var scope = app.Services.CreateScope();
         var importer = NewImporter(scope, batchSize: 10);
         using var cancel = new CancellationTokenSource();
@@ -388,7 +388,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
             cancel.Token);
 
         await act.Should().ThrowAsync<OperationCanceledException>();
-        var landed = await app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.SkuKey.StartsWith($"STOP-{id.ToUpperInvariant()}-")));
+        var landed = await CountWithPrefixAsync($"stop-{id}-");
         landed.Should().BeLessThan(200);
     }
 
@@ -437,6 +437,16 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     private static string Unique() => Guid.NewGuid().ToString("N")[..10];
+
+    /// <summary>sku,name rows {prefix}-001, {prefix}-002, ...</summary>
+    private static string NumberedCsv(string prefix, int rows) =>
+        "sku,name\n" + string.Join("\n", Enumerable.Range(1, rows).Select(i => $"{prefix}-{i:000},Product {i}"));
+
+    private Task<int> CountWithPrefixAsync(string skuPrefix)
+    {
+        var keyPrefix = Product.KeyOf(skuPrefix);
+        return app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.SkuKey.StartsWith(keyPrefix)));
+    }
 
     private static CatalogImporter NewImporter(IServiceScope scope, int batchSize) => new(
         scope.ServiceProvider.GetRequiredService<EmporiumDbContext>(),
