@@ -97,7 +97,8 @@ public sealed class CatalogImporter(
     {
         private readonly EmporiumDbContext _db = importer.Db;
         private readonly ImportSettings _settings = importer.Settings;
-        private readonly Dictionary<string, ImportRow> _batch = new(StringComparer.Ordinal);
+        // Unique by SKU key: only the last valid row of a SKU is ever added.
+        private readonly List<ImportRow> _batch = [];
         private readonly List<RejectedRow> _rejections = [];
         private readonly List<ProductChange> _changes = [];
         // Brands by lower-cased name and by slug. The reading stage checks rows against a frozen copy taken before the
@@ -212,7 +213,6 @@ public sealed class CatalogImporter(
                 var segment = new Segment();
                 var batchRows = 0;
                 var processed = 0L;
-                var lastSent = importer.Clock.GetTimestamp();
                 while (await reader.ReadAsync(cancellationToken) is { } record)
                 {
                     processed++;
@@ -245,15 +245,13 @@ public sealed class CatalogImporter(
 
                     segment.Processed = processed;
                     segment.BytesRead = reader.BytesConsumed;
-                    var now = importer.Clock.GetTimestamp();
                     var full = batchRows >= _settings.BatchSize;
-                    if (full || importer.Clock.GetElapsedTime(lastSent, now) >= ReportEvery)
+                    if (ReportDue() || full)
                     {
                         segment.EndsBatch = full;
                         await output.WriteAsync(segment, cancellationToken);
                         segment = new Segment { CheckpointLine = segment.CheckpointLine };
                         batchRows = full ? 0 : batchRows;
-                        lastSent = now;
                     }
                 }
 
@@ -277,10 +275,7 @@ public sealed class CatalogImporter(
             }
 
             _duplicates += segment.Duplicates;
-            foreach (var row in segment.Rows)
-            {
-                _batch[row.SkuKey] = row;
-            }
+            _batch.AddRange(segment.Rows);
 
             _processed = segment.Processed;
             _bytesRead = segment.BytesRead;
@@ -400,7 +395,7 @@ public sealed class CatalogImporter(
         private async Task WriteBatchAsync(CancellationToken cancellationToken)
         {
             var now = importer.Clock.GetUtcNow().UtcDateTime;
-            var rows = _batch.Values.ToList();
+            var rows = _batch;
             var keys = rows.Select(row => row.SkuKey).ToList();
             var createdBrands = new List<string>();
 
