@@ -1,13 +1,15 @@
 using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using SQLitePCL;
 
 namespace Emporium.Infrastructure.Persistence;
 
 /// <summary>
-/// Per-connection SQLite settings, applied each time EF Core opens a connection (pooled ones included: a PRAGMA costs
-/// microseconds). <c>wal_autocheckpoint</c> is the one that matters: SQLite's default copies the write-ahead log into
+/// Per-connection SQLite settings, applied once to each native connection when EF Core first opens it (a pooled
+/// connection keeps them, so reopening it costs a look-up, not a command). <c>wal_autocheckpoint</c> is the one that matters: SQLite's default copies the write-ahead log into
 /// the database file whenever it passes 1,000 pages (4 MB), inside the commit that passes it. A write-heavy job such as
 /// a 500,000-row import commits every few MB, so with the default nearly every commit paid for a checkpoint, and hot
 /// pages (index roots, the search index's structure) were copied again at each; a larger threshold copies each of
@@ -28,9 +30,11 @@ internal sealed class SqliteConnectionSetup(int walCheckpointPages) : DbConnecti
         return Task.CompletedTask;
     }
 
+    private readonly ConditionalWeakTable<sqlite3, object> _configured = [];
+
     private void Apply(DbConnection connection)
     {
-        if (connection is not SqliteConnection sqlite)
+        if (connection is not SqliteConnection { Handle: { } handle } sqlite || _configured.TryGetValue(handle, out _))
         {
             return;
         }
@@ -38,5 +42,6 @@ internal sealed class SqliteConnectionSetup(int walCheckpointPages) : DbConnecti
         using var command = sqlite.CreateCommand();
         command.CommandText = _pragmas;
         command.ExecuteNonQuery();
+        _configured.AddOrUpdate(handle, handle);
     }
 }
