@@ -206,12 +206,7 @@ public abstract class JobEngineTests(EmporiumApp app)
         // As if the lease had expired and another worker had claimed the job meanwhile.
         await app.WithDbAsync(db => db.Set<Job>().Where(j => j.Id == id)
             .ExecuteUpdateAsync(set => set.SetProperty(j => j.LeaseOwner, "another-worker")));
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (Executions.Of($"{key}:stopped") == 0)
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline, "the next heartbeat finds the lease gone and stops the handler");
-            await Task.Delay(50);
-        }
+        await Executions.WaitForAsync($"{key}:stopped", "the next heartbeat finds the lease gone and stops the handler");
 
         await Task.Delay(200);
         var row = await app.RowAsync(id);
@@ -236,12 +231,7 @@ public abstract class JobEngineTests(EmporiumApp app)
         // same lease owner, a later attempt. The older attempt must not take that lease for its own.
         await app.WithDbAsync(db => db.Set<Job>().Where(j => j.Id == id)
             .ExecuteUpdateAsync(set => set.SetProperty(j => j.Attempts, j => j.Attempts + 1)));
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (Executions.Of($"{key}:stopped") == 0)
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline, "the older attempt's next heartbeat finds the lease is a later attempt's");
-            await Task.Delay(50);
-        }
+        await Executions.WaitForAsync($"{key}:stopped", "the older attempt's next heartbeat finds the lease is a later attempt's");
 
         // Nobody renews that lease, so it expires, and the job is taken again and finishes.
         Executions.Open(key);

@@ -102,6 +102,17 @@ public static class Executions
 
     public static int Of(string key) => Counts.TryGetValue(key, out var count) ? count : 0;
 
+    /// <summary>Waits (up to 10 s) until <paramref name="key"/> has been counted.</summary>
+    public static async Task WaitForAsync(string key, string because)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Of(key) == 0)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, because);
+            await Task.Delay(50);
+        }
+    }
+
     public static IReadOnlyList<string> KeysStartingWith(string prefix) => [.. Counts.Keys.Where(key => key.StartsWith(prefix, StringComparison.Ordinal))];
 
     public static int Count(string key) => Counts.AddOrUpdate(key, 1, (_, count) => count + 1);
