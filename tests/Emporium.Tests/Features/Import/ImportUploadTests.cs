@@ -501,12 +501,6 @@ public abstract class ImportRetentionTests(EmporiumApp app)
         var waiting = Path.Combine(imports, $"{id}-waiting.csv");
         var orphan = Path.Combine(imports, $"{id}-orphan.csv");
         var longAgo = DateTime.UtcNow.AddHours(-1);
-        foreach (var path in new[] { dead, waiting, orphan })
-        {
-            await File.WriteAllTextAsync(path, "sku,name\r\na,A\r\n");
-            File.SetLastWriteTimeUtc(path, longAgo);
-        }
-
         await app.WithDbAsync(async db =>
         {
             foreach (var (path, status) in new[] { (dead, Emporium.Features.Jobs.JobStatus.DEAD), (waiting, Emporium.Features.Jobs.JobStatus.PENDING) })
@@ -528,6 +522,13 @@ public abstract class ImportRetentionTests(EmporiumApp app)
 
             return await db.SaveChangesAsync();
         });
+
+        // The jobs first: a sweep running in between must not find the waiting import's old upload without its job.
+        foreach (var path in new[] { dead, waiting, orphan })
+        {
+            await File.WriteAllTextAsync(path, "sku,name\r\na,A\r\n");
+            File.SetLastWriteTimeUtc(path, longAgo);
+        }
 
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (File.Exists(dead) || File.Exists(orphan))
