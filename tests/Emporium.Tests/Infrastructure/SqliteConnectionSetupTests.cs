@@ -1,11 +1,15 @@
+using Emporium.Features.Import;
+using Emporium.Infrastructure.Persistence;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Emporium.Tests.Infrastructure;
 
 /// <summary>
 /// Every SQLite connection the service opens checkpoints its write-ahead log at Database:SqliteWalCheckpointPages
 /// (SQLite's own 1,000 pages made bulk writes pay for a checkpoint at nearly every commit), and gives the log's disk
-/// space back down to that size.
+/// space back down to that size. The connection an import writes through gets a bigger page cache for the import alone.
 /// </summary>
 public sealed class SqliteConnectionSetupTests
 {
@@ -37,6 +41,45 @@ public sealed class SqliteConnectionSetupTests
         });
 
         pragmas.Should().Be((expected, expected * 4096, 0L));
+    }
+
+    [Fact]
+    public async Task An_import_writes_through_one_connection_with_the_configured_page_cache_and_gives_the_memory_back_after()
+    {
+        await using var app = new SqliteApp();
+        app.With("Database:SqliteImportCacheMegabytes", "8");
+        using var scope = app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<EmporiumDbContext>();
+        var bulkUpsert = scope.ServiceProvider.GetRequiredService<IProductBulkUpsert>();
+
+        SQLitePCL.sqlite3 handle;
+        await using (await bulkUpsert.BeginImportAsync(CancellationToken.None))
+        {
+            var connection = (SqliteConnection)db.Database.GetDbConnection();
+            handle = connection.Handle!;
+            // Negative: KiB. The connection stays open across the import's queries and transactions.
+            (await Scalar(db, "PRAGMA cache_size")).Should().Be(-8 * 1024);
+            await using (var transaction = await db.Database.BeginTransactionAsync())
+            {
+                await transaction.CommitAsync();
+            }
+
+            connection.State.Should().Be(System.Data.ConnectionState.Open);
+            connection.Handle.Should().BeSameAs(handle);
+        }
+
+        db.Database.GetDbConnection().State.Should().Be(System.Data.ConnectionState.Closed);
+        await db.Database.OpenConnectionAsync();
+        try
+        {
+            // The pool hands the same native connection back: it has SQLite's default cache again (2,000 KiB).
+            ((SqliteConnection)db.Database.GetDbConnection()).Handle.Should().BeSameAs(handle);
+            (await Scalar(db, "PRAGMA cache_size")).Should().Be(-2000);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     private static async Task<long> Scalar(DbContext db, string sql)

@@ -73,7 +73,11 @@ public sealed class CatalogImporter(
         source.Position = start;
         var reader = new CsvRowReader(source);
         await reader.ReadAsync(cancellationToken);
-        await run.ImportRowsAsync(reader, cancellationToken);
+        await using (await BulkUpsert.BeginImportAsync(cancellationToken))
+        {
+            await run.ImportRowsAsync(reader, cancellationToken);
+        }
+
         return run.Result();
     }
 
@@ -236,6 +240,7 @@ public sealed class CatalogImporter(
                         }
                         else
                         {
+                            row.SlugSources = (Slugs.FromName(row.Name, "product"), Slugs.FromName(row.Sku, "sku"));
                             segment.Rows.Add(row);
                             batchRows++;
                         }
@@ -498,7 +503,7 @@ public sealed class CatalogImporter(
         /// </summary>
         private async Task AssignSlugsAsync(List<ImportRow> rows, Dictionary<string, ExistingProduct> existing, CancellationToken cancellationToken)
         {
-            var pending = new List<(ImportRow Row, string Base, string SkuPart)>();
+            var pending = new List<ImportRow>();
             foreach (var row in rows)
             {
                 if (existing.ContainsKey(row.SkuKey))
@@ -508,26 +513,25 @@ public sealed class CatalogImporter(
                     continue;
                 }
 
-                pending.Add((row, Slugs.FromName(row.Name, "product"), Slugs.FromName(row.Sku, "sku")));
+                pending.Add(row);
             }
 
             var used = new HashSet<string>(StringComparer.Ordinal);
             for (var attempt = 0; pending.Count > 0; attempt++)
             {
-                var candidates = pending.Select(p => (p.Row, Slug: Candidate(p.Base, p.SkuPart, attempt))).ToList();
-                var slugs = candidates.Select(c => c.Slug).Distinct().ToList();
+                var candidates = pending.Select(row => Candidate(row.SlugSources, attempt)).ToList();
+                var slugs = candidates.Distinct().ToList();
                 var taken = (await _db.Set<Product>().AsNoTracking()
                     .Where(p => EF.Parameter(slugs).Contains(p.Slug))
                     .Select(p => p.Slug)
                     .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
 
-                var next = new List<(ImportRow Row, string Base, string SkuPart)>();
+                var next = new List<ImportRow>();
                 for (var i = 0; i < candidates.Count; i++)
                 {
-                    var (row, slug) = candidates[i];
-                    if (!taken.Contains(slug) && used.Add(slug))
+                    if (!taken.Contains(candidates[i]) && used.Add(candidates[i]))
                     {
-                        row.Slug = slug;
+                        pending[i].Slug = candidates[i];
                     }
                     else
                     {
@@ -539,8 +543,9 @@ public sealed class CatalogImporter(
             }
         }
 
-        private static string Candidate(string baseSlug, string skuPart, int attempt)
+        private static string Candidate((string Name, string Sku) sources, int attempt)
         {
+            var (baseSlug, skuPart) = sources;
             const int room = CatalogLimits.SlugLength - 12;
             return attempt switch
             {

@@ -8,6 +8,13 @@ namespace Emporium.Features.Import;
 public interface IProductBulkUpsert
 {
     /// <summary>
+    /// Readies the database connection for a whole import (the batches' transactions all run on it); disposing the result
+    /// puts it back as it was. On SQLite that is one connection held open with a bigger page cache, since the import's
+    /// index writes land all over several indexes at once.
+    /// </summary>
+    Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Inserts rows whose SKU key is new and updates (and restores, when soft-deleted) rows whose supplied fields
     /// differ. Rows must be unique by <see cref="ImportRow.SkuKey"/>. Returns only the rows that were written;
     /// the others were unchanged and keep their updated_at and version.

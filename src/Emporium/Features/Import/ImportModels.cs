@@ -152,5 +152,11 @@ public sealed record ImportRow(
     /// <summary>Set by the importer: a fresh unique slug for rows whose SKU is new.</summary>
     public string Slug { get; set; } = "";
 
+    /// <summary>
+    /// Set by the importer's reading stage, off the writing stage's path: the slug the name gives, and the SKU's, which
+    /// is appended when the name's is taken.
+    /// </summary>
+    public (string Name, string Sku) SlugSources { get; set; } = ("", "");
+
     public long? BrandId { get; set; }
 }

@@ -9,8 +9,9 @@ public static class BulkUpsertExtensions
         services.AddScoped<IProductBulkUpsert>(provider =>
         {
             var db = provider.GetRequiredService<EmporiumDbContext>();
-            return provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+            var options = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            return options.Provider == DatabaseProvider.Postgres
                 ? new PostgresProductBulkUpsert(db)
-                : new SqliteProductBulkUpsert(db);
+                : new SqliteProductBulkUpsert(db, options.SqliteImportCacheMegabytes);
         });
 }

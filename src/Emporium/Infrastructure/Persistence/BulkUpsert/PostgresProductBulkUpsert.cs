@@ -13,6 +13,9 @@ namespace Emporium.Infrastructure.Persistence.BulkUpsert;
 /// </summary>
 internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : IProductBulkUpsert
 {
+    /// <summary>Nothing to ready: the server's shared buffers serve every connection.</summary>
+    public Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken) => Task.FromResult<IAsyncDisposable>(NothingToUndo.Instance);
+
     public async Task<IReadOnlyList<UpsertedProduct>> UpsertAsync(
         IReadOnlyList<ImportRow> rows, ImportColumns columns, DateTime now, CancellationToken cancellationToken)
     {
@@ -100,4 +103,11 @@ internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : IProduct
 
         return written;
     }
+}
+
+file sealed class NothingToUndo : IAsyncDisposable
+{
+    public static readonly NothingToUndo Instance = new();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Globalization;
 using Emporium.Features.Import;
 using Microsoft.Data.Sqlite;
@@ -15,8 +16,29 @@ namespace Emporium.Infrastructure.Persistence.BulkUpsert;
 /// index flushes its pending terms to disk at each statement's savepoint; AUTOINCREMENT reads and rewrites
 /// sqlite_sequence), which one statement per batch pays once.
 /// </summary>
-internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db) : IProductBulkUpsert
+internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCacheMegabytes) : IProductBulkUpsert
 {
+    /// <summary>
+    /// Opens the context's connection for the whole import (so every batch runs on the same one, with its staging table)
+    /// and gives it a page cache of Database:SqliteImportCacheMegabytes; disposing restores the cache, which frees the
+    /// pages beyond it, and closes the connection.
+    /// </summary>
+    public async Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var connection = (SqliteConnection)db.Database.GetDbConnection();
+        long original;
+        await using (var read = connection.CreateCommand())
+        {
+            read.CommandText = "PRAGMA cache_size";
+            original = (long)(await read.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        // A negative cache_size is in KiB.
+        await ExecuteAsync(connection, null, string.Create(CultureInfo.InvariantCulture, $"PRAGMA cache_size = {-1024L * importCacheMegabytes}"), cancellationToken);
+        return new ImportConnection(db, connection, original);
+    }
+
     public async Task<IReadOnlyList<UpsertedProduct>> UpsertAsync(
         IReadOnlyList<ImportRow> rows, ImportColumns columns, DateTime now, CancellationToken cancellationToken)
     {
@@ -108,11 +130,24 @@ internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db) : IProductBu
     /// <summary>Throws the SqliteException Microsoft.Data.Sqlite would for any result but OK, ROW and DONE.</summary>
     private static void Check(int rc, sqlite3 handle) => SqliteException.ThrowExceptionForRC(rc, handle);
 
-    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, CancellationToken cancellationToken)
+    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private sealed class ImportConnection(EmporiumDbContext db, SqliteConnection connection, long originalCacheSize) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            if (connection.State == ConnectionState.Open)
+            {
+                await ExecuteAsync(connection, null, string.Create(CultureInfo.InvariantCulture, $"PRAGMA cache_size = {originalCacheSize}"), CancellationToken.None);
+            }
+
+            await db.Database.CloseConnectionAsync();
+        }
     }
 }
