@@ -54,6 +54,8 @@ port="$(free_port)"
 dotnet build src/Emporium -c Release -v q -nologo >/dev/null
 export EMPORIUM_ADMIN_EMAIL=admin@bench.local EMPORIUM_ADMIN_PASSWORD=bench-password-123 Emporium__DataDirectory="$data"
 export Logging__LogLevel__Default=Warning
+# The service runs as the Docker image and scripts/run start it: two glibc malloc arenas (docs/operations.md, "Memory").
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 dotnet src/Emporium/bin/Release/net10.0/Emporium.dll --urls "http://127.0.0.1:$port" >"$EMPORIUM_STACK_DIR/app.log" 2>&1 &
 app_pid=$!
 ready=""
