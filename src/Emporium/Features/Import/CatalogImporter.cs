@@ -17,6 +17,7 @@ namespace Emporium.Features.Import;
 /// </summary>
 public sealed class CatalogImporter(
     EmporiumDbContext db,
+    DbContextOptions<EmporiumDbContext> dbOptions,
     IProductBulkUpsert bulkUpsert,
     IOptions<ImportSettings> settings,
     TimeProvider clock)
@@ -27,6 +28,9 @@ public sealed class CatalogImporter(
     private const string ExistingSlugMarker = "!";
 
     private EmporiumDbContext Db { get; } = db;
+
+    /// <summary>For the reading stage's own context: its look-ups run beside the writing stage's transaction.</summary>
+    private DbContextOptions<EmporiumDbContext> DbOptions { get; } = dbOptions;
 
     private IProductBulkUpsert BulkUpsert { get; } = bulkUpsert;
 
@@ -121,6 +125,11 @@ public sealed class CatalogImporter(
         private long _totalRows;
         private long _bytesRead;
         private long _lastReport = importer.Clock.GetTimestamp();
+        // Batches the writing stage has committed (or, in a dry run, rolled back); the reading stage reads it.
+        private long _batchesWritten;
+        // The reading stage's: slugs it gave to batches not written yet, which its own connection cannot see.
+        private readonly Queue<(long Batch, List<string> Slugs)> _unwrittenSlugs = new();
+        private long _batchesRead;
 
         private sealed record BrandEntry(long Id, bool Deleted);
 
@@ -207,15 +216,18 @@ public sealed class CatalogImporter(
         /// <summary>
         /// The reading stage: parses, validates and de-duplicates rows into segments. A segment ends a batch when it
         /// brings the batch to Import:BatchSize rows (or ends the file); in between, one goes out every
-        /// <see cref="ReportEvery"/> so that progress shows rows read before a commit. It touches no shared state: brands
-        /// are checked against the ones loaded before the import (those created by it are never deleted).
+        /// <see cref="ReportEvery"/> so that progress shows rows read before a commit. Before a batch's last segment goes,
+        /// it looks the batch's SKUs and slugs up on its own connection (<see cref="LookAheadAsync"/>). It shares nothing
+        /// with the writing stage but the count of written batches: brands are checked against the ones loaded before
+        /// the import (those created by it are never deleted).
         /// </summary>
         private async Task ReadSegmentsAsync(CsvRowReader reader, ChannelWriter<Segment> output, CancellationToken cancellationToken)
         {
             try
             {
+                await using var lookups = new EmporiumDbContext(importer.DbOptions);
                 var segment = new Segment();
-                var batchRows = 0;
+                var batch = new List<ImportRow>();
                 var processed = 0L;
                 while (await reader.ReadAsync(cancellationToken) is { } record)
                 {
@@ -242,7 +254,7 @@ public sealed class CatalogImporter(
                         {
                             row.SlugSources = (Slugs.FromName(row.Name, "product"), Slugs.FromName(row.Sku, "sku"));
                             segment.Rows.Add(row);
-                            batchRows++;
+                            batch.Add(row);
                         }
 
                         segment.CheckpointLine = record.Line;
@@ -250,16 +262,22 @@ public sealed class CatalogImporter(
 
                     segment.Processed = processed;
                     segment.BytesRead = reader.BytesConsumed;
-                    var full = batchRows >= _settings.BatchSize;
+                    var full = batch.Count >= _settings.BatchSize;
+                    if (full)
+                    {
+                        await LookAheadAsync(batch, lookups, cancellationToken);
+                        batch = [];
+                    }
+
                     if (ReportDue() || full)
                     {
                         segment.EndsBatch = full;
                         await output.WriteAsync(segment, cancellationToken);
                         segment = new Segment { CheckpointLine = segment.CheckpointLine };
-                        batchRows = full ? 0 : batchRows;
                     }
                 }
 
+                await LookAheadAsync(batch, lookups, cancellationToken);
                 segment.Processed = processed;
                 segment.BytesRead = reader.BytesRead;
                 segment.EndsBatch = true;
@@ -405,23 +423,22 @@ public sealed class CatalogImporter(
             var createdBrands = new List<string>();
 
             await using var transaction = await _db.Database.BeginTransactionAsync(cancellationToken);
-            // EF.Parameter: one array parameter; EF Core 10 would otherwise send 5,000 scalar parameters per look-up.
-            var matching = _db.Set<Product>().AsNoTracking().Where(p => EF.Parameter(keys).Contains(p.SkuKey));
-            // Only a dry run shows before/after values; a real run needs just the ids (descriptions are the bulk of a row).
-            var existing = await (options.DryRun
-                    ? matching.Select(p => new ExistingProduct(p.Id, p.SkuKey, p.Sku, p.Name, p.Description, p.Price, p.IsActive, p.BrandId, p.DeletedAt))
-                    : matching.Select(p => new ExistingProduct(p.Id, p.SkuKey, "", "", null, 0m, false, null, null)))
-                .ToDictionaryAsync(p => p.SkuKey, StringComparer.Ordinal, cancellationToken);
+            // Only a dry run shows before/after values, read here, inside the batch's transaction.
+            var before = options.DryRun
+                ? await _db.Set<Product>().AsNoTracking()
+                    .Where(p => EF.Parameter(keys).Contains(p.SkuKey))
+                    .Select(p => new ExistingProduct(p.Id, p.SkuKey, p.Sku, p.Name, p.Description, p.Price, p.IsActive, p.BrandId, p.DeletedAt))
+                    .ToDictionaryAsync(p => p.SkuKey, StringComparer.Ordinal, cancellationToken)
+                : null;
 
             await CreateMissingBrandsAsync(rows, createdBrands, now, cancellationToken);
-            await AssignSlugsAsync(rows, existing, cancellationToken);
 
             var written = (await importer.BulkUpsert.UpsertAsync(rows, header.Columns, now, cancellationToken))
                 .ToDictionary(w => w.SkuKey, StringComparer.Ordinal);
 
             if (header.Columns.Categories)
             {
-                await SyncCategoriesAsync(rows, existing, written, now, cancellationToken);
+                await SyncCategoriesAsync(rows, written, now, cancellationToken);
             }
 
             foreach (var row in rows)
@@ -437,9 +454,9 @@ public sealed class CatalogImporter(
                 else
                 {
                     _updated++;
-                    if (options.DryRun && _changes.Count < _settings.DryRunChangeSample && existing.TryGetValue(row.SkuKey, out var before))
+                    if (before is not null && _changes.Count < _settings.DryRunChangeSample && before.TryGetValue(row.SkuKey, out var was))
                     {
-                        _changes.Add(new ProductChange(row.Line, row.Sku, Diff(before, row)));
+                        _changes.Add(new ProductChange(row.Line, row.Sku, Diff(was, row)));
                     }
                 }
             }
@@ -462,6 +479,7 @@ public sealed class CatalogImporter(
                 await transaction.CommitAsync(cancellationToken);
             }
 
+            Interlocked.Increment(ref _batchesWritten);
             _db.ChangeTracker.Clear();
         }
 
@@ -498,16 +516,35 @@ public sealed class CatalogImporter(
         }
 
         /// <summary>
-        /// New products get a slug from their name; when it is taken (in the table or earlier in this batch) the SKU is
-        /// appended, then a number. Each round asks the database about all remaining candidates at once.
+        /// The reading stage's look-ahead for a complete batch, on its own connection while the writing stage writes the
+        /// batches before it: which SKUs exist (their rows take the update path), and a slug for each new product. A new
+        /// product's slug comes from its name; when that is taken (in the table, by a batch handed over but not written
+        /// yet, or earlier in this batch) the SKU is appended, then a number. Each round asks the database about all
+        /// remaining candidates at once.
+        /// Another writer can still create one of these SKUs or take one of these slugs before the batch is written: the
+        /// SKU's row then updates it (as the upsert decides by SKU in its own statement), and a slug taken that way fails the
+        /// batch's insert on the unique index, so the job's next attempt resumes from the last checkpoint and looks again.
         /// </summary>
-        private async Task AssignSlugsAsync(List<ImportRow> rows, Dictionary<string, ExistingProduct> existing, CancellationToken cancellationToken)
+        private async Task LookAheadAsync(List<ImportRow> rows, EmporiumDbContext lookups, CancellationToken cancellationToken)
         {
+            if (rows.Count == 0)
+            {
+                return;
+            }
+
+            var keys = rows.Select(row => row.SkuKey).ToList();
+            // EF.Parameter: one array parameter; EF Core 10 would otherwise send 5,000 scalar parameters per look-up.
+            var existing = await lookups.Set<Product>().AsNoTracking()
+                .Where(p => EF.Parameter(keys).Contains(p.SkuKey))
+                .Select(p => new { p.SkuKey, p.Id })
+                .ToDictionaryAsync(p => p.SkuKey, p => p.Id, StringComparer.Ordinal, cancellationToken);
+
             var pending = new List<ImportRow>();
             foreach (var row in rows)
             {
-                if (existing.ContainsKey(row.SkuKey))
+                if (existing.TryGetValue(row.SkuKey, out var id))
                 {
+                    row.ExistingId = id;
                     // Never inserted (the SKU exists, so the row takes the update path): a value no real slug can have.
                     row.Slug = ExistingSlugMarker + row.SkuKey;
                     continue;
@@ -516,12 +553,21 @@ public sealed class CatalogImporter(
                 pending.Add(row);
             }
 
-            var used = new HashSet<string>(StringComparer.Ordinal);
+            // Batches written from here on are visible to the queries below, so their slugs need no remembering: read the
+            // count before querying.
+            var written = Interlocked.Read(ref _batchesWritten);
+            while (_unwrittenSlugs.TryPeek(out var oldest) && oldest.Batch < written)
+            {
+                _unwrittenSlugs.Dequeue();
+            }
+
+            var used = _unwrittenSlugs.SelectMany(batch => batch.Slugs).ToHashSet(StringComparer.Ordinal);
+            var given = new List<string>();
             for (var attempt = 0; pending.Count > 0; attempt++)
             {
                 var candidates = pending.Select(row => Candidate(row.SlugSources, attempt)).ToList();
                 var slugs = candidates.Distinct().ToList();
-                var taken = (await _db.Set<Product>().AsNoTracking()
+                var taken = (await lookups.Set<Product>().AsNoTracking()
                     .Where(p => EF.Parameter(slugs).Contains(p.Slug))
                     .Select(p => p.Slug)
                     .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
@@ -532,6 +578,7 @@ public sealed class CatalogImporter(
                     if (!taken.Contains(candidates[i]) && used.Add(candidates[i]))
                     {
                         pending[i].Slug = candidates[i];
+                        given.Add(candidates[i]);
                     }
                     else
                     {
@@ -541,6 +588,8 @@ public sealed class CatalogImporter(
 
                 pending = next;
             }
+
+            _unwrittenSlugs.Enqueue((_batchesRead++, given));
         }
 
         private static string Candidate((string Name, string Sku) sources, int attempt)
@@ -563,15 +612,34 @@ public sealed class CatalogImporter(
         /// </summary>
         private async Task SyncCategoriesAsync(
             List<ImportRow> rows,
-            Dictionary<string, ExistingProduct> existing,
             Dictionary<string, UpsertedProduct> written,
             DateTime now,
             CancellationToken cancellationToken)
         {
             var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+            var unknown = new List<string>();
             foreach (var row in rows)
             {
-                ids[row.SkuKey] = written.TryGetValue(row.SkuKey, out var w) ? w.Id : existing[row.SkuKey].Id;
+                if ((written.TryGetValue(row.SkuKey, out var w) ? w.Id : row.ExistingId) is { } id)
+                {
+                    ids[row.SkuKey] = id;
+                }
+                else
+                {
+                    // Created by another writer after the look-ahead, and left unchanged by this row.
+                    unknown.Add(row.SkuKey);
+                }
+            }
+
+            if (unknown.Count > 0)
+            {
+                foreach (var product in await _db.Set<Product>().AsNoTracking()
+                    .Where(p => EF.Parameter(unknown).Contains(p.SkuKey))
+                    .Select(p => new { p.SkuKey, p.Id })
+                    .ToListAsync(cancellationToken))
+                {
+                    ids[product.SkuKey] = product.Id;
+                }
             }
 
             var productIds = ids.Values.ToList();

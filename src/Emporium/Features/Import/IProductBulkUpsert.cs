@@ -9,8 +9,8 @@ public interface IProductBulkUpsert
 {
     /// <summary>
     /// Readies the database connection for a whole import (the batches' transactions all run on it); disposing the result
-    /// puts it back as it was. On SQLite that is one connection held open with a bigger page cache, since the import's
-    /// index writes land all over several indexes at once.
+    /// puts it back as it was. An embedded database may hold one connection open with a bigger page cache, since an
+    /// import's index writes land all over several indexes at once; a server needs nothing.
     /// </summary>
     Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken);
 

@@ -152,6 +152,9 @@ public sealed record ImportRow(
     /// <summary>Set by the importer: a fresh unique slug for rows whose SKU is new.</summary>
     public string Slug { get; set; } = "";
 
+    /// <summary>Set by the importer when the SKU was found in the catalog: that product's id.</summary>
+    public long? ExistingId { get; set; }
+
     /// <summary>
     /// Set by the importer's reading stage, off the writing stage's path: the slug the name gives, and the SKU's, which
     /// is appended when the name's is taken.

@@ -318,11 +318,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         var id = Unique();
         var rows = Enumerable.Range(1, 600).Select(i => $"big-{id}-{(i * 7) % 200},Product {i % 200} {id},row {i}");
         using var scope = app.Services.CreateScope();
-        var importer = new CatalogImporter(
-            scope.ServiceProvider.GetRequiredService<EmporiumDbContext>(),
-            scope.ServiceProvider.GetRequiredService<IProductBulkUpsert>(),
-            Options.Create(new ImportSettings { BatchSize = 64, DedupBufferRows = 16 }),
-            TimeProvider.System);
+        var importer = NewImporter(scope, new ImportSettings { BatchSize = 64, DedupBufferRows = 16 });
 
         var result = await importer.ImportAsync(ImportData.Text($"sku,name,description\n{string.Join("\n", rows)}"), new ImportOptions());
 
@@ -335,6 +331,46 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         }
 
         (await CountWithPrefixAsync($"big-{id}-")).Should().Be(200);
+    }
+
+    [Fact]
+    public async Task A_product_someone_else_creates_while_the_import_runs_is_updated_by_its_row_not_duplicated()
+    {
+        var id = Unique();
+        var categoryId = await app.WithDbAsync(async db =>
+        {
+            var category = new Category { Name = $"Race {id}", Slug = $"race-{id}", CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow };
+            db.Add(category);
+            await db.SaveChangesAsync();
+            return category.Id;
+        });
+        var csv = "sku,name,categories\n" + string.Join("\n", Enumerable.Range(1, 40).Select(i => $"race-{id}-{i:000},Product {i},race-{id}"));
+        using var scope = app.Services.CreateScope();
+        var importer = NewImporter(scope, batchSize: 10);
+        var seeded = false;
+
+        // After the first commit another writer creates the third batch's SKU 025, with the row's own name, so the row
+        // changes only its categories. The reading stage runs a segment ahead, so it has usually looked up that batch's
+        // SKUs already and takes 025 for new: the upsert must still update it, and its categories must still be set.
+        var result = await importer.ImportAsync(ImportData.Text(csv), new ImportOptions
+        {
+            OnProgress = async (progress, _) =>
+            {
+                if (!seeded && progress.CheckpointLine is not null)
+                {
+                    seeded = true;
+                    await SeedAsync($"race-{id}-025", "Product 25");
+                }
+            },
+        });
+
+        result.Counts.Should().Be(new ImportCounts(Created: 39, Updated: 1, Unchanged: 0, Rejected: 0, Duplicates: 0));
+        (await CountWithPrefixAsync($"race-{id}-")).Should().Be(40);
+        var raced = await app.WithDbAsync(db => db.Set<Product>().AsNoTracking().Include(p => p.Categories)
+            .SingleAsync(p => p.SkuKey == Product.KeyOf($"race-{id}-025")));
+        raced.Slug.Should().StartWith("seed-", "an update never moves a product's URL");
+        raced.Categories.Select(c => c.Id).Should().Equal(categoryId);
+        raced.Version.Should().Be(2);
     }
 
     [Fact]
@@ -414,11 +450,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         var csv = "sku,name\n" + string.Join("\n", rows) + "\n";
         using var scope = app.Services.CreateScope();
         // A clock that moves 100 ms at every look: the importer's 250 ms reporting floor fires every few rows.
-        var importer = new CatalogImporter(
-            scope.ServiceProvider.GetRequiredService<EmporiumDbContext>(),
-            scope.ServiceProvider.GetRequiredService<IProductBulkUpsert>(),
-            Options.Create(new ImportSettings { BatchSize = 25 }),
-            new SteppingClock(TimeSpan.FromMilliseconds(100)));
+        var importer = NewImporter(scope, new ImportSettings { BatchSize = 25 }, new SteppingClock(TimeSpan.FromMilliseconds(100)));
         var reports = new List<ImportProgress>();
 
         var result = await importer.ImportAsync(ImportData.Text(csv), new ImportOptions { OnProgress = Collect(reports) });
@@ -448,11 +480,14 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         return app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.SkuKey.StartsWith(keyPrefix)));
     }
 
-    private static CatalogImporter NewImporter(IServiceScope scope, int batchSize) => new(
+    private static CatalogImporter NewImporter(IServiceScope scope, int batchSize) => NewImporter(scope, new ImportSettings { BatchSize = batchSize });
+
+    private static CatalogImporter NewImporter(IServiceScope scope, ImportSettings settings, TimeProvider? clock = null) => new(
         scope.ServiceProvider.GetRequiredService<EmporiumDbContext>(),
+        scope.ServiceProvider.GetRequiredService<DbContextOptions<EmporiumDbContext>>(),
         scope.ServiceProvider.GetRequiredService<IProductBulkUpsert>(),
-        Options.Create(new ImportSettings { BatchSize = batchSize }),
-        TimeProvider.System);
+        Options.Create(settings),
+        clock ?? TimeProvider.System);
 
     /// <summary>Reads normally until it is rewound for the second pass; then fails after <paramref name="failAfter"/> bytes.</summary>
     private sealed class SecondPassFailingStream(byte[] bytes, int failAfter) : MemoryStream(bytes)
