@@ -419,12 +419,12 @@ public sealed class CatalogImporter(
         {
             var now = importer.Clock.GetUtcNow().UtcDateTime;
             var rows = _batch;
-            var keys = rows.Select(row => row.SkuKey).ToList();
             var createdBrands = new List<string>();
 
             await using var transaction = await _db.Database.BeginTransactionAsync(cancellationToken);
             // Only a dry run shows before/after values, read here, inside the batch's transaction.
-            var before = options.DryRun
+            var keys = options.DryRun ? rows.Select(row => row.SkuKey).ToList() : null;
+            var before = keys is not null
                 ? await _db.Set<Product>().AsNoTracking()
                     .Where(p => EF.Parameter(keys).Contains(p.SkuKey))
                     .Select(p => new ExistingProduct(p.Id, p.SkuKey, p.Sku, p.Name, p.Description, p.Price, p.IsActive, p.BrandId, p.DeletedAt))
