@@ -94,6 +94,15 @@ public sealed class StartupTests
     [InlineData("--Paging:MaxPageSize=0", "MaxPageSize")]
     public Task A_wrong_setting_stops_the_service_with_one_line_naming_it(string argument, string named) =>
         RealBinary.RefusesToStartAsync(named, argument);
+
+    [Fact]
+    public void The_built_service_runs_with_workstation_GC_unless_the_environment_asks_for_server_GC()
+    {
+        // What `dotnet Emporium.dll` starts with: the memory figures of docs/benchmarks.md depend on it (decision 0009).
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Emporium.runtimeconfig.json")));
+        config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties")
+            .GetProperty("System.GC.Server").GetBoolean().Should().BeFalse();
+    }
 }
 
 public sealed record LogEntry(string Category, LogLevel Level, IReadOnlyDictionary<string, object?> State);
