@@ -13,6 +13,19 @@ namespace Emporium.Tests.Infrastructure;
 /// </summary>
 public sealed class SqliteConnectionSetupTests
 {
+    [Fact]
+    public async Task On_SQLite_the_thread_pool_keeps_the_configured_floor_of_worker_threads()
+    {
+        // SQLite's waits for another connection's lock hold a pool thread; the floor lets the pool add the next one at once.
+        await using var app = new SqliteApp();
+        app.With("Database:SqliteMinWorkerThreads", "48");
+
+        (await app.Anonymous().GetAsync("/health/ready")).StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
+
+        ThreadPool.GetMinThreads(out var workers, out _);
+        workers.Should().BeGreaterThanOrEqualTo(48);
+    }
+
     [Theory]
     [InlineData(null, 16_384)]
     [InlineData("5000", 5_000)]

@@ -43,6 +43,15 @@ public sealed class DatabaseOptions : IValidatableObject
     [Range(2, 4_096)]
     public int SqliteImportCacheMegabytes { get; set; } = 32;
 
+    /// <summary>
+    /// SQLite only: the thread pool's floor of worker threads (raised at start, never lowered). SQLite's API is
+    /// synchronous, so a write that waits for another connection's transaction (a job's heartbeat during an import, an API
+    /// write) holds a pool thread while it waits; with the runtime's floor of one thread per core, the next awaiting
+    /// continuation then waited for the pool to add a thread, which it does about twice a second (docs/decisions/0011).
+    /// </summary>
+    [Range(1, 1_000)]
+    public int SqliteMinWorkerThreads { get; set; } = 32;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Provider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(ConnectionString))

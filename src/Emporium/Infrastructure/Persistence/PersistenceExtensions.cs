@@ -69,6 +69,7 @@ public static class PersistenceExtensions
                 : new NoRowEstimator());
 
         services.AddBulkUpsert();
+        services.AddStartupTask<SqliteThreadPoolFloor>();
         services.AddStartupTask<SchemaMigrator>();
         services.AddHealthChecks().AddDbContextCheck<EmporiumDbContext>("database", tags: [HealthEndpoints.Ready]);
         return services;
