@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using Emporium.Features.Catalog;
 using Emporium.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Import;
@@ -127,6 +128,12 @@ public sealed class CatalogImporter(
         private long _lastReport = importer.Clock.GetTimestamp();
         // Batches the writing stage has committed (or, in a dry run, rolled back); the reading stage reads it.
         private long _batchesWritten;
+        // The writing stage's open transaction, which takes batches until Import:CommitInterval has passed.
+        private IDbContextTransaction? _transaction;
+        private long _transactionStarted;
+        private int _batchesInTransaction;
+        // Keys of the brands the open transaction created: a dry run's rollback forgets them.
+        private readonly List<string> _createdBrands = [];
         // The reading stage's: slugs it gave to batches not written yet, which its own connection cannot see.
         private readonly Queue<(long Batch, List<string> Slugs)> _unwrittenSlugs = new();
         private long _batchesRead;
@@ -207,6 +214,15 @@ public sealed class CatalogImporter(
                 await producer.ContinueWith(static _ => { }, TaskScheduler.Default);
                 throw;
             }
+            finally
+            {
+                // Rolls back the batches of a transaction that a failure left open.
+                if (_transaction is not null)
+                {
+                    await _transaction.DisposeAsync();
+                    _transaction = null;
+                }
+            }
 
             // Rethrows a reading failure: the channel then ended without its last segment and nothing after the last
             // complete batch was written.
@@ -281,6 +297,7 @@ public sealed class CatalogImporter(
                 segment.Processed = processed;
                 segment.BytesRead = reader.BytesRead;
                 segment.EndsBatch = true;
+                segment.EndsFile = true;
                 await output.WriteAsync(segment, cancellationToken);
             }
             finally
@@ -305,11 +322,12 @@ public sealed class CatalogImporter(
             _checkpointLine = segment.CheckpointLine;
             if (segment.EndsBatch)
             {
-                await FlushAsync(cancellationToken);
+                await FlushAsync(segment.EndsFile, cancellationToken);
             }
-            else if (options.OnProgress is { } onProgress)
+            else if (_transaction is null && options.OnProgress is { } onProgress)
             {
-                // Between commits: no checkpoint, since the rows read since the last commit are not settled yet.
+                // Between commits: no checkpoint, since the rows read since the last commit are not settled yet. Not while a
+                // transaction is open: on SQLite a write on another connection would wait for it to commit, and it waits on this.
                 await onProgress(new ImportProgress(ImportPhase.Importing, _processed, _totalRows, _bytesRead, totalBytes, null, Counts()), cancellationToken);
             }
         }
@@ -380,23 +398,77 @@ public sealed class CatalogImporter(
             _brandNames[id] = name;
         }
 
-        private async Task FlushAsync(CancellationToken cancellationToken)
+        /// <summary>
+        /// Writes a complete batch into the open transaction (opening one if needed), and ends the transaction once
+        /// Import:CommitInterval has passed since it began, or at the end of the file.
+        /// </summary>
+        private async Task FlushAsync(bool endOfFile, CancellationToken cancellationToken)
         {
             if (_batch.Count > 0)
             {
+                if (_transaction is null)
+                {
+                    _transaction = await _db.Database.BeginTransactionAsync(cancellationToken);
+                    _transactionStarted = importer.Clock.GetTimestamp();
+                }
+
                 await WriteBatchAsync(cancellationToken);
                 _batch.Clear();
             }
-            else if (!options.DryRun && options.OnCheckpoint is { } onCheckpoint)
+
+            if (_transaction is not null && !endOfFile && importer.Clock.GetElapsedTime(_transactionStarted) < _settings.CommitInterval)
             {
-                // Only rejected or superseded rows since the last batch: nothing to commit them with.
-                await onCheckpoint(Progress(), cancellationToken);
+                return;
             }
 
+            await EndTransactionAsync(cancellationToken);
             if (options.OnProgress is { } onProgress)
             {
                 await onProgress(Progress(), cancellationToken);
             }
+        }
+
+        /// <summary>
+        /// Commits the open transaction with its checkpoint, or rolls it back on a dry run. With no transaction open (the
+        /// rows since the last commit were all rejected or superseded) the checkpoint is saved on its own.
+        /// </summary>
+        private async Task EndTransactionAsync(CancellationToken cancellationToken)
+        {
+            if (options.DryRun)
+            {
+                if (_transaction is not null)
+                {
+                    await _transaction.RollbackAsync(cancellationToken);
+                }
+
+                foreach (var key in _createdBrands)
+                {
+                    _brands.Remove(key);
+                }
+            }
+            else
+            {
+                if (options.OnCheckpoint is { } onCheckpoint)
+                {
+                    await onCheckpoint(Progress(), cancellationToken);
+                }
+
+                if (_transaction is not null)
+                {
+                    await _transaction.CommitAsync(cancellationToken);
+                }
+            }
+
+            if (_transaction is not null)
+            {
+                await _transaction.DisposeAsync();
+                _transaction = null;
+            }
+
+            _createdBrands.Clear();
+            // The reading stage's connection sees these batches now (or, after a rollback, knows they are gone).
+            Interlocked.Add(ref _batchesWritten, _batchesInTransaction);
+            _batchesInTransaction = 0;
         }
 
         private static UInt128 KeyOf(string skuKey) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(skuKey.AsSpan()));
@@ -419,9 +491,7 @@ public sealed class CatalogImporter(
         {
             var now = importer.Clock.GetUtcNow().UtcDateTime;
             var rows = _batch;
-            var createdBrands = new List<string>();
 
-            await using var transaction = await _db.Database.BeginTransactionAsync(cancellationToken);
             // Only a dry run shows before/after values, read here, inside the batch's transaction.
             var keys = options.DryRun ? rows.Select(row => row.SkuKey).ToList() : null;
             var before = keys is not null
@@ -431,7 +501,7 @@ public sealed class CatalogImporter(
                     .ToDictionaryAsync(p => p.SkuKey, StringComparer.Ordinal, cancellationToken)
                 : null;
 
-            await CreateMissingBrandsAsync(rows, createdBrands, now, cancellationToken);
+            await CreateMissingBrandsAsync(rows, _createdBrands, now, cancellationToken);
 
             var written = (await importer.BulkUpsert.UpsertAsync(rows, header.Columns, now, cancellationToken))
                 .ToDictionary(w => w.SkuKey, StringComparer.Ordinal);
@@ -461,25 +531,7 @@ public sealed class CatalogImporter(
                 }
             }
 
-            if (options.DryRun)
-            {
-                await transaction.RollbackAsync(cancellationToken);
-                foreach (var key in createdBrands)
-                {
-                    _brands.Remove(key);
-                }
-            }
-            else
-            {
-                if (options.OnCheckpoint is { } onCheckpoint)
-                {
-                    await onCheckpoint(Progress(), cancellationToken);
-                }
-
-                await transaction.CommitAsync(cancellationToken);
-            }
-
-            Interlocked.Increment(ref _batchesWritten);
+            _batchesInTransaction++;
             _db.ChangeTracker.Clear();
         }
 
@@ -767,8 +819,11 @@ public sealed class CatalogImporter(
 
         public long BytesRead { get; set; }
 
-        /// <summary>The batch is complete (Import:BatchSize rows, or the end of the file): write and commit it.</summary>
+        /// <summary>The batch is complete (Import:BatchSize rows, or the end of the file): write it.</summary>
         public bool EndsBatch { get; set; }
+
+        /// <summary>The last segment of the file: commit whatever the transaction holds.</summary>
+        public bool EndsFile { get; set; }
     }
 
     private sealed record ExistingProduct(

@@ -10,8 +10,8 @@ using Microsoft.Extensions.Options;
 namespace Emporium.Tests.Features.Import;
 
 /// <summary>
-/// The import service against a real database. The fixtures use a tiny batch size so that duplicates, slugs and
-/// checkpoints are exercised across batch boundaries, as they are in a 500,000-row file.
+/// The import service against a real database. The fixtures use a tiny batch size, each committed on its own, so that
+/// duplicates, slugs and checkpoints are exercised across batch boundaries, as they are in a 500,000-row file.
 /// </summary>
 public abstract class CatalogImporterTests(EmporiumApp app)
 {
@@ -410,6 +410,58 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Batches_share_one_transaction_until_the_commit_interval_has_passed()
+    {
+        var id = Unique();
+        using var scope = app.Services.CreateScope();
+        // Forty rows take far less than a minute: every batch goes into one transaction, committed at the end of the file.
+        var importer = NewImporter(scope, new ImportSettings { BatchSize = 10, CommitInterval = TimeSpan.FromMinutes(1) });
+        var checkpoints = new List<long?>();
+        var reports = new List<ImportProgress>();
+
+        var result = await importer.ImportAsync(ImportData.Text(NumberedCsv($"span-{id}", 40)), new ImportOptions
+        {
+            OnCheckpoint = (progress, _) =>
+            {
+                checkpoints.Add(progress.CheckpointLine);
+                return Task.CompletedTask;
+            },
+            OnProgress = Collect(reports),
+        });
+
+        result.Counts.Created.Should().Be(40);
+        checkpoints.Should().Equal([41L], "one commit, at the end of the file, with the last line");
+        reports.Where(r => r.Phase == ImportPhase.Importing).Should().ContainSingle(
+            "progress is not written while the transaction is open (on SQLite it would wait for the commit)")
+            .Which.RowsProcessed.Should().Be(40);
+        (await CountWithPrefixAsync($"span-{id}-")).Should().Be(40);
+    }
+
+    [Fact]
+    public async Task A_failure_rolls_back_every_batch_of_the_open_transaction()
+    {
+        var id = Unique();
+        var bytes = Encoding.UTF8.GetBytes(NumberedCsv($"span-gone-{id}", 100));
+        using var scope = app.Services.CreateScope();
+        var importer = NewImporter(scope, new ImportSettings { BatchSize = 10, CommitInterval = TimeSpan.FromMinutes(1) });
+        var checkpoints = 0;
+
+        // Three whole batches are written into the open transaction before the file is lost.
+        var act = () => importer.ImportAsync(new SecondPassFailingStream(bytes, failAfter: bytes.Length * 35 / 100), new ImportOptions
+        {
+            OnCheckpoint = (_, _) =>
+            {
+                checkpoints++;
+                return Task.CompletedTask;
+            },
+        });
+
+        await act.Should().ThrowAsync<IOException>();
+        checkpoints.Should().Be(0);
+        (await CountWithPrefixAsync($"span-gone-{id}-")).Should().Be(0, "nothing was committed, so a retry starts from the top");
+    }
+
+    [Fact]
     public async Task Cancelling_an_import_stops_both_stages()
     {
         var id = Unique();
@@ -450,7 +502,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         var csv = "sku,name\n" + string.Join("\n", rows) + "\n";
         using var scope = app.Services.CreateScope();
         // A clock that moves 100 ms at every look: the importer's 250 ms reporting floor fires every few rows.
-        var importer = NewImporter(scope, new ImportSettings { BatchSize = 25 }, new SteppingClock(TimeSpan.FromMilliseconds(100)));
+        var importer = NewImporter(scope, new ImportSettings { BatchSize = 25, CommitInterval = TimeSpan.Zero }, new SteppingClock(TimeSpan.FromMilliseconds(100)));
         var reports = new List<ImportProgress>();
 
         var result = await importer.ImportAsync(ImportData.Text(csv), new ImportOptions { OnProgress = Collect(reports) });
@@ -480,7 +532,9 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         return app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.SkuKey.StartsWith(keyPrefix)));
     }
 
-    private static CatalogImporter NewImporter(IServiceScope scope, int batchSize) => NewImporter(scope, new ImportSettings { BatchSize = batchSize });
+    /// <summary>An importer that commits each batch on its own, as most tests here describe.</summary>
+    private static CatalogImporter NewImporter(IServiceScope scope, int batchSize) =>
+        NewImporter(scope, new ImportSettings { BatchSize = batchSize, CommitInterval = TimeSpan.Zero });
 
     private static CatalogImporter NewImporter(IServiceScope scope, ImportSettings settings, TimeProvider? clock = null) => new(
         scope.ServiceProvider.GetRequiredService<EmporiumDbContext>(),
@@ -605,12 +659,12 @@ public abstract class CatalogImporterTests(EmporiumApp app)
 
 public class ImportSqliteApp : SqliteApp
 {
-    public ImportSqliteApp() => With("Import:BatchSize", CatalogImporterTests.BatchSize);
+    public ImportSqliteApp() => With("Import:BatchSize", CatalogImporterTests.BatchSize).With("Import:CommitInterval", "00:00:00");
 }
 
 public class ImportPostgresApp : PostgresApp
 {
-    public ImportPostgresApp() => With("Import:BatchSize", CatalogImporterTests.BatchSize);
+    public ImportPostgresApp() => With("Import:BatchSize", CatalogImporterTests.BatchSize).With("Import:CommitInterval", "00:00:00");
 }
 
 public sealed class CatalogImporterTestsOnSqlite(ImportSqliteApp app) : CatalogImporterTests(app), IClassFixture<ImportSqliteApp>;

@@ -23,7 +23,8 @@ public abstract partial class ImportWorkerTests(EmporiumApp app, string connecti
     private const int BatchSize = 20;
     private const int DataRows = 4_000;
 
-    private static readonly string[] WorkerSettings = [$"--Import:BatchSize={BatchSize}"];
+    // Each batch commits on its own (no Import:CommitInterval), so checkpoints come every 20 rows.
+    private static readonly string[] WorkerSettings = [$"--Import:BatchSize={BatchSize}", "--Import:CommitInterval=00:00:00"];
 
     [Fact]
     public async Task An_import_whose_worker_was_killed_is_resumed_by_another_worker_from_its_last_checkpoint_with_exact_results()
