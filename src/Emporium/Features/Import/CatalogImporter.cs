@@ -165,26 +165,51 @@ public sealed class CatalogImporter(
         /// <summary>
         /// First pass: counts the data rows and finds the valid rows that a later valid row of the same SKU replaces.
         /// SKUs are told apart by a 128-bit hash of their key: a collision (two SKUs of one file sharing 128 bits) is
-        /// beyond any realistic file.
+        /// beyond any realistic file. Nothing is written before it ends and the second core would idle, so the file is
+        /// split into records on its own task while this flow validates and hashes them, a chunk at a time.
         /// </summary>
         public async Task FindLastRowsAsync(CsvRowReader scan, CancellationToken cancellationToken)
         {
-            while (await scan.ReadAsync(cancellationToken) is { } record)
-            {
-                var ordinal = _totalRows++;
-                if (ImportRowParser.Parse(record, header, _categories).Row is { } row)
+            await TwoStages.RunAsync<RecordChunk>(
+                capacity: 2,
+                async (output, token) =>
                 {
-                    superseded.Add(KeyOf(row.SkuKey), ordinal);
-                }
+                    // A chunk also ends when ReportEvery has passed, so that progress keeps its pace on a slow source.
+                    var records = new List<CsvRecord>(RecordChunk.Size);
+                    var started = importer.Clock.GetTimestamp();
+                    while (await scan.ReadAsync(token) is { } record)
+                    {
+                        records.Add(record);
+                        if (records.Count == RecordChunk.Size || importer.Clock.GetElapsedTime(started) >= ReportEvery)
+                        {
+                            await output.WriteAsync(new RecordChunk(records, scan.BytesConsumed), token);
+                            records = new List<CsvRecord>(RecordChunk.Size);
+                            started = importer.Clock.GetTimestamp();
+                        }
+                    }
 
-                if (options.OnProgress is { } onProgress && ReportDue())
+                    await output.WriteAsync(new RecordChunk(records, scan.BytesConsumed), token);
+                },
+                async chunk =>
                 {
-                    // Rows so far, scaled by the share of bytes read: a fair guess for files of similar rows.
-                    var read = scan.BytesConsumed;
-                    var estimate = read > 0 ? Math.Max(_totalRows, (long)(_totalRows * ((double)totalBytes / read))) : _totalRows;
-                    await onProgress(new ImportProgress(ImportPhase.Counting, 0, estimate, read, totalBytes, null, Counts()), cancellationToken);
-                }
-            }
+                    foreach (var record in chunk.Records)
+                    {
+                        var ordinal = _totalRows++;
+                        if (ImportRowParser.Parse(record, header, _categories).Row is { } row)
+                        {
+                            superseded.Add(KeyOf(row.SkuKey), ordinal);
+                        }
+                    }
+
+                    if (options.OnProgress is { } onProgress && ReportDue())
+                    {
+                        // Rows so far, scaled by the share of bytes read: a fair guess for files of similar rows.
+                        var read = chunk.BytesConsumed;
+                        var estimate = read > 0 ? Math.Max(_totalRows, (long)(_totalRows * ((double)totalBytes / read))) : _totalRows;
+                        await onProgress(new ImportProgress(ImportPhase.Counting, 0, estimate, read, totalBytes, null, Counts()), cancellationToken);
+                    }
+                },
+                cancellationToken);
 
             superseded.Seal(_totalRows, cancellationToken);
         }
@@ -198,21 +223,14 @@ public sealed class CatalogImporter(
         /// </summary>
         public async Task ImportRowsAsync(CsvRowReader reader, CancellationToken cancellationToken)
         {
-            var segments = Channel.CreateBounded<Segment>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var producer = Task.Run(() => ReadSegmentsAsync(reader, segments.Writer, stop.Token), CancellationToken.None);
             try
             {
-                await foreach (var segment in segments.Reader.ReadAllAsync(stop.Token))
-                {
-                    await ApplyAsync(segment, cancellationToken);
-                }
-            }
-            catch
-            {
-                await stop.CancelAsync();
-                await producer.ContinueWith(static _ => { }, TaskScheduler.Default);
-                throw;
+                // A reading failure ends the segments early, and nothing after the last complete batch is written.
+                await TwoStages.RunAsync<Segment>(
+                    capacity: 1,
+                    (output, token) => ReadSegmentsAsync(reader, output, token),
+                    segment => ApplyAsync(segment, cancellationToken),
+                    cancellationToken);
             }
             finally
             {
@@ -223,10 +241,6 @@ public sealed class CatalogImporter(
                     _transaction = null;
                 }
             }
-
-            // Rethrows a reading failure: the channel then ended without its last segment and nothing after the last
-            // complete batch was written.
-            await producer;
         }
 
         /// <summary>
@@ -239,71 +253,64 @@ public sealed class CatalogImporter(
         /// </summary>
         private async Task ReadSegmentsAsync(CsvRowReader reader, ChannelWriter<Segment> output, CancellationToken cancellationToken)
         {
-            try
+            await using var lookups = new EmporiumDbContext(importer.DbOptions);
+            var segment = new Segment();
+            var batch = new List<ImportRow>();
+            var processed = 0L;
+            while (await reader.ReadAsync(cancellationToken) is { } record)
             {
-                await using var lookups = new EmporiumDbContext(importer.DbOptions);
-                var segment = new Segment();
-                var batch = new List<ImportRow>();
-                var processed = 0L;
-                while (await reader.ReadAsync(cancellationToken) is { } record)
+                processed++;
+                if (record.Line > options.StartAfterLine)
                 {
-                    processed++;
-                    if (record.Line > options.StartAfterLine)
+                    // Records up to the resume point were settled (and counted) by an earlier run.
+                    var (row, rejection) = ImportRowParser.Parse(record, header, _categories);
+                    if (row is not null && row.Brand is { } brand)
                     {
-                        // Records up to the resume point were settled (and counted) by an earlier run.
-                        var (row, rejection) = ImportRowParser.Parse(record, header, _categories);
-                        if (row is not null && row.Brand is { } brand)
-                        {
-                            rejection = ResolveBrand(row, brand, record.Line);
-                        }
-
-                        if (rejection is not null || row is null)
-                        {
-                            segment.Rejections.Add(rejection! with { Cells = record.Fields });
-                        }
-                        else if (superseded.IsSuperseded(processed - 1))
-                        {
-                            // The last valid row for a SKU wins; the earlier ones are never written.
-                            segment.Duplicates++;
-                        }
-                        else
-                        {
-                            row.SlugSources = (Slugs.FromName(row.Name, "product"), Slugs.FromName(row.Sku, "sku"));
-                            segment.Rows.Add(row);
-                            batch.Add(row);
-                        }
-
-                        segment.CheckpointLine = record.Line;
+                        rejection = ResolveBrand(row, brand, record.Line);
                     }
 
-                    segment.Processed = processed;
-                    segment.BytesRead = reader.BytesConsumed;
-                    var full = batch.Count >= _settings.BatchSize;
-                    if (full)
+                    if (rejection is not null || row is null)
                     {
-                        await LookAheadAsync(batch, lookups, cancellationToken);
-                        batch = [];
+                        segment.Rejections.Add(rejection! with { Cells = record.Fields });
+                    }
+                    else if (superseded.IsSuperseded(processed - 1))
+                    {
+                        // The last valid row for a SKU wins; the earlier ones are never written.
+                        segment.Duplicates++;
+                    }
+                    else
+                    {
+                        row.SlugSources = (Slugs.FromName(row.Name, "product"), Slugs.FromName(row.Sku, "sku"));
+                        segment.Rows.Add(row);
+                        batch.Add(row);
                     }
 
-                    if (ReportDue() || full)
-                    {
-                        segment.EndsBatch = full;
-                        await output.WriteAsync(segment, cancellationToken);
-                        segment = new Segment { CheckpointLine = segment.CheckpointLine };
-                    }
+                    segment.CheckpointLine = record.Line;
                 }
 
-                await LookAheadAsync(batch, lookups, cancellationToken);
                 segment.Processed = processed;
-                segment.BytesRead = reader.BytesRead;
-                segment.EndsBatch = true;
-                segment.EndsFile = true;
-                await output.WriteAsync(segment, cancellationToken);
+                segment.BytesRead = reader.BytesConsumed;
+                var full = batch.Count >= _settings.BatchSize;
+                if (full)
+                {
+                    await LookAheadAsync(batch, lookups, cancellationToken);
+                    batch = [];
+                }
+
+                if (ReportDue() || full)
+                {
+                    segment.EndsBatch = full;
+                    await output.WriteAsync(segment, cancellationToken);
+                    segment = new Segment { CheckpointLine = segment.CheckpointLine };
+                }
             }
-            finally
-            {
-                output.Complete();
-            }
+
+            await LookAheadAsync(batch, lookups, cancellationToken);
+            segment.Processed = processed;
+            segment.BytesRead = reader.BytesRead;
+            segment.EndsBatch = true;
+            segment.EndsFile = true;
+            await output.WriteAsync(segment, cancellationToken);
         }
 
         /// <summary>The writing stage: takes one segment's rejections, duplicates and rows, and writes the batch it ends.</summary>
@@ -824,6 +831,13 @@ public sealed class CatalogImporter(
 
         /// <summary>The last segment of the file: commit whatever the transaction holds.</summary>
         public bool EndsFile { get; set; }
+    }
+
+    /// <summary>First-pass records, in file order; <see cref="BytesConsumed"/> is how far into the file they reach.</summary>
+    private sealed record RecordChunk(List<CsvRecord> Records, long BytesConsumed)
+    {
+        /// <summary>Records per chunk: about half a megabyte of text, so two chunks in the channel hold little.</summary>
+        public const int Size = 1_000;
     }
 
     private sealed record ExistingProduct(
