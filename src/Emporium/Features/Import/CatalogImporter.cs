@@ -13,8 +13,9 @@ namespace Emporium.Features.Import;
 
 /// <summary>
 /// Streams a CSV file into the catalog: reads records one at a time, validates each into an <see cref="ImportRow"/>,
-/// and upserts them by SKU in batches, one transaction per batch. Memory holds a few batches, a fixed buffer for
-/// finding in-file duplicates (<see cref="SupersededRows"/>) and one bit per data row, whatever the file size.
+/// and upserts them by SKU in batches, each transaction taking batches for Import:CommitInterval. Memory holds a few
+/// batches, a fixed buffer for finding in-file duplicates (<see cref="SupersededRows"/>) and one bit per data row,
+/// whatever the file size.
 /// </summary>
 public sealed class CatalogImporter(
     EmporiumDbContext db,
@@ -134,7 +135,7 @@ public sealed class CatalogImporter(
         private int _batchesInTransaction;
         // Keys of the brands the open transaction created: a dry run's rollback forgets them.
         private readonly List<string> _createdBrands = [];
-        // The reading stage's: slugs it gave to batches not written yet, which its own connection cannot see.
+        // The reading stage's: slugs it gave to batches not committed yet, which its own connection cannot see.
         private readonly Queue<(long Batch, List<string> Slugs)> _unwrittenSlugs = new();
         private long _batchesRead;
 
@@ -248,7 +249,7 @@ public sealed class CatalogImporter(
         /// brings the batch to Import:BatchSize rows (or ends the file); in between, one goes out every
         /// <see cref="ReportEvery"/> so that progress shows rows read before a commit. Before a batch's last segment goes,
         /// it looks the batch's SKUs and slugs up on its own connection (<see cref="LookAheadAsync"/>). It shares nothing
-        /// with the writing stage but the count of written batches: brands are checked against the ones loaded before
+        /// with the writing stage but the count of committed batches: brands are checked against the ones loaded before
         /// the import (those created by it are never deleted).
         /// </summary>
         private async Task ReadSegmentsAsync(CsvRowReader reader, ChannelWriter<Segment> output, CancellationToken cancellationToken)
