@@ -128,7 +128,7 @@ public sealed class CatalogImporter(
         private long _bytesRead;
         private long _lastReport = importer.Clock.GetTimestamp();
         // Batches the writing stage has committed (or, in a dry run, rolled back); the reading stage reads it.
-        private long _batchesWritten;
+        private long _batchesCommitted;
         // The writing stage's open transaction, which takes batches until Import:CommitInterval has passed.
         private IDbContextTransaction? _transaction;
         private long _transactionStarted;
@@ -136,7 +136,7 @@ public sealed class CatalogImporter(
         // Keys of the brands the open transaction created: a dry run's rollback forgets them.
         private readonly List<string> _createdBrands = [];
         // The reading stage's: slugs it gave to batches not committed yet, which its own connection cannot see.
-        private readonly Queue<(long Batch, List<string> Slugs)> _unwrittenSlugs = new();
+        private readonly Queue<(long Batch, List<string> Slugs)> _uncommittedSlugs = new();
         private long _batchesRead;
 
         private sealed record BrandEntry(long Id, bool Deleted);
@@ -475,7 +475,7 @@ public sealed class CatalogImporter(
 
             _createdBrands.Clear();
             // The reading stage's connection sees these batches now (or, after a rollback, knows they are gone).
-            Interlocked.Add(ref _batchesWritten, _batchesInTransaction);
+            Interlocked.Add(ref _batchesCommitted, _batchesInTransaction);
             _batchesInTransaction = 0;
         }
 
@@ -613,15 +613,15 @@ public sealed class CatalogImporter(
                 pending.Add(row);
             }
 
-            // Batches written from here on are visible to the queries below, so their slugs need no remembering: read the
+            // Batches committed by now are visible to the queries below, so their slugs need no remembering: read the
             // count before querying.
-            var written = Interlocked.Read(ref _batchesWritten);
-            while (_unwrittenSlugs.TryPeek(out var oldest) && oldest.Batch < written)
+            var committed = Interlocked.Read(ref _batchesCommitted);
+            while (_uncommittedSlugs.TryPeek(out var oldest) && oldest.Batch < committed)
             {
-                _unwrittenSlugs.Dequeue();
+                _uncommittedSlugs.Dequeue();
             }
 
-            var used = _unwrittenSlugs.SelectMany(batch => batch.Slugs).ToHashSet(StringComparer.Ordinal);
+            var used = _uncommittedSlugs.SelectMany(batch => batch.Slugs).ToHashSet(StringComparer.Ordinal);
             var given = new List<string>();
             for (var attempt = 0; pending.Count > 0; attempt++)
             {
@@ -649,7 +649,7 @@ public sealed class CatalogImporter(
                 pending = next;
             }
 
-            _unwrittenSlugs.Enqueue((_batchesRead++, given));
+            _uncommittedSlugs.Enqueue((_batchesRead++, given));
         }
 
         private static string Candidate((string Name, string Sku) sources, int attempt)
