@@ -175,21 +175,20 @@ public sealed class CatalogImporter(
                 capacity: 2,
                 async (output, token) =>
                 {
-                    // A chunk also ends when ReportEvery has passed, so that progress keeps its pace on a slow source.
+                    // This stage keeps the time: a chunk also ends when a progress report is due, and says so.
                     var records = new List<CsvRecord>(RecordChunk.Size);
-                    var started = importer.Clock.GetTimestamp();
                     while (await scan.ReadAsync(token) is { } record)
                     {
                         records.Add(record);
-                        if (records.Count == RecordChunk.Size || importer.Clock.GetElapsedTime(started) >= ReportEvery)
+                        var due = ReportDue();
+                        if (records.Count == RecordChunk.Size || due)
                         {
-                            await output.WriteAsync(new RecordChunk(records, scan.BytesConsumed), token);
+                            await output.WriteAsync(new RecordChunk(records, scan.BytesConsumed, due), token);
                             records = new List<CsvRecord>(RecordChunk.Size);
-                            started = importer.Clock.GetTimestamp();
                         }
                     }
 
-                    await output.WriteAsync(new RecordChunk(records, scan.BytesConsumed), token);
+                    await output.WriteAsync(new RecordChunk(records, scan.BytesConsumed, ReportDue: false), token);
                 },
                 async chunk =>
                 {
@@ -202,7 +201,7 @@ public sealed class CatalogImporter(
                         }
                     }
 
-                    if (options.OnProgress is { } onProgress && ReportDue())
+                    if (chunk.ReportDue && options.OnProgress is { } onProgress)
                     {
                         // Rows so far, scaled by the share of bytes read: a fair guess for files of similar rows.
                         var read = chunk.BytesConsumed;
@@ -834,8 +833,11 @@ public sealed class CatalogImporter(
         public bool EndsFile { get; set; }
     }
 
-    /// <summary>First-pass records, in file order; <see cref="BytesConsumed"/> is how far into the file they reach.</summary>
-    private sealed record RecordChunk(List<CsvRecord> Records, long BytesConsumed)
+    /// <summary>
+    /// First-pass records, in file order; <see cref="BytesConsumed"/> is how far into the file they reach, and
+    /// <see cref="ReportDue"/> says progress is due once they are counted.
+    /// </summary>
+    private sealed record RecordChunk(List<CsvRecord> Records, long BytesConsumed, bool ReportDue)
     {
         /// <summary>Records per chunk: about half a megabyte of text, so two chunks in the channel hold little.</summary>
         public const int Size = 1_000;
