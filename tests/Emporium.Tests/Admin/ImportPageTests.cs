@@ -120,7 +120,7 @@ public sealed partial class ImportPageTests(AdminUiApp app, ChromiumBrowser chro
 
         download.SuggestedFilename.Should().Be("products.csv");
         var lines = (await File.ReadAllLinesAsync((await download.PathAsync())!, Encoding.UTF8)).Where(line => line.Length > 0).ToList();
-        lines[0].Should().Be("sku,name,description,price,active,brand,categories");
+        lines[0].Should().Be("sku,name,description,price,currency,active,brand,categories");
         lines.Should().HaveCount(2).And.Contain(line => line.Contains($"Kettle {tag}"));
     }
 

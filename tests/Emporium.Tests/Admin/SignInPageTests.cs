@@ -25,6 +25,61 @@ public sealed class SignInPageTests(AdminUiApp app, ChromiumBrowser chromium) : 
     }
 
     [Fact]
+    public async Task A_seller_signs_in_to_its_own_products_imports_and_jobs_without_the_stores_sections()
+    {
+        var tag = Tag();
+        var email = $"seller-{tag}@emporium.test";
+        const string password = "a seller's long passphrase";
+        var registered = await (await App.Anonymous().PostJson("/api/auth/register", new { email, password })).ShouldBe(HttpStatusCode.Created);
+        var admin = await AdminApiAsync();
+        await (await admin.PutJson($"/api/users/{registered.GetProperty("id").GetInt64()}/roles", new { roles = new[] { "seller" } }))
+            .ShouldBe(HttpStatusCode.OK);
+        var seller = await App.Anonymous().PostJson("/api/auth/login", new { email, password });
+        var token = (await seller.ShouldBe(HttpStatusCode.OK)).Str("access_token");
+        using var sellerApi = App.Anonymous();
+        sellerApi.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        await (await sellerApi.PostJson("/api/products", new { sku = $"own-{tag}", name = $"Own lantern {tag}", price = 5m, is_active = false }))
+            .ShouldBe(HttpStatusCode.Created);
+        await CreateProductAsync($"Store lantern {tag}");
+
+        await Page.GotoAsync(App.AdminUrl("/login"));
+        await Field("Email").FillAsync(email);
+        await Field("Password").FillAsync(password);
+        await Button("Sign in").ClickAsync();
+
+        await Expect(Heading("Products")).ToBeVisibleAsync();
+        var table = Page.Locator("table.data");
+        await Expect(table).ToContainTextAsync($"Own lantern {tag}");
+        await Expect(table).Not.ToContainTextAsync($"Store lantern {tag}");
+        foreach (var section in new[] { "Products", "Import", "Jobs" })
+        {
+            await Expect(Page.Locator("#nav").GetByRole(AriaRole.Link, new LocatorGetByRoleOptions { Name = section })).ToBeVisibleAsync();
+        }
+
+        foreach (var section in new[] { "Brands", "Categories", "Webhooks" })
+        {
+            await Expect(Page.Locator("#nav").GetByRole(AriaRole.Link, new LocatorGetByRoleOptions { Name = section })).ToBeHiddenAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_customer_cannot_use_the_admin_area()
+    {
+        var tag = Tag();
+        var email = $"customer-{tag}@emporium.test";
+        const string password = "a customer's long passphrase";
+        await (await App.Anonymous().PostJson("/api/auth/register", new { email, password })).ShouldBe(HttpStatusCode.Created);
+
+        await Page.GotoAsync(App.AdminUrl("/login"));
+        await Field("Email").FillAsync(email);
+        await Field("Password").FillAsync(password);
+        await Button("Sign in").ClickAsync();
+
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("This account cannot use the admin area.");
+        await Expect(Page.Locator("#nav")).ToBeHiddenAsync();
+    }
+
+    [Fact]
     public async Task A_wrong_password_shows_the_problem_message_and_stays_signed_out()
     {
         await Page.GotoAsync(App.AdminUrl("/login"));

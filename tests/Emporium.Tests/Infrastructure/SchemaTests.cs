@@ -54,6 +54,59 @@ public abstract class SchemaTests : IAsyncLifetime
             .And.HaveCount(SchemaMigrator.Scripts(Provider).Count);
     }
 
+    [Fact]
+    public async Task Prices_stored_before_exact_money_migrate_to_the_same_exact_amounts()
+    {
+        await using var db = await NewContextAsync();
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync();
+        // The schema as it was before 0009, with prices written as that version wrote them (REAL on SQLite).
+        await ExecuteAsync(connection, "CREATE TABLE schema_migrations (version VARCHAR(200) NOT NULL PRIMARY KEY, applied_at VARCHAR(40) NOT NULL);");
+        foreach (var (version, sql) in SchemaMigrator.Scripts(Provider).TakeWhile(script => string.CompareOrdinal(script.Version, "0009") < 0))
+        {
+            await ExecuteAsync(connection, sql);
+            await ExecuteAsync(connection, $"INSERT INTO schema_migrations (version, applied_at) VALUES ('{version}', 'then');");
+        }
+
+        decimal[] prices = [19.99m, 0.1m, 0.3m, 1234567.8901m, 0m, 99_999_999.99m];
+        for (var i = 0; i < prices.Length; i++)
+        {
+            var price = Provider == DatabaseProvider.Sqlite
+                ? ((double)prices[i]).ToString("R", System.Globalization.CultureInfo.InvariantCulture)
+                : prices[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await ExecuteAsync(connection,
+                "INSERT INTO products (sku, sku_key, slug, name, price, currency, is_active, created_at, updated_at, version) " +
+                $"VALUES ('M{i}', 'M{i}', 'm-{i}', 'Money {i}', {price}, 'USD', {(Provider == DatabaseProvider.Sqlite ? "1" : "true")}, " +
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00', 1);");
+        }
+
+        await db.Database.CloseConnectionAsync();
+        (await Migrator(db).MigrateAsync(CancellationToken.None)).Should().Contain("0009_exact_money");
+
+        var stored = await db.Set<Emporium.Features.Catalog.Product>().OrderBy(p => p.Sku).Select(p => p.Price).ToListAsync();
+        stored.Should().Equal(prices);
+        // Ten times 0.1 in SQL is exactly 1 once amounts are exact (it was 0.9999999999999999 with REAL).
+        var tenths = await db.Set<Emporium.Features.Catalog.Product>().CountAsync(p => p.Price == 0.1m);
+        tenths.Should().Be(1);
+        if (Provider == DatabaseProvider.Sqlite)
+        {
+            await db.Database.OpenConnectionAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT DISTINCT typeof(price) FROM products";
+            (await command.ExecuteScalarAsync()).Should().Be("integer");
+            command.CommandText = "SELECT sum(price) FROM (SELECT price FROM products WHERE sku = 'M1' UNION ALL SELECT price FROM products WHERE sku = 'M1' UNION ALL SELECT price FROM products WHERE sku = 'M1')";
+            (await command.ExecuteScalarAsync()).Should().Be(3000L, "0.1 three times is 0.3 exactly, in ten-thousandths");
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private static async Task ExecuteAsync(DbConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()

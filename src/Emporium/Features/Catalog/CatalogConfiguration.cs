@@ -11,7 +11,8 @@ internal sealed class ProductConfiguration : IEntityTypeConfiguration<Product>
 
     public void Configure(EntityTypeBuilder<Product> builder)
     {
-        builder.ToTable("products");
+        // Amounts are never negative: the database says so too (decision 0012).
+        builder.ToTable("products", table => table.HasCheckConstraint("ck_products_price_not_negative", "price >= 0"));
         builder.Property(p => p.Sku).HasMaxLength(CatalogLimits.SkuLength);
         builder.Property(p => p.SkuKey).HasMaxLength(CatalogLimits.SkuLength);
         builder.HasIndex(p => p.SkuKey).IsUnique();

@@ -11,8 +11,8 @@ public sealed record LoginRequest(string? Email, string? Password);
 public sealed record RefreshRequest(string? RefreshToken);
 
 public sealed record UpdateRolesRequest(
-    [property: Description("The complete set of roles the user should have: any of admin, staff, customer.")]
-    IReadOnlyList<string>? Roles);
+    [property: Description("The complete set of roles the user should have: any of admin, staff, seller, customer.")]
+    IReadOnlyList<string?>? Roles);
 
 public sealed record TokenResponse(
     [property: Description("JWT to send as Authorization: Bearer on API calls.")] string AccessToken,
@@ -32,7 +32,7 @@ public sealed record UserResponse(long Id, string Email, IReadOnlyList<string> R
 
 public sealed record UserQuery(
     [property: Description("Only users whose email contains this text (case-insensitive).")] string? Email,
-    [property: Description("Only users with this role: admin, staff or customer.")] string? Role);
+    [property: Description("Only users with this role: admin, staff, seller or customer.")] string? Role);
 
 internal static class Credentials
 {

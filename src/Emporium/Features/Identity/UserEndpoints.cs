@@ -38,7 +38,7 @@ public static class UserEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithName(nameof(SetRoles))
             .WithSummary("Replace a user's roles")
-            .WithDescription("Sets the user's roles to exactly the given list (admin, staff, customer). The change " +
+            .WithDescription("Sets the user's roles to exactly the given list (admin, staff, seller, customer). The change " +
                              "reaches the user's access token at their next refresh. Admins cannot drop their own " +
                              "admin role (409).");
         return app;
@@ -104,7 +104,13 @@ public static class UserEndpoints
             return Problems.Validation("roles", "roles is required (an empty list removes every role).");
         }
 
-        var unknown = request.Roles.Where(r => !IsKnownRole(r)).ToList();
+        var blank = request.Roles.Select((role, index) => (role, index)).Where(r => string.IsNullOrWhiteSpace(r.role)).ToList();
+        if (blank.Count > 0)
+        {
+            return Problems.Validation("roles", $"roles[{blank[0].index}] is {(blank[0].role is null ? "null" : "empty")}: each role is one of {KnownRoles}.");
+        }
+
+        var unknown = request.Roles.Where(r => !IsKnownRole(r!)).ToList();
         if (unknown.Count > 0)
         {
             return Problems.Validation("roles", $"Unknown role(s) {string.Join(", ", unknown.Select(r => $"'{r}'"))}. {KnownRolesMessage}");
@@ -116,7 +122,7 @@ public static class UserEndpoints
             return Problems.NotFound("User");
         }
 
-        var wanted = request.Roles.Select(r => r.Trim().ToLowerInvariant()).Distinct().ToList();
+        var wanted = request.Roles.Select(r => r!.Trim().ToLowerInvariant()).Distinct().ToList();
         if (principal.UserId() == id && !wanted.Contains(Roles.Admin))
         {
             return Problems.Conflict("You cannot remove your own admin role; ask another admin to do it.");
@@ -148,7 +154,9 @@ public static class UserEndpoints
         return TypedResults.Ok(UserResponse.From(user, wanted));
     }
 
-    private const string KnownRolesMessage = "Roles are admin, staff and customer.";
+    private static readonly string KnownRoles = string.Join(", ", Roles.All);
+
+    private static readonly string KnownRolesMessage = $"Roles are {KnownRoles}.";
 
     private static bool IsKnownRole(string role) => Roles.All.Contains(role.Trim(), StringComparer.OrdinalIgnoreCase);
 

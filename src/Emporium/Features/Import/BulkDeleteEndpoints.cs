@@ -31,7 +31,7 @@ public sealed class BulkDeleteSettings
 /// <summary>Exactly one of the three selectors.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record BulkDeleteRequest(
-    [property: Description("true: every product the caller may delete (staff: their own; admins: all).")] bool? All,
+    [property: Description("true: every product the caller may delete (staff and admins: all; a seller: its own).")] bool? All,
     [property: Description("SKUs to delete, any case; at most BulkDelete:MaxSkus (10,000). SKUs not found are counted in the result, not errors.")]
     IReadOnlyList<string?>? Skus,
     [property: Description("The filters of GET /api/products; at least one field.")] BulkDeleteFilter? Filter);
@@ -86,7 +86,7 @@ public static class BulkDeleteEndpoints
     {
         app.MapPost("/api/products/bulk_delete", BulkDeleteProducts)
             .WithTags("Import")
-            .RequireAuthorization(Policies.Staff)
+            .RequireAuthorization(Policies.ManageProducts)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -95,9 +95,9 @@ public static class BulkDeleteEndpoints
             .WithDescription("Send exactly one of {\"all\": true}, {\"skus\": [...]} (any case, at most BulkDelete:MaxSkus) or "
                 + "{\"filter\": {...}} (the filters of GET /api/products). Answers 202 with a catalog.bulk_delete job that soft-deletes "
                 + "in batches with progress. It deletes the products that existed when the request was accepted and still match "
-                + "when the job reaches them; products created later are never swept. Staff delete only their own products, admins "
-                + "any. The result counts deleted, already deleted and not found SKUs (with a sample); deleted products can be "
-                + "restored one by one with POST /api/products/{ref}/restore. Emits bulk_delete.completed. Staff or admin.");
+                + "when the job reaches them; products created later are never swept. Staff and admins delete any product, a seller "
+                + "only its own (another owner's SKU counts as not found). The result counts deleted, already deleted and not found SKUs (with a sample); deleted products can be "
+                + "restored one by one with POST /api/products/{ref}/restore. Emits bulk_delete.completed. Staff, admin or seller.");
         return app;
     }
 
@@ -160,15 +160,16 @@ public static class BulkDeleteEndpoints
 
         // The set is bounded now: products created after this request (a higher id or a later created_at) are never swept.
         var maxId = await db.Set<Product>().MaxAsync(p => (long?)p.Id, cancellationToken) ?? 0;
+        var scope = CatalogScope.Of(http.User);
         var payload = new BulkDeleteJobHandler.Payload(
-            http.User.UserId() ?? 0,
-            http.User.IsAdmin(),
+            scope.UserId ?? 0,
+            scope.OwnProductsOnly,
             clock.GetUtcNow().UtcDateTime,
             maxId,
             request.All == true,
             skus,
             request.Filter);
-        var job = queue.Enqueue(BulkDeleteJobHandler.KindName, payload);
+        var job = queue.Enqueue(BulkDeleteJobHandler.KindName, payload, requestedBy: scope.UserId);
         await db.SaveChangesAsync(cancellationToken);
         var statusUrl = $"/api/jobs/{job.Id}";
         return TypedResults.Accepted(statusUrl, new BulkDeleteAccepted(job.Id, job.Status.ToString(), statusUrl, $"/api/jobs/{job.Id}/events"));

@@ -31,11 +31,13 @@ internal sealed partial class BulkDeleteJobHandler(
     /// <summary>SKUs not found that the result lists; the count stays exact beyond it.</summary>
     public const int NotFoundSampleSize = 100;
 
-    /// <param name="RequestedBy">The caller's user id; with <paramref name="Admin"/> it decides which products may be deleted.</param>
+    /// <param name="RequestedBy">The caller's user id; with <paramref name="OwnProductsOnly"/> it decides which products may be deleted.</param>
+    /// <param name="OwnProductsOnly">A seller's request: only its own products (decision 0013). Absent in jobs queued before it
+    /// existed, which then reach the whole catalog, as staff do now.</param>
     /// <param name="Skus">Trimmed, one per SKU key, in the order sent.</param>
     public sealed record Payload(
         long RequestedBy,
-        bool Admin,
+        bool OwnProductsOnly,
         DateTime RequestedAt,
         long MaxId,
         bool All,
@@ -263,12 +265,12 @@ internal sealed partial class BulkDeleteJobHandler(
 
     private static string Message(Checkpoint state) => $"{state.Deleted:N0} deleted, {state.Examined:N0} of {state.Total:N0} examined";
 
-    /// <summary>The requester as the filter and ownership code expect a caller: their id and whether they are an admin.</summary>
+    /// <summary>The requester as the filter and ownership code expect a caller: their id, and staff or seller.</summary>
     private static ClaimsPrincipal Requester(Payload payload) =>
         new(new ClaimsIdentity(
             [
                 new Claim("sub", payload.RequestedBy.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                new Claim(ClaimTypes.Role, payload.Admin ? Roles.Admin : Roles.Staff),
+                new Claim(ClaimTypes.Role, payload.OwnProductsOnly ? Roles.Seller : Roles.Staff),
             ],
             authenticationType: "job"));
 

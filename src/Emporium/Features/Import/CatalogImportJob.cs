@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Emporium.Features.Catalog;
 using Emporium.Features.Jobs;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Platform;
@@ -27,7 +28,9 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
 {
     public const string KindName = "catalog.import";
 
-    public sealed record Payload(string Path, bool DryRun, string? FileName, long Bytes);
+    /// <param name="RequestedBy">Owner of the products the import creates; null for jobs queued before owners were recorded.</param>
+    /// <param name="OwnProductsOnly">A seller's import: rows naming another owner's SKU are rejected (decision 0013).</param>
+    public sealed record Payload(string Path, bool DryRun, string? FileName, long Bytes, long? RequestedBy = null, bool OwnProductsOnly = false);
 
     /// <param name="Finished">Every row of the file is settled: the counts are the result.</param>
     /// <param name="UnknownColumns">The header's unknown columns, for the result when the upload is gone.</param>
@@ -97,6 +100,7 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
                 new ImportOptions
                 {
                     DryRun = payload.DryRun,
+                    Scope = new CatalogScope(payload.RequestedBy, payload.OwnProductsOnly),
                     StartAfterLine = resume?.Line ?? 0,
                     OnRejected = errors.AppendAsync,
                     OnCheckpoint = (value, token) => SaveCheckpointAsync(context, errors, resume, unknownColumns, value, token),

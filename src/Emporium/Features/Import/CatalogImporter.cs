@@ -281,6 +281,7 @@ public sealed class CatalogImporter(
                     else
                     {
                         row.SlugSources = (Slugs.FromName(row.Name, "product"), Slugs.FromName(row.Sku, "sku"));
+                        row.Cells = record.Fields;
                         segment.Rows.Add(row);
                         batch.Add(row);
                     }
@@ -372,7 +373,10 @@ public sealed class CatalogImporter(
         {
             if (FindBrand(_knownBrands, brand) is not { } entry)
             {
-                return null;
+                // Brands are the store's (staff create them); a seller's file may only name existing ones.
+                return options.Scope.OwnProductsOnly
+                    ? new RejectedRow(line, "brand", brand, $"brand '{brand}' does not exist; ask the store's staff to create it, or name an existing brand.")
+                    : null;
             }
 
             if (entry.Deleted)
@@ -497,30 +501,47 @@ public sealed class CatalogImporter(
         private async Task WriteBatchAsync(CancellationToken cancellationToken)
         {
             var now = importer.Clock.GetUtcNow().UtcDateTime;
-            var rows = _batch;
+            var rows = new List<ImportRow>(_batch.Count);
+            foreach (var row in _batch)
+            {
+                if (row.Rejection is { } rejection)
+                {
+                    await RejectAsync(rejection with { Cells = row.Cells });
+                }
+                else
+                {
+                    rows.Add(row);
+                }
+            }
 
             // Only a dry run shows before/after values, read here, inside the batch's transaction.
             var keys = options.DryRun ? rows.Select(row => row.SkuKey).ToList() : null;
             var before = keys is not null
                 ? await _db.Set<Product>().AsNoTracking()
                     .Where(p => EF.Parameter(keys).Contains(p.SkuKey))
-                    .Select(p => new ExistingProduct(p.Id, p.SkuKey, p.Sku, p.Name, p.Description, p.Price, p.IsActive, p.BrandId, p.DeletedAt))
+                    .Select(p => new ExistingProduct(p.Id, p.SkuKey, p.Sku, p.Name, p.Description, p.Price, p.Currency, p.IsActive, p.BrandId, p.DeletedAt))
                     .ToDictionaryAsync(p => p.SkuKey, StringComparer.Ordinal, cancellationToken)
                 : null;
 
             await CreateMissingBrandsAsync(rows, _createdBrands, now, cancellationToken);
 
-            var written = (await importer.BulkUpsert.UpsertAsync(rows, header.Columns, now, cancellationToken))
+            var written = (await importer.BulkUpsert.UpsertAsync(rows, header.Columns, options.Scope, now, cancellationToken))
                 .ToDictionary(w => w.SkuKey, StringComparer.Ordinal);
+            var outOfReach = await OutOfReachAsync(rows, written, cancellationToken);
 
             if (header.Columns.Categories)
             {
-                await SyncCategoriesAsync(rows, written, now, cancellationToken);
+                await SyncCategoriesAsync(rows.Where(row => !outOfReach.Contains(row.SkuKey)).ToList(), written, now, cancellationToken);
             }
 
             foreach (var row in rows)
             {
-                if (!written.TryGetValue(row.SkuKey, out var outcome))
+                if (outOfReach.Contains(row.SkuKey))
+                {
+                    await RejectAsync(new RejectedRow(row.Line, "sku", row.Sku,
+                        $"sku '{row.Sku}' belongs to a product you do not own; it was left unchanged.") { Cells = row.Cells });
+                }
+                else if (!written.TryGetValue(row.SkuKey, out var outcome))
                 {
                     _unchanged++;
                 }
@@ -540,6 +561,27 @@ public sealed class CatalogImporter(
 
             _batchesInTransaction++;
             _db.ChangeTracker.Clear();
+        }
+
+        /// <summary>
+        /// A seller's rows that the upsert left alone because another owner created the SKU after the look-ahead (the upsert
+        /// never updates a product out of the scope's reach): those are rejections, not unchanged rows.
+        /// </summary>
+        private async Task<HashSet<string>> OutOfReachAsync(List<ImportRow> rows, Dictionary<string, UpsertedProduct> written, CancellationToken cancellationToken)
+        {
+            var unexpected = options.Scope.OwnProductsOnly
+                ? rows.Where(row => row.ExistingId is null && !written.ContainsKey(row.SkuKey)).Select(row => row.SkuKey).ToList()
+                : [];
+            if (unexpected.Count == 0)
+            {
+                return [];
+            }
+
+            var owners = await _db.Set<Product>().AsNoTracking()
+                .Where(p => EF.Parameter(unexpected).Contains(p.SkuKey))
+                .Select(p => new { p.SkuKey, p.OwnerId })
+                .ToListAsync(cancellationToken);
+            return owners.Where(p => !options.Scope.Reaches(p.OwnerId)).Select(p => p.SkuKey).ToHashSet(StringComparer.Ordinal);
         }
 
         /// <summary>Brands are created on first mention (name as written, slug from the name), inside the batch's transaction.</summary>
@@ -595,15 +637,22 @@ public sealed class CatalogImporter(
             // EF.Parameter: one array parameter; EF Core 10 would otherwise send 5,000 scalar parameters per look-up.
             var existing = await lookups.Set<Product>().AsNoTracking()
                 .Where(p => EF.Parameter(keys).Contains(p.SkuKey))
-                .Select(p => new { p.SkuKey, p.Id })
-                .ToDictionaryAsync(p => p.SkuKey, p => p.Id, StringComparer.Ordinal, cancellationToken);
+                .Select(p => new StoredProduct(p.SkuKey, p.Id, p.OwnerId, p.Currency))
+                .ToDictionaryAsync(p => p.SkuKey, StringComparer.Ordinal, cancellationToken);
 
             var pending = new List<ImportRow>();
             foreach (var row in rows)
             {
-                if (existing.TryGetValue(row.SkuKey, out var id))
+                var stored = existing.GetValueOrDefault(row.SkuKey);
+                if (Refuse(row, stored) is { } rejection)
                 {
-                    row.ExistingId = id;
+                    row.Rejection = rejection;
+                    continue;
+                }
+
+                if (stored is not null)
+                {
+                    row.ExistingId = stored.Id;
                     // Never inserted (the SKU exists, so the row takes the update path): a value no real slug can have.
                     row.Slug = ExistingSlugMarker + row.SkuKey;
                     continue;
@@ -649,6 +698,31 @@ public sealed class CatalogImporter(
             }
 
             _uncommittedSlugs.Enqueue((_batchesRead++, given));
+        }
+
+        /// <summary>
+        /// Why a valid row still cannot be written once its stored product is known: the product is out of the import's
+        /// scope (a seller's row naming another owner's SKU, decision 0013), or, when the file has no currency column, the
+        /// price has more decimal places than the currency the product keeps (USD for a new one) allows.
+        /// </summary>
+        private RejectedRow? Refuse(ImportRow row, StoredProduct? stored)
+        {
+            if (stored is not null && !options.Scope.Reaches(stored.OwnerId))
+            {
+                return new RejectedRow(row.Line, "sku", row.Sku,
+                    $"sku '{row.Sku}' belongs to a product you do not own; it was left unchanged.");
+            }
+
+            if (header.Columns.Price && row.Currency is null)
+            {
+                var currency = stored?.Currency ?? Money.DefaultCurrency;
+                if (Money.Problem(row.Price, currency, "price") is { } problem)
+                {
+                    return new RejectedRow(row.Line, "price", row.Price.ToString(CultureInfo.InvariantCulture), problem);
+                }
+            }
+
+            return null;
         }
 
         private static string Candidate((string Name, string Sku) sources, int attempt)
@@ -785,6 +859,11 @@ public sealed class CatalogImporter(
                 Compare("price", Price(before.Price), Price(after.Price));
             }
 
+            if (header.Columns.Currency)
+            {
+                Compare("currency", before.Currency, after.Currency);
+            }
+
             if (header.Columns.Active)
             {
                 Compare("active", before.IsActive ? "true" : "false", after.IsActive ? "true" : "false");
@@ -843,6 +922,8 @@ public sealed class CatalogImporter(
         public const int Size = 1_000;
     }
 
+    private sealed record StoredProduct(string SkuKey, long Id, long? OwnerId, string Currency);
+
     private sealed record ExistingProduct(
-        long Id, string SkuKey, string Sku, string Name, string? Description, decimal Price, bool IsActive, long? BrandId, DateTime? DeletedAt);
+        long Id, string SkuKey, string Sku, string Name, string? Description, decimal Price, string Currency, bool IsActive, long? BrandId, DateTime? DeletedAt);
 }

@@ -1,3 +1,5 @@
+using Emporium.Features.Catalog;
+
 namespace Emporium.Features.Import;
 
 /// <summary>
@@ -15,12 +17,14 @@ public interface IProductBulkUpsert
     Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Inserts rows whose SKU key is new and updates (and restores, when soft-deleted) rows whose supplied fields
-    /// differ. Rows must be unique by <see cref="ImportRow.SkuKey"/>. Returns only the rows that were written;
-    /// the others were unchanged and keep their updated_at and version.
+    /// Inserts rows whose SKU key is new (owned by <paramref name="scope"/>'s user) and updates (and restores, when
+    /// soft-deleted) rows whose supplied fields differ, if the scope reaches the stored product: a seller's row never
+    /// changes another owner's product, even one created after the importer looked. Rows must be unique by
+    /// <see cref="ImportRow.SkuKey"/>. Returns only the rows that were written; the others were unchanged (or out of
+    /// reach) and keep their updated_at and version.
     /// </summary>
     Task<IReadOnlyList<UpsertedProduct>> UpsertAsync(
-        IReadOnlyList<ImportRow> rows, ImportColumns columns, DateTime now, CancellationToken cancellationToken);
+        IReadOnlyList<ImportRow> rows, ImportColumns columns, CatalogScope scope, DateTime now, CancellationToken cancellationToken);
 }
 
 public readonly record struct UpsertedProduct(string SkuKey, long Id, bool Created);

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.ComponentModel;
+using System.Security.Claims;
+using Emporium.Features.Catalog;
 using Emporium.Features.Jobs;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Platform;
@@ -38,7 +40,7 @@ public static class ImportEndpoints
     {
         app.MapPost("/api/products/upload", UploadProducts)
             .WithTags("Import")
-            .RequireAuthorization(Policies.Staff)
+            .RequireAuthorization(Policies.ManageProducts)
             // Routing answers 415 (a problem) for any other content type before the handler runs.
             .Accepts<IFormFile>(Multipart, Csv)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -51,11 +53,12 @@ public static class ImportEndpoints
                 + "catalog.import job is queued; the answer is 202 at once with the job's status and events URLs. Columns: sku and "
                 + "name required; description, price, active, brand, categories optional. Bad rows are listed in "
                 + "GET /api/jobs/{id}/errors.csv; ?dry_run=true counts without writing. Larger than Import:MaxUploadBytes: 413. "
-                + "Staff or admin.");
+                + "Staff and admins import into the whole catalog; a seller's rows create products it owns and may update only "
+                + "those (a row naming another owner's SKU is rejected with that reason), and may name only existing brands.");
 
         app.MapGet("/api/jobs/{id:long}/errors.csv", GetImportErrors)
             .WithTags("Import")
-            .RequireAuthorization(Policies.Staff)
+            .RequireAuthorization(Policies.ManageProducts)
             .Produces(StatusCodes.Status200OK, contentType: Csv)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -66,7 +69,7 @@ public static class ImportEndpoints
             .WithDescription("The file's header plus an `error` column, then every rejected row's original cells with its line, column "
                 + "and reason; cells are neutralised against formula injection like the export's. 404 when the job is not an import "
                 + "or has not started; 410 once the file was deleted, Import:RetainFilesFor (default 30 days) after the job finished. "
-                + "Staff or admin.");
+                + "Staff and admins, or the seller whose import it is.");
 
         app.MapProductExport();
         app.MapBulkDelete();
@@ -169,7 +172,11 @@ public static class ImportEndpoints
             }
 
             var dryRun = query.DryRun ?? false;
-            var job = queue.Enqueue(CatalogImportJobHandler.KindName, new CatalogImportJobHandler.Payload(path, dryRun, fileName, bytes.Value));
+            var scope = CatalogScope.Of(http.User);
+            var job = queue.Enqueue(
+                CatalogImportJobHandler.KindName,
+                new CatalogImportJobHandler.Payload(path, dryRun, fileName, bytes.Value, scope.UserId, scope.OwnProductsOnly),
+                requestedBy: scope.UserId);
             await db.SaveChangesAsync(cancellationToken);
             kept = true;
             var statusUrl = $"/api/jobs/{job.Id}";
@@ -186,13 +193,14 @@ public static class ImportEndpoints
 
     public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetImportErrors(
         long id,
+        ClaimsPrincipal user,
         EmporiumDbContext db,
         IOptions<EmporiumOptions> emporium,
         IOptions<ImportSettings> settings,
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
-        var job = await db.Set<Job>().AsNoTracking()
+        var job = await JobEndpoints.VisibleJobs(db, user)
             .Where(j => j.Id == id && j.Kind == CatalogImportJobHandler.KindName)
             .Select(j => new { j.FinishedAt })
             .FirstOrDefaultAsync(cancellationToken);

@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 
+using Emporium.Features.Catalog;
+
 namespace Emporium.Features.Import;
 
 /// <summary>Import settings (section Import).</summary>
@@ -57,6 +59,12 @@ public sealed record ImportOptions
 {
     /// <summary>Validate and classify every row, write nothing.</summary>
     public bool DryRun { get; init; }
+
+    /// <summary>
+    /// Whose import this is (decision 0013): new products are owned by <see cref="CatalogScope.UserId"/>, and a seller's
+    /// rows whose SKU belongs to a product it does not own are rejected, never written.
+    /// </summary>
+    public CatalogScope Scope { get; init; } = CatalogScope.WholeCatalog(null);
 
     /// <summary>
     /// Resume point: records starting on or before this physical line were settled by an earlier run. They still
@@ -144,7 +152,7 @@ public sealed record ImportResult(
 }
 
 /// <summary>Which optional columns the file has; a present column is authoritative for every row (an empty cell takes the default).</summary>
-public sealed record ImportColumns(bool Description, bool Price, bool Active, bool Brand, bool Categories);
+public sealed record ImportColumns(bool Description, bool Price, bool Currency, bool Active, bool Brand, bool Categories);
 
 /// <summary>A validated row, ready for the upsert (brand and categories resolved to ids).</summary>
 public sealed record ImportRow(
@@ -154,6 +162,7 @@ public sealed record ImportRow(
     string Name,
     string? Description,
     decimal Price,
+    string? Currency,
     bool IsActive,
     string? Brand,
     IReadOnlyList<long> CategoryIds)
@@ -171,4 +180,13 @@ public sealed record ImportRow(
     public (string Name, string Sku) SlugSources { get; set; } = ("", "");
 
     public long? BrandId { get; set; }
+
+    /// <summary>
+    /// Set by the importer's look-ahead when the row turns out to be unusable once the stored product is known (another
+    /// owner's SKU, a price with more places than the stored currency allows): the writer rejects it instead of writing it.
+    /// </summary>
+    public RejectedRow? Rejection { get; set; }
+
+    /// <summary>The record's original cells, for errors.csv should the row be rejected after the reading stage.</summary>
+    public IReadOnlyList<string>? Cells { get; set; }
 }

@@ -7,7 +7,7 @@ namespace Emporium.Features.Import;
 /// <summary>The header of an import file: where each known column is, and which columns are unknown.</summary>
 public sealed class ImportHeader
 {
-    public static readonly string[] Known = ["sku", "name", "description", "price", "active", "brand", "categories"];
+    public static readonly string[] Known = ["sku", "name", "description", "price", "currency", "active", "brand", "categories"];
 
     private ImportHeader(int fieldCount, Dictionary<string, int> positions, List<string> unknown)
     {
@@ -17,6 +17,7 @@ public sealed class ImportHeader
         Columns = new ImportColumns(
             positions.ContainsKey("description"),
             positions.ContainsKey("price"),
+            positions.ContainsKey("currency"),
             positions.ContainsKey("active"),
             positions.ContainsKey("brand"),
             positions.ContainsKey("categories"));
@@ -58,7 +59,7 @@ public sealed class ImportHeader
         {
             return (null,
                 $"The header lacks the required column(s) {string.Join(" and ", missing)}; the first row must name the columns, " +
-                $"e.g. sku,name,description,price,active,brand,categories (found: {string.Join(",", record.Fields)}).");
+                $"e.g. sku,name,description,price,currency,active,brand,categories (found: {string.Join(",", record.Fields)}).");
         }
 
         return (new ImportHeader(record.Fields.Length, positions, unknown), null);
@@ -146,6 +147,19 @@ public static class ImportRowParser
                 $"description must be at most {CatalogLimits.DescriptionLength:N0} characters.");
         }
 
+        // An absent currency column keeps a stored product's currency (USD for a new one): the price's places are then
+        // checked against it once the importer knows which products exist (ImportRow.Currency is null).
+        string? currency = null;
+        if (header.Columns.Currency)
+        {
+            currency = header.Field(record, "currency")!.Trim();
+            currency = currency.Length == 0 ? Money.DefaultCurrency : currency;
+            if (Money.CurrencyProblem(currency) is { } currencyProblem)
+            {
+                return Reject(record, "currency", currency, currencyProblem);
+            }
+        }
+
         var price = 0m;
         if (header.Field(record, "price")?.Trim() is { Length: > 0 } priceText)
         {
@@ -154,14 +168,9 @@ public static class ImportRowParser
                 return Reject(record, "price", priceText, "price must be a number such as 12.50 (a dot before the decimals, no thousands separators, not negative).");
             }
 
-            if (price > ProductRules.MaxPrice)
+            if (Money.Problem(price, currency, "price") is { } priceProblem)
             {
-                return Reject(record, "price", priceText, $"price must be at most {ProductRules.MaxPrice.ToString("N0", CultureInfo.InvariantCulture)}.");
-            }
-
-            if (decimal.Round(price, ProductRules.PriceDecimals) != price)
-            {
-                return Reject(record, "price", priceText, $"price may have at most {ProductRules.PriceDecimals} decimal places.");
+                return Reject(record, "price", priceText, priceProblem);
             }
         }
 
@@ -220,6 +229,7 @@ public static class ImportRowParser
             name,
             string.IsNullOrEmpty(description) ? null : description,
             price,
+            currency,
             active,
             string.IsNullOrEmpty(brand) ? null : brand,
             categoryIds), null);

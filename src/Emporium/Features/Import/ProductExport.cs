@@ -14,7 +14,7 @@ namespace Emporium.Features.Import;
 public static class ProductExport
 {
     /// <summary>Exactly the importer's columns, in its documented order.</summary>
-    public const string Header = "sku,name,description,price,active,brand,categories";
+    public const string Header = "sku,name,description,price,currency,active,brand,categories";
 
     /// <summary>Rows per keyset query: memory stays at one batch whatever the catalog's size.</summary>
     public const int BatchSize = 1_000;
@@ -25,17 +25,18 @@ public static class ProductExport
     {
         app.MapGet("/api/products/export", ExportProducts)
             .WithTags("Import")
-            .RequireAuthorization(Policies.Staff)
+            .RequireAuthorization(Policies.ManageProducts)
             .Produces(StatusCodes.Status200OK, contentType: ContentType)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .WithName(nameof(ExportProducts))
             .WithSummary("Export products as CSV")
-            .WithDescription("Streams products.csv in the import format (sku,name,description,price,active,brand,categories; brand "
+            .WithDescription("Streams products.csv in the import format (sku,name,description,price,currency,active,brand,categories; brand "
                 + "and categories as slugs, categories separated by |), ordered by id. Takes the same filters as GET /api/products "
                 + "(sort and cursor do not apply). Cells starting with = + - @ tab or CR get a leading ' so spreadsheets do not "
-                + "run them as formulas; the importer removes it, so re-importing the file changes nothing. Staff or admin.");
+                + "run them as formulas; the importer removes it, so re-importing the file changes nothing. Staff and admins export the "
+                + "whole catalog, a seller only its own products (inactive ones included).");
         return app;
     }
 
@@ -63,11 +64,11 @@ public static class ProductExport
         IQueryable<Product>? products = null;
         if (string.IsNullOrWhiteSpace(query.Search))
         {
-            products = filter!.Apply(db.Set<Product>());
+            products = filter!.Apply(db.Set<Product>()).ChangeableBy(http.User);
         }
         else if (SearchTerms.Parse(query.Search).Count > 0)
         {
-            products = filter!.Apply(search.Matching(query.Search, few: false, filter.IncludesDeleted));
+            products = filter!.Apply(search.Matching(query.Search, few: false, filter.IncludesDeleted)).ChangeableBy(http.User);
         }
 
         // Set here rather than through the result's download name, which would add a filename* parameter as well.
@@ -97,20 +98,21 @@ public static class ProductExport
                     p.Name,
                     p.Description,
                     p.Price,
+                    p.Currency,
                     p.IsActive,
                     Brand = p.Brand == null ? null : p.Brand.Slug,
                     Categories = p.Categories.OrderBy(c => c.Slug).Select(c => c.Slug).ToList(),
                 })
                 .ToListAsync(cancellationToken);
 
-            // Prices have at most four decimals (ProductRules.PriceDecimals); PostgreSQL's numeric scale pads them.
             foreach (var row in batch)
             {
                 line.Clear();
                 CsvCells.Append(line, row.Sku).Append(',');
                 CsvCells.Append(line, row.Name).Append(',');
                 CsvCells.Append(line, row.Description ?? "").Append(',');
-                CsvCells.Append(line, row.Price.ToString("0.####", CultureInfo.InvariantCulture)).Append(',');
+                CsvCells.Append(line, Money.Format(row.Price, row.Currency)).Append(',');
+                CsvCells.Append(line, row.Currency).Append(',');
                 CsvCells.Append(line, row.IsActive ? "true" : "false").Append(',');
                 CsvCells.Append(line, row.Brand ?? "").Append(',');
                 CsvCells.Append(line, string.Join('|', row.Categories));

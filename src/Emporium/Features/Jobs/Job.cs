@@ -53,6 +53,9 @@ public sealed class Job
     /// <summary>Set by a cancel of a running job; the runner sees it at its next heartbeat.</summary>
     public bool CancelRequested { get; set; }
 
+    /// <summary>The user whose request queued the job (null for the system's own work); sellers see only their own jobs.</summary>
+    public long? RequestedBy { get; set; }
+
     public DateTime CreatedAt { get; set; }
 
     public DateTime? StartedAt { get; set; }
@@ -79,5 +82,7 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         // The claim query looks for due PENDING rows and expired PROCESSING rows, oldest first.
         builder.HasIndex(j => new { j.Status, j.NextRunAt });
         builder.HasIndex(j => j.Kind);
+        builder.HasOne<Identity.User>().WithMany().HasForeignKey(j => j.RequestedBy).OnDelete(DeleteBehavior.SetNull);
+        builder.HasIndex(j => j.RequestedBy);
     }
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using System.Security.Claims;
 using Emporium.Infrastructure.Jobs;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Platform.Paging;
@@ -23,14 +24,15 @@ public static class JobEndpoints
     {
         var jobs = app.MapGroup("/api/jobs")
             .WithTags("Jobs")
-            .RequireAuthorization(Policies.Staff)
+            .RequireAuthorization(Policies.ManageProducts)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         jobs.MapGet("", ListJobs)
             .WithName(nameof(ListJobs))
             .WithSummary("List background jobs")
-            .WithDescription("Newest first; filter by kind and status. Staff or admin.");
+            .WithDescription("Newest first; filter by kind and status. Staff and admins see every job, sellers the jobs they queued "
+                + "(their imports and bulk deletes); others' jobs answer 404 everywhere below.");
         jobs.MapGet("/{id:long}", GetJob)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName(nameof(GetJob))
@@ -62,7 +64,7 @@ public static class JobEndpoints
         // The seeds' original status route, kept for clients written against it.
         app.MapGet("/api/job/{id:long}/status", GetJobStatus)
             .WithTags("Jobs")
-            .RequireAuthorization(Policies.Staff)
+            .RequireAuthorization(Policies.ManageProducts)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -100,7 +102,7 @@ public static class JobEndpoints
             return errors.ToProblem();
         }
 
-        var jobs = db.Set<Job>().AsNoTracking();
+        var jobs = VisibleJobs(db, http.User);
         if (!string.IsNullOrWhiteSpace(query.Kind))
         {
             var kind = query.Kind.Trim();
@@ -117,22 +119,25 @@ public static class JobEndpoints
         return TypedResults.Ok(Pager.Create(http.Request, page, count, rows.ConvertAll(JobResponse.From), paging.MaxPageSize));
     }
 
-    public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJob(long id, EmporiumDbContext db, CancellationToken cancellationToken) =>
-        await FindAsync(db, id, cancellationToken) is { } job ? TypedResults.Ok(JobResponse.From(job)) : Problems.NotFound("Job");
+    public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJob(
+        long id, ClaimsPrincipal user, EmporiumDbContext db, CancellationToken cancellationToken) =>
+        await FindAsync(db, user, id, cancellationToken) is { } job ? TypedResults.Ok(JobResponse.From(job)) : Problems.NotFound("Job");
 
-    public static Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJobStatus(long id, EmporiumDbContext db, CancellationToken cancellationToken) =>
-        GetJob(id, db, cancellationToken);
+    public static Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJobStatus(
+        long id, ClaimsPrincipal user, EmporiumDbContext db, CancellationToken cancellationToken) =>
+        GetJob(id, user, db, cancellationToken);
 
     public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> RetryJob(
         long id,
         [Description("Drop the job's checkpoint and start over instead of resuming (default false).")]
         [FromQuery(Name = "from_start")] bool? fromStart,
+        ClaimsPrincipal user,
         EmporiumDbContext db,
         IJobTransport transport,
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
-        var stopped = await FindAsync(db, id, cancellationToken);
+        var stopped = await FindAsync(db, user, id, cancellationToken);
         if (stopped is null)
         {
             return Problems.NotFound("Job");
@@ -155,7 +160,7 @@ public static class JobEndpoints
                 .SetProperty(j => j.FinishedAt, (DateTime?)null)
                 .SetProperty(j => j.UpdatedAt, now),
                 cancellationToken);
-        var job = await FindAsync(db, id, cancellationToken);
+        var job = await FindAsync(db, user, id, cancellationToken);
         if (job is null)
         {
             return Problems.NotFound("Job");
@@ -172,10 +177,16 @@ public static class JobEndpoints
 
     public static async Task<Results<Ok<JobResponse>, Accepted<JobResponse>, ProblemHttpResult>> CancelJob(
         long id,
+        ClaimsPrincipal user,
         EmporiumDbContext db,
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
+        if (await FindAsync(db, user, id, cancellationToken) is null)
+        {
+            return Problems.NotFound("Job");
+        }
+
         // The status may move between the two guarded updates (claimed, finished); a few rounds settle it.
         for (var round = 0; round < 5; round++)
         {
@@ -190,13 +201,13 @@ public static class JobEndpoints
                     cancellationToken);
             if (cancelled == 1)
             {
-                return TypedResults.Ok(JobResponse.From((await FindAsync(db, id, cancellationToken))!));
+                return TypedResults.Ok(JobResponse.From((await FindAsync(db, user, id, cancellationToken))!));
             }
 
             var requested = await db.Set<Job>()
                 .Where(j => j.Id == id && j.Status == JobStatus.PROCESSING)
                 .ExecuteUpdateAsync(set => set.SetProperty(j => j.CancelRequested, true).SetProperty(j => j.UpdatedAt, now), cancellationToken);
-            var job = await FindAsync(db, id, cancellationToken);
+            var job = await FindAsync(db, user, id, cancellationToken);
             if (job is null)
             {
                 return Problems.NotFound("Job");
@@ -218,10 +229,11 @@ public static class JobEndpoints
 
     public static async Task<Results<ServerSentEventsResult<JobResponse>, ProblemHttpResult>> JobEvents(
         long id,
+        ClaimsPrincipal user,
         EmporiumDbContext db,
         CancellationToken cancellationToken)
     {
-        if (!await db.Set<Job>().AnyAsync(j => j.Id == id, cancellationToken))
+        if (await FindAsync(db, user, id, cancellationToken) is null)
         {
             return Problems.NotFound("Job");
         }
@@ -234,7 +246,7 @@ public static class JobEndpoints
         string? last = null;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var job = await FindAsync(db, id, cancellationToken);
+            var job = await db.Set<Job>().AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
             if (job is null)
             {
                 yield break;
@@ -258,6 +270,19 @@ public static class JobEndpoints
         }
     }
 
-    private static Task<Job?> FindAsync(EmporiumDbContext db, long id, CancellationToken cancellationToken) =>
-        db.Set<Job>().AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
+    private static Task<Job?> FindAsync(EmporiumDbContext db, ClaimsPrincipal user, long id, CancellationToken cancellationToken) =>
+        VisibleJobs(db, user).FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
+
+    /// <summary>Every job for those who run the store; a seller's own (decision 0013). Others' jobs are simply not there.</summary>
+    internal static IQueryable<Job> VisibleJobs(EmporiumDbContext db, ClaimsPrincipal user)
+    {
+        var jobs = db.Set<Job>().AsNoTracking();
+        if (user.IsStaffOrAdmin())
+        {
+            return jobs;
+        }
+
+        var userId = user.UserId();
+        return jobs.Where(j => j.RequestedBy != null && j.RequestedBy == userId);
+    }
 }

@@ -13,14 +13,15 @@ public interface IJobQueue
 {
     /// <summary>
     /// Adds a PENDING job to the current unit of work; its id is set by the caller's SaveChanges. The payload is
-    /// serialized as snake_case JSON (a string is taken as JSON text already).
+    /// serialized as snake_case JSON (a string is taken as JSON text already). <paramref name="requestedBy"/> is the user the
+    /// job works for: they (and staff) may follow, cancel and retry it.
     /// </summary>
-    Job Enqueue(string kind, object? payload, int? maxAttempts = null);
+    Job Enqueue(string kind, object? payload, int? maxAttempts = null, long? requestedBy = null);
 }
 
 internal sealed class JobQueue(EmporiumDbContext db, TimeProvider clock, IOptions<JobsOptions> options) : IJobQueue
 {
-    public Job Enqueue(string kind, object? payload, int? maxAttempts = null)
+    public Job Enqueue(string kind, object? payload, int? maxAttempts = null, long? requestedBy = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(kind);
         var now = clock.GetUtcNow().UtcDateTime;
@@ -36,6 +37,7 @@ internal sealed class JobQueue(EmporiumDbContext db, TimeProvider clock, IOption
             Status = JobStatus.PENDING,
             MaxAttempts = maxAttempts ?? options.Value.MaxAttempts,
             NextRunAt = now,
+            RequestedBy = requestedBy,
             CreatedAt = now,
             UpdatedAt = now,
         };

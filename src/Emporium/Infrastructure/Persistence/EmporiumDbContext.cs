@@ -24,17 +24,21 @@ public sealed class EmporiumDbContext(DbContextOptions<EmporiumDbContext> option
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
-        // SQLite has no decimal type and EF cannot compare or sort decimals stored as text there;
-        // prices fit a double's 15 significant digits exactly, so SQLite stores them as REAL.
+        // SQLite has no decimal type: EF cannot compare or sort decimals stored as text there, and REAL is not exact. Amounts
+        // are stored as integer ten-thousandths instead (decision 0012), which SQL adds, compares and sorts exactly.
         if (Database.IsSqlite())
         {
-            configurationBuilder.Properties<decimal>().HaveConversion<double>();
+            configurationBuilder.Properties<decimal>().HaveConversion<StoredUnitsConverter>();
             // SQLite keeps timestamps as text without a kind; every DateTime we store is UTC, so say so on
             // the way out and responses carry the trailing Z on both databases.
             configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
         }
     }
 }
+
+internal sealed class StoredUnitsConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<decimal, long>(
+    value => Features.Catalog.Money.ToStoredUnits(value),
+    value => Features.Catalog.Money.FromStoredUnits(value));
 
 internal sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
     value => value,

@@ -8,14 +8,20 @@ public static class Roles
     public const string Staff = "staff";
     public const string Customer = "customer";
 
-    public static readonly IReadOnlyList<string> All = [Admin, Staff, Customer];
+    /// <summary>A marketplace merchant: manages only the products it owns (decision 0013).</summary>
+    public const string Seller = "seller";
+
+    public static readonly IReadOnlyList<string> All = [Admin, Staff, Seller, Customer];
 }
 
 /// <summary>Authorization policy names used on route groups.</summary>
 public static class Policies
 {
-    /// <summary>Catalog writers: staff or admin.</summary>
+    /// <summary>Those who run the store: staff or admin (the whole catalog, taxonomy, webhooks).</summary>
     public const string Staff = "staff";
+
+    /// <summary>Those who manage products: staff and admins (any product) and sellers (their own).</summary>
+    public const string ManageProducts = "manage-products";
 
     public const string Admin = "admin";
 }
@@ -28,6 +34,11 @@ public static class ClaimsPrincipalExtensions
 
     public static bool IsAdmin(this ClaimsPrincipal principal) => principal.IsInRole(Roles.Admin);
 
+    /// <summary>Runs the store: may see and change every product (decision 0013).</summary>
     public static bool IsStaffOrAdmin(this ClaimsPrincipal principal) =>
         principal.IsInRole(Roles.Admin) || principal.IsInRole(Roles.Staff);
+
+    /// <summary>A seller that does not also run the store: sees and changes only its own products.</summary>
+    public static bool IsSellerOnly(this ClaimsPrincipal principal) =>
+        principal.IsInRole(Roles.Seller) && !principal.IsStaffOrAdmin();
 }

@@ -48,6 +48,7 @@ public static class SecurityExtensions
 
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Staff, policy => policy.RequireRole(Roles.Admin, Roles.Staff))
+            .AddPolicy(Policies.ManageProducts, policy => policy.RequireRole(Roles.Admin, Roles.Staff, Roles.Seller))
             .AddPolicy(Policies.Admin, policy => policy.RequireRole(Roles.Admin));
 
         services.AddRateLimiter(options =>

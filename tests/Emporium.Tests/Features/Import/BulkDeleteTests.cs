@@ -33,10 +33,10 @@ public class BulkDeletePostgresApp : PostgresApp
 public abstract class BulkDeleteTests(EmporiumApp app)
 {
     [Fact]
-    public async Task All_deletes_every_product_of_the_staff_caller_and_leaves_other_owners_products()
+    public async Task All_deletes_every_product_of_a_seller_and_leaves_other_owners_products()
     {
         var tag = ProductTestKit.Tag();
-        var staff = await app.NewUserAsync(Roles.Staff);
+        var staff = await app.NewUserAsync(Roles.Seller);
         var other = await app.NewUserAsync(Roles.Staff);
         var mine = new List<long>();
         for (var i = 0; i < 5; i++)
@@ -66,8 +66,8 @@ public abstract class BulkDeleteTests(EmporiumApp app)
     public async Task Skus_match_in_any_case_and_report_unknown_others_and_already_deleted_ones()
     {
         var tag = ProductTestKit.Tag();
-        var staff = await app.NewUserAsync(Roles.Staff);
-        var other = await app.NewUserAsync(Roles.Staff);
+        var staff = await app.NewUserAsync(Roles.Seller);
+        var other = await app.NewUserAsync(Roles.Seller);
         var a = await staff.Http.CreateProductAsync(new { sku = $"Bd-A-{tag}", name = $"A {tag}", price = 1m });
         var b = await staff.Http.CreateProductAsync(new { sku = $"bd-b-{tag}", name = $"B {tag}", price = 1m });
         var kept = await staff.Http.CreateProductAsync(new { sku = $"bd-kept-{tag}", name = $"Kept {tag}", price = 1m });
@@ -118,11 +118,11 @@ public abstract class BulkDeleteTests(EmporiumApp app)
     }
 
     [Fact]
-    public async Task A_staff_filter_deletes_only_the_callers_own_matching_products()
+    public async Task A_seller_filter_deletes_only_the_callers_own_matching_products()
     {
         var tag = ProductTestKit.Tag();
-        var staff = await app.NewUserAsync(Roles.Staff);
-        var other = await app.NewUserAsync(Roles.Staff);
+        var staff = await app.NewUserAsync(Roles.Seller);
+        var other = await app.NewUserAsync(Roles.Seller);
         var mine = await staff.Http.CreateProductAsync(new { sku = $"sf-mine-{tag}", name = $"Lantern {tag} mine", price = 5m });
         var notMatching = await staff.Http.CreateProductAsync(new { sku = $"sf-other-name-{tag}", name = $"Kettle {tag}", price = 5m });
         var theirs = await other.Http.CreateProductAsync(new { sku = $"sf-theirs-{tag}", name = $"Lantern {tag} theirs", price = 5m });
@@ -139,18 +139,19 @@ public abstract class BulkDeleteTests(EmporiumApp app)
     {
         var tag = ProductTestKit.Tag();
         var staff = await app.NewUserAsync(Roles.Staff);
-        var before = (await staff.Http.CreateProductAsync($"{tag}-before")).Id();
+        var seller = await app.NewUserAsync(Roles.Seller);
+        var before = (await seller.Http.CreateProductAsync($"{tag}-before")).Id();
         var requestedAt = DateTime.UtcNow;
         var jobId = await SeedJobAsync(new
         {
-            requested_by = staff.UserId,
-            admin = false,
+            requested_by = seller.UserId,
+            own_products_only = true,
             requested_at = requestedAt,
             max_id = before,
             all = true,
         });
         // Created while the job waited in the queue.
-        var after = (await staff.Http.CreateProductAsync($"{tag}-after")).Id();
+        var after = (await seller.Http.CreateProductAsync($"{tag}-after")).Id();
         await MakeDueAsync(jobId);
 
         var job = await Uploads.WaitAsync(staff.Http, jobId);
@@ -165,16 +166,17 @@ public abstract class BulkDeleteTests(EmporiumApp app)
     {
         var tag = ProductTestKit.Tag();
         var staff = await app.NewUserAsync(Roles.Staff);
+        var seller = await app.NewUserAsync(Roles.Seller);
         var ids = new List<long>();
         for (var i = 0; i < 4; i++)
         {
-            ids.Add((await staff.Http.CreateProductAsync($"{tag}-{i}")).Id());
+            ids.Add((await seller.Http.CreateProductAsync($"{tag}-{i}")).Id());
         }
 
         // As a crashed first attempt leaves it: the batch up to the second product committed and checkpointed. Those two
         // are still live here, so deleting them again would show.
         var jobId = await SeedJobAsync(
-            new { requested_by = staff.UserId, admin = false, requested_at = DateTime.UtcNow, max_id = ids[^1], all = true },
+            new { requested_by = seller.UserId, own_products_only = true, requested_at = DateTime.UtcNow, max_id = ids[^1], all = true },
             new
             {
                 processed = 2,

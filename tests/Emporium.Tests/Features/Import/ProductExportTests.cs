@@ -32,9 +32,9 @@ public abstract class ProductExportTests(EmporiumApp app)
         response.Content.Headers.ContentDisposition!.ToString().Should().Be("attachment; filename=products.csv");
         var text = await response.Content.ReadAsStringAsync();
         text.Should().Be(
-            "sku,name,description,price,active,brand,categories\r\n"
-            + $"b1-{id},Boot {id},,12.5,true,brand-{id},shoes-{id}\r\n"
-            + $"b2-{id},Slipper {id},,3,false,brand-{id},\r\n");
+            "sku,name,description,price,currency,active,brand,categories\r\n"
+            + $"b1-{id},Boot {id},,12.50,USD,true,brand-{id},shoes-{id}\r\n"
+            + $"b2-{id},Slipper {id},,3.00,USD,false,brand-{id},\r\n");
     }
 
     [Fact]
@@ -48,8 +48,8 @@ public abstract class ProductExportTests(EmporiumApp app)
 
         var text = await ExportAsync($"name={id}");
 
-        text.Should().Contain($"q-{id},\"Quoted, {id}\",\"Says \"\"hi\"\", twice\nand a second line\",0,true,,\r\n");
-        text.Should().Contain($"f-{id},\"'=SUM(1,2) {id}\",'@cmd {id},0,true,,\r\n");
+        text.Should().Contain($"q-{id},\"Quoted, {id}\",\"Says \"\"hi\"\", twice\nand a second line\",0.00,USD,true,,\r\n");
+        text.Should().Contain($"f-{id},\"'=SUM(1,2) {id}\",'@cmd {id},0.00,USD,true,,\r\n");
     }
 
     [Fact]

@@ -4,6 +4,15 @@ const SESSION_KEY = 'emporium.admin.session';
 
 // sessionStorage: the tokens live as long as the tab, are not shared with other tabs and are not sent
 // automatically with requests the way cookies are.
+/** Roles that run the store (every product, brands, categories, webhooks); a seller manages only its own products. */
+export const STORE_ROLES = ['admin', 'staff'];
+
+/** True when the signed-in account is a seller that does not also run the store (decision 0013). */
+export function isSellerOnly() {
+  const roles = session.get()?.roles ?? [];
+  return roles.includes('seller') && !roles.some((role) => STORE_ROLES.includes(role));
+}
+
 export const session = {
   get() {
     try {

@@ -1,5 +1,5 @@
 // The shell: a hash router (#/products, #/products/12, ...), the header, and flash messages.
-import { describe, session, signOut } from './api.js';
+import { describe, isSellerOnly, session, signOut } from './api.js';
 import { alertBox, h } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { productListPage } from './pages/products.js';
@@ -61,7 +61,10 @@ function showChrome(signedIn, section) {
   document.getElementById('nav').hidden = !signedIn;
   document.getElementById('account').hidden = !signedIn;
   document.getElementById('account-email').textContent = signedIn ? session.get()?.email ?? '' : '';
+  const seller = signedIn && isSellerOnly();
   for (const link of document.querySelectorAll('#nav a')) {
+    // A seller manages its own products, imports and jobs; the store's taxonomy and webhooks are staff's.
+    link.hidden = seller && link.hasAttribute('data-staff-only');
     if (link.dataset.section === section) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

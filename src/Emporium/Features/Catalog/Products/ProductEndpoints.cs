@@ -21,15 +21,17 @@ public static partial class ProductEndpoints
         products.MapGet("", ListProducts)
             .WithName(nameof(ListProducts))
             .WithSummary("List products")
-            .WithDescription("Paged, filtered and sorted. Anonymous callers and customers see active, non-deleted products; " +
-                             "staff and admins also see inactive ones and may ask for deleted ones with include_deleted=true.")
+            .WithDescription("Paged, filtered and sorted. Everyone sees active, non-deleted products; staff and admins also see " +
+                             "inactive ones, sellers their own inactive ones; both may ask for deleted ones (sellers: their own) " +
+                             "with include_deleted=true.")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         products.MapGet("/{ref}", GetProduct)
             .WithName(nameof(GetProduct))
             .WithSummary("Get a product by id or slug")
-            .WithDescription("Answers with an ETag; If-None-Match with the current ETag gives 304.")
+            .WithDescription("Answers with an ETag; If-None-Match with the current ETag gives 304. Inactive and deleted products " +
+                             "are visible to staff and to the owning seller only (404 for everyone else).")
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -43,21 +45,21 @@ public static partial class ProductEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        var writes = products.MapGroup("").RequireAuthorization(Policies.Staff)
+        var writes = products.MapGroup("").RequireAuthorization(Policies.ManageProducts)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         writes.MapPost("", CreateProduct)
             .WithName(nameof(CreateProduct))
             .WithSummary("Create a product")
-            .WithDescription("Staff or admin. The caller becomes the owner. The slug is generated from the name when absent.")
+            .WithDescription("Staff, admin or seller. The caller becomes the owner. The slug is generated from the name when absent.")
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         writes.MapPut("/{ref}", ReplaceProduct)
             .WithName(nameof(ReplaceProduct))
             .WithSummary("Replace a product")
             .WithDescription("Every field is replaced: absent optional fields get their defaults (an absent slug is kept). " +
-                             "Owners and admins only (others get 404). Honours If-Match (412 on mismatch).")
+                             "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
@@ -66,7 +68,7 @@ public static partial class ProductEndpoints
             .WithName(nameof(PatchProduct))
             .WithSummary("Update some fields of a product (JSON merge patch)")
             .WithDescription("RFC 7396: only the fields present change; null clears description, brand or categories. " +
-                             "Owners and admins only (others get 404). Honours If-Match (412 on mismatch).")
+                             "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
             .Accepts<ProductRequest>("application/merge-patch+json", "application/json")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -76,14 +78,14 @@ public static partial class ProductEndpoints
             .WithName(nameof(DeleteProduct))
             .WithSummary("Soft-delete a product")
             .WithDescription("Sets deleted_at; the product disappears from public reads and can be restored. " +
-                             "Owners and admins only (others get 404). Honours If-Match (412 on mismatch).")
+                             "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
         writes.MapPost("/{ref}/restore", RestoreProduct)
             .WithName(nameof(RestoreProduct))
             .WithSummary("Undo a soft delete")
-            .WithDescription("Owners and admins only (others get 404).")
+            .WithDescription("Staff and admins (any product) or the owning seller (others get 404).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
@@ -137,7 +139,7 @@ public static partial class ProductEndpoints
         EmporiumDbContext db,
         CancellationToken cancellationToken)
     {
-        var row = await Visible(db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)), http.User)
+        var row = await db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).VisibleTo(http.User, includeDeleted: true)
             .Select(ProductRow.Projection)
             .FirstOrDefaultAsync(cancellationToken);
         if (row is null)
@@ -150,10 +152,6 @@ public static partial class ProductEndpoints
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
             : TypedResults.Ok(row.ToResponse());
     }
-
-    /// <summary>Anonymous callers and customers never see inactive or deleted products; staff see everything by ref.</summary>
-    private static IQueryable<Product> Visible(IQueryable<Product> products, ClaimsPrincipal user) =>
-        user.IsStaffOrAdmin() ? products : products.Where(p => p.IsActive && p.DeletedAt == null);
 
     internal static IQueryable<Product> WhereRef(this IQueryable<Product> products, CatalogRef reference) =>
         reference.Id is { } id ? products.Where(p => p.Id == id) : products.Where(p => p.Slug == reference.Slug);

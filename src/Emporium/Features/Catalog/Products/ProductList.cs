@@ -158,13 +158,13 @@ public static partial class ProductEndpoints
                     detail: "owner=me lists the caller's own products; send an access token."));
             }
 
-            if (filter._includeDeleted && !user.IsStaffOrAdmin())
+            if (filter._includeDeleted && !user.MaySeeDeleted())
             {
                 return (null, user.UserId() is null
                     ? TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required.",
-                        detail: "include_deleted=true is for staff; send a staff access token.")
+                        detail: "include_deleted=true is for staff and sellers; send an access token.")
                     : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",
-                        detail: "Only staff may list deleted products."));
+                        detail: "Only staff (any product) and sellers (their own) may list deleted products."));
             }
 
             if (!string.IsNullOrWhiteSpace(query.Brand))
@@ -182,76 +182,71 @@ public static partial class ProductEndpoints
             return (filter, null);
         }
 
-        /// <summary>Staff asked for deleted products too (include_deleted=true).</summary>
-        public bool IncludesDeleted => _includeDeleted && _user.IsStaffOrAdmin();
+        /// <summary>Staff or a seller asked for deleted products too (include_deleted=true).</summary>
+        public bool IncludesDeleted => _includeDeleted && _user.MaySeeDeleted();
 
         public IQueryable<Product> Apply(IQueryable<Product> source)
         {
             var query = _query;
             var within = _within;
-            var includeDeleted = _includeDeleted;
-            var user = _user;
             var db = _db;
-                var products = source.AsNoTracking();
-                products = user.IsStaffOrAdmin()
-                    ? includeDeleted ? products : products.Where(p => p.DeletedAt == null)
-                    : products.Where(p => p.IsActive && p.DeletedAt == null);
+            var products = source.AsNoTracking().VisibleTo(_user, IncludesDeleted);
 
-                if (within is not null)
-                {
-                    products = products.Where(p => p.Categories.Any(c => within.Contains(c.Id)));
-                }
+            if (within is not null)
+            {
+                products = products.Where(p => p.Categories.Any(c => within.Contains(c.Id)));
+            }
 
-                if (!string.IsNullOrWhiteSpace(query.Sku))
-                {
-                    var key = Product.KeyOf(query.Sku);
-                    products = products.Where(p => p.SkuKey == key);
-                }
+            if (!string.IsNullOrWhiteSpace(query.Sku))
+            {
+                var key = Product.KeyOf(query.Sku);
+                products = products.Where(p => p.SkuKey == key);
+            }
 
-                if (_active is { } isActive)
-                {
-                    products = products.Where(p => p.IsActive == isActive);
-                }
+            if (_active is { } isActive)
+            {
+                products = products.Where(p => p.IsActive == isActive);
+            }
 
-                if (!string.IsNullOrEmpty(query.Name))
-                {
-                    var pattern = ContainsPattern(query.Name);
-                    products = products.Where(p => EF.Functions.Like(p.Name.ToLower(), pattern, LikeEscape));
-                }
+            if (!string.IsNullOrEmpty(query.Name))
+            {
+                var pattern = ContainsPattern(query.Name);
+                products = products.Where(p => EF.Functions.Like(p.Name.ToLower(), pattern, LikeEscape));
+            }
 
-                if (!string.IsNullOrEmpty(query.Description))
-                {
-                    var pattern = ContainsPattern(query.Description);
-                    products = products.Where(p => p.Description != null && EF.Functions.Like(p.Description.ToLower(), pattern, LikeEscape));
-                }
+            if (!string.IsNullOrEmpty(query.Description))
+            {
+                var pattern = ContainsPattern(query.Description);
+                products = products.Where(p => p.Description != null && EF.Functions.Like(p.Description.ToLower(), pattern, LikeEscape));
+            }
 
-                if (_minPrice is { } min)
-                {
-                    products = products.Where(p => p.Price >= min);
-                }
+            if (_minPrice is { } min)
+            {
+                products = products.Where(p => p.Price >= min);
+            }
 
-                if (_maxPrice is { } max)
-                {
-                    products = products.Where(p => p.Price <= max);
-                }
+            if (_maxPrice is { } max)
+            {
+                products = products.Where(p => p.Price <= max);
+            }
 
-                if (_brandId is { } brand)
-                {
-                    products = products.Where(p => p.BrandId == brand);
-                }
+            if (_brandId is { } brand)
+            {
+                products = products.Where(p => p.BrandId == brand);
+            }
 
-                if (_categoryId is { } category)
-                {
-                    var subtree = CategoryTree.SubtreeIds(db, category);
-                    products = products.Where(p => p.Categories.Any(c => subtree.Contains(c.Id)));
-                }
+            if (_categoryId is { } category)
+            {
+                var subtree = CategoryTree.SubtreeIds(db, category);
+                products = products.Where(p => p.Categories.Any(c => subtree.Contains(c.Id)));
+            }
 
-                if (_ownerId is { } owner)
-                {
-                    products = products.Where(p => p.OwnerId == owner);
-                }
+            if (_ownerId is { } owner)
+            {
+                products = products.Where(p => p.OwnerId == owner);
+            }
 
-                return products;
+            return products;
         }
     }
 

@@ -45,6 +45,6 @@ internal sealed record ProductRow(
     public string ETag => Platform.Http.ETags.For(Id, Version);
 
     public ProductResponse ToResponse() => new(
-        Id, Sku, Slug, Name, Description, Price, Currency, IsActive, Brand, Categories, OwnerId,
+        Id, Sku, Slug, Name, Description, Money.Normalize(Price, Currency), Currency, IsActive, Brand, Categories, OwnerId,
         CreatedAt, UpdatedAt, DeletedAt);
 }

@@ -1,15 +1,11 @@
-using System.Text.RegularExpressions;
 using Emporium.Platform.Problems;
 
 namespace Emporium.Features.Catalog.Products;
 
 /// <summary>Field rules for a product body, checked the same way for POST, PUT and PATCH.</summary>
-internal static partial class ProductRules
+internal static class ProductRules
 {
-    public const decimal MaxPrice = 99_999_999_999_999m;
-    public const int PriceDecimals = 4;
     public const int MaxCategories = 100;
-    public const string DefaultCurrency = "USD";
 
     /// <summary>Checks the fields that need no database; the caller then resolves brand and categories.</summary>
     public static void Check(ProductRequest request, ValidationErrors errors)
@@ -42,23 +38,23 @@ internal static partial class ProductRules
             errors.Add("slug", slugProblem);
         }
 
+        var currency = request.Currency ?? Money.DefaultCurrency;
+        var currencyProblem = Money.CurrencyProblem(currency);
+        if (currencyProblem is not null)
+        {
+            errors.Add("currency", currencyProblem);
+        }
+
         if (request.Price is not { } price)
         {
             errors.Add("price", "price is required.");
         }
-        else
+        else if (Money.Problem(price, currency, "price") is { } priceProblem)
         {
-            errors.When(price < 0, "price", "price must be 0 or more.");
-            errors.When(price > MaxPrice, "price", $"price must be at most {MaxPrice:N0}.");
-            errors.When(decimal.Round(price, PriceDecimals) != price, "price", $"price may have at most {PriceDecimals} decimal places.");
+            errors.Add("price", priceProblem);
         }
 
-        errors.When(request.Currency is { } currency && !CurrencyCode().IsMatch(currency), "currency",
-            "currency must be a 3-letter upper-case ISO 4217 code such as USD.");
         errors.When(request.Categories is { Count: > MaxCategories }, "categories",
             $"a product may be in at most {MaxCategories} categories.");
     }
-
-    [GeneratedRegex("^[A-Z]{3}$")]
-    private static partial Regex CurrencyCode();
 }

@@ -215,28 +215,14 @@ public static partial class ProductEndpoints
     private sealed record WriteFailure(ValidationProblem? Invalid, ProblemHttpResult? Problem);
 
     /// <summary>
-    /// The product the caller may change: any for an admin, only their own for staff. Everyone else's
-    /// product is reported as missing, so ids and slugs of others' products leak nothing.
+    /// The product the caller may change (<see cref="ProductVisibility.ChangeableBy"/>). Everyone else's product is reported
+    /// as missing, so ids and slugs of others' products leak nothing.
     /// </summary>
     private static async Task<ChangeTarget?> FindChangeableAsync(
         EmporiumDbContext db, string productRef, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var products = db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).ChangeableBy(user);
         return await products.Select(p => new ChangeTarget(p.Id, p.Version, p.DeletedAt)).FirstOrDefaultAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// The ownership rule of every product write, single or bulk: admins may change any product, staff only their own.
-    /// </summary>
-    internal static IQueryable<Product> ChangeableBy(this IQueryable<Product> products, ClaimsPrincipal user)
-    {
-        if (user.IsAdmin())
-        {
-            return products;
-        }
-
-        var userId = user.UserId();
-        return products.Where(p => p.OwnerId != null && p.OwnerId == userId);
     }
 
     /// <summary>
@@ -345,7 +331,7 @@ public static partial class ProductEndpoints
         product.Name = request.Name!;
         product.Description = request.Description;
         product.Price = request.Price!.Value;
-        product.Currency = request.Currency ?? ProductRules.DefaultCurrency;
+        product.Currency = request.Currency ?? Money.DefaultCurrency;
         product.IsActive = request.IsActive ?? true;
         product.BrandId = brandId;
         product.Categories.Clear();

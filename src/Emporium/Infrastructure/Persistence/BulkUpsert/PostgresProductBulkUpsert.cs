@@ -1,4 +1,5 @@
 using System.Data;
+using Emporium.Features.Catalog;
 using Emporium.Features.Import;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -17,7 +18,7 @@ internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : IProduct
     public Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken) => Task.FromResult<IAsyncDisposable>(NothingToUndo.Instance);
 
     public async Task<IReadOnlyList<UpsertedProduct>> UpsertAsync(
-        IReadOnlyList<ImportRow> rows, ImportColumns columns, DateTime now, CancellationToken cancellationToken)
+        IReadOnlyList<ImportRow> rows, ImportColumns columns, CatalogScope scope, DateTime now, CancellationToken cancellationToken)
     {
         if (rows.Count == 0)
         {
@@ -34,14 +35,14 @@ internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : IProduct
             CREATE TEMP TABLE import_staging (
                 sku varchar(64) NOT NULL, sku_key varchar(64) NOT NULL, slug varchar(160) NOT NULL,
                 name varchar(255) NOT NULL, description varchar(10000), price numeric(18,4) NOT NULL,
-                is_active boolean NOT NULL, brand_id bigint) ON COMMIT DROP
+                currency varchar(3), is_active boolean NOT NULL, brand_id bigint) ON COMMIT DROP
             """, connection, transaction))
         {
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await using (var importer = await connection.BeginBinaryImportAsync(
-            "COPY import_staging (sku, sku_key, slug, name, description, price, is_active, brand_id) FROM STDIN (FORMAT BINARY)",
+            "COPY import_staging (sku, sku_key, slug, name, description, price, currency, is_active, brand_id) FROM STDIN (FORMAT BINARY)",
             cancellationToken))
         {
             // Synchronous writes: they only fill Npgsql's buffer (flushed as it fills); an await per value cost more than the copy.
@@ -62,6 +63,15 @@ internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : IProduct
                 }
 
                 importer.Write(row.Price, NpgsqlDbType.Numeric);
+                if (row.Currency is null)
+                {
+                    importer.WriteNull();
+                }
+                else
+                {
+                    importer.Write(row.Currency, NpgsqlDbType.Varchar);
+                }
+
                 importer.Write(row.IsActive, NpgsqlDbType.Boolean);
                 if (row.BrandId is { } brandId)
                 {
@@ -77,16 +87,18 @@ internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : IProduct
         }
 
         var sql = $"""
-            INSERT INTO products (sku, sku_key, slug, name, description, price, currency, is_active, brand_id,
+            INSERT INTO products (sku, sku_key, slug, name, description, price, currency, is_active, brand_id, owner_id,
                                   created_at, updated_at, version)
-            SELECT sku, sku_key, slug, name, description, price, 'USD', is_active, brand_id, @now, @now, 1
+            SELECT sku, sku_key, slug, name, description, price, coalesce(currency, 'USD'), is_active, brand_id, @owner,
+                   @now, @now, 1
             FROM import_staging s
             WHERE NOT {UpsertSql.AlreadyStored(columns, "s", "IS NOT DISTINCT FROM")}
-            {UpsertSql.DoUpdate(columns, "IS DISTINCT FROM")}
+            {UpsertSql.DoUpdate(columns, "IS DISTINCT FROM", scope.OwnProductsOnly ? "@owner" : null)}
             RETURNING sku_key, id, version
             """;
         await using var upsert = new NpgsqlCommand(sql, connection, transaction);
         upsert.Parameters.Add(new NpgsqlParameter("now", NpgsqlDbType.TimestampTz) { Value = now });
+        upsert.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Bigint) { Value = scope.UserId is { } owner ? owner : DBNull.Value });
         var written = new List<UpsertedProduct>();
         await using (var reader = await upsert.ExecuteReaderAsync(cancellationToken))
         {

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Globalization;
+using Emporium.Features.Catalog;
 using Emporium.Features.Import;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -40,7 +41,7 @@ internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCa
     }
 
     public async Task<IReadOnlyList<UpsertedProduct>> UpsertAsync(
-        IReadOnlyList<ImportRow> rows, ImportColumns columns, DateTime now, CancellationToken cancellationToken)
+        IReadOnlyList<ImportRow> rows, ImportColumns columns, CatalogScope scope, DateTime now, CancellationToken cancellationToken)
     {
         if (rows.Count == 0)
         {
@@ -60,7 +61,7 @@ internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCa
             """
             CREATE TEMP TABLE IF NOT EXISTS import_staging (
                 sku TEXT NOT NULL, sku_key TEXT NOT NULL, slug TEXT NOT NULL, name TEXT NOT NULL, description TEXT,
-                price REAL NOT NULL, is_active INTEGER NOT NULL, brand_id INTEGER);
+                price INTEGER NOT NULL, currency TEXT, is_active INTEGER NOT NULL, brand_id INTEGER);
             DELETE FROM import_staging;
             """,
             cancellationToken);
@@ -72,16 +73,18 @@ internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCa
             upsert.Transaction = transaction;
             // WHERE true: without a WHERE, SQLite would read ON CONFLICT as the ON of a join (documented parsing rule).
             upsert.CommandText = $"""
-                INSERT INTO products (sku, sku_key, slug, name, description, price, currency, is_active, brand_id,
+                INSERT INTO products (sku, sku_key, slug, name, description, price, currency, is_active, brand_id, owner_id,
                                       created_at, updated_at, version)
-                SELECT sku, sku_key, slug, name, description, price, 'USD', is_active, brand_id, $now, $now, 1
+                SELECT sku, sku_key, slug, name, description, price, coalesce(currency, 'USD'), is_active, brand_id, $owner,
+                       $now, $now, 1
                 FROM import_staging
                 WHERE true
-                {UpsertSql.DoUpdate(columns, "IS NOT")}
+                {UpsertSql.DoUpdate(columns, "IS NOT", scope.OwnProductsOnly ? "$owner" : null)}
                 RETURNING sku_key, id, version
                 """;
             // The same text form EF Core writes, so timestamps sort and compare with the rest of the table.
             upsert.Parameters.AddWithValue("$now", now.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture));
+            upsert.Parameters.AddWithValue("$owner", scope.UserId is { } owner ? owner : DBNull.Value);
             await using var reader = await upsert.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -104,8 +107,8 @@ internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCa
         Check(raw.sqlite3_prepare_v2(
             handle,
             """
-            INSERT INTO import_staging (sku, sku_key, slug, name, description, price, is_active, brand_id)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            INSERT INTO import_staging (sku, sku_key, slug, name, description, price, currency, is_active, brand_id)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
             """,
             out var statement), handle);
         using (statement)
@@ -117,10 +120,11 @@ internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCa
                 Check(raw.sqlite3_bind_text(statement, 3, row.Slug), handle);
                 Check(raw.sqlite3_bind_text(statement, 4, row.Name), handle);
                 Check(row.Description is null ? raw.sqlite3_bind_null(statement, 5) : raw.sqlite3_bind_text(statement, 5, row.Description), handle);
-                // Prices are REAL on SQLite (see EmporiumDbContext), so compare and store them as doubles.
-                Check(raw.sqlite3_bind_double(statement, 6, (double)row.Price), handle);
-                Check(raw.sqlite3_bind_int(statement, 7, row.IsActive ? 1 : 0), handle);
-                Check(row.BrandId is { } brandId ? raw.sqlite3_bind_int64(statement, 8, brandId) : raw.sqlite3_bind_null(statement, 8), handle);
+                // Amounts are integer ten-thousandths on SQLite (EmporiumDbContext, decision 0012).
+                Check(raw.sqlite3_bind_int64(statement, 6, Money.ToStoredUnits(row.Price)), handle);
+                Check(row.Currency is null ? raw.sqlite3_bind_null(statement, 7) : raw.sqlite3_bind_text(statement, 7, row.Currency), handle);
+                Check(raw.sqlite3_bind_int(statement, 8, row.IsActive ? 1 : 0), handle);
+                Check(row.BrandId is { } brandId ? raw.sqlite3_bind_int64(statement, 9, brandId) : raw.sqlite3_bind_null(statement, 9), handle);
                 Check(raw.sqlite3_step(statement), handle);
                 Check(raw.sqlite3_reset(statement), handle);
             }

@@ -18,6 +18,11 @@ internal static class UpsertSql
             names.Add("price");
         }
 
+        if (columns.Currency)
+        {
+            names.Add("currency");
+        }
+
         if (columns.Active)
         {
             names.Add("is_active");
@@ -35,14 +40,16 @@ internal static class UpsertSql
     /// SET ... WHERE ...: a matching soft-deleted product is restored; a row equal in every supplied column is left
     /// alone (no new version, no updated_at), so it returns nothing and counts as unchanged.
     /// </summary>
-    public static string DoUpdate(ImportColumns columns, string distinct)
+    /// <param name="owner">The parameter holding the seller's id when the scope reaches only its own products, else null.</param>
+    public static string DoUpdate(ImportColumns columns, string distinct, string? owner)
     {
         var updated = UpdatedColumns(columns);
         var set = string.Join(", ", updated.Select(c => $"{c} = excluded.{c}"));
         var changed = string.Join(" OR ", updated.Select(c => $"products.{c} {distinct} excluded.{c}"));
+        var reachable = owner is null ? "" : $" AND products.owner_id = {owner}";
         return $"""
             ON CONFLICT (sku_key) DO UPDATE SET {set}, deleted_at = NULL, updated_at = excluded.updated_at, version = products.version + 1
-            WHERE products.deleted_at IS NOT NULL OR {changed}
+            WHERE (products.deleted_at IS NOT NULL OR {changed}){reachable}
             """;
     }
 

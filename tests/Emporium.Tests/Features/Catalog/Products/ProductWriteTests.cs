@@ -243,10 +243,10 @@ public abstract class ProductWriteTests(EmporiumApp app)
     }
 
     [Fact]
-    public async Task Staff_cannot_change_another_staff_members_product_but_an_admin_can()
+    public async Task A_seller_cannot_change_another_sellers_product_but_an_admin_can()
     {
-        var owner = await app.NewUserAsync(Roles.Staff);
-        var other = await app.NewUserAsync(Roles.Staff);
+        var owner = await app.NewUserAsync(Roles.Seller);
+        var other = await app.NewUserAsync(Roles.Seller);
         var admin = await app.NewUserAsync(Roles.Admin);
         var product = await owner.Http.CreateProductAsync(Tag(), "Owned");
         var url = $"/api/products/{product.Id()}";

@@ -2,7 +2,8 @@ import { ApiError, describe, session, signIn, signOut } from '../api.js';
 import { alertBox, field, h, showFieldErrors } from '../dom.js';
 import { navigate } from '../app.js';
 
-const STAFF_ROLES = ['admin', 'staff'];
+// Those who manage products: staff and admins (all of them) and sellers (their own, decision 0013).
+const MANAGER_ROLES = ['admin', 'staff', 'seller'];
 
 export async function loginPage() {
   if (session.get()?.access_token) {
@@ -27,9 +28,9 @@ export async function loginPage() {
     button.disabled = true;
     try {
       const me = await signIn(email.value.trim(), password.value);
-      if (!me.roles.some((role) => STAFF_ROLES.includes(role))) {
+      if (!me.roles.some((role) => MANAGER_ROLES.includes(role))) {
         await signOut();
-        message.replaceChildren(alertBox('This account cannot use the admin area.', 'Only staff and admins may sign in here.'));
+        message.replaceChildren(alertBox('This account cannot use the admin area.', 'Only staff, admins and sellers may sign in here.'));
         return;
       }
       const target = sessionStorage.getItem('emporium.admin.return');
@@ -46,6 +47,6 @@ export async function loginPage() {
 
   return h('section', { class: 'login' },
     h('h1', {}, 'Sign in'),
-    h('p', { class: 'lede' }, 'Staff and admins manage the catalog here.'),
+    h('p', { class: 'lede' }, 'Staff and admins manage the catalog here, sellers their own products.'),
     form);
 }

@@ -1,4 +1,4 @@
-import { api, describe } from '../api.js';
+import { api, describe, isSellerOnly } from '../api.js';
 import { alertBox, formatDate, h } from '../dom.js';
 import { flash } from '../app.js';
 import { exportButton, pager, pick } from './shared.js';
@@ -25,6 +25,8 @@ export function formatPrice(price, currency) {
 
 export async function productListPage({ params, refresh }) {
   const query = pick(params, QUERY_KEYS);
+  // A seller manages its own products: the list shows those (the public catalog is the storefront's).
+  if (isSellerOnly()) query.set('owner', 'me');
   const filters = filterForm(params);
   const rowMessage = h('div', { class: 'form-message' });
   const heading = h('div', { class: 'page-heading' },
