@@ -14,6 +14,15 @@ public interface IEventOutbox
     OutboxEvent Add(string type, object data);
 }
 
+/// <summary>
+/// Told after a commit that wrote events (by the outbox's after-commit interceptor), so their fan-out starts at once; the
+/// consumers' own polling stays the safety net for a signal that is lost or was raised in another process.
+/// </summary>
+public interface IEventsWrittenSignal
+{
+    void EventsWritten();
+}
+
 internal sealed class EventOutbox(
     EmporiumDbContext db,
     TimeProvider clock,

@@ -7,7 +7,7 @@ namespace Emporium.Features.Jobs;
 /// <summary>
 /// Adds jobs to the caller's unit of work (the outbox): the row is saved by the caller's SaveChanges, in
 /// its transaction, so a rolled-back change enqueues nothing. Workers are signalled after the commit by
-/// <see cref="Infrastructure.Jobs.JobSignalInterceptor"/>.
+/// <see cref="Infrastructure.Jobs.OutboxSignalInterceptor"/>.
 /// </summary>
 public interface IJobQueue
 {

@@ -73,6 +73,7 @@ public static class WebhookDeliveryEndpoints
     public static IServiceCollection AddWebhookDelivery(this IServiceCollection services)
     {
         services.AddSingleton<WebhookSignals>();
+        services.AddSingleton<Events.IEventsWrittenSignal>(provider => provider.GetRequiredService<WebhookSignals>());
         services.AddScoped<WebhookDeliveryStore>();
         // Registered in every process; it returns at once unless Emporium:Role includes the worker.
         services.AddHostedService<WebhookDispatcher>();

@@ -12,7 +12,7 @@ namespace Emporium.Features.Webhooks;
 /// In-process wake-ups for the dispatcher: only hints (workers also poll every Webhooks:PollInterval), so a lost one
 /// delays work by one poll, and many coalesce into one.
 /// </summary>
-public sealed class WebhookSignals
+public sealed class WebhookSignals : Events.IEventsWrittenSignal
 {
     private readonly Channel<bool> _events = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<bool> _deliveries = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });

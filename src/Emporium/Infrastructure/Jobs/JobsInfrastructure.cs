@@ -41,8 +41,8 @@ public static class JobsInfrastructure
             }
         });
 
-        services.AddSingleton<JobSignalInterceptor>();
-        services.AddSingleton<IInterceptor>(provider => provider.GetRequiredService<JobSignalInterceptor>());
+        services.AddSingleton<OutboxSignalInterceptor>();
+        services.AddSingleton<IInterceptor>(provider => provider.GetRequiredService<OutboxSignalInterceptor>());
         services.AddScoped<JobStore>();
         return services;
     }

@@ -80,7 +80,7 @@ public static partial class ProductEndpoints
             return Problems.NotFound("Product");
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(target.Id, target.Version)))
+        if (!ETags.IfMatchSatisfied(http.Request, target.ETag))
         {
             return Problems.PreconditionFailed();
         }
@@ -122,7 +122,7 @@ public static partial class ProductEndpoints
             return Problems.NotFound("Product");
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(target.Id, target.Version)))
+        if (!ETags.IfMatchSatisfied(http.Request, target.ETag))
         {
             return Problems.PreconditionFailed();
         }
@@ -171,7 +171,7 @@ public static partial class ProductEndpoints
             return Problems.NotFound("Product");
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(target.Id, target.Version)))
+        if (!ETags.IfMatchSatisfied(http.Request, target.ETag))
         {
             return Problems.PreconditionFailed();
         }
@@ -210,7 +210,7 @@ public static partial class ProductEndpoints
         return TypedResults.Ok(row.ToResponse());
     }
 
-    private sealed record ChangeTarget(long Id, int Version, DateTime? DeletedAt);
+    private sealed record ChangeTarget(long Id, int Version, DateTime? DeletedAt, string ETag);
 
     private sealed record WriteFailure(ValidationProblem? Invalid, ProblemHttpResult? Problem);
 
@@ -222,7 +222,23 @@ public static partial class ProductEndpoints
         EmporiumDbContext db, string productRef, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var products = db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).ChangeableBy(user);
-        return await products.Select(p => new ChangeTarget(p.Id, p.Version, p.DeletedAt)).FirstOrDefaultAsync(cancellationToken);
+        var found = await products
+            .Select(p => new
+            {
+                p.Id,
+                p.Version,
+                p.DeletedAt,
+                Brand = p.Brand == null ? null : new { p.Brand.Id, p.Brand.Version },
+                Categories = p.Categories.Where(c => c.DeletedAt == null).Select(c => new { c.Id, c.Version }).ToList(),
+            })
+            .FirstOrDefaultAsync(cancellationToken);
+        return found is null
+            ? null
+            : new ChangeTarget(found.Id, found.Version, found.DeletedAt, ProductTag.For(
+                found.Id,
+                found.Version,
+                found.Brand is null ? null : (found.Brand.Id, found.Brand.Version),
+                found.Categories.Select(c => (c.Id, c.Version))));
     }
 
     /// <summary>

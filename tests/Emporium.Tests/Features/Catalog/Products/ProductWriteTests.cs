@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using Emporium.Platform.Security;
 using Emporium.Tests.Infrastructure;
 using static Emporium.Tests.Features.Catalog.Products.ProductTestKit;
@@ -30,7 +31,7 @@ public abstract class ProductWriteTests(EmporiumApp app)
 
         var product = await response.ShouldBe(HttpStatusCode.Created);
         response.Headers.Location!.ToString().Should().Be($"/api/products/{product.Id()}");
-        response.Headers.ETag!.Tag.Should().Be($"\"{product.Id()}-1\"");
+        response.Headers.ETag!.Tag.Should().StartWith($"\"{product.Id()}-1-", "the tag covers the embedded brand and category too");
         product.Str("sku").Should().Be($"Abc-{tag}");
         product.Str("slug").Should().Be($"blue-shirt-{tag}");
         product.GetProperty("price").GetDecimal().Should().Be(19.99m);
@@ -435,6 +436,52 @@ public abstract class ProductWriteTests(EmporiumApp app)
         stale.Headers.TryAddWithoutValidation("If-None-Match", etag);
         await (await app.Anonymous().SendAsync(stale)).ShouldBe(HttpStatusCode.OK);
     }
+
+    [Fact]
+    public async Task Renaming_its_brand_or_category_or_deleting_a_category_changes_the_products_etag()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        var brand = await (await staff.Http.PostJson("/api/brands", new { name = $"Etag brand {tag}" })).ShouldBe(HttpStatusCode.Created);
+        var category = await (await staff.Http.PostJson("/api/categories", new { name = $"Etag category {tag}" })).ShouldBe(HttpStatusCode.Created);
+        var product = await staff.Http.CreateProductAsync(new
+        {
+            sku = $"ET-{tag}", name = "Embeds", price = 1m, brand = brand.Id(), categories = new[] { category.Id() },
+        });
+        var url = $"/api/products/{product.Id()}";
+
+        async Task<(string ETag, JsonElement Body)> ChangedSinceAsync(string etag)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+            var response = await app.Anonymous().SendAsync(request);
+            var body = await response.ShouldBe(HttpStatusCode.OK);
+            return (response.Headers.ETag!.Tag, body);
+        }
+
+        var etag = (await app.Anonymous().GetAsync(url)).Headers.ETag!.Tag;
+        await (await staff.Http.PatchJson($"/api/brands/{brand.Id()}", new { name = $"Renamed brand {tag}" })).ShouldBe(HttpStatusCode.OK);
+        var (afterBrand, body) = await ChangedSinceAsync(etag);
+        body.GetProperty("brand").Str("name").Should().Be($"Renamed brand {tag}");
+
+        await (await staff.Http.PatchJson($"/api/categories/{category.Id()}", new { slug = $"renamed-{tag}" })).ShouldBe(HttpStatusCode.OK);
+        var (afterCategory, renamed) = await ChangedSinceAsync(afterBrand);
+        renamed.GetProperty("categories")[0].Str("slug").Should().Be($"renamed-{tag}");
+
+        (await staff.Http.DeleteAsync($"/api/categories/{category.Id()}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        var (afterDelete, withoutCategory) = await ChangedSinceAsync(afterCategory);
+        withoutCategory.GetProperty("categories").GetArrayLength().Should().Be(0);
+
+        // A write based on a representation from before the rename is refused like any other stale write.
+        var stale = new HttpRequestMessage(HttpMethod.Patch, url) { Content = JsonContent(new { name = "Stale edit" }) };
+        stale.Headers.TryAddWithoutValidation("If-Match", etag);
+        await (await staff.Http.SendAsync(stale)).ShouldBeProblem(HttpStatusCode.PreconditionFailed);
+        var current = new HttpRequestMessage(HttpMethod.Patch, url) { Content = JsonContent(new { name = "Current edit" }) };
+        current.Headers.TryAddWithoutValidation("If-Match", afterDelete);
+        await (await staff.Http.SendAsync(current)).ShouldBe(HttpStatusCode.OK);
+    }
+
+    private static System.Net.Http.Json.JsonContent JsonContent(object body) => System.Net.Http.Json.JsonContent.Create(body, options: Json.Options);
 
     [Fact]
     public async Task Soft_deleted_product_is_hidden_from_the_public_and_visible_to_staff()

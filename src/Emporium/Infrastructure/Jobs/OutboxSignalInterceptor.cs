@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Runtime.CompilerServices;
+using Emporium.Features.Events;
 using Emporium.Features.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -7,18 +8,22 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 namespace Emporium.Infrastructure.Jobs;
 
 /// <summary>
-/// The "after commit" half of the outbox: jobs added to a DbContext are published to the transport once the
-/// change that holds them is committed, never before (a worker could not see the row yet) and never for a
-/// rollback. A SaveChanges outside an explicit transaction has committed when SavedChanges runs; inside one,
-/// the ids wait for TransactionCommitted on that context.
+/// The "after commit" half of the outboxes: jobs added to a DbContext are published to the transport, and the event
+/// signal is told about added events, once the change that holds them is committed, never before (a worker could not
+/// see the row yet) and never for a rollback. A SaveChanges outside an explicit transaction has committed when
+/// SavedChanges runs; inside one, they wait for TransactionCommitted on that context.
 /// </summary>
-public sealed class JobSignalInterceptor(IJobTransport transport) : SaveChangesInterceptor, IDbTransactionInterceptor
+public sealed class OutboxSignalInterceptor(IJobTransport transport, IEventsWrittenSignal events) : SaveChangesInterceptor, IDbTransactionInterceptor
 {
     private sealed class Pending
     {
         public List<Job> Saving { get; } = [];
 
         public List<long> AwaitingCommit { get; } = [];
+
+        public bool EventsSaving { get; set; }
+
+        public bool EventsAwaitingCommit { get; set; }
     }
 
     private readonly ConditionalWeakTable<DbContext, Pending> _pending = [];
@@ -86,38 +91,61 @@ public sealed class JobSignalInterceptor(IJobTransport transport) : SaveChangesI
         {
             _pending.GetOrCreateValue(context).Saving.AddRange(added);
         }
+
+        if (context.ChangeTracker.Entries<OutboxEvent>().Any(entry => entry.State == EntityState.Added))
+        {
+            _pending.GetOrCreateValue(context).EventsSaving = true;
+        }
     }
 
     private void Saved(DbContext? context)
     {
-        if (context is null || !_pending.TryGetValue(context, out var pending) || pending.Saving.Count == 0)
+        if (context is null || !_pending.TryGetValue(context, out var pending))
         {
             return;
         }
 
         var ids = pending.Saving.Select(job => job.Id).ToList();
+        var eventsSaved = pending.EventsSaving;
         pending.Saving.Clear();
+        pending.EventsSaving = false;
         if (context.Database.CurrentTransaction is null)
         {
-            transport.Publish(ids);
+            Signal(ids, eventsSaved);
         }
         else
         {
             pending.AwaitingCommit.AddRange(ids);
+            pending.EventsAwaitingCommit |= eventsSaved;
         }
     }
 
     private void Committed(DbContext? context)
     {
-        // EF's own SaveChanges transaction commits before SavedChanges; only an explicit one has ids waiting.
-        if (context is null || !_pending.TryGetValue(context, out var pending) || pending.AwaitingCommit.Count == 0)
+        // EF's own SaveChanges transaction commits before SavedChanges; only an explicit one has work waiting.
+        if (context is null || !_pending.TryGetValue(context, out var pending))
         {
             return;
         }
 
         var ids = pending.AwaitingCommit.ToList();
+        var eventsCommitted = pending.EventsAwaitingCommit;
         pending.AwaitingCommit.Clear();
-        transport.Publish(ids);
+        pending.EventsAwaitingCommit = false;
+        Signal(ids, eventsCommitted);
+    }
+
+    private void Signal(List<long> jobIds, bool eventsWritten)
+    {
+        if (jobIds.Count > 0)
+        {
+            transport.Publish(jobIds);
+        }
+
+        if (eventsWritten)
+        {
+            events.EventsWritten();
+        }
     }
 
     private void Forget(DbContext? context)
@@ -126,6 +154,8 @@ public sealed class JobSignalInterceptor(IJobTransport transport) : SaveChangesI
         {
             pending.Saving.Clear();
             pending.AwaitingCommit.Clear();
+            pending.EventsSaving = false;
+            pending.EventsAwaitingCommit = false;
         }
     }
 }
