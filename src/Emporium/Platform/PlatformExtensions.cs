@@ -47,6 +47,8 @@ public static class PlatformExtensions
         app.UseRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseHeadAsGet();
+        app.UseNulCharacterGuard();
         app.UseRouting();
         app.UseSecurity();
         return app;

@@ -30,7 +30,7 @@ public sealed partial class ImportPageTests(AdminUiApp app, ChromiumBrowser chro
         var download = await Page.RunAndWaitForDownloadAsync(() => Button("Download errors.csv").ClickAsync());
         download.SuggestedFilename.Should().Be($"job-{id}-errors.csv");
         var errors = await File.ReadAllTextAsync((await download.PathAsync())!);
-        errors.Should().StartWith("sku,name,price,error").And.Contain($"B-{tag}").And.Contain("column price");
+        errors.Should().StartWith("error,sku,name,price").And.Contain($"B-{tag}").And.Contain("column price");
         errors.Should().NotContain($"A-{tag}");
 
         var api = await AdminApiAsync();

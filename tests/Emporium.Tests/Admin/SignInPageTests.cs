@@ -87,7 +87,7 @@ public sealed class SignInPageTests(AdminUiApp app, ChromiumBrowser chromium) : 
         await Field("Password").FillAsync("not the password");
         await Button("Sign in").ClickAsync();
 
-        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("The email or password is incorrect.");
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("The email or password is incorrect");
         await Expect(Heading("Sign in")).ToBeVisibleAsync();
         await Expect(Page.Locator("#nav")).ToBeHiddenAsync();
     }

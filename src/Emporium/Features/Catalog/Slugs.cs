@@ -45,6 +45,12 @@ public static partial class Slugs
         : RouteWords.Contains(slug) ? $"slug '{slug}' is reserved: it is the name of an API route."
         : null;
 
+    /// <summary>
+    /// How many times a create with a generated slug tries again when the unique index refuses it: concurrent creates of
+    /// the same name all find the same slug free, and each retry steps past the ones taken meanwhile (-2, -3, ...).
+    /// </summary>
+    public const int GeneratedSlugAttempts = 25;
+
     /// <summary>The first of slug, slug-2, slug-3, ... that <paramref name="taken"/> says is free.</summary>
     public static async Task<string> UniqueAsync(string slug, Func<string, Task<bool>> taken)
     {

@@ -12,7 +12,12 @@ namespace Emporium.Features.Identity;
 /// <summary>Register, log in, refresh, log out, and who am I.</summary>
 public static class AuthEndpoints
 {
-    private const string InvalidCredentialsDetail = "The email or password is incorrect.";
+    /// <summary>
+    /// The one answer to a refused sign-in: a wrong password, an unknown email and a locked account read the same (and take
+    /// the same hashing time), so the answer never tells whether an account exists.
+    /// </summary>
+    private const string InvalidCredentialsDetail =
+        "The email or password is incorrect, or the account is locked for a while after repeated failed sign-ins.";
 
     /// <summary>A hash of a random password, made with the configured hasher on first use.</summary>
     private static string? _decoyHash;
@@ -32,7 +37,7 @@ public static class AuthEndpoints
             .WithSummary("Exchange email and password for tokens")
             .WithDescription("Answers a short-lived JWT access token and a single-use refresh token. A wrong email or " +
                              "password answers one generic 401; repeated failures lock the account for a while " +
-                             "(401 with Retry-After).");
+                             "(Identity:Lockout:*), with the same 401, so no answer tells whether an account exists.");
 
         auth.MapPost("/refresh", Refresh)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -134,8 +139,6 @@ public static class AuthEndpoints
         UserManager<User> users,
         TokenService tokens,
         RefreshTokenStore refreshTokens,
-        TimeProvider clock,
-        HttpContext http,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors()
@@ -147,23 +150,18 @@ public static class AuthEndpoints
         }
 
         var user = await users.FindByEmailAsync(request.Email!.Trim());
-        if (user is null)
+        if (user is null || await users.IsLockedOutAsync(user))
         {
-            // Spend the same hashing time as for a real account, so response time does not reveal addresses.
+            // Spend the same hashing time as for a real account, so response time does not reveal addresses or locks.
             var decoy = _decoyHash ??= users.PasswordHasher.HashPassword(new User(), Guid.NewGuid().ToString());
             users.PasswordHasher.VerifyHashedPassword(new User(), decoy, request.Password!);
             return InvalidCredentials();
         }
 
-        if (await users.IsLockedOutAsync(user))
-        {
-            return LockedOut(user, clock, http);
-        }
-
         if (!await users.CheckPasswordAsync(user, request.Password!))
         {
             await users.AccessFailedAsync(user);
-            return await users.IsLockedOutAsync(user) ? LockedOut(user, clock, http) : InvalidCredentials();
+            return InvalidCredentials();
         }
 
         if (user.AccessFailedCount > 0)
@@ -247,12 +245,4 @@ public static class AuthEndpoints
 
     private static ProblemHttpResult Unauthorized(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized.", detail: detail);
-
-    private static ProblemHttpResult LockedOut(User user, TimeProvider clock, HttpContext http)
-    {
-        var remaining = (user.LockoutEnd ?? clock.GetUtcNow()) - clock.GetUtcNow();
-        var seconds = Math.Max(1, (int)Math.Ceiling(remaining.TotalSeconds));
-        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return Unauthorized($"The account is temporarily locked after repeated failed logins. Try again in {seconds} seconds.");
-    }
 }

@@ -172,7 +172,7 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
         : $"{value.RowsProcessed:N0} of {value.TotalRows:N0} rows";
 
     /// <summary>
-    /// errors.csv: the file's header plus "error", then each rejected row's original cells plus its error. Cells are
+    /// errors.csv: "error" then the file's header, then each rejected row's error then its original cells. Cells are
     /// neutralised against formula injection like the export's (<see cref="CsvCells"/>), so opening the file in a
     /// spreadsheet runs nothing, and a corrected file re-imports as written (the importer strips the added quote; the
     /// error column is reported as unknown and ignored).
@@ -191,14 +191,15 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
             _writer = new StreamWriter(_stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { NewLine = "\r\n" };
             if (_stream.Length == 0)
             {
-                _writer.WriteLine(CsvCells.Line([.. header, "error"]));
+                _writer.WriteLine(CsvCells.Line(["error", .. header]));
             }
         }
 
+        /// <summary>The error comes first, so it stays under its heading even when the row has more or fewer cells than the header.</summary>
         public async ValueTask AppendAsync(RejectedRow row)
         {
             var where = row.Column is null ? $"line {row.Line}" : $"line {row.Line}, column {row.Column}";
-            await _writer.WriteLineAsync(CsvCells.Line([.. row.Cells ?? [], $"{where}: {row.Reason}"]));
+            await _writer.WriteLineAsync(CsvCells.Line([$"{where}: {row.Reason}", .. row.Cells ?? []]));
         }
 
         /// <summary>Writes what is buffered and answers the file's length.</summary>

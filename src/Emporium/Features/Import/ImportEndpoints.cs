@@ -66,8 +66,8 @@ public static class ImportEndpoints
             .ProducesProblem(StatusCodes.Status410Gone)
             .WithName(nameof(GetImportErrors))
             .WithSummary("Download an import's rejected rows")
-            .WithDescription("The file's header plus an `error` column, then every rejected row's original cells with its line, column "
-                + "and reason; cells are neutralised against formula injection like the export's. 404 when the job is not an import "
+            .WithDescription("An `error` column followed by the file's header, then every rejected row: its line, column and reason, "
+                + "then its original cells; cells are neutralised against formula injection like the export's. 404 when the job is not an import "
                 + "or has not started; 410 once the file was deleted, Import:RetainFilesFor (default 30 days) after the job finished. "
                 + "Staff and admins, or the seller whose import it is.");
 
@@ -138,6 +138,10 @@ public static class ImportEndpoints
             {
                 return Problems.Validation(FileField, $"The multipart body is malformed: {exception.Message}");
             }
+            catch (IOException) when (!http.RequestAborted.IsCancellationRequested)
+            {
+                return CutShort();
+            }
 
             if (section is null)
             {
@@ -163,6 +167,11 @@ public static class ImportEndpoints
                 catch (Microsoft.AspNetCore.Http.BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
                 {
                     bytes = null;
+                }
+                catch (IOException) when (multipart && !http.RequestAborted.IsCancellationRequested)
+                {
+                    // The multipart reader found the body's end before the part's closing boundary.
+                    return CutShort();
                 }
             }
 
@@ -256,8 +265,13 @@ public static class ImportEndpoints
     private static string? FileNameOf(ContentDispositionHeaderValue disposition)
     {
         var name = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
-        return string.IsNullOrWhiteSpace(name) ? null : Path.GetFileName(name)[..Math.Min(Path.GetFileName(name).Length, 255)];
+        // Only for display: control characters (NUL included) have no place in it.
+        name = name is null ? null : new string(Path.GetFileName(name).Where(c => !char.IsControl(c)).ToArray());
+        return string.IsNullOrWhiteSpace(name) ? null : name[..Math.Min(name.Length, 255)];
     }
+
+    private static ValidationProblem CutShort() =>
+        Problems.Validation(FileField, "The multipart body ends before its closing boundary: the upload was cut short or is empty; send it again.");
 
     private static ProblemHttpResult TooLarge(long max) =>
         TypedResults.Problem(

@@ -65,6 +65,9 @@ public sealed class ImportHeader
         return (new ImportHeader(record.Fields.Length, positions, unknown), null);
     }
 
+    /// <summary>The known column at <paramref name="index"/>, or null for an unknown one.</summary>
+    public string? ColumnAt(int index) => Positions.FirstOrDefault(pair => pair.Value == index).Key;
+
     public string? Field(CsvRecord record, string column) =>
         Positions.TryGetValue(column, out var index) ? CsvCells.Unneutralise(record.Fields[index]) : null;
 }
@@ -110,6 +113,17 @@ public static class ImportRowParser
         {
             return Reject(record, null, null,
                 $"the row has {record.Fields.Length} field(s) but the header has {header.FieldCount}.");
+        }
+
+        // No text field stores NUL (PostgreSQL cannot, and the API refuses it), so a NUL anywhere is this row's fault alone.
+        for (var i = 0; i < record.Fields.Length; i++)
+        {
+            if (record.Fields[i].Contains('\0', StringComparison.Ordinal))
+            {
+                var column = header.ColumnAt(i);
+                return Reject(record, column, null,
+                    $"{column ?? $"field {i + 1}"} contains the NUL character (U+0000), which no text field may hold.");
+            }
         }
 
         var sku = header.Field(record, "sku")!.Trim();

@@ -16,9 +16,9 @@ public sealed record WebhookAttemptResponse(
     [property: Description("att_{delivery}_{number}: the emporium-attempt-id header of this attempt; never sent twice.")] string Id,
     [property: Description("1 for the first attempt, then 2, 3, ...")] int Number,
     DateTime StartedAt,
-    [property: Description("Null while in flight, or when the worker stopped before the answer was recorded (failure Interrupted).")] DateTime? FinishedAt,
+    [property: Description("Null while in flight, or when the worker stopped before the answer was recorded (failure interrupted).")] DateTime? FinishedAt,
     [property: Description("The receiver's HTTP status, when it answered.")] int? StatusCode,
-    [property: Description("Null on success; otherwise Status, Timeout, Connection, BlockedAddress or Interrupted.")] string? Failure,
+    [property: Description("Null on success; otherwise status, timeout, connection, blocked_address or interrupted.")] string? Failure,
     [property: Description("What went wrong, e.g. \"HTTP 500\", \"timeout: ...\", \"connection refused\", \"blocked address: ...\".")] string? Error,
     int? DurationMs,
     [property: Description("The first 4 KB of the receiver's response body.")] string? ResponseBody)

@@ -344,12 +344,7 @@ public static partial class WebhookEndpoints
         var result = await sender.SendAsync(
             new Uri(subscription.Url), new WebhookMessage(messageId, now, body), subscription.SigningSecrets(now.UtcDateTime), cancellationToken);
 
-        var failure = result.Failure switch
-        {
-            null => null,
-            WebhookFailure.BlockedAddress => "blocked_address",
-            var kind => kind.ToString()!.ToLowerInvariant(),
-        };
+        var failure = WebhookFailures.Name(result.Failure);
         LogTested(loggers.CreateLogger(typeof(WebhookEndpoints)), subscription.Id, result.StatusCode, result.Error ?? "ok");
         return TypedResults.Ok(new WebhookTestResponse(
             messageId,

@@ -18,6 +18,23 @@ public enum WebhookFailure
     BlockedAddress,
 }
 
+/// <summary>The one spelling of a failure in the API, the delivery log and the test ping (snake_case, as every enum on the wire).</summary>
+public static class WebhookFailures
+{
+    /// <summary>An attempt that never finished: its worker died or was stopped while sending.</summary>
+    public const string Interrupted = "interrupted";
+
+    public static string? Name(WebhookFailure? failure) => failure switch
+    {
+        null => null,
+        WebhookFailure.Status => "status",
+        WebhookFailure.Timeout => "timeout",
+        WebhookFailure.Connection => "connection",
+        WebhookFailure.BlockedAddress => "blocked_address",
+        _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, null),
+    };
+}
+
 /// <summary>
 /// One message to send: the same <see cref="Id"/> for every attempt of one event (webhook-id); <see cref="AttemptId"/>,
 /// when given, is sent as emporium-attempt-id and differs for every attempt.

@@ -5,6 +5,7 @@ using Emporium.Platform;
 using Emporium.Platform.Paging;
 using Emporium.Platform.Health;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace Emporium.Infrastructure.Persistence;
@@ -52,6 +53,14 @@ public static class PersistenceExtensions
 
             // Registered by other adapters, e.g. the jobs outbox's after-commit signal.
             options.AddInterceptors(provider.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>());
+            options.ConfigureWarnings(warnings => warnings
+                // Lists count "up to the limit" with Take over an unordered query (ListCounter), where order cannot matter;
+                // every query that returns rows orders them, so the warning only ever spoke of the count.
+                .Ignore(CoreEventId.RowLimitingOperationWithoutOrderByWarning)
+                // A refused write that the caller handles (a unique key taken by a concurrent request: 409, or a retry with the
+                // next slug) is not an error of the service; one that is not handled reaches the exception handler, which
+                // logs it as the 500 it becomes.
+                .Log((CoreEventId.SaveChangesFailed, LogLevel.Debug), (RelationalEventId.CommandError, LogLevel.Debug)));
         });
 
         services.AddSingleton(provider =>
@@ -68,6 +77,7 @@ public static class PersistenceExtensions
                 ? new PostgresRowEstimator(provider.GetRequiredService<EmporiumDbContext>())
                 : new NoRowEstimator());
 
+        services.AddSingleton<Platform.Problems.IUnavailableDependencies, DbErrors>();
         services.AddBulkUpsert();
         services.AddStartupTask<SqliteThreadPoolFloor>();
         services.AddStartupTask<SchemaMigrator>();

@@ -103,7 +103,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db)
             INSERT INTO webhook_attempts (delivery_id, number, started_at, worker)
             SELECT id, attempts, @now, @owner FROM claimed
         ), interrupted AS (
-            UPDATE webhook_attempts a SET failure = 'Interrupted', error = @interrupted
+            UPDATE webhook_attempts a SET failure = 'interrupted', error = @interrupted
             FROM claimed c WHERE a.delivery_id = c.id AND a.number = c.attempts - 1 AND a.finished_at IS NULL AND a.failure IS NULL
         )
         SELECT c.id, c.attempts, s.id, s.url, s.secret, s.previous_secret, s.previous_secret_expires_at, e.event_id, e.type, e.occurred_at, e.data
@@ -128,7 +128,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db)
     private const string SqliteClaimLog = """
         INSERT INTO webhook_attempts (delivery_id, number, started_at, worker)
         SELECT id, attempts, @now, @owner FROM webhook_deliveries WHERE id IN (SELECT value FROM json_each(@ids));
-        UPDATE webhook_attempts SET failure = 'Interrupted', error = @interrupted
+        UPDATE webhook_attempts SET failure = 'interrupted', error = @interrupted
         WHERE finished_at IS NULL AND failure IS NULL AND delivery_id IN (SELECT value FROM json_each(@ids))
           AND number < (SELECT d.attempts FROM webhook_deliveries d WHERE d.id = webhook_attempts.delivery_id);
         SELECT d.id, d.attempts, s.id, s.url, s.secret, s.previous_secret, s.previous_secret_expires_at, e.event_id, e.type, e.occurred_at, e.data
@@ -270,7 +270,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db)
             ["number"] = o.Attempt,
             ["finished_at"] = Timestamp(o.FinishedAt),
             ["status_code"] = o.Result.StatusCode,
-            ["failure"] = o.Interrupted ? "Interrupted" : o.Result.Failure?.ToString(),
+            ["failure"] = o.Interrupted ? WebhookFailures.Interrupted : WebhookFailures.Name(o.Result.Failure),
             ["error"] = Truncate(o.Result.Error),
             ["duration_ms"] = (int)Math.Min(int.MaxValue, Math.Round(o.Result.Duration.TotalMilliseconds)),
             ["response_body"] = o.Result.ResponseBody,

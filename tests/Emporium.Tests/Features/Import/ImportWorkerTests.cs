@@ -96,7 +96,7 @@ public abstract partial class ImportWorkerTests(EmporiumApp app, string connecti
         var body = await errors.Content.ReadAsStringAsync();
         errors.StatusCode.Should().Be(HttpStatusCode.OK, body);
         var lines = body.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        lines[0].Should().Be("sku,name,price,brand,error");
+        lines[0].Should().Be("error,sku,name,price,brand");
         lines.Skip(1).Select(line => long.Parse(ErrorLine().Match(line).Groups[1].Value, CultureInfo.InvariantCulture))
             .Should().Equal(file.Rows.Where(r => !r.Valid).Select(r => r.Line));
     }

@@ -110,7 +110,7 @@ public abstract class WebhookDeliveryTests(EmporiumApp app)
         receiver.Received.Should().HaveCount(4, "one attempt plus three retries on the test schedule").And.OnlyContain(r => r.Path == "/hook");
         delivery.GetProperty("attempt_count").GetInt32().Should().Be(4);
         delivery.Str("last_error").Should().StartWith("gave up after 4 attempts");
-        delivery.GetProperty("attempts").EnumerateArray().Should().OnlyContain(a => a.Str("failure") == "Status" && a.GetProperty("status_code").GetInt32() == 302);
+        delivery.GetProperty("attempts").EnumerateArray().Should().OnlyContain(a => a.Str("failure") == "status" && a.GetProperty("status_code").GetInt32() == 302);
         (await app.SubscriptionRowAsync(subscription.Id)).FailingSince.Should().NotBeNull();
     }
 
@@ -136,7 +136,7 @@ public abstract class WebhookDeliveryTests(EmporiumApp app)
 
         var attempts = delivery.GetProperty("attempts").EnumerateArray().ToList();
         attempts.Should().HaveCount(2);
-        attempts[0].Str("failure").Should().Be("Timeout");
+        attempts[0].Str("failure").Should().Be("timeout");
         attempts[0].GetProperty("status_code").ValueKind.Should().Be(JsonValueKind.Null);
         attempts[1].GetProperty("status_code").GetInt32().Should().Be(200);
     }
@@ -417,6 +417,6 @@ public sealed class WebhookSsrfDeliveryTests(WebhookSsrfDeliveryTests.App app) :
 
         receiver.Received.Should().BeEmpty();
         delivery.GetProperty("attempts").EnumerateArray().Should().HaveCount(4)
-            .And.OnlyContain(a => a.Str("failure") == "BlockedAddress" && a.Str("error").StartsWith("blocked address"));
+            .And.OnlyContain(a => a.Str("failure") == "blocked_address" && a.Str("error").StartsWith("blocked address"));
     }
 }

@@ -155,15 +155,25 @@ public static class BrandEndpoints
 
         var now = clock.GetUtcNow().UtcDateTime;
         var brand = new Brand { Name = name, Slug = "", CreatedAt = now, UpdatedAt = now };
-        if (await AssignSlugAsync(db, brand, new SlugEdit(request.Slug, Regenerate: true), cancellationToken) is { } taken)
-        {
-            return taken;
-        }
-
         db.Add(brand);
-        if (await SaveAsync(db, brand, cancellationToken) is { } problem)
+        for (var attempt = 1; ; attempt++)
         {
-            return problem;
+            if (await AssignSlugAsync(db, brand, new SlugEdit(request.Slug, Regenerate: true), cancellationToken) is { } taken)
+            {
+                return taken;
+            }
+
+            var problem = await SaveAsync(db, brand, cancellationToken);
+            if (problem is null)
+            {
+                break;
+            }
+
+            // A generated slug that a concurrent create took first: look again, never fail the request for it.
+            if (request.Slug is not null || attempt == Slugs.GeneratedSlugAttempts)
+            {
+                return problem;
+            }
         }
 
         ETags.Set(http.Response, ETags.For(brand.Id, brand.Version));

@@ -233,15 +233,25 @@ public static class CategoryEndpoints
             CreatedAt = now,
             UpdatedAt = now,
         };
-        if (await AssignSlugAsync(db, category, new SlugEdit(request.Slug, Regenerate: true), cancellationToken) is { } taken)
-        {
-            return taken;
-        }
-
         db.Add(category);
-        if (await SaveAsync(db, category, cancellationToken) is { } problem)
+        for (var attempt = 1; ; attempt++)
         {
-            return problem;
+            if (await AssignSlugAsync(db, category, new SlugEdit(request.Slug, Regenerate: true), cancellationToken) is { } taken)
+            {
+                return taken;
+            }
+
+            var problem = await SaveAsync(db, category, cancellationToken);
+            if (problem is null)
+            {
+                break;
+            }
+
+            // A generated slug that a concurrent create took first: look again, never fail the request for it.
+            if (request.Slug is not null || attempt == Slugs.GeneratedSlugAttempts)
+            {
+                return problem;
+            }
         }
 
         ETags.Set(http.Response, ETags.For(category.Id, category.Version));

@@ -7,6 +7,18 @@ internal static class ProductRules
 {
     public const int MaxCategories = 100;
 
+    /// <summary>
+    /// The one text rule the API and the importer share, so that exporting and importing again changes nothing: SKU and
+    /// name lose surrounding whitespace (spaces, tabs, line breaks), and an empty description is no description. Everything
+    /// else is kept exactly as sent.
+    /// </summary>
+    public static ProductRequest Normalize(ProductRequest request) => request with
+    {
+        Sku = request.Sku?.Trim(),
+        Name = request.Name?.Trim(),
+        Description = request.Description is { Length: 0 } ? null : request.Description,
+    };
+
     /// <summary>Checks the fields that need no database; the caller then resolves brand and categories.</summary>
     public static void Check(ProductRequest request, ValidationErrors errors)
     {

@@ -277,6 +277,7 @@ public static partial class ProductEndpoints
     private static async Task<WriteFailure?> ApplyAndSaveAsync(
         EmporiumDbContext db, Product product, ProductRequest request, DateTime now, CancellationToken cancellationToken)
     {
+        request = ProductRules.Normalize(request);
         var errors = new ValidationErrors();
         ProductRules.Check(request, errors);
 
@@ -330,7 +331,8 @@ public static partial class ProductEndpoints
         }
 
         var slug = request.Slug;
-        if (slug is null && product.Id == 0)
+        var generatedSlug = slug is null && product.Id == 0;
+        if (generatedSlug)
         {
             slug = await Slugs.UniqueAsync(Slugs.FromName(request.Name!, "product"),
                 candidate => db.Set<Product>().AnyAsync(p => p.Slug == candidate, cancellationToken));
@@ -362,22 +364,35 @@ public static partial class ProductEndpoints
             product.Version++;
         }
 
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await db.SaveChangesAsync(cancellationToken);
-            return null;
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            return new WriteFailure(null, Problems.PreconditionFailed());
-        }
-        catch (DbUpdateException race) when (DbErrors.IsUniqueViolation(race))
-        {
-            // Another request took the SKU or slug between our check and our save.
-            var skuTaken = await db.Set<Product>().AnyAsync(p => p.SkuKey == skuKey && p.Id != product.Id, cancellationToken);
-            return new WriteFailure(null, skuTaken
-                ? FieldConflict("sku", $"A product with SKU '{sku}' already exists (SKUs are unique regardless of case).")
-                : FieldConflict("slug", $"The slug '{product.Slug}' is taken by another product."));
+            try
+            {
+                // Inside the caller's transaction EF saves to a savepoint, so a refused attempt leaves the transaction usable.
+                await db.SaveChangesAsync(cancellationToken);
+                return null;
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                return new WriteFailure(null, Problems.PreconditionFailed());
+            }
+            catch (DbUpdateException race) when (DbErrors.IsUniqueViolation(race))
+            {
+                // Another request took the SKU or slug between our check and our save.
+                if (await db.Set<Product>().AnyAsync(p => p.SkuKey == skuKey && p.Id != product.Id, cancellationToken))
+                {
+                    return new WriteFailure(null, FieldConflict("sku", $"A product with SKU '{sku}' already exists (SKUs are unique regardless of case)."));
+                }
+
+                if (!generatedSlug || attempt == Slugs.GeneratedSlugAttempts)
+                {
+                    return new WriteFailure(null, FieldConflict("slug", $"The slug '{product.Slug}' is taken by another product."));
+                }
+
+                // A slug we generated was taken by a concurrent create: step to the next free one.
+                product.Slug = await Slugs.UniqueAsync(Slugs.FromName(request.Name!, "product"),
+                    candidate => db.Set<Product>().AnyAsync(p => p.Slug == candidate, cancellationToken));
+            }
         }
     }
 

@@ -1,0 +1,177 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Emporium.Platform.Http;
+
+/// <summary>
+/// Refuses text with the NUL character (U+0000) in a query parameter or a JSON body, with a 400 problem that names the
+/// field (Kestrel itself refuses a path holding %00 with 400). PostgreSQL cannot store NUL in text (it answered 500 with error 22021) and SQLite stored it
+/// silently; no field of this API has a use for it, so every request is held to one rule before any handler runs,
+/// including handlers that read a body as a <see cref="JsonElement"/>.
+/// </summary>
+public static class NulCharacterGuard
+{
+    /// <summary>JSON bodies larger than this are left to the handler (none of this API's JSON bodies comes close).</summary>
+    private const int MaxScannedBodyBytes = 8 * 1024 * 1024;
+
+    private const string Message = "must not contain the NUL character (U+0000).";
+
+    public static IApplicationBuilder UseNulCharacterGuard(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            var field = InQuery(context.Request) ?? await InJsonBodyAsync(context.Request);
+            if (field is null)
+            {
+                await next(context);
+                return;
+            }
+
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [$"{field} {Message}"] })
+                {
+                    Status = StatusCodes.Status400BadRequest,
+                    Title = "One or more fields are invalid.",
+                },
+            });
+        });
+
+    private static string? InQuery(HttpRequest request)
+    {
+        if (!request.QueryString.HasValue)
+        {
+            return null;
+        }
+
+        foreach (var (name, values) in request.Query)
+        {
+            if (name.Contains('\0', StringComparison.Ordinal))
+            {
+                return "query";
+            }
+
+            foreach (var value in values)
+            {
+                if (value?.Contains('\0', StringComparison.Ordinal) == true)
+                {
+                    return name;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task<string?> InJsonBodyAsync(HttpRequest request)
+    {
+        if (!IsJson(request.ContentType) || request.ContentLength is 0 or > MaxScannedBodyBytes)
+        {
+            return null;
+        }
+
+        request.EnableBuffering();
+        using var buffer = new MemoryStream();
+        // Reads at most one byte past the limit: a longer body (sent without a length) is left to the handler.
+        var limited = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(limited, request.HttpContext.RequestAborted)) > 0)
+        {
+            buffer.Write(limited, 0, read);
+            if (buffer.Length > MaxScannedBodyBytes)
+            {
+                break;
+            }
+        }
+
+        request.Body.Position = 0;
+        return buffer.Length > MaxScannedBodyBytes ? null : FindNul(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null &&
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) &&
+        (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
+         media.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The path of the first string (or member name) holding U+0000, as the client would name it ("name",
+    /// "filter.brand", "roles[0]"), or null. JSON can only carry NUL escaped, so only escaped strings are unescaped. An
+    /// invalid document is not this guard's to report: it stops, and the handler's own binding explains the mistake.
+    /// </summary>
+    internal static string? FindNul(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var frames = new List<Frame>();
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is not (JsonTokenType.PropertyName or JsonTokenType.EndObject or JsonTokenType.EndArray)
+                    && frames.Count > 0 && frames[^1].IsArray)
+                {
+                    frames[^1].Index++;
+                }
+
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject:
+                        frames.Add(new Frame(isArray: false));
+                        break;
+                    case JsonTokenType.StartArray:
+                        frames.Add(new Frame(isArray: true));
+                        break;
+                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                        frames.RemoveAt(frames.Count - 1);
+                        break;
+                    case JsonTokenType.PropertyName:
+                        var name = reader.GetString()!;
+                        frames[^1].Property = name;
+                        if (reader.ValueIsEscaped && name.Contains('\0', StringComparison.Ordinal))
+                        {
+                            return Path(frames, upToParent: true) is { Length: > 0 } parent ? parent : "body";
+                        }
+
+                        break;
+                    case JsonTokenType.String when reader.ValueIsEscaped && reader.GetString()!.Contains('\0', StringComparison.Ordinal):
+                        return Path(frames, upToParent: false) is { Length: > 0 } path ? path : "body";
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return null;
+    }
+
+    private static string Path(List<Frame> frames, bool upToParent)
+    {
+        var path = new StringBuilder();
+        for (var i = 0; i < frames.Count - (upToParent ? 1 : 0); i++)
+        {
+            var frame = frames[i];
+            if (frame.IsArray)
+            {
+                path.Append('[').Append(frame.Index).Append(']');
+            }
+            else if (frame.Property is { } property)
+            {
+                path.Append(path.Length == 0 ? "" : ".").Append(property);
+            }
+        }
+
+        return path.ToString();
+    }
+
+    private sealed class Frame(bool isArray)
+    {
+        public bool IsArray { get; } = isArray;
+
+        public int Index { get; set; } = -1;
+
+        public string? Property { get; set; }
+    }
+}
