@@ -120,6 +120,36 @@ start_rabbitmq() {
   log "RabbitMQ on 127.0.0.1:$port (node $node, data in $dir)"
 }
 
+# start_s3rver: an S3-compatible server (s3rver from npm, run by Node.js) on a free loopback port with the bucket
+# "emporium"; exports EMPORIUM_TEST_S3 (its endpoint URL). s3rver is installed once into a cache folder.
+start_s3rver() {
+  command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
+  local version=3.7.1
+  local tools="${EMPORIUM_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/emporium}/s3rver-$version"
+  if [ ! -e "$tools/node_modules/s3rver/bin/s3rver.js" ]; then
+    log "installing s3rver $version from npm into $tools"
+    mkdir -p "$tools"
+    (cd "$tools" && npm install --no-audit --no-fund --loglevel=error "s3rver@$version" >&2)
+  fi
+  local dir="$EMPORIUM_STACK_DIR/s3rver" port
+  port="$(free_port)"
+  mkdir -p "$dir/data"
+  setsid node "$tools/node_modules/s3rver/bin/s3rver.js" -d "$dir/data" -a 127.0.0.1 -p "$port" --silent \
+    --configure-bucket emporium >"$dir/server.log" 2>&1 &
+  local pid=$!
+  echo "kill -- -$pid" >>"$EMPORIUM_STACK_DIR/stop-commands"
+  local deadline=$((SECONDS + 30))
+  until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+      log "s3rver did not start within 30 s:"; cat "$dir/server.log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  export EMPORIUM_TEST_S3="http://127.0.0.1:$port"
+  log "s3rver on 127.0.0.1:$port (bucket emporium, data in $dir)"
+}
+
 stop_services() {
   local file="$EMPORIUM_STACK_DIR/stop-commands"
   if [ -f "$file" ]; then

@@ -1,3 +1,4 @@
+using Emporium.Infrastructure.Storage;
 using Emporium.Infrastructure.Jobs;
 using Emporium.Infrastructure.Persistence;
 
@@ -10,6 +11,7 @@ public static class InfrastructureExtensions
     {
         builder.Services.AddPersistence(builder.Configuration);
         builder.Services.AddJobsInfrastructure();
+        builder.Services.AddStorage(builder.Configuration);
         return builder;
     }
 }

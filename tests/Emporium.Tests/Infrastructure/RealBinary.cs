@@ -21,6 +21,10 @@ public static class RealBinary
 
         start.Environment.Remove("DATABASE_URL");
         start.Environment.Remove("RABBITMQ_URL");
+        foreach (var variable in new[] { "S3_BUCKET_NAME", "S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION" })
+        {
+            start.Environment.Remove(variable);
+        }
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -11,6 +11,7 @@ public abstract class HealthTests(EmporiumApp app)
         var body = await (await app.Anonymous().GetAsync("/health/ready")).ShouldBe(HttpStatusCode.OK);
         body.Str("status").Should().Be("Healthy");
         body.GetProperty("checks").GetProperty("database").Str("status").Should().Be("Healthy");
+        body.GetProperty("checks").GetProperty("storage").Str("status").Should().Be("Healthy");
     }
 
     [Fact]
@@ -25,6 +26,23 @@ public sealed class HealthTestsOnSqlite(SqliteApp app) : HealthTests(app), IClas
 
 public sealed class HealthTestsOnPostgres(PostgresApp app) : HealthTests(app), IClassFixture<PostgresApp>
 {
+    [Fact]
+    public async Task Ready_checks_the_S3_store_and_turns_503_when_its_bucket_is_missing()
+    {
+        await using var s3 = new PostgresApp();
+        s3.UseS3();
+        await s3.InitializeAsync();
+        var ready = await (await s3.Anonymous().GetAsync("/health/ready")).ShouldBe(HttpStatusCode.OK);
+        ready.GetProperty("checks").GetProperty("storage").Str("status").Should().Be("Healthy");
+
+        await using var missing = new PostgresApp();
+        missing.UseS3().With("Storage:S3:Bucket", "no-such-bucket");
+        await missing.InitializeAsync();
+        var unready = await (await missing.Anonymous().GetAsync("/health/ready")).ShouldBe(HttpStatusCode.ServiceUnavailable);
+        unready.GetProperty("checks").GetProperty("storage").Str("status").Should().Be("Unhealthy");
+        unready.GetProperty("checks").GetProperty("database").Str("status").Should().Be("Healthy");
+    }
+
     [Fact]
     public async Task Ready_turns_503_when_the_database_goes_away_while_live_stays_200()
     {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.ComponentModel;
 using System.Security.Claims;
 using Emporium.Features.Catalog;
@@ -7,6 +6,7 @@ using Emporium.Infrastructure.Persistence;
 using Emporium.Platform;
 using Emporium.Platform.Problems;
 using Emporium.Platform.Security;
+using Emporium.Platform.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -81,8 +81,8 @@ public static class ImportEndpoints
         HttpContext http,
         EmporiumDbContext db,
         IJobQueue queue,
+        IFileStore store,
         IOptions<ImportSettings> settings,
-        IOptions<EmporiumOptions> emporium,
         CancellationToken cancellationToken)
     {
         var request = http.Request;
@@ -151,40 +151,35 @@ public static class ImportEndpoints
             source = section.Body;
         }
 
-        var directory = ImportFiles.Directory(emporium.Value);
-        Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, $"{Guid.NewGuid():N}.csv");
+        // Streamed through to the file store (Storage:Provider), never held whole: API and worker processes share no disk.
+        var key = ImportFiles.UploadKey(Guid.NewGuid());
+        long bytes;
+        try
+        {
+            bytes = await store.PutAsync(key, new LengthLimitedStream(source, max), Csv, cancellationToken);
+        }
+        catch (ContentTooLargeException)
+        {
+            return TooLarge(max);
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(max);
+        }
+        catch (IOException) when (multipart && !http.RequestAborted.IsCancellationRequested)
+        {
+            // The multipart reader found the body's end before the part's closing boundary.
+            return CutShort();
+        }
+
         var kept = false;
         try
         {
-            long? bytes;
-            await using (var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
-            {
-                try
-                {
-                    bytes = await CopyAsync(source, target, max, cancellationToken);
-                }
-                catch (Microsoft.AspNetCore.Http.BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
-                {
-                    bytes = null;
-                }
-                catch (IOException) when (multipart && !http.RequestAborted.IsCancellationRequested)
-                {
-                    // The multipart reader found the body's end before the part's closing boundary.
-                    return CutShort();
-                }
-            }
-
-            if (bytes is null)
-            {
-                return TooLarge(max);
-            }
-
             var dryRun = query.DryRun ?? false;
             var scope = CatalogScope.Of(http.User);
             var job = queue.Enqueue(
                 CatalogImportJobHandler.KindName,
-                new CatalogImportJobHandler.Payload(path, dryRun, fileName, bytes.Value, scope.UserId, scope.OwnProductsOnly),
+                new CatalogImportJobHandler.Payload(key, dryRun, fileName, bytes, scope.UserId, scope.OwnProductsOnly),
                 requestedBy: scope.UserId);
             await db.SaveChangesAsync(cancellationToken);
             kept = true;
@@ -195,16 +190,16 @@ public static class ImportEndpoints
         {
             if (!kept)
             {
-                File.Delete(path);
+                await store.DeleteAsync(key, CancellationToken.None);
             }
         }
     }
 
-    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetImportErrors(
+    public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> GetImportErrors(
         long id,
         ClaimsPrincipal user,
         EmporiumDbContext db,
-        IOptions<EmporiumOptions> emporium,
+        IFileStore store,
         IOptions<ImportSettings> settings,
         TimeProvider clock,
         CancellationToken cancellationToken)
@@ -218,8 +213,8 @@ public static class ImportEndpoints
             return Problems.NotFound("Import job");
         }
 
-        var path = ImportFiles.ErrorsPath(emporium.Value, id);
-        if (!File.Exists(path))
+        var parts = await ErrorReport.PartsAsync(store, id, cancellationToken);
+        if (parts.Count == 0)
         {
             var retention = settings.Value.RetainFilesFor;
             return job.FinishedAt < clock.GetUtcNow().UtcDateTime - retention
@@ -230,36 +225,21 @@ public static class ImportEndpoints
                 : Problems.NotFound("The job's errors.csv");
         }
 
-        // ReadWrite sharing: a running import may still be appending.
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 64 * 1024, FileOptions.Asynchronous);
-        return TypedResults.File(stream, "text/csv; charset=utf-8", $"job-{id}-errors.csv");
-    }
-
-    /// <summary>Copies in chunks; null as soon as more than <paramref name="max"/> bytes arrive.</summary>
-    private static async Task<long?> CopyAsync(Stream source, Stream target, long max, CancellationToken cancellationToken)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(81_920);
-        try
-        {
-            long total = 0;
-            int read;
-            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        // The parts written so far, in order: a running import's report grows by whole parts.
+        return TypedResults.Stream(
+            async body =>
             {
-                total += read;
-                if (total > max)
+                foreach (var part in parts)
                 {
-                    return null;
+                    await using var stream = await store.OpenReadAsync(part, CancellationToken.None);
+                    if (stream is not null)
+                    {
+                        await stream.CopyToAsync(body, cancellationToken);
+                    }
                 }
-
-                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-            }
-
-            return total;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+            },
+            "text/csv; charset=utf-8",
+            $"job-{id}-errors.csv");
     }
 
     private static string? FileNameOf(ContentDispositionHeaderValue disposition)

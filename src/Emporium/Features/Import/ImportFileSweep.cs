@@ -3,26 +3,26 @@ using System.Text.Json;
 using Emporium.Features.Jobs;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Platform;
+using Emporium.Platform.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Import;
 
 /// <summary>
-/// Deletes import files past Import:RetainFilesFor, every Import:SweepInterval, in worker processes: the errors.csv of
-/// jobs that finished before the cut-off (or no longer exist), and uploads that no waiting, running or recently finished
-/// import needs (those of DEAD or CANCELLED jobs, kept for a manual retry, and any left by a crash before their job was
-/// written). Several workers sweeping at once is harmless.
+/// Deletes import files past Import:RetainFilesFor from the file store, every Import:SweepInterval, in worker processes: the
+/// errors.csv parts of jobs that finished before the cut-off (or no longer exist), and uploads that no waiting, running or
+/// recently finished import needs (those of DEAD or CANCELLED jobs, kept for a manual retry, and any left by a crash before
+/// their job was written). Several workers sweeping at once is harmless.
 /// </summary>
 internal sealed partial class ImportFileSweep(
     IServiceScopeFactory scopes,
+    IFileStore store,
     IOptions<ImportSettings> settings,
     IOptions<EmporiumOptions> emporium,
     TimeProvider clock,
     ILogger<ImportFileSweep> logger) : PeriodicSweep(emporium, clock)
 {
-    private const string ErrorsSuffix = "-errors.csv";
-
     protected override TimeSpan Interval => settings.Value.SweepInterval;
 
     protected override void OnSwept(int count) => LogSwept(count, settings.Value.RetainFilesFor);
@@ -32,52 +32,54 @@ internal sealed partial class ImportFileSweep(
     /// <summary>Deletes what is past retention; answers how many files went.</summary>
     public override async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
-        var directory = ImportFiles.Directory(HostSettings);
-        if (!Directory.Exists(directory))
-        {
-            return 0;
-        }
-
         var cutoff = Clock.GetUtcNow().UtcDateTime - settings.Value.RetainFilesFor;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<EmporiumDbContext>();
-        return await SweepErrorsAsync(db, directory, cutoff, cancellationToken) + await SweepUploadsAsync(db, directory, cutoff, cancellationToken);
+        return await SweepErrorsAsync(db, cutoff, cancellationToken) + await SweepUploadsAsync(db, cutoff, cancellationToken);
     }
 
-    private static async Task<int> SweepErrorsAsync(EmporiumDbContext db, string directory, DateTime cutoff, CancellationToken cancellationToken)
+    private async Task<int> SweepErrorsAsync(EmporiumDbContext db, DateTime cutoff, CancellationToken cancellationToken)
     {
-        var files = new Dictionary<long, string>();
-        foreach (var path in Directory.EnumerateFiles(directory, "*" + ErrorsSuffix))
+        // imports/errors/{job id}/{part}.csv
+        var parts = new Dictionary<long, List<string>>();
+        await foreach (var file in store.ListAsync(ImportFiles.ErrorsPrefix, cancellationToken))
         {
-            var name = Path.GetFileName(path);
-            if (long.TryParse(name.AsSpan(0, name.Length - ErrorsSuffix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            var segment = file.Key[ImportFiles.ErrorsPrefix.Length..].Split('/')[0];
+            if (long.TryParse(segment, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
             {
-                files[id] = path;
+                (parts.TryGetValue(id, out var list) ? list : parts[id] = []).Add(file.Key);
             }
         }
 
         var deleted = 0;
-        foreach (var chunk in files.Keys.Chunk(1_000))
+        foreach (var chunk in parts.Keys.Chunk(1_000))
         {
             var kept = (await db.Set<Job>().AsNoTracking()
                     .Where(j => chunk.Contains(j.Id) && (j.FinishedAt == null || j.FinishedAt >= cutoff))
                     .Select(j => j.Id)
                     .ToListAsync(cancellationToken))
                 .ToHashSet();
-            foreach (var id in chunk.Where(id => !kept.Contains(id)))
+            foreach (var key in chunk.Where(id => !kept.Contains(id)).SelectMany(id => parts[id]))
             {
-                deleted += Delete(files[id]);
+                await store.DeleteAsync(key, cancellationToken);
+                deleted++;
             }
         }
 
         return deleted;
     }
 
-    private static async Task<int> SweepUploadsAsync(EmporiumDbContext db, string directory, DateTime cutoff, CancellationToken cancellationToken)
+    private async Task<int> SweepUploadsAsync(EmporiumDbContext db, DateTime cutoff, CancellationToken cancellationToken)
     {
-        var old = Directory.EnumerateFiles(directory, "*.csv")
-            .Where(path => !path.EndsWith(ErrorsSuffix, StringComparison.Ordinal) && File.GetLastWriteTimeUtc(path) < cutoff)
-            .ToList();
+        var old = new List<string>();
+        await foreach (var file in store.ListAsync(ImportFiles.UploadsPrefix, cancellationToken))
+        {
+            if (file.LastModified.UtcDateTime < cutoff)
+            {
+                old.Add(file.Key);
+            }
+        }
+
         if (old.Count == 0)
         {
             return 0;
@@ -89,25 +91,17 @@ internal sealed partial class ImportFileSweep(
             .Select(j => j.Payload)
             .ToListAsync(cancellationToken);
         var needed = payloads
-            .Select(payload => JsonSerializer.Deserialize<CatalogImportJobHandler.Payload>(payload, JobJson.Options)?.Path)
+            .Select(payload => JsonSerializer.Deserialize<CatalogImportJobHandler.Payload>(payload, JobJson.Options)?.Key)
             .OfType<string>()
-            .Select(Path.GetFileName)
             .ToHashSet(StringComparer.Ordinal);
-        return old.Where(path => !needed.Contains(Path.GetFileName(path))).Sum(Delete);
-    }
+        var deleted = 0;
+        foreach (var key in old.Where(key => !needed.Contains(key)))
+        {
+            await store.DeleteAsync(key, cancellationToken);
+            deleted++;
+        }
 
-    private static int Delete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-            return 1;
-        }
-        catch (IOException)
-        {
-            // Open elsewhere (a download in progress on Windows); the next sweep takes it.
-            return 0;
-        }
+        return deleted;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} import files older than {Retention} after their job")]

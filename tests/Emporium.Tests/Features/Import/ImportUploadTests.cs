@@ -3,10 +3,12 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Emporium.Features.Catalog;
+using Emporium.Platform.Storage;
 using Emporium.Platform.Security;
 using Emporium.Tests.Features.Jobs;
 using Emporium.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Emporium.Tests.Features.Import;
 
@@ -40,6 +42,22 @@ internal static class Uploads
 
     public static HttpContent Raw(string csv) => Raw(ImportData.Text(csv));
 
+    public static IFileStore Store(this EmporiumApp app) => app.Services.GetRequiredService<IFileStore>();
+
+    public static async Task PutTextAsync(this EmporiumApp app, string key, string text) =>
+        await app.Store().PutAsync(key, new MemoryStream(Encoding.UTF8.GetBytes(text)), "text/csv", default);
+
+    public static async Task<List<string>> KeysAsync(this EmporiumApp app, string prefix)
+    {
+        var keys = new List<string>();
+        await foreach (var file in app.Store().ListAsync(prefix, default))
+        {
+            keys.Add(file.Key);
+        }
+
+        return keys;
+    }
+
     /// <summary>Posts the upload, checks the 202, and waits for the job to stop.</summary>
     public static async Task<JsonElement> ImportAsync(HttpClient client, HttpContent content, bool dryRun = false)
     {
@@ -59,16 +77,16 @@ internal static class Uploads
     /// </summary>
     public static async Task<long> SeedDeadImportAsync(EmporiumApp app, string tag, params string[] rows)
     {
-        var imports = Directory.CreateDirectory(Path.Combine(app.DataDirectory, "imports")).FullName;
-        var upload = Path.Combine(imports, $"dead-{tag}.csv");
-        await File.WriteAllTextAsync(upload, "sku,name\r\n" + string.Concat(rows.Select(row => row + "\r\n")));
+        var upload = $"imports/uploads/dead-{tag}.csv";
+        var text = "sku,name\r\n" + string.Concat(rows.Select(row => row + "\r\n"));
+        await app.PutTextAsync(upload, text);
         return await app.WithDbAsync(async db =>
         {
             var now = DateTime.UtcNow;
             var job = new Emporium.Features.Jobs.Job
             {
                 Kind = "catalog.import",
-                Payload = JsonSerializer.Serialize(new { path = upload, dry_run = false, file_name = "dead.csv", bytes = new FileInfo(upload).Length }),
+                Payload = JsonSerializer.Serialize(new { key = upload, dry_run = false, file_name = "dead.csv", bytes = Encoding.UTF8.GetByteCount(text) }),
                 Status = Emporium.Features.Jobs.JobStatus.DEAD,
                 Attempts = 3,
                 MaxAttempts = 3,
@@ -83,7 +101,7 @@ internal static class Uploads
                     total = rows.Length,
                     message = $"1 of {rows.Length} rows",
                     rows_per_second = 10.0,
-                    checkpoint = new { line = 2, errors_bytes = 0, created = 1, updated = 0, unchanged = 0, rejected = 0, duplicates = 0 },
+                    checkpoint = new { line = 2, error_parts = 0, created = 1, updated = 0, unchanged = 0, rejected = 0, duplicates = 0 },
                 }),
             };
             db.Add(job);
@@ -231,8 +249,8 @@ public abstract class ImportUploadTests(EmporiumApp app)
         var failed = (await staff.JobEventsAsync("import.failed", job.GetProperty("id").GetInt64())).Should().ContainSingle().Subject;
         failed.GetProperty("data").Str("error_message").Should().Contain("sku");
         (await staff.JobEventsAsync("import.completed", job.GetProperty("id").GetInt64())).Should().BeEmpty();
-        Directory.GetFiles(Path.Combine(app.DataDirectory, "imports"), "*.csv").Should().NotContain(
-            f => File.ReadAllText(f).Contains($"No sku {id}"), "the unusable upload is removed");
+        (await app.KeysAsync("imports/uploads/")).Should().BeEmpty("the unusable upload is removed, and no other import waits");
+        (await app.KeysAsync($"imports/errors/{job.GetProperty("id").GetInt64()}/")).Should().BeEmpty();
         (await app.WithDbAsync(db => db.Set<Product>().CountAsync(p => p.Name == $"No sku {id}"))).Should().Be(0);
         await (await staff.GetAsync($"/api/jobs/{job.GetProperty("id").GetInt64()}/errors.csv")).ShouldBeProblem(HttpStatusCode.NotFound);
     }
@@ -283,20 +301,21 @@ public abstract class ImportUploadTests(EmporiumApp app)
     {
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;
         var id = Guid.NewGuid().ToString("N")[..8];
-        var imports = Directory.CreateDirectory(Path.Combine(app.DataDirectory, "imports")).FullName;
-        var upload = Path.Combine(imports, $"resume-{id}.csv");
-        await File.WriteAllTextAsync(upload, $"sku,name\r\none-{id},One\r\nbad-{id},\r\nthree-{id},Three\r\nfour-{id},Four\r\n");
-        var errorsSoFar = $"sku,name,error\r\nbad-{id},,line 3, column name: earlier attempt\r\n";
+        var upload = $"imports/uploads/resume-{id}.csv";
+        var text = $"sku,name\r\none-{id},One\r\nbad-{id},\r\nthree-{id},Three\r\nfour-{id},Four\r\n";
+        await app.PutTextAsync(upload, text);
+        var heading = "error,sku,name\r\n";
+        var rejectedBefore = $"line 3, column name: earlier attempt,bad-{id},\r\n";
 
-        // As a crashed first attempt leaves it: lines 2-3 settled (one created, one rejected) and checkpointed,
-        // and one rejected row appended after the checkpoint that the resumed attempt must drop.
+        // As a crashed first attempt leaves it: lines 2-3 settled (one created, one rejected) and checkpointed with two
+        // parts of errors.csv, and a third part stored after the checkpoint that the resumed attempt must drop.
         var jobId = await app.WithDbAsync(async db =>
         {
             var now = DateTime.UtcNow;
             var job = new Emporium.Features.Jobs.Job
             {
                 Kind = "catalog.import",
-                Payload = JsonSerializer.Serialize(new { path = upload, dry_run = false, file_name = "resume.csv", bytes = new FileInfo(upload).Length }),
+                Payload = JsonSerializer.Serialize(new { key = upload, dry_run = false, file_name = "resume.csv", bytes = Encoding.UTF8.GetByteCount(text) }),
                 MaxAttempts = 3,
                 // Not due until its errors.csv is in place (below).
                 NextRunAt = now.AddHours(1),
@@ -306,16 +325,18 @@ public abstract class ImportUploadTests(EmporiumApp app)
                 {
                     processed = 2,
                     total = 4,
-                    checkpoint = new { line = 3, errors_bytes = Encoding.UTF8.GetByteCount(errorsSoFar), created = 1, updated = 0, unchanged = 0, rejected = 1, duplicates = 0 },
+                    checkpoint = new { line = 3, error_parts = 2, created = 1, updated = 0, unchanged = 0, rejected = 1, duplicates = 0 },
                 }),
             };
             db.Add(job);
             await db.SaveChangesAsync();
-            await File.WriteAllTextAsync(Path.Combine(imports, $"{job.Id}-errors.csv"), errorsSoFar + "leftover,,after the checkpoint\r\n");
-            await db.Set<Emporium.Features.Jobs.Job>().Where(j => j.Id == job.Id)
-                .ExecuteUpdateAsync(set => set.SetProperty(j => j.NextRunAt, DateTime.UtcNow.AddSeconds(-1)));
             return job.Id;
         });
+        await app.PutTextAsync($"imports/errors/{jobId}/000000.csv", heading);
+        await app.PutTextAsync($"imports/errors/{jobId}/000001.csv", rejectedBefore);
+        await app.PutTextAsync($"imports/errors/{jobId}/000002.csv", "leftover,after the checkpoint\r\n");
+        await app.WithDbAsync(db => db.Set<Emporium.Features.Jobs.Job>().Where(j => j.Id == jobId)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.NextRunAt, DateTime.UtcNow.AddSeconds(-1))));
 
         var done = await Uploads.WaitAsync(staff, jobId);
 
@@ -327,8 +348,8 @@ public abstract class ImportUploadTests(EmporiumApp app)
         (await ProductsWithSku(staff, $"one-{id}")).Should().Be(0, "rows before the checkpoint are not imported again");
         (await ProductsWithSku(staff, $"three-{id}")).Should().Be(1);
         (await ProductsWithSku(staff, $"four-{id}")).Should().Be(1);
-        (await staff.GetStringAsync($"/api/jobs/{jobId}/errors.csv")).Should().Be(errorsSoFar);
-        File.Exists(upload).Should().BeFalse("a completed import's upload is removed");
+        (await staff.GetStringAsync($"/api/jobs/{jobId}/errors.csv")).Should().Be(heading + rejectedBefore);
+        (await app.Store().OpenReadAsync(upload, default)).Should().BeNull("a completed import's upload is removed");
     }
 
     [Fact]
@@ -380,12 +401,12 @@ public abstract class ImportUploadTests(EmporiumApp app)
     public async Task An_import_that_settled_every_row_completes_from_its_checkpoint_when_its_upload_is_already_removed()
     {
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;
-        var gone = Path.Combine(app.DataDirectory, "imports", $"{Guid.NewGuid():N}.csv");
+        var gone = $"imports/uploads/{Guid.NewGuid():N}.csv";
 
         // As an attempt leaves it when it imported every row and removed the upload, but its completion was not recorded
         // (the outcome write failed, or its lease ran out just before): the next attempt finds no file.
-        var finished = await SeedAsync(gone, new { line = 9, errors_bytes = 40, created = 5, updated = 1, unchanged = 0, rejected = 1, duplicates = 1, finished = true, unknown_columns = new[] { "colour" } });
-        var unfinished = await SeedAsync(gone, new { line = 5, errors_bytes = 40, created = 3, updated = 0, unchanged = 0, rejected = 1, duplicates = 0 });
+        var finished = await SeedAsync(gone, new { line = 9, error_parts = 2, created = 5, updated = 1, unchanged = 0, rejected = 1, duplicates = 1, finished = true, unknown_columns = new[] { "colour" } });
+        var unfinished = await SeedAsync(gone, new { line = 5, error_parts = 2, created = 3, updated = 0, unchanged = 0, rejected = 1, duplicates = 0 });
 
         var done = await Uploads.WaitAsync(staff, finished);
         done.Str("status").Should().Be("COMPLETED", "the job was {0}", done);
@@ -400,14 +421,14 @@ public abstract class ImportUploadTests(EmporiumApp app)
         failed.Str("error_message").Should().Contain("no longer stored");
     }
 
-    private Task<long> SeedAsync(string path, object checkpoint) =>
+    private Task<long> SeedAsync(string key, object checkpoint) =>
         app.WithDbAsync(async db =>
         {
             var now = DateTime.UtcNow;
             var job = new Emporium.Features.Jobs.Job
             {
                 Kind = "catalog.import",
-                Payload = JsonSerializer.Serialize(new { path, dry_run = false, file_name = "gone.csv", bytes = 100 }),
+                Payload = JsonSerializer.Serialize(new { key, dry_run = false, file_name = "gone.csv", bytes = 100 }),
                 MaxAttempts = 3,
                 NextRunAt = now,
                 CreatedAt = now,
@@ -442,6 +463,14 @@ public sealed class ImportUploadTestsOnSqlite(UploadSqliteApp app) : ImportUploa
 
 public sealed class ImportUploadTestsOnPostgres(UploadPostgresApp app) : ImportUploadTests(app), IClassFixture<UploadPostgresApp>;
 
+/// <summary>The production shape: uploads and errors.csv in S3 (s3rver), the catalog in PostgreSQL.</summary>
+public class UploadPostgresS3App : UploadPostgresApp
+{
+    public UploadPostgresS3App() => this.UseS3();
+}
+
+public sealed class ImportUploadTestsOnPostgresWithS3(UploadPostgresS3App app) : ImportUploadTests(app), IClassFixture<UploadPostgresS3App>;
+
 public class SmallUploadSqliteApp : UploadSqliteApp
 {
     public SmallUploadSqliteApp() => With("Import:MaxUploadBytes", "1000");
@@ -469,8 +498,9 @@ public abstract class UploadLimitTests(EmporiumApp app)
             .ShouldBeProblem(HttpStatusCode.RequestEntityTooLarge);
         await (await staff.PostAsync("/api/products/upload", Uploads.Raw(big))).ShouldBeProblem(HttpStatusCode.RequestEntityTooLarge);
 
-        var imports = Path.Combine(app.DataDirectory, "imports");
-        (Directory.Exists(imports) ? Directory.GetFiles(imports) : []).Should().BeEmpty();
+        (await app.KeysAsync("imports/")).Should().BeEmpty("a refused upload leaves nothing in the store");
+        var files = Path.Combine(app.DataDirectory, "files");
+        (Directory.Exists(files) ? Directory.GetFiles(files, "*", SearchOption.AllDirectories) : []).Should().BeEmpty("nor any temporary file");
         (await app.WithDbAsync(db => db.Set<Emporium.Features.Jobs.Job>().CountAsync())).Should().Be(0);
     }
 
@@ -516,8 +546,8 @@ public abstract class ImportRetentionTests(EmporiumApp app)
         var id = Guid.NewGuid().ToString("N")[..8];
         var job = await Uploads.ImportAsync(staff, Uploads.Raw($"sku,name\r\nok-{id},Fine\r\nbad-{id},\r\n"));
         var errorsUrl = job.GetProperty("result").Str("errors_url");
-        var errorsFile = Path.Combine(app.DataDirectory, "imports", $"{job.GetProperty("id").GetInt64()}-errors.csv");
-        File.Exists(errorsFile).Should().BeTrue();
+        var errorsPrefix = $"imports/errors/{job.GetProperty("id").GetInt64()}/";
+        (await app.KeysAsync(errorsPrefix)).Should().NotBeEmpty();
 
         var deadline = DateTime.UtcNow.AddSeconds(20);
         HttpResponseMessage response;
@@ -529,7 +559,7 @@ public abstract class ImportRetentionTests(EmporiumApp app)
 
         var problem = await response.ShouldBeProblem(HttpStatusCode.Gone);
         problem.Str("detail").Should().Contain("Import:RetainFilesFor");
-        File.Exists(errorsFile).Should().BeFalse();
+        (await app.KeysAsync(errorsPrefix)).Should().BeEmpty();
         await (await staff.GetAsync("/api/jobs/987654321/errors.csv")).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
@@ -537,19 +567,18 @@ public abstract class ImportRetentionTests(EmporiumApp app)
     public async Task The_upload_of_a_dead_import_is_swept_after_retention_but_a_waiting_imports_upload_stays()
     {
         var id = Guid.NewGuid().ToString("N")[..8];
-        var imports = Directory.CreateDirectory(Path.Combine(app.DataDirectory, "imports")).FullName;
-        var dead = Path.Combine(imports, $"{id}-dead.csv");
-        var waiting = Path.Combine(imports, $"{id}-waiting.csv");
-        var orphan = Path.Combine(imports, $"{id}-orphan.csv");
+        var dead = $"imports/uploads/{id}-dead.csv";
+        var waiting = $"imports/uploads/{id}-waiting.csv";
+        var orphan = $"imports/uploads/{id}-orphan.csv";
         var longAgo = DateTime.UtcNow.AddHours(-1);
         await app.WithDbAsync(async db =>
         {
-            foreach (var (path, status) in new[] { (dead, Emporium.Features.Jobs.JobStatus.DEAD), (waiting, Emporium.Features.Jobs.JobStatus.PENDING) })
+            foreach (var (key, status) in new[] { (dead, Emporium.Features.Jobs.JobStatus.DEAD), (waiting, Emporium.Features.Jobs.JobStatus.PENDING) })
             {
                 db.Add(new Emporium.Features.Jobs.Job
                 {
                     Kind = "catalog.import",
-                    Payload = JsonSerializer.Serialize(new { path, dry_run = false, file_name = "x.csv", bytes = 14 }),
+                    Payload = JsonSerializer.Serialize(new { key, dry_run = false, file_name = "x.csv", bytes = 14 }),
                     Status = status,
                     Attempts = status == Emporium.Features.Jobs.JobStatus.DEAD ? 3 : 0,
                     MaxAttempts = 3,
@@ -564,21 +593,22 @@ public abstract class ImportRetentionTests(EmporiumApp app)
             return await db.SaveChangesAsync();
         });
 
-        // The jobs first: a sweep running in between must not find the waiting import's old upload without its job.
-        foreach (var path in new[] { dead, waiting, orphan })
+        // The jobs first: a sweep running in between must not find the waiting import's old upload without its job. The
+        // files are aged in the local folder the default store keeps them in.
+        foreach (var key in new[] { dead, waiting, orphan })
         {
-            await File.WriteAllTextAsync(path, "sku,name\r\na,A\r\n");
-            File.SetLastWriteTimeUtc(path, longAgo);
+            await app.PutTextAsync(key, "sku,name\r\na,A\r\n");
+            File.SetLastWriteTimeUtc(Path.Combine(app.DataDirectory, "files", key), longAgo);
         }
 
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (File.Exists(dead) || File.Exists(orphan))
+        while ((await app.KeysAsync($"imports/uploads/{id}-")).Intersect([dead, orphan]).Any())
         {
             DateTime.UtcNow.Should().BeBefore(deadline, "the sweep should delete the dead job's upload and the orphan");
             await Task.Delay(200);
         }
 
-        File.Exists(waiting).Should().BeTrue("a waiting import still needs its upload, however old the file");
+        (await app.KeysAsync($"imports/uploads/{id}-")).Should().Equal([waiting], "a waiting import still needs its upload, however old the file");
     }
 }
 

@@ -1,0 +1,101 @@
+using System.Runtime.CompilerServices;
+using Emporium.Platform.Storage;
+
+namespace Emporium.Infrastructure.Storage;
+
+/// <summary>
+/// Files in a folder: the embedded default. A put writes a temporary file beside the target and renames it over the
+/// target, so a reader sees the old file or the whole new one.
+/// </summary>
+internal sealed class LocalFileStore(string root) : IFileStore
+{
+    private const string TemporaryPrefix = ".put-";
+
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public async Task<long> PutAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = Path.Combine(Path.GetDirectoryName(path)!, $"{TemporaryPrefix}{Guid.NewGuid():N}");
+        try
+        {
+            long length;
+            await using (var target = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
+            {
+                await content.CopyToAsync(target, 80 * 1024, cancellationToken);
+                length = target.Length;
+            }
+
+            File.Move(temporary, path, overwrite: true);
+            return length;
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    public Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Delete sharing: a sweep may remove the file while a download streams it (the open handle keeps the bytes).
+            Stream stream = new FileStream(PathOf(key), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024,
+                FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return Task.FromResult<Stream?>(stream);
+        }
+        catch (Exception missing) when (missing is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+    }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        File.Delete(PathOf(key));
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<StoredFile> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // The deepest folder the prefix names in full; files below it are matched against the whole prefix.
+        var slash = prefix.LastIndexOf('/');
+        var directory = slash < 0 ? Root : Path.Combine(Root, prefix[..slash]);
+        if (!Directory.Exists(directory))
+        {
+            yield break;
+        }
+
+        foreach (var path in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var info = new FileInfo(path);
+            if (info.Name.StartsWith(TemporaryPrefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var key = Path.GetRelativePath(Root, path).Replace(Path.DirectorySeparatorChar, '/');
+            if (key.StartsWith(prefix, StringComparison.Ordinal) && info.Exists)
+            {
+                yield return new StoredFile(key, info.Length, info.LastWriteTimeUtc);
+            }
+        }
+
+        await Task.CompletedTask;
+    }
+
+    /// <summary>Files in a folder are served through the API, never directly.</summary>
+    public Uri? DirectUrl(string key, TimeSpan lifetime) => null;
+
+    public async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Root);
+        var probe = Path.Combine(Root, $"{TemporaryPrefix}ready-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(probe, "ok", cancellationToken);
+        File.Delete(probe);
+    }
+
+    private string PathOf(string key) => Path.Combine(Root, FileKeys.Check(key).Replace('/', Path.DirectorySeparatorChar));
+}

@@ -1,0 +1,60 @@
+namespace Emporium.Platform.Storage;
+
+/// <summary>Thrown by <see cref="LengthLimitedStream"/> when its source holds more than the limit.</summary>
+public sealed class ContentTooLargeException(long limit)
+    : IOException($"The content is larger than {limit:N0} bytes.")
+{
+    public long Limit { get; } = limit;
+}
+
+/// <summary>
+/// Reads a source (an upload) through to a consumer (the file store) and throws <see cref="ContentTooLargeException"/> as
+/// soon as more than <paramref name="limit"/> bytes arrive, so an oversized upload is refused while it streams, without
+/// holding it anywhere, and the store keeps nothing of it.
+/// </summary>
+public sealed class LengthLimitedStream(Stream source, long limit) : Stream
+{
+    private long _read;
+
+    public long BytesRead => _read;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => _read;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Count(source.Read(buffer, offset, count));
+
+    public override int Read(Span<byte> buffer) => Count(source.Read(buffer));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Count(await source.ReadAsync(buffer, cancellationToken));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    private int Count(int read)
+    {
+        _read += read;
+        return _read > limit ? throw new ContentTooLargeException(limit) : read;
+    }
+}
