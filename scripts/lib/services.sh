@@ -150,6 +150,19 @@ start_s3rver() {
   log "s3rver on 127.0.0.1:$port (bucket emporium, data in $dir)"
 }
 
+# install_openapi_linters: Spectral (oas rules) and Redocly (recommended rules), the linters the OpenAPI document must
+# satisfy, installed once from npm into a cache folder; exports EMPORIUM_TEST_LINTERS (their bin folder).
+install_openapi_linters() {
+  command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
+  local tools="${EMPORIUM_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/emporium}/openapi-linters-spectral-6.16.3-redocly-2.77.0"
+  if [ ! -x "$tools/node_modules/.bin/spectral" ] || [ ! -x "$tools/node_modules/.bin/redocly" ]; then
+    log "installing Spectral 6.16.3 and Redocly CLI 2.77.0 from npm into $tools"
+    mkdir -p "$tools"
+    (cd "$tools" && npm install --no-audit --no-fund --loglevel=error @stoplight/spectral-cli@6.16.3 @redocly/cli@2.77.0 >&2)
+  fi
+  export EMPORIUM_TEST_LINTERS="$tools/node_modules/.bin"
+}
+
 stop_services() {
   local file="$EMPORIUM_STACK_DIR/stop-commands"
   if [ -f "$file" ]; then

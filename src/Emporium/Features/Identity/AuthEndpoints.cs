@@ -56,7 +56,6 @@ public static class AuthEndpoints
 
         auth.MapGet("/me", Me)
             .RequireAuthorization()
-            .RequiresBearer()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .WithName(nameof(Me))
             .WithSummary("The signed-in user")

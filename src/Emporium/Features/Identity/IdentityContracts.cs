@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Microsoft.AspNetCore.Mvc;
 using System.Net.Mail;
 using Emporium.Platform.Problems;
 
@@ -31,8 +32,8 @@ public sealed record UserResponse(long Id, string Email, IReadOnlyList<string> R
 }
 
 public sealed record UserQuery(
-    [property: Description("Only users whose email contains this text (case-insensitive).")] string? Email,
-    [property: Description("Only users with this role: admin, staff, seller or customer.")] string? Role);
+    [FromQuery(Name = "email")][property: Description("Only users whose email contains this text (case-insensitive).")] string? Email,
+    [FromQuery(Name = "role")][property: Description("Only users with this role: admin, staff, seller or customer.")] string? Role);
 
 internal static class Credentials
 {

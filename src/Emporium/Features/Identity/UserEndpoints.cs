@@ -18,7 +18,6 @@ public static class UserEndpoints
         var group = app.MapGroup("/api/users")
             .WithTags("Users")
             .RequireAuthorization(Policies.Admin)
-            .RequiresBearer()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 

@@ -30,11 +30,17 @@ public sealed class BulkDeleteSettings
 
 /// <summary>Exactly one of the three selectors.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record BulkDeleteRequest(
-    [property: Description("true: every product the caller may delete (staff and admins: all; a seller: its own).")] bool? All,
-    [property: Description("SKUs to delete, any case; at most BulkDelete:MaxSkus (10,000). SKUs not found are counted in the result, not errors.")]
-    IReadOnlyList<string?>? Skus,
-    [property: Description("The filters of GET /api/products; at least one field.")] BulkDeleteFilter? Filter);
+public sealed record BulkDeleteRequest
+{
+    [Description("true: every product the caller may delete (staff and admins: all; a seller: its own).")]
+    public bool? All { get; init; }
+
+    [Description("SKUs to delete, any case; at most BulkDelete:MaxSkus (10,000). SKUs not found are counted in the result, not errors.")]
+    public IReadOnlyList<string?>? Skus { get; init; }
+
+    [Description("The filters of GET /api/products; at least one field.")]
+    public BulkDeleteFilter? Filter { get; init; }
+}
 
 /// <summary>The product list's filter fields (GET /api/products), as JSON; sort, paging and include_deleted do not apply.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]

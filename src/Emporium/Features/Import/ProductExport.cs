@@ -26,7 +26,7 @@ public static class ProductExport
         app.MapGet("/api/products/export", ExportProducts)
             .WithTags("Import")
             .RequireAuthorization(Policies.ManageProducts)
-            .Produces(StatusCodes.Status200OK, contentType: ContentType)
+            .Produces<string>(StatusCodes.Status200OK, ContentType)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)

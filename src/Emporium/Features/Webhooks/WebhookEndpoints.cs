@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Emporium.Features.Events;
 using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.OpenApi;
 using Emporium.Platform.Http;
 using Emporium.Platform.Paging;
 using Emporium.Platform.Problems;
@@ -33,11 +34,13 @@ public static partial class WebhookEndpoints
             .WithSummary("List webhook subscriptions")
             .WithDescription("Every subscription (all staff see all), oldest first; filter by is_active. Secrets are never listed. Staff or admin.");
         webhooks.MapGet("/{id:long}", GetWebhook)
+            .ProducesETag()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName(nameof(GetWebhook))
             .WithSummary("Get a webhook subscription")
             .WithDescription("With an ETag for If-Match. The secret is never shown again after creation (rotate it if it is lost).");
         webhooks.MapPost("", CreateWebhook)
+            .ProducesETag()
             .WithName(nameof(CreateWebhook))
             .WithSummary("Subscribe a URL to events")
             .WithDescription("Validates the URL (https, or http where Webhooks:AllowHttp) and resolves its host: every address must be allowed "
@@ -53,7 +56,7 @@ public static partial class WebhookEndpoints
         webhooks.MapPatch("/{id:long}", PatchWebhook)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .Accepts<WebhookRequest>("application/merge-patch+json", "application/json")
+            .AcceptsMergePatch<WebhookRequest>()
             .WithName(nameof(PatchWebhook))
             .WithSummary("Change some fields of a webhook subscription")
             .WithDescription("JSON merge patch of url, event_types, description (null clears it) and is_active. Honours If-Match.");

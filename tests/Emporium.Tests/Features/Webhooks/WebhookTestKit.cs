@@ -50,7 +50,7 @@ public static class WebhookTestKit
         var request = new HttpRequestMessage(method, url);
         if (body is not null)
         {
-            request.Content = JsonContent.Create(body, options: Json.Options);
+            request.Content = JsonContent.Create(body, options: Emporium.Tests.Infrastructure.Json.Options);
         }
 
         if (ifMatch is not null)

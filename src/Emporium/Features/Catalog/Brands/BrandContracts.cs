@@ -1,12 +1,19 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Emporium.Features.Catalog.Brands;
 
-public sealed record BrandRequest(
-    [property: Description("Display name, 1-255 characters.")] string? Name,
-    [property: Description("Lower-case words joined by hyphens, not all digits. Generated from the name on create when absent; kept as it is on update when absent.")]
-    string? Slug);
+/// <summary>Body of POST and PUT.</summary>
+public sealed record BrandRequest
+{
+    [Required]
+    [Description("Display name, 1-255 characters.")]
+    public string? Name { get; init; }
+
+    [Description("Lower-case words joined by hyphens, not all digits. Generated from the name on create when absent; kept as it is on update when absent.")]
+    public string? Slug { get; init; }
+}
 
 public sealed record BrandResponse(
     long Id,

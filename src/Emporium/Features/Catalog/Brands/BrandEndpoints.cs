@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.OpenApi;
 using Emporium.Platform.Http;
 using Emporium.Platform.Paging;
 using Emporium.Platform.Problems;
@@ -35,6 +36,7 @@ public static class BrandEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
         writes.MapPost("", CreateBrand)
+            .ProducesETag()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithName(nameof(CreateBrand))
             .WithSummary("Create a brand")
@@ -50,7 +52,7 @@ public static class BrandEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .Accepts<JsonElement>("application/merge-patch+json", "application/json")
+            .AcceptsMergePatch<BrandRequest>()
             .WithName(nameof(PatchBrand))
             .WithSummary("Change some fields of a brand")
             .WithDescription("JSON merge patch: only the fields present change; \"slug\": null derives a new slug from the name. Honours If-Match.");

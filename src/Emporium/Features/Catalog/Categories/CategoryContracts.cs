@@ -1,18 +1,29 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Emporium.Features.Catalog.Categories;
 
-public sealed record CategoryRequest(
-    [property: Description("Display name, 1-255 characters.")] string? Name,
-    [property: Description("Lower-case words joined by hyphens, not all digits, not 'tree'. Generated from the name on create when absent; kept as it is on update when absent.")]
-    string? Slug,
-    [property: Description("Up to 10,000 characters; absent or null clears it on PUT.")] string? Description,
-    [property: Description("Parent category as a numeric id or a slug; null or absent makes it a top-level category.")]
-    JsonElement? Parent,
-    [property: Description("Alias of parent taking an id, so a body read with GET can be sent back as it is.")]
-    long? ParentId);
+/// <summary>Body of POST and PUT.</summary>
+public sealed record CategoryRequest
+{
+    [Required]
+    [Description("Display name, 1-255 characters.")]
+    public string? Name { get; init; }
+
+    [Description("Lower-case words joined by hyphens, not all digits, not 'tree'. Generated from the name on create when absent; kept as it is on update when absent.")]
+    public string? Slug { get; init; }
+
+    [Description("Up to 10,000 characters; absent or null clears it on PUT.")]
+    public string? Description { get; init; }
+
+    [Description("Parent category as a numeric id or a slug; null or absent makes it a top-level category.")]
+    public JsonElement? Parent { get; init; }
+
+    [Description("Alias of parent taking an id, so a body read with GET can be sent back as it is.")]
+    public long? ParentId { get; init; }
+}
 
 public sealed record CategoryResponse(
     long Id,

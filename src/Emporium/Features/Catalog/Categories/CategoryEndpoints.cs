@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.OpenApi;
 using Emporium.Platform;
 using Emporium.Platform.Http;
 using Emporium.Platform.Paging;
@@ -50,6 +51,7 @@ public static class CategoryEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
         writes.MapPost("", CreateCategory)
+            .ProducesETag()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithName(nameof(CreateCategory))
             .WithSummary("Create a category")
@@ -67,7 +69,7 @@ public static class CategoryEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .Accepts<JsonElement>("application/merge-patch+json", "application/json")
+            .AcceptsMergePatch<CategoryRequest>()
             .WithName(nameof(PatchCategory))
             .WithSummary("Change some fields of a category")
             .WithDescription("JSON merge patch: only the fields present change; \"parent\": null moves it to the top level; \"slug\": null derives a new slug from the name. Honours If-Match.");

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -28,9 +29,12 @@ public sealed record CatalogItemRef(long Id, string Slug, string Name);
 /// <summary>Body of POST and PUT. PUT replaces every field: an absent optional field is reset to its default.</summary>
 public sealed record ProductRequest
 {
-    [Description("Stock keeping unit, unique regardless of case; kept as entered.")]
+    [Required]
+    [Description("Stock keeping unit, unique regardless of case; kept as entered (surrounding spaces removed).")]
     public string? Sku { get; init; }
 
+    [Required]
+    [Description("1-255 characters (surrounding spaces removed).")]
     public string? Name { get; init; }
 
     [Description("URL slug; generated from the name when absent on create, kept when absent on replace.")]
@@ -38,10 +42,11 @@ public sealed record ProductRequest
 
     public string? Description { get; init; }
 
-    [Description("Price, >= 0, at most 4 decimal places.")]
+    [Required]
+    [Description("Price in the currency's major unit, >= 0, with at most the currency's decimal places (USD 2, JPY 0, KWD 3).")]
     public decimal? Price { get; init; }
 
-    [Description("ISO 4217 code, 3 upper-case letters; default USD.")]
+    [Description("An active ISO 4217 code in upper case; default USD.")]
     public string? Currency { get; init; }
 
     [Description("Default true.")]

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Emporium.Features.Catalog.Categories;
 using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.OpenApi;
 using Emporium.Platform.Http;
 using Emporium.Platform.Paging;
 using Emporium.Platform.Problems;
@@ -50,6 +51,7 @@ public static partial class ProductEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         writes.MapPost("", CreateProduct)
+            .ProducesETag()
             .WithName(nameof(CreateProduct))
             .WithSummary("Create a product")
             .WithDescription("Staff, admin or seller. The caller becomes the owner. The slug is generated from the name when absent.")
@@ -69,7 +71,7 @@ public static partial class ProductEndpoints
             .WithSummary("Update some fields of a product (JSON merge patch)")
             .WithDescription("RFC 7396: only the fields present change; null clears description, brand or categories. " +
                              "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
-            .Accepts<ProductRequest>("application/merge-patch+json", "application/json")
+            .AcceptsMergePatch<ProductRequest>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);

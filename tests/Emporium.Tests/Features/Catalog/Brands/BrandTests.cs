@@ -21,7 +21,7 @@ public abstract class BrandTests(EmporiumApp app)
         var request = new HttpRequestMessage(method, url);
         if (body is not null)
         {
-            request.Content = JsonContent.Create(body, options: Json.Options);
+            request.Content = JsonContent.Create(body, options: Emporium.Tests.Infrastructure.Json.Options);
         }
 
         if (ifMatch is not null)

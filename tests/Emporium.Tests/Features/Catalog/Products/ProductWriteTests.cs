@@ -481,7 +481,7 @@ public abstract class ProductWriteTests(EmporiumApp app)
         await (await staff.Http.SendAsync(current)).ShouldBe(HttpStatusCode.OK);
     }
 
-    private static System.Net.Http.Json.JsonContent JsonContent(object body) => System.Net.Http.Json.JsonContent.Create(body, options: Json.Options);
+    private static System.Net.Http.Json.JsonContent JsonContent(object body) => System.Net.Http.Json.JsonContent.Create(body, options: Emporium.Tests.Infrastructure.Json.Options);
 
     [Fact]
     public async Task Soft_deleted_product_is_hidden_from_the_public_and_visible_to_staff()
