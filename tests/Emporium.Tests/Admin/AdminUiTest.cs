@@ -29,8 +29,8 @@ public abstract class AdminUiTest(AdminUiApp app, ChromiumBrowser chromium)
             ViewportSize = new ViewportSize { Width = 1366, Height = 900 },
         });
         Page = await _context.NewPageAsync();
-        Page.SetDefaultTimeout(15_000);
-        SetDefaultExpectTimeout(15_000);
+        Page.SetDefaultTimeout((float)TestTime.Of(15).TotalMilliseconds);
+        SetDefaultExpectTimeout((float)TestTime.Of(15).TotalMilliseconds);
         Page.PageError += (_, error) => _scriptErrors.Add(error);
     }
 

@@ -56,7 +56,10 @@ public sealed class TaxonomyPagesTests(AdminUiApp app, ChromiumBrowser chromium)
         await Field("Name").FillAsync($"Northwind again {tag}");
         await Field("Slug").FillAsync($"northwind-{tag}");
         await Button("Create brand").ClickAsync();
-        await Expect(Page.GetByRole(AriaRole.Alert)).ToBeVisibleAsync();
+        await Expect(Page.Locator("[data-error-for='slug']")).ToContainTextAsync("already taken");
+        await Expect(Field("Slug")).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(Field("Slug")).ToBeFocusedAsync();
+        await Expect(Page.Locator("[data-error-for='name']")).ToBeEmptyAsync();
     }
 
     private static string Slug(System.Text.Json.JsonElement element) => element.GetProperty("slug").GetString()!;

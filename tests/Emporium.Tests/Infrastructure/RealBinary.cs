@@ -28,7 +28,7 @@ public static class RealBinary
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(TestTime.Of(60));
         await process.WaitForExitAsync(timeout.Token);
         data.Delete(recursive: true);
 

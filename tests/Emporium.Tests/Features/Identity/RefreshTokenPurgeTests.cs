@@ -5,13 +5,18 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Tests.Features.Identity;
 
-/// <summary>A PostgreSQL app whose worker purges expired refresh tokens every 200 ms.</summary>
-public sealed class FastPurgeApp : PostgresApp
+/// <summary>Apps whose worker purges expired refresh tokens every 200 ms.</summary>
+public sealed class FastPurgePostgresApp : PostgresApp
 {
-    public FastPurgeApp() => With("Auth:RefreshTokenPurgeInterval", "00:00:00.200");
+    public FastPurgePostgresApp() => With("Auth:RefreshTokenPurgeInterval", "00:00:00.200");
 }
 
-public sealed class RefreshTokenPurgeTests(FastPurgeApp app) : IClassFixture<FastPurgeApp>
+public sealed class FastPurgeSqliteApp : SqliteApp
+{
+    public FastPurgeSqliteApp() => With("Auth:RefreshTokenPurgeInterval", "00:00:00.200");
+}
+
+public abstract class RefreshTokenPurgeTests(EmporiumApp app)
 {
     [Fact]
     public async Task Tokens_expired_for_over_a_day_are_deleted_while_recent_and_live_ones_stay_usable()
@@ -38,7 +43,7 @@ public sealed class RefreshTokenPurgeTests(FastPurgeApp app) : IClassFixture<Fas
             return (old.Id, recent.Id);
         });
 
-        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var deadline = TestTime.Deadline(15);
         while (await app.WithDbAsync(db => db.Set<RefreshToken>().AnyAsync(t => t.Id == oldId)))
         {
             DateTime.UtcNow.Should().BeBefore(deadline, "the purge runs every 200 ms");
@@ -49,3 +54,7 @@ public sealed class RefreshTokenPurgeTests(FastPurgeApp app) : IClassFixture<Fas
         await (await app.RefreshAsync(live.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
     }
 }
+
+public sealed class RefreshTokenPurgeTestsOnSqlite(FastPurgeSqliteApp app) : RefreshTokenPurgeTests(app), IClassFixture<FastPurgeSqliteApp>;
+
+public sealed class RefreshTokenPurgeTestsOnPostgres(FastPurgePostgresApp app) : RefreshTokenPurgeTests(app), IClassFixture<FastPurgePostgresApp>;

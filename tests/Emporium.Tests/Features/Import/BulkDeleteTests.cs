@@ -135,33 +135,6 @@ public abstract class BulkDeleteTests(EmporiumApp app)
     }
 
     [Fact]
-    public async Task Products_created_after_the_request_survive_a_delete_of_all()
-    {
-        var tag = ProductTestKit.Tag();
-        var staff = await app.NewUserAsync(Roles.Staff);
-        var seller = await app.NewUserAsync(Roles.Seller);
-        var before = (await seller.Http.CreateProductAsync($"{tag}-before")).Id();
-        var requestedAt = DateTime.UtcNow;
-        var jobId = await SeedJobAsync(new
-        {
-            requested_by = seller.UserId,
-            own_products_only = true,
-            requested_at = requestedAt,
-            max_id = before,
-            all = true,
-        });
-        // Created while the job waited in the queue.
-        var after = (await seller.Http.CreateProductAsync($"{tag}-after")).Id();
-        await MakeDueAsync(jobId);
-
-        var job = await Uploads.WaitAsync(staff.Http, jobId);
-
-        job.Str("status").Should().Be("COMPLETED", "the job was {0}", job);
-        job.GetProperty("result").GetProperty("deleted").GetInt64().Should().Be(1);
-        (await DeletedAsync([before, after])).Should().Equal(true, false);
-    }
-
-    [Fact]
     public async Task A_resumed_job_goes_on_after_its_checkpoint_and_adds_to_the_counts_so_far()
     {
         var tag = ProductTestKit.Tag();

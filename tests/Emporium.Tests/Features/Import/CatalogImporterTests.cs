@@ -470,14 +470,87 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         var importer = NewImporter(scope, batchSize: 10);
         using var cancel = new CancellationTokenSource();
 
+        // Small reads, so the reading stage could go on through the file if it were not stopped.
+        var source = new ObservedStream(ImportData.Text(csv), maxRead: 64);
+        var checkpoints = new List<long>();
+
         var act = () => importer.ImportAsync(
-            ImportData.Text(csv),
-            new ImportOptions { OnCheckpoint = (p, _) => { if (p.CheckpointLine > 40) { cancel.Cancel(); } return Task.CompletedTask; } },
+            source,
+            new ImportOptions
+            {
+                OnCheckpoint = (p, _) =>
+                {
+                    checkpoints.Add(p.CheckpointLine!.Value);
+                    if (p.CheckpointLine > 40)
+                    {
+                        cancel.Cancel();
+                    }
+
+                    return Task.CompletedTask;
+                },
+            },
             cancel.Token);
 
         await act.Should().ThrowAsync<OperationCanceledException>();
+        var readsWhenStopped = source.Reads;
+        var positionWhenStopped = source.Position;
+        await Task.Delay(500);
+
+        // Both stages have ended: no read of the file comes after the import returns, and it stopped well before the end.
+        source.Reads.Should().Be(readsWhenStopped, "the reading stage must not go on after the import returns");
+        positionWhenStopped.Should().BeLessThan(source.Length, "the reading stage stopped before the end of the file");
+        // The writing stage stopped too: the rows are those of whole committed batches (the cancelled one's commit may or may
+        // not have happened), never part of a batch, and nothing was written after the cancel.
         var landed = await CountWithPrefixAsync($"stop-{id}-");
-        landed.Should().BeLessThan(200);
+        checkpoints.Select(line => (int)line - 1).Should().Contain(landed);
+        landed.Should().BeLessThan(100);
+        await Task.Delay(300);
+        (await CountWithPrefixAsync($"stop-{id}-")).Should().Be(landed);
+    }
+
+    /// <summary>A readable, seekable stream that counts its reads and hands out at most <paramref name="maxRead"/> bytes each.</summary>
+    private sealed class ObservedStream(Stream inner, int maxRead) : Stream
+    {
+        private int _reads;
+
+        public int Reads => Volatile.Read(ref _reads);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => true;
+
+        public override bool CanWrite => false;
+
+        public override long Length => inner.Length;
+
+        public override long Position
+        {
+            get => inner.Position;
+            set => inner.Position = value;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            Interlocked.Increment(ref _reads);
+            return inner.Read(buffer, offset, Math.Min(count, maxRead));
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _reads);
+            await Task.Yield();
+            return await inner.ReadAsync(buffer[..Math.Min(buffer.Length, maxRead)], cancellationToken);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]

@@ -3,8 +3,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Emporium.Features.Catalog;
-using Emporium.Platform.Storage;
 using Emporium.Platform.Security;
+using Emporium.Platform.Storage;
 using Emporium.Tests.Features.Jobs;
 using Emporium.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -112,7 +112,7 @@ internal static class Uploads
 
     public static async Task<JsonElement> WaitAsync(HttpClient client, long id)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var deadline = TestTime.Deadline(90);
         while (true)
         {
             var job = await (await client.GetAsync($"/api/jobs/{id}")).ShouldBe(HttpStatusCode.OK);
@@ -549,7 +549,7 @@ public abstract class ImportRetentionTests(EmporiumApp app)
         var errorsPrefix = $"imports/errors/{job.GetProperty("id").GetInt64()}/";
         (await app.KeysAsync(errorsPrefix)).Should().NotBeEmpty();
 
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = TestTime.Deadline(20);
         HttpResponseMessage response;
         while ((response = await staff.GetAsync(errorsUrl)).StatusCode == HttpStatusCode.OK)
         {
@@ -601,7 +601,7 @@ public abstract class ImportRetentionTests(EmporiumApp app)
             File.SetLastWriteTimeUtc(Path.Combine(app.DataDirectory, "files", key), longAgo);
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = TestTime.Deadline(20);
         while ((await app.KeysAsync($"imports/uploads/{id}-")).Intersect([dead, orphan]).Any())
         {
             DateTime.UtcNow.Should().BeBefore(deadline, "the sweep should delete the dead job's upload and the orphan");

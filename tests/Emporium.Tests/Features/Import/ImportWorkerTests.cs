@@ -115,7 +115,7 @@ public abstract partial class ImportWorkerTests(EmporiumApp app, string connecti
     [GeneratedRegex("""[,"]line (\d+)[,:]""")]
     private static partial Regex ErrorLine();
 
-    private sealed record Checkpoint(long Line, long ErrorsBytes, int Created, int Updated, int Unchanged, int Rejected, int Duplicates);
+    private sealed record Checkpoint(long Line, int ErrorParts, int Created, int Updated, int Unchanged, int Rejected, int Duplicates);
 
     private sealed record StoredProduct(string SkuKey, string Name, decimal Price, string? Brand, int Version, DateTime UpdatedAt);
 

@@ -344,7 +344,7 @@ public abstract class JobEngineTests(EmporiumApp app)
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         response.Content.Headers.ContentType!.MediaType.Should().Be("text/event-stream");
         await using var stream = await response.Content.ReadAsStreamAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var timeout = new CancellationTokenSource(TestTime.Of(15));
         var events = new List<(string Type, JsonElement Job)>();
         await foreach (var item in SseParser.Create(stream).EnumerateAsync(timeout.Token))
         {

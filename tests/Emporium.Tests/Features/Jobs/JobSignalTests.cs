@@ -7,13 +7,18 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Emporium.Tests.Features.Jobs;
 
-/// <summary>A worker that polls only every 30 s, so a job that runs at once was woken by the after-commit signal.</summary>
+/// <summary>A worker that polls only every ten minutes, so a job that runs before a test's deadline was woken by the after-commit signal.</summary>
 public class SlowPollSqliteApp : JobsSqliteApp
 {
-    public SlowPollSqliteApp() => With("Jobs:PollInterval", "00:00:30");
+    public SlowPollSqliteApp() => With("Jobs:PollInterval", "00:10:00");
 }
 
-public sealed class JobSignalTests(SlowPollSqliteApp app) : IClassFixture<SlowPollSqliteApp>
+public class SlowPollPostgresApp : JobsPostgresApp
+{
+    public SlowPollPostgresApp() => With("Jobs:PollInterval", "00:10:00");
+}
+
+public abstract class JobSignalTests(EmporiumApp app)
 {
     [Fact]
     public async Task A_committed_job_wakes_the_worker_without_waiting_for_the_poll()
@@ -22,7 +27,7 @@ public sealed class JobSignalTests(SlowPollSqliteApp app) : IClassFixture<SlowPo
         await Task.Delay(500); // let the runner's first empty claim pass, so it is asleep in its poll
 
         var plain = await app.EnqueueAsync("test.flaky", new TestPayload(Guid.NewGuid().ToString("N")));
-        await staff.WaitForStatusAsync(plain, "COMPLETED", seconds: 5);
+        await staff.WaitForStatusAsync(plain, "COMPLETED");
 
         long inTransaction;
         using (var scope = app.Services.CreateScope())
@@ -37,7 +42,7 @@ public sealed class JobSignalTests(SlowPollSqliteApp app) : IClassFixture<SlowPo
             inTransaction = job.Id;
         }
 
-        await staff.WaitForStatusAsync(inTransaction, "COMPLETED", seconds: 5);
+        await staff.WaitForStatusAsync(inTransaction, "COMPLETED");
     }
 
     [Fact]
@@ -45,12 +50,16 @@ public sealed class JobSignalTests(SlowPollSqliteApp app) : IClassFixture<SlowPo
     {
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;
         var id = await app.EnqueueAsync($"test.unknown-{Guid.NewGuid():N}", new { });
-        var first = await staff.WaitForStatusAsync(id, "FAILED", seconds: 5);
+        var first = await staff.WaitForStatusAsync(id, "FAILED");
 
         await (await staff.PostAsync($"/api/jobs/{id}/retry", null)).ShouldBe(HttpStatusCode.OK);
 
-        var again = await staff.WaitForAsync(id, job => job.Str("status") == "FAILED" && job.Str("finished_at") != first.Str("finished_at"), seconds: 5);
+        var again = await staff.WaitForAsync(id, job => job.Str("status") == "FAILED" && job.Str("finished_at") != first.Str("finished_at"));
         again.GetProperty("attempts").GetInt32().Should().Be(1);
         again.Str("error_message").Should().Contain("No handler");
     }
 }
+
+public sealed class JobSignalTestsOnSqlite(SlowPollSqliteApp app) : JobSignalTests(app), IClassFixture<SlowPollSqliteApp>;
+
+public sealed class JobSignalTestsOnPostgres(SlowPollPostgresApp app) : JobSignalTests(app), IClassFixture<SlowPollPostgresApp>;

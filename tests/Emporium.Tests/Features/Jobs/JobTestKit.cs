@@ -16,7 +16,7 @@ public static class JobSettings
 {
     public static readonly IReadOnlyDictionary<string, string> Fast = new Dictionary<string, string>
     {
-        ["Jobs:LeaseDuration"] = "00:00:03",
+        ["Jobs:LeaseDuration"] = "00:00:08",
         ["Jobs:PollInterval"] = "00:00:00.100",
         ["Jobs:RetryDelays:0"] = "00:00:00.050",
         ["Jobs:RetryDelays:1"] = "00:00:00.100",
@@ -105,7 +105,7 @@ public static class Executions
     /// <summary>Waits (up to 10 s) until <paramref name="key"/> has been counted.</summary>
     public static async Task WaitForAsync(string key, string because)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = TestTime.Deadline(10);
         while (Of(key) == 0)
         {
             DateTime.UtcNow.Should().BeBefore(deadline, because);
@@ -275,7 +275,7 @@ public static class JobApi
     /// <summary>Polls the job's row until <paramref name="done"/> holds, failing at once if <paramref name="worker"/> exits.</summary>
     internal static async Task<Job> WaitForRowAsync(this EmporiumApp app, long id, Func<Job, bool> done, WorkerProcess worker, double seconds = 30)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        var deadline = TestTime.Deadline(seconds);
         while (true)
         {
             var job = await app.RowAsync(id);
@@ -293,7 +293,7 @@ public static class JobApi
     /// <summary>Polls GET /api/jobs/{id} until <paramref name="done"/> holds, failing with the last body after the timeout.</summary>
     public static async Task<JsonElement> WaitForAsync(this HttpClient client, long id, Func<JsonElement, bool> done, double seconds = 15)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        var deadline = TestTime.Deadline(seconds);
         while (true)
         {
             var job = await (await client.GetAsync($"/api/jobs/{id}")).ShouldBe(HttpStatusCode.OK);

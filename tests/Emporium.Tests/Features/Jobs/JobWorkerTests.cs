@@ -71,7 +71,7 @@ public sealed class TwoRunnerTests(JobsPostgresApp app) : IClassFixture<JobsPost
             ids.AddRange(jobs.Select(job => job.Id));
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = TestTime.Deadline(30);
         while (await app.WithDbAsync(db => db.Set<Job>().CountAsync(j => ids.Contains(j.Id) && j.Status != JobStatus.COMPLETED)) > 0)
         {
             DateTime.UtcNow.Should().BeBefore(deadline, "80 short jobs should finish");

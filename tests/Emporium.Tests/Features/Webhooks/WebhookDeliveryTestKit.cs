@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Emporium.Tests.Features.Webhooks;
 
-/// <summary>Loopback receivers allowed, plain http allowed, a retry schedule of 4 attempts 0.2 s apart, a 1 s timeout, fast polls.</summary>
+/// <summary>Loopback receivers allowed, plain http allowed, a retry schedule of 4 attempts 0.2 s apart, a 5 s timeout (a loaded machine answers a local receiver in time), fast polls.</summary>
 public static class WebhookSettings
 {
     public static readonly IReadOnlyDictionary<string, string> Fast = new Dictionary<string, string>
@@ -18,8 +18,8 @@ public static class WebhookSettings
         ["Webhooks:RetrySchedule:0"] = "00:00:00.2",
         ["Webhooks:RetrySchedule:1"] = "00:00:00.2",
         ["Webhooks:RetrySchedule:2"] = "00:00:00.2",
-        ["Webhooks:Timeout"] = "00:00:01",
-        ["Webhooks:LeaseDuration"] = "00:00:03",
+        ["Webhooks:Timeout"] = "00:00:05",
+        ["Webhooks:LeaseDuration"] = "00:00:10",
         ["Webhooks:PollInterval"] = "00:00:00.05",
     };
 
@@ -100,7 +100,7 @@ public static class WebhookDeliveryTestKit
     public static async Task<List<JsonElement>> WaitForDeliveriesAsync(
         this HttpClient client, long subscriptionId, Func<List<JsonElement>, bool> condition, double seconds = 20)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        var deadline = TestTime.Deadline(seconds);
         while (true)
         {
             var deliveries = (await client.DeliveriesAsync(subscriptionId)).EnumerateArray().ToList();

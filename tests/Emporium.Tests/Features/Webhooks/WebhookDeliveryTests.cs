@@ -123,7 +123,8 @@ public abstract class WebhookDeliveryTests(EmporiumApp app)
         {
             if (Interlocked.Increment(ref calls) == 1)
             {
-                await Task.Delay(TimeSpan.FromSeconds(3), context.RequestAborted).ContinueWith(_ => { });
+                // Longer than Webhooks:Timeout, however long that is: until the sender gives up.
+                await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
             }
 
             context.Response.StatusCode = 200;

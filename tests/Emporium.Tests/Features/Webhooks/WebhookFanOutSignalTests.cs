@@ -30,7 +30,7 @@ public abstract class WebhookFanOutSignalTests(EmporiumApp app)
 
         var product = await staff.Http.CreateProductAsync(ProductTestKit.Tag(), "Signalled");
 
-        var received = await receiver.WaitForAsync(r => r.Count > 0, TimeSpan.FromSeconds(60));
+        var received = await receiver.WaitForAsync(r => r.Count > 0, TestTime.Of(60));
         var payload = JsonDocument.Parse(received[0].Body).RootElement;
         payload.Str("type").Should().Be("product.created");
         payload.GetProperty("data").GetProperty("id").GetInt64().Should().Be(product.Id());

@@ -84,6 +84,8 @@ public abstract class WebhookSubscriptionTests(EmporiumApp app)
 
         var stale = await staff.SendAsync(HttpMethod.Put, $"/api/webhooks/{id}", new { url = newUrl, event_types = new[] { "*" } }, ifMatch: $"\"{id}-99\"");
         await stale.ShouldBeProblem(HttpStatusCode.PreconditionFailed);
+        (await (await staff.GetAsync($"/api/webhooks/{id}")).ShouldBe(HttpStatusCode.OK)).Str("url").Should()
+            .Be(created.Str("url"), "the refused PUT changed nothing");
 
         var response = await staff.SendAsync(HttpMethod.Put, $"/api/webhooks/{id}",
             new { url = newUrl, event_types = new[] { "import.completed", "import.failed", "import.completed" } }, ifMatch: $"\"{id}-1\"");
@@ -94,6 +96,9 @@ public abstract class WebhookSubscriptionTests(EmporiumApp app)
         replaced.GetProperty("description").ValueKind.Should().Be(JsonValueKind.Null);
         response.Headers.ETag!.Tag.Should().Be($"\"{id}-2\"");
         await (await staff.SendAsync(HttpMethod.Delete, $"/api/webhooks/{id}", ifMatch: $"\"{id}-1\"")).ShouldBeProblem(HttpStatusCode.PreconditionFailed);
+
+        var current = await (await staff.GetAsync($"/api/webhooks/{id}")).ShouldBe(HttpStatusCode.OK);
+        current.Str("url").Should().Be(newUrl, "the refused DELETE deleted nothing");
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public static class WebhookTestKit
     {
         app.With("Webhooks:AllowPrivateNetworks", "true");
         app.With("Webhooks:AllowHttp", "true");
-        app.With("Webhooks:Timeout", "00:00:01");
+        app.With("Webhooks:Timeout", "00:00:05");
     }
 
     public static async Task<HttpClient> StaffAsync(this EmporiumApp app) => (await app.NewUserAsync(Roles.Staff)).Http;

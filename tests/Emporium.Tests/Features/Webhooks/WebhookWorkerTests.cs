@@ -1,20 +1,26 @@
 using Emporium.Features.Webhooks;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Tests.Features.Jobs;
+using Emporium.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Tests.Features.Webhooks;
 
 /// <summary>The API-only host writes events; real worker processes deliver them, one of them killed with SIGKILL mid-send.</summary>
-public sealed class WebhookWorkerTests(WebhookWorkerTests.ApiOnlyApp app) : IClassFixture<WebhookWorkerTests.ApiOnlyApp>
+public abstract class WebhookWorkerTests(EmporiumApp app, string database)
 {
-    public sealed class ApiOnlyApp : WebhooksPostgresApp
+    public sealed class ApiOnlyPostgresApp : WebhooksPostgresApp
     {
-        public ApiOnlyApp() => With("Emporium:Role", "Api");
+        public ApiOnlyPostgresApp() => With("Emporium:Role", "Api");
+    }
+
+    public sealed class ApiOnlySqliteApp : WebhooksSqliteApp
+    {
+        public ApiOnlySqliteApp() => With("Emporium:Role", "Api");
     }
 
     private static readonly string[] WorkerSettings =
-        [.. WebhookSettings.Fast.Select(pair => $"--{pair.Key}={pair.Value}"), "--Webhooks:MaxConcurrencyPerSubscription=16", "--Webhooks:Timeout=00:00:02"];
+        [.. WebhookSettings.Fast.Select(pair => $"--{pair.Key}={pair.Value}"), "--Webhooks:MaxConcurrencyPerSubscription=16"];
 
     [Fact]
     public async Task A_worker_killed_mid_delivery_loses_nothing_and_no_attempt_id_is_sent_twice()
@@ -28,9 +34,9 @@ public sealed class WebhookWorkerTests(WebhookWorkerTests.ApiOnlyApp app) : ICla
         var subscription = await app.SubscribeAsync(receiver.Url());
         var eventIds = await app.WriteEventsAsync(40);
 
-        using (var first = WorkerProcess.Start(app.Provider, app.Database, app.DataDirectory, WorkerSettings))
+        using (var first = WorkerProcess.Start(app.Provider, database, app.DataDirectory, WorkerSettings))
         {
-            await receiver.WaitForAsync(r => r.Count >= 8, TimeSpan.FromSeconds(30));
+            await receiver.WaitForAsync(r => r.Count >= 8, TestTime.Of(30));
             first.Kill(); // the receiver is still answering these: their outcomes are never recorded
         }
 
@@ -38,8 +44,8 @@ public sealed class WebhookWorkerTests(WebhookWorkerTests.ApiOnlyApp app) : ICla
             .CountAsync(d => d.SubscriptionId == subscription.Id && d.Status == WebhookDeliveryStatus.SENDING));
         orphaned.Should().BePositive("the killed worker held deliveries in flight");
 
-        using var second = WorkerProcess.Start(app.Provider, app.Database, app.DataDirectory, WorkerSettings);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        using var second = WorkerProcess.Start(app.Provider, database, app.DataDirectory, WorkerSettings);
+        var deadline = TestTime.Deadline(60);
         while (await app.WithDbAsync(db => db.Set<WebhookDelivery>()
             .CountAsync(d => d.SubscriptionId == subscription.Id && d.Status != WebhookDeliveryStatus.SUCCEEDED)) > 0)
         {
@@ -61,3 +67,9 @@ public sealed class WebhookWorkerTests(WebhookWorkerTests.ApiOnlyApp app) : ICla
         received.Should().HaveCountGreaterThan(eventIds.Count, "the interrupted attempts were sent again");
     }
 }
+
+public sealed class WebhookWorkerTestsOnSqlite(WebhookWorkerTests.ApiOnlySqliteApp app)
+    : WebhookWorkerTests(app, app.Database), IClassFixture<WebhookWorkerTests.ApiOnlySqliteApp>;
+
+public sealed class WebhookWorkerTestsOnPostgres(WebhookWorkerTests.ApiOnlyPostgresApp app)
+    : WebhookWorkerTests(app, app.Database), IClassFixture<WebhookWorkerTests.ApiOnlyPostgresApp>;

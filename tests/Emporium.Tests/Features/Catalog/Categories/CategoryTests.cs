@@ -275,6 +275,10 @@ public abstract class CategoryTests(EmporiumApp app)
         var stale = new HttpRequestMessage(HttpMethod.Delete, url);
         stale.Headers.TryAddWithoutValidation("If-Match", etag);
         await (await staff.SendAsync(stale)).ShouldBeProblem(HttpStatusCode.PreconditionFailed);
+
+        var current = await (await app.Anonymous().GetAsync(url)).ShouldBe(HttpStatusCode.OK);
+        current.Str("description").Should().Be("v2", "the refused delete changed nothing");
+        current.GetProperty("deleted_at").ValueKind.Should().Be(System.Text.Json.JsonValueKind.Null);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Demo;
+using Emporium.Infrastructure.Persistence;
 using Emporium.Platform;
 using Emporium.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -48,3 +49,93 @@ public abstract class DemoCatalogTests(EmporiumApp app)
 public sealed class DemoCatalogTestsOnSqlite(SqliteApp app) : DemoCatalogTests(app), IClassFixture<SqliteApp>;
 
 public sealed class DemoCatalogTestsOnPostgres(PostgresApp app) : DemoCatalogTests(app), IClassFixture<PostgresApp>;
+
+/// <summary>
+/// The real binary started the way the README says (scripts/run --seed-demo): the switch reaches the seeder, on both
+/// databases, and the catalog answers with the demo's 101 products.
+/// </summary>
+public sealed class SeedDemoSwitchTests
+{
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task Starting_with_seed_demo_serves_the_eShop_catalog(DatabaseProvider provider)
+    {
+        var data = Directory.CreateTempSubdirectory("emporium-seed-");
+        var database = PostgresServer.NewDatabaseName();
+        if (provider == DatabaseProvider.Postgres)
+        {
+            await PostgresServer.CreateDatabaseAsync(database);
+        }
+
+        var port = FreePort();
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[]
+                 {
+                     Path.Combine(AppContext.BaseDirectory, "Emporium.dll"), "--seed-demo", $"--urls=http://127.0.0.1:{port}",
+                     $"--Emporium:DataDirectory={data.FullName}", $"--Database:Provider={provider}",
+                 })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (provider == DatabaseProvider.Postgres)
+        {
+            start.ArgumentList.Add($"--Database:ConnectionString={PostgresServer.ConnectionStringFor(database)}");
+        }
+
+        start.Environment["EMPORIUM_ADMIN_EMAIL"] = EmporiumApp.AdminEmail;
+        start.Environment["EMPORIUM_ADMIN_PASSWORD"] = EmporiumApp.AdminPassword;
+        start.Environment.Remove("DATABASE_URL");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
+        process.ErrorDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            var deadline = TestTime.Deadline(60);
+            while (true)
+            {
+                process.HasExited.Should().BeFalse("the service should keep running: {0}", output);
+                try
+                {
+                    if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode)
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                DateTime.UtcNow.Should().BeBefore(deadline, "the service should become ready: {0}", output);
+                await Task.Delay(200);
+            }
+
+            var page = await (await http.GetAsync("/api/products?page_size=1")).ShouldBe(System.Net.HttpStatusCode.OK);
+            page.GetProperty("count").GetInt64().Should().Be(101, "a fresh database holds exactly the demo's products");
+            var boots = await (await http.GetAsync("/api/products?sku=ESHOP-001")).ShouldBe(System.Net.HttpStatusCode.OK);
+            boots.GetProperty("results")[0].Str("name").Should().Be("Wanderer Black Hiking Boots");
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            data.Delete(recursive: true);
+            if (provider == DatabaseProvider.Postgres)
+            {
+                await PostgresServer.DropDatabaseAsync(database);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
