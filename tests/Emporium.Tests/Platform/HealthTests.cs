@@ -29,8 +29,11 @@ public sealed class HealthTestsOnPostgres(PostgresApp app) : HealthTests(app), I
     [Fact]
     public async Task Ready_checks_the_S3_store_and_turns_503_when_its_bucket_is_missing()
     {
+        // The variables S3-compatible deployments use, rather than Storage:S3:*.
         await using var s3 = new PostgresApp();
-        s3.UseS3();
+        s3.With("Storage:Provider", "S3").With("S3_ENDPOINT", S3Server.Endpoint).With("S3_BUCKET_NAME", S3Server.Bucket)
+            .With("S3_ACCESS_KEY", S3Server.AccessKey).With("S3_SECRET_KEY", S3Server.SecretKey).With("S3_REGION", "eu-west-1")
+            .With("Storage:S3:Prefix", S3Server.NewPrefix());
         await s3.InitializeAsync();
         var ready = await (await s3.Anonymous().GetAsync("/health/ready")).ShouldBe(HttpStatusCode.OK);
         ready.GetProperty("checks").GetProperty("storage").Str("status").Should().Be("Healthy");
