@@ -91,6 +91,29 @@ internal static class TaxonomySupport
         return await Slugs.UniqueAsync(Slugs.FromName(name, fallback), takenByAnother);
     }
 
+    /// <summary>
+    /// Saves a new row: assigns its slug, saves, and when the unique index refuses a slug it generated (a concurrent create of
+    /// the same name took it first) assigns the next free one and saves again. A slug the client chose is never changed:
+    /// its conflict is the answer. Null on success, else the problem that answers the request.
+    /// </summary>
+    public static async Task<ProblemHttpResult?> CreateWithSlugAsync(
+        string? givenSlug, Func<Task<ProblemHttpResult?>> assignSlug, Func<Task<ProblemHttpResult?>> save)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await assignSlug() is { } taken)
+            {
+                return taken;
+            }
+
+            var problem = await save();
+            if (problem is null || givenSlug is not null || attempt == Slugs.GeneratedSlugAttempts)
+            {
+                return problem;
+            }
+        }
+    }
+
     /// <summary>409 with a field error, so a form can show it next to the slug input.</summary>
     public static ProblemHttpResult SlugTaken(string slug, string what) =>
         TypedResults.Problem(

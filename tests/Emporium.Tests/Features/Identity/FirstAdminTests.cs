@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Emporium.Tests.Infrastructure;
 
@@ -27,74 +25,22 @@ public sealed partial class FirstAdminTests : IDisposable
     /// <summary>Starts the service, waits until it is ready, optionally logs in, then stops it.</summary>
     private async Task<(string Output, string? Password)> RunUntilAsync(Regex credentials, string? loginWith = null)
     {
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet")
+        await using var service = await ServiceProcess.StartAsync([], new Dictionary<string, string?>
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Emporium.dll"), $"--urls=http://127.0.0.1:{port}" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["Emporium__DataDirectory"] = _data.FullName;
-        foreach (var name in new[] { "EMPORIUM_ADMIN_EMAIL", "EMPORIUM_ADMIN_PASSWORD", "DATABASE_URL", "Database__Provider" })
+            ["Emporium__DataDirectory"] = _data.FullName,
+            ["EMPORIUM_ADMIN_EMAIL"] = null,
+            ["EMPORIUM_ADMIN_PASSWORD"] = null,
+            ["Database__Provider"] = null,
+        });
+        if (loginWith is not null)
         {
-            start.Environment.Remove(name);
+            var login = await service.Http.PostAsJsonAsync("/api/auth/login", new { email = "admin@emporium.local", password = loginWith });
+            login.StatusCode.Should().Be(HttpStatusCode.OK, "the printed password must work");
         }
 
-        using var process = Process.Start(start)!;
-        var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
-        process.ErrorDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            var deadline = TestTime.Deadline(60);
-            while (true)
-            {
-                DateTime.UtcNow.Should().BeBefore(deadline, "the service should start: {0}", output);
-                process.HasExited.Should().BeFalse("the service should keep running: {0}", output);
-                try
-                {
-                    if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode)
-                    {
-                        break;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                await Task.Delay(200);
-            }
-
-            if (loginWith is not null)
-            {
-                var login = await http.PostAsJsonAsync("/api/auth/login", new { email = "admin@emporium.local", password = loginWith });
-                login.StatusCode.Should().Be(HttpStatusCode.OK, "the printed password must work");
-            }
-
-            string text;
-            lock (output)
-            {
-                text = output.ToString();
-            }
-
-            var match = credentials.Match(text);
-            return (text, match.Success ? match.Groups["password"].Value : null);
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var text = service.Output;
+        var match = credentials.Match(text);
+        return (text, match.Success ? match.Groups["password"].Value : null);
     }
 
     [GeneratedRegex(@"Emporium admin account created: admin@emporium\.local / (?<password>\S+)")]

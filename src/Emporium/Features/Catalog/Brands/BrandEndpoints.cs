@@ -158,24 +158,12 @@ public static class BrandEndpoints
         var now = clock.GetUtcNow().UtcDateTime;
         var brand = new Brand { Name = name, Slug = "", CreatedAt = now, UpdatedAt = now };
         db.Add(brand);
-        for (var attempt = 1; ; attempt++)
+        if (await TaxonomySupport.CreateWithSlugAsync(
+                request.Slug,
+                () => AssignSlugAsync(db, brand, new SlugEdit(request.Slug, Regenerate: true), cancellationToken),
+                () => SaveAsync(db, brand, cancellationToken)) is { } problem)
         {
-            if (await AssignSlugAsync(db, brand, new SlugEdit(request.Slug, Regenerate: true), cancellationToken) is { } taken)
-            {
-                return taken;
-            }
-
-            var problem = await SaveAsync(db, brand, cancellationToken);
-            if (problem is null)
-            {
-                break;
-            }
-
-            // A generated slug that a concurrent create took first: look again, never fail the request for it.
-            if (request.Slug is not null || attempt == Slugs.GeneratedSlugAttempts)
-            {
-                return problem;
-            }
+            return problem;
         }
 
         ETags.Set(http.Response, ETags.For(brand.Id, brand.Version));

@@ -236,24 +236,12 @@ public static class CategoryEndpoints
             UpdatedAt = now,
         };
         db.Add(category);
-        for (var attempt = 1; ; attempt++)
+        if (await TaxonomySupport.CreateWithSlugAsync(
+                request.Slug,
+                () => AssignSlugAsync(db, category, new SlugEdit(request.Slug, Regenerate: true), cancellationToken),
+                () => SaveAsync(db, category, cancellationToken)) is { } problem)
         {
-            if (await AssignSlugAsync(db, category, new SlugEdit(request.Slug, Regenerate: true), cancellationToken) is { } taken)
-            {
-                return taken;
-            }
-
-            var problem = await SaveAsync(db, category, cancellationToken);
-            if (problem is null)
-            {
-                break;
-            }
-
-            // A generated slug that a concurrent create took first: look again, never fail the request for it.
-            if (request.Slug is not null || attempt == Slugs.GeneratedSlugAttempts)
-            {
-                return problem;
-            }
+            return problem;
         }
 
         ETags.Set(http.Response, ETags.For(category.Id, category.Version));

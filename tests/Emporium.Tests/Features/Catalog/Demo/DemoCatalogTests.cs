@@ -68,74 +68,32 @@ public sealed class SeedDemoSwitchTests
             await PostgresServer.CreateDatabaseAsync(database);
         }
 
-        var port = FreePort();
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[]
-                 {
-                     Path.Combine(AppContext.BaseDirectory, "Emporium.dll"), "--seed-demo", $"--urls=http://127.0.0.1:{port}",
-                     $"--Emporium:DataDirectory={data.FullName}", $"--Database:Provider={provider}",
-                 })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        if (provider == DatabaseProvider.Postgres)
-        {
-            start.ArgumentList.Add($"--Database:ConnectionString={PostgresServer.ConnectionStringFor(database)}");
-        }
-
-        start.Environment["EMPORIUM_ADMIN_EMAIL"] = EmporiumApp.AdminEmail;
-        start.Environment["EMPORIUM_ADMIN_PASSWORD"] = EmporiumApp.AdminPassword;
-        start.Environment.Remove("DATABASE_URL");
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
-        process.ErrorDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            var deadline = TestTime.Deadline(60);
-            while (true)
+            List<string> arguments = ["--seed-demo", $"--Emporium:DataDirectory={data.FullName}", $"--Database:Provider={provider}"];
+            if (provider == DatabaseProvider.Postgres)
             {
-                process.HasExited.Should().BeFalse("the service should keep running: {0}", output);
-                try
-                {
-                    if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode)
-                    {
-                        break;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                DateTime.UtcNow.Should().BeBefore(deadline, "the service should become ready: {0}", output);
-                await Task.Delay(200);
+                arguments.Add($"--Database:ConnectionString={PostgresServer.ConnectionStringFor(database)}");
             }
 
-            var page = await (await http.GetAsync("/api/products?page_size=1")).ShouldBe(System.Net.HttpStatusCode.OK);
+            await using var service = await ServiceProcess.StartAsync(arguments, new Dictionary<string, string?>
+            {
+                ["EMPORIUM_ADMIN_EMAIL"] = EmporiumApp.AdminEmail,
+                ["EMPORIUM_ADMIN_PASSWORD"] = EmporiumApp.AdminPassword,
+            });
+
+            var page = await (await service.Http.GetAsync("/api/products?page_size=1")).ShouldBe(System.Net.HttpStatusCode.OK);
             page.GetProperty("count").GetInt64().Should().Be(101, "a fresh database holds exactly the demo's products");
-            var boots = await (await http.GetAsync("/api/products?sku=ESHOP-001")).ShouldBe(System.Net.HttpStatusCode.OK);
+            var boots = await (await service.Http.GetAsync("/api/products?sku=ESHOP-001")).ShouldBe(System.Net.HttpStatusCode.OK);
             boots.GetProperty("results")[0].Str("name").Should().Be("Wanderer Black Hiking Boots");
         }
         finally
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
             data.Delete(recursive: true);
             if (provider == DatabaseProvider.Postgres)
             {
                 await PostgresServer.DropDatabaseAsync(database);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
