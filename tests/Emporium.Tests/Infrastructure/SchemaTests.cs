@@ -61,12 +61,7 @@ public abstract class SchemaTests : IAsyncLifetime
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync();
         // The schema as it was before 0009, with prices written as that version wrote them (REAL on SQLite).
-        await ExecuteAsync(connection, "CREATE TABLE schema_migrations (version VARCHAR(200) NOT NULL PRIMARY KEY, applied_at VARCHAR(40) NOT NULL);");
-        foreach (var (version, sql) in SchemaMigrator.Scripts(Provider).TakeWhile(script => string.CompareOrdinal(script.Version, "0009") < 0))
-        {
-            await ExecuteAsync(connection, sql);
-            await ExecuteAsync(connection, $"INSERT INTO schema_migrations (version, applied_at) VALUES ('{version}', 'then');");
-        }
+        await MigrateBeforeAsync(connection, "0009");
 
         decimal[] prices = [19.99m, 0.1m, 0.3m, 1234567.8901m, 0m, 99_999_999.99m];
         for (var i = 0; i < prices.Length; i++)
@@ -97,6 +92,43 @@ public abstract class SchemaTests : IAsyncLifetime
             command.CommandText = "SELECT sum(price) FROM (SELECT price FROM products WHERE sku = 'M1' UNION ALL SELECT price FROM products WHERE sku = 'M1' UNION ALL SELECT price FROM products WHERE sku = 'M1')";
             (await command.ExecuteScalarAsync()).Should().Be(3000L, "0.1 three times is 0.3 exactly, in ten-thousandths");
             await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Names_and_descriptions_stored_before_the_one_text_rule_are_brought_to_it_as_a_new_version()
+    {
+        await using var db = await NewContextAsync();
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync();
+        await MigrateBeforeAsync(connection, "0011");
+        var yes = Provider == DatabaseProvider.Sqlite ? "1" : "true";
+        foreach (var (sku, name, description) in new[] { ("T1", "  Padded\t", "''"), ("T2", "Clean", "'Kept  '"), ("T3", "Tail\r\n", "NULL") })
+        {
+            var literal = Provider == DatabaseProvider.Sqlite
+                ? "'" + name.Replace("\t", "' || char(9) || '").Replace("\r", "' || char(13) || '").Replace("\n", "' || char(10) || '") + "'"
+                : "E'" + name.Replace("\t", "\\t").Replace("\r", "\\r").Replace("\n", "\\n") + "'";
+            await ExecuteAsync(connection,
+                "INSERT INTO products (sku, sku_key, slug, name, description, price, currency, is_active, created_at, updated_at, version) " +
+                $"VALUES ('{sku}', '{sku}', '{sku.ToLowerInvariant()}', {literal}, {description}, 1, 'USD', {yes}, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1);");
+        }
+
+        await db.Database.CloseConnectionAsync();
+        await Migrator(db).MigrateAsync(CancellationToken.None);
+
+        var rows = await db.Set<Emporium.Features.Catalog.Product>().OrderBy(p => p.Sku)
+            .Select(p => new { p.Name, p.Description, p.Version }).ToListAsync();
+        rows.Select(r => (r.Name, r.Description, r.Version)).Should().Equal(("Padded", null, 2), ("Clean", "Kept  ", 1), ("Tail", null, 2));
+    }
+
+    /// <summary>Applies the migrations before <paramref name="version"/> and records them, as a database of that time was left.</summary>
+    private async Task MigrateBeforeAsync(DbConnection connection, string version)
+    {
+        await ExecuteAsync(connection, "CREATE TABLE schema_migrations (version VARCHAR(200) NOT NULL PRIMARY KEY, applied_at VARCHAR(40) NOT NULL);");
+        foreach (var (applied, sql) in SchemaMigrator.Scripts(Provider).TakeWhile(script => string.CompareOrdinal(script.Version, version) < 0))
+        {
+            await ExecuteAsync(connection, sql);
+            await ExecuteAsync(connection, $"INSERT INTO schema_migrations (version, applied_at) VALUES ('{applied}', 'then');");
         }
     }
 
