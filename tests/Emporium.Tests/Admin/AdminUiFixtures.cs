@@ -1,3 +1,4 @@
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting.Server;

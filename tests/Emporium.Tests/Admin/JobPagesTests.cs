@@ -143,7 +143,7 @@ public sealed class JobPagesTests(AdminUiApp app, ChromiumBrowser chromium) : Ad
             job.NextRunAt = DateTime.UtcNow.AddHours(1); // not due, so it stays PENDING until the test acts on it
         }
 
-        await scope.ServiceProvider.GetRequiredService<Emporium.Infrastructure.Persistence.EmporiumDbContext>().SaveChangesAsync();
+        await scope.ServiceProvider.GetRequiredService<Emporium.Data.EmporiumDbContext>().SaveChangesAsync();
         return job.Id;
     }
 }

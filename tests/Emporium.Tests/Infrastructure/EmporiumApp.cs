@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Emporium.Features.Identity;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -179,7 +180,7 @@ public abstract class SchemaTests : IAsyncLifetime
     private EmporiumDbContext Context(string connectionString)
     {
         var options = new DbContextOptionsBuilder<EmporiumDbContext>();
-        _ = Provider == DatabaseProvider.Sqlite ? options.UseSqlite(connectionString) : options.UseNpgsql(connectionString);
+        _ = Provider == DatabaseProvider.Sqlite ? options.UseEmporiumSqlite(connectionString) : options.UseNpgsql(connectionString);
         return new EmporiumDbContext(options.Options);
     }
 

@@ -1,4 +1,5 @@
 using Emporium.Features.Import;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;

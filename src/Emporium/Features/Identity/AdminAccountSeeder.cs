@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform;
 using Emporium.Platform.Security;
 using Microsoft.AspNetCore.Identity;
@@ -17,7 +17,7 @@ public sealed partial class AdminAccountSeeder(
     UserManager<User> users,
     RoleManager<Role> roles,
     IConfiguration configuration,
-    IOptions<DatabaseOptions> database,
+    DeploymentProfile profile,
     TimeProvider clock,
     ILogger<AdminAccountSeeder> logger) : IStartupTask
 {
@@ -42,7 +42,7 @@ public sealed partial class AdminAccountSeeder(
         var generated = false;
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrWhiteSpace(password))
         {
-            if (database.Value.Provider != DatabaseProvider.Sqlite)
+            if (!profile.Embedded)
             {
                 throw new OptionsValidationException("EMPORIUM_ADMIN_EMAIL", typeof(string),
                     ["EMPORIUM_ADMIN_EMAIL and EMPORIUM_ADMIN_PASSWORD are required to create the first admin account on PostgreSQL."]);

@@ -1,4 +1,4 @@
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform;
 using Emporium.Platform.Security;
 using Microsoft.EntityFrameworkCore;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform.Paging;
 using Emporium.Platform.Problems;
 using Emporium.Platform.Security;

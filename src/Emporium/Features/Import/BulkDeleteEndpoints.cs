@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
 using Emporium.Features.Jobs;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform.Problems;
 using Emporium.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;

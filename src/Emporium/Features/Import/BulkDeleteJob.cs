@@ -4,7 +4,7 @@ using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
 using Emporium.Features.Events;
 using Emporium.Features.Jobs;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform.Problems;
 using Emporium.Platform.Security;
 using Microsoft.EntityFrameworkCore;
@@ -63,7 +63,6 @@ internal sealed partial class BulkDeleteJobHandler(
         IReadOnlyList<string> NotFoundSample,
         DateTime RequestedAt);
 
-    public string Kind => KindName;
 
     public string CompletedEventType => EventTypes.BulkDeleteCompleted;
 

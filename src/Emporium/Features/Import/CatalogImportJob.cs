@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Emporium.Features.Catalog;
 using Emporium.Features.Jobs;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform.Storage;
 
 namespace Emporium.Features.Import;
@@ -51,7 +51,6 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
         string ErrorsUrl,
         IReadOnlyList<ProductChange> ChangeSample);
 
-    public string Kind => KindName;
 
     /// <summary>A dry run announces itself too: its result says dry_run, and a receiver may want the counts either way.</summary>
     public string CompletedEventType => Events.EventTypes.ImportCompleted;

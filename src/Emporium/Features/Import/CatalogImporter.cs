@@ -4,7 +4,7 @@ using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Emporium.Features.Catalog;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Security.Claims;
 using Emporium.Features.Catalog;
 using Emporium.Features.Jobs;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform;
 using Emporium.Platform.Problems;
 using Emporium.Platform.Security;

@@ -1,3 +1,4 @@
+using Emporium.Features.Jobs;
 namespace Emporium.Features.Import;
 
 public static class ImportFeature
@@ -10,14 +11,14 @@ public static class ImportFeature
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddScoped<CatalogImporter>();
-        builder.Services.AddScoped<Jobs.IJobHandler, CatalogImportJobHandler>();
+        builder.Services.AddJobHandler<CatalogImportJobHandler>(CatalogImportJobHandler.KindName);
         builder.Services.AddSingleton<ImportFileSweep>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ImportFileSweep>());
         builder.Services.AddOptions<BulkDeleteSettings>()
             .BindConfiguration(BulkDeleteSettings.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddScoped<Jobs.IJobHandler, BulkDeleteJobHandler>();
+        builder.Services.AddJobHandler<BulkDeleteJobHandler>(BulkDeleteJobHandler.KindName);
         return builder;
     }
 }

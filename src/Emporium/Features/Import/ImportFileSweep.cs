@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Emporium.Features.Jobs;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform;
 using Emporium.Platform.Storage;
 using Microsoft.EntityFrameworkCore;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform.Problems;
 using Emporium.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,16 +1,15 @@
 using System.Text.Json;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 
 namespace Emporium.Features.Jobs;
 
 /// <summary>
-/// Runs the jobs of one <see cref="Kind"/>. Handlers must be idempotent: a job whose worker died is run
-/// again from the start (or from the handler's own checkpoint) once its lease expires.
+/// Runs the jobs of one kind: registered with <see cref="JobHandlerRegistration.AddJobHandler{THandler}"/> under it, and
+/// built only for a job of that kind. Handlers must be idempotent: a job whose worker died is run again from the start
+/// (or from the handler's own checkpoint) once its lease expires.
 /// </summary>
 public interface IJobHandler
 {
-    string Kind { get; }
-
     /// <summary>
     /// Returns normally to complete the job; throws to retry it (or <see cref="PermanentJobFailure"/> to fail
     /// it at once). <paramref name="cancellationToken"/> fires on cancel, shutdown or a lost lease.
@@ -125,4 +124,12 @@ public interface IJobOutcomeEvents
 
     /// <summary>Null when a failure is not announced.</summary>
     string? FailedEventType { get; }
+}
+
+public static class JobHandlerRegistration
+{
+    /// <summary>Registers <typeparamref name="THandler"/> (scoped) as the handler of the jobs of <paramref name="kind"/>.</summary>
+    public static IServiceCollection AddJobHandler<THandler>(this IServiceCollection services, string kind)
+        where THandler : class, IJobHandler =>
+        services.AddKeyedScoped<IJobHandler, THandler>(kind);
 }

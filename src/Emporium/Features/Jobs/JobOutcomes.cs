@@ -1,6 +1,5 @@
 using Emporium.Features.Events;
-using Emporium.Infrastructure.Jobs;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Jobs;
@@ -9,12 +8,12 @@ namespace Emporium.Features.Jobs;
 /// Records a job's final status and, when its kind announces that outcome (<see cref="IJobOutcomeEvents"/>), the event
 /// in the same transaction: an import is COMPLETED exactly when its import.completed event exists.
 /// </summary>
-internal sealed class JobOutcomes(EmporiumDbContext db, JobStore store, IEventOutbox outbox, IServiceProvider services)
+internal sealed class JobOutcomes(EmporiumDbContext db, IJobStore store, IEventOutbox outbox, IServiceProvider services)
 {
-    public JobStore Store => store;
+    public IJobStore Store => store;
 
     /// <summary>Runs <paramref name="record"/> (a status write guarded by the lease; 0 rows when the lease was lost) with its event.</summary>
-    public async Task<int> RecordAsync(long jobId, string kind, JobStatus outcome, Func<JobStore, Task<int>> record)
+    public async Task<int> RecordAsync(long jobId, string kind, JobStatus outcome, Func<IJobStore, Task<int>> record)
     {
         var eventType = EventTypeFor(kind, outcome);
         if (eventType is null)
@@ -42,8 +41,8 @@ internal sealed class JobOutcomes(EmporiumDbContext db, JobStore store, IEventOu
             return null;
         }
 
-        // Handlers are scoped and cheap to build; outcomes are rare next to the work they end.
-        var announcer = services.GetServices<IJobHandler>().FirstOrDefault(h => h.Kind == kind) as IJobOutcomeEvents;
+        // Only this kind's handler is built; outcomes are rare next to the work they end.
+        var announcer = services.GetKeyedService<IJobHandler>(kind) as IJobOutcomeEvents;
         return outcome == JobStatus.COMPLETED ? announcer?.CompletedEventType : announcer?.FailedEventType;
     }
 }

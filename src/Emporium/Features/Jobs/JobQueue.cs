@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Jobs;

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
-using Emporium.Infrastructure.Jobs;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform;
 using Microsoft.Extensions.Options;
 
@@ -103,7 +102,7 @@ internal sealed partial class JobRunner(
             return;
         }
 
-        Task<int> Record(JobStatus status, Func<JobStore, Task<int>> write) => RecordAsync(job.Id, job.Kind, status, write);
+        Task<int> Record(JobStatus status, Func<IJobStore, Task<int>> write) => RecordAsync(job.Id, job.Kind, status, write);
 
         using var handlerStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var heartbeatStop = new CancellationTokenSource();
@@ -114,13 +113,14 @@ internal sealed partial class JobRunner(
             handlerStop.Cancel();
         }
 
-        var progress = new ProgressWriter(this, job, clock, _options.ProgressInterval);
+        // The job's own scope: its handler, and the store a checkpoint joins the handler's transaction through.
+        await using var scope = scopes.CreateAsyncScope();
+        var progress = new ProgressWriter(this, job, clock, _options.ProgressInterval, scope.ServiceProvider.GetRequiredService<IJobStore>());
         var heartbeat = HeartbeatAsync(job, Stop, heartbeatStop.Token);
         Func<Task<int>>? outcome = null;
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var handler = scope.ServiceProvider.GetServices<IJobHandler>().FirstOrDefault(h => h.Kind == job.Kind)
+            var handler = scope.ServiceProvider.GetKeyedService<IJobHandler>(job.Kind)
                 ?? throw new PermanentJobFailure($"No handler is registered for job kind '{job.Kind}'.");
             var context = new JobContext(
                 job.Id, job.Kind, job.Payload, job.Attempts, job.MaxAttempts, progress.ReportAsync, progress.Checkpoint, progress.SaveCheckpointAsync, progress.SaveCheckpointWithinAsync);
@@ -241,7 +241,7 @@ internal sealed partial class JobRunner(
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
     /// <summary>A final status and, when the job's kind announces it, its event, in one transaction (JobOutcomes).</summary>
-    private async Task<int> RecordAsync(long id, string kind, JobStatus status, Func<JobStore, Task<int>> write)
+    private async Task<int> RecordAsync(long id, string kind, JobStatus status, Func<IJobStore, Task<int>> write)
     {
         await using var scope = scopes.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<JobOutcomes>().RecordAsync(id, kind, status, write);
@@ -259,10 +259,10 @@ internal sealed partial class JobRunner(
         }
     }
 
-    private async Task<T> StoreAsync<T>(Func<JobStore, Task<T>> work)
+    private async Task<T> StoreAsync<T>(Func<IJobStore, Task<T>> work)
     {
         await using var scope = scopes.CreateAsyncScope();
-        return await work(scope.ServiceProvider.GetRequiredService<JobStore>());
+        return await work(scope.ServiceProvider.GetRequiredService<IJobStore>());
     }
 
     /// <summary>
@@ -270,7 +270,7 @@ internal sealed partial class JobRunner(
     /// checkpoint travels inside the progress JSON (<see cref="JobCheckpoint"/>); a manual retry keeps it unless asked to
     /// start over.
     /// </summary>
-    private sealed class ProgressWriter(JobRunner runner, ClaimedJob job, TimeProvider clock, TimeSpan interval)
+    private sealed class ProgressWriter(JobRunner runner, ClaimedJob job, TimeProvider clock, TimeSpan interval, IJobStore jobStore)
     {
         /// <summary>The rate is measured over about this much recent work, so it follows the job's current pace.</summary>
         private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(10);
@@ -310,7 +310,7 @@ internal sealed partial class JobRunner(
             }
 
             var json = JobCheckpoint.With(Compose(progress), checkpoint);
-            var store = new JobStore(db);
+            var store = jobStore.On(db);
             if (await store.SaveProgressAndExtendLeaseAsync(job.Id, runner.Owner, job.Attempts, json, runner.Now, runner._options.LeaseDuration, cancellationToken) == 0)
             {
                 throw new InvalidOperationException($"Job {job.Id} is no longer held by this worker (its lease expired), so its work is not committed.");

@@ -13,7 +13,7 @@ public static class JobsFeature
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddScoped<IJobQueue, JobQueue>();
         builder.Services.AddScoped<JobOutcomes>();
-        builder.Services.AddScoped<IJobHandler, SleepJobHandler>();
+        builder.Services.AddJobHandler<SleepJobHandler>(SleepJobHandler.KindName);
         // Registered in every process; it returns at once unless Emporium:Role includes the worker.
         builder.Services.AddHostedService<JobRunner>();
         return builder;

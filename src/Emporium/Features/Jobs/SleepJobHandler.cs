@@ -13,7 +13,6 @@ internal sealed class SleepJobHandler(TimeProvider clock) : IJobHandler
 
     public sealed record Result(double SleptSeconds, int Attempt);
 
-    public string Kind => KindName;
 
     public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
     {

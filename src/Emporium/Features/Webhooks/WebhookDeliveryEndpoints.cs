@@ -1,8 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Emporium.Features.Events;
-using Emporium.Infrastructure.Persistence;
-using Emporium.Infrastructure.Webhooks;
+using Emporium.Data;
 using Emporium.Platform.Paging;
 using Emporium.Platform.Problems;
 using Emporium.Platform.Security;
@@ -74,7 +73,6 @@ public static class WebhookDeliveryEndpoints
     {
         services.AddSingleton<WebhookSignals>();
         services.AddSingleton<Events.IEventsWrittenSignal>(provider => provider.GetRequiredService<WebhookSignals>());
-        services.AddScoped<WebhookDeliveryStore>();
         // Registered in every process; it returns at once unless Emporium:Role includes the worker.
         services.AddHostedService<WebhookDispatcher>();
         return services;

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
-using Emporium.Infrastructure.Webhooks;
 using Emporium.Platform;
 using Microsoft.Extensions.Options;
 
@@ -263,7 +262,7 @@ internal sealed partial class WebhookDispatcher(
 
         if (result.StatusCode == 410)
         {
-            return Outcome(WebhookDeliveryStatus.FAILED, now, $"{result.Error}: {WebhookDeliveryStore.Disabled410}, so the subscription was disabled");
+            return Outcome(WebhookDeliveryStatus.FAILED, now, $"{result.Error}: {WebhookDeliveries.Disabled410}, so the subscription was disabled");
         }
 
         var schedule = _options.Schedule;
@@ -351,16 +350,16 @@ internal sealed partial class WebhookDispatcher(
         }
     }
 
-    private async Task<T> StoreAsync<T>(Func<WebhookDeliveryStore, Task<T>> work)
+    private async Task<T> StoreAsync<T>(Func<IWebhookDeliveryStore, Task<T>> work)
     {
         await using var scope = scopes.CreateAsyncScope();
-        return await work(scope.ServiceProvider.GetRequiredService<WebhookDeliveryStore>());
+        return await work(scope.ServiceProvider.GetRequiredService<IWebhookDeliveryStore>());
     }
 
-    private async Task StoreAsync(Func<WebhookDeliveryStore, Task> work)
+    private async Task StoreAsync(Func<IWebhookDeliveryStore, Task> work)
     {
         await using var scope = scopes.CreateAsyncScope();
-        await work(scope.ServiceProvider.GetRequiredService<WebhookDeliveryStore>());
+        await work(scope.ServiceProvider.GetRequiredService<IWebhookDeliveryStore>());
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Webhooks: the {Loop} step failed; trying again")]

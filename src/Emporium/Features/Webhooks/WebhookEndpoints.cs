@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Emporium.Features.Events;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform.OpenApi;
 using Emporium.Platform.Http;
 using Emporium.Platform.Paging;

@@ -1,20 +1,18 @@
 using System.Data.Common;
 using Emporium.Features.Jobs;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Emporium.Infrastructure.Jobs;
 
-/// <summary>A job as claimed by one worker; <see cref="Progress"/> carries the checkpoint an earlier attempt saved, if any.</summary>
-public sealed record ClaimedJob(long Id, string Kind, string Payload, int Attempts, int MaxAttempts, bool CancelRequested, string? Progress = null);
-
 /// <summary>
 /// The runner's writes to the jobs table. Every write after the claim is guarded by the lease
 /// (id, lease_owner, attempts, PROCESSING): a worker that lost its lease changes nothing, even when it took the job
 /// again itself (same owner, a later attempt).
 /// </summary>
-public sealed class JobStore(EmporiumDbContext db)
+public sealed class JobStore(EmporiumDbContext db) : IJobStore
 {
     // PostgreSQL: SKIP LOCKED lets several workers claim different rows at once without waiting on each other;
     // FOR UPDATE re-checks the WHERE on the row's latest version, so two workers never take one job.
@@ -70,6 +68,8 @@ public sealed class JobStore(EmporiumDbContext db)
         WHERE id = @id AND lease_owner = @owner AND attempts = @attempt AND status = 'PROCESSING'
         RETURNING cancel_requested
         """;
+
+    public IJobStore On(EmporiumDbContext context) => new JobStore(context);
 
     public async Task<ClaimedJob?> ClaimAsync(string owner, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
     {

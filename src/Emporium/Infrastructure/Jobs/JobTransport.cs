@@ -1,18 +1,7 @@
 using System.Threading.Channels;
+using Emporium.Features.Jobs;
 
 namespace Emporium.Infrastructure.Jobs;
-
-/// <summary>
-/// Tells workers that jobs may be ready. Only a hint: the job row is the truth and workers also poll
-/// (Jobs:PollInterval), so a lost signal delays a job by at most one poll and a spurious one costs one query.
-/// </summary>
-public interface IJobTransport
-{
-    void Publish(IReadOnlyCollection<long> jobIds);
-
-    /// <summary>Completes when something was published, or after <paramref name="timeout"/>.</summary>
-    Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken);
-}
 
 /// <summary>
 /// The in-process transport (default): a one-slot channel of wake-ups. Ids are not queued because the

@@ -1,3 +1,4 @@
+using Emporium.Features.Jobs;
 using Emporium.Platform.Health;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -43,7 +44,7 @@ public static class JobsInfrastructure
 
         services.AddSingleton<OutboxSignalInterceptor>();
         services.AddSingleton<IInterceptor>(provider => provider.GetRequiredService<OutboxSignalInterceptor>());
-        services.AddScoped<JobStore>();
+        services.AddScoped<IJobStore, JobStore>();
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using Emporium.Features.Jobs;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 

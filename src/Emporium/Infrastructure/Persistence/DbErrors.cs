@@ -5,29 +5,14 @@ using Npgsql;
 namespace Emporium.Infrastructure.Persistence;
 
 /// <summary>
-/// Provider errors that mean "the client collided with existing data", so features can answer 409 instead of 500, and
-/// those that mean "the database cannot be reached now", so the API answers 503 with Retry-After instead of 500.
+/// Provider errors that mean "the database cannot be reached now", so the API answers 503 with Retry-After instead of 500.
+/// (A write that collides with a unique key is recognised by the feature itself, by looking for the row that holds the key.)
 /// </summary>
 public sealed class DbErrors : Platform.Problems.IUnavailableDependencies
 {
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
 
-    private const int SqliteConstraint = 19;
-    private const int SqliteConstraintPrimaryKey = 1555;
-    private const int SqliteConstraintUnique = 2067;
-
-    /// <summary>
-    /// True when a unique index or key rejected the write: a check-then-write lost a race against another request.
-    /// </summary>
-    public static bool IsUniqueViolation(DbUpdateException exception) =>
-        exception.InnerException switch
-        {
-            SqliteException sqlite => sqlite.SqliteErrorCode == SqliteConstraint
-                                      && sqlite.SqliteExtendedErrorCode is SqliteConstraintUnique or SqliteConstraintPrimaryKey,
-            PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
-            _ => false,
-        };
 
     /// <summary>
     /// Connection failures, timeouts and server shutdowns (Npgsql marks them transient, plus the SQLSTATEs of a server

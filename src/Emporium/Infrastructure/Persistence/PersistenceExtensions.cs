@@ -1,3 +1,4 @@
+using Emporium.Data;
 using Emporium.Features.Catalog.Products;
 using Emporium.Infrastructure.Persistence.BulkUpsert;
 using Emporium.Infrastructure.Persistence.Search;
@@ -46,7 +47,7 @@ public static class PersistenceExtensions
                     options.UseNpgsql(database.ConnectionString, npgsql => npgsql.CommandTimeout(database.CommandTimeoutSeconds));
                     break;
                 default:
-                    options.UseSqlite(database.ConnectionString, sqlite => sqlite.CommandTimeout(database.CommandTimeoutSeconds));
+                    options.UseEmporiumSqlite(database.ConnectionString, sqlite => sqlite.CommandTimeout(database.CommandTimeoutSeconds));
                     options.AddInterceptors(provider.GetRequiredService<SqliteConnectionSetup>());
                     break;
             }
@@ -78,6 +79,8 @@ public static class PersistenceExtensions
                 : new NoRowEstimator());
 
         services.AddSingleton<Platform.Problems.IUnavailableDependencies, DbErrors>();
+        services.AddSingleton(provider =>
+            new DeploymentProfile(Embedded: provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Sqlite));
         services.AddBulkUpsert();
         services.AddStartupTask<SqliteThreadPoolFloor>();
         services.AddStartupTask<SchemaMigrator>();

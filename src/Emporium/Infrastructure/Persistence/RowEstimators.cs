@@ -1,3 +1,4 @@
+using Emporium.Data;
 using System.Text.Json;
 using Emporium.Platform.Paging;
 using Microsoft.EntityFrameworkCore;

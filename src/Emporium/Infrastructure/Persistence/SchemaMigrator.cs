@@ -1,3 +1,4 @@
+using Emporium.Data;
 using System.Data.Common;
 using System.Reflection;
 using Emporium.Platform;

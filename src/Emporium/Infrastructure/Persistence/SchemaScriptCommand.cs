@@ -1,3 +1,4 @@
+using Emporium.Data;
 using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Infrastructure.Persistence;

@@ -2,50 +2,20 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using Emporium.Features.Webhooks;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Emporium.Infrastructure.Webhooks;
 
-/// <summary>A delivery as claimed by one worker: everything needed to send attempt <see cref="Attempt"/>.</summary>
-public sealed record ClaimedDelivery(
-    long Id,
-    int Attempt,
-    long SubscriptionId,
-    string Url,
-    string Secret,
-    string? PreviousSecret,
-    DateTime? PreviousSecretExpiresAt,
-    string EventId,
-    string EventType,
-    DateTime OccurredAt,
-    string Data);
-
-/// <summary>What one attempt came to and what the delivery does next.</summary>
-public sealed record DeliveryOutcome(
-    long DeliveryId,
-    int Attempt,
-    long SubscriptionId,
-    WebhookAttemptResult Result,
-    DateTime FinishedAt,
-    WebhookDeliveryStatus Next,
-    DateTime NextAttemptAt,
-    string? Error,
-    bool Interrupted = false)
-{
-    /// <summary>410 Gone: the receiver says the endpoint is gone for good.</summary>
-    public bool Gone => Result.StatusCode == 410;
-}
-
 /// <summary>
 /// The dispatcher's SQL: fan-out, batch claim, batched outcome writes. Everything after a claim is guarded by the lease
 /// (lease_owner, attempts, SENDING), so a worker that lost its lease changes nothing. PostgreSQL: FOR UPDATE SKIP LOCKED
 /// lets several workers fan out and claim at once without waiting on each other; SQLite has one writer at a time.
 /// </summary>
-public sealed class WebhookDeliveryStore(EmporiumDbContext db)
+public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliveryStore
 {
-    public const string Disabled410 = "receiver answered 410 Gone";
 
     // One statement: take a batch of undispatched events, add a delivery per matching active subscription, mark them.
     private const string PostgresFanOut = """
@@ -332,7 +302,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db)
             disabled += await subscriptions.Where(s => gone.Contains(s.Id) && s.IsActive)
                 .ExecuteUpdateAsync(set => set
                     .SetProperty(s => s.IsActive, false)
-                    .SetProperty(s => s.DisabledReason, Disabled410)
+                    .SetProperty(s => s.DisabledReason, WebhookDeliveries.Disabled410)
                     .SetProperty(s => s.Version, s => s.Version + 1)
                     .SetProperty(s => s.UpdatedAt, now), cancellationToken);
         }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Emporium.Features.Events;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Platform.Security;
 using Emporium.Tests.Features.Catalog.Products;

@@ -1,4 +1,5 @@
 using System.Net;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Tests.Infrastructure;
 

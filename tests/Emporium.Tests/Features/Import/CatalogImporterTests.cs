@@ -1,6 +1,7 @@
 using System.Text;
 using Emporium.Features.Catalog;
 using Emporium.Features.Import;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

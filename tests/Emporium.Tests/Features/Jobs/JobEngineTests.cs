@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Emporium.Features.Jobs;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Platform.Security;
 using Emporium.Tests.Infrastructure;

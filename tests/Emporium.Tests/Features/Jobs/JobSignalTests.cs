@@ -1,5 +1,6 @@
 using System.Net;
 using Emporium.Features.Jobs;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Platform.Security;
 using Emporium.Tests.Infrastructure;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using Emporium.Features.Jobs;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
@@ -36,12 +37,12 @@ public static class JobSettings
     public static void AddTestHandlers(IWebHostBuilder builder) =>
         builder.ConfigureTestServices(services =>
         {
-            services.AddScoped<IJobHandler, FlakyHandler>();
-            services.AddScoped<IJobHandler, PermanentHandler>();
-            services.AddScoped<IJobHandler, GateHandler>();
-            services.AddScoped<IJobHandler, CountingHandler>();
-            services.AddScoped<IJobHandler, AnnouncingHandler>();
-            services.AddScoped<IJobHandler, CheckpointHandler>();
+            services.AddJobHandler<FlakyHandler>("test.flaky");
+            services.AddJobHandler<PermanentHandler>("test.permanent");
+            services.AddJobHandler<GateHandler>("test.gate");
+            services.AddJobHandler<CountingHandler>("test.count");
+            services.AddJobHandler<AnnouncingHandler>("test.announce");
+            services.AddJobHandler<CheckpointHandler>("test.checkpoint");
         });
 }
 
@@ -128,7 +129,6 @@ public sealed record TestPayload(string Key, int Failures = 0);
 /// <summary>test.flaky: throws on its first <c>failures</c> executions (counted across retries by hand too), then succeeds.</summary>
 public sealed class FlakyHandler : IJobHandler
 {
-    public string Kind => "test.flaky";
 
     public Task HandleAsync(JobContext context, CancellationToken cancellationToken)
     {
@@ -150,7 +150,6 @@ public sealed class FlakyHandler : IJobHandler
 /// </summary>
 public sealed class AnnouncingHandler : IJobHandler, IJobOutcomeEvents
 {
-    public string Kind => "test.announce";
 
     public string CompletedEventType => Emporium.Features.Events.EventTypes.ImportCompleted;
 
@@ -178,7 +177,6 @@ public sealed class AnnouncingHandler : IJobHandler, IJobOutcomeEvents
 /// <summary>test.permanent: a failure no retry can fix.</summary>
 public sealed class PermanentHandler : IJobHandler
 {
-    public string Kind => "test.permanent";
 
     public Task HandleAsync(JobContext context, CancellationToken cancellationToken)
     {
@@ -190,7 +188,6 @@ public sealed class PermanentHandler : IJobHandler
 /// <summary>test.gate: reports 5 of 10, then waits until the test opens its gate (or the job is cancelled).</summary>
 public sealed class GateHandler : IJobHandler
 {
-    public string Kind => "test.gate";
 
     public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
     {
@@ -218,7 +215,6 @@ public sealed class GateHandler : IJobHandler
 /// </summary>
 public sealed class CheckpointHandler : IJobHandler
 {
-    public string Kind => "test.checkpoint";
 
     public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
     {
@@ -246,7 +242,6 @@ public sealed class CheckpointHandler : IJobHandler
 /// </summary>
 public sealed class CountingHandler(EmporiumDbContext db) : IJobHandler
 {
-    public string Kind => "test.count";
 
     public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
     {

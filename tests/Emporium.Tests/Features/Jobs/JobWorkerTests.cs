@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Emporium.Features.Jobs;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Emporium.Features.Jobs;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

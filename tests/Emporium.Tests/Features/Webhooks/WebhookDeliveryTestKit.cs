@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Emporium.Features.Events;
 using Emporium.Features.Webhooks;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

@@ -1,4 +1,5 @@
 using Emporium.Features.Webhooks;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Tests.Features.Jobs;
 using Emporium.Tests.Infrastructure;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform.OpenApi;
 using Emporium.Platform.Http;
 using Emporium.Platform.Paging;
@@ -354,9 +354,15 @@ public static class BrandEndpoints
         {
             return Problems.PreconditionFailed();
         }
-        catch (DbUpdateException exception) when (DbErrors.IsUniqueViolation(exception))
+        catch (DbUpdateException)
         {
-            return TaxonomySupport.SlugTaken(brand.Slug, What);
+            // The one key this write can collide on: a slug taken by a concurrent write since it was checked.
+            if (await db.Set<Brand>().AnyAsync(other => other.Slug == brand.Slug && other.Id != brand.Id, cancellationToken))
+            {
+                return TaxonomySupport.SlugTaken(brand.Slug, What);
+            }
+
+            throw;
         }
     }
 }

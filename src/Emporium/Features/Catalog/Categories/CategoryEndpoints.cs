@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform.OpenApi;
 using Emporium.Platform;
 using Emporium.Platform.Http;
@@ -578,9 +578,15 @@ public static class CategoryEndpoints
         {
             return Problems.PreconditionFailed();
         }
-        catch (DbUpdateException exception) when (DbErrors.IsUniqueViolation(exception))
+        catch (DbUpdateException)
         {
-            return TaxonomySupport.SlugTaken(category.Slug, What);
+            // The one key this write can collide on: a slug taken by a concurrent write since it was checked.
+            if (await db.Set<Category>().AnyAsync(other => other.Slug == category.Slug && other.Id != category.Id, cancellationToken))
+            {
+                return TaxonomySupport.SlugTaken(category.Slug, What);
+            }
+
+            throw;
         }
     }
 

@@ -1,4 +1,4 @@
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Catalog.Categories;

@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using Emporium.Features.Catalog.Categories;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform.OpenApi;
 using Emporium.Platform.Http;
 using Emporium.Platform.Paging;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using Emporium.Features.Catalog.Categories;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform.Paging;
 using Emporium.Platform.Problems;
 using Emporium.Platform.Security;

@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Emporium.Features.Events;
-using Emporium.Infrastructure.Persistence;
+using Emporium.Data;
 using Emporium.Platform.Http;
 using Emporium.Platform.Problems;
 using Emporium.Platform.Security;
@@ -376,12 +376,18 @@ public static partial class ProductEndpoints
             {
                 return new WriteFailure(null, Problems.PreconditionFailed());
             }
-            catch (DbUpdateException race) when (DbErrors.IsUniqueViolation(race))
+            catch (DbUpdateException)
             {
-                // Another request took the SKU or slug between our check and our save.
+                // Another request took the SKU or slug between our check and our save (the keys this write can collide on).
                 if (await db.Set<Product>().AnyAsync(p => p.SkuKey == skuKey && p.Id != product.Id, cancellationToken))
                 {
                     return new WriteFailure(null, FieldConflict("sku", $"A product with SKU '{sku}' already exists (SKUs are unique regardless of case)."));
+                }
+
+                var takenSlug = product.Slug;
+                if (!await db.Set<Product>().AnyAsync(p => p.Slug == takenSlug && p.Id != product.Id, cancellationToken))
+                {
+                    throw;
                 }
 
                 if (!generatedSlug || attempt == Slugs.GeneratedSlugAttempts)

@@ -1,3 +1,4 @@
+using Emporium.Data;
 using Emporium.Features.Import;
 using Microsoft.Extensions.Options;
 

@@ -1,3 +1,4 @@
+using Emporium.Data;
 using System.Data;
 using Emporium.Features.Catalog;
 using Emporium.Features.Import;

@@ -1,3 +1,4 @@
+using Emporium.Data;
 using System.Data;
 using System.Globalization;
 using Emporium.Features.Catalog;

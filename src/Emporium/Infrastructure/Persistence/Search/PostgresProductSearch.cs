@@ -1,3 +1,4 @@
+using Emporium.Data;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Emporium.Features.Catalog;

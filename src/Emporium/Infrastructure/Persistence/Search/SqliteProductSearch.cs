@@ -1,3 +1,4 @@
+using Emporium.Data;
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,6 @@
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Demo;
+using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Platform;
 using Emporium.Tests.Infrastructure;

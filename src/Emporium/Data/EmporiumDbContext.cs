@@ -3,8 +3,13 @@ using Emporium.Features.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
-namespace Emporium.Infrastructure.Persistence;
+namespace Emporium.Data;
 
+/// <summary>
+/// The unit of work every feature writes through: entities from each feature's configuration, names in snake_case. It names
+/// no database; what one provider needs (SQLite's exact amounts and UTC timestamps) the infrastructure adds to the model
+/// (Infrastructure/Persistence/SqliteModelCustomizer).
+/// </summary>
 public sealed class EmporiumDbContext(DbContextOptions<EmporiumDbContext> options)
     : IdentityDbContext<User, Role, long>(options)
 {
@@ -21,28 +26,7 @@ public sealed class EmporiumDbContext(DbContextOptions<EmporiumDbContext> option
         builder.ApplyConfigurationsFromAssembly(typeof(EmporiumDbContext).Assembly);
         SnakeCaseNames.Apply(builder);
     }
-
-    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
-    {
-        // SQLite has no decimal type: EF cannot compare or sort decimals stored as text there, and REAL is not exact. Amounts
-        // are stored as integer ten-thousandths instead (decision 0012), which SQL adds, compares and sorts exactly.
-        if (Database.IsSqlite())
-        {
-            configurationBuilder.Properties<decimal>().HaveConversion<StoredUnitsConverter>();
-            // SQLite keeps timestamps as text without a kind; every DateTime we store is UTC, so say so on
-            // the way out and responses carry the trailing Z on both databases.
-            configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
-        }
-    }
 }
-
-internal sealed class StoredUnitsConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<decimal, long>(
-    value => Features.Catalog.Money.ToStoredUnits(value),
-    value => Features.Catalog.Money.FromStoredUnits(value));
-
-internal sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
-    value => value,
-    value => DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
 /// <summary>Columns, keys and indexes in snake_case, so hand-written SQL reads naturally on both databases.</summary>
 internal static class SnakeCaseNames
