@@ -1,7 +1,6 @@
 using Emporium.Features;
 using Emporium.Infrastructure;
 using Emporium.Infrastructure.Persistence;
-using Emporium.Platform;
 
 var builder = WebApplication.CreateBuilder(CommandLineSwitches.Expand(args));
 

@@ -1,7 +1,6 @@
 using System.Text;
 using Emporium.Features.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Data;
 

@@ -5,8 +5,7 @@ using Emporium.Features.Identity;
 using Emporium.Features.Jobs;
 using Emporium.Features.Webhooks;
 using Emporium.Features.Import;
-using Emporium.Platform;
-using Microsoft.Extensions.Options;
+using Emporium.Platform.OpenApi;
 
 namespace Emporium.Features;
 
@@ -31,12 +30,13 @@ public static class FeatureExtensions
             return app;
         }
 
-        app.MapIdentity();
-        app.MapCatalog();
-        app.MapJobs();
-        app.MapEvents();
-        app.MapWebhooks();
-        app.MapImport();
+        var api = app.MapGroup("").NamedAfterHandlers();
+        api.MapIdentity();
+        api.MapCatalog();
+        api.MapJobs();
+        api.MapEvents();
+        api.MapWebhooks();
+        api.MapImport();
         app.MapAdmin();
         return app;
     }

@@ -1,6 +1,5 @@
 using Emporium.Infrastructure.Storage;
 using Emporium.Infrastructure.Jobs;
-using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 
 namespace Emporium.Infrastructure;

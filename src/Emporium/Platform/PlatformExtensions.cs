@@ -1,13 +1,7 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Emporium.Platform.Health;
-using Emporium.Platform.Http;
 using Emporium.Platform.Logging;
 using Emporium.Platform.OpenApi;
-using Emporium.Platform.Paging;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Platform;
 

@@ -1,5 +1,4 @@
 using Emporium.Features.Identity;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Emporium.Features.Catalog;

@@ -2,7 +2,6 @@ using Emporium.Features.Catalog.Brands;
 using Emporium.Features.Catalog.Categories;
 using Emporium.Features.Catalog.Demo;
 using Emporium.Features.Catalog.Products;
-using Emporium.Platform;
 
 namespace Emporium.Features.Catalog;
 

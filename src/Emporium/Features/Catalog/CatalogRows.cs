@@ -1,8 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using Emporium.Platform.Http;
-using Emporium.Platform.Problems;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Catalog;
 

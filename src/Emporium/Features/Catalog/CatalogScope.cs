@@ -1,6 +1,3 @@
-using System.Security.Claims;
-using Emporium.Platform.Security;
-
 namespace Emporium.Features.Catalog;
 
 /// <summary>

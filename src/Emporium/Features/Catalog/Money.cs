@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Globalization;
 
 namespace Emporium.Features.Catalog;
 

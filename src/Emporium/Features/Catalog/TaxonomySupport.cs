@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Emporium.Platform.Problems;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
 namespace Emporium.Features.Catalog;

@@ -1,13 +1,3 @@
-using System.ComponentModel;
-using System.Text.Json;
-using Emporium.Data;
-using Emporium.Platform.Paging;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
-
 namespace Emporium.Features.Events;
 
 /// <summary>The envelope every consumer sees, webhooks included: {id, type, timestamp, data}.</summary>
@@ -40,17 +30,13 @@ public static class EventEndpoints
     {
         var events = app.MapGroup("/api/events")
             .WithTags("Events")
-            .RequireAuthorization(Policies.Staff)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .RequireAuthorization(Policies.Staff);
 
         events.MapGet("", ListEvents)
-            .WithName(nameof(ListEvents))
             .WithSummary("List events")
             .WithDescription("Every event Emporium emitted, newest first, in the envelope webhooks deliver ({id, type, timestamp, data}). "
                 + "Filter by type. Staff or admin.");
         events.MapGet("/types", ListEventTypes)
-            .WithName(nameof(ListEventTypes))
             .WithSummary("List event types")
             .WithDescription("Every event type a webhook subscription can name, with what its data holds.");
         return app;

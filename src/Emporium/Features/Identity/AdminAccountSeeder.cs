@@ -1,10 +1,5 @@
 using System.Security.Cryptography;
-using Emporium.Data;
-using Emporium.Platform;
-using Emporium.Platform.Security;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Identity;
 

@@ -1,11 +1,4 @@
-using System.Globalization;
-using System.Security.Claims;
-using Emporium.Data;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Identity;
 
@@ -26,14 +19,12 @@ public static class AuthEndpoints
     {
         auth.MapPost("/register", Register)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName(nameof(Register))
             .WithSummary("Create a customer account")
             .WithDescription("Creates a user with the customer role. The password must be at least 10 characters. " +
                              "An email already registered, in any letter case, answers 409.");
 
         auth.MapPost("/login", Login)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .WithName(nameof(Login))
             .WithSummary("Exchange email and password for tokens")
             .WithDescription("Answers a short-lived JWT access token and a single-use refresh token. A wrong email or " +
                              "password answers one generic 401; repeated failures lock the account for a while " +
@@ -41,14 +32,12 @@ public static class AuthEndpoints
 
         auth.MapPost("/refresh", Refresh)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .WithName(nameof(Refresh))
             .WithSummary("Rotate a refresh token")
             .WithDescription("Exchanges a refresh token for a new access/refresh pair; the presented token stops working. " +
                              "Roles are read again, so role changes take effect here. Presenting a token that was " +
                              "already rotated revokes every token of that login and answers 401.");
 
         auth.MapPost("/logout", Logout)
-            .WithName(nameof(Logout))
             .WithSummary("Revoke a refresh token and its family")
             .WithDescription("Revokes the presented refresh token and every token rotated from the same login. " +
                              "Always 204, also for unknown or already revoked tokens. Access tokens already issued " +
@@ -56,8 +45,6 @@ public static class AuthEndpoints
 
         auth.MapGet("/me", Me)
             .RequireAuthorization()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .WithName(nameof(Me))
             .WithSummary("The signed-in user")
             .WithDescription("The user the access token was issued to, with their current roles.");
         return auth;

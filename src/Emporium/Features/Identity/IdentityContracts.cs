@@ -1,7 +1,4 @@
-using System.ComponentModel;
-using Microsoft.AspNetCore.Mvc;
 using System.Net.Mail;
-using Emporium.Platform.Problems;
 
 namespace Emporium.Features.Identity;
 

@@ -1,6 +1,3 @@
-using Emporium.Data;
-using Emporium.Platform;
-using Emporium.Platform.Security;
 using Microsoft.AspNetCore.Identity;
 
 namespace Emporium.Features.Identity;

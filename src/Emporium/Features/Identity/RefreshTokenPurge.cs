@@ -1,9 +1,3 @@
-using Emporium.Data;
-using Emporium.Platform;
-using Emporium.Platform.Security;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-
 namespace Emporium.Features.Identity;
 
 /// <summary>

@@ -1,10 +1,6 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using Emporium.Data;
-using Emporium.Platform.Security;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Identity;
 

@@ -1,6 +1,3 @@
-using System.Security.Claims;
-using Emporium.Platform.Security;
-using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 

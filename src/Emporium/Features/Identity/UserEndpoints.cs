@@ -1,12 +1,4 @@
-using System.Globalization;
-using System.Security.Claims;
-using Emporium.Data;
-using Emporium.Platform.Paging;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Identity;
 
@@ -17,25 +9,20 @@ public static class UserEndpoints
     {
         var group = app.MapGroup("/api/users")
             .WithTags("Users")
-            .RequireAuthorization(Policies.Admin)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .RequireAuthorization(Policies.Admin);
 
         group.MapGet("/", ListUsers)
-            .WithName(nameof(ListUsers))
             .WithSummary("List users")
             .WithDescription("Users ordered by id, paged, optionally filtered by part of the email and by role. Admins only.");
 
         group.MapGet("/{id:long}", GetUser)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName(nameof(GetUser))
             .WithSummary("Get a user")
             .WithDescription("One user with their roles. Admins only.");
 
         group.MapPut("/{id:long}/roles", SetRoles)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName(nameof(SetRoles))
             .WithSummary("Replace a user's roles")
             .WithDescription("Sets the user's roles to exactly the given list (admin, staff, seller, customer). The change " +
                              "reaches the user's access token at their next refresh. Admins cannot drop their own " +

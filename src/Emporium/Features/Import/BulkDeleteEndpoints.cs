@@ -1,16 +1,8 @@
-using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using System.Globalization;
 using System.Text.Json.Serialization;
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
 using Emporium.Features.Jobs;
-using Emporium.Data;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Import;
 
@@ -94,9 +86,6 @@ public static class BulkDeleteEndpoints
             .WithTags("Import")
             .RequireAuthorization(Policies.ManageProducts)
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .WithName(nameof(BulkDeleteProducts))
             .WithSummary("Soft-delete many products in the background")
             .WithDescription("Send exactly one of {\"all\": true}, {\"skus\": [...]} (any case, at most BulkDelete:MaxSkus) or "
                 + "{\"filter\": {...}} (the filters of GET /api/products). Answers 202 with a catalog.bulk_delete job that soft-deletes "

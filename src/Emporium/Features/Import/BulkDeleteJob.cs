@@ -1,14 +1,7 @@
-using System.Security.Claims;
-using System.Text.Json;
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
 using Emporium.Features.Events;
 using Emporium.Features.Jobs;
-using Emporium.Data;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Import;
 

@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Emporium.Features.Catalog;
 using Emporium.Features.Jobs;
-using Emporium.Data;
 using Emporium.Platform.Storage;
 
 namespace Emporium.Features.Import;

@@ -1,13 +1,9 @@
 using System.Collections.Frozen;
-using System.Globalization;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Emporium.Features.Catalog;
-using Emporium.Data;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Import;
 

@@ -1,18 +1,8 @@
-using System.ComponentModel;
-using System.Security.Claims;
 using Emporium.Features.Catalog;
 using Emporium.Features.Jobs;
-using Emporium.Data;
-using Emporium.Platform;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
 using Emporium.Platform.Storage;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
 
@@ -70,11 +60,8 @@ public static class ImportEndpoints
                 };
                 return Task.CompletedTask;
             })
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .WithName(nameof(UploadProducts))
             .WithSummary("Import products from a CSV file")
             .WithDescription("Send the CSV as multipart/form-data (field `file`) or as a text/csv body. The file is stored and a "
                 + "catalog.import job is queued; the answer is 202 at once with the job's status and events URLs. Columns: sku and "
@@ -87,11 +74,8 @@ public static class ImportEndpoints
             .WithTags("Import")
             .RequireAuthorization(Policies.ManageProducts)
             .Produces<string>(StatusCodes.Status200OK, Csv)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status410Gone)
-            .WithName(nameof(GetImportErrors))
             .WithSummary("Download an import's rejected rows")
             .WithDescription("An `error` column followed by the file's header, then every rejected row: its line, column and reason, "
                 + "then its original cells; cells are neutralised against formula injection like the export's. 404 when the job is not an import "

@@ -1,11 +1,5 @@
-using System.Globalization;
-using System.Text.Json;
 using Emporium.Features.Jobs;
-using Emporium.Data;
-using Emporium.Platform;
 using Emporium.Platform.Storage;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Import;
 

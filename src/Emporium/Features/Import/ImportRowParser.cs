@@ -1,4 +1,3 @@
-using System.Globalization;
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
 

@@ -1,12 +1,6 @@
-using System.Globalization;
 using System.Text;
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
-using Emporium.Data;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Import;
 
@@ -28,9 +22,6 @@ public static class ProductExport
             .RequireAuthorization(Policies.ManageProducts)
             .Produces<string>(StatusCodes.Status200OK, ContentType)
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .WithName(nameof(ExportProducts))
             .WithSummary("Export products as CSV")
             .WithDescription("Streams products.csv in the import format (sku,name,description,price,currency,active,brand,categories; brand "
                 + "and categories as slugs, categories separated by |), ordered by id. Takes the same filters as GET /api/products "

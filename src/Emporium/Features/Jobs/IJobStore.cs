@@ -1,5 +1,3 @@
-using Emporium.Data;
-
 namespace Emporium.Features.Jobs;
 
 /// <summary>

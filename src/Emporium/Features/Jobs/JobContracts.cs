@@ -1,7 +1,3 @@
-using System.ComponentModel;
-using System.Text.Json;
-using Microsoft.AspNetCore.Mvc;
-
 namespace Emporium.Features.Jobs;
 
 public sealed record JobProgressResponse(

@@ -1,14 +1,5 @@
-using System.ComponentModel;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using System.Security.Claims;
-using Emporium.Data;
-using Emporium.Platform.Paging;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Jobs;
 
@@ -23,24 +14,19 @@ public static class JobEndpoints
     {
         var jobs = app.MapGroup("/api/jobs")
             .WithTags("Jobs")
-            .RequireAuthorization(Policies.ManageProducts)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .RequireAuthorization(Policies.ManageProducts);
 
         jobs.MapGet("", ListJobs)
-            .WithName(nameof(ListJobs))
             .WithSummary("List background jobs")
             .WithDescription("Newest first; filter by kind and status. Staff and admins see every job, sellers the jobs they queued "
                 + "(their imports and bulk deletes); others' jobs answer 404 everywhere below.");
         jobs.MapGet("/{id:long}", GetJob)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName(nameof(GetJob))
             .WithSummary("Get a job")
             .WithDescription("Status, attempts, progress (processed, total, percent, rows_per_second, eta_seconds, message), result and last error.");
         jobs.MapPost("/{id:long}/retry", RetryJob)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName(nameof(RetryJob))
             .WithSummary("Run a stopped job again")
             .WithDescription("A DEAD, FAILED or CANCELLED job becomes PENDING with its attempts reset; any other status answers 409. "
                 + "A job that saved a checkpoint (an import after its committed batches) resumes from it, keeping its progress; "
@@ -48,14 +34,12 @@ public static class JobEndpoints
         jobs.MapPost("/{id:long}/cancel", CancelJob)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName(nameof(CancelJob))
             .WithSummary("Cancel a job")
             .WithDescription("A PENDING job is CANCELLED at once (200). A PROCESSING job is marked cancel_requested (202) and becomes "
                 + "CANCELLED when its worker notices, within a third of the lease. A finished job answers 409.");
         jobs.MapGet("/{id:long}/events", JobEvents)
             .Produces<JobResponse>(StatusCodes.Status200OK, "text/event-stream")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName(nameof(JobEvents))
             .WithSummary("Follow a job as server-sent events")
             .WithDescription("A `progress` event with the job whenever it changes (status, attempts, progress, error), then one `done` "
                 + "event with the final job when it is COMPLETED, FAILED, CANCELLED or DEAD, and the stream ends.");
@@ -64,10 +48,7 @@ public static class JobEndpoints
         app.MapGet("/api/job/{id:long}/status", GetJobStatus)
             .WithTags("Jobs")
             .RequireAuthorization(Policies.ManageProducts)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName(nameof(GetJobStatus))
             .WithSummary("Get a job's status (compatibility route)")
             .WithDescription("The same body as GET /api/jobs/{id}; kept for clients of the seed API.");
         return app;

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Emporium.Data;
-
 namespace Emporium.Features.Jobs;
 
 /// <summary>

@@ -1,6 +1,4 @@
 using Emporium.Features.Events;
-using Emporium.Data;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Jobs;
 

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Emporium.Data;
-using Microsoft.Extensions.Options;
-
 namespace Emporium.Features.Jobs;
 
 /// <summary>

@@ -1,9 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text.Json;
-using Emporium.Data;
-using Emporium.Platform;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Jobs;
 

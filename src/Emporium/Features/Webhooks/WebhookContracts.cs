@@ -1,6 +1,3 @@
-using System.ComponentModel;
-using Microsoft.AspNetCore.Mvc;
-
 namespace Emporium.Features.Webhooks;
 
 /// <summary>Body of POST and PUT /api/webhooks. PUT replaces every field: an absent optional field gets its default.</summary>

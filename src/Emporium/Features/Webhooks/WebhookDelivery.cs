@@ -1,5 +1,4 @@
 using Emporium.Features.Events;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Emporium.Features.Webhooks;

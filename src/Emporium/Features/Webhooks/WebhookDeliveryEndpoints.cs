@@ -1,13 +1,4 @@
-using System.ComponentModel;
-using System.Globalization;
 using Emporium.Features.Events;
-using Emporium.Data;
-using Emporium.Platform.Paging;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Webhooks;
 
@@ -83,23 +74,18 @@ public static class WebhookDeliveryEndpoints
         var webhooks = app.MapGroup("/api/webhooks/{id:long}")
             .WithTags("Webhooks")
             .RequireAuthorization(Policies.Staff)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         webhooks.MapGet("/deliveries", ListWebhookDeliveries)
-            .WithName(nameof(ListWebhookDeliveries))
             .WithSummary("List a subscription's deliveries")
             .WithDescription("The delivery log, newest first: one delivery per event sent to this subscription, each with every attempt "
                 + "(time, status code or error, duration, the first 4 KB of the response, attempt id). Filter by status and event type. "
                 + "Staff or admin; 404 when the subscription does not exist.");
         webhooks.MapGet("/deliveries/{delivery_id:long}", GetWebhookDelivery)
-            .WithName(nameof(GetWebhookDelivery))
             .WithSummary("Get one delivery")
             .WithDescription("One delivery of this subscription with all its attempts; 404 when the subscription or the delivery does not exist.");
         webhooks.MapPost("/deliveries/{delivery_id:long}/retry", RetryWebhookDelivery)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName(nameof(RetryWebhookDelivery))
             .WithSummary("Send one delivery again now")
             .WithDescription("Queues a new attempt of the delivery at once (202), whatever its status: the same webhook-id and body, a new "
                 + "attempt id and a fresh signature. If that attempt fails, the delivery follows what is left of the retry schedule. "
@@ -107,7 +93,6 @@ public static class WebhookDeliveryEndpoints
         webhooks.MapPost("/recover", RecoverWebhookDeliveries)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName(nameof(RecoverWebhookDeliveries))
             .WithSummary("Send every failed delivery since a time again")
             .WithDescription("Queues every FAILED delivery of this subscription created at or after `since` (ISO 8601) to be sent again now, "
                 + "and answers 202 with how many. For a receiver that was down: fix it, re-enable the subscription, then recover. "

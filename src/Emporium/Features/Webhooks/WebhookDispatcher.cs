@@ -1,9 +1,6 @@
 using System.Buffers;
 using System.Text;
-using System.Text.Json;
 using System.Threading.Channels;
-using Emporium.Platform;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Webhooks;
 

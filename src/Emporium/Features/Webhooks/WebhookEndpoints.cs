@@ -1,15 +1,5 @@
-using System.Text.Json;
 using Emporium.Features.Events;
-using Emporium.Data;
 using Emporium.Platform.OpenApi;
-using Emporium.Platform.Http;
-using Emporium.Platform.Paging;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Webhooks;
 
@@ -25,23 +15,18 @@ public static partial class WebhookEndpoints
     {
         var webhooks = app.MapGroup("/api/webhooks")
             .WithTags("Webhooks")
-            .RequireAuthorization(Policies.Staff)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .RequireAuthorization(Policies.Staff);
 
         webhooks.MapGet("", ListWebhooks)
-            .WithName(nameof(ListWebhooks))
             .WithSummary("List webhook subscriptions")
             .WithDescription("Every subscription (all staff see all), oldest first; filter by is_active. Secrets are never listed. Staff or admin.");
         webhooks.MapGet("/{id:long}", GetWebhook)
             .ProducesETag()
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName(nameof(GetWebhook))
             .WithSummary("Get a webhook subscription")
             .WithDescription("With an ETag for If-Match. The secret is never shown again after creation (rotate it if it is lost).");
         webhooks.MapPost("", CreateWebhook)
             .ProducesETag()
-            .WithName(nameof(CreateWebhook))
             .WithSummary("Subscribe a URL to events")
             .WithDescription("Validates the URL (https, or http where Webhooks:AllowHttp) and resolves its host: every address must be allowed "
                 + "(no loopback, private, link-local, metadata ... unless Webhooks:AllowPrivateNetworks), otherwise 400. Answers 201 with "
@@ -49,7 +34,6 @@ public static partial class WebhookEndpoints
         webhooks.MapPut("/{id:long}", ReplaceWebhook)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .WithName(nameof(ReplaceWebhook))
             .WithSummary("Replace a webhook subscription")
             .WithDescription("Every field is replaced (absent is_active means true). Turning a subscription on again clears disabled_reason "
                 + "and failing_since; a new URL is checked like on create. Honours If-Match.");
@@ -57,20 +41,17 @@ public static partial class WebhookEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .AcceptsMergePatch<WebhookRequest>()
-            .WithName(nameof(PatchWebhook))
             .WithSummary("Change some fields of a webhook subscription")
             .WithDescription("JSON merge patch of url, event_types, description (null clears it) and is_active. Honours If-Match.");
         webhooks.MapDelete("/{id:long}", DeleteWebhook)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .WithName(nameof(DeleteWebhook))
             .WithSummary("Delete a webhook subscription")
             .WithDescription("Deletes it for good; deliveries still pending for it are dropped. To pause deliveries and keep the "
                 + "subscription, set is_active to false instead. Honours If-Match.");
         webhooks.MapPost("/{id:long}/rotate_secret", RotateWebhookSecret)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .WithName(nameof(RotateWebhookSecret))
             .WithSummary("Rotate a subscription's signing secret")
             .WithDescription("Answers with the new secret (shown this once). The current secret keeps signing too, as a second signature, for "
                 + "overlap_seconds (default and maximum Webhooks:SecretOverlap), so receivers can switch without losing a message. "
@@ -79,7 +60,6 @@ public static partial class WebhookEndpoints
             .RequireRateLimiting(WebhooksFeature.TestRateLimitPolicy)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .WithName(nameof(TestWebhook))
             .WithSummary("Send a signed ping now")
             .WithDescription("POSTs {id, type: \"ping\", timestamp, data: {webhook_id}} with a fresh webhook-id, signed like every delivery, "
                 + "and answers 200 with what happened: the receiver's status code, duration and the first 4 KB of its response, or the "

@@ -1,6 +1,4 @@
 using System.Net.Sockets;
-using Emporium.Platform.Problems;
-using Microsoft.Extensions.Options;
 using AllEventTypes = Emporium.Features.Events.EventTypes;
 
 namespace Emporium.Features.Webhooks;

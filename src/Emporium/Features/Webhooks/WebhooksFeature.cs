@@ -1,8 +1,5 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
-using Emporium.Platform.Security;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Webhooks;
 

@@ -1,8 +1,6 @@
 using System.Data.Common;
 using Emporium.Features.Jobs;
-using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Emporium.Infrastructure.Jobs;

@@ -2,7 +2,6 @@ using Emporium.Features.Jobs;
 using Emporium.Platform.Health;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Infrastructure.Jobs;
 

@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Emporium.Features.Events;
 using Emporium.Features.Jobs;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Emporium.Infrastructure.Jobs;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 
 namespace Emporium.Infrastructure.Jobs;

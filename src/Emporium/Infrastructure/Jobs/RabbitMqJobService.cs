@@ -1,12 +1,7 @@
 using System.Buffers.Text;
-using System.Globalization;
 using System.Text;
 using Emporium.Features.Jobs;
-using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
-using Emporium.Platform;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 

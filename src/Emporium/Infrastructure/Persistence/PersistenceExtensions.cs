@@ -1,13 +1,8 @@
-using Emporium.Data;
 using Emporium.Features.Catalog.Products;
 using Emporium.Infrastructure.Persistence.BulkUpsert;
 using Emporium.Infrastructure.Persistence.Search;
-using Emporium.Platform;
-using Emporium.Platform.Paging;
 using Emporium.Platform.Health;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Infrastructure.Persistence;
 

@@ -1,8 +1,3 @@
-using Emporium.Data;
-using System.Text.Json;
-using Emporium.Platform.Paging;
-using Microsoft.EntityFrameworkCore;
-
 namespace Emporium.Infrastructure.Persistence;
 
 /// <summary>PostgreSQL's planner estimate for a query: EXPLAIN of the same SQL with the same parameters.</summary>

@@ -1,9 +1,5 @@
-using Emporium.Data;
 using System.Data.Common;
 using System.Reflection;
-using Emporium.Platform;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Infrastructure.Persistence;
 

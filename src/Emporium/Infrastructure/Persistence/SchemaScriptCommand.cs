@@ -1,6 +1,3 @@
-using Emporium.Data;
-using Microsoft.EntityFrameworkCore;
-
 namespace Emporium.Infrastructure.Persistence;
 
 public static class SchemaScriptCommand

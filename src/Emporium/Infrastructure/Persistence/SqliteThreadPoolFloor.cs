@@ -1,6 +1,3 @@
-using Emporium.Platform;
-using Microsoft.Extensions.Options;
-
 namespace Emporium.Infrastructure.Persistence;
 
 /// <summary>

@@ -1,8 +1,6 @@
-using Emporium.Platform;
 using Emporium.Platform.Health;
 using Emporium.Platform.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Infrastructure.Storage;
 

@@ -1,10 +1,6 @@
 using System.Data.Common;
-using System.Globalization;
-using System.Text.Json;
 using Emporium.Features.Webhooks;
-using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Emporium.Infrastructure.Webhooks;

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
@@ -43,6 +42,26 @@ public static class OpenApiConventions
                 },
             };
         });
+
+    /// <summary>
+    /// Names every endpoint whose handler is a named method after that method, unless it is named already: the name is the
+    /// OpenAPI operation id (style: the method name becomes the operation id), so no endpoint repeats it in WithName.
+    /// </summary>
+    public static TBuilder NamedAfterHandlers<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        builder.Finally(endpoint =>
+        {
+            if (!endpoint.Metadata.OfType<IEndpointNameMetadata>().Any()
+                && endpoint.Metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault() is { } handler
+                && !handler.Name.Contains('<', StringComparison.Ordinal))
+            {
+                endpoint.Metadata.Add(new EndpointNameMetadata(handler.Name));
+                endpoint.Metadata.Add(new RouteNameMetadata(handler.Name));
+            }
+        });
+        return builder;
+    }
 
     /// <summary>The successful answer carries an ETag header (documented in OpenAPI).</summary>
     public static TBuilder ProducesETag<TBuilder>(this TBuilder builder)

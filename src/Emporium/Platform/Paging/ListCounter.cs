@@ -1,5 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-
 namespace Emporium.Platform.Paging;
 
 /// <summary>The database's guess at how many rows a query returns, without running it; null where it cannot say.</summary>

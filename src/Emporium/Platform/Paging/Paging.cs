@@ -1,7 +1,3 @@
-using System.ComponentModel;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
-
 namespace Emporium.Platform.Paging;
 
 public sealed class PagingOptions

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Emporium.Platform.Problems;
 

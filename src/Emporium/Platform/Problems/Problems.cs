@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-
 namespace Emporium.Platform.Problems;
 
 /// <summary>Problem results shared by every feature, so the same mistake reads the same everywhere.</summary>

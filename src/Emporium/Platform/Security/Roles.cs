@@ -1,5 +1,3 @@
-using System.Security.Claims;
-
 namespace Emporium.Platform.Security;
 
 public static class Roles

@@ -1,13 +1,4 @@
-using System.Text.Json;
-using Emporium.Data;
 using Emporium.Platform.OpenApi;
-using Emporium.Platform.Http;
-using Emporium.Platform.Paging;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Catalog.Brands;
 
@@ -21,31 +12,25 @@ public static class BrandEndpoints
 
         brands.MapGet("", ListBrands)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .WithName(nameof(ListBrands))
             .WithSummary("List brands")
             .WithDescription("Paged; filter by name fragment; staff may add include_deleted=true.");
         brands.MapGet("/{ref}", GetBrand)
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName(nameof(GetBrand))
             .WithSummary("Get a brand by id or slug")
             .WithDescription("Answers with an ETag; If-None-Match with the current tag gives 304. Deleted brands are visible to staff only.");
 
         var writes = brands.MapGroup("")
-            .RequireAuthorization(Policies.Staff)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .RequireAuthorization(Policies.Staff);
         writes.MapPost("", CreateBrand)
             .ProducesETag()
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName(nameof(CreateBrand))
             .WithSummary("Create a brand")
             .WithDescription("The slug is generated from the name when absent (brand-name, brand-name-2, ...). Staff or admin.");
         writes.MapPut("/{ref}", ReplaceBrand)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .WithName(nameof(ReplaceBrand))
             .WithSummary("Replace a brand")
             .WithDescription("Honours If-Match (412 when the brand changed meanwhile). An absent slug keeps the current one.");
         writes.MapPatch("/{ref}", PatchBrand)
@@ -53,19 +38,16 @@ public static class BrandEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .AcceptsMergePatch<BrandRequest>()
-            .WithName(nameof(PatchBrand))
             .WithSummary("Change some fields of a brand")
             .WithDescription("JSON merge patch: only the fields present change; \"slug\": null derives a new slug from the name. Honours If-Match.");
         writes.MapDelete("/{ref}", DeleteBrand)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .WithName(nameof(DeleteBrand))
             .WithSummary("Soft-delete a brand")
             .WithDescription("Products keep their brand reference. Honours If-Match. Deleting a deleted brand is a no-op.");
         writes.MapPost("/{ref}/restore", RestoreBrand)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .WithName(nameof(RestoreBrand))
             .WithSummary("Undo a brand's soft delete")
             .WithDescription("Restoring a live brand is a no-op. Honours If-Match.");
         return app;

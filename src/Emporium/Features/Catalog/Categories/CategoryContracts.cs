@@ -1,7 +1,4 @@
-using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using System.Text.Json;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Emporium.Features.Catalog.Categories;
 

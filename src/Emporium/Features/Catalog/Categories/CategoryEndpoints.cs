@@ -1,14 +1,4 @@
-using System.Text.Json;
-using Emporium.Data;
 using Emporium.Platform.OpenApi;
-using Emporium.Platform;
-using Emporium.Platform.Http;
-using Emporium.Platform.Paging;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Catalog.Categories;
 
@@ -31,29 +21,23 @@ public static class CategoryEndpoints
 
         categories.MapGet("", ListCategories)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .WithName(nameof(ListCategories))
             .WithSummary("List categories")
             .WithDescription("Paged, flat; filter by name fragment or by parent (id, slug or 'root'); staff may add include_deleted=true.");
         categories.MapGet("/tree", GetCategoryTree)
             .Produces<IReadOnlyList<CategoryNode>>()
-            .WithName(nameof(GetCategoryTree))
             .WithSummary("The whole category tree")
             .WithDescription("Every live category nested under its parent; children ordered by name.");
         categories.MapGet("/{ref}", GetCategory)
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName(nameof(GetCategory))
             .WithSummary("Get a category by id or slug")
             .WithDescription("Answers with an ETag; If-None-Match with the current tag gives 304. Deleted categories are visible to staff only.");
 
         var writes = categories.MapGroup("")
-            .RequireAuthorization(Policies.Staff)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .RequireAuthorization(Policies.Staff);
         writes.MapPost("", CreateCategory)
             .ProducesETag()
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName(nameof(CreateCategory))
             .WithSummary("Create a category")
             .WithDescription("parent is an id or slug of a live category, or null for top level. The slug is generated from the name when absent. Staff or admin.");
         writes.MapPut("/{ref}", ReplaceCategory)
@@ -61,7 +45,6 @@ public static class CategoryEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .WithName(nameof(ReplaceCategory))
             .WithSummary("Replace a category")
             .WithDescription("Absent description and parent are cleared (parent_id is read as well); an absent slug keeps the current one. Moving a category under itself or one of its descendants is 422. Honours If-Match.");
         writes.MapPatch("/{ref}", PatchCategory)
@@ -70,21 +53,18 @@ public static class CategoryEndpoints
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .AcceptsMergePatch<CategoryRequest>()
-            .WithName(nameof(PatchCategory))
             .WithSummary("Change some fields of a category")
             .WithDescription("JSON merge patch: only the fields present change; \"parent\": null moves it to the top level; \"slug\": null derives a new slug from the name. Honours If-Match.");
         writes.MapDelete("/{ref}", DeleteCategory)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .WithName(nameof(DeleteCategory))
             .WithSummary("Soft-delete a category")
             .WithDescription("Only a category without live subcategories can be deleted (409 otherwise). Honours If-Match.");
         writes.MapPost("/{ref}/restore", RestoreCategory)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .WithName(nameof(RestoreCategory))
             .WithSummary("Undo a category's soft delete")
             .WithDescription("409 while its parent is deleted (restore the parent first). Honours If-Match.");
         return app;

@@ -1,6 +1,3 @@
-using Emporium.Data;
-using Microsoft.EntityFrameworkCore;
-
 namespace Emporium.Features.Catalog.Categories;
 
 public static class CategoryTree

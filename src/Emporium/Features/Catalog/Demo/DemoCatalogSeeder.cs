@@ -1,9 +1,4 @@
 using System.IO.Compression;
-using System.Text.Json;
-using Emporium.Data;
-using Emporium.Platform;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Catalog.Demo;
 

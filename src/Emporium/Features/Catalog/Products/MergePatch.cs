@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Emporium.Platform.Problems;
-
 namespace Emporium.Features.Catalog.Products;
 
 /// <summary>

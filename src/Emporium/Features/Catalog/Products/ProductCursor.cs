@@ -1,8 +1,5 @@
 using System.Buffers.Text;
-using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Emporium.Platform.Problems;
 
 namespace Emporium.Features.Catalog.Products;
 

@@ -1,15 +1,5 @@
-using System.Globalization;
-using System.Security.Claims;
 using Emporium.Features.Catalog.Categories;
-using Emporium.Data;
 using Emporium.Platform.OpenApi;
-using Emporium.Platform.Http;
-using Emporium.Platform.Paging;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Catalog.Products;
 
@@ -20,7 +10,6 @@ public static partial class ProductEndpoints
         var products = app.MapGroup("/api/products").WithTags("Products");
 
         products.MapGet("", ListProducts)
-            .WithName(nameof(ListProducts))
             .WithSummary("List products")
             .WithDescription("Paged, filtered and sorted. Everyone sees active, non-deleted products; staff and admins also see " +
                              "inactive ones, sellers their own inactive ones; both may ask for deleted ones (sellers: their own) " +
@@ -29,7 +18,6 @@ public static partial class ProductEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         products.MapGet("/{ref}", GetProduct)
-            .WithName(nameof(GetProduct))
             .WithSummary("Get a product by id or slug")
             .WithDescription("Answers with an ETag; If-None-Match with the current ETag gives 304. Inactive and deleted products " +
                              "are visible to staff and to the owning seller only (404 for everyone else).")
@@ -38,7 +26,6 @@ public static partial class ProductEndpoints
 
         app.MapGet("/api/categories/{ref}/products", ListCategoryProducts)
             .WithTags("Products", "Categories")
-            .WithName(nameof(ListCategoryProducts))
             .WithSummary("List the products of a category")
             .WithDescription("Same filters, sort and paging as GET /api/products; include_descendants=true adds the " +
                              "products of every subcategory.")
@@ -46,19 +33,15 @@ public static partial class ProductEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        var writes = products.MapGroup("").RequireAuthorization(Policies.ManageProducts)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+        var writes = products.MapGroup("").RequireAuthorization(Policies.ManageProducts);
 
         writes.MapPost("", CreateProduct)
             .ProducesETag()
-            .WithName(nameof(CreateProduct))
             .WithSummary("Create a product")
             .WithDescription("Staff, admin or seller. The caller becomes the owner. The slug is generated from the name when absent.")
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         writes.MapPut("/{ref}", ReplaceProduct)
-            .WithName(nameof(ReplaceProduct))
             .WithSummary("Replace a product")
             .WithDescription("Every field is replaced: absent optional fields get their defaults (an absent slug is kept). " +
                              "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
@@ -67,7 +50,6 @@ public static partial class ProductEndpoints
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
         writes.MapPatch("/{ref}", PatchProduct)
-            .WithName(nameof(PatchProduct))
             .WithSummary("Update some fields of a product (JSON merge patch)")
             .WithDescription("RFC 7396: only the fields present change; null clears description, brand or categories. " +
                              "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
@@ -77,7 +59,6 @@ public static partial class ProductEndpoints
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
         writes.MapDelete("/{ref}", DeleteProduct)
-            .WithName(nameof(DeleteProduct))
             .WithSummary("Soft-delete a product")
             .WithDescription("Sets deleted_at; the product disappears from public reads and can be restored. " +
                              "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
@@ -85,7 +66,6 @@ public static partial class ProductEndpoints
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
         writes.MapPost("/{ref}/restore", RestoreProduct)
-            .WithName(nameof(RestoreProduct))
             .WithSummary("Undo a soft delete")
             .WithDescription("Staff and admins (any product) or the owning seller (others get 404).")
             .ProducesProblem(StatusCodes.Status404NotFound)

@@ -1,12 +1,4 @@
-using System.Globalization;
-using System.Security.Claims;
 using Emporium.Features.Catalog.Categories;
-using Emporium.Data;
-using Emporium.Platform.Paging;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Features.Catalog.Products;
 

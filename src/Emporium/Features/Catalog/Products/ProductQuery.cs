@@ -1,6 +1,3 @@
-using System.ComponentModel;
-using Microsoft.AspNetCore.Mvc;
-
 namespace Emporium.Features.Catalog.Products;
 
 /// <summary>

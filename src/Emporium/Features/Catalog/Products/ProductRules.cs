@@ -1,5 +1,3 @@
-using Emporium.Platform.Problems;
-
 namespace Emporium.Features.Catalog.Products;
 
 /// <summary>Field rules for a product body, checked the same way for POST, PUT and PATCH.</summary>

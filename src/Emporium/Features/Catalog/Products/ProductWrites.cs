@@ -1,14 +1,4 @@
-using System.Security.Claims;
-using System.Text.Json;
 using Emporium.Features.Events;
-using Emporium.Data;
-using Emporium.Platform.Http;
-using Emporium.Platform.Problems;
-using Emporium.Platform.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Features.Catalog.Products;
 

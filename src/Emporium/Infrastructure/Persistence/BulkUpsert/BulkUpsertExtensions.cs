@@ -1,6 +1,4 @@
-using Emporium.Data;
 using Emporium.Features.Import;
-using Microsoft.Extensions.Options;
 
 namespace Emporium.Infrastructure.Persistence.BulkUpsert;
 

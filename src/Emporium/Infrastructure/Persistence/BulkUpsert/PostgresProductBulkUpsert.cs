@@ -1,8 +1,6 @@
-using Emporium.Data;
 using System.Data;
 using Emporium.Features.Catalog;
 using Emporium.Features.Import;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,10 +1,7 @@
-using Emporium.Data;
 using System.Data;
-using System.Globalization;
 using Emporium.Features.Catalog;
 using Emporium.Features.Import;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using SQLitePCL;
 

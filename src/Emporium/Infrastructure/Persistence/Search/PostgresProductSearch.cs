@@ -1,9 +1,7 @@
-using Emporium.Data;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Infrastructure.Persistence.Search;
 

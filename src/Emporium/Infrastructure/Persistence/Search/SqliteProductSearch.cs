@@ -1,7 +1,5 @@
-using Emporium.Data;
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
-using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Infrastructure.Persistence.Search;
 
