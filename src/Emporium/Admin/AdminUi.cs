@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using System.Reflection;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.StaticFiles;
-using Microsoft.Net.Http.Headers;
 
 namespace Emporium.Admin;
 
@@ -45,8 +44,7 @@ public static class AdminUi
         headers["Referrer-Policy"] = "no-referrer";
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
 
-        if (EntityTagHeaderValue.TryParseList(http.Request.Headers.IfNoneMatch, out var tags) &&
-            tags.Any(tag => tag.Tag.Equals(asset.ETag, StringComparison.Ordinal)))
+        if (ETags.IfNoneMatchSatisfied(http.Request, asset.ETag))
         {
             return Results.StatusCode(StatusCodes.Status304NotModified);
         }

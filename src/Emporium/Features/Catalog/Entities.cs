@@ -7,13 +7,19 @@ public interface ISoftDeletable
 }
 
 /// <summary>A catalog row addressed by /{ref} (id or slug) whose version is its ETag.</summary>
-public interface ICatalogRow : ISoftDeletable
+public interface ICatalogRow : ISoftDeletable, IVersioned
 {
-    long Id { get; }
+    string Slug { get; set; }
 
-    string Slug { get; }
+    DateTime CreatedAt { get; }
 
-    int Version { get; }
+    DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>Brands and categories: the named taxonomy products are filed under, written only by those who run the store.</summary>
+public interface ITaxonomyRow : ICatalogRow
+{
+    string Name { get; set; }
 }
 
 public sealed class Product : ICatalogRow
@@ -57,7 +63,7 @@ public sealed class Product : ICatalogRow
     public static string KeyOf(string sku) => sku.Trim().ToUpperInvariant();
 }
 
-public sealed class Brand : ICatalogRow
+public sealed class Brand : ITaxonomyRow
 {
     public long Id { get; set; }
 
@@ -74,7 +80,7 @@ public sealed class Brand : ICatalogRow
     public int Version { get; set; } = 1;
 }
 
-public sealed class Category : ICatalogRow
+public sealed class Category : ITaxonomyRow
 {
     public long Id { get; set; }
 

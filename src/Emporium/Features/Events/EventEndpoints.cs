@@ -46,7 +46,7 @@ public static class EventEndpoints
         [AsParameters] EventListQuery query,
         EmporiumDbContext db,
         PagingOptions paging,
-        ListCounter counter,
+        ListPager counter,
         HttpContext http,
         CancellationToken cancellationToken)
     {

@@ -58,7 +58,7 @@ public static class JobEndpoints
         [AsParameters] JobListQuery query,
         EmporiumDbContext db,
         PagingOptions paging,
-        ListCounter counter,
+        ListPager counter,
         HttpContext http,
         CancellationToken cancellationToken)
     {

@@ -105,7 +105,7 @@ public static class WebhookDeliveryEndpoints
         [AsParameters] WebhookDeliveryListQuery query,
         EmporiumDbContext db,
         PagingOptions paging,
-        ListCounter counter,
+        ListPager counter,
         HttpContext http,
         CancellationToken cancellationToken)
     {

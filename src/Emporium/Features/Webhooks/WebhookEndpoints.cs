@@ -162,83 +162,44 @@ public static partial class WebhookEndpoints
                 subscription.Secret));
     }
 
-    public static async Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> ReplaceWebhook(
+    public static Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> ReplaceWebhook(
         long id,
         WebhookRequest request,
         EmporiumDbContext db,
         WebhookRules rules,
         TimeProvider clock,
         HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var url = rules.Url(request.Url, errors);
-        var eventTypes = WebhookRules.EventTypes(request.EventTypes, errors);
-        var description = WebhookRules.Description(request.Description, errors);
-        if (url is null || eventTypes is null || !errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
+        CancellationToken cancellationToken) =>
+        UpdateAsync(db, rules, id, (_, _) => request, clock, http, cancellationToken);
 
-        var change = new Change(url, eventTypes, true, description, request.IsActive ?? true);
-        return await UpdateAsync(db, rules, id, change, clock, http, cancellationToken);
-    }
-
-    public static async Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> PatchWebhook(
+    public static Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> PatchWebhook(
         long id,
         JsonElement patch,
         EmporiumDbContext db,
         WebhookRules rules,
         TimeProvider clock,
         HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        if (patch.ValueKind != JsonValueKind.Object)
-        {
-            return Problems.Validation("body", "The body must be a JSON object (merge patch).");
-        }
-
-        var errors = new ValidationErrors();
-        var change = new Change(null, null, false, null, null);
-        if (patch.TryGetProperty("url", out var url))
-        {
-            change = change with { Url = rules.Url(url.ValueKind == JsonValueKind.String ? url.GetString() : null, errors) };
-        }
-
-        if (patch.TryGetProperty("event_types", out var types))
-        {
-            var list = types.ValueKind == JsonValueKind.Array
-                ? types.EnumerateArray().Select(t => t.ValueKind == JsonValueKind.String ? t.GetString() : t.GetRawText()).ToList()
-                : null;
-            change = change with { EventTypes = WebhookRules.EventTypes(list, errors) };
-        }
-
-        if (patch.TryGetProperty("description", out var description))
-        {
-            if (description.ValueKind is JsonValueKind.String or JsonValueKind.Null)
-            {
-                change = change with { SetDescription = true, Description = WebhookRules.Description(description.GetString(), errors) };
-            }
-            else
-            {
-                errors.Add("description", "description must be a string or null.");
-            }
-        }
-
-        if (patch.TryGetProperty("is_active", out var active))
-        {
-            if (active.ValueKind is JsonValueKind.True or JsonValueKind.False)
-            {
-                change = change with { IsActive = active.GetBoolean() };
-            }
-            else
-            {
-                errors.Add("is_active", "is_active must be true or false.");
-            }
-        }
-
-        return errors.IsEmpty ? await UpdateAsync(db, rules, id, change, clock, http, cancellationToken) : errors.ToProblem();
-    }
+        CancellationToken cancellationToken) =>
+        UpdateAsync(
+            db,
+            rules,
+            id,
+            (subscription, errors) => MergePatch.Apply(
+                new WebhookRequest
+                {
+                    Url = subscription.Url,
+                    EventTypes = WebhookRules.EventTypeList(subscription.EventTypes),
+                    Description = subscription.Description,
+                    IsActive = subscription.IsActive,
+                },
+                patch,
+                errors,
+                "url",
+                "event_types",
+                "is_active"),
+            clock,
+            http,
+            cancellationToken);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteWebhook(
         long id,
@@ -246,11 +207,13 @@ public static partial class WebhookEndpoints
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var target = await FindForWriteAsync(db.Set<WebhookSubscription>().AsNoTracking(), id, http.Request, cancellationToken);
-        if (target.Subscription is not { } subscription)
+        var target = await VersionedRows.FindForWriteAsync(db.Set<WebhookSubscription>().AsNoTracking(), s => s.Id == id, What, http.Request, cancellationToken);
+        if (!target.Found)
         {
-            return target.Problem!;
+            return target.Problem;
         }
+
+        var subscription = target.Row;
 
         // Guarded by the version read above, so a change made in between is reported instead of deleted unseen.
         var deleted = await db.Set<WebhookSubscription>()
@@ -281,20 +244,21 @@ public static partial class WebhookEndpoints
             overlap = TimeSpan.FromSeconds(seconds);
         }
 
-        var target = await FindForWriteAsync(db.Set<WebhookSubscription>(), id, http.Request, cancellationToken);
-        if (target.Subscription is not { } subscription)
+        var target = await VersionedRows.FindForWriteAsync(db.Set<WebhookSubscription>(), s => s.Id == id, What, http.Request, cancellationToken);
+        if (!target.Found)
         {
-            return target.Problem!;
+            return target.Problem;
         }
 
         // One previous secret at most: rotating again during an overlap retires the older one at once (as Svix does).
+        var subscription = target.Row;
         var now = clock.GetUtcNow().UtcDateTime;
         subscription.PreviousSecret = overlap > TimeSpan.Zero ? subscription.Secret : null;
         subscription.PreviousSecretExpiresAt = overlap > TimeSpan.Zero ? now + overlap : null;
         subscription.Secret = WebhookSignature.NewSecret();
         subscription.UpdatedAt = now;
         subscription.Version++;
-        if (await SaveAsync(db, cancellationToken) is { } problem)
+        if (await VersionedRows.SaveAsync(db, cancellationToken) is { } problem)
         {
             return problem;
         }
@@ -339,36 +303,42 @@ public static partial class WebhookEndpoints
             result.Error));
     }
 
-    /// <summary>A write's new values; null leaves a field as it is (merge patch), <see cref="SetDescription"/> says whether description is given.</summary>
-    private sealed record Change(Uri? Url, string? EventTypes, bool SetDescription, string? Description, bool? IsActive);
-
     private sealed record PingEnvelope(string Id, string Type, DateTime Timestamp, PingData Data);
 
     private sealed record PingData(long WebhookId);
 
-    private sealed record WriteTarget(WebhookSubscription? Subscription, ProblemHttpResult? Problem);
-
+    /// <summary>PUT and PATCH: the subscription If-Match allows, given the body <paramref name="build"/> makes of it, checked as on create.</summary>
     private static async Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
         EmporiumDbContext db,
         WebhookRules rules,
         long id,
-        Change change,
+        Func<WebhookSubscription, ValidationErrors, WebhookRequest> build,
         TimeProvider clock,
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var target = await FindForWriteAsync(db.Set<WebhookSubscription>(), id, http.Request, cancellationToken);
-        if (target.Subscription is not { } subscription)
+        var target = await VersionedRows.FindForWriteAsync(db.Set<WebhookSubscription>(), s => s.Id == id, What, http.Request, cancellationToken);
+        if (!target.Found)
         {
-            return target.Problem!;
+            return target.Problem;
         }
 
-        var newUrl = change.Url is { } url && url.OriginalString.Trim() != subscription.Url ? url : null;
+        var subscription = target.Row;
+        var errors = new ValidationErrors();
+        var request = build(subscription, errors);
+        var url = errors.IsEmpty ? rules.Url(request.Url, errors) : null;
+        var eventTypes = errors.IsEmpty ? WebhookRules.EventTypes(request.EventTypes, errors) : null;
+        var description = errors.IsEmpty ? WebhookRules.Description(request.Description, errors) : null;
+        if (url is null || eventTypes is null || !errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var newUrl = url.OriginalString.Trim() != subscription.Url ? url : null;
         if (newUrl is not null)
         {
             // Only a new URL is resolved again: the address check also runs at every connection, and an unchanged URL
             // must stay editable (e.g. switched off) even if its host stopped resolving.
-            var errors = new ValidationErrors();
             await rules.CheckAddressAsync(newUrl, errors, cancellationToken);
             if (!errors.IsEmpty)
             {
@@ -379,13 +349,9 @@ public static partial class WebhookEndpoints
             subscription.FailingSince = null;   // a new receiver starts with a clean record
         }
 
-        subscription.EventTypes = change.EventTypes ?? subscription.EventTypes;
-        if (change.SetDescription)
-        {
-            subscription.Description = change.Description;
-        }
-
-        if (change.IsActive is { } active && active != subscription.IsActive)
+        subscription.EventTypes = eventTypes;
+        subscription.Description = description;
+        if ((request.IsActive ?? true) is var active && active != subscription.IsActive)
         {
             subscription.IsActive = active;
             // Switched on again: whatever disabled it is considered dealt with. Switched off by a person: no automatic reason.
@@ -399,41 +365,13 @@ public static partial class WebhookEndpoints
         var now = clock.GetUtcNow().UtcDateTime;
         subscription.UpdatedAt = now;
         subscription.Version++;
-        if (await SaveAsync(db, cancellationToken) is { } problem)
+        if (await VersionedRows.SaveAsync(db, cancellationToken) is { } problem)
         {
             return problem;
         }
 
         ETags.Set(http.Response, ETags.For(subscription.Id, subscription.Version));
         return TypedResults.Ok(WebhookResponse.From(subscription, now));
-    }
-
-    /// <summary>The subscription to change, or the problem that stops the write: 404, or 412 when If-Match names another version.</summary>
-    private static async Task<WriteTarget> FindForWriteAsync(
-        IQueryable<WebhookSubscription> subscriptions, long id, HttpRequest request, CancellationToken cancellationToken)
-    {
-        var subscription = await subscriptions.FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
-        if (subscription is null)
-        {
-            return new WriteTarget(null, Problems.NotFound(What));
-        }
-
-        return ETags.IfMatchSatisfied(request, ETags.For(subscription.Id, subscription.Version))
-            ? new WriteTarget(subscription, null)
-            : new WriteTarget(null, Problems.PreconditionFailed());
-    }
-
-    private static async Task<ProblemHttpResult?> SaveAsync(EmporiumDbContext db, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            return null;
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            return Problems.PreconditionFailed();
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {SubscriptionId}: signing secret rotated; the previous one signs for {Overlap} more")]

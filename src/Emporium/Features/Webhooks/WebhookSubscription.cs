@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace Emporium.Features.Webhooks;
 
 /// <summary>A receiver of events: where to POST them, which types, and the secrets that sign them.</summary>
-public sealed class WebhookSubscription
+public sealed class WebhookSubscription : IVersioned
 {
     public long Id { get; set; }
 

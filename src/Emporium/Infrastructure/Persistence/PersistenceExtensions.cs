@@ -50,7 +50,7 @@ public static class PersistenceExtensions
             // Registered by other adapters, e.g. the jobs outbox's after-commit signal.
             options.AddInterceptors(provider.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>());
             options.ConfigureWarnings(warnings => warnings
-                // Lists count "up to the limit" with Take over an unordered query (ListCounter), where order cannot matter;
+                // Lists count "up to the limit" with Take over an unordered query (ListPager), where order cannot matter;
                 // every query that returns rows orders them, so the warning only ever spoke of the count.
                 .Ignore(CoreEventId.RowLimitingOperationWithoutOrderByWarning)
                 // A refused write that the caller handles (a unique key taken by a concurrent request: 409, or a retry with the

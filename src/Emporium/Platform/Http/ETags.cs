@@ -24,5 +24,17 @@ public static class ETags
         return tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || (!tag.IsWeak && tag.Tag == current));
     }
 
+    /// <summary>True when If-None-Match names <paramref name="current"/> or is *: weak comparison, as RFC 9110 asks for GET and HEAD.</summary>
+    public static bool IfNoneMatchSatisfied(HttpRequest request, string current)
+    {
+        var header = request.Headers.IfNoneMatch;
+        if (header.Count == 0 || !EntityTagHeaderValue.TryParseList(header, out var tags))
+        {
+            return false;
+        }
+
+        return tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Tag == current);
+    }
+
     public static void Set(HttpResponse response, string etag) => response.Headers.ETag = etag;
 }

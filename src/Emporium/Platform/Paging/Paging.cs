@@ -114,7 +114,7 @@ public static class PagingRegistration
     {
         services.AddOptions<PagingOptions>().BindConfiguration(PagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PagingOptions>>().Value);
-        services.AddScoped<ListCounter>();
+        services.AddScoped<ListPager>();
         return services;
     }
 }

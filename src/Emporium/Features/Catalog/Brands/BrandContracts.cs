@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Emporium.Features.Catalog.Brands;
 
 /// <summary>Body of POST and PUT.</summary>
-public sealed record BrandRequest
+public sealed record BrandRequest : ITaxonomyRequest
 {
     [Required]
     [Description("Display name, 1-255 characters.")]
@@ -29,15 +29,3 @@ public sealed record BrandResponse(
         brand.UpdatedAt,
         brand.DeletedAt);
 }
-
-public sealed record BrandListQuery(
-    [property: Description("Only brands whose name contains this text (case-insensitive).")]
-    [FromQuery(Name = "name")] string? Name,
-    [property: Description("Also list soft-deleted brands (staff and admins only).")]
-    [FromQuery(Name = "include_deleted")] bool? IncludeDeleted,
-    [property: Description("Sort order: " + TaxonomySupport.SortDescription)]
-    [FromQuery(Name = "sort")] string? Sort,
-    [property: Description("1-based page number.")]
-    [FromQuery(Name = "page")] int? Page,
-    [property: Description("Items per page (default 25); larger values are clamped to the maximum (100).")]
-    [FromQuery(Name = "page_size")] int? PageSize);

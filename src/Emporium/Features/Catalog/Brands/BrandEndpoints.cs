@@ -4,7 +4,12 @@ namespace Emporium.Features.Catalog.Brands;
 
 public static class BrandEndpoints
 {
-    private const string What = "brand";
+    private static readonly TaxonomyKind<Brand, BrandRequest, BrandResponse> Brands = new(
+        "brand",
+        "/api/brands",
+        BrandResponse.From,
+        blank: now => new Brand { Name = "", Slug = "", CreatedAt = now, UpdatedAt = now },
+        current: brand => new BrandRequest { Name = brand.Name, Slug = brand.Slug });
 
     public static IEndpointRouteBuilder MapBrands(this IEndpointRouteBuilder app)
     {
@@ -53,298 +58,46 @@ public static class BrandEndpoints
         return app;
     }
 
-    public static async Task<Results<Ok<Paged<BrandResponse>>, ValidationProblem, ProblemHttpResult>> ListBrands(
-        [AsParameters] BrandListQuery query,
+    public static Task<Results<Ok<Paged<BrandResponse>>, ValidationProblem, ProblemHttpResult>> ListBrands(
+        [AsParameters] TaxonomyListQuery query,
+        [AsParameters] PageRequest paging,
         EmporiumDbContext db,
-        PagingOptions paging,
+        ListPager pager,
         HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var page = Pager.Resolve(new PageRequest(query.Page, query.PageSize), paging, errors);
-        var sort = TaxonomySupport.Sort(query.Sort, errors);
-        if (!errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
+        CancellationToken cancellationToken) =>
+        Brands.ListAsync(db.Set<Brand>(), query, paging, pager, http, narrow: null, cancellationToken);
 
-        var includeDeleted = query.IncludeDeleted == true;
-        if (includeDeleted && !http.User.IsStaffOrAdmin())
-        {
-            return TaxonomySupport.IncludeDeletedForbidden();
-        }
+    public static Task<Results<Ok<BrandResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetBrand(
+        [FromRoute(Name = "ref")] string reference, EmporiumDbContext db, HttpContext http, CancellationToken cancellationToken) =>
+        Brands.GetAsync(db.Set<Brand>(), reference, http, cancellationToken);
 
-        var brands = db.Set<Brand>().AsNoTracking();
-        if (!includeDeleted)
-        {
-            brands = brands.Where(b => b.DeletedAt == null);
-        }
+    public static Task<Results<Created<BrandResponse>, ValidationProblem, ProblemHttpResult>> CreateBrand(
+        BrandRequest request, EmporiumDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
+        Brands.CreateAsync(db, request, clock, http, cancellationToken);
 
-        if (!string.IsNullOrWhiteSpace(query.Name))
-        {
-            var fragment = query.Name.Trim().ToLowerInvariant();
-            // lower() on both sides is what both databases can translate; Contains(..., StringComparison) is not.
-#pragma warning disable CA1862
-            brands = brands.Where(b => b.Name.ToLower().Contains(fragment));
-#pragma warning restore CA1862
-        }
-
-        var count = await brands.LongCountAsync(cancellationToken);
-
-        // Names sort case-insensitively on both databases (their default collations disagree about case).
-        brands = sort switch
-        {
-            TaxonomySort.NameDescending => brands.OrderByDescending(b => b.Name.ToLower()).ThenByDescending(b => b.Name).ThenByDescending(b => b.Id),
-            TaxonomySort.CreatedAt => brands.OrderBy(b => b.CreatedAt).ThenBy(b => b.Id),
-            TaxonomySort.CreatedAtDescending => brands.OrderByDescending(b => b.CreatedAt).ThenByDescending(b => b.Id),
-            _ => brands.OrderBy(b => b.Name.ToLower()).ThenBy(b => b.Name).ThenBy(b => b.Id),
-        };
-        var rows = await brands.Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(Pager.Create(http.Request, page, count, rows.ConvertAll(BrandResponse.From), paging.MaxPageSize));
-    }
-
-    public static async Task<Results<Ok<BrandResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetBrand(
-        [FromRoute(Name = "ref")] string reference,
-        EmporiumDbContext db,
-        HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var brand = await CatalogRows.FindAsync(db.Set<Brand>().AsNoTracking(), reference, cancellationToken);
-        if (brand is null || (brand.DeletedAt is not null && !http.User.IsStaffOrAdmin()))
-        {
-            return Problems.NotFound("Brand");
-        }
-
-        var etag = ETags.For(brand.Id, brand.Version);
-        ETags.Set(http.Response, etag);
-        return TaxonomySupport.NotModified(http.Request, etag)
-            ? TaxonomySupport.NotModifiedResult()
-            : TypedResults.Ok(BrandResponse.From(brand));
-    }
-
-    public static async Task<Results<Created<BrandResponse>, ValidationProblem, ProblemHttpResult>> CreateBrand(
-        BrandRequest request,
-        EmporiumDbContext db,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var name = TaxonomySupport.Name(request.Name, errors);
-        TaxonomySupport.Slug(request.Slug, errors);
-        if (name is null || !errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
-
-        var now = clock.GetUtcNow().UtcDateTime;
-        var brand = new Brand { Name = name, Slug = "", CreatedAt = now, UpdatedAt = now };
-        db.Add(brand);
-        if (await TaxonomySupport.CreateWithSlugAsync(
-                request.Slug,
-                () => AssignSlugAsync(db, brand, new SlugEdit(request.Slug, Regenerate: true), cancellationToken),
-                () => SaveAsync(db, brand, cancellationToken)) is { } problem)
-        {
-            return problem;
-        }
-
-        ETags.Set(http.Response, ETags.For(brand.Id, brand.Version));
-        return TypedResults.Created($"/api/brands/{brand.Id}", BrandResponse.From(brand));
-    }
-
-    public static async Task<Results<Ok<BrandResponse>, ValidationProblem, ProblemHttpResult>> ReplaceBrand(
+    public static Task<Results<Ok<BrandResponse>, ValidationProblem, ProblemHttpResult>> ReplaceBrand(
         [FromRoute(Name = "ref")] string reference,
         BrandRequest request,
         EmporiumDbContext db,
         TimeProvider clock,
         HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var name = TaxonomySupport.Name(request.Name, errors);
-        TaxonomySupport.Slug(request.Slug, errors);
-        if (name is null || !errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
+        CancellationToken cancellationToken) =>
+        Brands.ReplaceAsync(db, reference, request, clock, http, cancellationToken);
 
-        return await UpdateAsync(db, reference, name, new SlugEdit(request.Slug, Regenerate: false), clock, http, cancellationToken);
-    }
-
-    public static async Task<Results<Ok<BrandResponse>, ValidationProblem, ProblemHttpResult>> PatchBrand(
+    public static Task<Results<Ok<BrandResponse>, ValidationProblem, ProblemHttpResult>> PatchBrand(
         [FromRoute(Name = "ref")] string reference,
         JsonElement patch,
         EmporiumDbContext db,
         TimeProvider clock,
         HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        if (patch.ValueKind != JsonValueKind.Object)
-        {
-            return TaxonomySupport.NotAnObject();
-        }
+        CancellationToken cancellationToken) =>
+        Brands.PatchAsync(db, reference, patch, clock, http, cancellationToken);
 
-        var errors = new ValidationErrors();
-        string? name = null;
-        if (TaxonomySupport.TryReadString(patch, "name", errors, out var givenName))
-        {
-            name = TaxonomySupport.Name(givenName, errors);
-        }
+    public static Task<Results<NoContent, ProblemHttpResult>> DeleteBrand(
+        [FromRoute(Name = "ref")] string reference, EmporiumDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
+        Brands.DeleteAsync(db, reference, clock, http, still: null, refuse: null, cancellationToken);
 
-        var slug = SlugEdit.Keep;
-        if (TaxonomySupport.TryReadString(patch, "slug", errors, out var givenSlug))
-        {
-            TaxonomySupport.Slug(givenSlug, errors);
-            slug = new SlugEdit(givenSlug, Regenerate: givenSlug is null);
-        }
-
-        if (!errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
-
-        return await UpdateAsync(db, reference, name, slug, clock, http, cancellationToken);
-    }
-
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBrand(
-        [FromRoute(Name = "ref")] string reference,
-        EmporiumDbContext db,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var target = await CatalogRows.FindForWriteAsync(db.Set<Brand>().AsNoTracking(), reference, "Brand", http.Request, cancellationToken);
-        if (!target.Found)
-        {
-            return target.Problem;
-        }
-
-        var brand = target.Row;
-
-        if (brand.DeletedAt is not null)
-        {
-            return TypedResults.NoContent();
-        }
-
-        // Guarded by the version read above, so a change made in between is reported instead of overwritten.
-        var now = clock.GetUtcNow().UtcDateTime;
-        var deleted = await db.Set<Brand>()
-            .Where(b => b.Id == brand.Id && b.Version == brand.Version && b.DeletedAt == null)
-            .ExecuteUpdateAsync(
-                set => set.SetProperty(b => b.DeletedAt, now).SetProperty(b => b.UpdatedAt, now).SetProperty(b => b.Version, b => b.Version + 1),
-                cancellationToken);
-        return deleted == 0 ? Problems.PreconditionFailed() : TypedResults.NoContent();
-    }
-
-    public static async Task<Results<Ok<BrandResponse>, ProblemHttpResult>> RestoreBrand(
-        [FromRoute(Name = "ref")] string reference,
-        EmporiumDbContext db,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var target = await CatalogRows.FindForWriteAsync(db.Set<Brand>(), reference, "Brand", http.Request, cancellationToken);
-        if (!target.Found)
-        {
-            return target.Problem;
-        }
-
-        var brand = target.Row;
-
-        if (brand.DeletedAt is not null)
-        {
-            brand.DeletedAt = null;
-            brand.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-            brand.Version++;
-            if (await SaveAsync(db, brand, cancellationToken) is { } problem)
-            {
-                return problem;
-            }
-        }
-
-        ETags.Set(http.Response, ETags.For(brand.Id, brand.Version));
-        return TypedResults.Ok(BrandResponse.From(brand));
-    }
-
-    private static async Task<Results<Ok<BrandResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        EmporiumDbContext db,
-        string reference,
-        string? name,
-        SlugEdit slug,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var target = await CatalogRows.FindForWriteAsync(db.Set<Brand>(), reference, "Brand", http.Request, cancellationToken);
-        if (!target.Found)
-        {
-            return target.Problem;
-        }
-
-        var brand = target.Row;
-
-        if (brand.DeletedAt is not null)
-        {
-            return TaxonomySupport.IsDeleted(What);
-        }
-
-        brand.Name = name ?? brand.Name;
-        if (await AssignSlugAsync(db, brand, slug, cancellationToken) is { } taken)
-        {
-            return taken;
-        }
-
-        brand.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-        brand.Version++;
-        if (await SaveAsync(db, brand, cancellationToken) is { } problem)
-        {
-            return problem;
-        }
-
-        ETags.Set(http.Response, ETags.For(brand.Id, brand.Version));
-        return TypedResults.Ok(BrandResponse.From(brand));
-    }
-
-    /// <summary>Slugs stay unique across deleted brands too, so a restore can never collide.</summary>
-    private static async Task<ProblemHttpResult?> AssignSlugAsync(
-        EmporiumDbContext db, Brand brand, SlugEdit edit, CancellationToken cancellationToken)
-    {
-        var current = brand.Id == 0 ? null : brand.Slug;
-        var slug = await TaxonomySupport.ResolveSlugAsync(
-            edit,
-            current,
-            brand.Name,
-            What,
-            candidate => db.Set<Brand>().AnyAsync(b => b.Slug == candidate && b.Id != brand.Id, cancellationToken));
-        if (slug is null)
-        {
-            return TaxonomySupport.SlugTaken(edit.Given!, What);
-        }
-
-        brand.Slug = slug;
-        return null;
-    }
-
-    private static async Task<ProblemHttpResult?> SaveAsync(EmporiumDbContext db, Brand brand, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            return null;
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            return Problems.PreconditionFailed();
-        }
-        catch (DbUpdateException)
-        {
-            // The one key this write can collide on: a slug taken by a concurrent write since it was checked.
-            if (await db.Set<Brand>().AnyAsync(other => other.Slug == brand.Slug && other.Id != brand.Id, cancellationToken))
-            {
-                return TaxonomySupport.SlugTaken(brand.Slug, What);
-            }
-
-            throw;
-        }
-    }
+    public static Task<Results<Ok<BrandResponse>, ProblemHttpResult>> RestoreBrand(
+        [FromRoute(Name = "ref")] string reference, EmporiumDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
+        Brands.RestoreAsync(db, reference, clock, http, refuse: null, cancellationToken);
 }

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Emporium.Features.Catalog.Categories;
 
 /// <summary>Body of POST and PUT.</summary>
-public sealed record CategoryRequest
+public sealed record CategoryRequest : ITaxonomyRequest
 {
     [Required]
     [Description("Display name, 1-255 characters.")]
@@ -46,16 +46,7 @@ public sealed record CategoryResponse(
 /// <summary>One live category with its live subcategories, ordered by name.</summary>
 public sealed record CategoryNode(long Id, string Name, string Slug, string? Description, IReadOnlyList<CategoryNode> Children);
 
-public sealed record CategoryListQuery(
-    [property: Description("Only categories whose name contains this text (case-insensitive).")]
-    [FromQuery(Name = "name")] string? Name,
+/// <summary>The filter only category lists have.</summary>
+public sealed record CategoryParentQuery(
     [property: Description("Only the direct subcategories of this category (id or slug), or 'root' for top-level categories.")]
-    [FromQuery(Name = "parent")] string? Parent,
-    [property: Description("Also list soft-deleted categories (staff and admins only).")]
-    [FromQuery(Name = "include_deleted")] bool? IncludeDeleted,
-    [property: Description("Sort order: " + TaxonomySupport.SortDescription)]
-    [FromQuery(Name = "sort")] string? Sort,
-    [property: Description("1-based page number.")]
-    [FromQuery(Name = "page")] int? Page,
-    [property: Description("Items per page (default 25); larger values are clamped to the maximum (100).")]
-    [FromQuery(Name = "page_size")] int? PageSize);
+    [FromQuery(Name = "parent")] string? Parent);

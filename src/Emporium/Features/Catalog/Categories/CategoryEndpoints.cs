@@ -1,13 +1,25 @@
+using System.Text.Json.Nodes;
 using Emporium.Platform.OpenApi;
 
 namespace Emporium.Features.Catalog.Categories;
 
 public static class CategoryEndpoints
 {
-    private const string What = "category";
-
     /// <summary>GET /api/categories/tree shadows a category whose slug is "tree", so no category may take it.</summary>
-    private const string ReservedSlug = "tree";
+    private static readonly TaxonomyKind<Category, CategoryRequest, CategoryResponse> Categories = new(
+        "category",
+        "/api/categories",
+        CategoryResponse.From,
+        blank: now => new Category { Name = "", Slug = "", CreatedAt = now, UpdatedAt = now },
+        current: category => new CategoryRequest
+        {
+            Name = category.Name,
+            Slug = category.Slug,
+            Description = category.Description,
+            Parent = category.ParentId is { } parentId ? JsonSerializer.SerializeToElement(parentId) : null,
+        },
+        ApplyDescriptionAndParentAsync,
+        ReservedSlug: "tree");
 
     /// <summary>
     /// The tree nests two JSON levels per category; the default depth limit (64) would turn a deep but legal
@@ -70,74 +82,35 @@ public static class CategoryEndpoints
         return app;
     }
 
-    public static async Task<Results<Ok<Paged<CategoryResponse>>, ValidationProblem, ProblemHttpResult>> ListCategories(
-        [AsParameters] CategoryListQuery query,
+    public static Task<Results<Ok<Paged<CategoryResponse>>, ValidationProblem, ProblemHttpResult>> ListCategories(
+        [AsParameters] TaxonomyListQuery query,
+        [AsParameters] CategoryParentQuery parent,
+        [AsParameters] PageRequest paging,
         EmporiumDbContext db,
-        PagingOptions paging,
+        ListPager pager,
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var errors = new ValidationErrors();
-        var page = Pager.Resolve(new PageRequest(query.Page, query.PageSize), paging, errors);
-        var sort = TaxonomySupport.Sort(query.Sort, errors);
-        if (!errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
+        return Categories.ListAsync(db.Set<Category>(), query, paging, pager, http, UnderParent, cancellationToken);
 
-        var includeDeleted = query.IncludeDeleted == true;
-        if (includeDeleted && !http.User.IsStaffOrAdmin())
+        // Only the direct subcategories of the parent named (among the rows the caller may see), or top-level ones for "root".
+        async Task<(IQueryable<Category>?, ValidationProblem?)> UnderParent(IQueryable<Category> visible)
         {
-            return TaxonomySupport.IncludeDeletedForbidden();
-        }
-
-        var visible = db.Set<Category>().AsNoTracking();
-        if (!includeDeleted)
-        {
-            visible = visible.Where(c => c.DeletedAt == null);
-        }
-
-        var categories = visible;
-        if (!string.IsNullOrWhiteSpace(query.Parent))
-        {
-            if (query.Parent.Trim().Equals("root", StringComparison.OrdinalIgnoreCase))
+            if (string.IsNullOrWhiteSpace(parent.Parent))
             {
-                categories = categories.Where(c => c.ParentId == null);
+                return (visible, null);
             }
-            else
+
+            var given = parent.Parent.Trim();
+            if (given.Equals("root", StringComparison.OrdinalIgnoreCase))
             {
-                var parent = await CatalogRows.FindAsync(visible, query.Parent.Trim(), cancellationToken);
-                if (parent is null)
-                {
-                    return Problems.Validation("parent", $"No category matches '{query.Parent}' (use an id, a slug or 'root').");
-                }
-
-                categories = categories.Where(c => c.ParentId == parent.Id);
+                return (visible.Where(c => c.ParentId == null), null);
             }
+
+            return await CatalogRows.FindAsync(visible, given, cancellationToken) is { } found
+                ? (visible.Where(c => c.ParentId == found.Id), null)
+                : (null, Problems.Validation("parent", $"No category matches '{given}' (use an id, a slug or 'root')."));
         }
-
-        if (!string.IsNullOrWhiteSpace(query.Name))
-        {
-            var fragment = query.Name.Trim().ToLowerInvariant();
-
-            // lower() on both sides is what both databases can translate; Contains(..., StringComparison) is not.
-#pragma warning disable CA1862
-            categories = categories.Where(c => c.Name.ToLower().Contains(fragment));
-#pragma warning restore CA1862
-        }
-
-        var count = await categories.LongCountAsync(cancellationToken);
-
-        // Names sort case-insensitively on both databases (their default collations disagree about case).
-        categories = sort switch
-        {
-            TaxonomySort.NameDescending => categories.OrderByDescending(c => c.Name.ToLower()).ThenByDescending(c => c.Name).ThenByDescending(c => c.Id),
-            TaxonomySort.CreatedAt => categories.OrderBy(c => c.CreatedAt).ThenBy(c => c.Id),
-            TaxonomySort.CreatedAtDescending => categories.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id),
-            _ => categories.OrderBy(c => c.Name.ToLower()).ThenBy(c => c.Name).ThenBy(c => c.Id),
-        };
-        var rows = await categories.Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(Pager.Create(http.Request, page, count, rows.ConvertAll(CategoryResponse.From), paging.MaxPageSize));
     }
 
     /// <summary>One query for every live category, assembled in memory: the tree is small next to its products.</summary>
@@ -163,100 +136,24 @@ public static class CategoryEndpoints
         return TypedResults.Json(Children(null), TreeJson);
     }
 
-    public static async Task<Results<Ok<CategoryResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetCategory(
-        [FromRoute(Name = "ref")] string reference,
-        EmporiumDbContext db,
-        HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var category = await CatalogRows.FindAsync(db.Set<Category>().AsNoTracking(), reference, cancellationToken);
-        if (category is null || (category.DeletedAt is not null && !http.User.IsStaffOrAdmin()))
-        {
-            return Problems.NotFound("Category");
-        }
+    public static Task<Results<Ok<CategoryResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetCategory(
+        [FromRoute(Name = "ref")] string reference, EmporiumDbContext db, HttpContext http, CancellationToken cancellationToken) =>
+        Categories.GetAsync(db.Set<Category>(), reference, http, cancellationToken);
 
-        var etag = ETags.For(category.Id, category.Version);
-        ETags.Set(http.Response, etag);
-        return TaxonomySupport.NotModified(http.Request, etag)
-            ? TaxonomySupport.NotModifiedResult()
-            : TypedResults.Ok(CategoryResponse.From(category));
-    }
+    public static Task<Results<Created<CategoryResponse>, ValidationProblem, ProblemHttpResult>> CreateCategory(
+        CategoryRequest request, EmporiumDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
+        Categories.CreateAsync(db, request, clock, http, cancellationToken);
 
-    public static async Task<Results<Created<CategoryResponse>, ValidationProblem, ProblemHttpResult>> CreateCategory(
-        CategoryRequest request,
-        EmporiumDbContext db,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var name = TaxonomySupport.Name(request.Name, errors);
-        ValidateSlug(request.Slug, errors);
-        TaxonomySupport.Description(request.Description, errors);
-        var parentRef = ParseParent(request.Parent, request.ParentId, "parent", errors);
-        if (name is null || !errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
-
-        var parentId = await ResolveParentAsync(db, parentRef, errors, cancellationToken);
-        if (!errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
-
-        var now = clock.GetUtcNow().UtcDateTime;
-        var category = new Category
-        {
-            Name = name,
-            Slug = "",
-            Description = request.Description,
-            ParentId = parentId,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        db.Add(category);
-        if (await TaxonomySupport.CreateWithSlugAsync(
-                request.Slug,
-                () => AssignSlugAsync(db, category, new SlugEdit(request.Slug, Regenerate: true), cancellationToken),
-                () => SaveAsync(db, category, cancellationToken)) is { } problem)
-        {
-            return problem;
-        }
-
-        ETags.Set(http.Response, ETags.For(category.Id, category.Version));
-        return TypedResults.Created($"/api/categories/{category.Id}", CategoryResponse.From(category));
-    }
-
-    public static async Task<Results<Ok<CategoryResponse>, ValidationProblem, ProblemHttpResult>> ReplaceCategory(
+    public static Task<Results<Ok<CategoryResponse>, ValidationProblem, ProblemHttpResult>> ReplaceCategory(
         [FromRoute(Name = "ref")] string reference,
         CategoryRequest request,
         EmporiumDbContext db,
         TimeProvider clock,
         HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var name = TaxonomySupport.Name(request.Name, errors);
-        ValidateSlug(request.Slug, errors);
-        TaxonomySupport.Description(request.Description, errors);
-        var parent = ParseParent(request.Parent, request.ParentId, "parent", errors);
-        if (name is null || !errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
+        CancellationToken cancellationToken) =>
+        Categories.ReplaceAsync(db, reference, request, clock, http, cancellationToken);
 
-        var changes = new CategoryChanges(
-            name,
-            new SlugEdit(request.Slug, Regenerate: false),
-            DescriptionChanges: true,
-            request.Description,
-            ParentChanges: true,
-            parent);
-        return await UpdateAsync(db, reference, changes, clock, http, cancellationToken);
-    }
-
-    public static async Task<Results<Ok<CategoryResponse>, ValidationProblem, ProblemHttpResult>> PatchCategory(
+    public static Task<Results<Ok<CategoryResponse>, ValidationProblem, ProblemHttpResult>> PatchCategory(
         [FromRoute(Name = "ref")] string reference,
         JsonElement patch,
         EmporiumDbContext db,
@@ -264,207 +161,75 @@ public static class CategoryEndpoints
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        if (patch.ValueKind != JsonValueKind.Object)
+        // parent_id is parent's alias: a patch that names only the alias moves the category as "parent" would.
+        if (patch.ValueKind == JsonValueKind.Object && !patch.TryGetProperty("parent", out _) && patch.TryGetProperty("parent_id", out var alias))
         {
-            return TaxonomySupport.NotAnObject();
+            var moved = JsonNode.Parse(patch.GetRawText())!.AsObject();
+            moved["parent"] = JsonNode.Parse(alias.GetRawText());
+            patch = JsonSerializer.SerializeToElement(moved);
         }
 
-        var errors = new ValidationErrors();
-        string? name = null;
-        if (TaxonomySupport.TryReadString(patch, "name", errors, out var givenName))
-        {
-            name = TaxonomySupport.Name(givenName, errors);
-        }
-
-        var slug = SlugEdit.Keep;
-        if (TaxonomySupport.TryReadString(patch, "slug", errors, out var givenSlug))
-        {
-            ValidateSlug(givenSlug, errors);
-            slug = new SlugEdit(givenSlug, Regenerate: givenSlug is null);
-        }
-
-        var descriptionChanges = TaxonomySupport.TryReadString(patch, "description", errors, out var description);
-        TaxonomySupport.Description(description, errors);
-
-        CatalogRef? parent = null;
-        var parentChanges = false;
-        if (patch.TryGetProperty("parent", out var parentValue))
-        {
-            parentChanges = true;
-            parent = ParseParent(parentValue, null, "parent", errors);
-        }
-        else if (patch.TryGetProperty("parent_id", out var parentIdValue))
-        {
-            parentChanges = true;
-            if (parentIdValue.ValueKind is not (JsonValueKind.Number or JsonValueKind.Null))
-            {
-                errors.Add("parent_id", "parent_id must be a category id or null.");
-            }
-            else
-            {
-                parent = ParseParent(parentIdValue, null, "parent_id", errors);
-            }
-        }
-
-        if (!errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
-
-        var changes = new CategoryChanges(name, slug, descriptionChanges, description, parentChanges, parent);
-        return await UpdateAsync(db, reference, changes, clock, http, cancellationToken);
+        return Categories.PatchAsync(db, reference, patch, clock, http, cancellationToken);
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteCategory(
-        [FromRoute(Name = "ref")] string reference,
-        EmporiumDbContext db,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var target = await CatalogRows.FindForWriteAsync(db.Set<Category>().AsNoTracking(), reference, "Category", http.Request, cancellationToken);
-        if (!target.Found)
-        {
-            return target.Problem;
-        }
+    /// <summary>Only a category without live subcategories goes, and that must still hold at the moment of the write.</summary>
+    public static Task<Results<NoContent, ProblemHttpResult>> DeleteCategory(
+        [FromRoute(Name = "ref")] string reference, EmporiumDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
+        Categories.DeleteAsync(
+            db,
+            reference,
+            clock,
+            http,
+            still: c => !db.Set<Category>().Any(child => child.ParentId == c.Id && child.DeletedAt == null),
+            refuse: async category => await LiveChildren(db, category.Id).CountAsync(cancellationToken) is > 0 and var count
+                ? HasChildren(category, count)
+                : null,
+            cancellationToken);
 
-        var category = target.Row;
-
-        if (category.DeletedAt is not null)
-        {
-            return TypedResults.NoContent();
-        }
-
-        var liveChildren = LiveChildren(db, category.Id);
-        if (await liveChildren.CountAsync(cancellationToken) is > 0 and var count)
-        {
-            return HasChildren(category, count);
-        }
-
-        // One guarded statement: the version read above and "still no live subcategory" hold at the moment of the write.
-        var now = clock.GetUtcNow().UtcDateTime;
-        var deleted = await db.Set<Category>()
-            .Where(c => c.Id == category.Id && c.Version == category.Version && c.DeletedAt == null)
-            .Where(c => !db.Set<Category>().Any(child => child.ParentId == c.Id && child.DeletedAt == null))
-            .ExecuteUpdateAsync(
-                set => set.SetProperty(c => c.DeletedAt, now).SetProperty(c => c.UpdatedAt, now).SetProperty(c => c.Version, c => c.Version + 1),
-                cancellationToken);
-        if (deleted > 0)
-        {
-            return TypedResults.NoContent();
-        }
-
-        return await liveChildren.CountAsync(cancellationToken) is > 0 and var raced
-            ? HasChildren(category, raced)
-            : Problems.PreconditionFailed();
-    }
-
-    public static async Task<Results<Ok<CategoryResponse>, ProblemHttpResult>> RestoreCategory(
-        [FromRoute(Name = "ref")] string reference,
-        EmporiumDbContext db,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
-    {
-        var target = await CatalogRows.FindForWriteAsync(db.Set<Category>(), reference, "Category", http.Request, cancellationToken);
-        if (!target.Found)
-        {
-            return target.Problem;
-        }
-
-        var category = target.Row;
-
-        if (category.DeletedAt is not null)
+    /// <summary>Not while its parent is deleted: a live category under a deleted one would be unreachable in the tree.</summary>
+    public static Task<Results<Ok<CategoryResponse>, ProblemHttpResult>> RestoreCategory(
+        [FromRoute(Name = "ref")] string reference, EmporiumDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
+        Categories.RestoreAsync(db, reference, clock, http, async category =>
         {
             var parent = category.ParentId is { } parentId
                 ? await db.Set<Category>().AsNoTracking().Where(c => c.Id == parentId).Select(c => new { c.Slug, c.DeletedAt }).FirstOrDefaultAsync(cancellationToken)
                 : null;
-            if (parent?.DeletedAt is not null)
-            {
-                return Problems.Conflict($"Its parent category '{parent.Slug}' is deleted; restore the parent first.");
-            }
+            return parent?.DeletedAt is not null
+                ? Problems.Conflict($"Its parent category '{parent.Slug}' is deleted; restore the parent first.")
+                : null;
+        }, cancellationToken);
 
-            category.DeletedAt = null;
-            category.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-            category.Version++;
-            if (await SaveAsync(db, category, cancellationToken) is { } problem)
-            {
-                return problem;
-            }
-        }
-
-        ETags.Set(http.Response, ETags.For(category.Id, category.Version));
-        return TypedResults.Ok(CategoryResponse.From(category));
-    }
-
-    private static async Task<Results<Ok<CategoryResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        EmporiumDbContext db,
-        string reference,
-        CategoryChanges changes,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
+    /// <summary>Description and parent; a parent that is missing, deleted or inside the category's own subtree refuses the write.</summary>
+    private static async Task<IResult?> ApplyDescriptionAndParentAsync(
+        EmporiumDbContext db, Category category, CategoryRequest request, ValidationErrors errors, CancellationToken cancellationToken)
     {
-        var target = await CatalogRows.FindForWriteAsync(db.Set<Category>(), reference, "Category", http.Request, cancellationToken);
-        if (!target.Found)
+        Taxonomy.Description(request.Description, errors);
+        var parent = ParseParent(request.Parent, request.ParentId, "parent", errors);
+        var parentId = errors.IsEmpty ? await ResolveParentAsync(db, parent, errors, cancellationToken) : null;
+        if (!errors.IsEmpty)
         {
-            return target.Problem;
+            return null;
         }
 
-        var category = target.Row;
-
-        if (category.DeletedAt is not null)
+        if (parentId is { } newParent && category.Id != 0 && newParent != category.ParentId
+            && await WouldCycleAsync(db, category.Id, newParent, cancellationToken))
         {
-            return TaxonomySupport.IsDeleted(What);
-        }
-
-        if (changes.ParentChanges)
-        {
-            var errors = new ValidationErrors();
-            var parentId = await ResolveParentAsync(db, changes.Parent, errors, cancellationToken);
-            if (!errors.IsEmpty)
-            {
-                return errors.ToProblem();
-            }
-
-            if (parentId is { } newParent && newParent != category.ParentId && await WouldCycleAsync(db, category.Id, newParent, cancellationToken))
-            {
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status422UnprocessableEntity,
-                    title: "The category cannot move there.",
-                    detail: "A category cannot be its own parent or sit under one of its own descendants.",
-                    extensions: new Dictionary<string, object?>
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status422UnprocessableEntity,
+                title: "The category cannot move there.",
+                detail: "A category cannot be its own parent or sit under one of its own descendants.",
+                extensions: new Dictionary<string, object?>
+                {
+                    ["errors"] = new Dictionary<string, string[]>
                     {
-                        ["errors"] = new Dictionary<string, string[]>
-                        {
-                            ["parent"] = ["parent must not be the category itself or one of its descendants."],
-                        },
-                    });
-            }
-
-            category.ParentId = parentId;
+                        ["parent"] = ["parent must not be the category itself or one of its descendants."],
+                    },
+                });
         }
 
-        category.Name = changes.Name ?? category.Name;
-        if (changes.DescriptionChanges)
-        {
-            category.Description = changes.Description;
-        }
-
-        if (await AssignSlugAsync(db, category, changes.Slug, cancellationToken) is { } taken)
-        {
-            return taken;
-        }
-
-        category.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-        category.Version++;
-        if (await SaveAsync(db, category, cancellationToken) is { } problem)
-        {
-            return problem;
-        }
-
-        ETags.Set(http.Response, ETags.For(category.Id, category.Version));
-        return TypedResults.Ok(CategoryResponse.From(category));
+        category.Description = request.Description;
+        category.ParentId = parentId;
+        return null;
     }
 
     private static async Task<bool> WouldCycleAsync(EmporiumDbContext db, long categoryId, long newParentId, CancellationToken cancellationToken) =>
@@ -512,12 +277,6 @@ public static class CategoryEndpoints
         return found.Id;
     }
 
-    private static void ValidateSlug(string? slug, ValidationErrors errors)
-    {
-        TaxonomySupport.Slug(slug, errors);
-        errors.When(slug == ReservedSlug, "slug", $"slug '{ReservedSlug}' is reserved (it would clash with /api/categories/tree).");
-    }
-
     private static IQueryable<Category> LiveChildren(EmporiumDbContext db, long id) =>
         db.Set<Category>().Where(c => c.ParentId == id && c.DeletedAt == null);
 
@@ -526,62 +285,10 @@ public static class CategoryEndpoints
             $"The category '{category.Slug}' still has {count} live subcategor{(count == 1 ? "y" : "ies")}; " +
             "delete or move them first.");
 
-    /// <summary>Slugs stay unique across deleted categories too, so a restore can never collide.</summary>
-    private static async Task<ProblemHttpResult?> AssignSlugAsync(
-        EmporiumDbContext db, Category category, SlugEdit edit, CancellationToken cancellationToken)
-    {
-        var current = category.Id == 0 ? null : category.Slug;
-        var slug = await TaxonomySupport.ResolveSlugAsync(
-            edit,
-            current,
-            category.Name,
-            What,
-            async candidate => candidate == ReservedSlug
-                               || await db.Set<Category>().AnyAsync(c => c.Slug == candidate && c.Id != category.Id, cancellationToken));
-        if (slug is null)
-        {
-            return TaxonomySupport.SlugTaken(edit.Given!, What);
-        }
-
-        category.Slug = slug;
-        return null;
-    }
-
-    private static async Task<ProblemHttpResult?> SaveAsync(EmporiumDbContext db, Category category, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            return null;
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            return Problems.PreconditionFailed();
-        }
-        catch (DbUpdateException)
-        {
-            // The one key this write can collide on: a slug taken by a concurrent write since it was checked.
-            if (await db.Set<Category>().AnyAsync(other => other.Slug == category.Slug && other.Id != category.Id, cancellationToken))
-            {
-                return TaxonomySupport.SlugTaken(category.Slug, What);
-            }
-
-            throw;
-        }
-    }
-
     private static JsonSerializerOptions CreateTreeJson()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { MaxDepth = 4096 };
         PlatformExtensions.ConfigureJson(options);
         return options;
     }
-
-    private sealed record CategoryChanges(
-        string? Name,
-        SlugEdit Slug,
-        bool DescriptionChanges,
-        string? Description,
-        bool ParentChanges,
-        CatalogRef? Parent);
 }

@@ -81,7 +81,7 @@ public static partial class ProductEndpoints
         EmporiumDbContext db,
         IProductSearch search,
         PagingOptions options,
-        ListCounter counter,
+        ListPager counter,
         CancellationToken cancellationToken) =>
         ListAsync(query, paging, within: null, http, db, search, options, counter, cancellationToken);
 
@@ -95,7 +95,7 @@ public static partial class ProductEndpoints
         EmporiumDbContext db,
         IProductSearch search,
         PagingOptions options,
-        ListCounter counter,
+        ListPager counter,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
@@ -130,7 +130,7 @@ public static partial class ProductEndpoints
         }
 
         ETags.Set(http.Response, row.ETag);
-        return IfNoneMatchSatisfied(http.Request, row.ETag)
+        return ETags.IfNoneMatchSatisfied(http.Request, row.ETag)
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
             : TypedResults.Ok(row.ToResponse());
     }
@@ -150,19 +150,6 @@ public static partial class ProductEndpoints
         var brands = db.Set<Brand>().Where(b => b.DeletedAt == null);
         brands = reference.Id is { } id ? brands.Where(b => b.Id == id) : brands.Where(b => b.Slug == reference.Slug);
         return await brands.Select(b => (long?)b.Id).FirstOrDefaultAsync(cancellationToken);
-    }
-
-    private static bool IfNoneMatchSatisfied(HttpRequest request, string current)
-    {
-        var header = request.Headers.IfNoneMatch;
-        if (header.Count == 0 || !Microsoft.Net.Http.Headers.EntityTagHeaderValue.TryParseList(header, out var tags))
-        {
-            return false;
-        }
-
-        // If-None-Match uses the weak comparison (RFC 9110 13.1.2).
-        return tags.Any(tag => tag.Equals(Microsoft.Net.Http.Headers.EntityTagHeaderValue.Any) ||
-                               tag.Tag.Equals(current, StringComparison.Ordinal));
     }
 
     private static bool? ParseBool(string? value, string field, ValidationErrors errors)

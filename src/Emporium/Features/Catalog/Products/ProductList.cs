@@ -20,7 +20,7 @@ public static partial class ProductEndpoints
         EmporiumDbContext db,
         IProductSearch search,
         PagingOptions options,
-        ListCounter counter,
+        ListPager counter,
         CancellationToken cancellationToken)
     {
         var user = http.User;

@@ -43,7 +43,7 @@ public static partial class ProductEndpoints
         IEventOutbox events,
         TimeProvider clock,
         CancellationToken cancellationToken) =>
-        UpdateAsync(productRef, _ => request, http, db, events, clock, cancellationToken);
+        UpdateAsync(productRef, (_, _) => request, http, db, events, clock, cancellationToken);
 
     public static Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> PatchProduct(
         [FromRoute(Name = "ref")] string productRef,
@@ -52,9 +52,11 @@ public static partial class ProductEndpoints
         EmporiumDbContext db,
         IEventOutbox events,
         TimeProvider clock,
-        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
         CancellationToken cancellationToken) =>
-        UpdateAsync(productRef, current => MergePatch.Apply(current, patch, json.Value.SerializerOptions), http, db, events, clock, cancellationToken);
+        UpdateAsync(
+            productRef,
+            (current, errors) => MergePatch.Apply(current, patch, errors, "sku", "name", "slug", "price", "currency", "is_active"),
+            http, db, events, clock, cancellationToken);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProduct(
         [FromRoute(Name = "ref")] string productRef,
@@ -145,10 +147,10 @@ public static partial class ProductEndpoints
         return TypedResults.Ok(row.ToResponse());
     }
 
-    /// <summary>PUT and PATCH: <paramref name="build"/> turns the current representation into the new one.</summary>
+    /// <summary>PUT and PATCH: <paramref name="build"/> turns the current representation into the new one, or says why not.</summary>
     private static async Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
         string productRef,
-        Func<ProductRequest, ProductRequest> build,
+        Func<ProductRequest, ValidationErrors, ProductRequest> build,
         HttpContext http,
         EmporiumDbContext db,
         IEventOutbox events,
@@ -177,14 +179,11 @@ public static partial class ProductEndpoints
             return Problems.PreconditionFailed();
         }
 
-        ProductRequest request;
-        try
+        var errors = new ValidationErrors();
+        var request = build(CurrentOf(product), errors);
+        if (!errors.IsEmpty)
         {
-            request = build(CurrentOf(product));
-        }
-        catch (MergePatchException invalid)
-        {
-            return Problems.Validation(invalid.Errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

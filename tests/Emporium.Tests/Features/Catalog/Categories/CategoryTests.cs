@@ -172,6 +172,23 @@ public abstract class CategoryTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Patch_of_parent_id_alone_moves_the_category_like_parent_does()
+    {
+        var staff = await StaffAsync();
+        var tag = Tag();
+        var first = await CreateAsync(staff, $"First {tag}");
+        var second = await CreateAsync(staff, $"Second {tag}");
+        var child = await CreateAsync(staff, $"Child {tag}", parent: Id(first));
+        var url = $"/api/categories/{Id(child)}";
+
+        var moved = await (await staff.PatchJson(url, new { parent_id = Id(second) })).ShouldBe(HttpStatusCode.OK);
+        var topLevel = await (await staff.PatchJson(url, new { parent_id = (long?)null })).ShouldBe(HttpStatusCode.OK);
+
+        moved.GetProperty("parent_id").GetInt64().Should().Be(Id(second));
+        topLevel.GetProperty("parent_id").ValueKind.Should().Be(JsonValueKind.Null);
+    }
+
+    [Fact]
     public async Task Put_of_a_body_read_with_get_keeps_the_parent_through_parent_id()
     {
         var staff = await StaffAsync();

@@ -1,0 +1,470 @@
+using System.Linq.Expressions;
+
+namespace Emporium.Features.Catalog;
+
+/// <summary>The sort orders brand and category lists offer.</summary>
+internal enum TaxonomySort
+{
+    Name,
+    NameDescending,
+    CreatedAt,
+    CreatedAtDescending,
+}
+
+/// <summary>How a write changes a slug: take the one the client chose, keep the current one, or derive a fresh one from the name.</summary>
+internal readonly record struct SlugEdit(string? Given, bool Regenerate);
+
+/// <summary>The filters brand and category lists share (paging travels in <see cref="PageRequest"/>).</summary>
+public sealed record TaxonomyListQuery(
+    [property: Description("Only those whose name contains this text (case-insensitive).")]
+    [FromQuery(Name = "name")] string? Name,
+    [property: Description("Also list soft-deleted ones (staff and admins only).")]
+    [FromQuery(Name = "include_deleted")] bool? IncludeDeleted,
+    [property: Description("Sort order: " + Taxonomy.SortDescription)]
+    [FromQuery(Name = "sort")] string? Sort);
+
+/// <summary>What a brand or category body has in common: a name and an optional slug.</summary>
+public interface ITaxonomyRequest
+{
+    string? Name { get; }
+
+    string? Slug { get; }
+}
+
+/// <summary>Rules brands and categories share: field checks and sorting.</summary>
+internal static class Taxonomy
+{
+    public const string SortDescription = "name, -name, created_at or -created_at (default name).";
+
+    /// <summary>The trimmed name, or null after recording why it is unacceptable.</summary>
+    public static string? Name(string? name, ValidationErrors errors)
+    {
+        var trimmed = name?.Trim();
+        if (string.IsNullOrEmpty(trimmed))
+        {
+            errors.Add("name", "name is required.");
+            return null;
+        }
+
+        errors.When(trimmed.Length > CatalogLimits.NameLength, "name", $"name must be at most {CatalogLimits.NameLength} characters.");
+        return trimmed;
+    }
+
+    public static void Description(string? description, ValidationErrors errors) =>
+        errors.When(
+            description?.Length > CatalogLimits.DescriptionLength,
+            "description",
+            $"description must be at most {CatalogLimits.DescriptionLength} characters.");
+
+    public static TaxonomySort Sort(string? sort, ValidationErrors errors)
+    {
+        switch (sort)
+        {
+            case null or "" or "name":
+                return TaxonomySort.Name;
+            case "-name":
+                return TaxonomySort.NameDescending;
+            case "created_at":
+                return TaxonomySort.CreatedAt;
+            case "-created_at":
+                return TaxonomySort.CreatedAtDescending;
+            default:
+                errors.Add("sort", $"sort must be one of {SortDescription}");
+                return TaxonomySort.Name;
+        }
+    }
+}
+
+/// <summary>
+/// The HTTP plumbing one kind of taxonomy row (brands, categories) needs, written once: the list skeleton, GET with its
+/// ETag and 304, create with a generated slug that survives a race, PUT and merge-patch PATCH through the same path,
+/// soft delete and restore, all guarded by If-Match and the row's version. What differs by kind comes in as arguments.
+/// </summary>
+/// <param name="What">The kind in messages ("brand").</param>
+/// <param name="Path">The collection's URL ("/api/brands").</param>
+/// <param name="blank">A new row created at the given time, before its fields are applied.</param>
+/// <param name="current">The row as a PUT body: what a merge patch is applied to.</param>
+/// <param name="applyMore">
+/// Checks and applies the kind's own fields (name and slug are checked here): field mistakes go to the errors; the
+/// answer is a problem that refuses the write (a category moved under itself), or null.
+/// </param>
+/// <param name="ReservedSlug">A slug no row may take because a route shadows it (categories: "tree").</param>
+internal sealed class TaxonomyKind<T, TRequest, TResponse>(
+    string What,
+    string Path,
+    Func<T, TResponse> respond,
+    Func<DateTime, T> blank,
+    Func<T, TRequest> current,
+    Func<EmporiumDbContext, T, TRequest, ValidationErrors, CancellationToken, Task<IResult?>>? applyMore = null,
+    string? ReservedSlug = null)
+    where T : class, ITaxonomyRow
+    where TRequest : class, ITaxonomyRequest
+{
+    private readonly string _title = char.ToUpperInvariant(What[0]) + What[1..];
+
+    public void CheckSlug(string? slug, ValidationErrors errors)
+    {
+        if (slug is not null && Slugs.Problem(slug) is { } problem)
+        {
+            errors.Add("slug", problem);
+        }
+
+        errors.When(slug is not null && slug == ReservedSlug, "slug",
+            $"slug '{ReservedSlug}' is reserved (it would clash with {Path}/{ReservedSlug}).");
+    }
+
+    /// <summary>
+    /// Paged, filtered by name, sorted by name (case-insensitively on both databases) or creation. Deleted rows only for
+    /// staff who ask; <paramref name="narrow"/> may filter further by what else the kind offers (a category's parent).
+    /// </summary>
+    public async Task<Results<Ok<Paged<TResponse>>, ValidationProblem, ProblemHttpResult>> ListAsync(
+        IQueryable<T> all,
+        TaxonomyListQuery query,
+        PageRequest paging,
+        ListPager pager,
+        HttpContext http,
+        Func<IQueryable<T>, Task<(IQueryable<T>? Rows, ValidationProblem? Invalid)>>? narrow,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var page = pager.Resolve(paging, errors);
+        var sort = Taxonomy.Sort(query.Sort, errors);
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var includeDeleted = query.IncludeDeleted == true;
+        if (includeDeleted && !http.User.IsStaffOrAdmin())
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",
+                detail: "include_deleted=true is reserved for staff and admins.");
+        }
+
+        var visible = includeDeleted ? all.AsNoTracking() : all.AsNoTracking().Where(r => r.DeletedAt == null);
+        var rows = visible;
+        if (narrow is not null)
+        {
+            var (narrowed, invalid) = await narrow(visible);
+            if (invalid is not null)
+            {
+                return invalid;
+            }
+
+            rows = narrowed!;
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Name))
+        {
+            var fragment = query.Name.Trim().ToLowerInvariant();
+            // lower() on both sides is what both databases can translate; Contains(..., StringComparison) is not.
+#pragma warning disable CA1862
+            rows = rows.Where(r => r.Name.ToLower().Contains(fragment));
+#pragma warning restore CA1862
+        }
+
+        // Names sort case-insensitively on both databases (their default collations disagree about case).
+        return TypedResults.Ok(await pager.PageAsync(rows, page, sort switch
+        {
+            TaxonomySort.NameDescending => r => r.OrderByDescending(x => x.Name.ToLower()).ThenByDescending(x => x.Name).ThenByDescending(x => x.Id),
+            TaxonomySort.CreatedAt => r => r.OrderBy(x => x.CreatedAt).ThenBy(x => x.Id),
+            TaxonomySort.CreatedAtDescending => r => r.OrderByDescending(x => x.CreatedAt).ThenByDescending(x => x.Id),
+            _ => r => r.OrderBy(x => x.Name.ToLower()).ThenBy(x => x.Name).ThenBy(x => x.Id),
+        }, respond, http.Request, cancellationToken));
+    }
+
+    /// <summary>By id or slug, with its ETag; 304 for If-None-Match naming it; deleted rows for staff only.</summary>
+    public async Task<Results<Ok<TResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetAsync(
+        IQueryable<T> all, string reference, HttpContext http, CancellationToken cancellationToken)
+    {
+        var row = await CatalogRows.FindAsync(all.AsNoTracking(), reference, cancellationToken);
+        if (row is null || (row.DeletedAt is not null && !http.User.IsStaffOrAdmin()))
+        {
+            return Problems.NotFound(_title);
+        }
+
+        var etag = ETags.For(row.Id, row.Version);
+        ETags.Set(http.Response, etag);
+        return ETags.IfNoneMatchSatisfied(http.Request, etag)
+            ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+            : TypedResults.Ok(respond(row));
+    }
+
+    /// <summary>Adds a row with the slug the client gave, or one made from its name that steps past any taken meanwhile.</summary>
+    public async Task<Results<Created<TResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        EmporiumDbContext db, TRequest request, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+    {
+        var row = blank(clock.GetUtcNow().UtcDateTime);
+        switch (await ApplyAsync(db, row, request, cancellationToken))
+        {
+            case ValidationProblem invalid:
+                return invalid;
+            case ProblemHttpResult refused:
+                return refused;
+        }
+
+        db.Add(row);
+        var edit = new SlugEdit(request.Slug, Regenerate: true);
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await AssignSlugAsync(db, row, edit, cancellationToken) is { } taken)
+            {
+                return taken;
+            }
+
+            var problem = await SaveAsync(db, row, cancellationToken);
+            if (problem is null)
+            {
+                break;
+            }
+
+            // A generated slug that a concurrent create took first: look again, never fail the request for it.
+            if (request.Slug is not null || attempt == Slugs.GeneratedSlugAttempts)
+            {
+                return problem;
+            }
+        }
+
+        ETags.Set(http.Response, ETags.For(row.Id, row.Version));
+        return TypedResults.Created($"{Path}/{row.Id}", respond(row));
+    }
+
+    /// <summary>PUT: every field replaced; an absent slug keeps the current one.</summary>
+    public Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> ReplaceAsync(
+        EmporiumDbContext db, string reference, TRequest request, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
+        UpdateAsync(db, reference, (_, _) => request, regenerateSlug: false, clock, http, cancellationToken);
+
+    /// <summary>PATCH: the merge patch applied to the row's PUT body, then the PUT path; "slug": null derives a new slug.</summary>
+    public Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> PatchAsync(
+        EmporiumDbContext db, string reference, JsonElement patch, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
+        UpdateAsync(
+            db,
+            reference,
+            (row, errors) => MergePatch.Apply(current(row), patch, errors, "name"),
+            regenerateSlug: MergePatch.Clears(patch, "slug"),
+            clock,
+            http,
+            cancellationToken);
+
+    /// <summary>
+    /// Soft delete, in one statement guarded by the version read (If-Match) and by <paramref name="still"/> (a condition that
+    /// must hold at the moment of the write); <paramref name="refuse"/> explains why it may not go ahead (409).
+    /// </summary>
+    public async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        EmporiumDbContext db,
+        string reference,
+        TimeProvider clock,
+        HttpContext http,
+        Expression<Func<T, bool>>? still,
+        Func<T, Task<ProblemHttpResult?>>? refuse,
+        CancellationToken cancellationToken)
+    {
+        var target = await CatalogRows.FindForWriteAsync(db.Set<T>().AsNoTracking(), reference, _title, http.Request, cancellationToken);
+        if (!target.Found)
+        {
+            return target.Problem;
+        }
+
+        var row = target.Row;
+        if (row.DeletedAt is not null)
+        {
+            return TypedResults.NoContent();
+        }
+
+        if (refuse is not null && await refuse(row) is { } refused)
+        {
+            return refused;
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var rows = db.Set<T>().Where(r => r.Id == row.Id && r.Version == row.Version && r.DeletedAt == null);
+        var deleted = await (still is null ? rows : rows.Where(still)).ExecuteUpdateAsync(
+            set => set.SetProperty(r => r.DeletedAt, now).SetProperty(r => r.UpdatedAt, now).SetProperty(r => r.Version, r => r.Version + 1),
+            cancellationToken);
+        if (deleted > 0)
+        {
+            return TypedResults.NoContent();
+        }
+
+        // The guard failed: a condition that changed in between explains itself; otherwise the row did.
+        return refuse is not null && await refuse(row) is { } raced ? raced : Problems.PreconditionFailed();
+    }
+
+    /// <summary>Undoes a soft delete (a no-op for a live row) unless <paramref name="refuse"/> says why not, guarded by If-Match.</summary>
+    public async Task<Results<Ok<TResponse>, ProblemHttpResult>> RestoreAsync(
+        EmporiumDbContext db,
+        string reference,
+        TimeProvider clock,
+        HttpContext http,
+        Func<T, Task<ProblemHttpResult?>>? refuse,
+        CancellationToken cancellationToken)
+    {
+        var target = await CatalogRows.FindForWriteAsync(db.Set<T>(), reference, _title, http.Request, cancellationToken);
+        if (!target.Found)
+        {
+            return target.Problem;
+        }
+
+        var row = target.Row;
+        if (row.DeletedAt is not null)
+        {
+            if (refuse is not null && await refuse(row) is { } refused)
+            {
+                return refused;
+            }
+
+            row.DeletedAt = null;
+            row.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+            row.Version++;
+            if (await SaveAsync(db, row, cancellationToken) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        ETags.Set(http.Response, ETags.For(row.Id, row.Version));
+        return TypedResults.Ok(respond(row));
+    }
+
+    /// <summary>
+    /// The row If-Match allows, not deleted, given the body <paramref name="build"/> makes of it, checked and applied as
+    /// on create, given its new slug and saved as a new version.
+    /// </summary>
+    private async Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+        EmporiumDbContext db,
+        string reference,
+        Func<T, ValidationErrors, TRequest> build,
+        bool regenerateSlug,
+        TimeProvider clock,
+        HttpContext http,
+        CancellationToken cancellationToken)
+    {
+        var target = await CatalogRows.FindForWriteAsync(db.Set<T>(), reference, _title, http.Request, cancellationToken);
+        if (!target.Found)
+        {
+            return target.Problem;
+        }
+
+        var row = target.Row;
+        if (row.DeletedAt is not null)
+        {
+            return Problems.Conflict($"The {What} is deleted; restore it first (POST .../restore).");
+        }
+
+        var errors = new ValidationErrors();
+        var request = build(row, errors);
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        switch (await ApplyAsync(db, row, request, cancellationToken))
+        {
+            case ValidationProblem invalid:
+                return invalid;
+            case ProblemHttpResult refused:
+                return refused;
+        }
+
+        if (await AssignSlugAsync(db, row, new SlugEdit(request.Slug, regenerateSlug), cancellationToken) is { } taken)
+        {
+            return taken;
+        }
+
+        row.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        row.Version++;
+        if (await SaveAsync(db, row, cancellationToken) is { } problem)
+        {
+            return problem;
+        }
+
+        ETags.Set(http.Response, ETags.For(row.Id, row.Version));
+        return TypedResults.Ok(respond(row));
+    }
+
+    /// <summary>Checks the body (name and slug here, the rest by the kind) and copies it onto the row; a problem when refused.</summary>
+    private async Task<IResult?> ApplyAsync(EmporiumDbContext db, T row, TRequest request, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var name = Taxonomy.Name(request.Name, errors);
+        CheckSlug(request.Slug, errors);
+        if (applyMore is not null && await applyMore(db, row, request, errors, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        if (name is null || !errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        row.Name = name;
+        return null;
+    }
+
+    /// <summary>
+    /// The slug a write ends up with: the client's (409 when another row has it), the current one, or one made from the name
+    /// (slug, slug-2, ...). Slugs stay unique across deleted rows too, so a restore can never collide.
+    /// </summary>
+    private async Task<ProblemHttpResult?> AssignSlugAsync(EmporiumDbContext db, T row, SlugEdit edit, CancellationToken cancellationToken)
+    {
+        var current = row.Id == 0 ? null : row.Slug;
+        var id = row.Id;
+        Task<bool> TakenAsync(string candidate) =>
+            candidate == ReservedSlug
+                ? Task.FromResult(true)
+                : db.Set<T>().AnyAsync(other => other.Slug == candidate && other.Id != id, cancellationToken);
+
+        if (edit.Given is { } given)
+        {
+            if (given != current && await TakenAsync(given))
+            {
+                return SlugTaken(given);
+            }
+
+            row.Slug = given;
+        }
+        else if (edit.Regenerate || current is null)
+        {
+            row.Slug = await Slugs.UniqueAsync(Slugs.FromName(row.Name, What), TakenAsync);
+        }
+
+        return null;
+    }
+
+    private async Task<ProblemHttpResult?> SaveAsync(EmporiumDbContext db, T row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return null;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return Problems.PreconditionFailed();
+        }
+        catch (DbUpdateException)
+        {
+            // The one key this write can collide on: a slug taken by a concurrent write since it was checked.
+            var slug = row.Slug;
+            var id = row.Id;
+            if (await db.Set<T>().AnyAsync(other => other.Slug == slug && other.Id != id, cancellationToken))
+            {
+                return SlugTaken(slug);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>409 with a field error, so a form can show it next to the slug input.</summary>
+    private ProblemHttpResult SlugTaken(string slug) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict,
+            title: "Conflict.",
+            detail: $"The slug '{slug}' is already used by another {What} (deleted ones keep their slugs).",
+            extensions: new Dictionary<string, object?>
+            {
+                ["errors"] = new Dictionary<string, string[]> { ["slug"] = [$"slug '{slug}' is already taken."] },
+            });
+}

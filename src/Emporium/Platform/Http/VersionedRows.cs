@@ -1,0 +1,56 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Linq.Expressions;
+using ProblemResults = Emporium.Platform.Problems.Problems;
+
+namespace Emporium.Platform.Http;
+
+/// <summary>A row whose version backs its ETag and guards every write to it (optimistic concurrency).</summary>
+public interface IVersioned
+{
+    long Id { get; }
+
+    int Version { get; set; }
+}
+
+/// <summary>Either the row a write may change, or the problem that answers the request instead.</summary>
+public sealed record WriteTarget<T>(T? Row, ProblemHttpResult? Problem)
+    where T : class
+{
+    [MemberNotNullWhen(true, nameof(Row))]
+    [MemberNotNullWhen(false, nameof(Problem))]
+    public bool Found => Row is not null && Problem is null;
+}
+
+/// <summary>The guard every write to a versioned row starts with, and the save it ends with.</summary>
+public static class VersionedRows
+{
+    /// <summary>The row to change, or the problem that stops the write: 404 when it does not exist, 412 when If-Match names another version.</summary>
+    public static async Task<WriteTarget<T>> FindForWriteAsync<T>(
+        IQueryable<T> rows, Expression<Func<T, bool>> match, string notFound, HttpRequest request, CancellationToken cancellationToken)
+        where T : class, IVersioned
+    {
+        var row = await rows.FirstOrDefaultAsync(match, cancellationToken);
+        if (row is null)
+        {
+            return new WriteTarget<T>(null, ProblemResults.NotFound(notFound));
+        }
+
+        return ETags.IfMatchSatisfied(request, ETags.For(row.Id, row.Version))
+            ? new WriteTarget<T>(row, null)
+            : new WriteTarget<T>(null, ProblemResults.PreconditionFailed());
+    }
+
+    /// <summary>Saves; 412 when the version the write started from is no longer the stored one.</summary>
+    public static async Task<ProblemHttpResult?> SaveAsync(DbContext db, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return null;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return ProblemResults.PreconditionFailed();
+        }
+    }
+}

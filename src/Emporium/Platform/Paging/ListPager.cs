@@ -1,0 +1,55 @@
+namespace Emporium.Platform.Paging;
+
+/// <summary>The database's guess at how many rows a query returns, without running it; null where it cannot say.</summary>
+public interface IRowEstimator
+{
+    Task<long?> EstimateAsync<T>(IQueryable<T> query, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The list skeleton every paged endpoint shares: resolve page and page_size, count the matches (exactly up to
+/// Paging:ExactCountLimit, estimated beyond it where the database can), read one ordered page and wrap it in the envelope.
+/// </summary>
+public sealed class ListPager(PagingOptions options, IRowEstimator estimator)
+{
+    /// <summary>page and page_size with defaults and the cap applied; mistakes go to <paramref name="errors"/>.</summary>
+    public ResolvedPage Resolve(PageRequest request, ValidationErrors errors) => Pager.Resolve(request, options, errors);
+
+    public async Task<PageCount> CountAsync<T>(IQueryable<T> query, CancellationToken cancellationToken)
+    {
+        var limit = options.ExactCountLimit;
+        var upToLimit = await query.Take(limit + 1).LongCountAsync(cancellationToken);
+        if (upToLimit <= limit)
+        {
+            return new PageCount(upToLimit, Exact: true);
+        }
+
+        return await estimator.EstimateAsync(query, cancellationToken) is { } estimate
+            ? new PageCount(Math.Max(estimate, limit + 1), Exact: false)
+            : new PageCount(await query.LongCountAsync(cancellationToken), Exact: true);
+    }
+
+    /// <summary>One page of <paramref name="rows"/> in <paramref name="order"/> (which must end on a unique key), each row mapped for the response.</summary>
+    public Task<Paged<TResponse>> PageAsync<T, TResponse>(
+        IQueryable<T> rows,
+        ResolvedPage page,
+        Func<IQueryable<T>, IOrderedQueryable<T>> order,
+        Func<T, TResponse> map,
+        HttpRequest request,
+        CancellationToken cancellationToken) =>
+        PageAsync(rows, page, order, (found, _) => Task.FromResult<IReadOnlyList<TResponse>>(found.ConvertAll(row => map(row))), request, cancellationToken);
+
+    /// <summary>As above, for responses that need one more query per page (the attempts of a page of deliveries, the roles of a page of users).</summary>
+    public async Task<Paged<TResponse>> PageAsync<T, TResponse>(
+        IQueryable<T> rows,
+        ResolvedPage page,
+        Func<IQueryable<T>, IOrderedQueryable<T>> order,
+        Func<List<T>, CancellationToken, Task<IReadOnlyList<TResponse>>> map,
+        HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var count = await CountAsync(rows, cancellationToken);
+        var found = await order(rows).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
+        return Pager.Create(request, page, count, await map(found, cancellationToken), options.MaxPageSize);
+    }
+}
