@@ -5,7 +5,6 @@ using Emporium.Features.Identity;
 using Emporium.Features.Jobs;
 using Emporium.Features.Webhooks;
 using Emporium.Features.Import;
-using Emporium.Platform.OpenApi;
 
 namespace Emporium.Features;
 

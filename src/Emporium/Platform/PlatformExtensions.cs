@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
 using Emporium.Platform.Health;
 using Emporium.Platform.Logging;
-using Emporium.Platform.OpenApi;
 
 namespace Emporium.Platform;
 

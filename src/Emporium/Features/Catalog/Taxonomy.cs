@@ -118,14 +118,14 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     /// staff who ask; <paramref name="narrow"/> may filter further by what else the kind offers (a category's parent).
     /// </summary>
     public async Task<Results<Ok<Paged<TResponse>>, ValidationProblem, ProblemHttpResult>> ListAsync(
-        IQueryable<T> all,
+        RequestScope scope,
         TaxonomyListQuery query,
         PageRequest paging,
         ListPager pager,
-        HttpContext http,
-        Func<IQueryable<T>, Task<(IQueryable<T>? Rows, ValidationProblem? Invalid)>>? narrow,
-        CancellationToken cancellationToken)
+        Func<IQueryable<T>, Task<(IQueryable<T>? Rows, ValidationProblem? Invalid)>>? narrow = null)
     {
+        var (db, _, http, cancellationToken) = scope;
+        var all = db.Set<T>();
         var errors = new ValidationErrors();
         var page = pager.Resolve(paging, errors);
         var sort = Taxonomy.Sort(query.Sort, errors);
@@ -154,14 +154,11 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             rows = narrowed!;
         }
 
-        if (!string.IsNullOrWhiteSpace(query.Name))
-        {
-            var fragment = query.Name.Trim().ToLowerInvariant();
-            // lower() on both sides is what both databases can translate; Contains(..., StringComparison) is not.
+        // lower() on both sides is what both databases can translate; Contains(..., StringComparison) is not.
+        var fragment = query.Name?.Trim().ToLowerInvariant();
 #pragma warning disable CA1862
-            rows = rows.Where(r => r.Name.ToLower().Contains(fragment));
+        rows = rows.WhereIf(!string.IsNullOrEmpty(fragment), r => r.Name.ToLower().Contains(fragment!));
 #pragma warning restore CA1862
-        }
 
         // Names sort case-insensitively on both databases (their default collations disagree about case).
         return TypedResults.Ok(await pager.PageAsync(rows, page, sort switch
@@ -174,10 +171,10 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     }
 
     /// <summary>By id or slug, with its ETag; 304 for If-None-Match naming it; deleted rows for staff only.</summary>
-    public async Task<Results<Ok<TResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetAsync(
-        IQueryable<T> all, string reference, HttpContext http, CancellationToken cancellationToken)
+    public async Task<Results<Ok<TResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetAsync(RequestScope scope, string reference)
     {
-        var row = await CatalogRows.FindAsync(all.AsNoTracking(), reference, cancellationToken);
+        var http = scope.Http;
+        var row = await CatalogRows.FindAsync(scope.Db.Set<T>().AsNoTracking(), reference, scope.Aborted);
         if (row is null || (row.DeletedAt is not null && !http.User.IsStaffOrAdmin()))
         {
             return Problems.NotFound(_title);
@@ -192,9 +189,10 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
 
     /// <summary>Adds a row with the slug the client gave, or one made from its name that steps past any taken meanwhile.</summary>
     public async Task<Results<Created<TResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        EmporiumDbContext db, TRequest request, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+        RequestScope scope, TRequest request)
     {
-        var row = blank(clock.GetUtcNow().UtcDateTime);
+        var (db, _, http, cancellationToken) = scope;
+        var row = blank(scope.UtcNow);
         switch (await ApplyAsync(db, row, request, cancellationToken))
         {
             case ValidationProblem invalid:
@@ -230,35 +228,25 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     }
 
     /// <summary>PUT: every field replaced; an absent slug keeps the current one.</summary>
-    public Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> ReplaceAsync(
-        EmporiumDbContext db, string reference, TRequest request, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
-        UpdateAsync(db, reference, (_, _) => request, regenerateSlug: false, clock, http, cancellationToken);
+    public Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> ReplaceAsync(RequestScope scope, string reference, TRequest request) =>
+        UpdateAsync(scope, reference, (_, _) => request, regenerateSlug: false);
 
     /// <summary>PATCH: the merge patch applied to the row's PUT body, then the PUT path; "slug": null derives a new slug.</summary>
-    public Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> PatchAsync(
-        EmporiumDbContext db, string reference, JsonElement patch, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
+    public Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> PatchAsync(RequestScope scope, string reference, JsonElement patch) =>
         UpdateAsync(
-            db,
+            scope,
             reference,
             (row, errors) => MergePatch.Apply(current(row), patch, errors, "name"),
-            regenerateSlug: MergePatch.Clears(patch, "slug"),
-            clock,
-            http,
-            cancellationToken);
+            regenerateSlug: MergePatch.Clears(patch, "slug"));
 
     /// <summary>
     /// Soft delete, in one statement guarded by the version read (If-Match) and by <paramref name="still"/> (a condition that
     /// must hold at the moment of the write); <paramref name="refuse"/> explains why it may not go ahead (409).
     /// </summary>
     public async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        EmporiumDbContext db,
-        string reference,
-        TimeProvider clock,
-        HttpContext http,
-        Expression<Func<T, bool>>? still,
-        Func<T, Task<ProblemHttpResult?>>? refuse,
-        CancellationToken cancellationToken)
+        RequestScope scope, string reference, Expression<Func<T, bool>>? still = null, Func<T, Task<ProblemHttpResult?>>? refuse = null)
     {
+        var (db, _, http, cancellationToken) = scope;
         var target = await CatalogRows.FindForWriteAsync(db.Set<T>().AsNoTracking(), reference, _title, http.Request, cancellationToken);
         if (!target.Found)
         {
@@ -276,7 +264,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             return refused;
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = scope.UtcNow;
         var rows = db.Set<T>().Where(r => r.Id == row.Id && r.Version == row.Version && r.DeletedAt == null);
         var deleted = await (still is null ? rows : rows.Where(still)).ExecuteUpdateAsync(
             set => set.SetProperty(r => r.DeletedAt, now).SetProperty(r => r.UpdatedAt, now).SetProperty(r => r.Version, r => r.Version + 1),
@@ -292,13 +280,9 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
 
     /// <summary>Undoes a soft delete (a no-op for a live row) unless <paramref name="refuse"/> says why not, guarded by If-Match.</summary>
     public async Task<Results<Ok<TResponse>, ProblemHttpResult>> RestoreAsync(
-        EmporiumDbContext db,
-        string reference,
-        TimeProvider clock,
-        HttpContext http,
-        Func<T, Task<ProblemHttpResult?>>? refuse,
-        CancellationToken cancellationToken)
+        RequestScope scope, string reference, Func<T, Task<ProblemHttpResult?>>? refuse = null)
     {
+        var (db, _, http, cancellationToken) = scope;
         var target = await CatalogRows.FindForWriteAsync(db.Set<T>(), reference, _title, http.Request, cancellationToken);
         if (!target.Found)
         {
@@ -314,7 +298,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             }
 
             row.DeletedAt = null;
-            row.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+            row.UpdatedAt = scope.UtcNow;
             row.Version++;
             if (await SaveAsync(db, row, cancellationToken) is { } problem)
             {
@@ -331,14 +315,9 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     /// on create, given its new slug and saved as a new version.
     /// </summary>
     private async Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        EmporiumDbContext db,
-        string reference,
-        Func<T, ValidationErrors, TRequest> build,
-        bool regenerateSlug,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
+        RequestScope scope, string reference, Func<T, ValidationErrors, TRequest> build, bool regenerateSlug)
     {
+        var (db, _, http, cancellationToken) = scope;
         var target = await CatalogRows.FindForWriteAsync(db.Set<T>(), reference, _title, http.Request, cancellationToken);
         if (!target.Found)
         {
@@ -371,7 +350,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             return taken;
         }
 
-        row.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        row.UpdatedAt = scope.UtcNow;
         row.Version++;
         if (await SaveAsync(db, row, cancellationToken) is { } problem)
         {

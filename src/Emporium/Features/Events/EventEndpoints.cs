@@ -18,11 +18,7 @@ public sealed record EventTypeResponse(string Type, string Description);
 
 public sealed record EventListQuery(
     [property: Description("Only events of this type, e.g. product.updated.")]
-    [FromQuery(Name = "type")] string? Type,
-    [property: Description("1-based page number.")]
-    [FromQuery(Name = "page")] int? Page,
-    [property: Description("Items per page (default 25); larger values are clamped to the maximum (100).")]
-    [FromQuery(Name = "page_size")] int? PageSize);
+    [FromQuery(Name = "type")] string? Type);
 
 public static class EventEndpoints
 {
@@ -44,14 +40,14 @@ public static class EventEndpoints
 
     public static async Task<Results<Ok<Paged<EventResponse>>, ValidationProblem>> ListEvents(
         [AsParameters] EventListQuery query,
+        [AsParameters] PageRequest paging,
         EmporiumDbContext db,
-        PagingOptions paging,
-        ListPager counter,
+        ListPager pager,
         HttpContext http,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        var page = Pager.Resolve(new PageRequest(query.Page, query.PageSize), paging, errors);
+        var page = pager.Resolve(paging, errors);
         var type = query.Type?.Trim();
         errors.When(!string.IsNullOrEmpty(type) && !EventTypes.IsKnown(type), "type",
             $"type must be one of {string.Join(", ", EventTypes.All.Keys)}.");
@@ -60,15 +56,8 @@ public static class EventEndpoints
             return errors.ToProblem();
         }
 
-        var events = db.Set<OutboxEvent>().AsNoTracking();
-        if (!string.IsNullOrEmpty(type))
-        {
-            events = events.Where(e => e.Type == type);
-        }
-
-        var count = await counter.CountAsync(events, cancellationToken);
-        var rows = await events.OrderByDescending(e => e.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(Pager.Create(http.Request, page, count, rows.ConvertAll(EventResponse.From), paging.MaxPageSize));
+        var events = db.Set<OutboxEvent>().AsNoTracking().WhereIf(!string.IsNullOrEmpty(type), e => e.Type == type);
+        return TypedResults.Ok(await pager.PageAsync(events, page, e => e.OrderByDescending(x => x.Id), EventResponse.From, http.Request, cancellationToken));
     }
 
     public static Ok<List<EventTypeResponse>> ListEventTypes() =>

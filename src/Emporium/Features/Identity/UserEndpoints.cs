@@ -21,8 +21,7 @@ public static class UserEndpoints
             .WithDescription("One user with their roles. Admins only.");
 
         group.MapPut("/{id:long}/roles", SetRoles)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblems(404, 409)
             .WithSummary("Replace a user's roles")
             .WithDescription("Sets the user's roles to exactly the given list (admin, staff, seller, customer). The change " +
                              "reaches the user's access token at their next refresh. Admins cannot drop their own " +
@@ -32,14 +31,14 @@ public static class UserEndpoints
 
     public static async Task<Results<Ok<Paged<UserResponse>>, ValidationProblem>> ListUsers(
         [AsParameters] UserQuery query,
-        [AsParameters] PageRequest pageRequest,
+        [AsParameters] PageRequest paging,
         EmporiumDbContext db,
-        PagingOptions paging,
+        ListPager pager,
         HttpRequest http,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        var page = Pager.Resolve(pageRequest, paging, errors);
+        var page = pager.Resolve(paging, errors);
         var role = query.Role?.Trim();
         errors.When(role is { Length: > 0 } && !IsKnownRole(role), "role", KnownRolesMessage);
         if (!errors.IsEmpty)
@@ -47,26 +46,25 @@ public static class UserEndpoints
             return errors.ToProblem();
         }
 
-        var users = db.Users.AsNoTracking();
-        if (query.Email?.Trim() is { Length: > 0 } email)
-        {
-            // Identity's normalized column is upper-cased, which makes the match case-insensitive on both databases.
-            var needle = email.ToUpperInvariant();
-            users = users.Where(u => u.NormalizedEmail!.Contains(needle));
-        }
-
-        if (role is { Length: > 0 })
-        {
-            var normalizedRole = role.ToUpperInvariant();
-            users = users.Where(u => db.UserRoles.Any(ur =>
+        // Identity's normalized columns are upper-cased, which makes both matches case-insensitive on both databases.
+        var email = query.Email?.Trim().ToUpperInvariant();
+        var normalizedRole = role?.ToUpperInvariant();
+        var users = db.Users.AsNoTracking()
+            .WhereIf(!string.IsNullOrEmpty(email), u => u.NormalizedEmail!.Contains(email!))
+            .WhereIf(!string.IsNullOrEmpty(normalizedRole), u => db.UserRoles.Any(ur =>
                 ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.NormalizedName == normalizedRole)));
-        }
 
-        var count = await users.LongCountAsync(cancellationToken);
-        var rows = await users.OrderBy(u => u.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
-        var roles = await RolesOfAsync(db, rows.Select(u => u.Id).ToList(), cancellationToken);
-        var results = rows.Select(u => UserResponse.From(u, roles[u.Id])).ToList();
-        return TypedResults.Ok(Pager.Create(http, page, count, results, paging.MaxPageSize));
+        return TypedResults.Ok(await pager.PageAsync(
+            users,
+            page,
+            u => u.OrderBy(x => x.Id),
+            async (rows, ct) =>
+            {
+                var roles = await RolesOfAsync(db, rows.ConvertAll(u => u.Id), ct);
+                return rows.ConvertAll(u => UserResponse.From(u, roles[u.Id]));
+            },
+            http,
+            cancellationToken));
     }
 
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetUser(long id, UserManager<User> users)

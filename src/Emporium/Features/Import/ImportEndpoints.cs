@@ -60,8 +60,7 @@ public static class ImportEndpoints
                 };
                 return Task.CompletedTask;
             })
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblems(413, 415)
             .WithSummary("Import products from a CSV file")
             .WithDescription("Send the CSV as multipart/form-data (field `file`) or as a text/csv body. The file is stored and a "
                 + "catalog.import job is queued; the answer is 202 at once with the job's status and events URLs. Columns: sku and "
@@ -74,8 +73,7 @@ public static class ImportEndpoints
             .WithTags("Import")
             .RequireAuthorization(Policies.ManageProducts)
             .Produces<string>(StatusCodes.Status200OK, Csv)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status410Gone)
+            .ProducesProblems(404, 410)
             .WithSummary("Download an import's rejected rows")
             .WithDescription("An `error` column followed by the file's header, then every rejected row: its line, column and reason, "
                 + "then its original cells; cells are neutralised against formula injection like the export's. 404 when the job is not an import "

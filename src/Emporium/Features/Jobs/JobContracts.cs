@@ -45,8 +45,4 @@ public sealed record JobListQuery(
     [property: Description("Only jobs of this kind, e.g. diagnostics.sleep.")]
     [FromQuery(Name = "kind")] string? Kind,
     [property: Description("Only jobs in this status: PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED or DEAD (any case).")]
-    [FromQuery(Name = "status")] string? Status,
-    [property: Description("1-based page number.")]
-    [FromQuery(Name = "page")] int? Page,
-    [property: Description("Items per page (default 25); larger values are clamped to the maximum (100).")]
-    [FromQuery(Name = "page_size")] int? PageSize);
+    [FromQuery(Name = "status")] string? Status);

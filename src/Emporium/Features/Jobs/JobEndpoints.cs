@@ -25,15 +25,13 @@ public static class JobEndpoints
             .WithSummary("Get a job")
             .WithDescription("Status, attempts, progress (processed, total, percent, rows_per_second, eta_seconds, message), result and last error.");
         jobs.MapPost("/{id:long}/retry", RetryJob)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblems(404, 409)
             .WithSummary("Run a stopped job again")
             .WithDescription("A DEAD, FAILED or CANCELLED job becomes PENDING with its attempts reset; any other status answers 409. "
                 + "A job that saved a checkpoint (an import after its committed batches) resumes from it, keeping its progress; "
                 + "?from_start=true drops the checkpoint and runs the job from the beginning.");
         jobs.MapPost("/{id:long}/cancel", CancelJob)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblems(404, 409)
             .WithSummary("Cancel a job")
             .WithDescription("A PENDING job is CANCELLED at once (200). A PROCESSING job is marked cancel_requested (202) and becomes "
                 + "CANCELLED when its worker notices, within a third of the lease. A finished job answers 409.");
@@ -56,47 +54,25 @@ public static class JobEndpoints
 
     public static async Task<Results<Ok<Paged<JobResponse>>, ValidationProblem>> ListJobs(
         [AsParameters] JobListQuery query,
+        [AsParameters] PageRequest paging,
         EmporiumDbContext db,
-        PagingOptions paging,
-        ListPager counter,
+        ListPager pager,
         HttpContext http,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        var page = Pager.Resolve(new PageRequest(query.Page, query.PageSize), paging, errors);
-        JobStatus? status = null;
-        if (!string.IsNullOrWhiteSpace(query.Status))
-        {
-            if (Enum.TryParse<JobStatus>(query.Status.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
-            {
-                status = parsed;
-            }
-            else
-            {
-                errors.Add("status", $"status must be one of {string.Join(", ", Enum.GetNames<JobStatus>())}.");
-            }
-        }
-
+        var page = pager.Resolve(paging, errors);
+        var status = errors.OneOf<JobStatus>(query.Status, "status");
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();
         }
 
-        var jobs = VisibleJobs(db, http.User);
-        if (!string.IsNullOrWhiteSpace(query.Kind))
-        {
-            var kind = query.Kind.Trim();
-            jobs = jobs.Where(j => j.Kind == kind);
-        }
-
-        if (status is { } wanted)
-        {
-            jobs = jobs.Where(j => j.Status == wanted);
-        }
-
-        var count = await counter.CountAsync(jobs, cancellationToken);
-        var rows = await jobs.OrderByDescending(j => j.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(Pager.Create(http.Request, page, count, rows.ConvertAll(JobResponse.From), paging.MaxPageSize));
+        var kind = query.Kind?.Trim();
+        var jobs = VisibleJobs(db, http.User)
+            .WhereIf(!string.IsNullOrEmpty(kind), j => j.Kind == kind)
+            .WhereIf(status is not null, j => j.Status == status);
+        return TypedResults.Ok(await pager.PageAsync(jobs, page, j => j.OrderByDescending(x => x.Id), JobResponse.From, http.Request, cancellationToken));
     }
 
     public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJob(

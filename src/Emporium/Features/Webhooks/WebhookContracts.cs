@@ -82,8 +82,4 @@ public sealed record WebhookTestResponse(
 
 public sealed record WebhookListQuery(
     [property: Description("Only active (true) or inactive (false) subscriptions.")]
-    [FromQuery(Name = "is_active")] bool? IsActive,
-    [property: Description("1-based page number.")]
-    [FromQuery(Name = "page")] int? Page,
-    [property: Description("Items per page (default 25); larger values are clamped to the maximum (100).")]
-    [FromQuery(Name = "page_size")] int? PageSize);
+    [FromQuery(Name = "is_active")] bool? IsActive);

@@ -47,11 +47,7 @@ public sealed record WebhookDeliveryListQuery(
     [property: Description("Only deliveries in this status: PENDING, SENDING, SUCCEEDED or FAILED.")]
     [FromQuery(Name = "status")] string? Status,
     [property: Description("Only deliveries of this event type, e.g. product.updated.")]
-    [FromQuery(Name = "event_type")] string? EventType,
-    [property: Description("1-based page number.")]
-    [FromQuery(Name = "page")] int? Page,
-    [property: Description("Items per page (default 25); larger values are clamped to the maximum (100).")]
-    [FromQuery(Name = "page_size")] int? PageSize);
+    [FromQuery(Name = "event_type")] string? EventType);
 
 public sealed record WebhookRecoverQuery(
     [property: Description("ISO 8601 instant, e.g. 2025-01-31T00:00:00Z: FAILED deliveries created at or after it are sent again.")]
@@ -103,27 +99,15 @@ public static class WebhookDeliveryEndpoints
     public static async Task<Results<Ok<Paged<WebhookDeliveryResponse>>, ValidationProblem, ProblemHttpResult>> ListWebhookDeliveries(
         long id,
         [AsParameters] WebhookDeliveryListQuery query,
+        [AsParameters] PageRequest paging,
         EmporiumDbContext db,
-        PagingOptions paging,
-        ListPager counter,
+        ListPager pager,
         HttpContext http,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        var page = Pager.Resolve(new PageRequest(query.Page, query.PageSize), paging, errors);
-        WebhookDeliveryStatus? status = null;
-        if (!string.IsNullOrWhiteSpace(query.Status))
-        {
-            if (Enum.TryParse<WebhookDeliveryStatus>(query.Status.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
-            {
-                status = parsed;
-            }
-            else
-            {
-                errors.Add("status", $"status must be one of {string.Join(", ", Enum.GetNames<WebhookDeliveryStatus>())}.");
-            }
-        }
-
+        var page = pager.Resolve(paging, errors);
+        var status = errors.OneOf<WebhookDeliveryStatus>(query.Status, "status");
         var eventType = query.EventType?.Trim();
         errors.When(!string.IsNullOrEmpty(eventType) && !EventTypes.IsKnown(eventType), "event_type",
             $"event_type must be one of {string.Join(", ", EventTypes.All.Keys)}.");
@@ -137,23 +121,23 @@ public static class WebhookDeliveryEndpoints
             return Problems.NotFound("Webhook subscription");
         }
 
-        var deliveries = db.Set<WebhookDelivery>().AsNoTracking().Where(d => d.SubscriptionId == id);
-        if (status is { } wanted)
-        {
-            deliveries = deliveries.Where(d => d.Status == wanted);
-        }
-
-        if (!string.IsNullOrEmpty(eventType))
-        {
-            deliveries = deliveries.Where(d => d.Event!.Type == eventType);
-        }
-
-        var count = await counter.CountAsync(deliveries, cancellationToken);
-        var rows = await deliveries.Include(d => d.Event).OrderByDescending(d => d.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
-        var ids = rows.ConvertAll(d => d.Id);
-        var attempts = (await db.Set<WebhookAttempt>().AsNoTracking().Where(a => ids.Contains(a.DeliveryId)).ToListAsync(cancellationToken))
-            .ToLookup(a => a.DeliveryId);
-        return TypedResults.Ok(Pager.Create(http.Request, page, count, rows.ConvertAll(d => WebhookDeliveryResponse.From(d, attempts[d.Id])), paging.MaxPageSize));
+        var deliveries = db.Set<WebhookDelivery>().AsNoTracking()
+            .Where(d => d.SubscriptionId == id)
+            .WhereIf(status is not null, d => d.Status == status)
+            .WhereIf(!string.IsNullOrEmpty(eventType), d => d.Event!.Type == eventType);
+        return TypedResults.Ok(await pager.PageAsync(
+            deliveries.Include(d => d.Event),
+            page,
+            d => d.OrderByDescending(x => x.Id),
+            async (rows, ct) =>
+            {
+                var ids = rows.ConvertAll(d => d.Id);
+                var attempts = (await db.Set<WebhookAttempt>().AsNoTracking().Where(a => ids.Contains(a.DeliveryId)).ToListAsync(ct))
+                    .ToLookup(a => a.DeliveryId);
+                return rows.ConvertAll(d => WebhookDeliveryResponse.From(d, attempts[d.Id]));
+            },
+            http.Request,
+            cancellationToken));
     }
 
     public static async Task<Results<Ok<WebhookDeliveryResponse>, ProblemHttpResult>> GetWebhookDelivery(

@@ -1,5 +1,4 @@
 using Emporium.Features.Events;
-using Emporium.Platform.OpenApi;
 
 namespace Emporium.Features.Webhooks;
 
@@ -32,34 +31,29 @@ public static partial class WebhookEndpoints
                 + "(no loopback, private, link-local, metadata ... unless Webhooks:AllowPrivateNetworks), otherwise 400. Answers 201 with "
                 + "`secret` (whsec_...), shown this once.");
         webhooks.MapPut("/{id:long}", ReplaceWebhook)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblems(404, 412)
             .WithSummary("Replace a webhook subscription")
             .WithDescription("Every field is replaced (absent is_active means true). Turning a subscription on again clears disabled_reason "
                 + "and failing_since; a new URL is checked like on create. Honours If-Match.");
         webhooks.MapPatch("/{id:long}", PatchWebhook)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblems(404, 412)
             .AcceptsMergePatch<WebhookRequest>()
             .WithSummary("Change some fields of a webhook subscription")
             .WithDescription("JSON merge patch of url, event_types, description (null clears it) and is_active. Honours If-Match.");
         webhooks.MapDelete("/{id:long}", DeleteWebhook)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblems(404, 412)
             .WithSummary("Delete a webhook subscription")
             .WithDescription("Deletes it for good; deliveries still pending for it are dropped. To pause deliveries and keep the "
                 + "subscription, set is_active to false instead. Honours If-Match.");
         webhooks.MapPost("/{id:long}/rotate_secret", RotateWebhookSecret)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblems(404, 412)
             .WithSummary("Rotate a subscription's signing secret")
             .WithDescription("Answers with the new secret (shown this once). The current secret keeps signing too, as a second signature, for "
                 + "overlap_seconds (default and maximum Webhooks:SecretOverlap), so receivers can switch without losing a message. "
                 + "Honours If-Match.");
         webhooks.MapPost("/{id:long}/test", TestWebhook)
             .RequireRateLimiting(WebhooksFeature.TestRateLimitPolicy)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblems(404, 429)
             .WithSummary("Send a signed ping now")
             .WithDescription("POSTs {id, type: \"ping\", timestamp, data: {webhook_id}} with a fresh webhook-id, signed like every delivery, "
                 + "and answers 200 with what happened: the receiver's status code, duration and the first 4 KB of its response, or the "
@@ -70,29 +64,24 @@ public static partial class WebhookEndpoints
 
     public static async Task<Results<Ok<Paged<WebhookResponse>>, ValidationProblem>> ListWebhooks(
         [AsParameters] WebhookListQuery query,
+        [AsParameters] PageRequest paging,
         EmporiumDbContext db,
-        PagingOptions paging,
+        ListPager pager,
         TimeProvider clock,
         HttpContext http,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        var page = Pager.Resolve(new PageRequest(query.Page, query.PageSize), paging, errors);
+        var page = pager.Resolve(paging, errors);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();
         }
 
-        var subscriptions = db.Set<WebhookSubscription>().AsNoTracking();
-        if (query.IsActive is { } active)
-        {
-            subscriptions = subscriptions.Where(s => s.IsActive == active);
-        }
-
-        var count = await subscriptions.LongCountAsync(cancellationToken);
-        var rows = await subscriptions.OrderBy(s => s.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
+        var subscriptions = db.Set<WebhookSubscription>().AsNoTracking().WhereIf(query.IsActive is not null, s => s.IsActive == query.IsActive);
         var now = clock.GetUtcNow().UtcDateTime;
-        return TypedResults.Ok(Pager.Create(http.Request, page, count, rows.ConvertAll(s => WebhookResponse.From(s, now)), paging.MaxPageSize));
+        return TypedResults.Ok(await pager.PageAsync(
+            subscriptions, page, s => s.OrderBy(x => x.Id), s => WebhookResponse.From(s, now), http.Request, cancellationToken));
     }
 
     public static async Task<Results<Ok<WebhookResponse>, ProblemHttpResult>> GetWebhook(
@@ -163,25 +152,13 @@ public static partial class WebhookEndpoints
     }
 
     public static Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> ReplaceWebhook(
-        long id,
-        WebhookRequest request,
-        EmporiumDbContext db,
-        WebhookRules rules,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken) =>
-        UpdateAsync(db, rules, id, (_, _) => request, clock, http, cancellationToken);
+        long id, WebhookRequest request, WebhookRules rules, [AsParameters] RequestScope scope) =>
+        UpdateAsync(scope, rules, id, (_, _) => request);
 
     public static Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> PatchWebhook(
-        long id,
-        JsonElement patch,
-        EmporiumDbContext db,
-        WebhookRules rules,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken) =>
+        long id, JsonElement patch, WebhookRules rules, [AsParameters] RequestScope scope) =>
         UpdateAsync(
-            db,
+            scope,
             rules,
             id,
             (subscription, errors) => MergePatch.Apply(
@@ -196,17 +173,11 @@ public static partial class WebhookEndpoints
                 errors,
                 "url",
                 "event_types",
-                "is_active"),
-            clock,
-            http,
-            cancellationToken);
+                "is_active"));
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteWebhook(
-        long id,
-        EmporiumDbContext db,
-        HttpContext http,
-        CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteWebhook(long id, [AsParameters] RequestScope scope)
     {
+        var (db, _, http, cancellationToken) = scope;
         var target = await VersionedRows.FindForWriteAsync(db.Set<WebhookSubscription>().AsNoTracking(), s => s.Id == id, What, http.Request, cancellationToken);
         if (!target.Found)
         {
@@ -309,14 +280,9 @@ public static partial class WebhookEndpoints
 
     /// <summary>PUT and PATCH: the subscription If-Match allows, given the body <paramref name="build"/> makes of it, checked as on create.</summary>
     private static async Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        EmporiumDbContext db,
-        WebhookRules rules,
-        long id,
-        Func<WebhookSubscription, ValidationErrors, WebhookRequest> build,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
+        RequestScope scope, WebhookRules rules, long id, Func<WebhookSubscription, ValidationErrors, WebhookRequest> build)
     {
+        var (db, clock, http, cancellationToken) = scope;
         var target = await VersionedRows.FindForWriteAsync(db.Set<WebhookSubscription>(), s => s.Id == id, What, http.Request, cancellationToken);
         if (!target.Found)
         {

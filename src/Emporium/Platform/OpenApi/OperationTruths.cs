@@ -63,6 +63,17 @@ public static class OpenApiConventions
         return builder;
     }
 
+    /// <summary>The operation may answer each of these statuses with a problem details body (RFC 9457).</summary>
+    public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder builder, params int[] statusCodes)
+    {
+        foreach (var statusCode in statusCodes)
+        {
+            builder.ProducesProblem(statusCode);
+        }
+
+        return builder;
+    }
+
     /// <summary>The successful answer carries an ETag header (documented in OpenAPI).</summary>
     public static TBuilder ProducesETag<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>

@@ -37,14 +37,14 @@ public sealed class ListPager(PagingOptions options, IRowEstimator estimator)
         Func<T, TResponse> map,
         HttpRequest request,
         CancellationToken cancellationToken) =>
-        PageAsync(rows, page, order, (found, _) => Task.FromResult<IReadOnlyList<TResponse>>(found.ConvertAll(row => map(row))), request, cancellationToken);
+        PageAsync(rows, page, order, (found, _) => Task.FromResult(found.ConvertAll(row => map(row))), request, cancellationToken);
 
     /// <summary>As above, for responses that need one more query per page (the attempts of a page of deliveries, the roles of a page of users).</summary>
     public async Task<Paged<TResponse>> PageAsync<T, TResponse>(
         IQueryable<T> rows,
         ResolvedPage page,
         Func<IQueryable<T>, IOrderedQueryable<T>> order,
-        Func<List<T>, CancellationToken, Task<IReadOnlyList<TResponse>>> map,
+        Func<List<T>, CancellationToken, Task<List<TResponse>>> map,
         HttpRequest request,
         CancellationToken cancellationToken)
     {

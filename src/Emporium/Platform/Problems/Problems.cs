@@ -43,6 +43,24 @@ public sealed class ValidationErrors
     public ValidationErrors When(bool condition, string field, string message) =>
         condition ? Add(field, message) : this;
 
+    /// <summary>A filter naming one value of <typeparamref name="TEnum"/> in any case; null when not given, an error when unknown.</summary>
+    public TEnum? OneOf<TEnum>(string? given, string field)
+        where TEnum : struct, Enum
+    {
+        if (string.IsNullOrWhiteSpace(given))
+        {
+            return null;
+        }
+
+        if (Enum.TryParse<TEnum>(given.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+        {
+            return parsed;
+        }
+
+        Add(field, $"{field} must be one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
+        return null;
+    }
+
     public IDictionary<string, string[]> ToDictionary() =>
         _errors.ToDictionary(pair => pair.Key, pair => pair.Value.ToArray(), StringComparer.Ordinal);
 

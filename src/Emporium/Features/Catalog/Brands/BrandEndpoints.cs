@@ -1,5 +1,3 @@
-using Emporium.Platform.OpenApi;
-
 namespace Emporium.Features.Catalog.Brands;
 
 public static class BrandEndpoints
@@ -33,71 +31,50 @@ public static class BrandEndpoints
             .WithSummary("Create a brand")
             .WithDescription("The slug is generated from the name when absent (brand-name, brand-name-2, ...). Staff or admin.");
         writes.MapPut("/{ref}", ReplaceBrand)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblems(404, 409, 412)
             .WithSummary("Replace a brand")
             .WithDescription("Honours If-Match (412 when the brand changed meanwhile). An absent slug keeps the current one.");
         writes.MapPatch("/{ref}", PatchBrand)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblems(404, 409, 412)
             .AcceptsMergePatch<BrandRequest>()
             .WithSummary("Change some fields of a brand")
             .WithDescription("JSON merge patch: only the fields present change; \"slug\": null derives a new slug from the name. Honours If-Match.");
         writes.MapDelete("/{ref}", DeleteBrand)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblems(404, 412)
             .WithSummary("Soft-delete a brand")
             .WithDescription("Products keep their brand reference. Honours If-Match. Deleting a deleted brand is a no-op.");
         writes.MapPost("/{ref}/restore", RestoreBrand)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblems(404, 412)
             .WithSummary("Undo a brand's soft delete")
             .WithDescription("Restoring a live brand is a no-op. Honours If-Match.");
         return app;
     }
 
     public static Task<Results<Ok<Paged<BrandResponse>>, ValidationProblem, ProblemHttpResult>> ListBrands(
-        [AsParameters] TaxonomyListQuery query,
-        [AsParameters] PageRequest paging,
-        EmporiumDbContext db,
-        ListPager pager,
-        HttpContext http,
-        CancellationToken cancellationToken) =>
-        Brands.ListAsync(db.Set<Brand>(), query, paging, pager, http, narrow: null, cancellationToken);
+        [AsParameters] TaxonomyListQuery query, [AsParameters] PageRequest paging, ListPager pager, [AsParameters] RequestScope scope) =>
+        Brands.ListAsync(scope, query, paging, pager);
 
     public static Task<Results<Ok<BrandResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetBrand(
-        [FromRoute(Name = "ref")] string reference, EmporiumDbContext db, HttpContext http, CancellationToken cancellationToken) =>
-        Brands.GetAsync(db.Set<Brand>(), reference, http, cancellationToken);
+        [FromRoute(Name = "ref")] string reference, [AsParameters] RequestScope scope) =>
+        Brands.GetAsync(scope, reference);
 
     public static Task<Results<Created<BrandResponse>, ValidationProblem, ProblemHttpResult>> CreateBrand(
-        BrandRequest request, EmporiumDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
-        Brands.CreateAsync(db, request, clock, http, cancellationToken);
+        BrandRequest request, [AsParameters] RequestScope scope) =>
+        Brands.CreateAsync(scope, request);
 
     public static Task<Results<Ok<BrandResponse>, ValidationProblem, ProblemHttpResult>> ReplaceBrand(
-        [FromRoute(Name = "ref")] string reference,
-        BrandRequest request,
-        EmporiumDbContext db,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken) =>
-        Brands.ReplaceAsync(db, reference, request, clock, http, cancellationToken);
+        [FromRoute(Name = "ref")] string reference, BrandRequest request, [AsParameters] RequestScope scope) =>
+        Brands.ReplaceAsync(scope, reference, request);
 
     public static Task<Results<Ok<BrandResponse>, ValidationProblem, ProblemHttpResult>> PatchBrand(
-        [FromRoute(Name = "ref")] string reference,
-        JsonElement patch,
-        EmporiumDbContext db,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken) =>
-        Brands.PatchAsync(db, reference, patch, clock, http, cancellationToken);
+        [FromRoute(Name = "ref")] string reference, JsonElement patch, [AsParameters] RequestScope scope) =>
+        Brands.PatchAsync(scope, reference, patch);
 
     public static Task<Results<NoContent, ProblemHttpResult>> DeleteBrand(
-        [FromRoute(Name = "ref")] string reference, EmporiumDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
-        Brands.DeleteAsync(db, reference, clock, http, still: null, refuse: null, cancellationToken);
+        [FromRoute(Name = "ref")] string reference, [AsParameters] RequestScope scope) =>
+        Brands.DeleteAsync(scope, reference);
 
     public static Task<Results<Ok<BrandResponse>, ProblemHttpResult>> RestoreBrand(
-        [FromRoute(Name = "ref")] string reference, EmporiumDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
-        Brands.RestoreAsync(db, reference, clock, http, refuse: null, cancellationToken);
+        [FromRoute(Name = "ref")] string reference, [AsParameters] RequestScope scope) =>
+        Brands.RestoreAsync(scope, reference);
 }

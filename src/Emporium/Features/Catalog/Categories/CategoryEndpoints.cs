@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Emporium.Platform.OpenApi;
 
 namespace Emporium.Features.Catalog.Categories;
 
@@ -53,30 +52,20 @@ public static class CategoryEndpoints
             .WithSummary("Create a category")
             .WithDescription("parent is an id or slug of a live category, or null for top level. The slug is generated from the name when absent. Staff or admin.");
         writes.MapPut("/{ref}", ReplaceCategory)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblems(404, 409, 412, 422)
             .WithSummary("Replace a category")
             .WithDescription("Absent description and parent are cleared (parent_id is read as well); an absent slug keeps the current one. Moving a category under itself or one of its descendants is 422. Honours If-Match.");
         writes.MapPatch("/{ref}", PatchCategory)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblems(404, 409, 412, 422)
             .AcceptsMergePatch<CategoryRequest>()
             .WithSummary("Change some fields of a category")
             .WithDescription("JSON merge patch: only the fields present change; \"parent\": null moves it to the top level; \"slug\": null derives a new slug from the name. Honours If-Match.");
         writes.MapDelete("/{ref}", DeleteCategory)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblems(404, 409, 412)
             .WithSummary("Soft-delete a category")
             .WithDescription("Only a category without live subcategories can be deleted (409 otherwise). Honours If-Match.");
         writes.MapPost("/{ref}/restore", RestoreCategory)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblems(404, 409, 412)
             .WithSummary("Undo a category's soft delete")
             .WithDescription("409 while its parent is deleted (restore the parent first). Honours If-Match.");
         return app;
@@ -86,12 +75,10 @@ public static class CategoryEndpoints
         [AsParameters] TaxonomyListQuery query,
         [AsParameters] CategoryParentQuery parent,
         [AsParameters] PageRequest paging,
-        EmporiumDbContext db,
         ListPager pager,
-        HttpContext http,
-        CancellationToken cancellationToken)
+        [AsParameters] RequestScope scope)
     {
-        return Categories.ListAsync(db.Set<Category>(), query, paging, pager, http, UnderParent, cancellationToken);
+        return Categories.ListAsync(scope, query, paging, pager, UnderParent);
 
         // Only the direct subcategories of the parent named (among the rows the caller may see), or top-level ones for "root".
         async Task<(IQueryable<Category>?, ValidationProblem?)> UnderParent(IQueryable<Category> visible)
@@ -107,7 +94,7 @@ public static class CategoryEndpoints
                 return (visible.Where(c => c.ParentId == null), null);
             }
 
-            return await CatalogRows.FindAsync(visible, given, cancellationToken) is { } found
+            return await CatalogRows.FindAsync(visible, given, scope.Aborted) is { } found
                 ? (visible.Where(c => c.ParentId == found.Id), null)
                 : (null, Problems.Validation("parent", $"No category matches '{given}' (use an id, a slug or 'root')."));
         }
@@ -137,29 +124,19 @@ public static class CategoryEndpoints
     }
 
     public static Task<Results<Ok<CategoryResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetCategory(
-        [FromRoute(Name = "ref")] string reference, EmporiumDbContext db, HttpContext http, CancellationToken cancellationToken) =>
-        Categories.GetAsync(db.Set<Category>(), reference, http, cancellationToken);
+        [FromRoute(Name = "ref")] string reference, [AsParameters] RequestScope scope) =>
+        Categories.GetAsync(scope, reference);
 
     public static Task<Results<Created<CategoryResponse>, ValidationProblem, ProblemHttpResult>> CreateCategory(
-        CategoryRequest request, EmporiumDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
-        Categories.CreateAsync(db, request, clock, http, cancellationToken);
+        CategoryRequest request, [AsParameters] RequestScope scope) =>
+        Categories.CreateAsync(scope, request);
 
     public static Task<Results<Ok<CategoryResponse>, ValidationProblem, ProblemHttpResult>> ReplaceCategory(
-        [FromRoute(Name = "ref")] string reference,
-        CategoryRequest request,
-        EmporiumDbContext db,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken) =>
-        Categories.ReplaceAsync(db, reference, request, clock, http, cancellationToken);
+        [FromRoute(Name = "ref")] string reference, CategoryRequest request, [AsParameters] RequestScope scope) =>
+        Categories.ReplaceAsync(scope, reference, request);
 
     public static Task<Results<Ok<CategoryResponse>, ValidationProblem, ProblemHttpResult>> PatchCategory(
-        [FromRoute(Name = "ref")] string reference,
-        JsonElement patch,
-        EmporiumDbContext db,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
+        [FromRoute(Name = "ref")] string reference, JsonElement patch, [AsParameters] RequestScope scope)
     {
         // parent_id is parent's alias: a patch that names only the alias moves the category as "parent" would.
         if (patch.ValueKind == JsonValueKind.Object && !patch.TryGetProperty("parent", out _) && patch.TryGetProperty("parent_id", out var alias))
@@ -169,35 +146,32 @@ public static class CategoryEndpoints
             patch = JsonSerializer.SerializeToElement(moved);
         }
 
-        return Categories.PatchAsync(db, reference, patch, clock, http, cancellationToken);
+        return Categories.PatchAsync(scope, reference, patch);
     }
 
     /// <summary>Only a category without live subcategories goes, and that must still hold at the moment of the write.</summary>
     public static Task<Results<NoContent, ProblemHttpResult>> DeleteCategory(
-        [FromRoute(Name = "ref")] string reference, EmporiumDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
+        [FromRoute(Name = "ref")] string reference, [AsParameters] RequestScope scope) =>
         Categories.DeleteAsync(
-            db,
+            scope,
             reference,
-            clock,
-            http,
-            still: c => !db.Set<Category>().Any(child => child.ParentId == c.Id && child.DeletedAt == null),
-            refuse: async category => await LiveChildren(db, category.Id).CountAsync(cancellationToken) is > 0 and var count
+            still: c => !scope.Db.Set<Category>().Any(child => child.ParentId == c.Id && child.DeletedAt == null),
+            refuse: async category => await LiveChildren(scope.Db, category.Id).CountAsync(scope.Aborted) is > 0 and var count
                 ? HasChildren(category, count)
-                : null,
-            cancellationToken);
+                : null);
 
     /// <summary>Not while its parent is deleted: a live category under a deleted one would be unreachable in the tree.</summary>
     public static Task<Results<Ok<CategoryResponse>, ProblemHttpResult>> RestoreCategory(
-        [FromRoute(Name = "ref")] string reference, EmporiumDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken) =>
-        Categories.RestoreAsync(db, reference, clock, http, async category =>
+        [FromRoute(Name = "ref")] string reference, [AsParameters] RequestScope scope) =>
+        Categories.RestoreAsync(scope, reference, async category =>
         {
             var parent = category.ParentId is { } parentId
-                ? await db.Set<Category>().AsNoTracking().Where(c => c.Id == parentId).Select(c => new { c.Slug, c.DeletedAt }).FirstOrDefaultAsync(cancellationToken)
+                ? await scope.Db.Set<Category>().AsNoTracking().Where(c => c.Id == parentId).Select(c => new { c.Slug, c.DeletedAt }).FirstOrDefaultAsync(scope.Aborted)
                 : null;
             return parent?.DeletedAt is not null
                 ? Problems.Conflict($"Its parent category '{parent.Slug}' is deleted; restore the parent first.")
                 : null;
-        }, cancellationToken);
+        });
 
     /// <summary>Description and parent; a parent that is missing, deleted or inside the category's own subtree refuses the write.</summary>
     private static async Task<IResult?> ApplyDescriptionAndParentAsync(

@@ -1,5 +1,4 @@
 using Emporium.Features.Catalog.Categories;
-using Emporium.Platform.OpenApi;
 
 namespace Emporium.Features.Catalog.Products;
 
@@ -14,8 +13,7 @@ public static partial class ProductEndpoints
             .WithDescription("Paged, filtered and sorted. Everyone sees active, non-deleted products; staff and admins also see " +
                              "inactive ones, sellers their own inactive ones; both may ask for deleted ones (sellers: their own) " +
                              "with include_deleted=true.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblems(401, 403);
 
         products.MapGet("/{ref}", GetProduct)
             .WithSummary("Get a product by id or slug")
@@ -29,9 +27,7 @@ public static partial class ProductEndpoints
             .WithSummary("List the products of a category")
             .WithDescription("Same filters, sort and paging as GET /api/products; include_descendants=true adds the " +
                              "products of every subcategory.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblems(401, 403, 404);
 
         var writes = products.MapGroup("").RequireAuthorization(Policies.ManageProducts);
 
@@ -45,31 +41,25 @@ public static partial class ProductEndpoints
             .WithSummary("Replace a product")
             .WithDescription("Every field is replaced: absent optional fields get their defaults (an absent slug is kept). " +
                              "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+            .ProducesProblems(404, 409, 412);
 
         writes.MapPatch("/{ref}", PatchProduct)
             .WithSummary("Update some fields of a product (JSON merge patch)")
             .WithDescription("RFC 7396: only the fields present change; null clears description, brand or categories. " +
                              "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
             .AcceptsMergePatch<ProductRequest>()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+            .ProducesProblems(404, 409, 412);
 
         writes.MapDelete("/{ref}", DeleteProduct)
             .WithSummary("Soft-delete a product")
             .WithDescription("Sets deleted_at; the product disappears from public reads and can be restored. " +
                              "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+            .ProducesProblems(404, 412);
 
         writes.MapPost("/{ref}/restore", RestoreProduct)
             .WithSummary("Undo a soft delete")
             .WithDescription("Staff and admins (any product) or the owning seller (others get 404).")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+            .ProducesProblems(404, 412);
 
         return app;
     }

@@ -6,12 +6,10 @@ public static partial class ProductEndpoints
 {
     public static async Task<Results<Created<ProductResponse>, ValidationProblem, ProblemHttpResult>> CreateProduct(
         ProductRequest request,
-        HttpContext http,
-        EmporiumDbContext db,
-        IEventOutbox events,
-        TimeProvider clock,
-        CancellationToken cancellationToken)
+        [AsParameters] RequestScope scope,
+        IEventOutbox events)
     {
+        var (db, clock, http, cancellationToken) = scope;
         var now = clock.GetUtcNow().UtcDateTime;
         var product = new Product
         {
@@ -38,34 +36,24 @@ public static partial class ProductEndpoints
     public static Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> ReplaceProduct(
         [FromRoute(Name = "ref")] string productRef,
         ProductRequest request,
-        HttpContext http,
-        EmporiumDbContext db,
-        IEventOutbox events,
-        TimeProvider clock,
-        CancellationToken cancellationToken) =>
-        UpdateAsync(productRef, (_, _) => request, http, db, events, clock, cancellationToken);
+        [AsParameters] RequestScope scope,
+        IEventOutbox events) =>
+        UpdateAsync(scope, events, productRef, (_, _) => request);
 
     public static Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> PatchProduct(
         [FromRoute(Name = "ref")] string productRef,
         JsonElement patch,
-        HttpContext http,
-        EmporiumDbContext db,
-        IEventOutbox events,
-        TimeProvider clock,
-        CancellationToken cancellationToken) =>
+        [AsParameters] RequestScope scope,
+        IEventOutbox events) =>
         UpdateAsync(
-            productRef,
-            (current, errors) => MergePatch.Apply(current, patch, errors, "sku", "name", "slug", "price", "currency", "is_active"),
-            http, db, events, clock, cancellationToken);
+            scope, events, productRef, (current, errors) => MergePatch.Apply(current, patch, errors, "sku", "name", "slug", "price", "currency", "is_active"));
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProduct(
         [FromRoute(Name = "ref")] string productRef,
-        HttpContext http,
-        EmporiumDbContext db,
-        IEventOutbox events,
-        TimeProvider clock,
-        CancellationToken cancellationToken)
+        [AsParameters] RequestScope scope,
+        IEventOutbox events)
     {
+        var (db, clock, http, cancellationToken) = scope;
         var target = await FindChangeableAsync(db, productRef, http.User, cancellationToken);
         if (target is null)
         {
@@ -102,12 +90,10 @@ public static partial class ProductEndpoints
 
     public static async Task<Results<Ok<ProductResponse>, ProblemHttpResult>> RestoreProduct(
         [FromRoute(Name = "ref")] string productRef,
-        HttpContext http,
-        EmporiumDbContext db,
-        IEventOutbox events,
-        TimeProvider clock,
-        CancellationToken cancellationToken)
+        [AsParameters] RequestScope scope,
+        IEventOutbox events)
     {
+        var (db, clock, http, cancellationToken) = scope;
         var target = await FindChangeableAsync(db, productRef, http.User, cancellationToken);
         if (target is null)
         {
@@ -149,14 +135,9 @@ public static partial class ProductEndpoints
 
     /// <summary>PUT and PATCH: <paramref name="build"/> turns the current representation into the new one, or says why not.</summary>
     private static async Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        string productRef,
-        Func<ProductRequest, ValidationErrors, ProductRequest> build,
-        HttpContext http,
-        EmporiumDbContext db,
-        IEventOutbox events,
-        TimeProvider clock,
-        CancellationToken cancellationToken)
+        RequestScope scope, IEventOutbox events, string productRef, Func<ProductRequest, ValidationErrors, ProductRequest> build)
     {
+        var (db, clock, http, cancellationToken) = scope;
         var target = await FindChangeableAsync(db, productRef, http.User, cancellationToken);
         if (target is null)
         {
