@@ -1,3 +1,5 @@
+using Emporium.Platform.Workers;
+
 namespace Emporium.Features.Identity;
 
 /// <summary>

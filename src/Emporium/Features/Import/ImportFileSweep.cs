@@ -1,5 +1,6 @@
 using Emporium.Features.Jobs;
 using Emporium.Platform.Storage;
+using Emporium.Platform.Workers;
 
 namespace Emporium.Features.Import;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Emporium.Platform.Workers;
 
 namespace Emporium.Features.Jobs;
 
@@ -27,7 +28,7 @@ internal sealed partial class JobRunner(
     private readonly JobsOptions _options = options.Value;
 
     /// <summary>Unique per runner (several hosts may share a process in tests), readable in the jobs table.</summary>
-    public string Owner { get; } = NewOwner();
+    public string Owner { get; } = Leases.NewOwner(JobConfiguration.LeaseOwnerLength);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -228,12 +229,6 @@ internal sealed partial class JobRunner(
         return delay * jitter;
     }
 
-    private static string NewOwner()
-    {
-        var owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
-        return owner.Length <= JobConfiguration.LeaseOwnerLength ? owner : owner[^JobConfiguration.LeaseOwnerLength..];
-    }
-
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
     /// <summary>A final status and, when the job's kind announces it, its event, in one transaction (JobOutcomes).</summary>
@@ -255,11 +250,7 @@ internal sealed partial class JobRunner(
         }
     }
 
-    private async Task<T> StoreAsync<T>(Func<IJobStore, Task<T>> work)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        return await work(scope.ServiceProvider.GetRequiredService<IJobStore>());
-    }
+    private Task<T> StoreAsync<T>(Func<IJobStore, Task<T>> work) => scopes.WithScopedAsync(work);
 
     /// <summary>
     /// Keeps the latest report and writes it at most once per interval (always when the work is done). A handler's

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Threading.Channels;
+using Emporium.Platform.Workers;
 
 namespace Emporium.Features.Webhooks;
 
@@ -10,31 +11,18 @@ namespace Emporium.Features.Webhooks;
 /// </summary>
 public sealed class WebhookSignals : Events.IEventsWrittenSignal
 {
-    private readonly Channel<bool> _events = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly Channel<bool> _deliveries = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly WakeSignal _events = new();
+    private readonly WakeSignal _deliveries = new();
 
     /// <summary>Events may be waiting for fan-out.</summary>
-    public void EventsWritten() => _events.Writer.TryWrite(true);
+    public void EventsWritten() => _events.Signal();
 
     /// <summary>Deliveries may be due now (fanned out, re-queued, a slot freed).</summary>
-    public void DeliveriesDue() => _deliveries.Writer.TryWrite(true);
+    public void DeliveriesDue() => _deliveries.Signal();
 
-    internal Task WaitForEventsAsync(TimeSpan timeout, CancellationToken cancellationToken) => WaitAsync(_events, timeout, cancellationToken);
+    internal Task WaitForEventsAsync(TimeSpan timeout, CancellationToken cancellationToken) => _events.WaitAsync(timeout, cancellationToken);
 
-    internal Task WaitForDeliveriesAsync(TimeSpan timeout, CancellationToken cancellationToken) => WaitAsync(_deliveries, timeout, cancellationToken);
-
-    private static async Task WaitAsync(Channel<bool> channel, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
-        try
-        {
-            await channel.Reader.ReadAsync(timer.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
+    internal Task WaitForDeliveriesAsync(TimeSpan timeout, CancellationToken cancellationToken) => _deliveries.WaitAsync(timeout, cancellationToken);
 }
 
 /// <summary>
@@ -64,7 +52,7 @@ internal sealed partial class WebhookDispatcher(
     private int _inFlight;
 
     /// <summary>Unique per dispatcher (several hosts may share a process in tests), readable in the deliveries table.</summary>
-    public string Owner { get; } = NewOwner();
+    public string Owner { get; } = Leases.NewOwner(WebhookDeliveryConfiguration.LeaseOwnerLength);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -328,12 +316,6 @@ internal sealed partial class WebhookDispatcher(
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static string NewOwner()
-    {
-        var owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
-        return owner.Length <= WebhookDeliveryConfiguration.LeaseOwnerLength ? owner : owner[^WebhookDeliveryConfiguration.LeaseOwnerLength..];
-    }
-
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
     private async Task Delay(TimeSpan delay, CancellationToken cancellationToken)
@@ -347,17 +329,9 @@ internal sealed partial class WebhookDispatcher(
         }
     }
 
-    private async Task<T> StoreAsync<T>(Func<IWebhookDeliveryStore, Task<T>> work)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        return await work(scope.ServiceProvider.GetRequiredService<IWebhookDeliveryStore>());
-    }
+    private Task<T> StoreAsync<T>(Func<IWebhookDeliveryStore, Task<T>> work) => scopes.WithScopedAsync(work);
 
-    private async Task StoreAsync(Func<IWebhookDeliveryStore, Task> work)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        await work(scope.ServiceProvider.GetRequiredService<IWebhookDeliveryStore>());
-    }
+    private Task StoreAsync(Func<IWebhookDeliveryStore, Task> work) => scopes.WithScopedAsync(work);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Webhooks: the {Loop} step failed; trying again")]
     private partial void LogLoopFailed(Exception exception, string loop);

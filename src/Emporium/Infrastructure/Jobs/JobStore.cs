@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Emporium.Features.Jobs;
 using Emporium.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Emporium.Infrastructure.Jobs;
 
@@ -12,9 +11,10 @@ namespace Emporium.Infrastructure.Jobs;
 /// </summary>
 public sealed class JobStore(EmporiumDbContext db) : IJobStore
 {
-    // PostgreSQL: SKIP LOCKED lets several workers claim different rows at once without waiting on each other;
-    // FOR UPDATE re-checks the WHERE on the row's latest version, so two workers never take one job.
-    private const string PostgresClaim = """
+    // The next due job: PENDING and due, or PROCESSING with an expired lease and attempts left. PostgreSQL: SKIP LOCKED lets
+    // several workers claim different rows at once without waiting on each other, and FOR UPDATE re-checks the WHERE on
+    // the row's latest version, so two workers never take one job. SQLite has one writer at a time: the UPDATE is exclusive.
+    private const string Claim = """
         UPDATE jobs
         SET status = 'PROCESSING', lease_owner = @owner, lease_expires_at = @expires, attempts = attempts + 1,
             started_at = @now, finished_at = NULL, updated_at = @now
@@ -23,24 +23,13 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
             WHERE (status = 'PENDING' AND next_run_at <= @now)
                OR (status = 'PROCESSING' AND lease_expires_at < @now AND attempts < max_attempts)
             ORDER BY next_run_at, id
-            LIMIT 1
-            FOR UPDATE SKIP LOCKED)
+            LIMIT 1 {0})
         RETURNING id, kind, payload, attempts, max_attempts, cancel_requested, progress
         """;
 
-    // SQLite has one writer at a time, so the single UPDATE is already exclusive.
-    private const string SqliteClaim = """
-        UPDATE jobs
-        SET status = 'PROCESSING', lease_owner = @owner, lease_expires_at = @expires, attempts = attempts + 1,
-            started_at = @now, finished_at = NULL, updated_at = @now
-        WHERE id = (
-            SELECT id FROM jobs
-            WHERE (status = 'PENDING' AND next_run_at <= @now)
-               OR (status = 'PROCESSING' AND lease_expires_at < @now AND attempts < max_attempts)
-            ORDER BY next_run_at, id
-            LIMIT 1)
-        RETURNING id, kind, payload, attempts, max_attempts, cancel_requested, progress
-        """;
+    private static readonly string PostgresClaim = Claim.Replace("{0}", "FOR UPDATE SKIP LOCKED", StringComparison.Ordinal);
+
+    private static readonly string SqliteClaim = Claim.Replace("{0}", "", StringComparison.Ordinal);
 
     // A job whose worker died during its last attempt is not run again: a job that kills its worker every
     // time (out of memory, say) would otherwise be taken again forever.
@@ -72,7 +61,7 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
     public async Task<ClaimedJob?> ClaimAsync(string owner, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
     {
         var sql = db.Database.IsNpgsql() ? PostgresClaim : SqliteClaim;
-        await using var command = await CommandAsync(sql, cancellationToken, ("owner", owner), ("now", now), ("expires", now + lease));
+        await using var command = await db.Database.CommandAsync(sql, cancellationToken, ("owner", owner), ("now", now), ("expires", now + lease));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -92,7 +81,7 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
     /// <summary>Jobs whose worker died during their last attempt: <see cref="BuryAsync"/> makes each DEAD.</summary>
     public async Task<IReadOnlyList<(long Id, string Kind)>> FindExpiredLastAttemptsAsync(DateTime now, CancellationToken cancellationToken)
     {
-        await using var command = await CommandAsync(ExpiredLastAttempts, cancellationToken, ("now", now));
+        await using var command = await db.Database.CommandAsync(ExpiredLastAttempts, cancellationToken, ("now", now));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var found = new List<(long, string)>();
         while (await reader.ReadAsync(cancellationToken))
@@ -106,14 +95,13 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
     /// <summary>DEAD for a job found by <see cref="FindExpiredLastAttemptsAsync"/>, unless something else took it since (0).</summary>
     public async Task<int> BuryAsync(long id, DateTime now, CancellationToken cancellationToken)
     {
-        await using var command = await CommandAsync(Bury, cancellationToken, ("id", id), ("now", now));
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        return await db.Database.ExecuteAsync(Bury, cancellationToken, ("id", id), ("now", now));
     }
 
     /// <summary>Extends the lease. Null when the lease is lost; otherwise whether a cancel was requested.</summary>
     public async Task<bool?> HeartbeatAsync(long id, string owner, int attempt, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
     {
-        await using var command = await CommandAsync(
+        await using var command = await db.Database.CommandAsync(
             Heartbeat, cancellationToken, ("id", id), ("owner", owner), ("attempt", attempt), ("now", now), ("expires", now + lease));
         var value = await command.ExecuteScalarAsync(cancellationToken);
         return value is null or DBNull ? null : Convert.ToBoolean(value, System.Globalization.CultureInfo.InvariantCulture);
@@ -177,28 +165,4 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
 
     private IQueryable<Job> Held(long id, string owner, int attempt) =>
         db.Set<Job>().Where(j => j.Id == id && j.LeaseOwner == owner && j.Attempts == attempt && j.Status == JobStatus.PROCESSING);
-
-    private async Task<DbCommand> CommandAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
-    {
-        var connection = db.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open)
-        {
-            await db.Database.OpenConnectionAsync(cancellationToken);
-        }
-
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        // Outcome writes may run inside the transaction that also writes their event (JobOutcomes).
-        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        command.CommandTimeout = db.Database.GetCommandTimeout() ?? 30;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value;
-            command.Parameters.Add(parameter);
-        }
-
-        return command;
-    }
 }

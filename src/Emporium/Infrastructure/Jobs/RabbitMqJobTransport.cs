@@ -1,4 +1,5 @@
 using Emporium.Features.Jobs;
+using Emporium.Platform.Workers;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 
@@ -15,8 +16,7 @@ namespace Emporium.Infrastructure.Jobs;
 public sealed class RabbitMqJobTransport(TimeProvider clock) : IJobTransport
 {
     private readonly Channel<long> _outbox = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Channel<bool> _signals = Channel.CreateBounded<bool>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = false });
+    private readonly WakeSignal _signal = new();
     private readonly ConcurrentDictionary<long, DateTime> _published = new();
     private readonly Lock _lock = new();
     private List<Func<Task>> _arrived = [];
@@ -45,15 +45,7 @@ public sealed class RabbitMqJobTransport(TimeProvider clock) : IJobTransport
             await ack();
         }
 
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
-        try
-        {
-            await _signals.Reader.ReadAsync(timer.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-        }
+        await _signal.WaitAsync(timeout, cancellationToken);
 
         lock (_lock)
         {
@@ -72,7 +64,7 @@ public sealed class RabbitMqJobTransport(TimeProvider clock) : IJobTransport
             _arrived.Add(ack);
         }
 
-        _signals.Writer.TryWrite(true);
+        _signal.Signal();
     }
 
     internal void Confirmed(long id) => _published[id] = clock.GetUtcNow().UtcDateTime;

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Emporium.Features.Webhooks;
 using Emporium.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Emporium.Infrastructure.Webhooks;
 
@@ -155,22 +154,12 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
     {
         if (IsPostgres)
         {
-            await using var command = await CommandAsync(PostgresFanOut, cancellationToken, ("batch", batch), ("now", now));
-            return await command.ExecuteNonQueryAsync(cancellationToken);
+            return await db.Database.ExecuteAsync(PostgresFanOut, cancellationToken, ("batch", batch), ("now", now));
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await using (var insert = await CommandAsync(SqliteFanOutInsert, cancellationToken, ("batch", batch), ("now", now)))
-        {
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        int marked;
-        await using (var mark = await CommandAsync(SqliteFanOutMark, cancellationToken, ("batch", batch), ("now", now)))
-        {
-            marked = await mark.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await db.Database.ExecuteAsync(SqliteFanOutInsert, cancellationToken, ("batch", batch), ("now", now));
+        var marked = await db.Database.ExecuteAsync(SqliteFanOutMark, cancellationToken, ("batch", batch), ("now", now));
         await transaction.CommitAsync(cancellationToken);
         return marked;
     }
@@ -178,8 +167,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
     /// <summary>Fails the waiting deliveries of subscriptions that are not active; returns how many.</summary>
     public async Task<int> SkipInactiveAsync(DateTime now, CancellationToken cancellationToken)
     {
-        await using var command = await CommandAsync(SkipInactive, cancellationToken, ("now", now));
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        return await db.Database.ExecuteAsync(SkipInactive, cancellationToken, ("now", now));
     }
 
     /// <summary>
@@ -192,7 +180,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
         var claimed = new List<ClaimedDelivery>();
         if (IsPostgres)
         {
-            await using var command = await CommandAsync(PostgresClaim, cancellationToken,
+            await using var command = await db.Database.CommandAsync(PostgresClaim, cancellationToken,
                 ("owner", owner), ("now", now), ("expires", now + lease), ("per_subscription", perSubscription), ("max", max),
                 ("busy_ids", busy.Keys.ToArray()), ("busy_counts", busy.Values.ToArray()), ("interrupted", InterruptedError));
             await ReadClaimsAsync(command, claimed, cancellationToken);
@@ -202,7 +190,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var ids = new List<long>();
         var busyJson = JsonSerializer.Serialize(busy.ToDictionary(pair => pair.Key.ToString(CultureInfo.InvariantCulture), pair => pair.Value));
-        await using (var claim = await CommandAsync(SqliteClaim, cancellationToken,
+        await using (var claim = await db.Database.CommandAsync(SqliteClaim, cancellationToken,
             ("owner", owner), ("now", now), ("expires", now + lease), ("per_subscription", perSubscription), ("max", max), ("busy", busyJson)))
         await using (var reader = await claim.ExecuteReaderAsync(cancellationToken))
         {
@@ -214,7 +202,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
 
         if (ids.Count > 0)
         {
-            await using var log = await CommandAsync(SqliteClaimLog, cancellationToken,
+            await using var log = await db.Database.CommandAsync(SqliteClaimLog, cancellationToken,
                 ("owner", owner), ("now", now), ("ids", JsonSerializer.Serialize(ids)), ("interrupted", InterruptedError));
             await ReadClaimsAsync(log, claimed, cancellationToken);
         }
@@ -254,17 +242,12 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Deliveries before attempts, the order the claim locks them in (it marks a reclaimed delivery's unanswered attempt
         // Interrupted), so an outcome recorded after its lease expired cannot deadlock with the claim that took it over.
-        await using (var deliveries = await CommandAsync(RecordDeliveries.Replace("{0}", from, StringComparison.Ordinal).Replace("{1}", inIds, StringComparison.Ordinal),
-            cancellationToken, ("rows", rows), ("now", now), ("owner", owner), ("ids", idsValue)))
-        {
-            await deliveries.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using (var attempts = await CommandAsync(RecordAttempts.Replace("{0}", from, StringComparison.Ordinal).Replace("{1}", inIds, StringComparison.Ordinal),
-            cancellationToken, ("rows", rows), ("ids", idsValue)))
-        {
-            await attempts.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await db.Database.ExecuteAsync(
+            RecordDeliveries.Replace("{0}", from, StringComparison.Ordinal).Replace("{1}", inIds, StringComparison.Ordinal),
+            cancellationToken, ("rows", rows), ("now", now), ("owner", owner), ("ids", idsValue));
+        await db.Database.ExecuteAsync(
+            RecordAttempts.Replace("{0}", from, StringComparison.Ordinal).Replace("{1}", inIds, StringComparison.Ordinal),
+            cancellationToken, ("rows", rows), ("ids", idsValue));
 
         var real = outcomes.Where(o => !o.Interrupted).ToList();
         var succeeded = real.Where(o => o.Result.Succeeded).Select(o => o.SubscriptionId).Distinct().ToList();
@@ -338,28 +321,5 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
                 DateTime.SpecifyKind(reader.GetDateTime(9), DateTimeKind.Utc),
                 reader.GetString(10)));
         }
-    }
-
-    private async Task<DbCommand> CommandAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
-    {
-        var connection = db.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open)
-        {
-            await db.Database.OpenConnectionAsync(cancellationToken);
-        }
-
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.CommandTimeout = db.Database.GetCommandTimeout() ?? 30;
-        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value;
-            command.Parameters.Add(parameter);
-        }
-
-        return command;
     }
 }

@@ -1,4 +1,4 @@
-namespace Emporium.Platform;
+namespace Emporium.Platform.Workers;
 
 /// <summary>
 /// Housekeeping that worker processes run every <see cref="Interval"/>: one sweep at start, then one per tick. A failed
