@@ -438,12 +438,10 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
 
     /// <summary>409 with a field error, so a form can show it next to the slug input.</summary>
     private ProblemHttpResult SlugTaken(string slug) =>
-        TypedResults.Problem(
-            statusCode: StatusCodes.Status409Conflict,
-            title: "Conflict.",
-            detail: $"The slug '{slug}' is already used by another {What} (deleted ones keep their slugs).",
-            extensions: new Dictionary<string, object?>
-            {
-                ["errors"] = new Dictionary<string, string[]> { ["slug"] = [$"slug '{slug}' is already taken."] },
-            });
+        Problems.OfField(
+            StatusCodes.Status409Conflict,
+            "Conflict.",
+            $"The slug '{slug}' is already used by another {What} (deleted ones keep their slugs).",
+            "slug",
+            $"slug '{slug}' is already taken.");
 }

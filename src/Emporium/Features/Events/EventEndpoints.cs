@@ -38,26 +38,15 @@ public static class EventEndpoints
         return app;
     }
 
-    public static async Task<Results<Ok<Paged<EventResponse>>, ValidationProblem>> ListEvents(
-        [AsParameters] EventListQuery query,
-        [AsParameters] PageRequest paging,
-        EmporiumDbContext db,
-        ListPager pager,
-        HttpContext http,
-        CancellationToken cancellationToken)
+    public static Task<Results<Ok<Paged<EventResponse>>, ValidationProblem>> ListEvents(
+        [AsParameters] EventListQuery query, [AsParameters] PageRequest paging, ListPager pager, [AsParameters] RequestScope scope)
     {
         var errors = new ValidationErrors();
-        var page = pager.Resolve(paging, errors);
         var type = query.Type?.Trim();
         errors.When(!string.IsNullOrEmpty(type) && !EventTypes.IsKnown(type), "type",
             $"type must be one of {string.Join(", ", EventTypes.All.Keys)}.");
-        if (!errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
-
-        var events = db.Set<OutboxEvent>().AsNoTracking().WhereIf(!string.IsNullOrEmpty(type), e => e.Type == type);
-        return TypedResults.Ok(await pager.PageAsync(events, page, e => e.OrderByDescending(x => x.Id), EventResponse.From, http.Request, cancellationToken));
+        var events = scope.Db.Set<OutboxEvent>().AsNoTracking().WhereIf(!string.IsNullOrEmpty(type), e => e.Type == type);
+        return pager.ListAsync(events, paging, errors, e => e.OrderByDescending(x => x.Id), EventResponse.From, scope);
     }
 
     public static Ok<List<EventTypeResponse>> ListEventTypes() =>

@@ -29,42 +29,26 @@ public static class UserEndpoints
         return app;
     }
 
-    public static async Task<Results<Ok<Paged<UserResponse>>, ValidationProblem>> ListUsers(
-        [AsParameters] UserQuery query,
-        [AsParameters] PageRequest paging,
-        EmporiumDbContext db,
-        ListPager pager,
-        HttpRequest http,
-        CancellationToken cancellationToken)
+    public static Task<Results<Ok<Paged<UserResponse>>, ValidationProblem>> ListUsers(
+        [AsParameters] UserQuery query, [AsParameters] PageRequest paging, ListPager pager, [AsParameters] RequestScope scope)
     {
         var errors = new ValidationErrors();
-        var page = pager.Resolve(paging, errors);
         var role = query.Role?.Trim();
         errors.When(role is { Length: > 0 } && !IsKnownRole(role), "role", KnownRolesMessage);
-        if (!errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
 
         // Identity's normalized columns are upper-cased, which makes both matches case-insensitive on both databases.
+        var db = scope.Db;
         var email = query.Email?.Trim().ToUpperInvariant();
         var normalizedRole = role?.ToUpperInvariant();
         var users = db.Users.AsNoTracking()
             .WhereIf(!string.IsNullOrEmpty(email), u => u.NormalizedEmail!.Contains(email!))
             .WhereIf(!string.IsNullOrEmpty(normalizedRole), u => db.UserRoles.Any(ur =>
                 ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.NormalizedName == normalizedRole)));
-
-        return TypedResults.Ok(await pager.PageAsync(
-            users,
-            page,
-            u => u.OrderBy(x => x.Id),
-            async (rows, ct) =>
-            {
-                var roles = await RolesOfAsync(db, rows.ConvertAll(u => u.Id), ct);
-                return rows.ConvertAll(u => UserResponse.From(u, roles[u.Id]));
-            },
-            http,
-            cancellationToken));
+        return pager.ListAsync(users, paging, errors, u => u.OrderBy(x => x.Id), async (rows, ct) =>
+        {
+            var roles = await RolesOfAsync(db, rows.ConvertAll(u => u.Id), ct);
+            return rows.ConvertAll(u => UserResponse.From(u, roles[u.Id]));
+        }, scope);
     }
 
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetUser(long id, UserManager<User> users)

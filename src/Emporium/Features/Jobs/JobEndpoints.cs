@@ -52,27 +52,16 @@ public static class JobEndpoints
         return app;
     }
 
-    public static async Task<Results<Ok<Paged<JobResponse>>, ValidationProblem>> ListJobs(
-        [AsParameters] JobListQuery query,
-        [AsParameters] PageRequest paging,
-        EmporiumDbContext db,
-        ListPager pager,
-        HttpContext http,
-        CancellationToken cancellationToken)
+    public static Task<Results<Ok<Paged<JobResponse>>, ValidationProblem>> ListJobs(
+        [AsParameters] JobListQuery query, [AsParameters] PageRequest paging, ListPager pager, [AsParameters] RequestScope scope)
     {
         var errors = new ValidationErrors();
-        var page = pager.Resolve(paging, errors);
         var status = errors.OneOf<JobStatus>(query.Status, "status");
-        if (!errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
-
         var kind = query.Kind?.Trim();
-        var jobs = VisibleJobs(db, http.User)
+        var jobs = VisibleJobs(scope.Db, scope.Http.User)
             .WhereIf(!string.IsNullOrEmpty(kind), j => j.Kind == kind)
             .WhereIf(status is not null, j => j.Status == status);
-        return TypedResults.Ok(await pager.PageAsync(jobs, page, j => j.OrderByDescending(x => x.Id), JobResponse.From, http.Request, cancellationToken));
+        return pager.ListAsync(jobs, paging, errors, j => j.OrderByDescending(x => x.Id), JobResponse.From, scope);
     }
 
     public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJob(

@@ -97,14 +97,9 @@ public static class WebhookDeliveryEndpoints
     }
 
     public static async Task<Results<Ok<Paged<WebhookDeliveryResponse>>, ValidationProblem, ProblemHttpResult>> ListWebhookDeliveries(
-        long id,
-        [AsParameters] WebhookDeliveryListQuery query,
-        [AsParameters] PageRequest paging,
-        EmporiumDbContext db,
-        ListPager pager,
-        HttpContext http,
-        CancellationToken cancellationToken)
+        long id, [AsParameters] WebhookDeliveryListQuery query, [AsParameters] PageRequest paging, ListPager pager, [AsParameters] RequestScope scope)
     {
+        var (db, _, http, cancellationToken) = scope;
         var errors = new ValidationErrors();
         var page = pager.Resolve(paging, errors);
         var status = errors.OneOf<WebhookDeliveryStatus>(query.Status, "status");

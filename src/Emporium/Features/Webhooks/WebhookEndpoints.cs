@@ -62,26 +62,12 @@ public static partial class WebhookEndpoints
         return app;
     }
 
-    public static async Task<Results<Ok<Paged<WebhookResponse>>, ValidationProblem>> ListWebhooks(
-        [AsParameters] WebhookListQuery query,
-        [AsParameters] PageRequest paging,
-        EmporiumDbContext db,
-        ListPager pager,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
+    public static Task<Results<Ok<Paged<WebhookResponse>>, ValidationProblem>> ListWebhooks(
+        [AsParameters] WebhookListQuery query, [AsParameters] PageRequest paging, ListPager pager, [AsParameters] RequestScope scope)
     {
-        var errors = new ValidationErrors();
-        var page = pager.Resolve(paging, errors);
-        if (!errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
-
-        var subscriptions = db.Set<WebhookSubscription>().AsNoTracking().WhereIf(query.IsActive is not null, s => s.IsActive == query.IsActive);
-        var now = clock.GetUtcNow().UtcDateTime;
-        return TypedResults.Ok(await pager.PageAsync(
-            subscriptions, page, s => s.OrderBy(x => x.Id), s => WebhookResponse.From(s, now), http.Request, cancellationToken));
+        var subscriptions = scope.Db.Set<WebhookSubscription>().AsNoTracking().WhereIf(query.IsActive is not null, s => s.IsActive == query.IsActive);
+        var now = scope.UtcNow;
+        return pager.ListAsync(subscriptions, paging, new ValidationErrors(), s => s.OrderBy(x => x.Id), s => WebhookResponse.From(s, now), scope);
     }
 
     public static async Task<Results<Ok<WebhookResponse>, ProblemHttpResult>> GetWebhook(

@@ -1,3 +1,5 @@
+using Emporium.Platform.Http;
+
 namespace Emporium.Platform.Paging;
 
 /// <summary>The database's guess at how many rows a query returns, without running it; null where it cannot say.</summary>
@@ -51,5 +53,33 @@ public sealed class ListPager(PagingOptions options, IRowEstimator estimator)
         var count = await CountAsync(rows, cancellationToken);
         var found = await order(rows).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
         return Pager.Create(request, page, count, await map(found, cancellationToken), options.MaxPageSize);
+    }
+
+    /// <summary>
+    /// A list request's whole answer: 400 with every field mistake (the caller's filters in <paramref name="errors"/>, and
+    /// page or page_size), otherwise one page of <paramref name="rows"/> in <paramref name="order"/>.
+    /// </summary>
+    public Task<Results<Ok<Paged<TResponse>>, ValidationProblem>> ListAsync<T, TResponse>(
+        IQueryable<T> rows,
+        PageRequest paging,
+        ValidationErrors errors,
+        Func<IQueryable<T>, IOrderedQueryable<T>> order,
+        Func<T, TResponse> map,
+        RequestScope scope) =>
+        ListAsync(rows, paging, errors, order, (found, _) => Task.FromResult(found.ConvertAll(row => map(row))), scope);
+
+    /// <inheritdoc cref="ListAsync{T, TResponse}(IQueryable{T}, PageRequest, ValidationErrors, Func{IQueryable{T}, IOrderedQueryable{T}}, Func{T, TResponse}, RequestScope)"/>
+    public async Task<Results<Ok<Paged<TResponse>>, ValidationProblem>> ListAsync<T, TResponse>(
+        IQueryable<T> rows,
+        PageRequest paging,
+        ValidationErrors errors,
+        Func<IQueryable<T>, IOrderedQueryable<T>> order,
+        Func<List<T>, CancellationToken, Task<List<TResponse>>> map,
+        RequestScope scope)
+    {
+        var page = Resolve(paging, errors);
+        return errors.IsEmpty
+            ? TypedResults.Ok(await PageAsync(rows, page, order, map, scope.Http.Request, scope.Aborted))
+            : errors.ToProblem();
     }
 }

@@ -9,6 +9,17 @@ public static class Problems
     public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict.", detail: detail);
 
+    /// <summary>
+    /// A refusal (409 Conflict, 422 Unprocessable Content) that also names the field it is about, in the errors member a
+    /// validation problem has, so a form can show the message next to its input.
+    /// </summary>
+    public static ProblemHttpResult OfField(int statusCode, string title, string detail, string field, string message) =>
+        TypedResults.Problem(
+            statusCode: statusCode,
+            title: title,
+            detail: detail,
+            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
+
     public static ProblemHttpResult PreconditionFailed() =>
         TypedResults.Problem(
             statusCode: StatusCodes.Status412PreconditionFailed,

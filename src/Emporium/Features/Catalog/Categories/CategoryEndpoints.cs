@@ -188,17 +188,12 @@ public static class CategoryEndpoints
         if (parentId is { } newParent && category.Id != 0 && newParent != category.ParentId
             && await WouldCycleAsync(db, category.Id, newParent, cancellationToken))
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status422UnprocessableEntity,
-                title: "The category cannot move there.",
-                detail: "A category cannot be its own parent or sit under one of its own descendants.",
-                extensions: new Dictionary<string, object?>
-                {
-                    ["errors"] = new Dictionary<string, string[]>
-                    {
-                        ["parent"] = ["parent must not be the category itself or one of its descendants."],
-                    },
-                });
+            return Problems.OfField(
+                StatusCodes.Status422UnprocessableEntity,
+                "The category cannot move there.",
+                "A category cannot be its own parent or sit under one of its own descendants.",
+                "parent",
+                "parent must not be the category itself or one of its descendants.");
         }
 
         category.Description = request.Description;

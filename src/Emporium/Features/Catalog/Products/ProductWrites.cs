@@ -49,87 +49,39 @@ public static partial class ProductEndpoints
             scope, events, productRef, (current, errors) => MergePatch.Apply(current, patch, errors, "sku", "name", "slug", "price", "currency", "is_active"));
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProduct(
-        [FromRoute(Name = "ref")] string productRef,
-        [AsParameters] RequestScope scope,
-        IEventOutbox events)
+        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, IEventOutbox events)
     {
-        var (db, clock, http, cancellationToken) = scope;
-        var target = await FindChangeableAsync(db, productRef, http.User, cancellationToken);
-        if (target is null)
+        var target = await FindForWriteAsync(scope, productRef);
+        if (!target.Found)
         {
-            return Problems.NotFound("Product");
+            return target.Problem;
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, target.ETag))
-        {
-            return Problems.PreconditionFailed();
-        }
-
-        if (target.DeletedAt is not null)
-        {
-            return TypedResults.NoContent();
-        }
-
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var changed = await db.Set<Product>()
-            .Where(p => p.Id == target.Id && p.Version == target.Version)
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(p => p.DeletedAt, now)
-                .SetProperty(p => p.UpdatedAt, now)
-                .SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
-        if (changed == 0)
-        {
-            return Problems.PreconditionFailed();
-        }
-
-        await AnnounceAsync(db, events, target.Id, EventTypes.ProductDeleted, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return TypedResults.NoContent();
+        // Deleting a deleted product is a no-op.
+        return target.Row.DeletedAt is null && await SetDeletedAsync(scope, events, target.Row, deleted: true) is null
+            ? Problems.PreconditionFailed()
+            : TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<ProductResponse>, ProblemHttpResult>> RestoreProduct(
-        [FromRoute(Name = "ref")] string productRef,
-        [AsParameters] RequestScope scope,
-        IEventOutbox events)
+        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, IEventOutbox events)
     {
-        var (db, clock, http, cancellationToken) = scope;
-        var target = await FindChangeableAsync(db, productRef, http.User, cancellationToken);
-        if (target is null)
+        var target = await FindForWriteAsync(scope, productRef);
+        if (!target.Found)
         {
-            return Problems.NotFound("Product");
+            return target.Problem;
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, target.ETag))
+        // Restoring a live product is a no-op that answers with it.
+        var row = target.Row.DeletedAt is null
+            ? await LoadRowAsync(scope.Db, target.Row.Id, scope.Aborted)
+            : await SetDeletedAsync(scope, events, target.Row, deleted: false);
+        if (row is null)
         {
             return Problems.PreconditionFailed();
         }
 
-        ProductRow row;
-        if (target.DeletedAt is not null)
-        {
-            var now = clock.GetUtcNow().UtcDateTime;
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var changed = await db.Set<Product>()
-                .Where(p => p.Id == target.Id && p.Version == target.Version)
-                .ExecuteUpdateAsync(set => set
-                    .SetProperty(p => p.DeletedAt, (DateTime?)null)
-                    .SetProperty(p => p.UpdatedAt, now)
-                    .SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
-            if (changed == 0)
-            {
-                return Problems.PreconditionFailed();
-            }
-
-            row = await AnnounceAsync(db, events, target.Id, EventTypes.ProductRestored, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        else
-        {
-            row = await LoadRowAsync(db, target.Id, cancellationToken);
-        }
-
-        ETags.Set(http.Response, row.ETag);
+        ETags.Set(scope.Http.Response, row.ETag);
         return TypedResults.Ok(row.ToResponse());
     }
 
@@ -138,17 +90,13 @@ public static partial class ProductEndpoints
         RequestScope scope, IEventOutbox events, string productRef, Func<ProductRequest, ValidationErrors, ProductRequest> build)
     {
         var (db, clock, http, cancellationToken) = scope;
-        var target = await FindChangeableAsync(db, productRef, http.User, cancellationToken);
-        if (target is null)
+        var found = await FindForWriteAsync(scope, productRef);
+        if (!found.Found)
         {
-            return Problems.NotFound("Product");
+            return found.Problem;
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, target.ETag))
-        {
-            return Problems.PreconditionFailed();
-        }
-
+        var target = found.Row;
         if (target.DeletedAt is not null)
         {
             return Problems.Conflict("The product is deleted; restore it (POST /api/products/{ref}/restore) before changing it.");
@@ -188,10 +136,10 @@ public static partial class ProductEndpoints
     /// The product the caller may change (<see cref="ProductVisibility.ChangeableBy"/>). Everyone else's product is reported
     /// as missing, so ids and slugs of others' products leak nothing.
     /// </summary>
-    private static async Task<ChangeTarget?> FindChangeableAsync(
-        EmporiumDbContext db, string productRef, ClaimsPrincipal user, CancellationToken cancellationToken)
+    private static async Task<WriteTarget<ChangeTarget>> FindForWriteAsync(RequestScope scope, string productRef)
     {
-        var products = db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).ChangeableBy(user);
+        var (db, _, http, cancellationToken) = scope;
+        var products = db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).ChangeableBy(http.User);
         var found = await products
             .Select(p => new
             {
@@ -202,13 +150,42 @@ public static partial class ProductEndpoints
                 Categories = p.Categories.Where(c => c.DeletedAt == null).Select(c => new { c.Id, c.Version }).ToList(),
             })
             .FirstOrDefaultAsync(cancellationToken);
-        return found is null
-            ? null
-            : new ChangeTarget(found.Id, found.Version, found.DeletedAt, ProductTag.For(
-                found.Id,
-                found.Version,
-                found.Brand is null ? null : (found.Brand.Id, found.Brand.Version),
-                found.Categories.Select(c => (c.Id, c.Version))));
+        if (found is null)
+        {
+            return new WriteTarget<ChangeTarget>(null, Problems.NotFound("Product"));
+        }
+
+        var etag = ProductTag.For(
+            found.Id, found.Version, found.Brand is null ? null : (found.Brand.Id, found.Brand.Version), found.Categories.Select(c => (c.Id, c.Version)));
+        return ETags.IfMatchSatisfied(http.Request, etag)
+            ? new WriteTarget<ChangeTarget>(new ChangeTarget(found.Id, found.Version, found.DeletedAt, etag), null)
+            : new WriteTarget<ChangeTarget>(null, Problems.PreconditionFailed());
+    }
+
+    /// <summary>
+    /// Soft delete or restore in one statement guarded by the version If-Match allowed, with its event in the same
+    /// transaction; null when the product changed in between.
+    /// </summary>
+    private static async Task<ProductRow?> SetDeletedAsync(RequestScope scope, IEventOutbox events, ChangeTarget target, bool deleted)
+    {
+        var (db, _, _, cancellationToken) = scope;
+        var now = scope.UtcNow;
+        DateTime? deletedAt = deleted ? now : null;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var changed = await db.Set<Product>()
+            .Where(p => p.Id == target.Id && p.Version == target.Version)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(p => p.DeletedAt, deletedAt)
+                .SetProperty(p => p.UpdatedAt, now)
+                .SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
+        if (changed == 0)
+        {
+            return null;
+        }
+
+        var row = await AnnounceAsync(db, events, target.Id, deleted ? EventTypes.ProductDeleted : EventTypes.ProductRestored, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return row;
     }
 
     /// <summary>
@@ -374,9 +351,5 @@ public static partial class ProductEndpoints
 
     /// <summary>A 409 that also names the field, so a form can show the message next to it.</summary>
     private static ProblemHttpResult FieldConflict(string field, string message) =>
-        TypedResults.Problem(
-            statusCode: StatusCodes.Status409Conflict,
-            title: "Conflict.",
-            detail: message,
-            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
+        Problems.OfField(StatusCodes.Status409Conflict, "Conflict.", message, field, message);
 }
