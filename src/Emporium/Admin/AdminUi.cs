@@ -31,6 +31,9 @@ public static class AdminUi
         admin.MapGet("", (HttpContext http) => Serve(http, assets["index.html"]));
         admin.MapGet("/{**path}", (string path, HttpContext http) =>
             assets.TryGetValue(path, out var asset) ? Serve(http, asset) : Results.NotFound());
+
+        // The service's root is for people: it opens the admin UI (the API lives under /api, its documents at /api/docs and /api/redoc).
+        app.MapGet("/", () => Results.Redirect(BasePath)).ExcludeFromDescription().AllowAnonymous();
         return app;
     }
 

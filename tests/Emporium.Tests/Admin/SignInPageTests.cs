@@ -56,7 +56,7 @@ public sealed class SignInPageTests(AdminUiApp app, ChromiumBrowser chromium) : 
             await Expect(Page.Locator("#nav").GetByRole(AriaRole.Link, new LocatorGetByRoleOptions { Name = section })).ToBeVisibleAsync();
         }
 
-        foreach (var section in new[] { "Brands", "Categories", "Webhooks" })
+        foreach (var section in new[] { "Brands", "Categories", "Webhooks", "Users" })
         {
             await Expect(Page.Locator("#nav").GetByRole(AriaRole.Link, new LocatorGetByRoleOptions { Name = section })).ToBeHiddenAsync();
         }

@@ -273,6 +273,9 @@ public sealed class OpenApiContractTests(ContractApp app) : IClassFixture<Contra
             Add("GET", "/api/users", admin, () => Get("/api/users?email=contract&role=customer"), HttpStatusCode.OK);
             Add("GET", "/api/users/{id}", admin, () => Get(userUrl), HttpStatusCode.OK);
             Add("PUT", "/api/users/{id}/roles", admin, () => Json("PUT", $"{userUrl}/roles", new { roles = new[] { "seller" } }), HttpStatusCode.OK);
+            Add("POST", "/api/users", admin, () => Json("POST", "/api/users", new { email = $"hired-{tag}@emporium.test", password = "a long enough password", roles = new[] { "staff" } }), HttpStatusCode.Created);
+            Add("POST", "/api/users/{id}/lock", admin, () => Get($"{userUrl}/lock", HttpMethod.Post), HttpStatusCode.OK);
+            Add("POST", "/api/users/{id}/unlock", admin, () => Get($"{userUrl}/unlock", HttpMethod.Post), HttpStatusCode.OK);
 
             Add("GET", "/api/products", anonymous, () => Get($"/api/products?search=contract&active=true&min_price=1&sort=-price"), HttpStatusCode.OK);
             Add("POST", "/api/products", admin, () => Json("POST", "/api/products", new { sku = $"CT3-{tag}", name = "Third", price = 3m, categories = new[] { otherCategory.Str("slug") } }), HttpStatusCode.Created);

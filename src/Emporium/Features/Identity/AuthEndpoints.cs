@@ -50,75 +50,9 @@ public static class AuthEndpoints
         return auth;
     }
 
-    public static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> Register(
-        RegisterRequest request,
-        UserManager<User> users,
-        EmporiumDbContext db,
-        TimeProvider clock,
-        CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var email = Credentials.CheckEmail(request.Email, errors);
-        Credentials.CheckPasswordPresent(request.Password, errors);
-        var user = new User
-        {
-            UserName = email,
-            Email = email,
-            CreatedAt = clock.GetUtcNow().UtcDateTime,
-        };
-        if (errors.IsEmpty)
-        {
-            // Checked before the duplicate test so a weak password reads as 400 whoever owns the address.
-            foreach (var validator in users.PasswordValidators)
-            {
-                var result = await validator.ValidateAsync(users, user, request.Password!);
-                foreach (var error in result.Errors)
-                {
-                    errors.Add("password", error.Description);
-                }
-            }
-        }
-
-        if (!errors.IsEmpty)
-        {
-            return errors.ToProblem();
-        }
-
-        // User and role land together or not at all.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        IdentityResult outcome;
-        try
-        {
-            outcome = await users.CreateAsync(user, request.Password!);
-            if (outcome.Succeeded)
-            {
-                outcome = await users.AddToRoleAsync(user, Roles.Customer);
-            }
-        }
-        catch (DbUpdateException)
-        {
-            // The unique index on the normalized user name (the email) caught a concurrent registration.
-            return DuplicateEmail();
-        }
-
-        if (!outcome.Succeeded)
-        {
-            if (outcome.Errors.Any(e => e.Code is nameof(IdentityErrorDescriber.DuplicateEmail) or nameof(IdentityErrorDescriber.DuplicateUserName)))
-            {
-                return DuplicateEmail();
-            }
-
-            foreach (var error in outcome.Errors)
-            {
-                errors.Add(error.Code.StartsWith("Password", StringComparison.Ordinal) ? "password" : "email", error.Description);
-            }
-
-            return errors.ToProblem();
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Created($"/api/users/{user.Id}", UserResponse.From(user, [Roles.Customer]));
-    }
+    public static Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> Register(
+        RegisterRequest request, UserManager<User> users, [AsParameters] RequestScope scope) =>
+        UserAccounts.CreateAsync(request.Email, request.Password, [Roles.Customer], users, scope);
 
     public static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Login(
         LoginRequest request,
@@ -185,6 +119,11 @@ public static class AuthEndpoints
             return Unauthorized("The account no longer exists.");
         }
 
+        if (UserAccounts.IsLockedByAdmin(user))
+        {
+            return Unauthorized("The account is locked; ask an admin to unlock it.");
+        }
+
         return TypedResults.Ok(await TokensAsync(user, rotation.Token!, users, tokens));
     }
 
@@ -223,9 +162,6 @@ public static class AuthEndpoints
             refreshToken,
             (int)tokens.AccessTokenLifetime.TotalSeconds);
     }
-
-    private static ProblemHttpResult DuplicateEmail() =>
-        Problems.Conflict("An account with this email already exists.");
 
     private static ProblemHttpResult InvalidCredentials() => Unauthorized(InvalidCredentialsDetail);
 

@@ -8,6 +8,12 @@ public sealed record LoginRequest(string? Email, string? Password);
 
 public sealed record RefreshRequest(string? RefreshToken);
 
+public sealed record CreateUserRequest(
+    [property: Description("The sign-in email; unique in any letter case.")] string? Email,
+    [property: Description("At least 10 characters.")] string? Password,
+    [property: Description("Any of admin, staff, seller, customer; e.g. [\"staff\"] for someone who runs the store.")]
+    IReadOnlyList<string?>? Roles);
+
 public sealed record UpdateRolesRequest(
     [property: Description("The complete set of roles the user should have: any of admin, staff, seller, customer.")]
     IReadOnlyList<string?>? Roles);
@@ -18,14 +24,20 @@ public sealed record TokenResponse(
     [property: Description("Seconds until the access token expires.")] int ExpiresIn,
     string TokenType = "Bearer");
 
-public sealed record UserResponse(long Id, string Email, IReadOnlyList<string> Roles, DateTime CreatedAt)
+public sealed record UserResponse(
+    long Id,
+    string Email,
+    IReadOnlyList<string> Roles,
+    DateTime CreatedAt,
+    [property: Description("True while an admin has locked the account: it cannot sign in or refresh its tokens.")] bool Locked)
 {
     public static UserResponse From(User user, IEnumerable<string> roles) => new(
         user.Id,
         user.Email ?? "",
         roles.Order(StringComparer.Ordinal).ToList(),
         // SQLite hands timestamps back without a kind; they are always stored in UTC.
-        user.CreatedAt);
+        user.CreatedAt,
+        UserAccounts.IsLockedByAdmin(user));
 }
 
 public sealed record UserQuery(

@@ -99,6 +99,15 @@ public sealed class RefreshTokenStore(EmporiumDbContext db, IOptions<JwtOptions>
         }
     }
 
+    /// <summary>Revokes every live refresh token of a user: each of its sessions ends at its next refresh.</summary>
+    public Task<int> RevokeAllOfAsync(long userId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return Tokens
+            .Where(t => t.UserId == userId && t.RevokedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.RevokedAt, now), cancellationToken);
+    }
+
     private Task<int> RevokeFamilyAsync(Guid family, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;

@@ -15,6 +15,24 @@ public static class UserEndpoints
             .WithSummary("List users")
             .WithDescription("Users ordered by id, paged, optionally filtered by part of the email and by role. Admins only.");
 
+        group.MapPost("/", CreateUser)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Create a user")
+            .WithDescription("An account with the given roles, e.g. a staff member or a seller. The password must be at least 10 " +
+                             "characters; an email already registered, in any letter case, answers 409. Admins only.");
+
+        group.MapPost("/{id:long}/lock", LockUser)
+            .ProducesProblems(404, 409)
+            .WithSummary("Lock a user out")
+            .WithDescription("The account can no longer sign in or refresh its tokens, and every refresh token it holds is revoked; " +
+                             "access tokens already issued stay valid until they expire (Jwt:AccessTokenLifetime). Admins cannot lock " +
+                             "themselves out (409). Locking a locked account is a no-op. Admins only.");
+
+        group.MapPost("/{id:long}/unlock", UnlockUser)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Unlock a user")
+            .WithDescription("Lifts an admin's lock and any lockout after failed sign-ins; the user signs in again. Admins only.");
+
         group.MapGet("/{id:long}", GetUser)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Get a user")
@@ -51,6 +69,49 @@ public static class UserEndpoints
         }, scope);
     }
 
+    public static Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> CreateUser(
+        CreateUserRequest request, UserManager<User> users, [AsParameters] RequestScope scope)
+    {
+        var errors = new ValidationErrors();
+        var roles = UserAccounts.CheckRoles(request.Roles, errors) ?? [];
+        return UserAccounts.CreateAsync(request.Email, request.Password, roles, users, scope, errors);
+    }
+
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> LockUser(
+        long id, UserManager<User> users, RefreshTokenStore refreshTokens, [AsParameters] RequestScope scope)
+    {
+        if (scope.Http.User.UserId() == id)
+        {
+            return Problems.Conflict("You cannot lock yourself out; ask another admin to do it.");
+        }
+
+        if (await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture)) is not { } user)
+        {
+            return Problems.NotFound("User");
+        }
+
+        if (!UserAccounts.IsLockedByAdmin(user))
+        {
+            await users.SetLockoutEnabledAsync(user, true);
+            await users.SetLockoutEndDateAsync(user, UserAccounts.AdminLock);
+        }
+
+        await refreshTokens.RevokeAllOfAsync(user.Id, scope.Aborted);
+        return TypedResults.Ok(UserResponse.From(user, await users.GetRolesAsync(user)));
+    }
+
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> UnlockUser(long id, UserManager<User> users)
+    {
+        if (await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture)) is not { } user)
+        {
+            return Problems.NotFound("User");
+        }
+
+        await users.SetLockoutEndDateAsync(user, null);
+        await users.ResetAccessFailedCountAsync(user);
+        return TypedResults.Ok(UserResponse.From(user, await users.GetRolesAsync(user)));
+    }
+
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetUser(long id, UserManager<User> users)
     {
         var user = await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture));
@@ -67,21 +128,10 @@ public static class UserEndpoints
         EmporiumDbContext db,
         CancellationToken cancellationToken)
     {
-        if (request.Roles is null)
+        var errors = new ValidationErrors();
+        if (UserAccounts.CheckRoles(request.Roles, errors) is not { } wanted)
         {
-            return Problems.Validation("roles", "roles is required (an empty list removes every role).");
-        }
-
-        var blank = request.Roles.Select((role, index) => (role, index)).Where(r => string.IsNullOrWhiteSpace(r.role)).ToList();
-        if (blank.Count > 0)
-        {
-            return Problems.Validation("roles", $"roles[{blank[0].index}] is {(blank[0].role is null ? "null" : "empty")}: each role is one of {KnownRoles}.");
-        }
-
-        var unknown = request.Roles.Where(r => !IsKnownRole(r!)).ToList();
-        if (unknown.Count > 0)
-        {
-            return Problems.Validation("roles", $"Unknown role(s) {string.Join(", ", unknown.Select(r => $"'{r}'"))}. {KnownRolesMessage}");
+            return errors.ToProblem();
         }
 
         var user = await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture));
@@ -90,7 +140,6 @@ public static class UserEndpoints
             return Problems.NotFound("User");
         }
 
-        var wanted = request.Roles.Select(r => r!.Trim().ToLowerInvariant()).Distinct().ToList();
         if (principal.UserId() == id && !wanted.Contains(Roles.Admin))
         {
             return Problems.Conflict("You cannot remove your own admin role; ask another admin to do it.");
@@ -122,9 +171,7 @@ public static class UserEndpoints
         return TypedResults.Ok(UserResponse.From(user, wanted));
     }
 
-    private static readonly string KnownRoles = string.Join(", ", Roles.All);
-
-    private static readonly string KnownRolesMessage = $"Roles are {KnownRoles}.";
+    private static readonly string KnownRolesMessage = $"Roles are {UserAccounts.KnownRoles}.";
 
     private static bool IsKnownRole(string role) => Roles.All.Contains(role.Trim(), StringComparer.OrdinalIgnoreCase);
 

@@ -138,6 +138,76 @@ public abstract class UserManagementTests(EmporiumApp app)
         await (await user.Http.GetAsync($"/api/users/{user.UserId}")).ShouldBeProblem(HttpStatusCode.Forbidden);
         await (await user.Http.PutJson($"/api/users/{user.UserId}/roles", new { roles = new[] { "admin" } }))
             .ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await user.Http.PostJson("/api/users", new { email = AuthApi.NewEmail(), password = AuthApi.Password, roles = new[] { "admin" } }))
+            .ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await user.Http.PostAsync($"/api/users/{user.UserId}/unlock", null)).ShouldBeProblem(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task Admin_creates_a_staff_account_that_signs_in_with_the_staff_role()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+        var email = AuthApi.NewEmail("hired");
+
+        var response = await admin.Http.PostJson("/api/users", new { email, password = AuthApi.Password, roles = new[] { "Staff" } });
+
+        var created = await response.ShouldBe(HttpStatusCode.Created);
+        response.Headers.Location!.ToString().Should().Be($"/api/users/{created.GetProperty("id").GetInt64()}");
+        created.Strings("roles").Should().Equal(Roles.Staff);
+        created.GetProperty("locked").GetBoolean().Should().BeFalse();
+        var tokens = await app.LoginAsync(email);
+        AuthApi.RolesIn(tokens.Str("access_token")).Should().Equal(Roles.Staff);
+    }
+
+    [Fact]
+    public async Task Creating_a_user_reports_every_field_mistake_and_a_taken_email_as_409()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+        var taken = AuthApi.NewEmail("taken");
+        await app.RegisterAsync(taken);
+
+        var invalid = await (await admin.Http.PostJson("/api/users", new { email = "not-an-email", password = "short", roles = new[] { "owner" } }))
+            .ShouldBeProblem(HttpStatusCode.BadRequest);
+        var duplicate = await admin.Http.PostJson("/api/users", new { email = taken.ToUpperInvariant(), password = AuthApi.Password, roles = new[] { "seller" } });
+
+        invalid.GetProperty("errors").EnumerateObject().Select(e => e.Name).Should().BeEquivalentTo("email", "password", "roles");
+        await duplicate.ShouldBeProblem(HttpStatusCode.Conflict);
+        var listed = await (await admin.Http.GetAsync($"/api/users?email={Uri.EscapeDataString(taken)}")).ShouldBe(HttpStatusCode.OK);
+        listed.GetProperty("count").GetInt64().Should().Be(1, "the refused create wrote nothing");
+    }
+
+    [Fact]
+    public async Task A_locked_user_cannot_sign_in_or_refresh_until_unlocked()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+        var email = AuthApi.NewEmail("locked");
+        var user = await app.RegisterAsync(email);
+        var id = user.GetProperty("id").GetInt64();
+        var session = await app.LoginAsync(email);
+
+        var locked = await (await admin.Http.PostAsync($"/api/users/{id}/lock", null)).ShouldBe(HttpStatusCode.OK);
+        locked.GetProperty("locked").GetBoolean().Should().BeTrue();
+        await (await app.Anonymous().PostJson("/api/auth/login", new { email, password = AuthApi.Password }))
+            .ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await app.RefreshAsync(session.Str("refresh_token"))).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        var listed = await (await admin.Http.GetAsync($"/api/users/{id}")).ShouldBe(HttpStatusCode.OK);
+        listed.GetProperty("locked").GetBoolean().Should().BeTrue();
+
+        var unlocked = await (await admin.Http.PostAsync($"/api/users/{id}/unlock", null)).ShouldBe(HttpStatusCode.OK);
+        unlocked.GetProperty("locked").GetBoolean().Should().BeFalse();
+        await app.LoginAsync(email);
+    }
+
+    [Fact]
+    public async Task Admins_cannot_lock_themselves_out_and_unknown_users_are_404()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+
+        await (await admin.Http.PostAsync($"/api/users/{admin.UserId}/lock", null)).ShouldBeProblem(HttpStatusCode.Conflict);
+        await (await admin.Http.PostAsync("/api/users/987654321/lock", null)).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await admin.Http.PostAsync("/api/users/987654321/unlock", null)).ShouldBeProblem(HttpStatusCode.NotFound);
+        var self = await (await admin.Http.GetAsync($"/api/users/{admin.UserId}")).ShouldBe(HttpStatusCode.OK);
+        self.GetProperty("locked").GetBoolean().Should().BeFalse();
     }
 
     [Fact]

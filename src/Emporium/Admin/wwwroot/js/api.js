@@ -13,6 +13,11 @@ export function isSellerOnly() {
   return roles.includes('seller') && !roles.some((role) => STORE_ROLES.includes(role));
 }
 
+/** True when the signed-in account may manage users. */
+export function isAdmin() {
+  return (session.get()?.roles ?? []).includes('admin');
+}
+
 export const session = {
   get() {
     try {

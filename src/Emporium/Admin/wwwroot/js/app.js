@@ -1,5 +1,5 @@
 // The shell: a hash router (#/products, #/products/12, ...), the header, and flash messages.
-import { describe, isSellerOnly, session, signOut } from './api.js';
+import { describe, isAdmin, isSellerOnly, session, signOut } from './api.js';
 import { alertBox, h } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { productListPage } from './pages/products.js';
@@ -10,6 +10,7 @@ import { webhooksPage } from './pages/webhooks.js';
 import { importPage } from './pages/import.js';
 import { jobsPage } from './pages/jobs.js';
 import { jobPage } from './pages/job-view.js';
+import { usersPage } from './pages/users.js';
 
 const routes = [
   { pattern: /^\/login$/, page: loginPage, section: null, public: true },
@@ -23,6 +24,7 @@ const routes = [
   { pattern: /^\/import\/(\d+)$/, page: jobPage, section: 'import' },
   { pattern: /^\/jobs$/, page: jobsPage, section: 'jobs' },
   { pattern: /^\/jobs\/(\d+)$/, page: jobPage, section: 'jobs' },
+  { pattern: /^\/users$/, page: usersPage, section: 'users' },
 ];
 
 let pendingFlash = null;
@@ -62,9 +64,10 @@ function showChrome(signedIn, section) {
   document.getElementById('account').hidden = !signedIn;
   document.getElementById('account-email').textContent = signedIn ? session.get()?.email ?? '' : '';
   const seller = signedIn && isSellerOnly();
+  const admin = signedIn && isAdmin();
   for (const link of document.querySelectorAll('#nav a')) {
-    // A seller manages its own products, imports and jobs; the store's taxonomy and webhooks are staff's.
-    link.hidden = seller && link.hasAttribute('data-staff-only');
+    // A seller manages its own products, imports and jobs; the store's taxonomy and webhooks are staff's; users are admins'.
+    link.hidden = (seller && link.hasAttribute('data-staff-only')) || (!admin && link.hasAttribute('data-admin-only'));
     if (link.dataset.section === section) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

@@ -1,7 +1,10 @@
 import { api, describe, isSellerOnly } from '../api.js';
-import { alertBox, formatDate, h } from '../dom.js';
-import { flash } from '../app.js';
-import { exportButton, pager, pick } from './shared.js';
+import { alertBox, field, formatDate, h } from '../dom.js';
+import { flash, navigate } from '../app.js';
+import { exportButton, onSubmit, pager, pick } from './shared.js';
+
+/** What a person types to confirm deleting every product: a deliberate act, not a stray click. */
+const DELETE_ALL_PHRASE = 'DELETE ALL';
 
 const SORTS = [
   ['-created_at', 'Newest first'],
@@ -29,17 +32,29 @@ export async function productListPage({ params, refresh }) {
   if (isSellerOnly()) query.set('owner', 'me');
   const filters = filterForm(params);
   const rowMessage = h('div', { class: 'form-message' });
+  const deleteAll = deleteAllForm();
   const heading = h('div', { class: 'page-heading' },
     h('h1', {}, 'Products'),
     // The export takes the list's filters; sort and paging do not apply to it.
     exportButton(pick(params, ['search', 'active', 'include_deleted']), rowMessage),
-    h('a', { class: 'button', href: '#/products/new' }, 'New product'));
+    h('a', { class: 'button', href: '#/products/new' }, 'New product'),
+    h('button', {
+      type: 'button',
+      class: 'danger',
+      'aria-expanded': 'false',
+      'aria-controls': 'delete-all',
+      onclick: (event) => {
+        deleteAll.hidden = !deleteAll.hidden;
+        event.currentTarget.setAttribute('aria-expanded', String(!deleteAll.hidden));
+        if (!deleteAll.hidden) deleteAll.querySelector('input').focus();
+      },
+    }, 'Delete all…'));
 
   let envelope;
   try {
     ({ data: envelope } = await api(`/api/products?${query}`));
   } catch (error) {
-    return h('section', {}, heading, filters, rowMessage, alertBox('The products could not be loaded.', describe(error)));
+    return h('section', {}, heading, deleteAll, filters, rowMessage, alertBox('The products could not be loaded.', describe(error)));
   }
 
   const rows = envelope.results.map((product) => productRow(product, rowMessage, refresh));
@@ -54,6 +69,7 @@ export async function productListPage({ params, refresh }) {
 
   return h('section', {},
     heading,
+    deleteAll,
     filters,
     h('p', { class: 'summary' }, `${envelope.count} ${envelope.count === 1 ? 'product' : 'products'}`),
     envelope.notice ? h('p', { class: 'hint' }, envelope.notice) : null,
@@ -135,4 +151,30 @@ function productRow(product, message, refresh) {
     h('td', { class: 'row-actions' },
       h('a', { href: `#/products/${product.id}`, 'aria-label': `Edit ${product.name}` }, 'Edit'),
       action));
+}
+
+/**
+ * Deletes every product the user may delete (a seller: its own) as a background job, once the phrase is typed, and
+ * opens the job's page to follow its progress. Soft delete: each product can still be restored.
+ */
+function deleteAllForm() {
+  const phrase = h('input', { type: 'text', id: 'delete-all-phrase', autocomplete: 'off', spellcheck: false });
+  const submit = h('button', { type: 'submit', class: 'danger', disabled: true }, 'Delete all products');
+  const message = h('div', { class: 'form-message' });
+  const form = h('form', { class: 'card danger-zone', id: 'delete-all', novalidate: true, hidden: true, 'aria-label': 'Delete all products' },
+    h('p', {}, isSellerOnly() ? 'This deletes every product you own.' : 'This deletes every product in the catalog.',
+      ' Deleted products stay restorable one by one (list them with “Include deleted”).'),
+    field({ label: `Type ${DELETE_ALL_PHRASE} to confirm`, name: 'phrase', control: phrase }),
+    message,
+    h('div', { class: 'actions' }, submit));
+  phrase.addEventListener('input', () => {
+    submit.disabled = phrase.value.trim() !== DELETE_ALL_PHRASE;
+  });
+  onSubmit(form, message, async () => {
+    if (phrase.value.trim() !== DELETE_ALL_PHRASE) return;
+    const { data } = await api('/api/products/bulk_delete', { method: 'POST', body: { all: true } });
+    flash('Deleting the products in the background; this page follows its progress.');
+    navigate(`#/jobs/${data.job_id}`);
+  });
+  return form;
 }

@@ -1,5 +1,6 @@
-import { describe, download, localPath } from '../api.js';
-import { alertBox, h, saveFile } from '../dom.js';
+import { api, ApiError, describe, download, localPath } from '../api.js';
+import { alertBox, clearFieldErrors, h, saveFile, showFieldErrors } from '../dom.js';
+import { flash } from '../app.js';
 
 /**
  * Previous/next links built from the list envelope: the API decides what the neighbouring pages are,
@@ -60,4 +61,65 @@ export function exportButton(query, message) {
     }
   });
   return button;
+}
+
+/**
+ * Runs `work` when the form is submitted. A refusal shows each field's message next to its field (`fieldOf` renames
+ * API fields the form shows under another name) and the rest above the buttons; the submit button is disabled while
+ * the request runs, so a double click cannot send it twice.
+ */
+export function onSubmit(form, message, work, fieldOf = {}) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    message.replaceChildren();
+    clearFieldErrors(form);
+    const submit = form.querySelector('button[type="submit"]');
+    submit.disabled = true;
+    try {
+      await work();
+    } catch (error) {
+      const errors = {};
+      for (const [key, messages] of Object.entries(error instanceof ApiError ? error.errors : {})) {
+        const name = fieldOf[key] ?? key;
+        errors[name] = [...(errors[name] ?? []), ...[].concat(messages)];
+      }
+      const unplaced = showFieldErrors(form, errors);
+      message.replaceChildren(alertBox(describe(error), null, unplaced.map((text) => h('p', {}, text))));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
+
+/**
+ * A Delete button for a brand, category or other row: asks first, then DELETEs `path` and reloads the page with the
+ * outcome as a flash message (the API's reason when it refuses, e.g. a category that still has subcategories).
+ */
+export function deleteButton({ path, name, refresh, question }) {
+  return h('button', {
+    type: 'button',
+    class: 'danger',
+    'aria-label': `Delete ${name}`,
+    onclick: async () => {
+      if (!window.confirm(question ?? `Delete “${name}”?`)) return;
+      try {
+        await api(path, { method: 'DELETE' });
+        flash(`Deleted “${name}”.`);
+      } catch (error) {
+        flash(`“${name}” was not deleted: ${describe(error)}`);
+      }
+      await refresh();
+    },
+  }, 'Delete');
+}
+
+/** The same page's URL with `changes` applied to its query (null removes a key). */
+export function withParams(route, params, changes) {
+  const next = new URLSearchParams(params);
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null || value === undefined) next.delete(key);
+    else next.set(key, value);
+  }
+  const query = next.toString();
+  return `#${route}${query ? `?${query}` : ''}`;
 }

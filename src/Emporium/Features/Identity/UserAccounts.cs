@@ -1,0 +1,106 @@
+using Microsoft.AspNetCore.Identity;
+
+namespace Emporium.Features.Identity;
+
+/// <summary>Creating accounts (self-registration and by an admin), their roles, and the lock an admin can put on one.</summary>
+internal static class UserAccounts
+{
+    /// <summary>An admin's lock has no end, unlike the lockout after repeated failed sign-ins.</summary>
+    public static readonly DateTimeOffset AdminLock = DateTimeOffset.MaxValue;
+
+    public static readonly string KnownRoles = string.Join(", ", Roles.All);
+
+    public static bool IsLockedByAdmin(User user) => user.LockoutEnd == AdminLock;
+
+    /// <summary>The distinct, lower-case roles of a request, or null after recording why they are unacceptable.</summary>
+    public static List<string>? CheckRoles(IReadOnlyList<string?>? given, ValidationErrors errors)
+    {
+        if (given is null)
+        {
+            errors.Add("roles", "roles is required (an empty list removes every role).");
+            return null;
+        }
+
+        var blank = given.Select((role, index) => (role, index)).Where(r => string.IsNullOrWhiteSpace(r.role)).ToList();
+        if (blank.Count > 0)
+        {
+            errors.Add("roles", $"roles[{blank[0].index}] is {(blank[0].role is null ? "null" : "empty")}: each role is one of {KnownRoles}.");
+            return null;
+        }
+
+        var unknown = given.Where(r => !Roles.All.Contains(r!.Trim(), StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+        {
+            errors.Add("roles", $"Unknown role(s) {string.Join(", ", unknown.Select(r => $"'{r}'"))}. Roles are {KnownRoles}.");
+            return null;
+        }
+
+        return given.Select(r => r!.Trim().ToLowerInvariant()).Distinct().ToList();
+    }
+
+    /// <summary>
+    /// A new account with <paramref name="roles"/>: 400 for a malformed email or a password the validators refuse (checked
+    /// before the duplicate test, so a weak password reads as 400 whoever owns the address), 409 for an email already
+    /// registered in any letter case. User and roles land together or not at all.
+    /// </summary>
+    public static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        string? email, string? password, IReadOnlyList<string> roles, UserManager<User> users, RequestScope scope, ValidationErrors? errors = null)
+    {
+        errors ??= new ValidationErrors();
+        var address = Credentials.CheckEmail(email, errors);
+        Credentials.CheckPasswordPresent(password, errors);
+        var user = new User { UserName = address, Email = address, CreatedAt = scope.UtcNow };
+        if (!string.IsNullOrEmpty(password))
+        {
+            foreach (var validator in users.PasswordValidators)
+            {
+                var result = await validator.ValidateAsync(users, user, password!);
+                foreach (var error in result.Errors)
+                {
+                    errors.Add("password", error.Description);
+                }
+            }
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        await using var transaction = await scope.Db.Database.BeginTransactionAsync(scope.Aborted);
+        IdentityResult outcome;
+        try
+        {
+            outcome = await users.CreateAsync(user, password!);
+            if (outcome.Succeeded && roles.Count > 0)
+            {
+                outcome = await users.AddToRolesAsync(user, roles);
+            }
+        }
+        catch (DbUpdateException)
+        {
+            // The unique index on the normalized user name (the email) caught a concurrent registration.
+            return DuplicateEmail();
+        }
+
+        if (!outcome.Succeeded)
+        {
+            if (outcome.Errors.Any(e => e.Code is nameof(IdentityErrorDescriber.DuplicateEmail) or nameof(IdentityErrorDescriber.DuplicateUserName)))
+            {
+                return DuplicateEmail();
+            }
+
+            foreach (var error in outcome.Errors)
+            {
+                errors.Add(error.Code.StartsWith("Password", StringComparison.Ordinal) ? "password" : "email", error.Description);
+            }
+
+            return errors.ToProblem();
+        }
+
+        await transaction.CommitAsync(scope.Aborted);
+        return TypedResults.Created($"/api/users/{user.Id}", UserResponse.From(user, roles));
+    }
+
+    private static ProblemHttpResult DuplicateEmail() => Problems.Conflict("An account with this email already exists.");
+}
