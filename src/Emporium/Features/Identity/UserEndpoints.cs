@@ -25,7 +25,7 @@ public static class UserEndpoints
             .ProducesProblems(404, 409)
             .WithSummary("Lock a user out")
             .WithDescription("The account can no longer sign in or refresh its tokens, and every refresh token it holds is revoked; " +
-                             "access tokens already issued stay valid until they expire (Jwt:AccessTokenLifetime). Admins cannot lock " +
+                             "access tokens already issued stay valid until they expire (Auth:AccessTokenLifetime). Admins cannot lock " +
                              "themselves out (409). Locking a locked account is a no-op. Admins only.");
 
         group.MapPost("/{id:long}/unlock", UnlockUser)
