@@ -521,7 +521,8 @@ public sealed class CatalogImporter(
 
             await CreateMissingBrandsAsync(rows, _createdBrands, now, cancellationToken);
 
-            var written = (await importer.BulkUpsert.UpsertAsync(rows, header.Columns, options.Scope, now, cancellationToken))
+            var changing = rows.Where(row => !row.Unchanged).ToList();
+            var written = (await importer.BulkUpsert.UpsertAsync(changing, header.Columns, options.Scope, now, cancellationToken))
                 .ToDictionary(w => w.SkuKey, StringComparer.Ordinal);
             var outOfReach = await OutOfReachAsync(rows, written, cancellationToken);
 
@@ -633,7 +634,7 @@ public sealed class CatalogImporter(
             // EF.Parameter: one array parameter; EF Core 10 would otherwise send 5,000 scalar parameters per look-up.
             var existing = await lookups.Set<Product>().AsNoTracking()
                 .Where(p => EF.Parameter(keys).Contains(p.SkuKey))
-                .Select(p => new StoredProduct(p.SkuKey, p.Id, p.OwnerId, p.Currency))
+                .Select(p => new StoredProduct(p.SkuKey, p.Id, p.OwnerId, p.Sku, p.Name, p.Description, p.Price, p.Currency, p.IsActive, p.BrandId, p.DeletedAt))
                 .ToDictionaryAsync(p => p.SkuKey, StringComparer.Ordinal, cancellationToken);
 
             var pending = new List<ImportRow>();
@@ -649,6 +650,7 @@ public sealed class CatalogImporter(
                 if (stored is not null)
                 {
                     row.ExistingId = stored.Id;
+                    row.Unchanged = Holds(stored, row);
                     // Never inserted (the SKU exists, so the row takes the update path): a value no real slug can have.
                     row.Slug = ExistingSlugMarker + row.SkuKey;
                     continue;
@@ -719,6 +721,24 @@ public sealed class CatalogImporter(
             }
 
             return null;
+        }
+
+        /// <summary>
+        /// True when the live stored product already has every value the row supplies (the columns the file has), so the
+        /// row would change nothing. A brand this import creates has no id yet and never matches: such a row goes to the
+        /// upsert, whose own check then finds it unchanged.
+        /// </summary>
+        private bool Holds(StoredProduct stored, ImportRow row)
+        {
+            var columns = header.Columns;
+            return stored.DeletedAt is null
+                && string.Equals(stored.Sku, row.Sku, StringComparison.Ordinal)
+                && string.Equals(stored.Name, row.Name, StringComparison.Ordinal)
+                && (!columns.Description || string.Equals(stored.Description, row.Description, StringComparison.Ordinal))
+                && (!columns.Price || stored.Price == row.Price)
+                && (!columns.Currency || string.Equals(stored.Currency, row.Currency, StringComparison.Ordinal))
+                && (!columns.Active || stored.IsActive == row.IsActive)
+                && (!columns.Brand || (row.Brand is null ? stored.BrandId is null : row.BrandId is { } brandId && stored.BrandId == brandId));
         }
 
         private static string Candidate((string Name, string Sku) sources, int attempt)
@@ -918,7 +938,8 @@ public sealed class CatalogImporter(
         public const int Size = 1_000;
     }
 
-    private sealed record StoredProduct(string SkuKey, long Id, long? OwnerId, string Currency);
+    private sealed record StoredProduct(
+        string SkuKey, long Id, long? OwnerId, string Sku, string Name, string? Description, decimal Price, string Currency, bool IsActive, long? BrandId, DateTime? DeletedAt);
 
     private sealed record ExistingProduct(
         long Id, string SkuKey, string Sku, string Name, string? Description, decimal Price, string Currency, bool IsActive, long? BrandId, DateTime? DeletedAt);

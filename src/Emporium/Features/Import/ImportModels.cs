@@ -174,6 +174,12 @@ public sealed record ImportRow(
     public long? ExistingId { get; set; }
 
     /// <summary>
+    /// Set by the importer's look-ahead when the stored product already holds exactly this row's values (and is live):
+    /// the row is counted as unchanged and never sent to the database.
+    /// </summary>
+    public bool Unchanged { get; set; }
+
+    /// <summary>
     /// Set by the importer's reading stage, off the writing stage's path: the slug the name gives, and the SKU's, which
     /// is appended when the name's is taken.
     /// </summary>

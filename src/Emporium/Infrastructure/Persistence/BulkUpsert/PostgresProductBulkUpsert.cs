@@ -91,7 +91,7 @@ internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : IProduct
             SELECT sku, sku_key, slug, name, description, price, coalesce(currency, 'USD'), is_active, brand_id, @owner,
                    @now, @now, 1
             FROM import_staging s
-            WHERE NOT {UpsertSql.AlreadyStored(columns, "s", "IS NOT DISTINCT FROM")}
+            ORDER BY s.sku_key
             {UpsertSql.DoUpdate(columns, "IS DISTINCT FROM", scope.OwnProductsOnly ? "@owner" : null)}
             RETURNING sku_key, id, version
             """;

@@ -52,13 +52,4 @@ internal static class UpsertSql
             WHERE (products.deleted_at IS NOT NULL OR {changed}){reachable}
             """;
     }
-
-    /// <summary>
-    /// A predicate over staged row <paramref name="staged"/> that is true when a live product already holds exactly
-    /// these values. Filtering such rows out before the INSERT spares PostgreSQL building (and text-searching) a
-    /// proposed row that ON CONFLICT would then throw away: a re-import of an unchanged file writes nothing.
-    /// </summary>
-    public static string AlreadyStored(ImportColumns columns, string staged, string same) =>
-        $"EXISTS (SELECT 1 FROM products p WHERE p.sku_key = {staged}.sku_key AND p.deleted_at IS NULL AND " +
-        string.Join(" AND ", UpdatedColumns(columns).Select(c => $"p.{c} {same} {staged}.{c}")) + ")";
 }
