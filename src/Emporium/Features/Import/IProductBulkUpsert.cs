@@ -19,12 +19,22 @@ public interface IProductBulkUpsert
     /// <summary>
     /// Inserts rows whose SKU key is new (owned by <paramref name="scope"/>'s user) and updates (and restores, when
     /// soft-deleted) rows whose supplied fields differ, if the scope reaches the stored product: a seller's row never
-    /// changes another owner's product, even one created after the importer looked. Rows must be unique by
-    /// <see cref="ImportRow.SkuKey"/>. Returns only the rows that were written; the others were unchanged (or out of
-    /// reach) and keep their updated_at and version.
+    /// changes another owner's product, even one created after the importer looked. A present categories column replaces
+    /// each reached product's category links. Rows must be unique by <see cref="ImportRow.SkuKey"/>; rows marked
+    /// <see cref="ImportRow.Unchanged"/> are not written (their categories still are). Returns the rows that were written
+    /// and those found out of reach; the others were unchanged and keep their updated_at and version.
     /// </summary>
     Task<IReadOnlyList<UpsertedProduct>> UpsertAsync(
         IReadOnlyList<ImportRow> rows, ImportColumns columns, CatalogScope scope, DateTime now, CancellationToken cancellationToken);
 }
 
-public readonly record struct UpsertedProduct(string SkuKey, long Id, bool Created);
+public readonly record struct UpsertedProduct(string SkuKey, long Id, UpsertOutcome Outcome);
+
+public enum UpsertOutcome
+{
+    Created,
+    Updated,
+
+    /// <summary>Another owner's product, created after the look-ahead: a seller's row that was left alone.</summary>
+    OutOfReach,
+}

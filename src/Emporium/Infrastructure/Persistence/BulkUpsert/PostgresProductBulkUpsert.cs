@@ -11,21 +11,16 @@ namespace Emporium.Infrastructure.Persistence.BulkUpsert;
 /// PostgreSQL: binary COPY of the batch into a temporary staging table, then one INSERT ... SELECT ... ON CONFLICT
 /// (sku_key) DO UPDATE ... WHERE something changed RETURNING, which tells created (version 1) from updated rows.
 /// </summary>
-internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : IProductBulkUpsert
+internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : ProductBulkUpsert(db)
 {
     /// <summary>Nothing to ready: the server's shared buffers serve every connection.</summary>
-    public Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken) => Task.FromResult<IAsyncDisposable>(NothingToUndo.Instance);
+    public override Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken) => Task.FromResult<IAsyncDisposable>(NothingToUndo.Instance);
 
-    public async Task<IReadOnlyList<UpsertedProduct>> UpsertAsync(
+    protected override async Task<IReadOnlyList<UpsertedProduct>> WriteAsync(
         IReadOnlyList<ImportRow> rows, ImportColumns columns, CatalogScope scope, DateTime now, CancellationToken cancellationToken)
     {
-        if (rows.Count == 0)
-        {
-            return [];
-        }
-
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
+        var connection = (NpgsqlConnection)Db.Database.GetDbConnection();
+        var transaction = (NpgsqlTransaction?)Db.Database.CurrentTransaction?.GetDbTransaction()
             ?? throw new InvalidOperationException("The bulk upsert runs inside the caller's transaction.");
 
         // ON COMMIT DROP: the staging table disappears with the batch's transaction, committed or rolled back.
@@ -98,14 +93,7 @@ internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : IProduct
         await using var upsert = new NpgsqlCommand(sql, connection, transaction);
         upsert.Parameters.Add(new NpgsqlParameter("now", NpgsqlDbType.TimestampTz) { Value = now });
         upsert.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Bigint) { Value = scope.UserId is { } owner ? owner : DBNull.Value });
-        var written = new List<UpsertedProduct>();
-        await using (var reader = await upsert.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                written.Add(new UpsertedProduct(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2) == 1));
-            }
-        }
+        var written = await ReadWrittenAsync(upsert, cancellationToken);
 
         await using (var drop = new NpgsqlCommand("DROP TABLE import_staging", connection, transaction))
         {

@@ -15,17 +15,17 @@ namespace Emporium.Infrastructure.Persistence.BulkUpsert;
 /// index flushes its pending terms to disk at each statement's savepoint; AUTOINCREMENT reads and rewrites
 /// sqlite_sequence), which one statement per batch pays once.
 /// </summary>
-internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCacheMegabytes) : IProductBulkUpsert
+internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCacheMegabytes) : ProductBulkUpsert(db)
 {
     /// <summary>
     /// Opens the context's connection for the whole import (so every batch runs on the same one, with its staging table)
     /// and gives it a page cache of Database:SqliteImportCacheMegabytes; disposing restores the cache, which frees the
     /// pages beyond it, and closes the connection.
     /// </summary>
-    public async Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken)
+    public override async Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken)
     {
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
+        await Db.Database.OpenConnectionAsync(cancellationToken);
+        var connection = (SqliteConnection)Db.Database.GetDbConnection();
         long original;
         await using (var read = connection.CreateCommand())
         {
@@ -35,19 +35,14 @@ internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCa
 
         // A negative cache_size is in KiB.
         await ExecuteAsync(connection, null, string.Create(CultureInfo.InvariantCulture, $"PRAGMA cache_size = {-1024L * importCacheMegabytes}"), cancellationToken);
-        return new ImportConnection(db, connection, original);
+        return new ImportConnection(Db, connection, original);
     }
 
-    public async Task<IReadOnlyList<UpsertedProduct>> UpsertAsync(
+    protected override async Task<IReadOnlyList<UpsertedProduct>> WriteAsync(
         IReadOnlyList<ImportRow> rows, ImportColumns columns, CatalogScope scope, DateTime now, CancellationToken cancellationToken)
     {
-        if (rows.Count == 0)
-        {
-            return [];
-        }
-
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
-        var transaction = (SqliteTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
+        var connection = (SqliteConnection)Db.Database.GetDbConnection();
+        var transaction = (SqliteTransaction?)Db.Database.CurrentTransaction?.GetDbTransaction()
             ?? throw new InvalidOperationException("The bulk upsert runs inside the caller's transaction.");
 
         // The staging table lives as long as the (pooled) connection: creating and dropping it per batch changed the
@@ -65,7 +60,7 @@ internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCa
             cancellationToken);
         Stage(connection, rows);
 
-        var written = new List<UpsertedProduct>();
+        IReadOnlyList<UpsertedProduct> written;
         await using (var upsert = connection.CreateCommand())
         {
             upsert.Transaction = transaction;
@@ -83,11 +78,7 @@ internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCa
             // The same text form EF Core writes, so timestamps sort and compare with the rest of the table.
             upsert.Parameters.AddWithValue("$now", now.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture));
             upsert.Parameters.AddWithValue("$owner", scope.UserId is { } owner ? owner : DBNull.Value);
-            await using var reader = await upsert.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                written.Add(new UpsertedProduct(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2) == 1));
-            }
+            written = await ReadWrittenAsync(upsert, cancellationToken);
         }
 
         await ExecuteAsync(connection, transaction, "DELETE FROM import_staging", cancellationToken);

@@ -1,0 +1,259 @@
+using System.Threading.Channels;
+using Emporium.Features.Catalog;
+
+namespace Emporium.Features.Import;
+
+/// <summary>
+/// The second pass's reading stage, on its own task: parses, validates and de-duplicates rows into <see cref="Segment"/>s
+/// for the <see cref="BatchWriter"/>. A segment ends a batch when it brings the batch to Import:BatchSize rows (or ends the
+/// file); in between, one goes out every <see cref="CatalogImporter.ReportEvery"/> so that progress shows rows read before
+/// a commit. Before a batch's last segment goes, it looks the batch's SKUs and slugs up on its own connection
+/// (<see cref="LookAheadAsync"/>). It shares nothing with the writing stage but the count of committed batches: brands are
+/// checked against the ones loaded before the import (those created by it are never deleted).
+/// </summary>
+internal sealed class ReadingStage(
+    ImportHeader header,
+    ImportOptions options,
+    int batchSize,
+    ImportReferences references,
+    SupersededRows superseded,
+    ProgressClock clock,
+    Func<long> batchesCommitted)
+{
+    private const string ExistingSlugMarker = "!";
+
+    // Slugs given to batches not committed yet, which this stage's own connection cannot see.
+    private readonly Queue<(long Batch, List<string> Slugs)> _uncommittedSlugs = new();
+    private long _batchesRead;
+
+    public async Task ReadAsync(
+        CsvRowReader reader, EmporiumDbContext lookups, ChannelWriter<Segment> output, CancellationToken cancellationToken)
+    {
+        var segment = new Segment();
+        var batch = new List<ImportRow>();
+        var processed = 0L;
+        while (await reader.ReadAsync(cancellationToken) is { } record)
+        {
+            processed++;
+            if (record.Line > options.StartAfterLine)
+            {
+                // Records up to the resume point were settled (and counted) by an earlier run.
+                var (row, rejection) = ImportRowParser.Parse(record, header, references.Categories);
+                if (row is not null && row.Brand is { } brand)
+                {
+                    rejection = references.Resolve(row, brand, options.Scope);
+                }
+
+                if (rejection is not null || row is null)
+                {
+                    segment.Rejections.Add(rejection! with { Cells = record.Fields });
+                }
+                else if (superseded.IsSuperseded(processed - 1))
+                {
+                    // The last valid row for a SKU wins; the earlier ones are never written.
+                    segment.Duplicates++;
+                }
+                else
+                {
+                    row.SlugSources = (Slugs.FromName(row.Name, "product"), Slugs.FromName(row.Sku, "sku"));
+                    row.Cells = record.Fields;
+                    segment.Rows.Add(row);
+                    batch.Add(row);
+                }
+
+                segment.CheckpointLine = record.Line;
+            }
+
+            segment.Processed = processed;
+            segment.BytesRead = reader.BytesConsumed;
+            var full = batch.Count >= batchSize;
+            if (full)
+            {
+                await LookAheadAsync(batch, lookups, cancellationToken);
+                batch = [];
+            }
+
+            if (clock.ReportDue() || full)
+            {
+                segment.EndsBatch = full;
+                await output.WriteAsync(segment, cancellationToken);
+                segment = new Segment { CheckpointLine = segment.CheckpointLine };
+            }
+        }
+
+        await LookAheadAsync(batch, lookups, cancellationToken);
+        segment.Processed = processed;
+        segment.BytesRead = reader.BytesRead;
+        segment.EndsBatch = true;
+        segment.EndsFile = true;
+        await output.WriteAsync(segment, cancellationToken);
+    }
+
+    /// <summary>A rejection for a row whose SKU another owner's product holds (decision 0013).</summary>
+    public static RejectedRow NotOwned(ImportRow row) =>
+        new(row.Line, "sku", row.Sku, $"sku '{row.Sku}' belongs to a product you do not own; it was left unchanged.");
+
+    /// <summary>
+    /// Settles, for a complete batch, what only the database knows, while the writing stage writes the batches before it:
+    /// which SKUs exist (their rows take the update path, or are unchanged), and a slug for each new product. A new
+    /// product's slug comes from its name; when that is taken (in the table, by a batch handed over but not written yet,
+    /// or earlier in this batch) the SKU is appended, then a number. Each round asks the database about all remaining
+    /// candidates at once.
+    /// Another writer can still create one of these SKUs or take one of these slugs before the batch is written: the SKU's
+    /// row then updates it (as the upsert decides by SKU in its own statement), and a slug taken that way fails the batch's
+    /// insert on the unique index, so the job's next attempt resumes from the last checkpoint and looks again.
+    /// </summary>
+    private async Task LookAheadAsync(List<ImportRow> rows, EmporiumDbContext lookups, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var keys = rows.Select(row => row.SkuKey).ToList();
+        // EF.Parameter: one array parameter; EF Core 10 would otherwise send 5,000 scalar parameters per look-up.
+        var existing = await lookups.Set<Product>().AsNoTracking()
+            .Where(p => EF.Parameter(keys).Contains(p.SkuKey))
+            .Select(p => new StoredProduct(p.SkuKey, p.Id, p.OwnerId, p.Sku, p.Name, p.Description, p.Price, p.Currency, p.IsActive, p.BrandId, p.DeletedAt))
+            .ToDictionaryAsync(p => p.SkuKey, StringComparer.Ordinal, cancellationToken);
+
+        var pending = new List<ImportRow>();
+        foreach (var row in rows)
+        {
+            var stored = existing.GetValueOrDefault(row.SkuKey);
+            if (Refuse(row, stored) is { } rejection)
+            {
+                row.Rejection = rejection;
+            }
+            else if (stored is not null)
+            {
+                row.ExistingId = stored.Id;
+                row.Unchanged = Holds(stored, row);
+                // Never inserted (the SKU exists, so the row takes the update path): a value no real slug can have.
+                row.Slug = ExistingSlugMarker + row.SkuKey;
+            }
+            else
+            {
+                pending.Add(row);
+            }
+        }
+
+        // Batches committed by now are visible to the queries below, so their slugs need no remembering: read the count
+        // before querying.
+        var committed = batchesCommitted();
+        while (_uncommittedSlugs.TryPeek(out var oldest) && oldest.Batch < committed)
+        {
+            _uncommittedSlugs.Dequeue();
+        }
+
+        var used = _uncommittedSlugs.SelectMany(batch => batch.Slugs).ToHashSet(StringComparer.Ordinal);
+        var given = new List<string>();
+        for (var attempt = 0; pending.Count > 0; attempt++)
+        {
+            var candidates = pending.Select(row => Candidate(row.SlugSources, attempt)).ToList();
+            var slugs = candidates.Distinct().ToList();
+            var taken = (await lookups.Set<Product>().AsNoTracking()
+                .Where(p => EF.Parameter(slugs).Contains(p.Slug))
+                .Select(p => p.Slug)
+                .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+
+            var next = new List<ImportRow>();
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                if (!taken.Contains(candidates[i]) && used.Add(candidates[i]))
+                {
+                    pending[i].Slug = candidates[i];
+                    given.Add(candidates[i]);
+                }
+                else
+                {
+                    next.Add(pending[i]);
+                }
+            }
+
+            pending = next;
+        }
+
+        _uncommittedSlugs.Enqueue((_batchesRead++, given));
+    }
+
+    /// <summary>
+    /// Why a valid row still cannot be written once its stored product is known: the product is out of the import's scope
+    /// (a seller's row naming another owner's SKU), or, when the file has no currency column, the price has more decimal
+    /// places than the currency the product keeps (USD for a new one) allows.
+    /// </summary>
+    private RejectedRow? Refuse(ImportRow row, StoredProduct? stored)
+    {
+        if (stored is not null && !options.Scope.Reaches(stored.OwnerId))
+        {
+            return NotOwned(row);
+        }
+
+        if (header.Columns.Price && row.Currency is null && Money.Problem(row.Price, stored?.Currency ?? Money.DefaultCurrency, "price") is { } problem)
+        {
+            return new RejectedRow(row.Line, "price", row.Price.ToString(CultureInfo.InvariantCulture), problem);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// True when the live stored product already has every value the row supplies (the columns the file has), so the row
+    /// would change nothing. A brand this import creates has no id yet and never matches: such a row goes to the upsert,
+    /// whose own check then finds it unchanged.
+    /// </summary>
+    private bool Holds(StoredProduct stored, ImportRow row)
+    {
+        var columns = header.Columns;
+        return stored.DeletedAt is null
+            && string.Equals(stored.Sku, row.Sku, StringComparison.Ordinal)
+            && string.Equals(stored.Name, row.Name, StringComparison.Ordinal)
+            && (!columns.Description || string.Equals(stored.Description, row.Description, StringComparison.Ordinal))
+            && (!columns.Price || stored.Price == row.Price)
+            && (!columns.Currency || string.Equals(stored.Currency, row.Currency, StringComparison.Ordinal))
+            && (!columns.Active || stored.IsActive == row.IsActive)
+            && (!columns.Brand || (row.Brand is null ? stored.BrandId is null : row.BrandId is { } brandId && stored.BrandId == brandId));
+    }
+
+    private static string Candidate((string Name, string Sku) sources, int attempt)
+    {
+        var (baseSlug, skuPart) = sources;
+        const int room = CatalogLimits.SlugLength - 12;
+        return attempt switch
+        {
+            0 => baseSlug,
+            1 => Trim($"{baseSlug}-{skuPart}", room),
+            _ => $"{Trim($"{baseSlug}-{skuPart}", room)}-{attempt}",
+        };
+
+        static string Trim(string slug, int length) => slug.Length <= length ? slug : slug[..length].TrimEnd('-');
+    }
+
+    private sealed record StoredProduct(
+        string SkuKey, long Id, long? OwnerId, string Sku, string Name, string? Description, decimal Price, string Currency, bool IsActive, long? BrandId, DateTime? DeletedAt);
+}
+
+/// <summary>
+/// Consecutive rows of the file as the reading stage classified them. <see cref="CheckpointLine"/> is the last line read
+/// after the resume point; <see cref="Processed"/> counts data rows from the start of the file.
+/// </summary>
+internal sealed class Segment
+{
+    public List<ImportRow> Rows { get; } = [];
+
+    public List<RejectedRow> Rejections { get; } = [];
+
+    public int Duplicates { get; set; }
+
+    public long Processed { get; set; }
+
+    public long CheckpointLine { get; set; }
+
+    public long BytesRead { get; set; }
+
+    /// <summary>The batch is complete (Import:BatchSize rows, or the end of the file): write it.</summary>
+    public bool EndsBatch { get; set; }
+
+    /// <summary>The last segment of the file: commit whatever the transaction holds.</summary>
+    public bool EndsFile { get; set; }
+}
