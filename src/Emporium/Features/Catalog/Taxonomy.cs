@@ -298,16 +298,13 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             }
 
             row.DeletedAt = null;
-            row.UpdatedAt = scope.UtcNow;
-            row.Version++;
-            if (await SaveAsync(db, row, cancellationToken) is { } problem)
+            if (await SaveVersionAsync(scope, row) is { } problem)
             {
                 return problem;
             }
         }
 
-        ETags.Set(http.Response, ETags.For(row.Id, row.Version));
-        return TypedResults.Ok(respond(row));
+        return Answer(http, row);
     }
 
     /// <summary>
@@ -350,13 +347,24 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             return taken;
         }
 
-        row.UpdatedAt = scope.UtcNow;
-        row.Version++;
-        if (await SaveAsync(db, row, cancellationToken) is { } problem)
+        if (await SaveVersionAsync(scope, row) is { } problem)
         {
             return problem;
         }
 
+        return Answer(http, row);
+    }
+
+    /// <summary>Saves the row's change as its next version (412 when another write got there first).</summary>
+    private Task<ProblemHttpResult?> SaveVersionAsync(RequestScope scope, T row)
+    {
+        row.UpdatedAt = scope.UtcNow;
+        row.Version++;
+        return SaveAsync(scope.Db, row, scope.Aborted);
+    }
+
+    private Ok<TResponse> Answer(HttpContext http, T row)
+    {
         ETags.Set(http.Response, ETags.For(row.Id, row.Version));
         return TypedResults.Ok(respond(row));
     }

@@ -29,12 +29,10 @@ public static class EventEndpoints
             .RequireAuthorization(Policies.Staff);
 
         events.MapGet("", ListEvents)
-            .WithSummary("List events")
-            .WithDescription("Every event Emporium emitted, newest first, in the envelope webhooks deliver ({id, type, timestamp, data}). "
+            .Documented("List events", "Every event Emporium emitted, newest first, in the envelope webhooks deliver ({id, type, timestamp, data}). "
                 + "Filter by type. Staff or admin.");
         events.MapGet("/types", ListEventTypes)
-            .WithSummary("List event types")
-            .WithDescription("Every event type a webhook subscription can name, with what its data holds.");
+            .Documented("List event types", "Every event type a webhook subscription can name, with what its data holds.");
         return app;
     }
 

@@ -18,35 +18,27 @@ public static class AuthEndpoints
     public static RouteGroupBuilder MapAuth(this RouteGroupBuilder auth)
     {
         auth.MapPost("/register", Register)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Create a customer account")
-            .WithDescription("Creates a user with the customer role. The password must be at least 10 characters. " +
-                             "An email already registered, in any letter case, answers 409.");
+            .Documented("Create a customer account", "Creates a user with the customer role. The password must be at least 10 characters. " +
+                "An email already registered, in any letter case, answers 409.", 409);
 
         auth.MapPost("/login", Login)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .WithSummary("Exchange email and password for tokens")
-            .WithDescription("Answers a short-lived JWT access token and a single-use refresh token. A wrong email or " +
-                             "password answers one generic 401; repeated failures lock the account for a while " +
-                             "(Identity:Lockout:*), with the same 401, so no answer tells whether an account exists.");
+            .Documented("Exchange email and password for tokens", "Answers a short-lived JWT access token and a single-use refresh token. A wrong email or " +
+                "password answers one generic 401; repeated failures lock the account for a while " +
+                "(Identity:Lockout:*), with the same 401, so no answer tells whether an account exists.", 401);
 
         auth.MapPost("/refresh", Refresh)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .WithSummary("Rotate a refresh token")
-            .WithDescription("Exchanges a refresh token for a new access/refresh pair; the presented token stops working. " +
-                             "Roles are read again, so role changes take effect here. Presenting a token that was " +
-                             "already rotated revokes every token of that login and answers 401.");
+            .Documented("Rotate a refresh token", "Exchanges a refresh token for a new access/refresh pair; the presented token stops working. " +
+                "Roles are read again, so role changes take effect here. Presenting a token that was " +
+                "already rotated revokes every token of that login and answers 401.", 401);
 
         auth.MapPost("/logout", Logout)
-            .WithSummary("Revoke a refresh token and its family")
-            .WithDescription("Revokes the presented refresh token and every token rotated from the same login. " +
-                             "Always 204, also for unknown or already revoked tokens. Access tokens already issued " +
-                             "stay valid until they expire.");
+            .Documented("Revoke a refresh token and its family", "Revokes the presented refresh token and every token rotated from the same login. " +
+                "Always 204, also for unknown or already revoked tokens. Access tokens already issued " +
+                "stay valid until they expire.");
 
         auth.MapGet("/me", Me)
             .RequireAuthorization()
-            .WithSummary("The signed-in user")
-            .WithDescription("The user the access token was issued to, with their current roles.");
+            .Documented("The signed-in user", "The user the access token was issued to, with their current roles.");
         return auth;
     }
 

@@ -12,38 +12,27 @@ public static class UserEndpoints
             .RequireAuthorization(Policies.Admin);
 
         group.MapGet("/", ListUsers)
-            .WithSummary("List users")
-            .WithDescription("Users ordered by id, paged, optionally filtered by part of the email and by role. Admins only.");
+            .Documented("List users", "Users ordered by id, paged, optionally filtered by part of the email and by role. Admins only.");
 
         group.MapPost("/", CreateUser)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Create a user")
-            .WithDescription("An account with the given roles, e.g. a staff member or a seller. The password must be at least 10 " +
-                             "characters; an email already registered, in any letter case, answers 409. Admins only.");
+            .Documented("Create a user", "An account with the given roles, e.g. a staff member or a seller. The password must be at least 10 " +
+                "characters; an email already registered, in any letter case, answers 409. Admins only.", 409);
 
         group.MapPost("/{id:long}/lock", LockUser)
-            .ProducesProblems(404, 409)
-            .WithSummary("Lock a user out")
-            .WithDescription("The account can no longer sign in or refresh its tokens, and every refresh token it holds is revoked; " +
-                             "access tokens already issued stay valid until they expire (Auth:AccessTokenLifetime). Admins cannot lock " +
-                             "themselves out (409). Locking a locked account is a no-op. Admins only.");
+            .Documented("Lock a user out", "The account can no longer sign in or refresh its tokens, and every refresh token it holds is revoked; " +
+                "access tokens already issued stay valid until they expire (Auth:AccessTokenLifetime). Admins cannot lock " +
+                "themselves out (409). Locking a locked account is a no-op. Admins only.", 404, 409);
 
         group.MapPost("/{id:long}/unlock", UnlockUser)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Unlock a user")
-            .WithDescription("Lifts an admin's lock and any lockout after failed sign-ins; the user signs in again. Admins only.");
+            .Documented("Unlock a user", "Lifts an admin's lock and any lockout after failed sign-ins; the user signs in again. Admins only.", 404);
 
         group.MapGet("/{id:long}", GetUser)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Get a user")
-            .WithDescription("One user with their roles. Admins only.");
+            .Documented("Get a user", "One user with their roles. Admins only.", 404);
 
         group.MapPut("/{id:long}/roles", SetRoles)
-            .ProducesProblems(404, 409)
-            .WithSummary("Replace a user's roles")
-            .WithDescription("Sets the user's roles to exactly the given list (admin, staff, seller, customer). The change " +
-                             "reaches the user's access token at their next refresh. Admins cannot drop their own " +
-                             "admin role (409).");
+            .Documented("Replace a user's roles", "Sets the user's roles to exactly the given list (admin, staff, seller, customer). The change " +
+                "reaches the user's access token at their next refresh. Admins cannot drop their own " +
+                "admin role (409).", 404, 409);
         return app;
     }
 

@@ -86,8 +86,7 @@ public static class BulkDeleteEndpoints
             .WithTags("Import")
             .RequireAuthorization(Policies.ManageProducts)
             .ProducesValidationProblem()
-            .WithSummary("Soft-delete many products in the background")
-            .WithDescription("Send exactly one of {\"all\": true}, {\"skus\": [...]} (any case, at most BulkDelete:MaxSkus) or "
+            .Documented("Soft-delete many products in the background", "Send exactly one of {\"all\": true}, {\"skus\": [...]} (any case, at most BulkDelete:MaxSkus) or "
                 + "{\"filter\": {...}} (the filters of GET /api/products). Answers 202 with a catalog.bulk_delete job that soft-deletes "
                 + "in batches with progress. It deletes the products that existed when the request was accepted and still match "
                 + "when the job reaches them; products created later are never swept. Staff and admins delete any product, a seller "

@@ -73,12 +73,10 @@ public static class ImportEndpoints
             .WithTags("Import")
             .RequireAuthorization(Policies.ManageProducts)
             .Produces<string>(StatusCodes.Status200OK, Csv)
-            .ProducesProblems(404, 410)
-            .WithSummary("Download an import's rejected rows")
-            .WithDescription("An `error` column followed by the file's header, then every rejected row: its line, column and reason, "
+            .Documented("Download an import's rejected rows", "An `error` column followed by the file's header, then every rejected row: its line, column and reason, "
                 + "then its original cells; cells are neutralised against formula injection like the export's. 404 when the job is not an import "
                 + "or has not started; 410 once the file was deleted, Import:RetainFilesFor (default 30 days) after the job finished. "
-                + "Staff and admins, or the seller whose import it is.");
+                + "Staff and admins, or the seller whose import it is.", 404, 410);
 
         app.MapProductExport();
         app.MapBulkDelete();

@@ -22,8 +22,7 @@ public static class ProductExport
             .RequireAuthorization(Policies.ManageProducts)
             .Produces<string>(StatusCodes.Status200OK, ContentType)
             .ProducesValidationProblem()
-            .WithSummary("Export products as CSV")
-            .WithDescription("Streams products.csv in the import format (sku,name,description,price,currency,active,brand,categories; brand "
+            .Documented("Export products as CSV", "Streams products.csv in the import format (sku,name,description,price,currency,active,brand,categories; brand "
                 + "and categories as slugs, categories separated by |), ordered by id. Takes the same filters as GET /api/products "
                 + "(sort and cursor do not apply). Cells starting with = + - @ tab or CR get a leading ' so spreadsheets do not "
                 + "run them as formulas; the importer removes it, so re-importing the file changes nothing. Staff and admins export the "

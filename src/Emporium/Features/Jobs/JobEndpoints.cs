@@ -17,38 +17,27 @@ public static class JobEndpoints
             .RequireAuthorization(Policies.ManageProducts);
 
         jobs.MapGet("", ListJobs)
-            .WithSummary("List background jobs")
-            .WithDescription("Newest first; filter by kind and status. Staff and admins see every job, sellers the jobs they queued "
+            .Documented("List background jobs", "Newest first; filter by kind and status. Staff and admins see every job, sellers the jobs they queued "
                 + "(their imports and bulk deletes); others' jobs answer 404 everywhere below.");
         jobs.MapGet("/{id:long}", GetJob)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Get a job")
-            .WithDescription("Status, attempts, progress (processed, total, percent, rows_per_second, eta_seconds, message), result and last error.");
+            .Documented("Get a job", "Status, attempts, progress (processed, total, percent, rows_per_second, eta_seconds, message), result and last error.", 404);
         jobs.MapPost("/{id:long}/retry", RetryJob)
-            .ProducesProblems(404, 409)
-            .WithSummary("Run a stopped job again")
-            .WithDescription("A DEAD, FAILED or CANCELLED job becomes PENDING with its attempts reset; any other status answers 409. "
+            .Documented("Run a stopped job again", "A DEAD, FAILED or CANCELLED job becomes PENDING with its attempts reset; any other status answers 409. "
                 + "A job that saved a checkpoint (an import after its committed batches) resumes from it, keeping its progress; "
-                + "?from_start=true drops the checkpoint and runs the job from the beginning.");
+                + "?from_start=true drops the checkpoint and runs the job from the beginning.", 404, 409);
         jobs.MapPost("/{id:long}/cancel", CancelJob)
-            .ProducesProblems(404, 409)
-            .WithSummary("Cancel a job")
-            .WithDescription("A PENDING job is CANCELLED at once (200). A PROCESSING job is marked cancel_requested (202) and becomes "
-                + "CANCELLED when its worker notices, within a third of the lease. A finished job answers 409.");
+            .Documented("Cancel a job", "A PENDING job is CANCELLED at once (200). A PROCESSING job is marked cancel_requested (202) and becomes "
+                + "CANCELLED when its worker notices, within a third of the lease. A finished job answers 409.", 404, 409);
         jobs.MapGet("/{id:long}/events", JobEvents)
             .Produces<JobResponse>(StatusCodes.Status200OK, "text/event-stream")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Follow a job as server-sent events")
-            .WithDescription("A `progress` event with the job whenever it changes (status, attempts, progress, error), then one `done` "
-                + "event with the final job when it is COMPLETED, FAILED, CANCELLED or DEAD, and the stream ends.");
+            .Documented("Follow a job as server-sent events", "A `progress` event with the job whenever it changes (status, attempts, progress, error), then one `done` "
+                + "event with the final job when it is COMPLETED, FAILED, CANCELLED or DEAD, and the stream ends.", 404);
 
         // The seeds' original status route, kept for clients written against it.
         app.MapGet("/api/job/{id:long}/status", GetJobStatus)
             .WithTags("Jobs")
             .RequireAuthorization(Policies.ManageProducts)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Get a job's status (compatibility route)")
-            .WithDescription("The same body as GET /api/jobs/{id}; kept for clients of the seed API.");
+            .Documented("Get a job's status (compatibility route)", "The same body as GET /api/jobs/{id}; kept for clients of the seed API.", 404);
         return app;
     }
 

@@ -73,26 +73,20 @@ public static class WebhookDeliveryEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         webhooks.MapGet("/deliveries", ListWebhookDeliveries)
-            .WithSummary("List a subscription's deliveries")
-            .WithDescription("The delivery log, newest first: one delivery per event sent to this subscription, each with every attempt "
+            .Documented("List a subscription's deliveries", "The delivery log, newest first: one delivery per event sent to this subscription, each with every attempt "
                 + "(time, status code or error, duration, the first 4 KB of the response, attempt id). Filter by status and event type. "
                 + "Staff or admin; 404 when the subscription does not exist.");
         webhooks.MapGet("/deliveries/{delivery_id:long}", GetWebhookDelivery)
-            .WithSummary("Get one delivery")
-            .WithDescription("One delivery of this subscription with all its attempts; 404 when the subscription or the delivery does not exist.");
+            .Documented("Get one delivery", "One delivery of this subscription with all its attempts; 404 when the subscription or the delivery does not exist.");
         webhooks.MapPost("/deliveries/{delivery_id:long}/retry", RetryWebhookDelivery)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Send one delivery again now")
-            .WithDescription("Queues a new attempt of the delivery at once (202), whatever its status: the same webhook-id and body, a new "
+            .Documented("Send one delivery again now", "Queues a new attempt of the delivery at once (202), whatever its status: the same webhook-id and body, a new "
                 + "attempt id and a fresh signature. If that attempt fails, the delivery follows what is left of the retry schedule. "
-                + "409 when an attempt is in flight (SENDING) or the subscription is disabled.");
+                + "409 when an attempt is in flight (SENDING) or the subscription is disabled.", 409);
         webhooks.MapPost("/recover", RecoverWebhookDeliveries)
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Send every failed delivery since a time again")
-            .WithDescription("Queues every FAILED delivery of this subscription created at or after `since` (ISO 8601) to be sent again now, "
+            .Documented("Send every failed delivery since a time again", "Queues every FAILED delivery of this subscription created at or after `since` (ISO 8601) to be sent again now, "
                 + "and answers 202 with how many. For a receiver that was down: fix it, re-enable the subscription, then recover. "
-                + "400 when since is missing or not a date; 409 when the subscription is disabled.");
+                + "400 when since is missing or not a date; 409 when the subscription is disabled.", 409);
         return app;
     }
 
@@ -159,16 +153,9 @@ public static class WebhookDeliveryEndpoints
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
-        var subscription = await db.Set<WebhookSubscription>().AsNoTracking().Where(s => s.Id == id)
-            .Select(s => new { s.IsActive, s.DisabledReason }).FirstOrDefaultAsync(cancellationToken);
-        if (subscription is null)
+        if (await InactiveSubscriptionAsync(db, id, cancellationToken) is { } refused)
         {
-            return Problems.NotFound("Webhook subscription");
-        }
-
-        if (!subscription.IsActive)
-        {
-            return Problems.Conflict("The subscription is disabled" + (subscription.DisabledReason is { } why ? $" ({why})" : "") + "; enable it first.");
+            return refused;
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
@@ -211,16 +198,9 @@ public static class WebhookDeliveryEndpoints
             return Problems.Validation("since", $"since must be an ISO 8601 instant such as 2025-01-31T00:00:00Z; '{query.Since}' is not.");
         }
 
-        var subscription = await db.Set<WebhookSubscription>().AsNoTracking().Where(s => s.Id == id)
-            .Select(s => new { s.IsActive, s.DisabledReason }).FirstOrDefaultAsync(cancellationToken);
-        if (subscription is null)
+        if (await InactiveSubscriptionAsync(db, id, cancellationToken) is { } refused)
         {
-            return Problems.NotFound("Webhook subscription");
-        }
-
-        if (!subscription.IsActive)
-        {
-            return Problems.Conflict("The subscription is disabled" + (subscription.DisabledReason is { } why ? $" ({why})" : "") + "; enable it first.");
+            return refused;
         }
 
         var since = parsed.UtcDateTime;
@@ -247,5 +227,15 @@ public static class WebhookDeliveryEndpoints
         var delivery = await db.Set<WebhookDelivery>().AsNoTracking().Include(d => d.Event).Include(d => d.AttemptLog)
             .FirstOrDefaultAsync(d => d.Id == deliveryId && d.SubscriptionId == id, cancellationToken);
         return delivery is null ? null : WebhookDeliveryResponse.From(delivery, delivery.AttemptLog);
+    }
+
+    /// <summary>404 for an unknown subscription, 409 for a disabled one (deliveries are queued only for active ones); else null.</summary>
+    private static async Task<ProblemHttpResult?> InactiveSubscriptionAsync(EmporiumDbContext db, long id, CancellationToken cancellationToken)
+    {
+        var subscription = await db.Set<WebhookSubscription>().AsNoTracking().Where(s => s.Id == id)
+            .Select(s => new { s.IsActive, s.DisabledReason }).FirstOrDefaultAsync(cancellationToken);
+        return subscription is null ? Problems.NotFound("Webhook subscription")
+            : subscription.IsActive ? null
+            : Problems.Conflict("The subscription is disabled" + (subscription.DisabledReason is { } why ? $" ({why})" : "") + "; enable it first.");
     }
 }

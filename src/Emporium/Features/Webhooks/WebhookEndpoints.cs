@@ -17,48 +17,34 @@ public static partial class WebhookEndpoints
             .RequireAuthorization(Policies.Staff);
 
         webhooks.MapGet("", ListWebhooks)
-            .WithSummary("List webhook subscriptions")
-            .WithDescription("Every subscription (all staff see all), oldest first; filter by is_active. Secrets are never listed. Staff or admin.");
+            .Documented("List webhook subscriptions", "Every subscription (all staff see all), oldest first; filter by is_active. Secrets are never listed. Staff or admin.");
         webhooks.MapGet("/{id:long}", GetWebhook)
             .ProducesETag()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Get a webhook subscription")
-            .WithDescription("With an ETag for If-Match. The secret is never shown again after creation (rotate it if it is lost).");
+            .Documented("Get a webhook subscription", "With an ETag for If-Match. The secret is never shown again after creation (rotate it if it is lost).", 404);
         webhooks.MapPost("", CreateWebhook)
             .ProducesETag()
-            .WithSummary("Subscribe a URL to events")
-            .WithDescription("Validates the URL (https, or http where Webhooks:AllowHttp) and resolves its host: every address must be allowed "
+            .Documented("Subscribe a URL to events", "Validates the URL (https, or http where Webhooks:AllowHttp) and resolves its host: every address must be allowed "
                 + "(no loopback, private, link-local, metadata ... unless Webhooks:AllowPrivateNetworks), otherwise 400. Answers 201 with "
                 + "`secret` (whsec_...), shown this once.");
         webhooks.MapPut("/{id:long}", ReplaceWebhook)
-            .ProducesProblems(404, 412)
-            .WithSummary("Replace a webhook subscription")
-            .WithDescription("Every field is replaced (absent is_active means true). Turning a subscription on again clears disabled_reason "
-                + "and failing_since; a new URL is checked like on create. Honours If-Match.");
+            .Documented("Replace a webhook subscription", "Every field is replaced (absent is_active means true). Turning a subscription on again clears disabled_reason "
+                + "and failing_since; a new URL is checked like on create. Honours If-Match.", 404, 412);
         webhooks.MapPatch("/{id:long}", PatchWebhook)
-            .ProducesProblems(404, 412)
             .AcceptsMergePatch<WebhookRequest>()
-            .WithSummary("Change some fields of a webhook subscription")
-            .WithDescription("JSON merge patch of url, event_types, description (null clears it) and is_active. Honours If-Match.");
+            .Documented("Change some fields of a webhook subscription", "JSON merge patch of url, event_types, description (null clears it) and is_active. Honours If-Match.", 404, 412);
         webhooks.MapDelete("/{id:long}", DeleteWebhook)
-            .ProducesProblems(404, 412)
-            .WithSummary("Delete a webhook subscription")
-            .WithDescription("Deletes it for good; deliveries still pending for it are dropped. To pause deliveries and keep the "
-                + "subscription, set is_active to false instead. Honours If-Match.");
+            .Documented("Delete a webhook subscription", "Deletes it for good; deliveries still pending for it are dropped. To pause deliveries and keep the "
+                + "subscription, set is_active to false instead. Honours If-Match.", 404, 412);
         webhooks.MapPost("/{id:long}/rotate_secret", RotateWebhookSecret)
-            .ProducesProblems(404, 412)
-            .WithSummary("Rotate a subscription's signing secret")
-            .WithDescription("Answers with the new secret (shown this once). The current secret keeps signing too, as a second signature, for "
+            .Documented("Rotate a subscription's signing secret", "Answers with the new secret (shown this once). The current secret keeps signing too, as a second signature, for "
                 + "overlap_seconds (default and maximum Webhooks:SecretOverlap), so receivers can switch without losing a message. "
-                + "Honours If-Match.");
+                + "Honours If-Match.", 404, 412);
         webhooks.MapPost("/{id:long}/test", TestWebhook)
             .RequireRateLimiting(WebhooksFeature.TestRateLimitPolicy)
-            .ProducesProblems(404, 429)
-            .WithSummary("Send a signed ping now")
-            .WithDescription("POSTs {id, type: \"ping\", timestamp, data: {webhook_id}} with a fresh webhook-id, signed like every delivery, "
+            .Documented("Send a signed ping now", "POSTs {id, type: \"ping\", timestamp, data: {webhook_id}} with a fresh webhook-id, signed like every delivery, "
                 + "and answers 200 with what happened: the receiver's status code, duration and the first 4 KB of its response, or the "
                 + "error (timeout, connection refused, blocked address). Works for inactive subscriptions too; it is not logged as a delivery. "
-                + "At most Webhooks:TestPermitLimit (10) per user per Webhooks:TestWindow (1 min); 429 with Retry-After beyond.");
+                + "At most Webhooks:TestPermitLimit (10) per user per Webhooks:TestWindow (1 min); 429 with Retry-After beyond.", 404, 429);
         return app;
     }
 

@@ -63,6 +63,13 @@ public static class OpenApiConventions
         return builder;
     }
 
+    /// <summary>
+    /// The operation's summary and description, and the statuses it may answer with a problem details body (401 and 403
+    /// come from its authorization metadata).
+    /// </summary>
+    public static RouteHandlerBuilder Documented(this RouteHandlerBuilder builder, string summary, string description, params int[] problems) =>
+        builder.ProducesProblems(problems).WithSummary(summary).WithDescription(description);
+
     /// <summary>The operation may answer each of these statuses with a problem details body (RFC 9457).</summary>
     public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder builder, params int[] statusCodes)
     {

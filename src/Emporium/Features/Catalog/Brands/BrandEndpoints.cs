@@ -14,39 +14,25 @@ public static class BrandEndpoints
         var brands = app.MapGroup("/api/brands").WithTags("Brands");
 
         brands.MapGet("", ListBrands)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .WithSummary("List brands")
-            .WithDescription("Paged; filter by name fragment; staff may add include_deleted=true.");
+            .Documented("List brands", "Paged; filter by name fragment; staff may add include_deleted=true.", 403);
         brands.MapGet("/{ref}", GetBrand)
             .Produces(StatusCodes.Status304NotModified)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Get a brand by id or slug")
-            .WithDescription("Answers with an ETag; If-None-Match with the current tag gives 304. Deleted brands are visible to staff only.");
+            .Documented("Get a brand by id or slug", "Answers with an ETag; If-None-Match with the current tag gives 304. Deleted brands are visible to staff only.", 404);
 
         var writes = brands.MapGroup("")
             .RequireAuthorization(Policies.Staff);
         writes.MapPost("", CreateBrand)
             .ProducesETag()
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Create a brand")
-            .WithDescription("The slug is generated from the name when absent (brand-name, brand-name-2, ...). Staff or admin.");
+            .Documented("Create a brand", "The slug is generated from the name when absent (brand-name, brand-name-2, ...). Staff or admin.", 409);
         writes.MapPut("/{ref}", ReplaceBrand)
-            .ProducesProblems(404, 409, 412)
-            .WithSummary("Replace a brand")
-            .WithDescription("Honours If-Match (412 when the brand changed meanwhile). An absent slug keeps the current one.");
+            .Documented("Replace a brand", "Honours If-Match (412 when the brand changed meanwhile). An absent slug keeps the current one.", 404, 409, 412);
         writes.MapPatch("/{ref}", PatchBrand)
-            .ProducesProblems(404, 409, 412)
             .AcceptsMergePatch<BrandRequest>()
-            .WithSummary("Change some fields of a brand")
-            .WithDescription("JSON merge patch: only the fields present change; \"slug\": null derives a new slug from the name. Honours If-Match.");
+            .Documented("Change some fields of a brand", "JSON merge patch: only the fields present change; \"slug\": null derives a new slug from the name. Honours If-Match.", 404, 409, 412);
         writes.MapDelete("/{ref}", DeleteBrand)
-            .ProducesProblems(404, 412)
-            .WithSummary("Soft-delete a brand")
-            .WithDescription("Products keep their brand reference. Honours If-Match. Deleting a deleted brand is a no-op.");
+            .Documented("Soft-delete a brand", "Products keep their brand reference. Honours If-Match. Deleting a deleted brand is a no-op.", 404, 412);
         writes.MapPost("/{ref}/restore", RestoreBrand)
-            .ProducesProblems(404, 412)
-            .WithSummary("Undo a brand's soft delete")
-            .WithDescription("Restoring a live brand is a no-op. Honours If-Match.");
+            .Documented("Undo a brand's soft delete", "Restoring a live brand is a no-op. Honours If-Match.", 404, 412);
         return app;
     }
 

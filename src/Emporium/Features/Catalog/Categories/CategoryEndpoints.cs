@@ -31,43 +31,28 @@ public static class CategoryEndpoints
         var categories = app.MapGroup("/api/categories").WithTags("Categories");
 
         categories.MapGet("", ListCategories)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .WithSummary("List categories")
-            .WithDescription("Paged, flat; filter by name fragment or by parent (id, slug or 'root'); staff may add include_deleted=true.");
+            .Documented("List categories", "Paged, flat; filter by name fragment or by parent (id, slug or 'root'); staff may add include_deleted=true.", 403);
         categories.MapGet("/tree", GetCategoryTree)
             .Produces<IReadOnlyList<CategoryNode>>()
-            .WithSummary("The whole category tree")
-            .WithDescription("Every live category nested under its parent; children ordered by name.");
+            .Documented("The whole category tree", "Every live category nested under its parent; children ordered by name.");
         categories.MapGet("/{ref}", GetCategory)
             .Produces(StatusCodes.Status304NotModified)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Get a category by id or slug")
-            .WithDescription("Answers with an ETag; If-None-Match with the current tag gives 304. Deleted categories are visible to staff only.");
+            .Documented("Get a category by id or slug", "Answers with an ETag; If-None-Match with the current tag gives 304. Deleted categories are visible to staff only.", 404);
 
         var writes = categories.MapGroup("")
             .RequireAuthorization(Policies.Staff);
         writes.MapPost("", CreateCategory)
             .ProducesETag()
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Create a category")
-            .WithDescription("parent is an id or slug of a live category, or null for top level. The slug is generated from the name when absent. Staff or admin.");
+            .Documented("Create a category", "parent is an id or slug of a live category, or null for top level. The slug is generated from the name when absent. Staff or admin.", 409);
         writes.MapPut("/{ref}", ReplaceCategory)
-            .ProducesProblems(404, 409, 412, 422)
-            .WithSummary("Replace a category")
-            .WithDescription("Absent description and parent are cleared (parent_id is read as well); an absent slug keeps the current one. Moving a category under itself or one of its descendants is 422. Honours If-Match.");
+            .Documented("Replace a category", "Absent description and parent are cleared (parent_id is read as well); an absent slug keeps the current one. Moving a category under itself or one of its descendants is 422. Honours If-Match.", 404, 409, 412, 422);
         writes.MapPatch("/{ref}", PatchCategory)
-            .ProducesProblems(404, 409, 412, 422)
             .AcceptsMergePatch<CategoryRequest>()
-            .WithSummary("Change some fields of a category")
-            .WithDescription("JSON merge patch: only the fields present change; \"parent\": null moves it to the top level; \"slug\": null derives a new slug from the name. Honours If-Match.");
+            .Documented("Change some fields of a category", "JSON merge patch: only the fields present change; \"parent\": null moves it to the top level; \"slug\": null derives a new slug from the name. Honours If-Match.", 404, 409, 412, 422);
         writes.MapDelete("/{ref}", DeleteCategory)
-            .ProducesProblems(404, 409, 412)
-            .WithSummary("Soft-delete a category")
-            .WithDescription("Only a category without live subcategories can be deleted (409 otherwise). Honours If-Match.");
+            .Documented("Soft-delete a category", "Only a category without live subcategories can be deleted (409 otherwise). Honours If-Match.", 404, 409, 412);
         writes.MapPost("/{ref}/restore", RestoreCategory)
-            .ProducesProblems(404, 409, 412)
-            .WithSummary("Undo a category's soft delete")
-            .WithDescription("409 while its parent is deleted (restore the parent first). Honours If-Match.");
+            .Documented("Undo a category's soft delete", "409 while its parent is deleted (restore the parent first). Honours If-Match.", 404, 409, 412);
         return app;
     }
 

@@ -9,71 +9,48 @@ public static partial class ProductEndpoints
         var products = app.MapGroup("/api/products").WithTags("Products");
 
         products.MapGet("", ListProducts)
-            .WithSummary("List products")
-            .WithDescription("Paged, filtered and sorted. Everyone sees active, non-deleted products; staff and admins also see " +
-                             "inactive ones, sellers their own inactive ones; both may ask for deleted ones (sellers: their own) " +
-                             "with include_deleted=true.")
-            .ProducesProblems(401, 403);
+            .Documented("List products", "Paged, filtered and sorted. Everyone sees active, non-deleted products; staff and admins also see " +
+                "inactive ones, sellers their own inactive ones; both may ask for deleted ones (sellers: their own) " +
+                "with include_deleted=true.", 401, 403);
 
         products.MapGet("/{ref}", GetProduct)
-            .WithSummary("Get a product by id or slug")
-            .WithDescription("Answers with an ETag; If-None-Match with the current ETag gives 304. Inactive and deleted products " +
-                             "are visible to staff and to the owning seller only (404 for everyone else).")
             .Produces(StatusCodes.Status304NotModified)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Documented("Get a product by id or slug", "Answers with an ETag; If-None-Match with the current ETag gives 304. Inactive and deleted products " +
+                "are visible to staff and to the owning seller only (404 for everyone else).", 404);
 
         app.MapGet("/api/categories/{ref}/products", ListCategoryProducts)
             .WithTags("Products", "Categories")
-            .WithSummary("List the products of a category")
-            .WithDescription("Same filters, sort and paging as GET /api/products; include_descendants=true adds the " +
-                             "products of every subcategory.")
-            .ProducesProblems(401, 403, 404);
+            .Documented("List the products of a category", "Same filters, sort and paging as GET /api/products; include_descendants=true adds the " +
+                "products of every subcategory.", 401, 403, 404);
 
         var writes = products.MapGroup("").RequireAuthorization(Policies.ManageProducts);
 
         writes.MapPost("", CreateProduct)
             .ProducesETag()
-            .WithSummary("Create a product")
-            .WithDescription("Staff, admin or seller. The caller becomes the owner. The slug is generated from the name when absent.")
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .Documented("Create a product", "Staff, admin or seller. The caller becomes the owner. The slug is generated from the name when absent.", 409);
 
         writes.MapPut("/{ref}", ReplaceProduct)
-            .WithSummary("Replace a product")
-            .WithDescription("Every field is replaced: absent optional fields get their defaults (an absent slug is kept). " +
-                             "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
-            .ProducesProblems(404, 409, 412);
+            .Documented("Replace a product", "Every field is replaced: absent optional fields get their defaults (an absent slug is kept). " +
+                "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).", 404, 409, 412);
 
         writes.MapPatch("/{ref}", PatchProduct)
-            .WithSummary("Update some fields of a product (JSON merge patch)")
-            .WithDescription("RFC 7396: only the fields present change; null clears description, brand or categories. " +
-                             "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
             .AcceptsMergePatch<ProductRequest>()
-            .ProducesProblems(404, 409, 412);
+            .Documented("Update some fields of a product (JSON merge patch)", "RFC 7396: only the fields present change; null clears description, brand or categories. " +
+                "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).", 404, 409, 412);
 
         writes.MapDelete("/{ref}", DeleteProduct)
-            .WithSummary("Soft-delete a product")
-            .WithDescription("Sets deleted_at; the product disappears from public reads and can be restored. " +
-                             "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).")
-            .ProducesProblems(404, 412);
+            .Documented("Soft-delete a product", "Sets deleted_at; the product disappears from public reads and can be restored. " +
+                "Staff and admins (any product) or the owning seller (others get 404). Honours If-Match (412 on mismatch).", 404, 412);
 
         writes.MapPost("/{ref}/restore", RestoreProduct)
-            .WithSummary("Undo a soft delete")
-            .WithDescription("Staff and admins (any product) or the owning seller (others get 404).")
-            .ProducesProblems(404, 412);
+            .Documented("Undo a soft delete", "Staff and admins (any product) or the owning seller (others get 404).", 404, 412);
 
         return app;
     }
 
     public static Task<Results<Ok<Paged<ProductResponse>>, ValidationProblem, ProblemHttpResult>> ListProducts(
-        [AsParameters] ProductQuery query,
-        [AsParameters] PageRequest paging,
-        HttpContext http,
-        EmporiumDbContext db,
-        IProductSearch search,
-        PagingOptions options,
-        ListPager counter,
-        CancellationToken cancellationToken) =>
-        ListAsync(query, paging, within: null, http, db, search, options, counter, cancellationToken);
+        [AsParameters] ProductQuery query, [AsParameters] PageRequest paging, [AsParameters] ProductLists lists) =>
+        ListAsync(query, paging, within: null, lists);
 
     public static async Task<Results<Ok<Paged<ProductResponse>>, ValidationProblem, ProblemHttpResult>> ListCategoryProducts(
         [FromRoute(Name = "ref")] string categoryRef,
@@ -81,13 +58,9 @@ public static partial class ProductEndpoints
         string? includeDescendants,
         [AsParameters] ProductQuery query,
         [AsParameters] PageRequest paging,
-        HttpContext http,
-        EmporiumDbContext db,
-        IProductSearch search,
-        PagingOptions options,
-        ListPager counter,
-        CancellationToken cancellationToken)
+        [AsParameters] ProductLists lists)
     {
+        var (db, cancellationToken) = (lists.Db, lists.Aborted);
         var errors = new ValidationErrors();
         var descendants = ParseBool(includeDescendants, "include_descendants", errors) ?? false;
         if (!errors.IsEmpty)
@@ -102,7 +75,7 @@ public static partial class ProductEndpoints
         }
 
         var within = descendants ? CategoryTree.SubtreeIds(db, id) : db.Set<Category>().Where(c => c.Id == id).Select(c => c.Id);
-        return await ListAsync(query, paging, within, http, db, search, options, counter, cancellationToken);
+        return await ListAsync(query, paging, within, lists);
     }
 
     public static async Task<Results<Ok<ProductResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetProduct(

@@ -16,13 +16,9 @@ public static partial class ProductEndpoints
         ProductQuery query,
         PageRequest paging,
         IQueryable<long>? within,
-        HttpContext http,
-        EmporiumDbContext db,
-        IProductSearch search,
-        PagingOptions options,
-        ListPager counter,
-        CancellationToken cancellationToken)
+        ProductLists lists)
     {
+        var (http, db, search, options, counter, cancellationToken) = lists;
         var user = http.User;
         var errors = new ValidationErrors();
         var page = Pager.Resolve(paging, options, errors);
@@ -264,3 +260,7 @@ public static partial class ProductEndpoints
         _ => products.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id),
     };
 }
+
+/// <summary>What a product list needs besides its query and paging: the caller, the database, search, limits and the pager.</summary>
+public readonly record struct ProductLists(
+    HttpContext Http, EmporiumDbContext Db, IProductSearch SearchIndex, PagingOptions Limits, ListPager Pager, CancellationToken Aborted);

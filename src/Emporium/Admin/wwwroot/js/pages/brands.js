@@ -1,7 +1,6 @@
 import { api, describe } from '../api.js';
-import { alertBox, field, formatDate, h } from '../dom.js';
-import { flash, navigate } from '../app.js';
-import { deleteButton, onSubmit, pager, pick, withParams } from './shared.js';
+import { alertBox, formatDate, h } from '../dom.js';
+import { deleteButton, nameAndSlug, pager, pick, sideForm, withParams } from './shared.js';
 
 // #/brands lists brands beside a form: "New brand", or "Edit brand" when the URL names one (#/brands?edit=12).
 export async function brandsPage({ params, refresh }) {
@@ -47,47 +46,14 @@ export async function brandsPage({ params, refresh }) {
 
 /** Name and slug inputs, filled from `brand` when editing. */
 function brandFields(brand) {
-  const name = h('input', { type: 'text', id: 'brand-name', autocomplete: 'off', value: brand?.name ?? '' });
-  const slug = h('input', { type: 'text', id: 'brand-slug', autocomplete: 'off', spellcheck: false, value: brand?.slug ?? '' });
-  const body = () => {
-    const value = { name: name.value.trim() };
-    if (slug.value.trim()) value.slug = slug.value.trim();
-    return value;
-  };
-  return {
-    body,
-    fields: [
-      field({ label: 'Name', name: 'name', control: name }),
-      field({ label: 'Slug', name: 'slug', control: slug, hint: brand ? 'Leave empty to keep the current one.' : 'Leave empty to make one from the name.' }),
-    ],
-  };
+  const { fields, values } = nameAndSlug('brand', brand);
+  return { body: values, fields };
 }
 
 function createForm(refresh) {
-  const { body, fields } = brandFields(null);
-  const message = h('div', { class: 'form-message' });
-  const form = h('form', { class: 'card', novalidate: true, 'aria-label': 'New brand' },
-    fields, message, h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create brand')));
-  onSubmit(form, message, async () => {
-    const { data } = await api('/api/brands', { method: 'POST', body: body() });
-    flash(`Created brand “${data.name}”.`);
-    await refresh();
-  });
-  return h('div', {}, h('h2', {}, 'New brand'), form);
+  return sideForm({ kind: 'brand', endpoint: '/api/brands', refresh, ...brandFields(null) });
 }
 
-/** PUT with the ETag the form was filled from: a change someone saved meanwhile is refused (412), not overwritten. */
 function editForm({ data: brand, etag }, params) {
-  const { body, fields } = brandFields(brand);
-  const message = h('div', { class: 'form-message' });
-  const back = withParams('/brands', params, { edit: null });
-  const form = h('form', { class: 'card', novalidate: true, 'aria-label': 'Edit brand' },
-    fields, message,
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save brand'), h('a', { class: 'button secondary', href: back }, 'Cancel')));
-  onSubmit(form, message, async () => {
-    const { data } = await api(`/api/brands/${brand.id}`, { method: 'PUT', body: body(), headers: { 'If-Match': etag } });
-    flash(`Saved brand “${data.name}”.`);
-    navigate(back);
-  });
-  return h('div', {}, h('h2', {}, `Edit “${brand.name}”`), form);
+  return sideForm({ kind: 'brand', endpoint: '/api/brands', page: '/brands', params, item: brand, etag, ...brandFields(brand) });
 }

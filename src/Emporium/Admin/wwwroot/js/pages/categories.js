@@ -1,7 +1,6 @@
 import { api, describe } from '../api.js';
 import { alertBox, field, h } from '../dom.js';
-import { flash, navigate } from '../app.js';
-import { deleteButton, flattenTree, indent, onSubmit, withParams } from './shared.js';
+import { deleteButton, flattenTree, indent, nameAndSlug, sideForm, withParams } from './shared.js';
 
 // The API names the parent either parent or parent_id; both belong to the Parent field.
 const FIELD_OF = { parent_id: 'parent' };
@@ -46,8 +45,7 @@ function branch(nodes, params, refresh, attributes = {}) {
 /** The inputs of both forms; when editing, the category and its own subtree are not offered as its parent. */
 function categoryFields(tree, category) {
   const excluded = new Set(category ? subtreeIds(tree, category.id) : []);
-  const name = h('input', { type: 'text', id: 'category-name', autocomplete: 'off', value: category?.name ?? '' });
-  const slug = h('input', { type: 'text', id: 'category-slug', autocomplete: 'off', spellcheck: false, value: category?.slug ?? '' });
+  const { fields, values } = nameAndSlug('category', category);
   const description = h('textarea', { id: 'category-description', rows: 3 });
   description.value = category?.description ?? '';
   const parent = h('select', { id: 'category-parent' },
@@ -56,20 +54,15 @@ function categoryFields(tree, category) {
       value: String(node.id),
       selected: category?.parent_id === node.id,
     }, `${indent(node.depth)}${node.name}`)));
-  const body = () => {
-    const value = {
-      name: name.value.trim(),
-      description: description.value.trim() || null,
-      parent_id: parent.value ? Number(parent.value) : null,
-    };
-    if (slug.value.trim()) value.slug = slug.value.trim();
-    return value;
-  };
+  const body = () => ({
+    ...values(),
+    description: description.value.trim() || null,
+    parent_id: parent.value ? Number(parent.value) : null,
+  });
   return {
     body,
     fields: [
-      field({ label: 'Name', name: 'name', control: name }),
-      field({ label: 'Slug', name: 'slug', control: slug, hint: category ? 'Leave empty to keep the current one.' : 'Leave empty to make one from the name.' }),
+      ...fields,
       field({ label: 'Parent', name: 'parent', control: parent }),
       field({ label: 'Description', name: 'description', control: description }),
     ],
@@ -86,30 +79,12 @@ function subtreeIds(nodes, id) {
 }
 
 function createForm(tree, refresh) {
-  const { body, fields } = categoryFields(tree, null);
-  const message = h('div', { class: 'form-message' });
-  const form = h('form', { class: 'card', novalidate: true, 'aria-label': 'New category' },
-    fields, message, h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create category')));
-  onSubmit(form, message, async () => {
-    const { data } = await api('/api/categories', { method: 'POST', body: body() });
-    flash(`Created category “${data.name}”.`);
-    await refresh();
-  }, FIELD_OF);
-  return h('div', {}, h('h2', {}, 'New category'), form);
+  return sideForm({ kind: 'category', endpoint: '/api/categories', fieldOf: FIELD_OF, refresh, ...categoryFields(tree, null) });
 }
 
-/** PUT with the ETag the form was filled from: a change someone saved meanwhile is refused (412), not overwritten. */
 function editForm({ data: category, etag }, tree, params) {
-  const { body, fields } = categoryFields(tree, category);
-  const message = h('div', { class: 'form-message' });
-  const back = withParams('/categories', params, { edit: null });
-  const form = h('form', { class: 'card', novalidate: true, 'aria-label': 'Edit category' },
-    fields, message,
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save category'), h('a', { class: 'button secondary', href: back }, 'Cancel')));
-  onSubmit(form, message, async () => {
-    const { data } = await api(`/api/categories/${category.id}`, { method: 'PUT', body: body(), headers: { 'If-Match': etag } });
-    flash(`Saved category “${data.name}”.`);
-    navigate(back);
-  }, FIELD_OF);
-  return h('div', {}, h('h2', {}, `Edit “${category.name}”`), form);
+  return sideForm({
+    kind: 'category', endpoint: '/api/categories', page: '/categories', params, item: category, etag, fieldOf: FIELD_OF,
+    ...categoryFields(tree, category),
+  });
 }

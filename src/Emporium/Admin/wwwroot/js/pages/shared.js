@@ -1,6 +1,6 @@
 import { api, ApiError, describe, download, localPath } from '../api.js';
-import { alertBox, clearFieldErrors, h, saveFile, showFieldErrors } from '../dom.js';
-import { flash } from '../app.js';
+import { alertBox, clearFieldErrors, field, h, saveFile, showFieldErrors } from '../dom.js';
+import { flash, navigate } from '../app.js';
 
 /**
  * Previous/next links built from the list envelope: the API decides what the neighbouring pages are,
@@ -122,4 +122,47 @@ export function withParams(route, params, changes) {
   }
   const query = next.toString();
   return `#${route}${query ? `?${query}` : ''}`;
+}
+
+/**
+ * The side form of a brand or category page. Without `item` it creates one (POST `endpoint`, then `refresh`); with it,
+ * it edits that one with a PUT carrying the ETag the form was filled from, so a change someone saved meanwhile is
+ * refused (412), not overwritten, and then goes back to `page` without ?edit.
+ */
+export function sideForm({ kind, endpoint, page, params, item, etag, body, fields, fieldOf, refresh }) {
+  const message = h('div', { class: 'form-message' });
+  const back = item ? withParams(page, params, { edit: null }) : null;
+  const actions = item
+    ? [h('button', { type: 'submit' }, `Save ${kind}`), h('a', { class: 'button secondary', href: back }, 'Cancel')]
+    : [h('button', { type: 'submit' }, `Create ${kind}`)];
+  const form = h('form', { class: 'card', novalidate: true, 'aria-label': item ? `Edit ${kind}` : `New ${kind}` },
+    fields, message, h('div', { class: 'actions' }, ...actions));
+  onSubmit(form, message, async () => {
+    if (item) {
+      const { data } = await api(`${endpoint}/${item.id}`, { method: 'PUT', body: body(), headers: { 'If-Match': etag } });
+      flash(`Saved ${kind} “${data.name}”.`);
+      navigate(back);
+    } else {
+      const { data } = await api(endpoint, { method: 'POST', body: body() });
+      flash(`Created ${kind} “${data.name}”.`);
+      await refresh();
+    }
+  }, fieldOf);
+  return h('div', {}, h('h2', {}, item ? `Edit “${item.name}”` : `New ${kind}`), form);
+}
+
+/**
+ * The Name and Slug inputs a brand or category form starts with, filled from `item` when editing; `values()` gives
+ * the name, and the slug only when one is typed (the API then keeps the current one, or makes one from the name).
+ */
+export function nameAndSlug(kind, item) {
+  const name = h('input', { type: 'text', id: `${kind}-name`, autocomplete: 'off', value: item?.name ?? '' });
+  const slug = h('input', { type: 'text', id: `${kind}-slug`, autocomplete: 'off', spellcheck: false, value: item?.slug ?? '' });
+  return {
+    fields: [
+      field({ label: 'Name', name: 'name', control: name }),
+      field({ label: 'Slug', name: 'slug', control: slug, hint: item ? 'Leave empty to keep the current one.' : 'Leave empty to make one from the name.' }),
+    ],
+    values: () => (slug.value.trim() ? { name: name.value.trim(), slug: slug.value.trim() } : { name: name.value.trim() }),
+  };
 }
