@@ -52,6 +52,8 @@ public sealed class TaxonomyPagesTests(AdminUiApp app, ChromiumBrowser chromium)
         await Button("Create brand").ClickAsync();
         await Expect(Flash).ToHaveTextAsync($"Created brand “Northwind {tag}”.");
         await Page.GotoAsync(App.AdminUrl($"/brands?name={tag}"));
+        // Only the filtered page's links carry name=: the form filled next is that page's, not the one it replaces.
+        await Expect(Page.Locator($"table.data a[href*='name={tag}']")).ToBeVisibleAsync();
         await Expect(Page.Locator("table.data tbody")).ToContainTextAsync($"northwind-{tag}");
 
         await Field("Name").FillAsync($"Northwind again {tag}");
