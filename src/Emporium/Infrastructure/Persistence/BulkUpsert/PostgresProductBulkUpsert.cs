@@ -19,9 +19,8 @@ internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : ProductB
     protected override async Task<IReadOnlyList<UpsertedProduct>> WriteAsync(
         IReadOnlyList<ImportRow> rows, ImportColumns columns, CatalogScope scope, DateTime now, CancellationToken cancellationToken)
     {
-        var connection = (NpgsqlConnection)Db.Database.GetDbConnection();
-        var transaction = (NpgsqlTransaction?)Db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("The bulk upsert runs inside the caller's transaction.");
+        var transaction = (NpgsqlTransaction)Transaction;
+        var connection = transaction.Connection!;
 
         // ON COMMIT DROP: the staging table disappears with the batch's transaction, committed or rolled back.
         await using (var create = new NpgsqlCommand(

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Emporium.Features.Catalog;
 using Emporium.Features.Import;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Emporium.Infrastructure.Persistence.BulkUpsert;
 
@@ -12,6 +13,10 @@ namespace Emporium.Infrastructure.Persistence.BulkUpsert;
 internal abstract class ProductBulkUpsert(EmporiumDbContext db) : IProductBulkUpsert
 {
     protected EmporiumDbContext Db { get; } = db;
+
+    /// <summary>The caller's open transaction, which every statement of a batch joins.</summary>
+    protected DbTransaction Transaction => Db.Database.CurrentTransaction?.GetDbTransaction()
+        ?? throw new InvalidOperationException("The bulk upsert runs inside the caller's transaction.");
 
     public abstract Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken);
 

@@ -41,9 +41,8 @@ internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCa
     protected override async Task<IReadOnlyList<UpsertedProduct>> WriteAsync(
         IReadOnlyList<ImportRow> rows, ImportColumns columns, CatalogScope scope, DateTime now, CancellationToken cancellationToken)
     {
-        var connection = (SqliteConnection)Db.Database.GetDbConnection();
-        var transaction = (SqliteTransaction?)Db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("The bulk upsert runs inside the caller's transaction.");
+        var transaction = (SqliteTransaction)Transaction;
+        var connection = transaction.Connection!;
 
         // The staging table lives as long as the (pooled) connection: creating and dropping it per batch changed the
         // schema twice a batch and cost more than the rows. Its rows come and go inside the batch's transaction, so a
