@@ -9,10 +9,7 @@ public static class PlatformExtensions
 {
     public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<EmporiumOptions>()
-            .BindConfiguration(EmporiumOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddSettings<EmporiumOptions>(EmporiumOptions.Section);
 
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

@@ -3,6 +3,14 @@ namespace Emporium.Platform;
 public static class SettingsValidation
 {
     /// <summary>
+    /// Binds <typeparamref name="T"/> to its configuration section and checks its data annotations when the process
+    /// starts (<see cref="SettingsAreValid"/> reports what is wrong); chain PostConfigure for environment fallbacks.
+    /// </summary>
+    public static OptionsBuilder<T> AddSettings<T>(this IServiceCollection services, string section)
+        where T : class =>
+        services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
+
+    /// <summary>
     /// Validates every options class registered with ValidateOnStart before anything else runs, so a wrong
     /// setting stops the process with one line per problem (naming the setting) instead of a stack trace.
     /// </summary>

@@ -246,8 +246,8 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     public async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
         RequestScope scope, string reference, Expression<Func<T, bool>>? still = null, Func<T, Task<ProblemHttpResult?>>? refuse = null)
     {
-        var (db, _, http, cancellationToken) = scope;
-        var target = await CatalogRows.FindForWriteAsync(db.Set<T>().AsNoTracking(), reference, _title, http.Request, cancellationToken);
+        var (db, _, _, cancellationToken) = scope;
+        var target = await FindForWriteAsync(scope, reference, tracked: false);
         if (!target.Found)
         {
             return target.Problem;
@@ -282,8 +282,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     public async Task<Results<Ok<TResponse>, ProblemHttpResult>> RestoreAsync(
         RequestScope scope, string reference, Func<T, Task<ProblemHttpResult?>>? refuse = null)
     {
-        var (db, _, http, cancellationToken) = scope;
-        var target = await CatalogRows.FindForWriteAsync(db.Set<T>(), reference, _title, http.Request, cancellationToken);
+        var target = await FindForWriteAsync(scope, reference);
         if (!target.Found)
         {
             return target.Problem;
@@ -304,7 +303,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             }
         }
 
-        return Answer(http, row);
+        return Answer(scope.Http, row);
     }
 
     /// <summary>
@@ -314,8 +313,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     private async Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
         RequestScope scope, string reference, Func<T, ValidationErrors, TRequest> build, bool regenerateSlug)
     {
-        var (db, _, http, cancellationToken) = scope;
-        var target = await CatalogRows.FindForWriteAsync(db.Set<T>(), reference, _title, http.Request, cancellationToken);
+        var target = await FindForWriteAsync(scope, reference);
         if (!target.Found)
         {
             return target.Problem;
@@ -334,6 +332,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             return errors.ToProblem();
         }
 
+        var (db, _, http, cancellationToken) = scope;
         switch (await ApplyAsync(db, row, request, cancellationToken))
         {
             case ValidationProblem invalid:
@@ -370,6 +369,12 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     }
 
     /// <summary>Checks the body (name and slug here, the rest by the kind) and copies it onto the row; a problem when refused.</summary>
+    private Task<WriteTarget<T>> FindForWriteAsync(RequestScope scope, string reference, bool tracked = true)
+    {
+        var rows = scope.Db.Set<T>();
+        return CatalogRows.FindForWriteAsync(tracked ? rows : rows.AsNoTracking(), reference, _title, scope.Http.Request, scope.Aborted);
+    }
+
     private async Task<IResult?> ApplyAsync(EmporiumDbContext db, T row, TRequest request, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();

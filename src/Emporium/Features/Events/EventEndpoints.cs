@@ -24,9 +24,7 @@ public static class EventEndpoints
 {
     public static IEndpointRouteBuilder MapEvents(this IEndpointRouteBuilder app)
     {
-        var events = app.MapGroup("/api/events")
-            .WithTags("Events")
-            .RequireAuthorization(Policies.Staff);
+        var events = app.MapGroup("/api/events").WithTags("Events").RequireAuthorization(Policies.Staff);
 
         events.MapGet("", ListEvents)
             .Documented("List events", "Every event Emporium emitted, newest first, in the envelope webhooks deliver ({id, type, timestamp, data}). "

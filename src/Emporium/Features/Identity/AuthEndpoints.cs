@@ -15,8 +15,12 @@ public static class AuthEndpoints
     /// <summary>A hash of a random password, made with the configured hasher on first use.</summary>
     private static string? _decoyHash;
 
-    public static RouteGroupBuilder MapAuth(this RouteGroupBuilder auth)
+    public static IEndpointRouteBuilder MapAuth(this IEndpointRouteBuilder app)
     {
+        var auth = app.MapGroup("/api/auth")
+            .WithTags("Auth")
+            .RequireRateLimiting(SecurityExtensions.AuthRateLimitPolicy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         auth.MapPost("/register", Register)
             .Documented("Create a customer account", "Creates a user with the customer role. The password must be at least 10 characters. " +
                 "An email already registered, in any letter case, answers 409.", 409);
@@ -39,7 +43,7 @@ public static class AuthEndpoints
         auth.MapGet("/me", Me)
             .RequireAuthorization()
             .Documented("The signed-in user", "The user the access token was issued to, with their current roles.");
-        return auth;
+        return app;
     }
 
     public static Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> Register(

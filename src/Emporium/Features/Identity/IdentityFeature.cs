@@ -48,11 +48,7 @@ public static class IdentityFeature
 
     public static IEndpointRouteBuilder MapIdentity(this IEndpointRouteBuilder app)
     {
-        var auth = app.MapGroup("/api/auth")
-            .WithTags("Auth")
-            .RequireRateLimiting(SecurityExtensions.AuthRateLimitPolicy)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
-        auth.MapAuth();
+        app.MapAuth();
         app.MapUsers();
         return app;
     }

@@ -7,9 +7,7 @@ public static class UserEndpoints
 {
     public static IEndpointRouteBuilder MapUsers(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/users")
-            .WithTags("Users")
-            .RequireAuthorization(Policies.Admin);
+        var group = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization(Policies.Admin);
 
         group.MapGet("/", ListUsers)
             .Documented("List users", "Users ordered by id, paged, optionally filtered by part of the email and by role. Admins only.");

@@ -6,20 +6,6 @@ using Emporium.Features.Jobs;
 
 namespace Emporium.Features.Import;
 
-/// <summary>Bulk delete settings (section BulkDelete).</summary>
-public sealed class BulkDeleteSettings
-{
-    public const string Section = "BulkDelete";
-
-    /// <summary>Products soft-deleted per transaction; each committed batch is a checkpoint.</summary>
-    [Range(1, 100_000)]
-    public int BatchSize { get; set; } = 5_000;
-
-    /// <summary>Most SKUs one request may list (400 beyond it): the list travels in the job's payload.</summary>
-    [Range(1, 1_000_000)]
-    public int MaxSkus { get; set; } = 10_000;
-}
-
 /// <summary>Exactly one of the three selectors.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record BulkDeleteRequest
@@ -70,12 +56,6 @@ public sealed record BulkDeleteFilter(
         Cursor: null);
 }
 
-public sealed record BulkDeleteAccepted(
-    long JobId,
-    [property: Description("PENDING: the delete runs in the background.")] string Status,
-    [property: Description("GET it for status, progress and, when COMPLETED, the counts.")] string StatusUrl,
-    [property: Description("Server-sent events with the job's progress until it is done.")] string EventsUrl);
-
 public static class BulkDeleteEndpoints
 {
     private static readonly string[] Selectors = ["all", "skus", "filter"];
@@ -95,7 +75,7 @@ public static class BulkDeleteEndpoints
         return app;
     }
 
-    public static async Task<Results<Accepted<BulkDeleteAccepted>, ValidationProblem, ProblemHttpResult>> BulkDeleteProducts(
+    public static async Task<Results<Accepted<JobAccepted>, ValidationProblem, ProblemHttpResult>> BulkDeleteProducts(
         BulkDeleteRequest request,
         HttpContext http,
         EmporiumDbContext db,
@@ -165,8 +145,7 @@ public static class BulkDeleteEndpoints
             request.Filter);
         var job = queue.Enqueue(BulkDeleteJobHandler.KindName, payload, requestedBy: scope.UserId);
         await db.SaveChangesAsync(cancellationToken);
-        var statusUrl = $"/api/jobs/{job.Id}";
-        return TypedResults.Accepted(statusUrl, new BulkDeleteAccepted(job.Id, job.Status.ToString(), statusUrl, $"/api/jobs/{job.Id}/events"));
+        return JobAccepted.For(job);
     }
 
     /// <summary>Trimmed SKUs in the order sent, each SKU key once (the first spelling is kept for the not-found sample).</summary>

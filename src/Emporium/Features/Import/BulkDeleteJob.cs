@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
 using Emporium.Features.Events;
@@ -89,6 +90,10 @@ internal sealed partial class BulkDeleteJobHandler(
                 : await DeleteMatchingAsync(context, candidates, resume, cancellationToken);
         }
 
+        // A filter's total was counted before the first batch; products changed since then make the two differ slightly.
+        var total = Math.Max(done.Total, done.Examined);
+        await context.ReportProgressAsync(total, total, Message(done), cancellationToken);
+
         context.SetResult(new Result(selector, done.Deleted, done.AlreadyDeleted, done.NotFound, done.NotFoundSample, payload.RequestedAt));
         LogDone(logger, context.Id, selector, done.Deleted, done.AlreadyDeleted, done.NotFound);
     }
@@ -150,9 +155,6 @@ internal sealed partial class BulkDeleteJobHandler(
             }
         }
 
-        // The total was counted before the first batch; products changed since then make the two differ slightly.
-        var total = Math.Max(state.Total, state.Examined);
-        await context.ReportProgressAsync(total, total, Message(state), cancellationToken);
         return state;
     }
 
@@ -184,8 +186,6 @@ internal sealed partial class BulkDeleteJobHandler(
             await transaction.CommitAsync(cancellationToken);
         }
 
-        var total = Math.Max(state.Total, state.Examined);
-        await context.ReportProgressAsync(total, total, Message(state), cancellationToken);
         return state;
     }
 
@@ -228,7 +228,6 @@ internal sealed partial class BulkDeleteJobHandler(
             }
         }
 
-        await context.ReportProgressAsync(state.Total, state.Total, Message(state), cancellationToken);
         return state;
     }
 
@@ -269,4 +268,18 @@ internal sealed partial class BulkDeleteJobHandler(
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Bulk delete {JobId} ({Selector}) finished: {Deleted} deleted, {AlreadyDeleted} already deleted, {NotFound} SKUs not found")]
     private static partial void LogDone(ILogger logger, long jobId, string selector, long deleted, long alreadyDeleted, long notFound);
+}
+
+/// <summary>Bulk delete settings (section BulkDelete).</summary>
+public sealed class BulkDeleteSettings
+{
+    public const string Section = "BulkDelete";
+
+    /// <summary>Products soft-deleted per transaction; each committed batch is a checkpoint.</summary>
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 5_000;
+
+    /// <summary>Most SKUs one request may list (400 beyond it): the list travels in the job's payload.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxSkus { get; set; } = 10_000;
 }

@@ -12,12 +12,6 @@ public sealed record UploadQuery(
     [property: Description("Validate and count every row, write nothing.")]
     [FromQuery(Name = "dry_run")] bool? DryRun);
 
-public sealed record UploadAccepted(
-    long JobId,
-    [property: Description("PENDING: the import runs in the background.")] string Status,
-    [property: Description("GET it for status, progress and, when COMPLETED, the counts.")] string StatusUrl,
-    [property: Description("Server-sent events with the job's progress until it is done.")] string EventsUrl);
-
 public static class ImportEndpoints
 {
     private const string Multipart = "multipart/form-data";
@@ -83,7 +77,7 @@ public static class ImportEndpoints
         return app;
     }
 
-    public static async Task<Results<Accepted<UploadAccepted>, ProblemHttpResult, ValidationProblem>> UploadProducts(
+    public static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult, ValidationProblem>> UploadProducts(
         [AsParameters] UploadQuery query,
         HttpContext http,
         EmporiumDbContext db,
@@ -190,8 +184,7 @@ public static class ImportEndpoints
                 requestedBy: scope.UserId);
             await db.SaveChangesAsync(cancellationToken);
             kept = true;
-            var statusUrl = $"/api/jobs/{job.Id}";
-            return TypedResults.Accepted(statusUrl, new UploadAccepted(job.Id, job.Status.ToString(), statusUrl, $"/api/jobs/{job.Id}/events"));
+            return JobAccepted.For(job);
         }
         finally
         {

@@ -1,5 +1,16 @@
 namespace Emporium.Features.Jobs;
 
+/// <summary>The 202 body of a request that queued a job (an import, a bulk delete): where to follow it.</summary>
+public sealed record JobAccepted(
+    long JobId,
+    [property: Description("PENDING: the work runs in the background.")] string Status,
+    [property: Description("GET it for status, progress and, when COMPLETED, the counts.")] string StatusUrl,
+    [property: Description("Server-sent events with the job's progress until it is done.")] string EventsUrl)
+{
+    public static Accepted<JobAccepted> For(Job job) =>
+        TypedResults.Accepted($"/api/jobs/{job.Id}", new JobAccepted(job.Id, job.Status.ToString(), $"/api/jobs/{job.Id}", $"/api/jobs/{job.Id}/events"));
+}
+
 public sealed record JobProgressResponse(
     long Processed,
     [property: Description("Null when the handler does not know the total yet.")] long? Total,

@@ -12,9 +12,7 @@ public static class JobEndpoints
 
     public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
     {
-        var jobs = app.MapGroup("/api/jobs")
-            .WithTags("Jobs")
-            .RequireAuthorization(Policies.ManageProducts);
+        var jobs = app.MapGroup("/api/jobs").WithTags("Jobs").RequireAuthorization(Policies.ManageProducts);
 
         jobs.MapGet("", ListJobs)
             .Documented("List background jobs", "Newest first; filter by kind and status. Staff and admins see every job, sellers the jobs they queued "
@@ -161,18 +159,11 @@ public static class JobEndpoints
         return Problems.Conflict("The job kept changing status; try again.");
     }
 
-    public static async Task<Results<ServerSentEventsResult<JobResponse>, ProblemHttpResult>> JobEvents(
-        long id,
-        ClaimsPrincipal user,
-        EmporiumDbContext db,
-        CancellationToken cancellationToken)
+    public static async Task<Results<ServerSentEventsResult<JobResponse>, ProblemHttpResult>> JobEvents(long id, [AsParameters] RequestScope scope)
     {
-        if (await FindAsync(db, user, id, cancellationToken) is null)
-        {
-            return Problems.NotFound("Job");
-        }
-
-        return TypedResults.ServerSentEvents(Follow(id, db, cancellationToken));
+        return await FindAsync(scope.Db, scope.Http.User, id, scope.Aborted) is null
+            ? Problems.NotFound("Job")
+            : TypedResults.ServerSentEvents(Follow(id, scope.Db, scope.Aborted));
     }
 
     private static async IAsyncEnumerable<SseItem<JobResponse>> Follow(long id, EmporiumDbContext db, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -6,10 +6,7 @@ public static class JobsFeature
 {
     public static WebApplicationBuilder AddJobs(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<JobsOptions>()
-            .BindConfiguration(JobsOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddSettings<JobsOptions>(JobsOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddScoped<IJobQueue, JobQueue>();
         builder.Services.AddScoped<JobOutcomes>();

@@ -12,9 +12,7 @@ public static partial class WebhookEndpoints
 
     public static IEndpointRouteBuilder MapWebhookSubscriptions(this IEndpointRouteBuilder app)
     {
-        var webhooks = app.MapGroup("/api/webhooks")
-            .WithTags("Webhooks")
-            .RequireAuthorization(Policies.Staff);
+        var webhooks = app.MapGroup("/api/webhooks").WithTags("Webhooks").RequireAuthorization(Policies.Staff);
 
         webhooks.MapGet("", ListWebhooks)
             .Documented("List webhook subscriptions", "Every subscription (all staff see all), oldest first; filter by is_active. Secrets are never listed. Staff or admin.");
@@ -56,21 +54,16 @@ public static partial class WebhookEndpoints
         return pager.ListAsync(subscriptions, paging, new ValidationErrors(), s => s.OrderBy(x => x.Id), s => WebhookResponse.From(s, now), scope);
     }
 
-    public static async Task<Results<Ok<WebhookResponse>, ProblemHttpResult>> GetWebhook(
-        long id,
-        EmporiumDbContext db,
-        TimeProvider clock,
-        HttpContext http,
-        CancellationToken cancellationToken)
+    public static async Task<Results<Ok<WebhookResponse>, ProblemHttpResult>> GetWebhook(long id, [AsParameters] RequestScope scope)
     {
-        var subscription = await db.Set<WebhookSubscription>().AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
+        var subscription = await scope.Db.Set<WebhookSubscription>().AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, scope.Aborted);
         if (subscription is null)
         {
             return Problems.NotFound(What);
         }
 
-        ETags.Set(http.Response, ETags.For(subscription.Id, subscription.Version));
-        return TypedResults.Ok(WebhookResponse.From(subscription, clock.GetUtcNow().UtcDateTime));
+        ETags.Set(scope.Http.Response, ETags.For(subscription.Id, subscription.Version));
+        return TypedResults.Ok(WebhookResponse.From(subscription, scope.UtcNow));
     }
 
     public static async Task<Results<Created<WebhookCreatedResponse>, ValidationProblem>> CreateWebhook(

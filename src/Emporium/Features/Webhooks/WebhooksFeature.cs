@@ -10,10 +10,7 @@ public static class WebhooksFeature
 
     public static WebApplicationBuilder AddWebhooks(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<WebhooksOptions>()
-            .BindConfiguration(WebhooksOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddSettings<WebhooksOptions>(WebhooksOptions.Section);
         builder.Services.AddSingleton<WebhookAddressGuard>();
         builder.Services.AddSingleton<WebhookSender>();
         builder.Services.AddSingleton<WebhookRules>();

@@ -2,12 +2,6 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Emporium.Infrastructure.Jobs;
 
-public enum JobTransportKind
-{
-    InProcess,
-    RabbitMq,
-}
-
 /// <summary>
 /// How workers learn that a job is ready (Jobs:Transport and Jobs:RabbitMq:*, in the Jobs section beside the
 /// engine's own settings). RABBITMQ_URL is accepted for Jobs:RabbitMq:Url.
@@ -83,4 +77,10 @@ public sealed class RabbitMqJobOptions
     public string DeadLetterExchange => $"{Exchange}.dead";
 
     public string DeadLetterQueue => $"{Queue}.dead";
+}
+
+public enum JobTransportKind
+{
+    InProcess,
+    RabbitMq,
 }

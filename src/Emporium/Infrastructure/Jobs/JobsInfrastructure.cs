@@ -10,17 +10,14 @@ public static class JobsInfrastructure
     /// <summary>The transport chosen by Jobs:Transport, the after-commit signal and the claim SQL.</summary>
     public static IServiceCollection AddJobsInfrastructure(this IServiceCollection services)
     {
-        services.AddOptions<JobTransportOptions>()
-            .BindConfiguration(JobTransportOptions.Section)
+        services.AddSettings<JobTransportOptions>(JobTransportOptions.Section)
             .PostConfigure<IConfiguration>((options, configuration) =>
             {
                 if (string.IsNullOrWhiteSpace(options.RabbitMq.Url) && configuration["RABBITMQ_URL"] is { Length: > 0 } url)
                 {
                     options.RabbitMq.Url = url;
                 }
-            })
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+            });
 
         services.AddSingleton<InProcessJobTransport>();
         services.AddSingleton<RabbitMqJobTransport>();

@@ -3,12 +3,6 @@ using Npgsql;
 
 namespace Emporium.Infrastructure.Persistence;
 
-public enum DatabaseProvider
-{
-    Sqlite,
-    Postgres,
-}
-
 /// <summary>Database settings (section Database; DATABASE_URL is accepted as a shortcut for PostgreSQL).</summary>
 public sealed class DatabaseOptions : IValidatableObject
 {
@@ -94,4 +88,10 @@ public sealed class DatabaseOptions : IValidatableObject
 
         return builder.ConnectionString;
     }
+}
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
 }

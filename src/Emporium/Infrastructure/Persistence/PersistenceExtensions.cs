@@ -10,8 +10,7 @@ public static class PersistenceExtensions
 {
     public static IServiceCollection AddPersistence(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<DatabaseOptions>()
-            .BindConfiguration(DatabaseOptions.Section)
+        services.AddSettings<DatabaseOptions>(DatabaseOptions.Section)
             .PostConfigure<IOptions<EmporiumOptions>>((database, emporium) =>
             {
                 var url = configuration["DATABASE_URL"];
@@ -29,9 +28,7 @@ public static class PersistenceExtensions
                     Directory.CreateDirectory(emporium.Value.DataDirectory);
                     database.ConnectionString = $"Data Source={Path.Combine(emporium.Value.DataDirectory, "emporium.db")}";
                 }
-            })
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+            });
 
         services.AddDbContext<EmporiumDbContext>((provider, options) =>
         {

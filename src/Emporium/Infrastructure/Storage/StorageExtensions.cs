@@ -8,8 +8,7 @@ public static class StorageExtensions
 {
     public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<StorageOptions>()
-            .BindConfiguration(StorageOptions.Section)
+        services.AddSettings<StorageOptions>(StorageOptions.Section)
             .PostConfigure(storage =>
             {
                 // The usual variables of S3-compatible deployments fill what configuration leaves unset.
@@ -22,9 +21,7 @@ public static class StorageExtensions
                 {
                     s3.Region = region;
                 }
-            })
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+            });
 
         services.AddSingleton<IFileStore>(provider =>
         {

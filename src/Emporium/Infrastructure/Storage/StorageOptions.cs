@@ -2,12 +2,6 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Emporium.Infrastructure.Storage;
 
-public enum StorageProvider
-{
-    Local,
-    S3,
-}
-
 /// <summary>Storage settings (section Storage); S3_* environment variables fill the S3 ones that are not set.</summary>
 public sealed class StorageOptions : IValidatableObject
 {
@@ -81,4 +75,10 @@ public sealed class S3StorageOptions
     /// </summary>
     [Range(5, 1024)]
     public int PartSizeMegabytes { get; set; } = 8;
+}
+
+public enum StorageProvider
+{
+    Local,
+    S3,
 }

@@ -112,7 +112,7 @@ public static class PagingRegistration
 {
     public static IServiceCollection AddPaging(this IServiceCollection services)
     {
-        services.AddOptions<PagingOptions>().BindConfiguration(PagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSettings<PagingOptions>(PagingOptions.Section);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PagingOptions>>().Value);
         services.AddScoped<ListPager>();
         return services;

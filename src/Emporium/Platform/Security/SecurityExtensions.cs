@@ -22,8 +22,8 @@ public static class SecurityExtensions
     public static WebApplicationBuilder AddSecurity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AuthRateLimitOptions>().BindConfiguration(AuthRateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSettings<JwtOptions>(JwtOptions.Section);
+        services.AddSettings<AuthRateLimitOptions>(AuthRateLimitOptions.Section);
         services.AddSingleton<SigningKeyProvider>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();

@@ -19,8 +19,7 @@ public static class BrandEndpoints
             .Produces(StatusCodes.Status304NotModified)
             .Documented("Get a brand by id or slug", "Answers with an ETag; If-None-Match with the current tag gives 304. Deleted brands are visible to staff only.", 404);
 
-        var writes = brands.MapGroup("")
-            .RequireAuthorization(Policies.Staff);
+        var writes = brands.MapGroup("").RequireAuthorization(Policies.Staff);
         writes.MapPost("", CreateBrand)
             .ProducesETag()
             .Documented("Create a brand", "The slug is generated from the name when absent (brand-name, brand-name-2, ...). Staff or admin.", 409);

@@ -39,8 +39,7 @@ public static class CategoryEndpoints
             .Produces(StatusCodes.Status304NotModified)
             .Documented("Get a category by id or slug", "Answers with an ETag; If-None-Match with the current tag gives 304. Deleted categories are visible to staff only.", 404);
 
-        var writes = categories.MapGroup("")
-            .RequireAuthorization(Policies.Staff);
+        var writes = categories.MapGroup("").RequireAuthorization(Policies.Staff);
         writes.MapPost("", CreateCategory)
             .ProducesETag()
             .Documented("Create a category", "parent is an id or slug of a live category, or null for top level. The slug is generated from the name when absent. Staff or admin.", 409);

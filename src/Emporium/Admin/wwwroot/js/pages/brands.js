@@ -1,6 +1,6 @@
 import { api, describe } from '../api.js';
 import { alertBox, formatDate, h } from '../dom.js';
-import { deleteButton, nameAndSlug, pager, pick, sideForm, withParams } from './shared.js';
+import { deleteButton, listColumns, nameAndSlug, pick, sideForm, withParams } from './shared.js';
 
 // #/brands lists brands beside a form: "New brand", or "Edit brand" when the URL names one (#/brands?edit=12).
 export async function brandsPage({ params, refresh }) {
@@ -36,12 +36,7 @@ export async function brandsPage({ params, refresh }) {
 
   return h('section', {},
     h('h1', {}, 'Brands'),
-    h('div', { class: 'columns' },
-      h('div', {},
-        h('h2', {}, `All brands (${envelope.count})`),
-        list,
-        pager(envelope, '/brands')),
-      side));
+    listColumns({ title: 'All brands', envelope, route: '/brands', side }, list));
 }
 
 /** Name and slug inputs, filled from `brand` when editing. */

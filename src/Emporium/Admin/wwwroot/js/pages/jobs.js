@@ -2,7 +2,7 @@
 import { api, describe } from '../api.js';
 import { alertBox, formatDate, formatNumber, h, setChildren } from '../dom.js';
 import { announce } from '../app.js';
-import { pager, pick } from './shared.js';
+import { filterForm, pager, pick } from './shared.js';
 import { ACTIVE, RETRYABLE, cancelJob, jobTitle, progressSummary, retryJob, statusBadge, updateBar } from './job-view.js';
 
 const STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED', 'DEAD'];
@@ -15,7 +15,7 @@ const REFRESH_MS = 1000;
 export async function jobsPage({ params, signal }) {
   const query = pick(params, QUERY_KEYS);
   const heading = h('h1', {}, 'Jobs');
-  const filters = filterForm(params);
+  const filters = jobFilters(params);
   let envelope;
   try {
     envelope = await load();
@@ -132,24 +132,11 @@ export async function jobsPage({ params, signal }) {
   return h('section', {}, heading, filters, message, listing);
 }
 
-function filterForm(params) {
+function jobFilters(params) {
   const kinds = h('datalist', { id: 'job-kinds' }, KNOWN_KINDS.map((kind) => h('option', { value: kind })));
   const kind = h('input', { type: 'text', id: 'job-kind', name: 'kind', list: 'job-kinds', autocomplete: 'off', spellcheck: false, value: params.get('kind') ?? '' });
   const status = h('select', { id: 'job-status', name: 'status' },
     h('option', { value: '' }, 'Any'),
     STATUSES.map((value) => h('option', { value, selected: params.get('status') === value }, value)));
-
-  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter jobs' },
-    h('div', { class: 'field' }, h('label', { for: kind.id }, 'Kind'), kind, kinds),
-    h('div', { class: 'field' }, h('label', { for: status.id }, 'Status'), status),
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Apply')));
-
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const next = new URLSearchParams();
-    if (kind.value.trim()) next.set('kind', kind.value.trim());
-    if (status.value) next.set('status', status.value);
-    location.hash = `#/jobs?${next}`;
-  });
-  return form;
+  return filterForm({ label: 'Filter jobs', path: '/jobs' }, ['Kind', kind, kinds], ['Status', status]);
 }

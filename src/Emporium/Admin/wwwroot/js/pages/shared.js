@@ -17,6 +17,31 @@ export function pager(envelope, route) {
     link(envelope.next, 'Next page', 'next'));
 }
 
+/** A list page's two columns: `title` with the list's count, `content` and the pager, beside `side` (its form). */
+export function listColumns({ title, envelope, route, side }, ...content) {
+  return h('div', { class: 'columns' },
+    h('div', {}, h('h2', {}, `${title} (${envelope.count})`), content, pager(envelope, route)),
+    side);
+}
+
+/**
+ * A search form of `fields`, each [label text, named control, ...anything shown after the control]. Submitting it
+ * opens `path` with each control's trimmed value, when there is one, under its name: a new filter starts at page 1.
+ */
+export function filterForm({ label, path, button = 'Apply' }, ...fields) {
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': label },
+    fields.map(([text, control, ...after]) =>
+      h('div', { class: 'field' }, h('label', { for: control.id }, text), control, after)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, button)));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const next = new URLSearchParams();
+    for (const [, control] of fields) if (control.value.trim()) next.set(control.name, control.value.trim());
+    location.hash = `#${path}?${next}`;
+  });
+  return form;
+}
+
 /** Copies the allowed keys of the page's URL into the API query. */
 export function pick(params, keys) {
   const query = new URLSearchParams();

@@ -1,7 +1,7 @@
 import { api, describe, session } from '../api.js';
 import { alertBox, field, formatDate, h } from '../dom.js';
 import { flash } from '../app.js';
-import { onSubmit, pager, pick } from './shared.js';
+import { filterForm, listColumns, onSubmit, pick } from './shared.js';
 
 // What each role may do, in the order a picker offers them (decision 0013).
 const ROLES = [
@@ -34,27 +34,13 @@ export async function usersPage({ params, refresh }) {
   return h('section', {},
     h('h1', {}, 'Users'),
     search,
-    h('div', { class: 'columns' },
-      h('div', {},
-        h('h2', {}, `Accounts (${envelope.count})`),
-        message,
-        list,
-        pager(envelope, '/users')),
-      h('div', {}, h('h2', {}, 'New user'), createForm(refresh))));
+    listColumns({ title: 'Accounts', envelope, route: '/users', side: h('div', {}, h('h2', {}, 'New user'), createForm(refresh)) },
+      message, list));
 }
 
 function searchForm(params) {
   const email = h('input', { type: 'search', id: 'user-email', name: 'email', value: params.get('email') ?? '' });
-  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Find users' },
-    h('div', { class: 'field' }, h('label', { for: email.id }, 'Email contains'), email),
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Find')));
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const next = new URLSearchParams();
-    if (email.value.trim()) next.set('email', email.value.trim());
-    location.hash = `#/users?${next}`;
-  });
-  return form;
+  return filterForm({ label: 'Find users', path: '/users', button: 'Find' }, ['Email contains', email]);
 }
 
 function roleSelect(id, selected) {

@@ -1,7 +1,7 @@
 import { api, ApiError, describe } from '../api.js';
 import { alertBox, clearFieldErrors, field, formatDate, h, setChildren, showFieldErrors } from '../dom.js';
 import { flash } from '../app.js';
-import { pager, pick } from './shared.js';
+import { listColumns, pick } from './shared.js';
 
 // A secret is shown once by the API; it survives the page's re-render after a create or rotation, then is gone.
 let pendingSecret = null;
@@ -41,13 +41,8 @@ export async function webhooksPage({ params, refresh }) {
   return h('section', {},
     h('h1', {}, 'Webhooks'),
     secret ? secretPanel(secret) : null,
-    h('div', { class: 'columns' },
-      h('div', {},
-        h('h2', {}, `Subscriptions (${envelope.count})`),
-        result,
-        list,
-        pager(envelope, '/webhooks')),
-      h('div', {}, h('h2', {}, 'New subscription'), form)));
+    listColumns({ title: 'Subscriptions', envelope, route: '/webhooks', side: h('div', {}, h('h2', {}, 'New subscription'), form) },
+      result, list));
 }
 
 function secretPanel({ url, secret }) {
