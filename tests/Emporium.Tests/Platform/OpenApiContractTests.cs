@@ -240,6 +240,8 @@ public sealed class OpenApiContractTests(ContractApp app) : IClassFixture<Contra
 
             var brand = await CreateAsync(admin, "/api/brands", new { name = $"Contract brand {tag}" });
             var otherBrand = await CreateAsync(admin, "/api/brands", new { name = $"Contract brand two {tag}" });
+            var attribute = await CreateAsync(admin, "/api/attributes", new { name = $"Contract attribute {tag}", values = new[] { new { name = "Small", slug = "s" } } });
+            var attributeUrl = $"/api/attributes/{attribute.GetProperty("id").GetInt64()}";
             var category = await CreateAsync(admin, "/api/categories", new { name = $"Contract category {tag}" });
             var otherCategory = await CreateAsync(admin, "/api/categories", new { name = $"Contract category two {tag}", parent = category.Str("slug") });
             var webhook = await CreateAsync(admin, "/api/webhooks", new { url = receiver.Url().ToString(), event_types = new[] { "product.created" } });
@@ -297,6 +299,14 @@ public sealed class OpenApiContractTests(ContractApp app) : IClassFixture<Contra
             Add("PATCH", "/api/brands/{ref}", admin, () => Json("PATCH", brandUrl, new { slug = (string?)null }, "application/merge-patch+json"), HttpStatusCode.OK);
             Add("DELETE", "/api/brands/{ref}", admin, () => Get(brandUrl, HttpMethod.Delete), HttpStatusCode.NoContent);
             Add("POST", "/api/brands/{ref}/restore", admin, () => Get($"{brandUrl}/restore", HttpMethod.Post), HttpStatusCode.OK);
+
+            Add("GET", "/api/attributes", anonymous, () => Get("/api/attributes?name=contract&sort=-created_at"), HttpStatusCode.OK);
+            Add("POST", "/api/attributes", admin, () => Json("POST", "/api/attributes", new { name = $"Contract attribute two {tag}", values = new[] { new { name = "Red" } } }), HttpStatusCode.Created);
+            Add("GET", "/api/attributes/{ref}", anonymous, () => Get(attributeUrl), HttpStatusCode.OK);
+            Add("PUT", "/api/attributes/{ref}", admin, () => Json("PUT", attributeUrl, new { name = $"Renamed attribute {tag}", values = new[] { new { name = "Small", slug = "s" }, new { name = "Medium", slug = "m" } } }), HttpStatusCode.OK);
+            Add("PATCH", "/api/attributes/{ref}", admin, () => Json("PATCH", attributeUrl, new { values = new[] { new { name = "Large" } } }, "application/merge-patch+json"), HttpStatusCode.OK);
+            Add("DELETE", "/api/attributes/{ref}", admin, () => Get(attributeUrl, HttpMethod.Delete), HttpStatusCode.NoContent);
+            Add("POST", "/api/attributes/{ref}/restore", admin, () => Get($"{attributeUrl}/restore", HttpMethod.Post), HttpStatusCode.OK);
 
             Add("GET", "/api/categories", anonymous, () => Get($"/api/categories?parent=root&name=contract"), HttpStatusCode.OK);
             Add("POST", "/api/categories", admin, () => Json("POST", "/api/categories", new { name = $"Contract category three {tag}", parent = category.GetProperty("id").GetInt64() }), HttpStatusCode.Created);

@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog.Attributes;
 using Emporium.Features.Catalog.Brands;
 using Emporium.Features.Catalog.Categories;
 using Emporium.Features.Catalog.Demo;
@@ -18,6 +19,7 @@ public static class CatalogFeature
         app.MapProducts();
         app.MapBrands();
         app.MapCategories();
+        app.MapAttributes();
         return app;
     }
 }

@@ -23,6 +23,13 @@ public sealed record TaxonomyListQuery(
     [property: Description("Sort order: " + Taxonomy.SortDescription)]
     [FromQuery(Name = "sort")] string? Sort);
 
+/// <summary>An operation's OpenAPI summary and description.</summary>
+internal readonly record struct OperationText(string Summary, string Description);
+
+/// <summary>The OpenAPI text of each operation <see cref="TaxonomyKind{T, TRequest, TResponse}.MapOperations"/> maps.</summary>
+internal sealed record TaxonomyTexts(
+    OperationText List, OperationText Get, OperationText Create, OperationText Replace, OperationText Patch, OperationText Delete, OperationText Restore);
+
 /// <summary>What a brand or category body has in common: a name and an optional slug.</summary>
 public interface ITaxonomyRequest
 {
@@ -89,6 +96,7 @@ internal static class Taxonomy
 /// answer is a problem that refuses the write (a category moved under itself), or null.
 /// </param>
 /// <param name="ReservedSlug">A slug no row may take because a route shadows it (categories: "tree").</param>
+/// <param name="including">Adds what every read of a row loads with it (an attribute's values), or null.</param>
 internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     string What,
     string Path,
@@ -96,11 +104,59 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     Func<DateTime, T> blank,
     Func<T, TRequest> current,
     Func<EmporiumDbContext, T, TRequest, ValidationErrors, CancellationToken, Task<IResult?>>? applyMore = null,
-    string? ReservedSlug = null)
+    string? ReservedSlug = null,
+    Func<IQueryable<T>, IQueryable<T>>? including = null)
     where T : class, ITaxonomyRow
     where TRequest : class, ITaxonomyRequest
 {
     private readonly string _title = char.ToUpperInvariant(What[0]) + What[1..];
+
+    /// <summary>
+    /// Maps the operations a kind without rules of its own offers (brands, attributes) on <paramref name="collection"/>:
+    /// list and get for everyone; create, PUT, merge-patch PATCH, soft delete and restore for staff. Operation ids read
+    /// as hand-written handlers' would (ListBrands, GetBrand, CreateBrand, ...); <paramref name="texts"/> gives each its
+    /// summary and description. Categories add their own rules and map their handlers themselves.
+    /// </summary>
+    /// <param name="create">The kind's POST handler: it names the concrete body type, which ASP.NET Core's route handler
+    /// analyzer cannot follow through this class's type parameter (it crashes).</param>
+    /// <param name="replace">The kind's PUT handler, for the same reason.</param>
+    public void MapOperations(RouteGroupBuilder collection, string singular, string plural, TaxonomyTexts texts, Delegate create, Delegate replace)
+    {
+        collection.MapGet("", ListHandler)
+            .WithName($"List{plural}").Documented(texts.List.Summary, texts.List.Description, 403);
+        collection.MapGet("/{ref}", GetHandler)
+            .WithName($"Get{singular}").Produces(StatusCodes.Status304NotModified).Documented(texts.Get.Summary, texts.Get.Description, 404);
+
+        var writes = collection.MapGroup("").RequireAuthorization(Policies.Staff);
+        writes.MapPost("", create)
+            .WithName($"Create{singular}").ProducesETag().Documented(texts.Create.Summary, texts.Create.Description, 409);
+        writes.MapPut("/{ref}", replace)
+            .WithName($"Replace{singular}").Documented(texts.Replace.Summary, texts.Replace.Description, 404, 409, 412);
+        writes.MapPatch("/{ref}", PatchHandler)
+            .WithName($"Patch{singular}").AcceptsMergePatch<TRequest>().Documented(texts.Patch.Summary, texts.Patch.Description, 404, 409, 412);
+        writes.MapDelete("/{ref}", DeleteHandler)
+            .WithName($"Delete{singular}").Documented(texts.Delete.Summary, texts.Delete.Description, 404, 412);
+        writes.MapPost("/{ref}/restore", RestoreHandler)
+            .WithName($"Restore{singular}").Documented(texts.Restore.Summary, texts.Restore.Description, 404, 412);
+    }
+
+    private Task<Results<Ok<Paged<TResponse>>, ValidationProblem, ProblemHttpResult>> ListHandler(
+        [AsParameters] TaxonomyListQuery query, [AsParameters] PageRequest paging, ListPager pager, [AsParameters] RequestScope scope) =>
+        ListAsync(scope, query, paging, pager);
+
+    private Task<Results<Ok<TResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetHandler(
+        [FromRoute(Name = "ref")] string reference, [AsParameters] RequestScope scope) =>
+        GetAsync(scope, reference);
+
+    private Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> PatchHandler(
+        [FromRoute(Name = "ref")] string reference, JsonElement patch, [AsParameters] RequestScope scope) =>
+        PatchAsync(scope, reference, patch);
+
+    private Task<Results<NoContent, ProblemHttpResult>> DeleteHandler([FromRoute(Name = "ref")] string reference, [AsParameters] RequestScope scope) =>
+        DeleteAsync(scope, reference);
+
+    private Task<Results<Ok<TResponse>, ProblemHttpResult>> RestoreHandler([FromRoute(Name = "ref")] string reference, [AsParameters] RequestScope scope) =>
+        RestoreAsync(scope, reference);
 
     public void CheckSlug(string? slug, ValidationErrors errors)
     {
@@ -125,7 +181,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
         Func<IQueryable<T>, Task<(IQueryable<T>? Rows, ValidationProblem? Invalid)>>? narrow = null)
     {
         var (db, _, http, cancellationToken) = scope;
-        var all = db.Set<T>();
+        var all = Rows(db);
         var errors = new ValidationErrors();
         var page = pager.Resolve(paging, errors);
         var sort = Taxonomy.Sort(query.Sort, errors);
@@ -174,7 +230,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     public async Task<Results<Ok<TResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetAsync(RequestScope scope, string reference)
     {
         var http = scope.Http;
-        var row = await CatalogRows.FindAsync(scope.Db.Set<T>().AsNoTracking(), reference, scope.Aborted);
+        var row = await CatalogRows.FindAsync(Rows(scope.Db).AsNoTracking(), reference, scope.Aborted);
         if (row is null || (row.DeletedAt is not null && !http.User.IsStaffOrAdmin()))
         {
             return Problems.NotFound(_title);
@@ -368,13 +424,17 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
         return TypedResults.Ok(respond(row));
     }
 
-    /// <summary>Checks the body (name and slug here, the rest by the kind) and copies it onto the row; a problem when refused.</summary>
+    /// <summary>The row a write names, with what the kind loads with it (404, or 412 when If-Match names another version).</summary>
     private Task<WriteTarget<T>> FindForWriteAsync(RequestScope scope, string reference, bool tracked = true)
     {
-        var rows = scope.Db.Set<T>();
+        var rows = Rows(scope.Db);
         return CatalogRows.FindForWriteAsync(tracked ? rows : rows.AsNoTracking(), reference, _title, scope.Http.Request, scope.Aborted);
     }
 
+    /// <summary>The kind's rows with what its response shows besides their own columns (an attribute's values).</summary>
+    private IQueryable<T> Rows(EmporiumDbContext db) => including is null ? db.Set<T>() : including(db.Set<T>());
+
+    /// <summary>Checks the body (name and slug here, the rest by the kind) and copies it onto the row; a problem when refused.</summary>
     private async Task<IResult?> ApplyAsync(EmporiumDbContext db, T row, TRequest request, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
