@@ -424,12 +424,13 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
         return TypedResults.Ok(respond(row));
     }
 
-    /// <summary>The row a write names, with what the kind loads with it (404, or 412 when If-Match names another version).</summary>
-    private Task<WriteTarget<T>> FindForWriteAsync(RequestScope scope, string reference, bool tracked = true)
-    {
-        var rows = Rows(scope.Db);
-        return CatalogRows.FindForWriteAsync(tracked ? rows : rows.AsNoTracking(), reference, _title, scope.Http.Request, scope.Aborted);
-    }
+    /// <summary>
+    /// The row a write names (404, or 412 when If-Match names another version): tracked with what the kind loads with it,
+    /// for a write that answers with the row; untracked and bare for one that only needs its id and version (delete).
+    /// </summary>
+    private Task<WriteTarget<T>> FindForWriteAsync(RequestScope scope, string reference, bool tracked = true) =>
+        CatalogRows.FindForWriteAsync(
+            tracked ? Rows(scope.Db) : scope.Db.Set<T>().AsNoTracking(), reference, _title, scope.Http.Request, scope.Aborted);
 
     /// <summary>The kind's rows with what its response shows besides their own columns (an attribute's values).</summary>
     private IQueryable<T> Rows(EmporiumDbContext db) => including is null ? db.Set<T>() : including(db.Set<T>());
