@@ -122,6 +122,40 @@ public abstract class SchemaTests : IAsyncLifetime
         rows.Select(r => (r.Name, r.Description, r.Version)).Should().Equal(("Padded", null, 2), ("Clean", "Kept  ", 1), ("Tail", null, 2));
     }
 
+    [Fact]
+    public async Task Products_stored_before_variants_get_a_default_variant_and_the_database_keeps_it_in_step()
+    {
+        await using var db = await NewContextAsync();
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync();
+        await MigrateBeforeAsync(connection, "0013");
+        var yes = Provider == DatabaseProvider.Sqlite ? "1" : "true";
+        foreach (var (sku, deleted) in new[] { ("Old-1", "NULL"), ("Old-2", "'2026-02-01 00:00:00'") })
+        {
+            await ExecuteAsync(connection,
+                "INSERT INTO products (sku, sku_key, slug, name, price, currency, is_active, created_at, updated_at, deleted_at, version) " +
+                $"VALUES ('{sku}', '{sku.ToUpperInvariant()}', '{sku.ToLowerInvariant()}', 'Old', 1, 'USD', {yes}, '2026-01-01 00:00:00', '2026-01-01 00:00:00', {deleted}, 1);");
+        }
+
+        await db.Database.CloseConnectionAsync();
+        await Migrator(db).MigrateAsync(CancellationToken.None);
+
+        // Written as any other writer would (the import writes raw SQL too): the triggers, not the API, keep the invariant.
+        await db.Database.OpenConnectionAsync();
+        await ExecuteAsync(connection,
+            "INSERT INTO products (sku, sku_key, slug, name, price, currency, is_active, created_at, updated_at, version) " +
+            $"VALUES ('New-3', 'NEW-3', 'new-3', 'New', 1, 'USD', {yes}, '2026-03-01 00:00:00', '2026-03-01 00:00:00', 1)");
+        await ExecuteAsync(connection, "UPDATE products SET sku = 'OLD-1a', sku_key = 'OLD-1A' WHERE sku_key = 'OLD-1'");
+        await db.Database.CloseConnectionAsync();
+
+        var variants = await db.Set<Emporium.Features.Catalog.Variants.Variant>().OrderBy(v => v.ProductId)
+            .Select(v => new { v.Product!.SkuKey, v.Sku, v.IsDefault, v.OnHand, v.Price, v.Signature, v.DeletedAt }).ToListAsync();
+        variants.Select(v => (v.SkuKey, v.Sku, v.IsDefault, v.OnHand, v.Price, v.Signature, v.DeletedAt)).Should().Equal(
+            ("OLD-1A", "OLD-1a", true, 0, (decimal?)null, "", (DateTime?)null),
+            ("OLD-2", "Old-2", true, 0, null, "", null),
+            ("NEW-3", "New-3", true, 0, null, "", null));
+    }
+
     /// <summary>Applies the migrations before <paramref name="version"/> and records them, as a database of that time was left.</summary>
     private async Task MigrateBeforeAsync(DbConnection connection, string version)
     {

@@ -251,6 +251,15 @@ public sealed class OpenApiContractTests(ContractApp app) : IClassFixture<Contra
                 categories = new object[] { category.GetProperty("id").GetInt64() },
             });
             var other = await CreateAsync(admin, "/api/products", new { sku = $"CT2-{tag}", name = $"Contract other {tag}", price = 1m });
+            var sizes = await CreateAsync(admin, "/api/attributes", new { name = $"Contract size {tag}", values = new[] { new { name = "S" }, new { name = "M" }, new { name = "L" } } });
+            var variant = await CreateAsync(admin, $"/api/products/{product.GetProperty("id").GetInt64()}/variants", new
+            {
+                sku = $"CT-{tag}-S", attributes = new Dictionary<string, string> { [sizes.Str("slug")] = "s" }, stock = 5,
+            });
+            var doomed = await CreateAsync(admin, $"/api/products/{product.GetProperty("id").GetInt64()}/variants", new
+            {
+                sku = $"CT-{tag}-M", price = 13.5m, attributes = new Dictionary<string, string> { [sizes.Str("slug")] = "m" },
+            });
             var delivery = await WaitForDeliveryAsync(admin, webhook.GetProperty("id").GetInt64());
             var user = await CreateAsync(anonymous, "/api/auth/register", new { email = $"contract-{tag}@emporium.test", password = "a long enough password" });
             var tokens = await (await anonymous.PostJson("/api/auth/login", new { email = $"contract-{tag}@emporium.test", password = "a long enough password" }))
@@ -291,6 +300,16 @@ public sealed class OpenApiContractTests(ContractApp app) : IClassFixture<Contra
             Add("POST", "/api/products/upload", admin, () => Task.FromResult(new HttpRequestMessage(HttpMethod.Post, "/api/products/upload?dry_run=true") { Content = Csv($"sku,name\r\ndry-{tag},Dry\r\n") }), HttpStatusCode.Accepted);
             Add("POST", "/api/products/bulk_delete", admin, () => Json("POST", "/api/products/bulk_delete", new { skus = new[] { $"nothing-{tag}" } }), HttpStatusCode.Accepted);
             Add("GET", "/api/jobs/{id}/errors.csv", admin, () => Get($"/api/jobs/{import}/errors.csv"), HttpStatusCode.OK);
+
+            var variantUrl = $"/api/variants/{variant.GetProperty("id").GetInt64()}";
+            Add("GET", "/api/products/{ref}/variants", anonymous, () => Get($"{productUrl}/variants"), HttpStatusCode.OK);
+            Add("POST", "/api/products/{ref}/variants", admin, () => Json("POST", $"{productUrl}/variants", new { sku = $"CT-{tag}-L", price = 14m, attributes = new Dictionary<string, string> { [sizes.Str("slug")] = "l" }, stock = 2 }), HttpStatusCode.Created);
+            Add("GET", "/api/variants/{id}", anonymous, () => Get(variantUrl), HttpStatusCode.OK);
+            Add("PATCH", "/api/variants/{id}", admin, () => Json("PATCH", variantUrl, new { price = 12.75m }, "application/merge-patch+json"), HttpStatusCode.OK);
+            Add("DELETE", "/api/variants/{id}", admin, () => Get($"/api/variants/{doomed.GetProperty("id").GetInt64()}", HttpMethod.Delete), HttpStatusCode.NoContent);
+            Add("PUT", "/api/variants/{id}/stock", admin, () => Json("PUT", $"{variantUrl}/stock", new { on_hand = 10, reason = "stock count" }), HttpStatusCode.OK);
+            Add("POST", "/api/variants/{id}/stock/adjustments", admin, () => Json("POST", $"{variantUrl}/stock/adjustments", new { delta = -2, reason = "breakage" }), HttpStatusCode.OK);
+            Add("GET", "/api/variants/{id}/stock/movements", admin, () => Get($"{variantUrl}/stock/movements?page_size=10"), HttpStatusCode.OK);
 
             Add("GET", "/api/brands", anonymous, () => Get($"/api/brands?name=contract&sort=-name"), HttpStatusCode.OK);
             Add("POST", "/api/brands", admin, () => Json("POST", "/api/brands", new { name = $"Contract brand three {tag}" }), HttpStatusCode.Created);

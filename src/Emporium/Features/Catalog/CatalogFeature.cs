@@ -3,6 +3,7 @@ using Emporium.Features.Catalog.Brands;
 using Emporium.Features.Catalog.Categories;
 using Emporium.Features.Catalog.Demo;
 using Emporium.Features.Catalog.Products;
+using Emporium.Features.Catalog.Variants;
 
 namespace Emporium.Features.Catalog;
 
@@ -20,6 +21,7 @@ public static class CatalogFeature
         app.MapBrands();
         app.MapCategories();
         app.MapAttributes();
+        app.MapVariants();
         return app;
     }
 }

@@ -52,6 +52,9 @@ public sealed class Product : ICatalogRow
 
     public List<Category> Categories { get; set; } = [];
 
+    /// <summary>What is sold: at least the default variant, which the database creates with the product (decision 0016).</summary>
+    public List<Variants.Variant> Variants { get; set; } = [];
+
     public DateTime CreatedAt { get; set; }
 
     public DateTime UpdatedAt { get; set; }

@@ -485,29 +485,14 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
         return null;
     }
 
-    private async Task<ProblemHttpResult?> SaveAsync(EmporiumDbContext db, T row, CancellationToken cancellationToken)
+    /// <summary>Saves; the one key this write can collide on is a slug a concurrent write took since it was checked.</summary>
+    private Task<ProblemHttpResult?> SaveAsync(EmporiumDbContext db, T row, CancellationToken cancellationToken)
     {
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            return null;
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            return Problems.PreconditionFailed();
-        }
-        catch (DbUpdateException)
-        {
-            // The one key this write can collide on: a slug taken by a concurrent write since it was checked.
-            var slug = row.Slug;
-            var id = row.Id;
-            if (await db.Set<T>().AnyAsync(other => other.Slug == slug && other.Id != id, cancellationToken))
-            {
-                return SlugTaken(slug);
-            }
-
-            throw;
-        }
+        var (slug, id) = (row.Slug, row.Id);
+        return VersionedRows.SaveAsync(
+            db,
+            async () => await db.Set<T>().AnyAsync(other => other.Slug == slug && other.Id != id, cancellationToken) ? SlugTaken(slug) : null,
+            cancellationToken);
     }
 
     /// <summary>409 with a field error, so a form can show it next to the slug input.</summary>

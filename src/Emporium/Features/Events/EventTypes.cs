@@ -10,6 +10,7 @@ public static class EventTypes
     public const string ProductUpdated = "product.updated";
     public const string ProductDeleted = "product.deleted";
     public const string ProductRestored = "product.restored";
+    public const string StockChanged = "stock.changed";
     public const string ImportCompleted = "import.completed";
     public const string ImportFailed = "import.failed";
     public const string BulkDeleteCompleted = "bulk_delete.completed";
@@ -20,9 +21,10 @@ public static class EventTypes
     public static IReadOnlyDictionary<string, string> All { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         [ProductCreated] = "A product was created through the API or admin UI. Data: the product as GET /api/products/{id} returns it.",
-        [ProductUpdated] = "A product was changed (PUT or PATCH). Data: the product after the change.",
+        [ProductUpdated] = "A product was changed (PUT or PATCH), or one of its variants was added, changed or deleted. Data: the product after the change, with its variants.",
         [ProductDeleted] = "A product was soft-deleted. Data: the product, with deleted_at set.",
         [ProductRestored] = "A soft-deleted product was restored. Data: the product after the restore.",
+        [StockChanged] = "A variant's stock changed (a count, an adjustment, a sale or a cancelled order). Data: variant_id, product_id, sku, on_hand (the new level), delta, reason, order_id.",
         [ImportCompleted] = "A CSV import finished. Data: the job as GET /api/jobs/{id} returns it; result holds the counts.",
         [ImportFailed] = "A CSV import stopped for good (FAILED or DEAD). Data: the job, with error_message.",
         [BulkDeleteCompleted] = "A bulk delete finished. Data: the job; result holds the number of products deleted.",

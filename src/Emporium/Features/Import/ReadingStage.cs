@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Emporium.Features.Catalog;
+using Emporium.Features.Catalog.Variants;
 
 namespace Emporium.Features.Import;
 
@@ -138,6 +139,8 @@ internal sealed class ReadingStage(
             }
         }
 
+        pending = await WithoutVariantSkusAsync(pending, lookups, cancellationToken);
+
         // Batches committed by now are visible to the queries below, so their slugs need no remembering: read the count
         // before querying.
         var committed = batchesCommitted();
@@ -175,6 +178,36 @@ internal sealed class ReadingStage(
         }
 
         _uncommittedSlugs.Enqueue((_batchesRead++, given));
+    }
+
+    /// <summary>
+    /// New products whose SKU a variant of another product already holds cannot be created (one SKU namespace, decision
+    /// 0016): each such row is rejected with the reason, the rest go on.
+    /// </summary>
+    private static async Task<List<ImportRow>> WithoutVariantSkusAsync(List<ImportRow> rows, EmporiumDbContext lookups, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return rows;
+        }
+
+        var keys = rows.Select(row => row.SkuKey).ToList();
+        var held = (await lookups.Set<Variant>().AsNoTracking()
+                .Where(v => EF.Parameter(keys).Contains(v.SkuKey))
+                .Select(v => v.SkuKey)
+                .ToListAsync(cancellationToken))
+            .ToHashSet(StringComparer.Ordinal);
+        if (held.Count == 0)
+        {
+            return rows;
+        }
+
+        foreach (var row in rows.Where(row => held.Contains(row.SkuKey)))
+        {
+            row.Rejection = new RejectedRow(row.Line, "sku", row.Sku, $"sku '{row.Sku}' is the SKU of a variant of another product; it was left unchanged.");
+        }
+
+        return rows.Where(row => !held.Contains(row.SkuKey)).ToList();
     }
 
     /// <summary>

@@ -41,7 +41,14 @@ public static class VersionedRows
     }
 
     /// <summary>Saves; 412 when the version the write started from is no longer the stored one.</summary>
-    public static async Task<ProblemHttpResult?> SaveAsync(DbContext db, CancellationToken cancellationToken)
+    public static Task<ProblemHttpResult?> SaveAsync(DbContext db, CancellationToken cancellationToken) =>
+        SaveAsync(db, collision: () => Task.FromResult<ProblemHttpResult?>(null), cancellationToken);
+
+    /// <summary>
+    /// As above, and when the database refuses the save otherwise (a unique key a concurrent write took since the caller
+    /// checked it), the problem <paramref name="collision"/> finds by looking again; a refusal it cannot explain is rethrown.
+    /// </summary>
+    public static async Task<ProblemHttpResult?> SaveAsync(DbContext db, Func<Task<ProblemHttpResult?>> collision, CancellationToken cancellationToken)
     {
         try
         {
@@ -51,6 +58,15 @@ public static class VersionedRows
         catch (DbUpdateConcurrencyException)
         {
             return ProblemResults.PreconditionFailed();
+        }
+        catch (DbUpdateException)
+        {
+            if (await collision() is { } problem)
+            {
+                return problem;
+            }
+
+            throw;
         }
     }
 }

@@ -1,3 +1,5 @@
+using Emporium.Features.Catalog.Variants;
+
 namespace Emporium.Features.Catalog.Attributes;
 
 public static class AttributeEndpoints
@@ -44,14 +46,14 @@ public static class AttributeEndpoints
     /// Checks the values (field errors name them as values[i].name or values[i].slug) and, when all are acceptable, makes the
     /// row's list the one sent: a value whose slug was there before keeps its row (and id), the others are added or removed.
     /// </summary>
-    private static Task<IResult?> ApplyValuesAsync(
+    private static async Task<IResult?> ApplyValuesAsync(
         EmporiumDbContext db, ProductAttribute attribute, AttributeRequest request, ValidationErrors errors, CancellationToken cancellationToken)
     {
         var given = request.Values ?? [];
         if (given.Count > MaxValues)
         {
             errors.Add("values", $"values may list at most {MaxValues} values.");
-            return Task.FromResult<IResult?>(null);
+            return null;
         }
 
         var wanted = new List<(string Slug, string Name)>(given.Count);
@@ -91,6 +93,11 @@ public static class AttributeEndpoints
             wanted.Add((slug, name));
         }
 
+        if (valid && await RemovedValueInUseAsync(db, attribute, seen, cancellationToken) is { } inUse)
+        {
+            return inUse;
+        }
+
         if (valid)
         {
             var existing = attribute.Values.ToDictionary(v => v.Slug, StringComparer.Ordinal);
@@ -105,6 +112,29 @@ public static class AttributeEndpoints
             attribute.Values.AddRange(values);
         }
 
-        return Task.FromResult<IResult?>(null);
+        return null;
+    }
+
+    /// <summary>A 409 naming a value the request leaves out while a live variant still has it (decision 0016); null when none is.</summary>
+    private static async Task<IResult?> RemovedValueInUseAsync(
+        EmporiumDbContext db, ProductAttribute attribute, HashSet<string> kept, CancellationToken cancellationToken)
+    {
+        var removed = attribute.Values.Where(v => !kept.Contains(v.Slug)).Select(v => v.Id).Where(id => id != 0).ToList();
+        if (removed.Count == 0)
+        {
+            return null;
+        }
+
+        var used = await db.Set<VariantValue>().AsNoTracking()
+            .Where(vv => EF.Parameter(removed).Contains(vv.ValueId))
+            .Join(db.Set<Variant>().Where(v => v.DeletedAt == null), vv => vv.VariantId, v => v.Id, (vv, v) => new { Value = vv.Value!.Slug, v.Sku })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (used is null)
+        {
+            return null;
+        }
+
+        var message = $"The value '{used.Value}' is used by the variant {used.Sku} (and perhaps others); change or delete those variants before removing it.";
+        return Problems.OfField(StatusCodes.Status409Conflict, "Conflict.", message, "values", message);
     }
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using Emporium.Features.Catalog.Variants;
 
 namespace Emporium.Features.Catalog.Products;
 
@@ -18,7 +19,13 @@ public sealed record ProductResponse(
     long? OwnerId,
     DateTime CreatedAt,
     DateTime UpdatedAt,
-    DateTime? DeletedAt);
+    DateTime? DeletedAt)
+{
+    /// <summary>Absent from list items (not null): only a product's own read, its writes and its events carry them.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [Description("The live variants, the default first: in a product's own read, its writes and its events; lists leave it out.")]
+    public IReadOnlyList<VariantResponse>? Variants { get; init; }
+}
 
 /// <summary>A brand or category as embedded in a product.</summary>
 public sealed record CatalogItemRef(long Id, string Slug, string Name);

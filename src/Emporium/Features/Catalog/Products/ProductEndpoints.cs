@@ -84,9 +84,8 @@ public static partial class ProductEndpoints
         EmporiumDbContext db,
         CancellationToken cancellationToken)
     {
-        var row = await db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).VisibleTo(http.User, includeDeleted: true)
-            .Select(ProductRow.Projection)
-            .FirstOrDefaultAsync(cancellationToken);
+        var row = await ProductDetail.LoadAsync(
+            db, db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).VisibleTo(http.User, includeDeleted: true), cancellationToken);
         if (row is null)
         {
             return Problems.NotFound("Product");

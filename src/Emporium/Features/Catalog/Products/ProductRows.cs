@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using Emporium.Features.Catalog.Variants;
 
 namespace Emporium.Features.Catalog.Products;
 
@@ -42,11 +43,32 @@ internal sealed record ProductRow(
         p.DeletedAt,
         p.Version);
 
-    public string ETag => ProductTag.For(Id, Version, Brand, Categories);
+    /// <summary>A list item: without variants (a product's own read shows them).</summary>
+    public ProductResponse ToResponse() => ToResponse(null);
 
-    public ProductResponse ToResponse() => new(
+    public ProductResponse ToResponse(IReadOnlyList<VariantResponse>? variants) => new(
         Id, Sku, Slug, Name, Description, Money.Normalize(Price, Currency), Currency, IsActive, Brand?.ToRef(),
-        Categories.ConvertAll(c => c.ToRef()), OwnerId, CreatedAt, UpdatedAt, DeletedAt);
+        Categories.ConvertAll(c => c.ToRef()), OwnerId, CreatedAt, UpdatedAt, DeletedAt) { Variants = variants };
+}
+
+/// <summary>A product as its own read, its writes and its events show it: with its live variants.</summary>
+internal sealed record ProductDetail(ProductRow Row, List<VariantRow> Variants)
+{
+    public long Id => Row.Id;
+
+    public string ETag => ProductTag.For(
+        Row.Id, Row.Version, Row.Brand is { } brand ? (brand.Id, brand.Version) : null, Row.Categories.Select(c => (c.Id, c.Version)),
+        VariantReads.TagParts(Variants));
+
+    public ProductResponse ToResponse() => Row.ToResponse(Variants.ConvertAll(v => v.ToResponse()));
+
+    /// <summary>The product <paramref name="products"/> (narrowed to one) finds, with its variants; null when it finds none.</summary>
+    public static async Task<ProductDetail?> LoadAsync(
+        EmporiumDbContext db, IQueryable<Product> products, CancellationToken cancellationToken)
+    {
+        var row = await products.Select(ProductRow.Projection).FirstOrDefaultAsync(cancellationToken);
+        return row is null ? null : new ProductDetail(row, await VariantReads.OfProductAsync(db, row.Id, cancellationToken));
+    }
 }
 
 /// <summary>A brand or category as a product embeds it, with the version that says when its name or slug changed.</summary>
@@ -56,20 +78,21 @@ internal sealed record EmbeddedRef(long Id, string Slug, string Name, int Versio
 }
 
 /// <summary>
-/// A product's entity tag covers everything its representation shows: its own row (id and version) and the brand and live
-/// categories it embeds, whose names and slugs can change without the product's row changing. Renaming a brand, or
-/// deleting or restoring a category, therefore changes the tag of every product that shows it, with no write to those
-/// products. A product without brand or categories keeps the plain "id-version" tag.
+/// A product's entity tag covers everything its representation shows: its own row (id and version), the brand and live
+/// categories it embeds, whose names and slugs can change without the product's row changing, and its live variants (each
+/// variant's version, which every variant edit and stock change raises, and the attributes whose slugs they show). Renaming
+/// a brand, deleting a category or selling a unit therefore changes the tag of every product that shows it, with no write
+/// to the product's row, which stays out of a checkout's locks.
 /// </summary>
 internal static class ProductTag
 {
-    public static string For(long id, int version, EmbeddedRef? brand, IReadOnlyCollection<EmbeddedRef> categories) =>
-        For(id, version, brand is null ? null : (brand.Id, brand.Version), categories.Select(c => (c.Id, c.Version)));
-
-    public static string For(long id, int version, (long Id, int Version)? brand, IEnumerable<(long Id, int Version)> categories)
+    public static string For(
+        long id, int version, (long Id, int Version)? brand, IEnumerable<(long Id, int Version)> categories,
+        IEnumerable<(char Kind, long Id, int Version)> variants)
     {
         var embedded = categories.OrderBy(c => c.Id).ToList();
-        if (brand is null && embedded.Count == 0)
+        var shown = variants.ToList();
+        if (brand is null && embedded.Count == 0 && shown.Count == 0)
         {
             return Platform.Http.ETags.For(id, version);
         }
@@ -83,6 +106,11 @@ internal static class ProductTag
         foreach (var (categoryId, categoryVersion) in embedded)
         {
             Add(hash, 'c', categoryId, categoryVersion);
+        }
+
+        foreach (var (kind, shownId, shownVersion) in shown)
+        {
+            Add(hash, kind, shownId, shownVersion);
         }
 
         return $"\"{id}-{version}-{hash.GetCurrentHashAsUInt32():x8}\"";

@@ -20,15 +20,9 @@ internal static class ProductRules
     /// <summary>Checks the fields that need no database; the caller then resolves brand and categories.</summary>
     public static void Check(ProductRequest request, ValidationErrors errors)
     {
-        if (string.IsNullOrEmpty(request.Sku))
+        if (Skus.Problem(request.Sku) is { } skuProblem)
         {
-            errors.Add("sku", "sku is required.");
-        }
-        else
-        {
-            errors.When(request.Sku.Length > CatalogLimits.SkuLength, "sku", $"sku must be at most {CatalogLimits.SkuLength} characters.");
-            errors.When(request.Sku.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)), "sku",
-                "sku must not contain spaces or control characters.");
+            errors.Add("sku", skuProblem);
         }
 
         if (string.IsNullOrWhiteSpace(request.Name))

@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog.Variants;
 using Emporium.Features.Events;
 
 namespace Emporium.Features.Catalog.Products;
@@ -155,8 +156,10 @@ public static partial class ProductEndpoints
             return new WriteTarget<ChangeTarget>(null, Problems.NotFound("Product"));
         }
 
+        var variants = await VariantReads.OfProductAsync(db, found.Id, cancellationToken);
         var etag = ProductTag.For(
-            found.Id, found.Version, found.Brand is null ? null : (found.Brand.Id, found.Brand.Version), found.Categories.Select(c => (c.Id, c.Version)));
+            found.Id, found.Version, found.Brand is null ? null : (found.Brand.Id, found.Brand.Version), found.Categories.Select(c => (c.Id, c.Version)),
+            VariantReads.TagParts(variants));
         return ETags.IfMatchSatisfied(http.Request, etag)
             ? new WriteTarget<ChangeTarget>(new ChangeTarget(found.Id, found.Version, found.DeletedAt, etag), null)
             : new WriteTarget<ChangeTarget>(null, Problems.PreconditionFailed());
@@ -166,7 +169,7 @@ public static partial class ProductEndpoints
     /// Soft delete or restore in one statement guarded by the version If-Match allowed, with its event in the same
     /// transaction; null when the product changed in between.
     /// </summary>
-    private static async Task<ProductRow?> SetDeletedAsync(RequestScope scope, IEventOutbox events, ChangeTarget target, bool deleted)
+    private static async Task<ProductDetail?> SetDeletedAsync(RequestScope scope, IEventOutbox events, ChangeTarget target, bool deleted)
     {
         var (db, _, _, cancellationToken) = scope;
         var now = scope.UtcNow;
@@ -192,7 +195,7 @@ public static partial class ProductEndpoints
     /// Adds the event for a write that is not committed yet, with the product as the API now shows it, to the same
     /// transaction: the caller commits both or neither (decision 0006).
     /// </summary>
-    private static async Task<ProductRow> AnnounceAsync(EmporiumDbContext db, IEventOutbox events, long id, string type, CancellationToken cancellationToken)
+    internal static async Task<ProductDetail> AnnounceAsync(EmporiumDbContext db, IEventOutbox events, long id, string type, CancellationToken cancellationToken)
     {
         var row = await LoadRowAsync(db, id, cancellationToken);
         events.Add(type, row.ToResponse());
@@ -200,8 +203,9 @@ public static partial class ProductEndpoints
         return row;
     }
 
-    private static Task<ProductRow> LoadRowAsync(EmporiumDbContext db, long id, CancellationToken cancellationToken) =>
-        db.Set<Product>().AsNoTracking().Where(p => p.Id == id).Select(ProductRow.Projection).FirstAsync(cancellationToken);
+    private static async Task<ProductDetail> LoadRowAsync(EmporiumDbContext db, long id, CancellationToken cancellationToken) =>
+        await ProductDetail.LoadAsync(db, db.Set<Product>().AsNoTracking().Where(p => p.Id == id), cancellationToken)
+            ?? throw new InvalidOperationException($"Product {id} vanished inside its own write.");
 
     /// <summary>The stored product as a request body: the starting point a merge patch is applied to.</summary>
     private static ProductRequest CurrentOf(Product product) => new()
@@ -272,9 +276,9 @@ public static partial class ProductEndpoints
 
         var sku = request.Sku!;
         var skuKey = Product.KeyOf(sku);
-        if (await db.Set<Product>().AnyAsync(p => p.SkuKey == skuKey && p.Id != product.Id, cancellationToken))
+        if (await SkuTakenAsync(db, skuKey, product.Id, cancellationToken))
         {
-            return new WriteFailure(null, FieldConflict("sku", $"A product with SKU '{sku}' already exists (SKUs are unique regardless of case)."));
+            return new WriteFailure(null, SkuConflict(sku));
         }
 
         var slug = request.Slug;
@@ -326,9 +330,9 @@ public static partial class ProductEndpoints
             catch (DbUpdateException)
             {
                 // Another request took the SKU or slug between our check and our save (the keys this write can collide on).
-                if (await db.Set<Product>().AnyAsync(p => p.SkuKey == skuKey && p.Id != product.Id, cancellationToken))
+                if (await SkuTakenAsync(db, skuKey, product.Id, cancellationToken))
                 {
-                    return new WriteFailure(null, FieldConflict("sku", $"A product with SKU '{sku}' already exists (SKUs are unique regardless of case)."));
+                    return new WriteFailure(null, SkuConflict(sku));
                 }
 
                 var takenSlug = product.Slug;
@@ -348,6 +352,16 @@ public static partial class ProductEndpoints
             }
         }
     }
+
+    /// <summary>
+    /// Whether another product or variant holds the SKU: every product's SKU is its default variant's, so one look at the
+    /// variants covers both (decision 0016). The product's own default variant does not count.
+    /// </summary>
+    private static Task<bool> SkuTakenAsync(EmporiumDbContext db, string skuKey, long productId, CancellationToken cancellationToken) =>
+        db.Set<Variant>().AnyAsync(v => v.SkuKey == skuKey && !(v.ProductId == productId && v.IsDefault), cancellationToken);
+
+    private static ProblemHttpResult SkuConflict(string sku) =>
+        FieldConflict("sku", $"The SKU '{sku}' is taken by another product or variant (SKUs are unique regardless of case).");
 
     /// <summary>A 409 that also names the field, so a form can show the message next to it.</summary>
     private static ProblemHttpResult FieldConflict(string field, string message) =>

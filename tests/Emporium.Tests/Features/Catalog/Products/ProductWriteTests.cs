@@ -522,7 +522,7 @@ public abstract class ProductWriteTests(EmporiumApp app)
         var restored = await response.ShouldBe(HttpStatusCode.OK);
 
         restored.GetProperty("deleted_at").ValueKind.Should().Be(System.Text.Json.JsonValueKind.Null);
-        response.Headers.ETag!.Tag.Should().Be($"\"{product.Id()}-3\"");
+        response.Headers.ETag!.Tag.Should().StartWith($"\"{product.Id()}-3-", "the product's third version, with its default variant in the tag");
         await (await app.Anonymous().GetAsync(url)).ShouldBe(HttpStatusCode.OK);
     }
 

@@ -1,0 +1,87 @@
+using System.Linq.Expressions;
+
+namespace Emporium.Features.Catalog.Variants;
+
+/// <summary>What a read projects for a variant: the response's fields plus the versions its tag and its product's tag cover.</summary>
+internal sealed record VariantRow(
+    long Id,
+    long ProductId,
+    string Sku,
+    decimal? PriceOverride,
+    decimal ProductPrice,
+    string Currency,
+    int OnHand,
+    bool IsDefault,
+    bool ProductSellable,
+    List<VariantAttributeRow> Values,
+    DateTime CreatedAt,
+    DateTime UpdatedAt,
+    DateTime? DeletedAt,
+    int Version)
+{
+    public static readonly Expression<Func<Variant, VariantRow>> Projection = v => new VariantRow(
+        v.Id,
+        v.ProductId,
+        v.Sku,
+        v.Price,
+        v.Product!.Price,
+        v.Product.Currency,
+        v.OnHand,
+        v.IsDefault,
+        v.Product.IsActive && v.Product.DeletedAt == null,
+        v.Values.Select(x => new VariantAttributeRow(x.AttributeId, x.Attribute!.Slug, x.Attribute.Version, x.Value!.Slug)).ToList(),
+        v.CreatedAt,
+        v.UpdatedAt,
+        v.DeletedAt,
+        v.Version);
+
+    public string ETag => Platform.Http.ETags.For(Id, Version);
+
+    public VariantResponse ToResponse() => new(
+        Id,
+        ProductId,
+        Sku,
+        Money.Normalize(PriceOverride ?? ProductPrice, Currency),
+        PriceOverride is { } own ? Money.Normalize(own, Currency) : null,
+        Currency,
+        Values.OrderBy(v => v.AttributeSlug, StringComparer.Ordinal).ToDictionary(v => v.AttributeSlug, v => v.ValueSlug, StringComparer.Ordinal),
+        OnHand,
+        OnHand > 0 && DeletedAt is null && ProductSellable,
+        IsDefault,
+        CreatedAt,
+        UpdatedAt,
+        DeletedAt);
+}
+
+/// <summary>One attribute value of a variant, with the attribute's version (its slugs show in the variant).</summary>
+internal sealed record VariantAttributeRow(long AttributeId, string AttributeSlug, int AttributeVersion, string ValueSlug);
+
+internal static class VariantReads
+{
+    /// <summary>A product's live variants, the default first, then in the order they were added.</summary>
+    public static Task<List<VariantRow>> OfProductAsync(EmporiumDbContext db, long productId, CancellationToken cancellationToken) =>
+        db.Set<Variant>().AsNoTracking()
+            .Where(v => v.ProductId == productId && v.DeletedAt == null)
+            .OrderByDescending(v => v.IsDefault).ThenBy(v => v.Id)
+            .Select(VariantRow.Projection)
+            .ToListAsync(cancellationToken);
+
+    /// <summary>What of <paramref name="variants"/> a product's entity tag covers: each variant's version and each attribute's whose slugs they show.</summary>
+    public static IEnumerable<(char Kind, long Id, int Version)> TagParts(IEnumerable<VariantRow> variants)
+    {
+        var attributes = new SortedDictionary<long, int>();
+        foreach (var variant in variants.OrderBy(v => v.Id))
+        {
+            yield return ('v', variant.Id, variant.Version);
+            foreach (var value in variant.Values)
+            {
+                attributes[value.AttributeId] = value.AttributeVersion;
+            }
+        }
+
+        foreach (var (id, version) in attributes)
+        {
+            yield return ('a', id, version);
+        }
+    }
+}
