@@ -150,6 +150,29 @@ start_s3rver() {
   log "s3rver on 127.0.0.1:$port (bucket emporium, data in $dir)"
 }
 
+# start_smtp: a real SMTP server (Debian's python3-aiosmtpd) on a free loopback port that stores every message it accepts
+# in a Maildir; exports EMPORIUM_TEST_SMTP (host:port) and EMPORIUM_TEST_MAILDIR (the Maildir's folder).
+start_smtp() {
+  ensure_packages python3-aiosmtpd
+  local dir="$EMPORIUM_STACK_DIR/smtp" port
+  port="$(free_port)"
+  mkdir -p "$dir"
+  # Debian's own interpreter: the package installs into it, whatever python3 comes first on the PATH.
+  setsid /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$dir/maildir" >"$dir/server.log" 2>&1 &
+  local pid=$!
+  echo "kill -- -$pid" >>"$EMPORIUM_STACK_DIR/stop-commands"
+  local deadline=$((SECONDS + 30))
+  until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+      log "aiosmtpd did not start within 30 s:"; cat "$dir/server.log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  export EMPORIUM_TEST_SMTP="127.0.0.1:$port" EMPORIUM_TEST_MAILDIR="$dir/maildir"
+  log "SMTP (aiosmtpd) on 127.0.0.1:$port (messages in $dir/maildir)"
+}
+
 # install_openapi_linters: Spectral (oas rules) and Redocly (recommended rules), the linters the OpenAPI document must
 # satisfy, installed once from npm into a cache folder; exports EMPORIUM_TEST_LINTERS (their bin folder).
 install_openapi_linters() {

@@ -1,5 +1,6 @@
 using Emporium.Admin;
 using Emporium.Features.Catalog;
+using Emporium.Features.Commerce;
 using Emporium.Features.Events;
 using Emporium.Features.Identity;
 using Emporium.Features.Jobs;
@@ -15,6 +16,7 @@ public static class FeatureExtensions
         builder.AddIdentityFeature();
         builder.AddEvents();
         builder.AddCatalog();
+        builder.AddCommerce();
         builder.AddJobs();
         builder.AddImport();
         builder.AddWebhooks();
@@ -32,6 +34,7 @@ public static class FeatureExtensions
         var api = app.MapGroup("").NamedAfterHandlers();
         api.MapIdentity();
         api.MapCatalog();
+        api.MapCommerce();
         api.MapJobs();
         api.MapEvents();
         api.MapWebhooks();

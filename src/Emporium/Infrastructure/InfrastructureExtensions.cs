@@ -1,5 +1,6 @@
 using Emporium.Infrastructure.Storage;
 using Emporium.Infrastructure.Jobs;
+using Emporium.Infrastructure.Mail;
 using Emporium.Infrastructure.Persistence;
 
 namespace Emporium.Infrastructure;
@@ -12,6 +13,7 @@ public static class InfrastructureExtensions
         builder.Services.AddPersistence(builder.Configuration);
         builder.Services.AddJobsInfrastructure();
         builder.Services.AddStorage(builder.Configuration);
+        builder.Services.AddMail();
         builder.Services.AddScoped<Features.Webhooks.IWebhookDeliveryStore, Webhooks.WebhookDeliveryStore>();
         return builder;
     }

@@ -301,6 +301,38 @@ public sealed class OpenApiContractTests(ContractApp app) : IClassFixture<Contra
             Add("POST", "/api/products/bulk_delete", admin, () => Json("POST", "/api/products/bulk_delete", new { skus = new[] { $"nothing-{tag}" } }), HttpStatusCode.Accepted);
             Add("GET", "/api/jobs/{id}/errors.csv", admin, () => Get($"/api/jobs/{import}/errors.csv"), HttpStatusCode.OK);
 
+            var customer = (await app.NewUserAsync(Roles.Customer)).Http;
+            var forSale = await CreateAsync(admin, "/api/products", new { sku = $"CT-SALE-{tag}", name = $"Contract sale {tag}", price = 2.5m });
+            var saleVariant = forSale.GetProperty("variants")[0].GetProperty("id").GetInt64();
+            await (await admin.PutJson($"/api/variants/{saleVariant}/stock", new { on_hand = 50, reason = "contract stock" })).ShouldBe(HttpStatusCode.OK);
+            async Task<long> OrderAsync()
+            {
+                await (await customer.PostJson("/api/cart/items", new { variant_id = saleVariant, quantity = 1 })).ShouldBe(HttpStatusCode.OK);
+                return (await CreateAsync(customer, "/api/orders", new { })).GetProperty("id").GetInt64();
+            }
+
+            var order = await OrderAsync();
+            var cancelled = await OrderAsync();
+            var kept = (await (await customer.PostJson("/api/cart/items", new { sku = $"CT-SALE-{tag}", quantity = 1 })).ShouldBe(HttpStatusCode.OK))
+                .GetProperty("items")[0].GetProperty("id").GetInt64();
+            var dropped = (await (await customer.PostJson("/api/cart/items", new { variant_id = variant.GetProperty("id").GetInt64(), quantity = 1 })).ShouldBe(HttpStatusCode.OK))
+                .GetProperty("items")[1].GetProperty("id").GetInt64();
+            Add("GET", "/api/cart", customer, () => Get("/api/cart"), HttpStatusCode.OK);
+            Add("POST", "/api/cart/items", customer, () => Json("POST", "/api/cart/items", new { variant_id = saleVariant, quantity = 2 }), HttpStatusCode.OK);
+            Add("PATCH", "/api/cart/items/{id}", customer, () => Json("PATCH", $"/api/cart/items/{kept}", new { quantity = 2 }), HttpStatusCode.OK);
+            Add("DELETE", "/api/cart/items/{id}", customer, () => Get($"/api/cart/items/{dropped}", HttpMethod.Delete), HttpStatusCode.NoContent);
+            Add("POST", "/api/orders", customer, async () =>
+            {
+                var request = await Json("POST", "/api/orders", new { expected_total = 5m });
+                request.Headers.TryAddWithoutValidation("Idempotency-Key", $"contract-{tag}");
+                return request;
+            }, HttpStatusCode.Created);
+            Add("GET", "/api/orders", admin, () => Get($"/api/orders?status=pending&created_from=2026-01-01T00:00:00Z"), HttpStatusCode.OK);
+            Add("GET", "/api/orders/{id}", customer, () => Get($"/api/orders/{order}"), HttpStatusCode.OK);
+            Add("POST", "/api/orders/{id}/pay", admin, () => Get($"/api/orders/{order}/pay", HttpMethod.Post), HttpStatusCode.OK);
+            Add("POST", "/api/orders/{id}/fulfill", admin, () => Get($"/api/orders/{order}/fulfill", HttpMethod.Post), HttpStatusCode.OK);
+            Add("POST", "/api/orders/{id}/cancel", customer, () => Get($"/api/orders/{cancelled}/cancel", HttpMethod.Post), HttpStatusCode.OK);
+
             var variantUrl = $"/api/variants/{variant.GetProperty("id").GetInt64()}";
             Add("GET", "/api/products/{ref}/variants", anonymous, () => Get($"{productUrl}/variants"), HttpStatusCode.OK);
             Add("POST", "/api/products/{ref}/variants", admin, () => Json("POST", $"{productUrl}/variants", new { sku = $"CT-{tag}-L", price = 14m, attributes = new Dictionary<string, string> { [sizes.Str("slug")] = "l" }, stock = 2 }), HttpStatusCode.Created);

@@ -11,6 +11,10 @@ public static class EventTypes
     public const string ProductDeleted = "product.deleted";
     public const string ProductRestored = "product.restored";
     public const string StockChanged = "stock.changed";
+    public const string OrderCreated = "order.created";
+    public const string OrderPaid = "order.paid";
+    public const string OrderFulfilled = "order.fulfilled";
+    public const string OrderCancelled = "order.cancelled";
     public const string ImportCompleted = "import.completed";
     public const string ImportFailed = "import.failed";
     public const string BulkDeleteCompleted = "bulk_delete.completed";
@@ -25,6 +29,10 @@ public static class EventTypes
         [ProductDeleted] = "A product was soft-deleted. Data: the product, with deleted_at set.",
         [ProductRestored] = "A soft-deleted product was restored. Data: the product after the restore.",
         [StockChanged] = "A variant's stock changed (a count, an adjustment, a sale or a cancelled order). Data: variant_id, product_id, sku, on_hand (the new level), delta, reason, order_id.",
+        [OrderCreated] = "A customer checked out. Data: the order as GET /api/orders/{id} returns it.",
+        [OrderPaid] = "An order was marked paid. Data: the order after the change.",
+        [OrderFulfilled] = "An order was marked fulfilled. Data: the order after the change.",
+        [OrderCancelled] = "An order was cancelled and its units went back into stock. Data: the order after the change.",
         [ImportCompleted] = "A CSV import finished. Data: the job as GET /api/jobs/{id} returns it; result holds the counts.",
         [ImportFailed] = "A CSV import stopped for good (FAILED or DEAD). Data: the job, with error_message.",
         [BulkDeleteCompleted] = "A bulk delete finished. Data: the job; result holds the number of products deleted.",

@@ -7,7 +7,7 @@ namespace Emporium.Infrastructure.Persistence;
 /// Provider errors that mean "the database cannot be reached now", so the API answers 503 with Retry-After instead of 500.
 /// (A write that collides with a unique key is recognised by the feature itself, by looking for the row that holds the key.)
 /// </summary>
-public sealed class DbErrors : Platform.Problems.IUnavailableDependencies
+public sealed class DbErrors : Platform.Problems.IUnavailableDependencies, Platform.Problems.ITransientConflicts
 {
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
@@ -31,6 +31,23 @@ public sealed class DbErrors : Platform.Problems.IUnavailableDependencies
                     return false;
                 case NpgsqlException npgsql when npgsql.IsTransient:
                     return true;
+                case SqliteException sqlite when sqlite.SqliteErrorCode is SqliteBusy or SqliteLocked:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>PostgreSQL's deadlock (40P01) and serialization failure (40001), SQLite's busy or locked file.</summary>
+    public bool IsTransientConflict(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            switch (current)
+            {
+                case PostgresException postgres:
+                    return postgres.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure;
                 case SqliteException sqlite when sqlite.SqliteErrorCode is SqliteBusy or SqliteLocked:
                     return true;
             }

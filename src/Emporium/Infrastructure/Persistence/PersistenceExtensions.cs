@@ -70,7 +70,9 @@ public static class PersistenceExtensions
                 ? new PostgresRowEstimator(provider.GetRequiredService<EmporiumDbContext>())
                 : new NoRowEstimator());
 
-        services.AddSingleton<Platform.Problems.IUnavailableDependencies, DbErrors>();
+        services.AddSingleton<DbErrors>();
+        services.AddSingleton<Platform.Problems.IUnavailableDependencies>(provider => provider.GetRequiredService<DbErrors>());
+        services.AddSingleton<Platform.Problems.ITransientConflicts>(provider => provider.GetRequiredService<DbErrors>());
         services.AddSingleton(provider =>
             new DeploymentProfile(Embedded: provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Sqlite));
         services.AddBulkUpsert();

@@ -82,6 +82,39 @@ public static class OpenApiConventions
     }
 
     /// <summary>The successful answer carries an ETag header (documented in OpenAPI).</summary>
+    /// <summary>
+    /// The operation takes an optional Idempotency-Key header, and its answers may be replays marked Idempotent-Replayed.
+    /// </summary>
+    public static RouteHandlerBuilder AcceptsIdempotencyKey(this RouteHandlerBuilder builder) =>
+        builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "Idempotency-Key",
+                In = ParameterLocation.Header,
+                Required = false,
+                Description = "Makes a retry safe: a request with the same key (1-255 visible ASCII characters, per user) and body within the " +
+                    "key's lifetime gets the first request's answer again instead of running twice; another body under the key is 422.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = 255 },
+                Example = JsonValue.Create("5f0c6d1e-2b7a-4c8e-9d3f-1a2b3c4d5e6f"),
+            });
+            foreach (var (status, response) in operation.Responses ?? [])
+            {
+                if (status is "201" or "409" or "422" && response is OpenApiResponse concrete)
+                {
+                    concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                    concrete.Headers.TryAdd("Idempotent-Replayed", new OpenApiHeader
+                    {
+                        Description = "true when this is the stored answer to an earlier request with the same Idempotency-Key.",
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                    });
+                }
+            }
+
+            return Task.CompletedTask;
+        });
+
     public static TBuilder ProducesETag<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(ETagMetadata.Instance);

@@ -6,6 +6,7 @@ namespace Emporium.Features.Catalog.Variants;
 internal sealed record VariantRow(
     long Id,
     long ProductId,
+    string ProductName,
     string Sku,
     decimal? PriceOverride,
     decimal ProductPrice,
@@ -22,9 +23,10 @@ internal sealed record VariantRow(
     public static readonly Expression<Func<Variant, VariantRow>> Projection = v => new VariantRow(
         v.Id,
         v.ProductId,
+        v.Product!.Name,
         v.Sku,
         v.Price,
-        v.Product!.Price,
+        v.Product.Price,
         v.Product.Currency,
         v.OnHand,
         v.IsDefault,
@@ -37,16 +39,25 @@ internal sealed record VariantRow(
 
     public string ETag => Platform.Http.ETags.For(Id, Version);
 
+    /// <summary>What one unit sells for now, in <see cref="Currency"/>.</summary>
+    public decimal UnitPrice => Money.Normalize(PriceOverride ?? ProductPrice, Currency);
+
+    /// <summary>Units a customer could buy now: the stock of a live variant of an active, live product, otherwise none.</summary>
+    public int Sellable => DeletedAt is null && ProductSellable ? OnHand : 0;
+
+    public IReadOnlyDictionary<string, string> AttributeMap =>
+        Values.OrderBy(v => v.AttributeSlug, StringComparer.Ordinal).ToDictionary(v => v.AttributeSlug, v => v.ValueSlug, StringComparer.Ordinal);
+
     public VariantResponse ToResponse() => new(
         Id,
         ProductId,
         Sku,
-        Money.Normalize(PriceOverride ?? ProductPrice, Currency),
+        UnitPrice,
         PriceOverride is { } own ? Money.Normalize(own, Currency) : null,
         Currency,
-        Values.OrderBy(v => v.AttributeSlug, StringComparer.Ordinal).ToDictionary(v => v.AttributeSlug, v => v.ValueSlug, StringComparer.Ordinal),
+        AttributeMap,
         OnHand,
-        OnHand > 0 && DeletedAt is null && ProductSellable,
+        Sellable > 0,
         IsDefault,
         CreatedAt,
         UpdatedAt,
@@ -58,6 +69,16 @@ internal sealed record VariantAttributeRow(long AttributeId, string AttributeSlu
 
 internal static class VariantReads
 {
+    /// <summary>The variants with these ids, live or not, by id.</summary>
+    public static async Task<Dictionary<long, VariantRow>> ByIdAsync(EmporiumDbContext db, IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        var list = ids.ToList();
+        return await db.Set<Variant>().AsNoTracking()
+            .Where(v => EF.Parameter(list).Contains(v.Id))
+            .Select(VariantRow.Projection)
+            .ToDictionaryAsync(v => v.Id, cancellationToken);
+    }
+
     /// <summary>A product's live variants, the default first, then in the order they were added.</summary>
     public static Task<List<VariantRow>> OfProductAsync(EmporiumDbContext db, long productId, CancellationToken cancellationToken) =>
         db.Set<Variant>().AsNoTracking()

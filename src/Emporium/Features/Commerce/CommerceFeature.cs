@@ -1,0 +1,25 @@
+using Emporium.Features.Commerce.Carts;
+using Emporium.Features.Commerce.Email;
+using Emporium.Features.Commerce.Orders;
+using Emporium.Features.Jobs;
+
+namespace Emporium.Features.Commerce;
+
+/// <summary>Selling (issue 14, decision 0016): carts, checkout, orders and the confirmation email.</summary>
+public static class CommerceFeature
+{
+    public static WebApplicationBuilder AddCommerce(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSettings<CommerceOptions>(CommerceOptions.Section);
+        builder.Services.AddScoped<Checkout>();
+        builder.Services.AddJobHandler<OrderConfirmationJobHandler>(OrderConfirmationJobHandler.KindName);
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapCommerce(this IEndpointRouteBuilder app)
+    {
+        app.MapCart();
+        app.MapOrders();
+        return app;
+    }
+}

@@ -1,0 +1,155 @@
+using Emporium.Features.Catalog;
+using Emporium.Features.Catalog.Variants;
+using Emporium.Features.Commerce.Carts;
+using Emporium.Features.Commerce.Email;
+using Emporium.Features.Events;
+using Emporium.Features.Identity;
+using Emporium.Features.Jobs;
+
+namespace Emporium.Features.Commerce.Orders;
+
+/// <summary>
+/// Checks out a cart in one transaction (decision 0016): the order with its lines snapshotted, the cart emptied, the
+/// order.created event and the confirmation email's job, then one guarded decrement per line in variant-id order (so
+/// concurrent checkouts take row locks in the same order and queue instead of deadlocking), each recorded as a movement.
+/// Any short line rolls everything back and the answer lists every short line. The decrements come last, so a hot
+/// variant's row is locked only for the tail of the transaction. Deadlocks, serialization failures and a busy SQLite file
+/// are retried here, with jitter, and never reach the client.
+/// </summary>
+public sealed class Checkout(
+    EmporiumDbContext db,
+    IEventOutbox events,
+    IJobQueue jobs,
+    ITransientConflicts conflicts,
+    TimeProvider clock,
+    IOptions<CommerceOptions> options,
+    ILogger<Checkout> logger)
+{
+    /// <summary>The answer: an order (201), or the problem that refused the checkout and left everything as it was.</summary>
+    public sealed record Answer(Order? Order, ProblemHttpResult? Refusal);
+
+    public async Task<Answer> RunAsync(long userId, CheckoutRequest request, long? keyId, Func<Order, string> answerBody, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            try
+            {
+                return await AttemptAsync(userId, request, keyId, answerBody, cancellationToken);
+            }
+            catch (Exception exception) when (attempt < options.Value.CheckoutAttempts && conflicts.IsTransientConflict(exception))
+            {
+                logger.LogDebug(exception, "Checkout of user {UserId} lost a race (attempt {Attempt}); running it again", userId, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 + (10 * attempt))), clock, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<Answer> AttemptAsync(
+        long userId, CheckoutRequest request, long? keyId, Func<Order, string> answerBody, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var items = await db.Set<CartItem>().AsNoTracking().Where(i => i.UserId == userId).OrderBy(i => i.VariantId)
+            .Select(i => new { i.Id, i.VariantId, i.Quantity })
+            .ToListAsync(cancellationToken);
+        if (items.Count == 0)
+        {
+            return Refuse(Problems.Conflict("The cart is empty: add items (POST /api/cart/items) before checking out."));
+        }
+
+        var variants = await VariantReads.ByIdAsync(db, items.ConvertAll(i => i.VariantId), cancellationToken);
+        var unsold = items.Where(i => variants[i.VariantId] is { } v && (v.DeletedAt is not null || !v.ProductSellable))
+            .Select(i => new ShortLine(variants[i.VariantId].Sku, i.Quantity, 0)).ToList();
+        if (unsold.Count > 0)
+        {
+            return Refuse(Short(unsold));
+        }
+
+        var currencies = items.Select(i => variants[i.VariantId].Currency).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (currencies.Count > 1)
+        {
+            var message = $"An order is paid in one currency; this cart has lines in {string.Join(" and ", currencies)}. Check them out separately.";
+            return Refuse(Problems.OfField(StatusCodes.Status422UnprocessableEntity, "The cart mixes currencies.", message, "items", message));
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var currency = currencies[0];
+        var order = new Order
+        {
+            UserId = userId,
+            Email = await db.Set<User>().Where(u => u.Id == userId).Select(u => u.Email!).FirstAsync(cancellationToken),
+            Currency = currency,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Lines = items.ConvertAll(item =>
+            {
+                var variant = variants[item.VariantId];
+                return new OrderLine
+                {
+                    VariantId = variant.Id,
+                    ProductId = variant.ProductId,
+                    Sku = variant.Sku,
+                    Name = variant.ProductName,
+                    Attributes = JsonSerializer.Serialize(variant.AttributeMap),
+                    UnitPrice = variant.UnitPrice,
+                    Quantity = item.Quantity,
+                    LineTotal = Money.Normalize(variant.UnitPrice * item.Quantity, currency),
+                };
+            }),
+        };
+        order.Total = order.Lines.Sum(l => l.LineTotal);
+        order.ItemCount = order.Lines.Sum(l => l.Quantity);
+        if (request.ExpectedTotal is { } expected && expected != order.Total)
+        {
+            return Refuse(TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "The total changed.",
+                detail: $"The cart now costs {Money.Format(order.Total, currency)} {currency}, not {expected.ToString(CultureInfo.InvariantCulture)}; nothing was ordered. Show the customer the new total.",
+                extensions: new Dictionary<string, object?> { ["total"] = Money.Normalize(order.Total, currency), ["currency"] = currency }));
+        }
+
+        db.Set<Order>().Add(order);
+        await db.SaveChangesAsync(cancellationToken);
+
+        var itemIds = items.ConvertAll(i => i.Id);
+        await db.Set<CartItem>().Where(i => EF.Parameter(itemIds).Contains(i.Id)).ExecuteDeleteAsync(cancellationToken);
+        events.Add(EventTypes.OrderCreated, OrderResponse.From(order));
+        jobs.Enqueue(OrderConfirmationJobHandler.KindName, new OrderConfirmationJobHandler.Payload(order.Id), requestedBy: userId);
+        await db.SaveChangesAsync(cancellationToken);
+
+        var cause = new StockLedger.Cause($"order {order.Id}", userId, order.Id, now);
+        var shortLines = new List<ShortLine>();
+        foreach (var line in order.Lines.OrderBy(l => l.VariantId))
+        {
+            if (await StockLedger.AdjustAsync(db, events, line.VariantId, -line.Quantity, cause, cancellationToken) is null)
+            {
+                var left = await db.Set<Variant>().Where(v => v.Id == line.VariantId).Select(v => v.OnHand).FirstAsync(cancellationToken);
+                shortLines.Add(new ShortLine(line.Sku, line.Quantity, left));
+            }
+        }
+
+        if (shortLines.Count > 0)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return Refuse(Short(shortLines));
+        }
+
+        if (keyId is { } key)
+        {
+            await IdempotencyKeys.AnswerAsync(db, key, StatusCodes.Status201Created, answerBody(order), order.Id, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new Answer(order, null);
+    }
+
+    private static Answer Refuse(ProblemHttpResult problem) => new(null, problem);
+
+    private static ProblemHttpResult Short(List<ShortLine> lines) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict,
+            title: "Not enough stock.",
+            detail: $"{lines.Count} line(s) of the cart cannot be filled now; nothing was ordered and the cart is unchanged: " +
+                string.Join("; ", lines.Select(l => $"{l.Sku}: {l.Requested} requested, {l.Available} available")) + ".",
+            extensions: new Dictionary<string, object?> { ["lines"] = lines });
+}

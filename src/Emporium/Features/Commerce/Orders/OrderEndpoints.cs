@@ -1,0 +1,220 @@
+using Emporium.Features.Catalog.Variants;
+using Emporium.Features.Events;
+
+namespace Emporium.Features.Commerce.Orders;
+
+/// <summary>
+/// Checkout and orders (decision 0016): customers check out their cart and see their own orders; staff and admins see
+/// every order and move it along pending → paid → fulfilled; the customer (while pending) or staff (pending or paid)
+/// cancel it, which puts its units back into stock.
+/// </summary>
+public static class OrderEndpoints
+{
+    private const string What = "Order";
+
+    public static IEndpointRouteBuilder MapOrders(this IEndpointRouteBuilder app)
+    {
+        var orders = app.MapGroup("/api/orders").WithTags("Orders").RequireAuthorization();
+
+        orders.MapPost("", PlaceOrder)
+            .AcceptsIdempotencyKey()
+            .Documented("Check out your cart", "One transaction: the order with a snapshot of every line, the stock taken, the cart emptied, the " +
+                "order.created event and the confirmation email queued. If any line is short, nothing changes: 409 with `lines` listing each " +
+                "short line (sku, requested, available). 409 too for an empty cart or when expected_total no longer matches; 422 for a cart in " +
+                "several currencies. Send an Idempotency-Key to make retries safe: the same key and body answer as the first time " +
+                "(Idempotent-Replayed: true), another body is 422, a duplicate while the first is in flight is 409.", 409, 422);
+
+        orders.MapGet("", ListOrders)
+            .Documented("List orders", "Customers see their own; staff and admins see all and may filter by customer (user_id). Newest first, paged.");
+
+        orders.MapGet("/{id:long}", GetOrder)
+            .Documented("Get an order", "Your own order, or any order for staff and admins (404 for everyone else).", 404);
+
+        orders.MapPost("/{id:long}/cancel", CancelOrder)
+            .Documented("Cancel an order", "The customer may cancel a pending order, staff and admins a pending or paid one; every line's units go " +
+                "back into stock (recorded as movements). Any other state is 409.", 404, 409);
+
+        var staff = orders.MapGroup("").RequireAuthorization(Policies.Staff);
+
+        staff.MapPost("/{id:long}/pay", MarkOrderPaid)
+            .Documented("Mark an order paid", "pending → paid; any other state is 409. Staff and admins.", 404, 409);
+
+        staff.MapPost("/{id:long}/fulfill", MarkOrderFulfilled)
+            .Documented("Mark an order fulfilled", "paid → fulfilled; any other state is 409. Staff and admins.", 404, 409);
+
+        return app;
+    }
+
+    public static async Task<Results<Created<OrderResponse>, ReplayedAnswer, ValidationProblem, ProblemHttpResult>> PlaceOrder(
+        CheckoutRequest? request,
+        [AsParameters] RequestScope scope,
+        Checkout checkout,
+        IOptions<CommerceOptions> options,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    {
+        var (db, clock, http, cancellationToken) = scope;
+        var userId = http.User.UserId() ?? throw new InvalidOperationException("Checkout requires a signed-in user.");
+        request ??= new CheckoutRequest();
+        var serializer = json.Value.SerializerOptions;
+
+        long? keyId = null;
+        if (http.Request.Headers.TryGetValue(IdempotencyKeys.Header, out var given))
+        {
+            var key = given.ToString();
+            if (IdempotencyKeys.Problem(key) is { } problem)
+            {
+                return Problems.Validation(IdempotencyKeys.Field, problem);
+            }
+
+            var hash = IdempotencyKeys.HashOf(JsonSerializer.Serialize(request, serializer));
+            switch (await IdempotencyKeys.ClaimAsync(db, clock, userId, key, hash, options.Value.IdempotencyKeyLifetime, cancellationToken))
+            {
+                case IdempotencyKeys.Replay replay:
+                    return new ReplayedAnswer(replay.StatusCode, replay.Body, replay.OrderId is { } replayed ? $"/api/orders/{replayed}" : null);
+                case IdempotencyKeys.Refused refused:
+                    return refused.Problem;
+                case IdempotencyKeys.Claimed claimed:
+                    keyId = claimed.Id;
+                    break;
+            }
+        }
+
+        Checkout.Answer answer;
+        try
+        {
+            answer = await checkout.RunAsync(userId, request, keyId, order => JsonSerializer.Serialize(OrderResponse.From(order), serializer), cancellationToken);
+        }
+        catch when (keyId is { } claimed)
+        {
+            // Nothing was answered (the transaction rolled back): the client's retry with this key must run the checkout.
+            await IdempotencyKeys.ReleaseAsync(db, claimed);
+            throw;
+        }
+
+        if (answer.Refusal is { } refusal)
+        {
+            if (keyId is { } refusedKey)
+            {
+                await IdempotencyKeys.AnswerAsync(db, refusedKey, refusal.StatusCode, JsonSerializer.Serialize(refusal.ProblemDetails, serializer), null, cancellationToken);
+            }
+
+            return refusal;
+        }
+
+        return TypedResults.Created($"/api/orders/{answer.Order!.Id}", OrderResponse.From(answer.Order));
+    }
+
+    public static async Task<Results<Ok<Paged<OrderResponse>>, ValidationProblem>> ListOrders(
+        [AsParameters] OrderListQuery query, [AsParameters] PageRequest paging, ListPager pager, [AsParameters] RequestScope scope)
+    {
+        var (db, _, http, _) = scope;
+        var errors = new ValidationErrors();
+        var status = errors.OneOf<OrderStatus>(query.Status, "status");
+        var from = Instant(query.CreatedFrom, "created_from", errors);
+        var to = Instant(query.CreatedTo, "created_to", errors);
+        var orders = Visible(db, http.User).AsNoTracking()
+            .WhereIf(status is not null, o => o.Status == status)
+            .WhereIf(query.UserId is not null, o => o.UserId == query.UserId)
+            .WhereIf(from is not null, o => o.CreatedAt >= from)
+            .WhereIf(to is not null, o => o.CreatedAt < to)
+            .Include(o => o.Lines);
+        return await pager.ListAsync(orders, paging, errors, o => o.OrderByDescending(x => x.Id), OrderResponse.From, scope);
+    }
+
+    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> GetOrder(long id, [AsParameters] RequestScope scope)
+    {
+        var order = await Visible(scope.Db, scope.Http.User).AsNoTracking().Include(o => o.Lines).FirstOrDefaultAsync(o => o.Id == id, scope.Aborted);
+        return order is null ? Problems.NotFound(What) : TypedResults.Ok(OrderResponse.From(order));
+    }
+
+    public static Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MarkOrderPaid(long id, [AsParameters] RequestScope scope, IEventOutbox events) =>
+        MoveAsync(scope, events, id, [OrderStatus.Pending], OrderStatus.Paid);
+
+    public static Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MarkOrderFulfilled(long id, [AsParameters] RequestScope scope, IEventOutbox events) =>
+        MoveAsync(scope, events, id, [OrderStatus.Paid], OrderStatus.Fulfilled);
+
+    public static Task<Results<Ok<OrderResponse>, ProblemHttpResult>> CancelOrder(long id, [AsParameters] RequestScope scope, IEventOutbox events) =>
+        MoveAsync(scope, events, id, scope.Http.User.IsStaffOrAdmin() ? [OrderStatus.Pending, OrderStatus.Paid] : [OrderStatus.Pending], OrderStatus.Cancelled);
+
+    /// <summary>
+    /// A transition as one guarded UPDATE (the status must still be one of <paramref name="from"/>), with its event and, for a
+    /// cancellation, the units back into stock, in one transaction. 409 names the order's state when the move is not allowed.
+    /// </summary>
+    private static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MoveAsync(
+        RequestScope scope, IEventOutbox events, long id, OrderStatus[] from, OrderStatus to)
+    {
+        var (db, _, http, cancellationToken) = scope;
+        var current = await Visible(db, http.User).AsNoTracking().Where(o => o.Id == id).Select(o => (OrderStatus?)o.Status).FirstOrDefaultAsync(cancellationToken);
+        if (current is not { } status)
+        {
+            return Problems.NotFound(What);
+        }
+
+        var now = scope.UtcNow;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var moved = await db.Set<Order>()
+            .Where(o => o.Id == id && from.Contains(o.Status))
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(o => o.Status, to)
+                .SetProperty(o => o.UpdatedAt, now)
+                .SetProperty(o => o.PaidAt, o => to == OrderStatus.Paid ? now : o.PaidAt)
+                .SetProperty(o => o.FulfilledAt, o => to == OrderStatus.Fulfilled ? now : o.FulfilledAt)
+                .SetProperty(o => o.CancelledAt, o => to == OrderStatus.Cancelled ? now : o.CancelledAt)
+                .SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
+        if (moved == 0)
+        {
+            var allowed = string.Join(" or ", from.Select(s => s.ToString().ToLowerInvariant()));
+            return Problems.Conflict($"The order is {status.ToString().ToLowerInvariant()}; only a {allowed} order can become {to.ToString().ToLowerInvariant()}" +
+                (to == OrderStatus.Cancelled && !http.User.IsStaffOrAdmin() ? " by its customer (staff can cancel a paid one)." : "."));
+        }
+
+        var order = await db.Set<Order>().AsNoTracking().Include(o => o.Lines).FirstAsync(o => o.Id == id, cancellationToken);
+        if (to == OrderStatus.Cancelled)
+        {
+            var cause = new StockLedger.Cause($"order {id} cancelled", http.User.UserId(), id, now);
+            foreach (var line in order.Lines.OrderBy(l => l.VariantId))
+            {
+                await StockLedger.AdjustAsync(db, events, line.VariantId, line.Quantity, cause, cancellationToken);
+            }
+        }
+
+        var response = OrderResponse.From(order);
+        events.Add(to switch
+        {
+            OrderStatus.Paid => EventTypes.OrderPaid,
+            OrderStatus.Fulfilled => EventTypes.OrderFulfilled,
+            _ => EventTypes.OrderCancelled,
+        }, response);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(response);
+    }
+
+    /// <summary>Orders the caller may see: all for staff and admins, their own for everyone else.</summary>
+    private static IQueryable<Order> Visible(EmporiumDbContext db, ClaimsPrincipal user)
+    {
+        if (user.IsStaffOrAdmin())
+        {
+            return db.Set<Order>();
+        }
+
+        var userId = user.UserId();
+        return db.Set<Order>().Where(o => o.UserId == userId);
+    }
+
+    private static DateTime? Instant(string? given, string field, ValidationErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(given))
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(given.Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            return parsed.UtcDateTime;
+        }
+
+        errors.Add(field, $"{field} must be an ISO 8601 instant such as 2026-01-31T00:00:00Z.");
+        return null;
+    }
+}

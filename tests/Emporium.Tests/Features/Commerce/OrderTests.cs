@@ -1,0 +1,87 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Emporium.Features.Catalog.Variants;
+using Emporium.Platform.Security;
+using Emporium.Tests.Infrastructure;
+
+namespace Emporium.Tests.Features.Commerce;
+
+/// <summary>Orders after checkout: who sees them, which transitions are allowed, and cancellation putting units back (issue 14).</summary>
+public abstract class OrderTests(EmporiumApp app)
+{
+    private async Task<(HttpClient Staff, UserClient Customer, CommerceTestKit.ForSale Item, long OrderId)> OrderAsync(int stock = 10, int quantity = 3)
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var customer = await app.NewUserAsync(Roles.Customer);
+        var item = await staff.ProductForSaleAsync(5m, stock);
+        await customer.Http.AddToCartAsync(item.VariantId, quantity);
+        var order = await (await customer.Http.CheckoutAsync()).ShouldBe(HttpStatusCode.Created);
+        return (staff, customer, item, order.GetProperty("id").GetInt64());
+    }
+
+    [Fact]
+    public async Task Staff_move_an_order_along_and_only_the_allowed_transitions_happen()
+    {
+        var (staff, customer, _, id) = await OrderAsync();
+
+        await (await customer.Http.PostAsync($"/api/orders/{id}/pay", null)).ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await staff.PostAsync($"/api/orders/{id}/fulfill", null)).ShouldBeProblem(HttpStatusCode.Conflict);
+        var paid = await (await staff.PostAsync($"/api/orders/{id}/pay", null)).ShouldBe(HttpStatusCode.OK);
+        paid.Str("status").Should().Be("paid");
+        paid.GetProperty("paid_at").ValueKind.Should().Be(JsonValueKind.String);
+        await (await staff.PostAsync($"/api/orders/{id}/pay", null)).ShouldBeProblem(HttpStatusCode.Conflict);
+        await (await customer.Http.PostAsync($"/api/orders/{id}/cancel", null)).ShouldBeProblem(HttpStatusCode.Conflict);
+        var fulfilled = await (await staff.PostAsync($"/api/orders/{id}/fulfill", null)).ShouldBe(HttpStatusCode.OK);
+        fulfilled.Str("status").Should().Be("fulfilled");
+        await (await staff.PostAsync($"/api/orders/{id}/cancel", null)).ShouldBeProblem(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task Cancelling_puts_the_units_back_and_records_them()
+    {
+        var (staff, customer, item, id) = await OrderAsync(stock: 10, quantity: 3);
+        (await app.OnHandAsync(item.VariantId)).Should().Be(7);
+
+        var cancelled = await (await customer.Http.PostAsync($"/api/orders/{id}/cancel", null)).ShouldBe(HttpStatusCode.OK);
+
+        cancelled.Str("status").Should().Be("cancelled");
+        (await app.OnHandAsync(item.VariantId)).Should().Be(10);
+        var movements = await app.WithDbAsync(db => db.Set<StockMovement>().Where(m => m.OrderId == id).OrderBy(m => m.Id).Select(m => m.Delta).ToListAsync());
+        movements.Should().Equal(-3, 3);
+        await (await customer.Http.PostAsync($"/api/orders/{id}/cancel", null)).ShouldBeProblem(HttpStatusCode.Conflict);
+        (await app.OnHandAsync(item.VariantId)).Should().Be(10);
+
+        // Staff may cancel a paid order too.
+        var (_, _, second, paidId) = await OrderAsync(stock: 4, quantity: 4);
+        await (await staff.PostAsync($"/api/orders/{paidId}/pay", null)).ShouldBe(HttpStatusCode.OK);
+        await (await staff.PostAsync($"/api/orders/{paidId}/cancel", null)).ShouldBe(HttpStatusCode.OK);
+        (await app.OnHandAsync(second.VariantId)).Should().Be(4);
+    }
+
+    [Fact]
+    public async Task Customers_see_their_own_orders_and_staff_see_all_with_filters()
+    {
+        var (staff, customer, _, id) = await OrderAsync();
+        var stranger = (await app.NewUserAsync(Roles.Customer)).Http;
+
+        await (await stranger.GetAsync($"/api/orders/{id}")).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await stranger.PostAsync($"/api/orders/{id}/cancel", null)).ShouldBeProblem(HttpStatusCode.NotFound);
+        (await (await stranger.GetAsync("/api/orders")).ShouldBe(HttpStatusCode.OK)).GetProperty("count").GetInt64().Should().Be(0);
+        var own = await (await customer.Http.GetAsync("/api/orders")).ShouldBe(HttpStatusCode.OK);
+        own.GetProperty("results").EnumerateArray().Select(o => o.GetProperty("id").GetInt64()).Should().Equal(id);
+
+        var byCustomer = await (await staff.GetAsync($"/api/orders?user_id={customer.UserId}&status=pending")).ShouldBe(HttpStatusCode.OK);
+        byCustomer.GetProperty("results").EnumerateArray().Select(o => o.GetProperty("id").GetInt64()).Should().Equal(id);
+        var paidOnly = await (await staff.GetAsync($"/api/orders?user_id={customer.UserId}&status=paid")).ShouldBe(HttpStatusCode.OK);
+        paidOnly.GetProperty("count").GetInt64().Should().Be(0);
+        var later = await (await staff.GetAsync($"/api/orders?user_id={customer.UserId}&created_from={DateTime.UtcNow.AddMinutes(5):O}")).ShouldBe(HttpStatusCode.OK);
+        later.GetProperty("count").GetInt64().Should().Be(0);
+        var bad = await (await staff.GetAsync("/api/orders?status=lost&created_to=yesterday")).ShouldBeProblem(HttpStatusCode.BadRequest);
+        bad.GetProperty("errors").EnumerateObject().Select(e => e.Name).Should().BeEquivalentTo("status", "created_to");
+    }
+}
+
+public sealed class OrderTestsOnSqlite(SqliteApp app) : OrderTests(app), IClassFixture<SqliteApp>;
+
+public sealed class OrderTestsOnPostgres(PostgresApp app) : OrderTests(app), IClassFixture<PostgresApp>;
