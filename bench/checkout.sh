@@ -23,7 +23,8 @@ start_postgres
 psql_() { psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$EMPORIUM_PG_PORT" -U postgres "$@"; }
 psql_ -d postgres -c "CREATE DATABASE emporium_bench"
 unset DATABASE_URL
-export Database__Provider=Postgres Database__ConnectionString="Host=127.0.0.1;Port=$EMPORIUM_PG_PORT;Username=postgres;Database=emporium_bench"
+# BENCH_PG_OPTIONS adds connection-string options to the service's (e.g. "Max Auto Prepare=50;No Reset On Close=true").
+export Database__Provider=Postgres Database__ConnectionString="Host=127.0.0.1;Port=$EMPORIUM_PG_PORT;Username=postgres;Database=emporium_bench${BENCH_PG_OPTIONS:+;$BENCH_PG_OPTIONS}"
 work="$EMPORIUM_STACK_DIR/checkout"
 mkdir -p "$work"
 
@@ -75,7 +76,7 @@ cat >"$work/checkout.sql" <<'SQL'
 \set v random(:lo, :hi)
 BEGIN;
 INSERT INTO orders (email, status, currency, total, item_count, created_at, updated_at, version) VALUES ('buyer@bench.local', 'Pending', 'USD', 1.99, 1, now(), now(), 1);
-INSERT INTO order_lines (order_id, variant_id, product_id, sku, name, attributes, unit_price, quantity, line_total) VALUES (lastval(), :v, 1, 'CHK', 'Checkout bench', '{}', 1.99, 1, 1.99);
+INSERT INTO order_lines (order_id, variant_id, product_id, sku, name, attributes, unit_price, quantity, line_total) VALUES (currval(pg_get_serial_sequence('orders', 'id')), :v, 1, 'CHK', 'Checkout bench', '{}', 1.99, 1, 1.99);
 INSERT INTO events (event_id, type, data, occurred_at) VALUES ('evt_' || md5(random()::text), 'order.created', '{}', now());
 INSERT INTO jobs (kind, payload, status, attempts, max_attempts, next_run_at, cancel_requested, created_at, updated_at) VALUES ('bench.none', '{}', 'COMPLETED', 0, 1, now(), false, now(), now());
 UPDATE variants SET on_hand = on_hand - 1, version = version + 1, updated_at = now() WHERE id = :v AND on_hand >= 1;
@@ -86,7 +87,8 @@ SQL
 pgbench_run() {  # LO HI -> "tps p50 p99"
   rm -f "$work"/pgbench_log.*
   (cd "$work" && pgbench -n -h 127.0.0.1 -p "$EMPORIUM_PG_PORT" -U postgres -c "$customers" -j 2 -T "$seconds" -D lo="$1" -D hi="$2" \
-    -l --log-prefix=pgbench_log -f checkout.sql emporium_bench 2>/dev/null) >"$work/pgbench.out"
+    -l --log-prefix=pgbench_log -f checkout.sql emporium_bench 2>"$work/pgbench.err") >"$work/pgbench.out"
+  if grep -q "aborted" "$work/pgbench.err"; then echo "[bench] pgbench failed:" >&2; head -5 "$work/pgbench.err" >&2; exit 1; fi
   local tps; tps=$(awk '/^tps = /{print $3}' "$work/pgbench.out")
   python3 - "$tps" "$work" <<'PY'
 import glob, sys

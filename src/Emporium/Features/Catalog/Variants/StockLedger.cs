@@ -17,8 +17,9 @@ internal static class StockLedger
     /// movement, or null when the guard refused (short, or the variant is deleted) and nothing changed. Units may go back
     /// into a deleted variant (a cancelled order's), never out of one.
     /// </summary>
+    /// <param name="save">False leaves the movement and its event to the caller's next SaveChanges (several lines, one round trip).</param>
     public static async Task<StockMovement?> AdjustAsync(
-        EmporiumDbContext db, IEventOutbox events, long variantId, int delta, Cause cause, CancellationToken cancellationToken)
+        EmporiumDbContext db, IEventOutbox events, long variantId, int delta, Cause cause, CancellationToken cancellationToken, bool save = true)
     {
         var changed = await db.Set<Variant>()
             .Where(v => v.Id == variantId && (v.DeletedAt == null || delta > 0) && v.OnHand + delta >= 0 && v.OnHand + delta <= VariantLimits.MaxOnHand)
@@ -26,7 +27,18 @@ internal static class StockLedger
                 .SetProperty(v => v.OnHand, v => v.OnHand + delta)
                 .SetProperty(v => v.UpdatedAt, cause.At)
                 .SetProperty(v => v.Version, v => v.Version + 1), cancellationToken);
-        return changed == 0 ? null : await RecordAsync(db, events, variantId, delta, cause, cancellationToken);
+        if (changed == 0)
+        {
+            return null;
+        }
+
+        var movement = await RecordAsync(db, events, variantId, delta, cause, cancellationToken);
+        if (save)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return movement;
     }
 
     /// <summary>
@@ -63,12 +75,17 @@ internal static class StockLedger
                     .SetProperty(v => v.Version, v => v.Version + 1), cancellationToken);
             if (changed == 1)
             {
-                return (true, await RecordAsync(db, events, variantId, onHand - current.OnHand, cause, cancellationToken));
+                var movement = await RecordAsync(db, events, variantId, onHand - current.OnHand, cause, cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+                return (true, movement);
             }
         }
     }
 
-    /// <summary>The movement and its event for a change just made; the level is read back inside the same transaction.</summary>
+    /// <summary>
+    /// Adds the movement and its event for a change just made (saved by the caller); the level is read back inside the same
+    /// transaction.
+    /// </summary>
     private static async Task<StockMovement> RecordAsync(
         EmporiumDbContext db, IEventOutbox events, long variantId, int delta, Cause cause, CancellationToken cancellationToken)
     {
@@ -88,7 +105,6 @@ internal static class StockLedger
         };
         db.Set<StockMovement>().Add(movement);
         events.Add(EventTypes.StockChanged, new StockChanged(variantId, variant.ProductId, variant.Sku, variant.OnHand, delta, cause.Reason, cause.OrderId));
-        await db.SaveChangesAsync(cancellationToken);
         return movement;
     }
 }

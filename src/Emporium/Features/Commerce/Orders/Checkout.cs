@@ -117,11 +117,17 @@ public sealed class Checkout(
         jobs.Enqueue(OrderConfirmationJobHandler.KindName, new OrderConfirmationJobHandler.Payload(order.Id), requestedBy: userId);
         await db.SaveChangesAsync(cancellationToken);
 
+        if (keyId is { } key)
+        {
+            // Written before the decrements (a short line rolls it back with everything else), so the hot rows stay locked for less.
+            await IdempotencyKeys.AnswerAsync(db, key, StatusCodes.Status201Created, answerBody(order), order.Id, cancellationToken);
+        }
+
         var cause = new StockLedger.Cause($"order {order.Id}", userId, order.Id, now);
         var shortLines = new List<ShortLine>();
         foreach (var line in order.Lines.OrderBy(l => l.VariantId))
         {
-            if (await StockLedger.AdjustAsync(db, events, line.VariantId, -line.Quantity, cause, cancellationToken) is null)
+            if (await StockLedger.AdjustAsync(db, events, line.VariantId, -line.Quantity, cause, cancellationToken, save: false) is null)
             {
                 var left = await db.Set<Variant>().Where(v => v.Id == line.VariantId).Select(v => v.OnHand).FirstAsync(cancellationToken);
                 shortLines.Add(new ShortLine(line.Sku, line.Quantity, left));
@@ -131,14 +137,11 @@ public sealed class Checkout(
         if (shortLines.Count > 0)
         {
             await transaction.RollbackAsync(cancellationToken);
+            db.ChangeTracker.Clear();
             return Refuse(Short(shortLines));
         }
 
-        if (keyId is { } key)
-        {
-            await IdempotencyKeys.AnswerAsync(db, key, StatusCodes.Status201Created, answerBody(order), order.Id, cancellationToken);
-        }
-
+        await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new Answer(order, null);
     }

@@ -174,7 +174,7 @@ public static class OrderEndpoints
             var cause = new StockLedger.Cause($"order {id} cancelled", http.User.UserId(), id, now);
             foreach (var line in order.Lines.OrderBy(l => l.VariantId))
             {
-                await StockLedger.AdjustAsync(db, events, line.VariantId, line.Quantity, cause, cancellationToken);
+                await StockLedger.AdjustAsync(db, events, line.VariantId, line.Quantity, cause, cancellationToken, save: false);
             }
         }
 
