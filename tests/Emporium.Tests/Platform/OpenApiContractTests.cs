@@ -329,6 +329,7 @@ public sealed class OpenApiContractTests(ContractApp app) : IClassFixture<Contra
             }, HttpStatusCode.Created);
             Add("GET", "/api/orders", admin, () => Get($"/api/orders?status=pending&created_from=2026-01-01T00:00:00Z"), HttpStatusCode.OK);
             Add("GET", "/api/orders/{id}", customer, () => Get($"/api/orders/{order}"), HttpStatusCode.OK);
+            Add("GET", "/api/orders/{id}/movements", admin, () => Get($"/api/orders/{order}/movements"), HttpStatusCode.OK);
             Add("POST", "/api/orders/{id}/pay", admin, () => Get($"/api/orders/{order}/pay", HttpMethod.Post), HttpStatusCode.OK);
             Add("POST", "/api/orders/{id}/fulfill", admin, () => Get($"/api/orders/{order}/fulfill", HttpMethod.Post), HttpStatusCode.OK);
             Add("POST", "/api/orders/{id}/cancel", customer, () => Get($"/api/orders/{cancelled}/cancel", HttpMethod.Post), HttpStatusCode.OK);

@@ -11,6 +11,7 @@ import { importPage } from './pages/import.js';
 import { jobsPage } from './pages/jobs.js';
 import { jobPage } from './pages/job-view.js';
 import { usersPage } from './pages/users.js';
+import { orderPage, ordersPage } from './pages/orders.js';
 
 const routes = [
   { pattern: /^\/login$/, page: loginPage, section: null, public: true },
@@ -25,6 +26,8 @@ const routes = [
   { pattern: /^\/jobs$/, page: jobsPage, section: 'jobs' },
   { pattern: /^\/jobs\/(\d+)$/, page: jobPage, section: 'jobs' },
   { pattern: /^\/users$/, page: usersPage, section: 'users' },
+  { pattern: /^\/orders$/, page: ordersPage, section: 'orders' },
+  { pattern: /^\/orders\/(\d+)$/, page: orderPage, section: 'orders' },
 ];
 
 let pendingFlash = null;

@@ -39,6 +39,9 @@ public static class OrderEndpoints
         staff.MapPost("/{id:long}/pay", MarkOrderPaid)
             .Documented("Mark an order paid", "pending → paid; any other state is 409. Staff and admins.", 404, 409);
 
+        staff.MapGet("/{id:long}/movements", ListOrderMovements)
+            .Documented("List the stock movements of an order", "What its checkout took and its cancellation gave back, oldest first. Staff and admins.", 404);
+
         staff.MapPost("/{id:long}/fulfill", MarkOrderFulfilled)
             .Documented("Mark an order fulfilled", "paid → fulfilled; any other state is 409. Staff and admins.", 404, 409);
 
@@ -125,6 +128,17 @@ public static class OrderEndpoints
     {
         var order = await Visible(scope.Db, scope.Http.User).AsNoTracking().Include(o => o.Lines).FirstOrDefaultAsync(o => o.Id == id, scope.Aborted);
         return order is null ? Problems.NotFound(What) : TypedResults.Ok(OrderResponse.From(order));
+    }
+
+    public static async Task<Results<Ok<List<StockMovementResponse>>, ProblemHttpResult>> ListOrderMovements(long id, [AsParameters] RequestScope scope)
+    {
+        if (!await scope.Db.Set<Order>().AnyAsync(o => o.Id == id, scope.Aborted))
+        {
+            return Problems.NotFound(What);
+        }
+
+        var movements = await scope.Db.Set<StockMovement>().AsNoTracking().Where(m => m.OrderId == id).OrderBy(m => m.Id).ToListAsync(scope.Aborted);
+        return TypedResults.Ok(movements.ConvertAll(StockMovementResponse.From));
     }
 
     public static Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MarkOrderPaid(long id, [AsParameters] RequestScope scope, IEventOutbox events) =>

@@ -2,11 +2,12 @@ import { all, api, ApiError, describe } from '../api.js';
 import { alertBox, clearFieldErrors, field, h, showFieldErrors } from '../dom.js';
 import { flash, navigate } from '../app.js';
 import { flattenTree, indent } from './shared.js';
+import { variantsSection } from './variants.js';
 
 // Negative prices pass so the server's own message explains the rule.
 const PRICE = /^-?\d+(\.\d+)?$/;
 
-export async function productFormPage({ id }) {
+export async function productFormPage({ id, params, path }) {
   const isNew = id === null;
   let brands;
   let tree;
@@ -140,7 +141,8 @@ export async function productFormPage({ id }) {
       h('h1', {}, isNew ? 'New product' : `Edit ${loaded.data.name}`),
       loaded?.data.deleted_at ? h('span', { class: 'badge badge-deleted' }, 'Deleted') : null),
     h('p', {}, h('a', { href: '#/products' }, '← All products')),
-    form);
+    form,
+    isNew ? null : await variantsSection({ product: loaded.data, params, route: path }));
 }
 
 /**
