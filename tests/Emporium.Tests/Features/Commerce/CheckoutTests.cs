@@ -80,6 +80,8 @@ public abstract class CheckoutTests(EmporiumApp app)
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;
         var customer = (await app.NewUserAsync(Roles.Customer)).Http;
         await (await customer.CheckoutAsync()).ShouldBeProblem(HttpStatusCode.Conflict);
+        var bodiless = await (await customer.PostAsync("/api/orders", null)).ShouldBeProblem(HttpStatusCode.Conflict);
+        bodiless.Str("detail").Should().Contain("cart is empty", "the body is optional");
 
         var dollars = await staff.ProductForSaleAsync(10m, stock: 5);
         await customer.AddToCartAsync(dollars.VariantId, 1);
