@@ -13,6 +13,7 @@ public static class CommerceFeature
         builder.Services.AddSettings<CommerceOptions>(CommerceOptions.Section);
         builder.Services.AddScoped<Checkout>();
         builder.Services.AddJobHandler<OrderConfirmationJobHandler>(OrderConfirmationJobHandler.KindName);
+        builder.Services.AddHostedService<IdempotencyKeyPurge>();
         return builder;
     }
 

@@ -19,6 +19,10 @@ public sealed class CommerceOptions
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan IdempotencyKeyLifetime { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>How often worker processes delete expired idempotency keys.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "1.00:00:00")]
+    public TimeSpan IdempotencyKeyPurgeInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>
     /// Attempts of one checkout transaction when the database answers with a deadlock, a serialization failure or a busy
     /// file: retried inside the service with jitter, never a client's problem unless every attempt fails.

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Emporium.Features.Catalog.Variants;
 using Emporium.Features.Commerce.Orders;
 using Emporium.Features.Events;
@@ -231,6 +232,29 @@ public abstract class CheckoutTests(EmporiumApp app)
         other.GetProperty("errors").TryGetProperty("idempotency-key", out _).Should().BeTrue();
         var malformed = await (await customer.CheckoutAsync("not a key")).ShouldBeProblem(HttpStatusCode.BadRequest);
         malformed.GetProperty("errors").TryGetProperty("idempotency-key", out _).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Expired_idempotency_keys_are_purged_and_a_request_after_expiry_runs_anew()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var customer = await app.NewUserAsync(Roles.Customer);
+        var item = await staff.ProductForSaleAsync(1m, stock: 10);
+        await customer.Http.AddToCartAsync(item.VariantId, 1);
+        var key = Guid.NewGuid().ToString();
+        var first = (await (await customer.Http.CheckoutAsync(key)).ShouldBe(HttpStatusCode.Created)).GetProperty("id").GetInt64();
+        await app.WithDbAsync(db => db.Set<IdempotencyKey>().Where(k => k.UserId == customer.UserId)
+            .ExecuteUpdateAsync(set => set.SetProperty(k => k.ExpiresAt, DateTime.UtcNow.AddSeconds(-1))));
+
+        await customer.Http.AddToCartAsync(item.VariantId, 1);
+        var second = (await (await customer.Http.CheckoutAsync(key)).ShouldBe(HttpStatusCode.Created)).GetProperty("id").GetInt64();
+        second.Should().NotBe(first, "an expired key is forgotten, so the request is a new checkout");
+
+        await app.WithDbAsync(db => db.Set<IdempotencyKey>().Where(k => k.UserId == customer.UserId)
+            .ExecuteUpdateAsync(set => set.SetProperty(k => k.ExpiresAt, DateTime.UtcNow.AddSeconds(-1))));
+        var purge = app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<IdempotencyKeyPurge>().Single();
+        (await purge.SweepAsync(CancellationToken.None)).Should().BeGreaterThanOrEqualTo(1);
+        (await app.WithDbAsync(db => db.Set<IdempotencyKey>().CountAsync(k => k.UserId == customer.UserId))).Should().Be(0);
     }
 
     [Fact]
