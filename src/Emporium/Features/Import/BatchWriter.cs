@@ -12,6 +12,7 @@ namespace Emporium.Features.Import;
 internal sealed class BatchWriter(
     EmporiumDbContext db,
     IProductBulkUpsert bulkUpsert,
+    VariantRows variantRows,
     ImportSettings settings,
     TimeProvider clock,
     ImportHeader header,
@@ -159,14 +160,31 @@ internal sealed class BatchWriter(
             }
         }
 
+        // Variant rows follow their batch's products, in the same transaction (decision 0016).
+        var variants = rows.Where(row => row.IsVariantRow).ToList();
+        rows.RemoveAll(row => row.IsVariantRow);
+
         // Only a dry run shows before/after values.
         var diff = options.DryRun ? await DryRunDiff.ReadAsync(db, rows, header.Columns, references, cancellationToken) : null;
         await references.CreateMissingAsync(db, rows, now, cancellationToken);
         var written = (await bulkUpsert.UpsertAsync(rows, header.Columns, options.Scope, now, cancellationToken))
-            .ToDictionary(w => w.SkuKey, StringComparer.Ordinal);
-        foreach (var row in rows)
+            .ToDictionary(w => w.SkuKey, w => w.Outcome, StringComparer.Ordinal);
+        var variantOutcome = await variantRows.WriteAsync(rows, variants, now, cancellationToken);
+        foreach (var (row, rejection) in variantOutcome.Rejected)
         {
-            switch (written.TryGetValue(row.SkuKey, out var outcome) ? outcome.Outcome : (UpsertOutcome?)null)
+            await RejectAsync(rejection with { Cells = row.Cells });
+        }
+
+        foreach (var (key, outcome) in variantOutcome.Written)
+        {
+            // A product row whose stock alone changed is updated; a variant row is what its variant became.
+            written.TryAdd(key, outcome);
+        }
+
+        var rejected = variantOutcome.Rejected.Select(rejection => rejection.Row.SkuKey).ToHashSet(StringComparer.Ordinal);
+        foreach (var row in rows.Concat(variants).Where(row => !rejected.Contains(row.SkuKey)))
+        {
+            switch (written.TryGetValue(row.SkuKey, out var outcome) ? outcome : (UpsertOutcome?)null)
             {
                 case null:
                     _unchanged++;

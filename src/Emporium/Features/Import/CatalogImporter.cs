@@ -1,3 +1,5 @@
+using Emporium.Features.Events;
+
 namespace Emporium.Features.Import;
 
 /// <summary>
@@ -10,6 +12,7 @@ public sealed class CatalogImporter(
     EmporiumDbContext db,
     DbContextOptions<EmporiumDbContext> dbOptions,
     IProductBulkUpsert bulkUpsert,
+    IEventOutbox events,
     IOptions<ImportSettings> settings,
     TimeProvider clock)
 {
@@ -72,7 +75,8 @@ public sealed class CatalogImporter(
         await using (await bulkUpsert.BeginImportAsync(cancellationToken))
         {
             // The writer's transaction, should a failure leave one open, rolls back before the connection is put back.
-            await using var writer = new BatchWriter(db, bulkUpsert, _settings, clock, header, options, references, totalRows, totalBytes);
+            var variants = new VariantRows(db, events, header.Columns, options.Scope);
+            await using var writer = new BatchWriter(db, bulkUpsert, variants, _settings, clock, header, options, references, totalRows, totalBytes);
             var reading = new ReadingStage(header, options, _settings.BatchSize, references, superseded, progressClock, () => writer.BatchesCommitted);
             // Two stages that overlap: the reading stage (on its own task, with its own connection for look-ups) parses and
             // validates the next rows while the writer writes the batch before them. Segments go through a channel of one:

@@ -151,8 +151,22 @@ public sealed record ImportResult(
         new(ImportOutcome.Failed, error, new ImportCounts(0, 0, 0, 0, 0), [], [], [], dryRun);
 }
 
-/// <summary>Which optional columns the file has; a present column is authoritative for every row (an empty cell takes the default).</summary>
-public sealed record ImportColumns(bool Description, bool Price, bool Currency, bool Active, bool Brand, bool Categories);
+/// <summary>
+/// Which optional columns the file has; a present column is authoritative for every row (an empty cell takes the default).
+/// The variant columns (decision 0016) are the exception: an empty product_sku makes a product row, an empty stock leaves
+/// the level alone, an empty attribute cell gives the variant no value for that attribute.
+/// </summary>
+public sealed record ImportColumns(bool Description, bool Price, bool Currency, bool Active, bool Brand, bool Categories)
+{
+    public bool ProductSku { get; init; }
+
+    public bool Stock { get; init; }
+
+    /// <summary>The attribute slugs of the file's attribute:{slug} columns.</summary>
+    public IReadOnlyList<string> Attributes { get; init; } = [];
+
+    public bool Variants => ProductSku || Stock || Attributes.Count > 0;
+}
 
 /// <summary>A validated row, ready for the upsert (brand and categories resolved to ids).</summary>
 public sealed record ImportRow(
@@ -195,4 +209,25 @@ public sealed record ImportRow(
 
     /// <summary>The record's original cells, for errors.csv should the row be rejected after the reading stage.</summary>
     public IReadOnlyList<string>? Cells { get; set; }
+
+    /// <summary>
+    /// A variant row's product (the upper-cased product_sku): the row's SKU is then the variant's, and only its price,
+    /// attribute values and stock count. Null for a product row.
+    /// </summary>
+    public string? ProductSkuKey { get; init; }
+
+    public string? ProductSku { get; init; }
+
+    public bool IsVariantRow => ProductSkuKey is not null;
+
+    /// <summary>A variant row's own price; null sells at the product's.</summary>
+    public decimal? VariantPrice { get; init; }
+
+    /// <summary>The level to set: the default variant's for a product row, the variant's for a variant row; null leaves it.</summary>
+    public int? Stock { get; init; }
+
+    /// <summary>A variant row's attribute values, attribute slug to value slug (empty cells left out).</summary>
+    public IReadOnlyDictionary<string, string> AttributeValues { get; init; } = EmptyValues;
+
+    private static readonly IReadOnlyDictionary<string, string> EmptyValues = new Dictionary<string, string>();
 }

@@ -1,12 +1,16 @@
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
+using Emporium.Features.Catalog.Variants;
 
 namespace Emporium.Features.Import;
 
 /// <summary>The header of an import file: where each known column is, and which columns are unknown.</summary>
 public sealed class ImportHeader
 {
-    public static readonly string[] Known = ["sku", "name", "description", "price", "currency", "active", "brand", "categories"];
+    public static readonly string[] Known = ["sku", "name", "description", "price", "currency", "active", "brand", "categories", "product_sku", "stock"];
+
+    /// <summary>The prefix of a variant's attribute column: attribute:size holds the value slug of the attribute size.</summary>
+    public const string AttributePrefix = "attribute:";
 
     private ImportHeader(int fieldCount, Dictionary<string, int> positions, List<string> unknown)
     {
@@ -19,7 +23,13 @@ public sealed class ImportHeader
             positions.ContainsKey("currency"),
             positions.ContainsKey("active"),
             positions.ContainsKey("brand"),
-            positions.ContainsKey("categories"));
+            positions.ContainsKey("categories"))
+        {
+            ProductSku = positions.ContainsKey("product_sku"),
+            Stock = positions.ContainsKey("stock"),
+            Attributes = positions.Keys.Where(name => name.StartsWith(AttributePrefix, StringComparison.Ordinal))
+                .Select(name => name[AttributePrefix.Length..]).Order(StringComparer.Ordinal).ToList(),
+        };
     }
 
     public int FieldCount { get; }
@@ -43,7 +53,12 @@ public sealed class ImportHeader
         for (var i = 0; i < record.Fields.Length; i++)
         {
             var name = record.Fields[i].Trim().ToLowerInvariant();
-            if (!Known.Contains(name))
+            if (name.StartsWith(AttributePrefix, StringComparison.Ordinal) && Slugs.Problem(name[AttributePrefix.Length..]) is { } slugProblem)
+            {
+                return (null, $"The column '{record.Fields[i]}' must name an attribute by its slug, as in attribute:size ({slugProblem}).");
+            }
+
+            if (!Known.Contains(name) && !name.StartsWith(AttributePrefix, StringComparison.Ordinal))
             {
                 unknown.Add(record.Fields[i]);
             }
@@ -139,6 +154,22 @@ public static class ImportRowParser
         if (sku.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
         {
             return Reject(record, "sku", sku, "sku must not contain spaces or control characters.");
+        }
+
+        var productSku = header.Field(record, "product_sku")?.Trim();
+        if (productSku is { Length: > 0 } && Product.KeyOf(productSku) != Product.KeyOf(sku))
+        {
+            return ParseVariant(record, header, sku, productSku);
+        }
+
+        int? stock = null;
+        if (ParseStock(record, header) is { } stockProblem)
+        {
+            return stockProblem;
+        }
+        else if (header.Field(record, "stock")?.Trim() is { Length: > 0 } stockText)
+        {
+            stock = int.Parse(stockText, CultureInfo.InvariantCulture);
         }
 
         var name = header.Field(record, "name")!.Trim();
@@ -245,7 +276,68 @@ public static class ImportRowParser
             currency,
             active,
             string.IsNullOrEmpty(brand) ? null : brand,
-            categoryIds), null);
+            categoryIds) { Stock = stock }, null);
+    }
+
+    /// <summary>
+    /// A variant row (decision 0016): its SKU is the variant's, product_sku names its product; only price (the variant's
+    /// own, empty for the product's), stock and the attribute:{slug} cells count, so product columns repeated on every row
+    /// are ignored. Whether the product and the attribute values exist is settled when the row is written.
+    /// </summary>
+    private static (ImportRow? Row, RejectedRow? Rejection) ParseVariant(CsvRecord record, ImportHeader header, string sku, string productSku)
+    {
+        if (Skus.Problem(productSku) is { } productSkuProblem)
+        {
+            return Reject(record, "product_sku", productSku, productSkuProblem.Replace("sku", "product_sku", StringComparison.Ordinal));
+        }
+
+        decimal? price = null;
+        if (header.Field(record, "price")?.Trim() is { Length: > 0 } priceText)
+        {
+            if (!decimal.TryParse(priceText, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return Reject(record, "price", priceText, "price must be a number such as 12.50 (a dot before the decimals, no thousands separators, not negative).");
+            }
+
+            price = parsed;
+        }
+
+        if (ParseStock(record, header) is { } stockProblem)
+        {
+            return stockProblem;
+        }
+
+        var stockText = header.Field(record, "stock")?.Trim();
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var attribute in header.Columns.Attributes)
+        {
+            if (header.Field(record, ImportHeader.AttributePrefix + attribute)?.Trim() is { Length: > 0 } value)
+            {
+                values[attribute] = value.ToLowerInvariant();
+            }
+        }
+
+        return (new ImportRow(record.Line, sku, Product.KeyOf(sku), "", null, 0, null, true, null, [])
+        {
+            ProductSku = productSku,
+            ProductSkuKey = Product.KeyOf(productSku),
+            VariantPrice = price,
+            Stock = stockText is { Length: > 0 } ? int.Parse(stockText, CultureInfo.InvariantCulture) : null,
+            AttributeValues = values,
+        }, null);
+    }
+
+    /// <summary>The rejection of a stock cell that is not a whole number of units in range; null when it is fine or empty.</summary>
+    private static (ImportRow?, RejectedRow?)? ParseStock(CsvRecord record, ImportHeader header)
+    {
+        if (header.Field(record, "stock")?.Trim() is not { Length: > 0 } text)
+        {
+            return null;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var stock) && stock <= VariantLimits.MaxOnHand
+            ? null
+            : Reject(record, "stock", text, $"stock must be a whole number of units, 0 to {VariantLimits.MaxOnHand:N0}.");
     }
 
     private static (ImportRow?, RejectedRow?) Reject(CsvRecord record, string? column, string? value, string reason) =>

@@ -104,10 +104,19 @@ internal sealed class ReadingStage(
     /// row then updates it (as the upsert decides by SKU in its own statement), and a slug taken that way fails the batch's
     /// insert on the unique index, so the job's next attempt resumes from the last checkpoint and looks again.
     /// </summary>
-    private async Task LookAheadAsync(List<ImportRow> rows, EmporiumDbContext lookups, CancellationToken cancellationToken)
+    private async Task LookAheadAsync(List<ImportRow> batch, EmporiumDbContext lookups, CancellationToken cancellationToken)
     {
+        // Variant rows are settled when they are written, after their batch's products (VariantRows).
+        var rows = batch.Where(row => !row.IsVariantRow).ToList();
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
         if (rows.Count == 0)
         {
+            // A batch of variant rows alone is still a batch the writer counts when it commits.
+            _uncommittedSlugs.Enqueue((_batchesRead++, []));
             return;
         }
 

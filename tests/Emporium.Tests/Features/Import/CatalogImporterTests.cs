@@ -614,6 +614,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         scope.ServiceProvider.GetRequiredService<EmporiumDbContext>(),
         scope.ServiceProvider.GetRequiredService<DbContextOptions<EmporiumDbContext>>(),
         scope.ServiceProvider.GetRequiredService<IProductBulkUpsert>(),
+        scope.ServiceProvider.GetRequiredService<Emporium.Features.Events.IEventOutbox>(),
         Options.Create(settings),
         clock ?? TimeProvider.System);
 

@@ -43,6 +43,18 @@ public sealed class Variant : ISoftDeletable, IVersioned
 
     public int Version { get; set; } = 1;
 
+    /// <summary>Makes <see cref="Values"/> exactly <paramref name="values"/> (keeping the rows that stay) and the signature theirs.</summary>
+    public void SetValues(IReadOnlyCollection<(long AttributeId, long ValueId)> values)
+    {
+        Signature = SignatureOf(values);
+        var keep = values.ToHashSet();
+        Values.RemoveAll(v => !keep.Contains((v.AttributeId, v.ValueId)));
+        foreach (var (attributeId, valueId) in values.Where(pair => !Values.Exists(v => v.AttributeId == pair.AttributeId && v.ValueId == pair.ValueId)))
+        {
+            Values.Add(new VariantValue { AttributeId = attributeId, ValueId = valueId });
+        }
+    }
+
     public static string SignatureOf(IEnumerable<(long AttributeId, long ValueId)> values) =>
         string.Join(",", values.OrderBy(v => v.AttributeId).Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.AttributeId}:{v.ValueId}")));
 }

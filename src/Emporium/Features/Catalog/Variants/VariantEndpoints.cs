@@ -144,7 +144,7 @@ public static class VariantEndpoints
             CreatedAt = now,
             UpdatedAt = now,
         };
-        SetValues(variant, values);
+        variant.SetValues(values);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Set<Variant>().Add(variant);
@@ -213,7 +213,7 @@ public static class VariantEndpoints
         variant.UpdatedAt = scope.UtcNow;
         variant.Version++;
         await db.Entry(variant).Collection(v => v.Values).LoadAsync(cancellationToken);
-        SetValues(variant, values);
+        variant.SetValues(values);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (await SaveOrConflictAsync(db, variant, cancellationToken) is { } conflict)
@@ -437,20 +437,6 @@ public static class VariantEndpoints
         }
 
         return resolved;
-    }
-
-    private static void SetValues(Variant variant, List<(long AttributeId, long ValueId)> values)
-    {
-        variant.Signature = Variant.SignatureOf(values);
-        var keep = values.ToHashSet();
-        variant.Values.RemoveAll(v => !keep.Contains((v.AttributeId, v.ValueId)));
-        foreach (var (attributeId, valueId) in values)
-        {
-            if (!variant.Values.Exists(v => v.AttributeId == attributeId && v.ValueId == valueId))
-            {
-                variant.Values.Add(new VariantValue { AttributeId = attributeId, ValueId = valueId });
-            }
-        }
     }
 
     /// <summary>

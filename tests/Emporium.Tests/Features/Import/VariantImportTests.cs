@@ -1,0 +1,91 @@
+using System.Net;
+using System.Text.Json;
+using Emporium.Features.Catalog.Variants;
+using Emporium.Platform.Security;
+using Emporium.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Emporium.Tests.Features.Import;
+
+/// <summary>The CSV's optional variant columns: product_sku, stock and attribute:{slug} (issue 14, decision 0016).</summary>
+public abstract class VariantImportTests(EmporiumApp app)
+{
+    private static string Tag() => Guid.NewGuid().ToString("N")[..8];
+
+    private static JsonElement Counts(JsonElement job) => job.GetProperty("result");
+
+    [Fact]
+    public async Task Variant_rows_follow_their_product_with_attribute_values_prices_and_stock()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var t = Tag();
+        var size = (await (await staff.PostJson("/api/attributes", new
+        {
+            name = $"Size {t}", values = new[] { new { name = "S", slug = "s" }, new { name = "M", slug = "m" } },
+        })).ShouldBe(HttpStatusCode.Created)).Str("slug");
+        var csv = $"sku,name,price,product_sku,stock,attribute:{size}\r\n" +
+            $"TEE-{t},Tee {t},20,,5,\r\n" +
+            $"TEE-{t}-S,,,TEE-{t},3,s\r\n" +
+            $"TEE-{t}-M,Tee {t},22.50,TEE-{t},0,M\r\n" +
+            $"TEE-{t}-XL,,,TEE-{t},1,xl\r\n" +
+            $"LOST-{t}-S,,,NOPE-{t},1,s\r\n";
+
+        var job = await Uploads.ImportAsync(staff, Uploads.Raw(csv));
+
+        job.Str("status").Should().Be("COMPLETED", "the job was {0}", job);
+        Counts(job).GetProperty("created").GetInt32().Should().Be(3);
+        Counts(job).GetProperty("rejected").GetInt32().Should().Be(2);
+        var errors = await (await staff.GetAsync(Counts(job).Str("errors_url"))).Content.ReadAsStringAsync();
+        errors.Should().Contain($"column attribute:{size}: the attribute '{size}' has no value 'xl'").And.Contain($"column product_sku: no product has the SKU 'NOPE-{t}'");
+
+        var product = await (await staff.GetAsync($"/api/products?sku=TEE-{t}")).ShouldBe(HttpStatusCode.OK);
+        var id = product.GetProperty("results")[0].GetProperty("id").GetInt64();
+        var variants = await (await staff.GetAsync($"/api/products/{id}/variants")).ShouldBe(HttpStatusCode.OK);
+        variants.EnumerateArray().Select(v => (v.Str("sku"), v.GetProperty("price").GetDecimal(), v.GetProperty("on_hand").GetInt32(),
+                v.GetProperty("attributes").EnumerateObject().Select(a => a.Value.GetString()).FirstOrDefault()))
+            .Should().Equal(($"TEE-{t}", 20m, 5, null), ($"TEE-{t}-S", 20m, 3, "s"), ($"TEE-{t}-M", 22.5m, 0, "m"));
+        var reasonsOfMovements = await app.WithDbAsync(db => db.Set<StockMovement>()
+            .Where(m => db.Set<Variant>().Any(v => v.Id == m.VariantId && v.ProductId == id)).Select(m => m.Reason).ToListAsync());
+        reasonsOfMovements.Should().Equal("import", "import");
+
+        // The same file again changes nothing; a new level for one variant updates that row alone.
+        var again = await Uploads.ImportAsync(staff, Uploads.Raw(csv));
+        Counts(again).GetProperty("unchanged").GetInt32().Should().Be(3);
+        Counts(again).GetProperty("created").GetInt32().Should().Be(0);
+        Counts(again).GetProperty("updated").GetInt32().Should().Be(0);
+        var restocked = await Uploads.ImportAsync(staff, Uploads.Raw(csv.Replace($"TEE-{t}-S,,,TEE-{t},3,s", $"TEE-{t}-S,,,TEE-{t},8,s")));
+        Counts(restocked).GetProperty("updated").GetInt32().Should().Be(1);
+        Counts(restocked).GetProperty("unchanged").GetInt32().Should().Be(2);
+        var small = $"TEE-{t}-S".ToUpperInvariant();
+        var level = await app.WithDbAsync(db => db.Set<Variant>().Where(v => v.SkuKey == small).Select(v => v.OnHand).FirstAsync());
+        level.Should().Be(8);
+    }
+
+    [Fact]
+    public async Task A_variant_row_cannot_take_a_product_s_sku_and_a_dry_run_writes_nothing()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var t = Tag();
+        await (await staff.PostJson("/api/products", new { sku = $"CUP-{t}", name = $"Cup {t}", price = 3m })).ShouldBe(HttpStatusCode.Created);
+        await (await staff.PostJson("/api/products", new { sku = $"MUG-{t}", name = $"Mug {t}", price = 3m })).ShouldBe(HttpStatusCode.Created);
+        var volume = (await (await staff.PostJson("/api/attributes", new { name = $"Volume {t}", values = new[] { new { name = "Big", slug = "big" } } }))
+            .ShouldBe(HttpStatusCode.Created)).Str("slug");
+        var csv = $"sku,name,product_sku,stock,attribute:{volume}\r\nMUG-{t},,CUP-{t},4,big\r\nCUP-{t}-BIG,,CUP-{t},2,big\r\n";
+        var big = $"CUP-{t}-BIG".ToUpperInvariant();
+
+        var dry = await Uploads.ImportAsync(staff, Uploads.Raw(csv), dryRun: true);
+        Counts(dry).GetProperty("created").GetInt32().Should().Be(1, "the dry run was {0}", dry);
+        Counts(dry).GetProperty("rejected").GetInt32().Should().Be(1);
+        (await app.WithDbAsync(db => db.Set<Variant>().CountAsync(v => v.SkuKey == big))).Should().Be(0);
+
+        var job = await Uploads.ImportAsync(staff, Uploads.Raw(csv));
+        var errors = await (await staff.GetAsync(Counts(job).Str("errors_url"))).Content.ReadAsStringAsync();
+        errors.Should().Contain("a product's own SKU");
+        (await app.WithDbAsync(db => db.Set<Variant>().Where(v => v.SkuKey == big).Select(v => v.OnHand).FirstAsync()))
+            .Should().Be(2);
+    }
+}
+
+public sealed class VariantImportTestsOnSqlite(SqliteApp app) : VariantImportTests(app), IClassFixture<SqliteApp>;
+
+public sealed class VariantImportTestsOnPostgres(PostgresApp app) : VariantImportTests(app), IClassFixture<PostgresApp>;
