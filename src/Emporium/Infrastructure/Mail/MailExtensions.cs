@@ -29,7 +29,13 @@ public static class MailExtensions
     {
         var message = new MimeMessage { Subject = mail.Subject, MessageId = mail.MessageId };
         message.From.Add(MailboxAddress.Parse(options.From));
-        message.To.Add(MailboxAddress.Parse(mail.To));
+        if (!MailboxAddress.TryParse(mail.To, out var to))
+        {
+            // No retry can make this address deliverable: fail the job for good instead of spending its attempts.
+            throw new Features.Jobs.PermanentJobFailure($"The address '{mail.To}' cannot be mailed.");
+        }
+
+        message.To.Add(to);
         message.Body = new BodyBuilder { TextBody = mail.Text, HtmlBody = mail.Html }.ToMessageBody();
         return message;
     }
@@ -56,7 +62,14 @@ internal sealed class SmtpMailSender(EmailOptions options) : IMailSender
         }
 
         await client.SendAsync(MailExtensions.ToMime(mail, options), cancellationToken);
-        await client.DisconnectAsync(quit: true, cancellationToken);
+        try
+        {
+            await client.DisconnectAsync(quit: true, cancellationToken);
+        }
+        catch (Exception exception) when (exception is IOException or MailKit.ProtocolException or MailKit.CommandException or OperationCanceledException)
+        {
+            // The server has accepted the message: a failed goodbye must not make the job send it again.
+        }
     }
 }
 

@@ -53,7 +53,7 @@ public abstract class CartTests(EmporiumApp app)
         Errors(await (await customer.PostJson("/api/cart/items", new { variant_id = 999_999_999, quantity = 1 })).ShouldBeProblem((HttpStatusCode)422), "variant_id")
             .Should().ContainSingle();
         Errors(await (await customer.PostJson("/api/cart/items", new { variant_id = hidden.VariantId, quantity = 1 })).ShouldBeProblem((HttpStatusCode)422), "variant_id")
-            .Should().ContainSingle().Which.Should().Contain("not sold");
+            .Should().ContainSingle().Which.Should().Be($"No variant {hidden.VariantId} is for sale.", "an unsold variant reads like a missing one");
         Errors(await (await customer.PostJson("/api/cart/items", new { variant_id = sold.VariantId, quantity = 0 })).ShouldBeProblem(HttpStatusCode.BadRequest), "quantity")
             .Should().ContainSingle();
         await (await customer.PostJson("/api/cart/items", new { variant_id = sold.VariantId, sku = sold.Sku, quantity = 1 })).ShouldBeProblem(HttpStatusCode.BadRequest);

@@ -165,8 +165,34 @@ public static class VariantEndpoints
         return TypedResults.Created($"/api/variants/{row.Id}", row.ToResponse());
     }
 
-    public static async Task<Results<Ok<VariantResponse>, ValidationProblem, ProblemHttpResult>> PatchVariant(
-        long id, JsonElement patch, [AsParameters] RequestScope scope, IEventOutbox events)
+    public static Task<Results<Ok<VariantResponse>, ValidationProblem, ProblemHttpResult>> PatchVariant(
+        long id, JsonElement patch, [AsParameters] RequestScope scope, IEventOutbox events) =>
+        UnlessStaleAsync(scope, () => PatchOnceAsync(id, patch, scope, events));
+
+    public static Task<Results<NoContent, ProblemHttpResult>> DeleteVariant(long id, [AsParameters] RequestScope scope, IEventOutbox events) =>
+        UnlessStaleAsync(scope, () => DeleteOnceAsync(id, scope, events));
+
+    /// <summary>
+    /// Runs a variant write again when it found the version changed under it and the client sent no If-Match: every sale
+    /// raises the version, and a price edit must not fail because a unit sold meanwhile. With If-Match the 412 stands.
+    /// </summary>
+    private static async Task<TResult> UnlessStaleAsync<TResult>(RequestScope scope, Func<Task<TResult>> write)
+        where TResult : INestedHttpResult
+    {
+        var ifMatch = scope.Http.Request.Headers.IfMatch.Count > 0;
+        for (var attempt = 1; ; attempt++)
+        {
+            scope.Db.ChangeTracker.Clear();
+            var result = await write();
+            if (ifMatch || attempt == 5 || result.Result is not ProblemHttpResult { StatusCode: StatusCodes.Status412PreconditionFailed })
+            {
+                return result;
+            }
+        }
+    }
+
+    private static async Task<Results<Ok<VariantResponse>, ValidationProblem, ProblemHttpResult>> PatchOnceAsync(
+        long id, JsonElement patch, RequestScope scope, IEventOutbox events)
     {
         var (db, _, http, cancellationToken) = scope;
         var found = await FindLiveForWriteAsync(scope, id);
@@ -228,7 +254,7 @@ public static class VariantEndpoints
         return TypedResults.Ok(row.ToResponse());
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteVariant(long id, [AsParameters] RequestScope scope, IEventOutbox events)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteOnceAsync(long id, RequestScope scope, IEventOutbox events)
     {
         var (db, _, _, cancellationToken) = scope;
         var found = await FindForWriteAsync(scope, id);
@@ -326,11 +352,27 @@ public static class VariantEndpoints
     /// The variant the caller may change, tracked: its product is changeable by the caller (everyone else gets 404, so ids
     /// leak nothing), and If-Match, when sent, names its current version (412 otherwise).
     /// </summary>
-    private static Task<WriteTarget<Variant>> FindForWriteAsync(RequestScope scope, long id)
+    private static async Task<WriteTarget<Variant>> FindForWriteAsync(RequestScope scope, long id)
     {
-        var changeable = scope.Db.Set<Product>().ChangeableBy(scope.Http.User);
-        return VersionedRows.FindForWriteAsync(
-            scope.Db.Set<Variant>().Where(v => changeable.Any(p => p.Id == v.ProductId)), v => v.Id == id, What, scope.Http.Request, scope.Aborted);
+        var (db, _, http, cancellationToken) = scope;
+        var changeable = db.Set<Product>().ChangeableBy(http.User);
+        var shown = await db.Set<Variant>().AsNoTracking().Where(v => v.Id == id && changeable.Any(p => p.Id == v.ProductId))
+            .Select(VariantRow.Projection).FirstOrDefaultAsync(cancellationToken);
+        if (shown is null)
+        {
+            return new WriteTarget<Variant>(null, Problems.NotFound(What));
+        }
+
+        if (!ETags.IfMatchSatisfied(http.Request, shown.ETag))
+        {
+            return new WriteTarget<Variant>(null, Problems.PreconditionFailed());
+        }
+
+        // With If-Match, the row must still be the one the tag described (a sale in between makes it stale).
+        var variant = await db.Set<Variant>().FirstAsync(v => v.Id == id, cancellationToken);
+        return http.Request.Headers.IfMatch.Count > 0 && variant.Version != shown.Version
+            ? new WriteTarget<Variant>(null, Problems.PreconditionFailed())
+            : new WriteTarget<Variant>(variant, null);
     }
 
     /// <summary>As <see cref="FindForWriteAsync"/>, for a change only a live variant takes (409 for a deleted one).</summary>
@@ -363,7 +405,17 @@ public static class VariantEndpoints
         }
 
         await using var transaction = await scope.Db.Database.BeginTransactionAsync(scope.Aborted);
-        var (movement, refusal) = await change(found.Row, new StockLedger.Cause(why, scope.Http.User.UserId(), null, scope.UtcNow));
+        StockMovement? movement;
+        ProblemHttpResult? refusal;
+        try
+        {
+            (movement, refusal) = await change(found.Row, new StockLedger.Cause(why, scope.Http.User.UserId(), null, scope.UtcNow));
+        }
+        catch (KeyNotFoundException)
+        {
+            return Problems.Conflict("The variant was deleted while its stock was being set.");
+        }
+
         if (refusal is not null)
         {
             return refusal;

@@ -14,6 +14,7 @@ internal sealed record VariantRow(
     int OnHand,
     bool IsDefault,
     bool ProductSellable,
+    int ProductVersion,
     List<VariantAttributeRow> Values,
     DateTime CreatedAt,
     DateTime UpdatedAt,
@@ -31,13 +32,20 @@ internal sealed record VariantRow(
         v.OnHand,
         v.IsDefault,
         v.Product.IsActive && v.Product.DeletedAt == null,
+        v.Product.Version,
         v.Values.Select(x => new VariantAttributeRow(x.AttributeId, x.Attribute!.Slug, x.Attribute.Version, x.Value!.Slug)).ToList(),
         v.CreatedAt,
         v.UpdatedAt,
         v.DeletedAt,
         v.Version);
 
-    public string ETag => Platform.Http.ETags.For(Id, Version);
+    /// <summary>
+    /// Covers what the variant shows: its own version (raised by every edit and stock change), its product's (whose price,
+    /// currency and state it shows) and its attributes' (whose slugs it shows).
+    /// </summary>
+    public string ETag => Products.ProductTag.For(
+        Id, Version, null, [], Values.Select(v => ('a', v.AttributeId, v.AttributeVersion)).Append(('p', ProductId, ProductVersion))
+            .OrderBy(part => part.Item1).ThenBy(part => part.Item2));
 
     /// <summary>What one unit sells for now, in <see cref="Currency"/>.</summary>
     public decimal UnitPrice => Money.Normalize(PriceOverride ?? ProductPrice, Currency);

@@ -27,7 +27,7 @@ public static class CartEndpoints
             .Documented("Change a line's quantity", "1 to Commerce:MaxQuantity; remove a line with DELETE.", 404);
 
         cart.MapDelete("/items/{id:long}", RemoveCartItem)
-            .Documented("Remove a line from your cart", "Answers 204, also when the line was already removed by a checkout.", 404);
+            .Documented("Remove a line from your cart", "Answers 204; 404 when the line is not in your cart (removed already, or checked out).", 404);
 
         return app;
     }
@@ -57,43 +57,50 @@ public static class CartEndpoints
             .FirstOrDefaultAsync(cancellationToken);
         if (variant is not { Sold: true })
         {
-            var message = variant is null
-                ? $"No variant {(request.VariantId is { } id ? id.ToString(CultureInfo.InvariantCulture) : $"with SKU '{sku}'")} exists."
-                : $"The variant {variant.Sku} is not sold now (it, or its product, is inactive or deleted).";
+            // By id, an unsold variant reads like a missing one: its SKU is not the customer's to learn.
+            var message = request.VariantId is { } id
+                ? $"No variant {id.ToString(CultureInfo.InvariantCulture)} is for sale."
+                : variant is null ? $"No variant with SKU '{sku}' exists." : $"The variant {variant.Sku} is not sold now (it, or its product, is inactive or deleted).";
             return Unprocessable(field, message);
         }
 
         var userId = UserOf(scope);
         var now = scope.UtcNow;
-        var line = await db.Set<CartItem>().FirstOrDefaultAsync(i => i.UserId == userId && i.VariantId == variant.Id, cancellationToken);
-        if (line is null)
+        var quantity = request.Quantity!.Value;
+        for (var attempt = 1; ; attempt++)
         {
+            // A variant already in the cart gets the units added in one guarded statement, so concurrent adds both count.
+            var merged = await db.Set<CartItem>()
+                .Where(i => i.UserId == userId && i.VariantId == variant.Id && i.Quantity + quantity <= limits.MaxQuantity)
+                .ExecuteUpdateAsync(set => set.SetProperty(i => i.Quantity, i => i.Quantity + quantity).SetProperty(i => i.UpdatedAt, now), cancellationToken);
+            if (merged == 1)
+            {
+                break;
+            }
+
+            if (await db.Set<CartItem>().Where(i => i.UserId == userId && i.VariantId == variant.Id).Select(i => (int?)i.Quantity)
+                    .FirstOrDefaultAsync(cancellationToken) is { } held)
+            {
+                return Unprocessable("quantity", $"The cart already holds {held} of {variant.Sku}; a line holds at most {limits.MaxQuantity}.");
+            }
+
             if (await db.Set<CartItem>().CountAsync(i => i.UserId == userId, cancellationToken) >= limits.MaxCartLines)
             {
                 return Unprocessable("variant_id", $"A cart holds at most {limits.MaxCartLines} lines; check out or remove some first.");
             }
 
-            db.Set<CartItem>().Add(new CartItem { UserId = userId, VariantId = variant.Id, Quantity = request.Quantity!.Value, CreatedAt = now, UpdatedAt = now });
-        }
-        else if (line.Quantity + request.Quantity > limits.MaxQuantity)
-        {
-            return Unprocessable("quantity", $"The cart already holds {line.Quantity} of {variant.Sku}; a line holds at most {limits.MaxQuantity}.");
-        }
-        else
-        {
-            line.Quantity += request.Quantity!.Value;
-            line.UpdatedAt = now;
-        }
-
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException) when (line is null)
-        {
-            // The same variant was added by a concurrent request of this user: add to that line instead.
-            db.ChangeTracker.Clear();
-            return await AddCartItem(request, scope, options);
+            var line = new CartItem { UserId = userId, VariantId = variant.Id, Quantity = quantity, CreatedAt = now, UpdatedAt = now };
+            db.Set<CartItem>().Add(line);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                break;
+            }
+            catch (DbUpdateException) when (attempt < 3)
+            {
+                // Most likely the same variant added by a concurrent request of this user: merge into that line instead.
+                db.Entry(line).State = EntityState.Detached;
+            }
         }
 
         return TypedResults.Ok(await LoadAsync(db, userId, cancellationToken));

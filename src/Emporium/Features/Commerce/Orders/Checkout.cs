@@ -28,14 +28,14 @@ public sealed class Checkout(
     /// <summary>The answer: an order (201), or the problem that refused the checkout and left everything as it was.</summary>
     public sealed record Answer(Order? Order, ProblemHttpResult? Refusal);
 
-    public async Task<Answer> RunAsync(long userId, CheckoutRequest request, long? keyId, Func<Order, string> answerBody, CancellationToken cancellationToken)
+    internal async Task<Answer> RunAsync(long userId, CheckoutRequest request, IdempotencyKeys.Claimed? key, Func<Order, string> answerBody, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             db.ChangeTracker.Clear();
             try
             {
-                return await AttemptAsync(userId, request, keyId, answerBody, cancellationToken);
+                return await AttemptAsync(userId, request, key, answerBody, cancellationToken);
             }
             catch (Exception exception) when (attempt < options.Value.CheckoutAttempts && conflicts.IsTransientConflict(exception))
             {
@@ -46,9 +46,12 @@ public sealed class Checkout(
     }
 
     private async Task<Answer> AttemptAsync(
-        long userId, CheckoutRequest request, long? keyId, Func<Order, string> answerBody, CancellationToken cancellationToken)
+        long userId, CheckoutRequest request, IdempotencyKeys.Claimed? key, Func<Order, string> answerBody, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Lock the cart's lines first (a no-op write): a second checkout of the same cart, or a quantity change, waits
+        // until this one ends and then finds what it left, so one cart never makes two orders.
+        await db.Set<CartItem>().Where(i => i.UserId == userId).ExecuteUpdateAsync(set => set.SetProperty(i => i.Quantity, i => i.Quantity), cancellationToken);
         var items = await db.Set<CartItem>().AsNoTracking().Where(i => i.UserId == userId).OrderBy(i => i.VariantId)
             .Select(i => new { i.Id, i.VariantId, i.Quantity })
             .ToListAsync(cancellationToken);
@@ -99,6 +102,12 @@ public sealed class Checkout(
         };
         order.Total = order.Lines.Sum(l => l.LineTotal);
         order.ItemCount = order.Lines.Sum(l => l.Quantity);
+        if (order.Total > Money.Max)
+        {
+            var message = $"An order's total may be at most {Money.Format(Money.Max, currency)} {currency}; split the cart into several orders.";
+            return Refuse(Problems.OfField(StatusCodes.Status422UnprocessableEntity, "The order is too large.", message, "items", message));
+        }
+
         if (request.ExpectedTotal is { } expected && expected != order.Total)
         {
             return Refuse(TypedResults.Problem(
@@ -117,10 +126,10 @@ public sealed class Checkout(
         jobs.Enqueue(OrderConfirmationJobHandler.KindName, new OrderConfirmationJobHandler.Payload(order.Id), requestedBy: userId);
         await db.SaveChangesAsync(cancellationToken);
 
-        if (keyId is { } key)
+        // Written before the decrements (a short line rolls it back with everything else), so the hot rows stay locked for less.
+        if (key is { } claim && !await IdempotencyKeys.AnswerAsync(db, claim, StatusCodes.Status201Created, answerBody(order), order.Id, cancellationToken))
         {
-            // Written before the decrements (a short line rolls it back with everything else), so the hot rows stay locked for less.
-            await IdempotencyKeys.AnswerAsync(db, key, StatusCodes.Status201Created, answerBody(order), order.Id, cancellationToken);
+            return Refuse(Problems.Conflict($"This {IdempotencyKeys.Header} was taken over by a newer request while this one ran; nothing was ordered by this one."));
         }
 
         var cause = new StockLedger.Cause($"order {order.Id}", userId, order.Id, now);

@@ -27,7 +27,8 @@ internal static class IdempotencyKeys
     /// <summary>What a claim found: the key is ours now, an answer to replay, or a refusal.</summary>
     public abstract record Claim;
 
-    public sealed record Claimed(long Id) : Claim;
+    /// <summary>The key is this request's: claimed at <paramref name="At"/>, which the answer must still find.</summary>
+    public sealed record Claimed(long Id, DateTime At) : Claim;
 
     public sealed record Replay(int StatusCode, string Body, long? OrderId) : Claim;
 
@@ -57,13 +58,17 @@ internal static class IdempotencyKeys
                 try
                 {
                     await db.SaveChangesAsync(cancellationToken);
-                    return new Claimed(row.Id);
+                    return new Claimed(row.Id, now);
                 }
                 catch (DbUpdateException)
                 {
-                    // A concurrent request with the same key claimed it first: look again.
-                    db.Entry(row).State = EntityState.Detached;
-                    continue;
+                    // A concurrent request with the same key claimed it first (the unique index refused this one): look again.
+                    if (await ClaimedMeanwhileAsync(db, row, cancellationToken))
+                    {
+                        continue;
+                    }
+
+                    throw;
                 }
             }
 
@@ -91,7 +96,7 @@ internal static class IdempotencyKeys
                     .ExecuteUpdateAsync(set => set.SetProperty(k => k.CreatedAt, now), cancellationToken);
                 if (taken == 1)
                 {
-                    return new Claimed(existing.Id);
+                    return new Claimed(existing.Id, now);
                 }
 
                 continue;
@@ -106,16 +111,26 @@ internal static class IdempotencyKeys
         }
     }
 
-    /// <summary>Records the answer to replay; inside the checkout's transaction for an order, on its own for a refusal.</summary>
-    public static Task AnswerAsync(EmporiumDbContext db, long id, int statusCode, string body, long? orderId, CancellationToken cancellationToken) =>
-        db.Set<IdempotencyKey>().Where(k => k.Id == id).ExecuteUpdateAsync(set => set
+    /// <summary>
+    /// Records the answer to replay (inside the checkout's transaction for an order, on its own for a refusal); false when the
+    /// claim is no longer this request's (taken over as abandoned), and the caller must not commit an order under it.
+    /// </summary>
+    public static async Task<bool> AnswerAsync(EmporiumDbContext db, Claimed claim, int statusCode, string body, long? orderId, CancellationToken cancellationToken) =>
+        await db.Set<IdempotencyKey>().Where(k => k.Id == claim.Id && k.StatusCode == null && k.CreatedAt == claim.At).ExecuteUpdateAsync(set => set
             .SetProperty(k => k.StatusCode, statusCode)
             .SetProperty(k => k.Response, body)
-            .SetProperty(k => k.OrderId, orderId), cancellationToken);
+            .SetProperty(k => k.OrderId, orderId), cancellationToken) == 1;
 
     /// <summary>Gives the key back after a failure that answered nothing (a 5xx), so the client's retry runs the checkout.</summary>
-    public static Task ReleaseAsync(EmporiumDbContext db, long id) =>
-        db.Set<IdempotencyKey>().Where(k => k.Id == id && k.StatusCode == null).ExecuteDeleteAsync(CancellationToken.None);
+    public static Task ReleaseAsync(EmporiumDbContext db, Claimed claim) =>
+        db.Set<IdempotencyKey>().Where(k => k.Id == claim.Id && k.StatusCode == null && k.CreatedAt == claim.At).ExecuteDeleteAsync(CancellationToken.None);
+
+    /// <summary>After a refused insert: true when another request holds the key now (the unique index refused it), else the error was another.</summary>
+    private static async Task<bool> ClaimedMeanwhileAsync(EmporiumDbContext db, IdempotencyKey row, CancellationToken cancellationToken)
+    {
+        db.Entry(row).State = EntityState.Detached;
+        return await db.Set<IdempotencyKey>().AnyAsync(k => k.UserId == row.UserId && k.Key == row.Key, cancellationToken);
+    }
 }
 
 /// <summary>A stored answer sent again, marked with Idempotent-Replayed: true.</summary>

@@ -60,24 +60,24 @@ public static class OrderEndpoints
         request ??= new CheckoutRequest();
         var serializer = json.Value.SerializerOptions;
 
-        long? keyId = null;
+        IdempotencyKeys.Claimed? key = null;
         if (http.Request.Headers.TryGetValue(IdempotencyKeys.Header, out var given))
         {
-            var key = given.ToString();
-            if (IdempotencyKeys.Problem(key) is { } problem)
+            var text = given.ToString();
+            if (IdempotencyKeys.Problem(text) is { } problem)
             {
                 return Problems.Validation(IdempotencyKeys.Field, problem);
             }
 
             var hash = IdempotencyKeys.HashOf(JsonSerializer.Serialize(request, serializer));
-            switch (await IdempotencyKeys.ClaimAsync(db, clock, userId, key, hash, options.Value.IdempotencyKeyLifetime, cancellationToken))
+            switch (await IdempotencyKeys.ClaimAsync(db, clock, userId, text, hash, options.Value.IdempotencyKeyLifetime, cancellationToken))
             {
                 case IdempotencyKeys.Replay replay:
                     return new ReplayedAnswer(replay.StatusCode, replay.Body, replay.OrderId is { } replayed ? $"/api/orders/{replayed}" : null);
                 case IdempotencyKeys.Refused refused:
                     return refused.Problem;
                 case IdempotencyKeys.Claimed claimed:
-                    keyId = claimed.Id;
+                    key = claimed;
                     break;
             }
         }
@@ -85,23 +85,23 @@ public static class OrderEndpoints
         Checkout.Answer answer;
         try
         {
-            answer = await checkout.RunAsync(userId, request, keyId, order => JsonSerializer.Serialize(OrderResponse.From(order), serializer), cancellationToken);
+            answer = await checkout.RunAsync(userId, request, key, order => JsonSerializer.Serialize(OrderResponse.From(order), serializer), cancellationToken);
+            if (answer.Refusal is { } refusal && key is { } refusedKey)
+            {
+                // Not the request's token: a client that hangs up now must still find this answer when it retries.
+                await IdempotencyKeys.AnswerAsync(db, refusedKey, refusal.StatusCode, JsonSerializer.Serialize(refusal.ProblemDetails, serializer), null, CancellationToken.None);
+            }
         }
-        catch when (keyId is { } claimed)
+        catch when (key is { } claimed)
         {
             // Nothing was answered (the transaction rolled back): the client's retry with this key must run the checkout.
             await IdempotencyKeys.ReleaseAsync(db, claimed);
             throw;
         }
 
-        if (answer.Refusal is { } refusal)
+        if (answer.Refusal is { } refusedAnswer)
         {
-            if (keyId is { } refusedKey)
-            {
-                await IdempotencyKeys.AnswerAsync(db, refusedKey, refusal.StatusCode, JsonSerializer.Serialize(refusal.ProblemDetails, serializer), null, cancellationToken);
-            }
-
-            return refusal;
+            return refusedAnswer;
         }
 
         return TypedResults.Created($"/api/orders/{answer.Order!.Id}", OrderResponse.From(answer.Order));

@@ -301,6 +301,33 @@ public abstract class VariantTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_variant_edit_without_If_Match_survives_a_sale_and_its_tag_follows_the_product()
+    {
+        var staff = await StaffAsync();
+        var tag = Tag();
+        var size = await SizesAsync(staff, tag);
+        var product = await staff.CreateProductAsync(new { sku = $"BAG-{tag}", name = $"Bag {tag}", price = 30m });
+        var id = (await (await AddVariantAsync(staff, product.Id(), $"BAG-{tag}-L", size, "l", stock: 5)).ShouldBe(HttpStatusCode.Created))
+            .GetProperty("id").GetInt64();
+        var seen = (await app.Anonymous().GetAsync($"/api/variants/{id}")).Headers.ETag!.Tag;
+
+        await (await AdjustAsync(staff, id, -1, "sold")).ShouldBe(HttpStatusCode.OK);
+        var patched = await (await SendAsync(staff, HttpMethod.Patch, $"/api/variants/{id}", "{\"price\": 31}")).ShouldBe(HttpStatusCode.OK);
+        patched.GetProperty("price").GetDecimal().Should().Be(31m);
+        var stale = new HttpRequestMessage(HttpMethod.Delete, $"/api/variants/{id}");
+        stale.Headers.TryAddWithoutValidation("If-Match", seen);
+        await (await staff.SendAsync(stale)).ShouldBeProblem(HttpStatusCode.PreconditionFailed);
+
+        // The variant shows its product's state: making the product inactive changes the variant's tag too.
+        var before = (await staff.GetAsync($"/api/variants/{id}")).Headers.ETag!.Tag;
+        await (await staff.PatchJson($"/api/products/{product.Id()}", new { is_active = false })).ShouldBe(HttpStatusCode.OK);
+        var check = new HttpRequestMessage(HttpMethod.Get, $"/api/variants/{id}");
+        check.Headers.TryAddWithoutValidation("If-None-Match", before);
+        var after = await staff.SendAsync(check);
+        (await after.ShouldBe(HttpStatusCode.OK)).GetProperty("available").GetBoolean().Should().BeFalse();
+    }
+
+    [Fact]
     public async Task An_attribute_value_in_use_by_a_live_variant_cannot_be_removed()
     {
         var staff = await StaffAsync();
