@@ -58,7 +58,9 @@ public static class ImportEndpoints
             .WithSummary("Import products from a CSV file")
             .WithDescription("Send the CSV as multipart/form-data (field `file`) or as a text/csv body. The file is stored and a "
                 + "catalog.import job is queued; the answer is 202 at once with the job's status and events URLs. Columns: sku and "
-                + "name required; description, price, active, brand, categories optional. Bad rows are listed in "
+                + "name required; description, price, currency, active, brand, categories optional; for variants (decision 0016) product_sku "
+                + "(a row naming another product's SKU there is a variant of it: sku is the variant's, price its own), attribute:{slug} "
+                + "columns (value slugs) and stock (the level to set, recorded as a movement). Bad rows are listed in "
                 + "GET /api/jobs/{id}/errors.csv; ?dry_run=true counts without writing. Larger than Import:MaxUploadBytes: 413. "
                 + "Staff and admins import into the whole catalog; a seller's rows create products it owns and may update only "
                 + "those (a row naming another owner's SKU is rejected with that reason), and may name only existing brands.");
