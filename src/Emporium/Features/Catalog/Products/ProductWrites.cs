@@ -269,6 +269,24 @@ public static partial class ProductEndpoints
             }
         }
 
+        // A variant's own price is in its product's currency: a new currency must allow every such price's decimal places.
+        var currency = request.Currency ?? Money.DefaultCurrency;
+        if (product.Id != 0 && currency != product.Currency && Money.CurrencyProblem(currency) is null)
+        {
+            var productId = product.Id;
+            foreach (var own in await db.Set<Variant>().AsNoTracking()
+                .Where(v => v.ProductId == productId && v.DeletedAt == null && v.Price != null)
+                .Select(v => new { v.Sku, v.Price })
+                .ToListAsync(cancellationToken))
+            {
+                if (Money.Problem(own.Price!.Value, currency, "price") is not null)
+                {
+                    errors.Add("currency", $"The variant {own.Sku} has its own price {own.Price.Value.ToString(CultureInfo.InvariantCulture)}, " +
+                        $"which {currency} cannot express; change that price first.");
+                }
+            }
+        }
+
         if (!errors.IsEmpty)
         {
             return new WriteFailure(errors.ToProblem(), null);

@@ -328,6 +328,21 @@ public abstract class VariantTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_product_cannot_move_to_a_currency_its_variants_own_prices_do_not_fit()
+    {
+        var staff = await StaffAsync();
+        var tag = Tag();
+        var size = await SizesAsync(staff, tag);
+        var product = await staff.CreateProductAsync(new { sku = $"FAN-{tag}", name = $"Fan {tag}", price = 30m });
+        await (await AddVariantAsync(staff, product.Id(), $"FAN-{tag}-L", size, "l", price: 31.5m)).ShouldBe(HttpStatusCode.Created);
+
+        var refused = await (await staff.PatchJson($"/api/products/{product.Id()}", new { currency = "JPY", price = 3000m })).ShouldBeProblem(HttpStatusCode.BadRequest);
+
+        Errors(refused, "currency").Should().ContainSingle().Which.Should().Contain($"FAN-{tag}-L");
+        await (await staff.PatchJson($"/api/products/{product.Id()}", new { currency = "EUR" })).ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task An_attribute_value_in_use_by_a_live_variant_cannot_be_removed()
     {
         var staff = await StaffAsync();
