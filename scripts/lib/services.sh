@@ -120,6 +120,21 @@ start_rabbitmq() {
   log "RabbitMQ on 127.0.0.1:$port (node $node, data in $dir)"
 }
 
+# _await_server PID PORT NAME LOG: registers the server's process group for stop_services and waits (30 s at most) until
+# it accepts connections on the loopback PORT; on failure prints its LOG and returns 1.
+_await_server() {
+  local pid="$1" port="$2" name="$3" server_log="$4"
+  echo "kill -- -$pid" >>"$EMPORIUM_STACK_DIR/stop-commands"
+  local deadline=$((SECONDS + 30))
+  until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+      log "$name did not start within 30 s:"; cat "$server_log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
 # start_s3rver: an S3-compatible server (s3rver from npm, run by Node.js) on a free loopback port with the bucket
 # "emporium"; exports EMPORIUM_TEST_S3 (its endpoint URL). s3rver is installed once into a cache folder.
 start_s3rver() {
@@ -136,16 +151,7 @@ start_s3rver() {
   mkdir -p "$dir/data"
   setsid node "$tools/node_modules/s3rver/bin/s3rver.js" -d "$dir/data" -a 127.0.0.1 -p "$port" --silent \
     --configure-bucket emporium >"$dir/server.log" 2>&1 &
-  local pid=$!
-  echo "kill -- -$pid" >>"$EMPORIUM_STACK_DIR/stop-commands"
-  local deadline=$((SECONDS + 30))
-  until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
-    if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
-      log "s3rver did not start within 30 s:"; cat "$dir/server.log" >&2
-      return 1
-    fi
-    sleep 0.2
-  done
+  _await_server "$!" "$port" s3rver "$dir/server.log" || return 1
   export EMPORIUM_TEST_S3="http://127.0.0.1:$port"
   log "s3rver on 127.0.0.1:$port (bucket emporium, data in $dir)"
 }
@@ -159,16 +165,7 @@ start_smtp() {
   mkdir -p "$dir"
   # Debian's own interpreter: the package installs into it, whatever python3 comes first on the PATH.
   setsid /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$dir/maildir" >"$dir/server.log" 2>&1 &
-  local pid=$!
-  echo "kill -- -$pid" >>"$EMPORIUM_STACK_DIR/stop-commands"
-  local deadline=$((SECONDS + 30))
-  until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
-    if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
-      log "aiosmtpd did not start within 30 s:"; cat "$dir/server.log" >&2
-      return 1
-    fi
-    sleep 0.2
-  done
+  _await_server "$!" "$port" aiosmtpd "$dir/server.log" || return 1
   export EMPORIUM_TEST_SMTP="127.0.0.1:$port" EMPORIUM_TEST_MAILDIR="$dir/maildir"
   log "SMTP (aiosmtpd) on 127.0.0.1:$port (messages in $dir/maildir)"
 }
