@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Emporium.Platform.Security;
+using Emporium.Tests.Features.Catalog.Images;
 using Emporium.Tests.Features.Jobs;
 using Emporium.Tests.Features.Webhooks;
 using Emporium.Tests.Infrastructure;
@@ -343,6 +344,26 @@ public sealed class OpenApiContractTests(ContractApp app) : IClassFixture<Contra
             Add("PUT", "/api/variants/{id}/stock", admin, () => Json("PUT", $"{variantUrl}/stock", new { on_hand = 10, reason = "stock count" }), HttpStatusCode.OK);
             Add("POST", "/api/variants/{id}/stock/adjustments", admin, () => Json("POST", $"{variantUrl}/stock/adjustments", new { delta = -2, reason = "breakage" }), HttpStatusCode.OK);
             Add("GET", "/api/variants/{id}/stock/movements", admin, () => Get($"{variantUrl}/stock/movements?page_size=10"), HttpStatusCode.OK);
+
+            // Images: two on the product (read, reordered, described), one on the other product to delete, one that fails to retry.
+            var images = await admin.UploadAsync(productId, (TestImages.Png(40, 30), "a.png", "image/png"), (TestImages.Png(30, 40), "b.png", "image/png"));
+            var (first, second) = (images[0].GetProperty("id").GetInt64(), images[1].GetProperty("id").GetInt64());
+            var otherUrl = $"/api/products/{other.GetProperty("id").GetInt64()}";
+            var extra = await admin.UploadAsync(other.GetProperty("id").GetInt64(),
+                (TestImages.Png(20, 20), "c.png", "image/png"), ([0xFF, 0xD8, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], "broken.jpg", "image/jpeg"));
+            var broken = extra[1].GetProperty("id").GetInt64();
+            (await admin.SettledAsync(first)).Str("status").Should().Be("ready");
+            (await admin.SettledAsync(broken)).Str("status").Should().Be("failed");
+            Add("GET", "/api/products/{ref}/images", anonymous, () => Get($"{productUrl}/images"), HttpStatusCode.OK);
+            Add("POST", "/api/products/{ref}/images", admin, () => Task.FromResult(new HttpRequestMessage(HttpMethod.Post, $"{otherUrl}/images")
+            {
+                Content = TestImages.Files((TestImages.Png(20, 20), "new.png", "image/png")),
+            }), HttpStatusCode.Accepted);
+            Add("PUT", "/api/products/{ref}/images/order", admin, () => Json("PUT", $"{productUrl}/images/order", new { image_ids = new[] { second, first } }), HttpStatusCode.OK);
+            Add("GET", "/api/images/{id}", anonymous, () => Get($"/api/images/{first}"), HttpStatusCode.OK);
+            Add("PATCH", "/api/images/{id}", admin, () => Json("PATCH", $"/api/images/{first}", new { alt_text = "Front view" }, "application/merge-patch+json"), HttpStatusCode.OK);
+            Add("DELETE", "/api/images/{id}", admin, () => Get($"/api/images/{extra[0].GetProperty("id").GetInt64()}", HttpMethod.Delete), HttpStatusCode.NoContent);
+            Add("POST", "/api/images/{id}/retry", admin, () => Get($"/api/images/{broken}/retry", HttpMethod.Post), HttpStatusCode.Accepted);
 
             Add("GET", "/api/brands", anonymous, () => Get($"/api/brands?name=contract&sort=-name"), HttpStatusCode.OK);
             Add("POST", "/api/brands", admin, () => Json("POST", "/api/brands", new { name = $"Contract brand three {tag}" }), HttpStatusCode.Created);

@@ -15,6 +15,7 @@ public static class EventTypes
     public const string OrderPaid = "order.paid";
     public const string OrderFulfilled = "order.fulfilled";
     public const string OrderCancelled = "order.cancelled";
+    public const string ImagesReady = "images.ready";
     public const string ImportCompleted = "import.completed";
     public const string ImportFailed = "import.failed";
     public const string BulkDeleteCompleted = "bulk_delete.completed";
@@ -33,6 +34,7 @@ public static class EventTypes
         [OrderPaid] = "An order was marked paid. Data: the order after the change.",
         [OrderFulfilled] = "An order was marked fulfilled. Data: the order after the change.",
         [OrderCancelled] = "An order was cancelled and its units went back into stock. Data: the order after the change.",
+        [ImagesReady] = "None of a product's images is waiting or processing any more (each is ready or failed). Data: product_id and images, as the product's read shows them.",
         [ImportCompleted] = "A CSV import finished. Data: the job as GET /api/jobs/{id} returns it; result holds the counts.",
         [ImportFailed] = "A CSV import stopped for good (FAILED or DEAD). Data: the job, with error_message.",
         [BulkDeleteCompleted] = "A bulk delete finished. Data: the job; result holds the number of products deleted.",

@@ -123,6 +123,17 @@ public interface IJobOutcomeEvents
     string? FailedEventType { get; }
 }
 
+/// <summary>
+/// Implemented by a handler whose own data must show that its job ended without success: the runner calls it in the
+/// transaction that records FAILED or DEAD, with the job as recorded (its last_error says why), also when the worker died
+/// during the last attempt and no handler ran. It is given the scope's EmporiumDbContext through its constructor; the
+/// transaction is that context's.
+/// </summary>
+public interface IJobFailureRecorder
+{
+    Task RecordFailureAsync(Job job, CancellationToken cancellationToken);
+}
+
 public static class JobHandlerRegistration
 {
     /// <summary>Registers <typeparamref name="THandler"/> (scoped) as the handler of the jobs of <paramref name="kind"/>.</summary>

@@ -3,8 +3,10 @@ using Emporium.Features.Events;
 namespace Emporium.Features.Jobs;
 
 /// <summary>
-/// Records a job's final status and, when its kind announces that outcome (<see cref="IJobOutcomeEvents"/>), the event
-/// in the same transaction: an import is COMPLETED exactly when its import.completed event exists.
+/// Records a job's final status and, in the same transaction, what its kind ties to it: the event when the kind announces
+/// that outcome (<see cref="IJobOutcomeEvents"/>), so an import is COMPLETED exactly when its import.completed event
+/// exists, and the handler's own record of a failure (<see cref="IJobFailureRecorder"/>), so an image is FAILED exactly when
+/// its job is.
 /// </summary>
 internal sealed class JobOutcomes(EmporiumDbContext db, IJobStore store, IEventOutbox outbox, IServiceProvider services)
 {
@@ -13,8 +15,17 @@ internal sealed class JobOutcomes(EmporiumDbContext db, IJobStore store, IEventO
     /// <summary>Runs <paramref name="record"/> (a status write guarded by the lease; 0 rows when the lease was lost) with its event.</summary>
     public async Task<int> RecordAsync(long jobId, string kind, JobStatus outcome, Func<IJobStore, Task<int>> record)
     {
-        var eventType = EventTypeFor(kind, outcome);
-        if (eventType is null)
+        if (outcome is not (JobStatus.COMPLETED or JobStatus.FAILED or JobStatus.DEAD))
+        {
+            return await record(store);
+        }
+
+        // Only this kind's handler is built; outcomes are rare next to the work they end.
+        var handler = services.GetKeyedService<IJobHandler>(kind);
+        var announcer = handler as IJobOutcomeEvents;
+        var eventType = outcome == JobStatus.COMPLETED ? announcer?.CompletedEventType : announcer?.FailedEventType;
+        var recorder = outcome == JobStatus.COMPLETED ? null : handler as IJobFailureRecorder;
+        if (eventType is null && recorder is null)
         {
             return await record(store);
         }
@@ -24,23 +35,20 @@ internal sealed class JobOutcomes(EmporiumDbContext db, IJobStore store, IEventO
         if (changed > 0)
         {
             var job = await db.Set<Job>().AsNoTracking().FirstAsync(j => j.Id == jobId);
-            outbox.Add(eventType, JobResponse.From(job));
+            if (recorder is not null)
+            {
+                await recorder.RecordFailureAsync(job, CancellationToken.None);
+            }
+
+            if (eventType is not null)
+            {
+                outbox.Add(eventType, JobResponse.From(job));
+            }
+
             await db.SaveChangesAsync();
         }
 
         await transaction.CommitAsync();
         return changed;
-    }
-
-    private string? EventTypeFor(string kind, JobStatus outcome)
-    {
-        if (outcome is not (JobStatus.COMPLETED or JobStatus.FAILED or JobStatus.DEAD))
-        {
-            return null;
-        }
-
-        // Only this kind's handler is built; outcomes are rare next to the work they end.
-        var announcer = services.GetKeyedService<IJobHandler>(kind) as IJobOutcomeEvents;
-        return outcome == JobStatus.COMPLETED ? announcer?.CompletedEventType : announcer?.FailedEventType;
     }
 }

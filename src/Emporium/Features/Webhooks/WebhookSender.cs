@@ -163,29 +163,4 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
 
         return null;
     }
-
-    /// <summary>The primary handler of the "webhooks" client: the SSRF check happens on every new connection.</summary>
-    internal static SocketsHttpHandler CreateHandler(WebhookAddressGuard guard) => new()
-    {
-        AllowAutoRedirect = false,
-        UseProxy = false,
-        UseCookies = false,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        ConnectCallback = async (context, cancellationToken) =>
-        {
-            var addresses = await guard.ResolveAllowedAsync(context.DnsEndPoint.Host, cancellationToken);
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    };
 }

@@ -15,7 +15,7 @@ public static class WebhooksFeature
         builder.Services.AddSingleton<WebhookSender>();
         builder.Services.AddSingleton<WebhookRules>();
         builder.Services.AddHttpClient(WebhookSender.ClientName)
-            .ConfigurePrimaryHttpMessageHandler(services => WebhookSender.CreateHandler(services.GetRequiredService<WebhookAddressGuard>()))
+            .ConfigurePrimaryHttpMessageHandler(services => OutboundAddressGuard.CreateHandler(services.GetRequiredService<WebhookAddressGuard>()))
             // Webhooks:Timeout is applied per attempt by the sender; the client's own timeout must not cut in first.
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddWebhookDelivery();

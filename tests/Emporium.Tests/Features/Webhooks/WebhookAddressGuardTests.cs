@@ -1,3 +1,4 @@
+using Emporium.Platform.Http;
 using System.Net;
 using Emporium.Features.Webhooks;
 using Microsoft.Extensions.Options;

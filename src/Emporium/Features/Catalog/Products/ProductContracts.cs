@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using Emporium.Features.Catalog.Images;
 using Emporium.Features.Catalog.Variants;
 
 namespace Emporium.Features.Catalog.Products;
@@ -25,6 +26,14 @@ public sealed record ProductResponse(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [Description("The live variants, the default first: in a product's own read, its writes and its events; lists leave it out.")]
     public IReadOnlyList<VariantResponse>? Variants { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [Description("The images in order, with status and renditions: in a product's own read, its writes and its events; lists leave it out.")]
+    public IReadOnlyList<ImageResponse>? Images { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [Description("The first ready image's smallest rendition: in list items asked for with include=thumbnail, when the product has one.")]
+    public ThumbnailRef? Thumbnail { get; init; }
 }
 
 /// <summary>A brand or category as embedded in a product.</summary>
@@ -61,6 +70,10 @@ public sealed record ProductRequest
 
     [Description("Category ids or slugs.")]
     public IReadOnlyList<IdOrSlug>? Categories { get; init; }
+
+    [Description("Image URLs (http or https) to download in the background: an image is added for each URL the product has no image " +
+        "from yet; none is removed (DELETE /api/images/{id} does). Hosts must resolve to public addresses.")]
+    public IReadOnlyList<string>? ImageUrls { get; init; }
 }
 
 /// <summary>A reference to a brand or category in a request body: a JSON number (id) or string (id or slug).</summary>

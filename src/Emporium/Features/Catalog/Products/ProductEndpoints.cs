@@ -49,8 +49,8 @@ public static partial class ProductEndpoints
     }
 
     public static Task<Results<Ok<Paged<ProductResponse>>, ValidationProblem, ProblemHttpResult>> ListProducts(
-        [AsParameters] ProductQuery query, [AsParameters] PageRequest paging, [AsParameters] ProductLists lists) =>
-        ListAsync(query, paging, within: null, lists);
+        [AsParameters] ProductQuery query, [AsParameters] PageRequest paging, [AsParameters] ProductListIncludes includes, [AsParameters] ProductLists lists) =>
+        ListAsync(query, paging, within: null, lists, includes.Include);
 
     public static async Task<Results<Ok<Paged<ProductResponse>>, ValidationProblem, ProblemHttpResult>> ListCategoryProducts(
         [FromRoute(Name = "ref")] string categoryRef,
@@ -58,6 +58,7 @@ public static partial class ProductEndpoints
         string? includeDescendants,
         [AsParameters] ProductQuery query,
         [AsParameters] PageRequest paging,
+        [AsParameters] ProductListIncludes includes,
         [AsParameters] ProductLists lists)
     {
         var (db, cancellationToken) = (lists.Db, lists.Aborted);
@@ -75,17 +76,18 @@ public static partial class ProductEndpoints
         }
 
         var within = descendants ? CategoryTree.SubtreeIds(db, id) : db.Set<Category>().Where(c => c.Id == id).Select(c => c.Id);
-        return await ListAsync(query, paging, within, lists);
+        return await ListAsync(query, paging, within, lists, includes.Include);
     }
 
     public static async Task<Results<Ok<ProductResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetProduct(
         [FromRoute(Name = "ref")] string productRef,
         HttpContext http,
         EmporiumDbContext db,
+        Images.MediaUrls urls,
         CancellationToken cancellationToken)
     {
         var row = await ProductDetail.LoadAsync(
-            db, db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).VisibleTo(http.User, includeDeleted: true), cancellationToken);
+            db, db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).VisibleTo(http.User, includeDeleted: true), urls, cancellationToken);
         if (row is null)
         {
             return Problems.NotFound("Product");

@@ -16,9 +16,10 @@ public static partial class ProductEndpoints
         ProductQuery query,
         PageRequest paging,
         IQueryable<long>? within,
-        ProductLists lists)
+        ProductLists lists,
+        string? include)
     {
-        var (http, db, search, options, counter, cancellationToken) = lists;
+        var (http, db, search, options, counter, media, cancellationToken) = lists;
         var user = http.User;
         var errors = new ValidationErrors();
         var page = Pager.Resolve(paging, options, errors);
@@ -26,6 +27,13 @@ public static partial class ProductEndpoints
         var sort = string.IsNullOrWhiteSpace(query.Sort) ? "-created_at" : query.Sort.Trim().ToLowerInvariant();
         errors.When(!SortKeys.Contains(sort), "sort", $"sort must be one of {string.Join(", ", SortKeys)}.");
         var cursor = ProductCursor.Parse(query.Cursor, sort, errors);
+        var thumbnails = false;
+        foreach (var part in (include ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            thumbnails |= part == "thumbnail";
+            errors.When(part != "thumbnail", "include", $"include takes 'thumbnail', not '{part}'.");
+        }
+
         errors.When(cursor is not null && paging.Page is not null, "cursor", "Send either page or cursor, not both.");
         if (denied is not null)
         {
@@ -75,6 +83,13 @@ public static partial class ProductEndpoints
             rows.Reverse();
         }
 
+        var items = rows.ConvertAll(row => row.ToResponse());
+        if (thumbnails)
+        {
+            var found = await Images.ImageReads.FirstThumbnailsAsync(db, media, rows.ConvertAll(r => r.Id), cancellationToken);
+            items = items.ConvertAll(item => found.TryGetValue(item.Id, out var thumbnail) ? item with { Thumbnail = thumbnail } : item);
+        }
+
         var number = cursor?.Page ?? page.Page;
         var hasNext = rows.Count > 0 && (backward || more);
         var hasPrevious = rows.Count > 0 && (backward ? more : number > 1);
@@ -82,7 +97,7 @@ public static partial class ProductEndpoints
             http.Request,
             page with { Page = number },
             count,
-            rows.ConvertAll(row => row.ToResponse()),
+            items,
             hasNext ? ProductCursor.After(sort, rows[^1], number + 1).Encode() : null,
             hasPrevious ? ProductCursor.Before(sort, rows[0], number - 1).Encode() : null,
             options.MaxPageSize));
@@ -261,6 +276,12 @@ public static partial class ProductEndpoints
     };
 }
 
-/// <summary>What a product list needs besides its query and paging: the caller, the database, search, limits and the pager.</summary>
+/// <summary>What a product list needs besides its query and paging: the caller, the database, search, limits, the pager and media URLs.</summary>
 public readonly record struct ProductLists(
-    HttpContext Http, EmporiumDbContext Db, IProductSearch SearchIndex, PagingOptions Limits, ListPager Pager, CancellationToken Aborted);
+    HttpContext Http, EmporiumDbContext Db, IProductSearch SearchIndex, PagingOptions Limits, ListPager Pager, Images.MediaUrls Media, CancellationToken Aborted);
+
+/// <summary>What a product list may add to each item.</summary>
+public sealed record ProductListIncludes(
+    [FromQuery(Name = "include")]
+    [property: Description("thumbnail: each item carries its first ready image's smallest rendition (one query for the whole page).")]
+    string? Include);

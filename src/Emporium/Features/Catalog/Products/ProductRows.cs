@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using Emporium.Features.Catalog.Images;
 using Emporium.Features.Catalog.Variants;
 
 namespace Emporium.Features.Catalog.Products;
@@ -51,23 +52,29 @@ internal sealed record ProductRow(
         Categories.ConvertAll(c => c.ToRef()), OwnerId, CreatedAt, UpdatedAt, DeletedAt) { Variants = variants };
 }
 
-/// <summary>A product as its own read, its writes and its events show it: with its live variants.</summary>
-internal sealed record ProductDetail(ProductRow Row, List<VariantRow> Variants)
+/// <summary>A product as its own read, its writes and its events show it: with its live variants and its images.</summary>
+internal sealed record ProductDetail(ProductRow Row, List<VariantRow> Variants, List<ProductImage> Images, MediaUrls Urls)
 {
     public long Id => Row.Id;
 
     public string ETag => ProductTag.For(
         Row.Id, Row.Version, Row.Brand is { } brand ? (brand.Id, brand.Version) : null, Row.Categories.Select(c => (c.Id, c.Version)),
-        VariantReads.TagParts(Variants));
+        VariantReads.TagParts(Variants).Concat(ImageReads.TagParts(Images)));
 
-    public ProductResponse ToResponse() => Row.ToResponse(Variants.ConvertAll(v => v.ToResponse()));
+    public ProductResponse ToResponse() => Row.ToResponse(Variants.ConvertAll(v => v.ToResponse())) with { Images = Images.ConvertAll(Urls.ToResponse) };
 
-    /// <summary>The product <paramref name="products"/> (narrowed to one) finds, with its variants; null when it finds none.</summary>
+    /// <summary>The product <paramref name="products"/> (narrowed to one) finds, with its variants and images; null when it finds none.</summary>
     public static async Task<ProductDetail?> LoadAsync(
-        EmporiumDbContext db, IQueryable<Product> products, CancellationToken cancellationToken)
+        EmporiumDbContext db, IQueryable<Product> products, MediaUrls urls, CancellationToken cancellationToken)
     {
         var row = await products.Select(ProductRow.Projection).FirstOrDefaultAsync(cancellationToken);
-        return row is null ? null : new ProductDetail(row, await VariantReads.OfProductAsync(db, row.Id, cancellationToken));
+        return row is null
+            ? null
+            : new ProductDetail(
+                row,
+                await VariantReads.OfProductAsync(db, row.Id, cancellationToken),
+                await ImageReads.OfProductAsync(db, row.Id, cancellationToken),
+                urls);
     }
 }
 
@@ -80,7 +87,8 @@ internal sealed record EmbeddedRef(long Id, string Slug, string Name, int Versio
 /// <summary>
 /// A product's entity tag covers everything its representation shows: its own row (id and version), the brand and live
 /// categories it embeds, whose names and slugs can change without the product's row changing, and its live variants (each
-/// variant's version, which every variant edit and stock change raises, and the attributes whose slugs they show). Renaming
+/// variant's version, which every variant edit and stock change raises, and the attributes whose slugs they show), and its images
+/// (each image's version, which every processing step, reorder and edit raises). Renaming
 /// a brand, deleting a category or selling a unit therefore changes the tag of every product that shows it, with no write
 /// to the product's row, which stays out of a checkout's locks.
 /// </summary>

@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog.Images;
 using Emporium.Features.Catalog.Variants;
 using Emporium.Features.Events;
 
@@ -8,7 +9,7 @@ public static partial class ProductEndpoints
     public static async Task<Results<Created<ProductResponse>, ValidationProblem, ProblemHttpResult>> CreateProduct(
         ProductRequest request,
         [AsParameters] RequestScope scope,
-        IEventOutbox events)
+        [AsParameters] ProductWriteServices services)
     {
         var (db, clock, http, cancellationToken) = scope;
         var now = clock.GetUtcNow().UtcDateTime;
@@ -22,13 +23,14 @@ public static partial class ProductEndpoints
             CreatedAt = now,
         };
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var failure = await ApplyAndSaveAsync(db, product, request, now, cancellationToken);
+        var failure = await ApplyAndSaveAsync(db, services.Images, product, request, now, cancellationToken);
         if (failure is not null)
         {
             return failure.Invalid is { } invalid ? invalid : failure.Problem!;
         }
 
-        var row = await AnnounceAsync(db, events, product.Id, EventTypes.ProductCreated, cancellationToken);
+        await services.Images.AddUrlsAsync(product.Id, request.ImageUrls, http.User.UserId(), cancellationToken);
+        var row = await AnnounceAsync(db, services, product.Id, EventTypes.ProductCreated, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         ETags.Set(http.Response, row.ETag);
         return TypedResults.Created($"/api/products/{row.Id}", row.ToResponse());
@@ -38,19 +40,19 @@ public static partial class ProductEndpoints
         [FromRoute(Name = "ref")] string productRef,
         ProductRequest request,
         [AsParameters] RequestScope scope,
-        IEventOutbox events) =>
-        UpdateAsync(scope, events, productRef, (_, _) => request);
+        [AsParameters] ProductWriteServices services) =>
+        UpdateAsync(scope, services, productRef, (_, _) => request);
 
     public static Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> PatchProduct(
         [FromRoute(Name = "ref")] string productRef,
         JsonElement patch,
         [AsParameters] RequestScope scope,
-        IEventOutbox events) =>
+        [AsParameters] ProductWriteServices services) =>
         UpdateAsync(
-            scope, events, productRef, (current, errors) => MergePatch.Apply(current, patch, errors, "sku", "name", "slug", "price", "currency", "is_active"));
+            scope, services, productRef, (current, errors) => MergePatch.Apply(current, patch, errors, "sku", "name", "slug", "price", "currency", "is_active"));
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProduct(
-        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, IEventOutbox events)
+        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, [AsParameters] ProductWriteServices services)
     {
         var target = await FindForWriteAsync(scope, productRef);
         if (!target.Found)
@@ -59,13 +61,13 @@ public static partial class ProductEndpoints
         }
 
         // Deleting a deleted product is a no-op.
-        return target.Row.DeletedAt is null && await SetDeletedAsync(scope, events, target.Row, deleted: true) is null
+        return target.Row.DeletedAt is null && await SetDeletedAsync(scope, services, target.Row, deleted: true) is null
             ? Problems.PreconditionFailed()
             : TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<ProductResponse>, ProblemHttpResult>> RestoreProduct(
-        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, IEventOutbox events)
+        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, [AsParameters] ProductWriteServices services)
     {
         var target = await FindForWriteAsync(scope, productRef);
         if (!target.Found)
@@ -75,8 +77,8 @@ public static partial class ProductEndpoints
 
         // Restoring a live product is a no-op that answers with it.
         var row = target.Row.DeletedAt is null
-            ? await LoadRowAsync(scope.Db, target.Row.Id, scope.Aborted)
-            : await SetDeletedAsync(scope, events, target.Row, deleted: false);
+            ? await LoadRowAsync(scope.Db, services.Urls, target.Row.Id, scope.Aborted)
+            : await SetDeletedAsync(scope, services, target.Row, deleted: false);
         if (row is null)
         {
             return Problems.PreconditionFailed();
@@ -88,7 +90,7 @@ public static partial class ProductEndpoints
 
     /// <summary>PUT and PATCH: <paramref name="build"/> turns the current representation into the new one, or says why not.</summary>
     private static async Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        RequestScope scope, IEventOutbox events, string productRef, Func<ProductRequest, ValidationErrors, ProductRequest> build)
+        RequestScope scope, ProductWriteServices services, string productRef, Func<ProductRequest, ValidationErrors, ProductRequest> build)
     {
         var (db, clock, http, cancellationToken) = scope;
         var found = await FindForWriteAsync(scope, productRef);
@@ -117,17 +119,21 @@ public static partial class ProductEndpoints
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var failure = await ApplyAndSaveAsync(db, product, request, clock.GetUtcNow().UtcDateTime, cancellationToken);
+        var failure = await ApplyAndSaveAsync(db, services.Images, product, request, clock.GetUtcNow().UtcDateTime, cancellationToken);
         if (failure is not null)
         {
             return failure.Invalid is { } invalidRequest ? invalidRequest : failure.Problem!;
         }
 
-        var row = await AnnounceAsync(db, events, product.Id, EventTypes.ProductUpdated, cancellationToken);
+        await services.Images.AddUrlsAsync(product.Id, request.ImageUrls, http.User.UserId(), cancellationToken);
+        var row = await AnnounceAsync(db, services, product.Id, EventTypes.ProductUpdated, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         ETags.Set(http.Response, row.ETag);
         return TypedResults.Ok(row.ToResponse());
     }
+
+    /// <summary>What a product write needs besides its scope: the outbox its event goes to, image intake (image_urls) and media URLs.</summary>
+    public readonly record struct ProductWriteServices(IEventOutbox Events, ImageIntake Images, MediaUrls Urls);
 
     private sealed record ChangeTarget(long Id, int Version, DateTime? DeletedAt, string ETag);
 
@@ -157,9 +163,10 @@ public static partial class ProductEndpoints
         }
 
         var variants = await VariantReads.OfProductAsync(db, found.Id, cancellationToken);
+        var images = await ImageReads.OfProductAsync(db, found.Id, cancellationToken);
         var etag = ProductTag.For(
             found.Id, found.Version, found.Brand is null ? null : (found.Brand.Id, found.Brand.Version), found.Categories.Select(c => (c.Id, c.Version)),
-            VariantReads.TagParts(variants));
+            VariantReads.TagParts(variants).Concat(ImageReads.TagParts(images)));
         return ETags.IfMatchSatisfied(http.Request, etag)
             ? new WriteTarget<ChangeTarget>(new ChangeTarget(found.Id, found.Version, found.DeletedAt, etag), null)
             : new WriteTarget<ChangeTarget>(null, Problems.PreconditionFailed());
@@ -169,7 +176,7 @@ public static partial class ProductEndpoints
     /// Soft delete or restore in one statement guarded by the version If-Match allowed, with its event in the same
     /// transaction; null when the product changed in between.
     /// </summary>
-    private static async Task<ProductDetail?> SetDeletedAsync(RequestScope scope, IEventOutbox events, ChangeTarget target, bool deleted)
+    private static async Task<ProductDetail?> SetDeletedAsync(RequestScope scope, ProductWriteServices services, ChangeTarget target, bool deleted)
     {
         var (db, _, _, cancellationToken) = scope;
         var now = scope.UtcNow;
@@ -186,7 +193,7 @@ public static partial class ProductEndpoints
             return null;
         }
 
-        var row = await AnnounceAsync(db, events, target.Id, deleted ? EventTypes.ProductDeleted : EventTypes.ProductRestored, cancellationToken);
+        var row = await AnnounceAsync(db, services, target.Id, deleted ? EventTypes.ProductDeleted : EventTypes.ProductRestored, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return row;
     }
@@ -195,16 +202,16 @@ public static partial class ProductEndpoints
     /// Adds the event for a write that is not committed yet, with the product as the API now shows it, to the same
     /// transaction: the caller commits both or neither (decision 0006).
     /// </summary>
-    internal static async Task<ProductDetail> AnnounceAsync(EmporiumDbContext db, IEventOutbox events, long id, string type, CancellationToken cancellationToken)
+    internal static async Task<ProductDetail> AnnounceAsync(EmporiumDbContext db, ProductWriteServices services, long id, string type, CancellationToken cancellationToken)
     {
-        var row = await LoadRowAsync(db, id, cancellationToken);
-        events.Add(type, row.ToResponse());
+        var row = await LoadRowAsync(db, services.Urls, id, cancellationToken);
+        services.Events.Add(type, row.ToResponse());
         await db.SaveChangesAsync(cancellationToken);
         return row;
     }
 
-    private static async Task<ProductDetail> LoadRowAsync(EmporiumDbContext db, long id, CancellationToken cancellationToken) =>
-        await ProductDetail.LoadAsync(db, db.Set<Product>().AsNoTracking().Where(p => p.Id == id), cancellationToken)
+    private static async Task<ProductDetail> LoadRowAsync(EmporiumDbContext db, MediaUrls urls, long id, CancellationToken cancellationToken) =>
+        await ProductDetail.LoadAsync(db, db.Set<Product>().AsNoTracking().Where(p => p.Id == id), urls, cancellationToken)
             ?? throw new InvalidOperationException($"Product {id} vanished inside its own write.");
 
     /// <summary>The stored product as a request body: the starting point a merge patch is applied to.</summary>
@@ -226,11 +233,12 @@ public static partial class ProductEndpoints
     /// <paramref name="product"/> in one SaveChanges guarded by its version. Null on success.
     /// </summary>
     private static async Task<WriteFailure?> ApplyAndSaveAsync(
-        EmporiumDbContext db, Product product, ProductRequest request, DateTime now, CancellationToken cancellationToken)
+        EmporiumDbContext db, ImageIntake images, Product product, ProductRequest request, DateTime now, CancellationToken cancellationToken)
     {
         request = ProductRules.Normalize(request);
         var errors = new ValidationErrors();
         ProductRules.Check(request, errors);
+        await images.CheckUrlsAsync(product.Id, request.ImageUrls, errors, cancellationToken);
 
         // A product may keep a brand or category that was deleted since it was linked; new links need live ones.
         var keptBrandId = product.BrandId;

@@ -102,7 +102,7 @@ public static class VariantEndpoints
     }
 
     public static async Task<Results<Created<VariantResponse>, ValidationProblem, ProblemHttpResult>> CreateVariant(
-        [FromRoute(Name = "ref")] string productRef, VariantRequest request, [AsParameters] RequestScope scope, IEventOutbox events)
+        [FromRoute(Name = "ref")] string productRef, VariantRequest request, [AsParameters] RequestScope scope, [AsParameters] ProductEndpoints.ProductWriteServices events)
     {
         var (db, _, http, cancellationToken) = scope;
         var product = await db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).ChangeableBy(http.User)
@@ -155,7 +155,7 @@ public static class VariantEndpoints
 
         if (request.Stock is > 0 and var stock)
         {
-            await StockLedger.AdjustAsync(db, events, variant.Id, stock, new StockLedger.Cause("initial stock", http.User.UserId(), null, now), cancellationToken);
+            await StockLedger.AdjustAsync(db, events.Events, variant.Id, stock, new StockLedger.Cause("initial stock", http.User.UserId(), null, now), cancellationToken);
         }
 
         await ProductEndpoints.AnnounceAsync(db, events, product.Id, EventTypes.ProductUpdated, cancellationToken);
@@ -166,10 +166,10 @@ public static class VariantEndpoints
     }
 
     public static Task<Results<Ok<VariantResponse>, ValidationProblem, ProblemHttpResult>> PatchVariant(
-        long id, JsonElement patch, [AsParameters] RequestScope scope, IEventOutbox events) =>
+        long id, JsonElement patch, [AsParameters] RequestScope scope, [AsParameters] ProductEndpoints.ProductWriteServices events) =>
         UnlessStaleAsync(scope, () => PatchOnceAsync(id, patch, scope, events));
 
-    public static Task<Results<NoContent, ProblemHttpResult>> DeleteVariant(long id, [AsParameters] RequestScope scope, IEventOutbox events) =>
+    public static Task<Results<NoContent, ProblemHttpResult>> DeleteVariant(long id, [AsParameters] RequestScope scope, [AsParameters] ProductEndpoints.ProductWriteServices events) =>
         UnlessStaleAsync(scope, () => DeleteOnceAsync(id, scope, events));
 
     /// <summary>
@@ -192,7 +192,7 @@ public static class VariantEndpoints
     }
 
     private static async Task<Results<Ok<VariantResponse>, ValidationProblem, ProblemHttpResult>> PatchOnceAsync(
-        long id, JsonElement patch, RequestScope scope, IEventOutbox events)
+        long id, JsonElement patch, RequestScope scope, ProductEndpoints.ProductWriteServices events)
     {
         var (db, _, http, cancellationToken) = scope;
         var found = await FindLiveForWriteAsync(scope, id);
@@ -254,7 +254,7 @@ public static class VariantEndpoints
         return TypedResults.Ok(row.ToResponse());
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteOnceAsync(long id, RequestScope scope, IEventOutbox events)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteOnceAsync(long id, RequestScope scope, ProductEndpoints.ProductWriteServices events)
     {
         var (db, _, _, cancellationToken) = scope;
         var found = await FindForWriteAsync(scope, id);

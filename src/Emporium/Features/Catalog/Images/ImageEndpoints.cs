@@ -1,0 +1,506 @@
+using Emporium.Features.Catalog.Products;
+using Emporium.Features.Catalog.Variants;
+using Emporium.Platform.Storage;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+using Microsoft.OpenApi;
+
+namespace Emporium.Features.Catalog.Images;
+
+/// <summary>
+/// A product's images (decision 0017): uploaded or downloaded originals, processed into renditions in the background. Written
+/// by those who may change the product; read by those who may see it; the files are served under /media.
+/// </summary>
+public static class ImageEndpoints
+{
+    private const string What = "Image";
+    private const string FileField = "file";
+    private const string Multipart = "multipart/form-data";
+
+    // Boundaries and part headers around each file in a multipart body.
+    private const long PartOverhead = 16 * 1024;
+
+    public static IEndpointRouteBuilder MapImages(this IEndpointRouteBuilder app)
+    {
+        var ofProduct = app.MapGroup("/api/products/{ref}/images").WithTags("Images");
+
+        ofProduct.MapGet("", ListImages)
+            .Documented("List a product's images", "In order, with status and renditions. Visible to whoever may see the product (404 otherwise).", 404);
+
+        ofProduct.MapPost("", UploadImages)
+            .RequireAuthorization(Policies.ManageProducts)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        [Multipart] = new()
+                        {
+                            Schema = new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Object,
+                                Required = new HashSet<string> { FileField },
+                                Properties = new Dictionary<string, IOpenApiSchema>
+                                {
+                                    [FileField] = new OpenApiSchema
+                                    {
+                                        Type = JsonSchemaType.Array,
+                                        Items = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
+                                        Description = $"One or more image files ({ImageFormats.Accepted}); repeat the field for each.",
+                                    },
+                                },
+                            },
+                        },
+                    },
+                };
+                return Task.CompletedTask;
+            })
+            .Documented("Upload images to a product", "multipart/form-data with one or more `file` fields. Each file's type is decided from its " +
+                $"bytes ({ImageFormats.Accepted}), never from its name or Content-Type: anything else is 415. A file larger than Media:MaxUploadBytes " +
+                "is 413; more files than Media:MaxFilesPerUpload, or more images than Media:MaxImagesPerProduct, is 400. On any refusal nothing of " +
+                "the request is kept. Answers 202 with the images, pending: a background job per image makes the renditions (GET the product or " +
+                "its images for status; images.ready is announced when none is left). Staff and admins (any product) or the owning seller.", 404, 413);
+
+        ofProduct.MapPut("/order", ReorderImages)
+            .RequireAuthorization(Policies.ManageProducts)
+            .Documented("Reorder a product's images", "image_ids lists every image of the product exactly once, in the new order; answers with " +
+                "the images in that order. Staff and admins (any product) or the owning seller (others get 404).", 404);
+
+        var images = app.MapGroup("/api/images").WithTags("Images");
+
+        images.MapGet("/{id:long}", GetImage)
+            .Produces(StatusCodes.Status304NotModified)
+            .Documented("Get an image", "Answers with an ETag; If-None-Match with the current ETag gives 304. Visible to whoever may see its product.", 404);
+
+        var writes = images.MapGroup("").RequireAuthorization(Policies.ManageProducts);
+
+        writes.MapPatch("/{id:long}", PatchImage)
+            .AcceptsMergePatch<ImageUpdateRequest>()
+            .Documented("Change an image's alt text or variant (JSON merge patch)", "alt_text (at most 500 characters; null clears it) and " +
+                "variant_id (a live variant of the image's product; null: the product as a whole). Honours If-Match (412 on mismatch).", 404, 412);
+
+        writes.MapDelete("/{id:long}", DeleteImage)
+            .Documented("Delete an image", "Removes the image and its files (original and renditions). Honours If-Match (412 on mismatch).", 404, 412);
+
+        writes.MapPost("/{id:long}/retry", RetryImage)
+            .Documented("Process a failed image again", "Only a failed image (409 otherwise): it becomes pending and a new job processes it; a URL " +
+                "image whose download failed is downloaded again.", 404, 409);
+
+        return app;
+    }
+
+    /// <summary>The stored files under /media: images only, never other files of the store (imports, reports).</summary>
+    public static IEndpointRouteBuilder MapMedia(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/media/{**key}", ServeMedia).ExcludeFromDescription().AllowAnonymous();
+        return app;
+    }
+
+    public static async Task<Results<Ok<List<ImageResponse>>, ProblemHttpResult>> ListImages(
+        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, MediaUrls urls)
+    {
+        var (db, _, http, cancellationToken) = scope;
+        var productId = await db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).VisibleTo(http.User, includeDeleted: true)
+            .Select(p => (long?)p.Id).FirstOrDefaultAsync(cancellationToken);
+        return productId is { } id
+            ? TypedResults.Ok((await ImageReads.OfProductAsync(db, id, cancellationToken)).ConvertAll(urls.ToResponse))
+            : Problems.NotFound("Product");
+    }
+
+    public static async Task<Results<Accepted<ImagesAccepted>, ProblemHttpResult, ValidationProblem>> UploadImages(
+        [FromRoute(Name = "ref")] string productRef,
+        [AsParameters] RequestScope scope,
+        IFileStore store,
+        ImageIntake intake,
+        MediaUrls urls,
+        IOptions<MediaOptions> options)
+    {
+        var (db, _, http, cancellationToken) = scope;
+        var settings = options.Value;
+        var request = http.Request;
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var media) || !media.MediaType.Equals(Multipart, StringComparison.OrdinalIgnoreCase))
+        {
+            return Unsupported($"Send the images as {Multipart} with one '{FileField}' field per file, not '{request.ContentType}'.");
+        }
+
+        var productId = await db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).ChangeableBy(http.User)
+            .Where(p => p.DeletedAt == null).Select(p => (long?)p.Id).FirstOrDefaultAsync(cancellationToken);
+        if (productId is not { } id)
+        {
+            return Problems.NotFound("Product");
+        }
+
+        var bodyLimit = settings.MaxFilesPerUpload * (settings.MaxUploadBytes + PartOverhead);
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = bodyLimit;
+        }
+
+        var boundary = HeaderUtilities.RemoveQuotes(media.Boundary).Value;
+        if (string.IsNullOrWhiteSpace(boundary))
+        {
+            return Problems.Validation(FileField, "The multipart body has no boundary.");
+        }
+
+        var stored = new List<ImageIntake.NewImage>();
+        var kept = false;
+        try
+        {
+            var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = null };
+            try
+            {
+                while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+                {
+                    if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                        || !disposition.Name.Equals(FileField, StringComparison.OrdinalIgnoreCase))
+                    {
+                        continue;
+                    }
+
+                    if (stored.Count == settings.MaxFilesPerUpload)
+                    {
+                        return Problems.Validation(FileField, $"At most {settings.MaxFilesPerUpload} files per upload (Media:MaxFilesPerUpload).");
+                    }
+
+                    var head = new byte[ImageFormats.SniffLength];
+                    var headLength = await section.Body.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+                    var format = ImageFormats.Detect(head.AsSpan(0, headLength));
+                    if (format is null)
+                    {
+                        return Unsupported($"File {stored.Count + 1} is not a {ImageFormats.Accepted} image (judged by its content, not its name).");
+                    }
+
+                    var prefix = ProductImage.NewPrefix(id);
+                    var key = ImageFiles.OriginalKey(prefix, format);
+                    var content = new LengthLimitedStream(new ReplayedHeadStream(head.AsMemory(0, headLength), section.Body), settings.MaxUploadBytes);
+                    var bytes = await store.PutAsync(key, content, format.ContentType, cancellationToken);
+                    stored.Add(new ImageIntake.NewImage(prefix, key, format, bytes, null));
+                }
+            }
+            catch (ContentTooLargeException)
+            {
+                return TooLarge(settings.MaxUploadBytes);
+            }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return TooLarge(settings.MaxUploadBytes);
+            }
+            catch (InvalidDataException exception)
+            {
+                return Problems.Validation(FileField, $"The multipart body is malformed: {exception.Message}");
+            }
+            catch (IOException) when (!http.RequestAborted.IsCancellationRequested)
+            {
+                return Problems.Validation(FileField, "The multipart body ends before its closing boundary: the upload was cut short; send it again.");
+            }
+
+            if (stored.Count == 0)
+            {
+                return Problems.Validation(FileField, $"The multipart body has no field named '{FileField}'.");
+            }
+
+            if (await intake.RoomProblemAsync(id, stored.Count, cancellationToken) is { } full)
+            {
+                return Problems.Validation(FileField, full);
+            }
+
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var rows = await intake.AddAsync(id, stored, http.User.UserId(), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            kept = true;
+            return TypedResults.Accepted($"/api/products/{id}/images", new ImagesAccepted(rows.ConvertAll(urls.ToResponse)));
+        }
+        finally
+        {
+            if (!kept)
+            {
+                foreach (var image in stored)
+                {
+                    await ImageFiles.DeleteAsync(store, image.StoragePrefix, CancellationToken.None);
+                }
+            }
+        }
+    }
+
+    public static async Task<Results<Ok<List<ImageResponse>>, ValidationProblem, ProblemHttpResult>> ReorderImages(
+        [FromRoute(Name = "ref")] string productRef, ImageOrderRequest request, [AsParameters] RequestScope scope, MediaUrls urls)
+    {
+        var (db, _, http, cancellationToken) = scope;
+        var productId = await db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).ChangeableBy(http.User)
+            .Select(p => (long?)p.Id).FirstOrDefaultAsync(cancellationToken);
+        if (productId is not { } id)
+        {
+            return Problems.NotFound("Product");
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var images = await db.Set<ProductImage>().Where(i => i.ProductId == id).ToListAsync(cancellationToken);
+        var order = request.ImageIds ?? [];
+        if (order.Count != images.Count || order.Distinct().Count() != order.Count || !order.All(imageId => images.Any(i => i.Id == imageId)))
+        {
+            return Problems.Validation("image_ids", $"List every image of the product exactly once ({images.Count} images: " +
+                $"{string.Join(", ", images.OrderBy(i => i.Position).Select(i => i.Id))}).");
+        }
+
+        var now = scope.UtcNow;
+        for (var position = 0; position < order.Count; position++)
+        {
+            var image = images.First(i => i.Id == order[position]);
+            if (image.Position != position)
+            {
+                image.Position = position;
+                image.UpdatedAt = now;
+                image.Version++;
+            }
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return Problems.Conflict("An image of the product changed meanwhile; read the images and send the order again.");
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok((await ImageReads.OfProductAsync(db, id, cancellationToken)).ConvertAll(urls.ToResponse));
+    }
+
+    public static async Task<Results<Ok<ImageResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetImage(
+        long id, [AsParameters] RequestScope scope, MediaUrls urls)
+    {
+        var (db, _, http, cancellationToken) = scope;
+        var visible = db.Set<Product>().VisibleTo(http.User, includeDeleted: true);
+        var image = await db.Set<ProductImage>().AsNoTracking()
+            .Where(i => i.Id == id && visible.Any(p => p.Id == i.ProductId)).FirstOrDefaultAsync(cancellationToken);
+        if (image is null)
+        {
+            return Problems.NotFound(What);
+        }
+
+        var etag = ETags.For(image.Id, image.Version);
+        ETags.Set(http.Response, etag);
+        return ETags.IfNoneMatchSatisfied(http.Request, etag)
+            ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+            : TypedResults.Ok(urls.ToResponse(image));
+    }
+
+    public static async Task<Results<Ok<ImageResponse>, ValidationProblem, ProblemHttpResult>> PatchImage(
+        long id, JsonElement patch, [AsParameters] RequestScope scope, MediaUrls urls)
+    {
+        var (db, _, http, cancellationToken) = scope;
+        var image = await ChangeableAsync(scope, id);
+        if (image is null)
+        {
+            return Problems.NotFound(What);
+        }
+
+        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(image.Id, image.Version)))
+        {
+            return Problems.PreconditionFailed();
+        }
+
+        var errors = new ValidationErrors();
+        var request = MergePatch.Apply(new ImageUpdateRequest { AltText = image.AltText, VariantId = image.VariantId }, patch, errors);
+        var altText = string.IsNullOrWhiteSpace(request.AltText) ? null : request.AltText.Trim();
+        errors.When(altText?.Length > ImageLimits.AltTextLength, "alt_text", $"At most {ImageLimits.AltTextLength} characters.");
+        if (request.VariantId is { } variantId && variantId != image.VariantId
+            && !await db.Set<Variant>().AnyAsync(v => v.Id == variantId && v.ProductId == image.ProductId && v.DeletedAt == null, cancellationToken))
+        {
+            errors.Add("variant_id", $"The image's product has no live variant {variantId}.");
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        image.AltText = altText;
+        image.VariantId = request.VariantId;
+        image.UpdatedAt = scope.UtcNow;
+        image.Version++;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return Problems.PreconditionFailed();
+        }
+
+        ETags.Set(http.Response, ETags.For(image.Id, image.Version));
+        return TypedResults.Ok(urls.ToResponse(image));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteImage(long id, [AsParameters] RequestScope scope, IFileStore store)
+    {
+        var (db, _, http, cancellationToken) = scope;
+        var image = await ChangeableAsync(scope, id);
+        if (image is null)
+        {
+            return Problems.NotFound(What);
+        }
+
+        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(image.Id, image.Version))
+            || await db.Set<ProductImage>().Where(i => i.Id == id && i.Version == image.Version).ExecuteDeleteAsync(cancellationToken) == 0)
+        {
+            return Problems.PreconditionFailed();
+        }
+
+        // After the row: a job still processing it finds the row gone and removes what it wrote itself.
+        await ImageFiles.DeleteAsync(store, image.StoragePrefix, CancellationToken.None);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Accepted<ImageResponse>, ProblemHttpResult>> RetryImage(
+        long id, [AsParameters] RequestScope scope, Jobs.IJobQueue queue, MediaUrls urls)
+    {
+        var (db, _, http, cancellationToken) = scope;
+        var image = await ChangeableAsync(scope, id);
+        if (image is null)
+        {
+            return Problems.NotFound(What);
+        }
+
+        if (image.Status != ImageStatus.FAILED)
+        {
+            return Problems.Conflict($"Only a failed image is processed again; this one is {image.Status.ToString().ToLowerInvariant()}.");
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        image.Status = ImageStatus.PENDING;
+        image.FailureReason = null;
+        image.UpdatedAt = scope.UtcNow;
+        image.Version++;
+        queue.Enqueue(ImageProcessingJobHandler.KindName, new ImageProcessingJobHandler.Payload(image.Id), requestedBy: http.User.UserId());
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return Problems.Conflict("The image changed meanwhile; read it and try again.");
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Accepted($"/api/images/{image.Id}", urls.ToResponse(image));
+    }
+
+    public static async Task<IResult> ServeMedia(string key, HttpContext http, IFileStore store, IOptions<MediaOptions> options, CancellationToken cancellationToken)
+    {
+        if (!key.StartsWith("images/", StringComparison.Ordinal) || ImageFiles.ContentTypeOf(key) is not { } contentType || !IsKey(key))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var headers = http.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        if (store.DirectUrl(key, options.Value.PresignedUrlLifetime) is { } direct)
+        {
+            // A presigned URL expires: the redirect may be cached for a part of its life only.
+            headers.CacheControl = $"private, max-age={(int)(options.Value.PresignedUrlLifetime.TotalSeconds / 2)}";
+            return TypedResults.Redirect(direct.ToString());
+        }
+
+        var stream = await store.OpenReadAsync(key, cancellationToken);
+        if (stream is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        // Stored names are never reused for other content (each image has its own random prefix): safe to cache for good.
+        headers.CacheControl = "public, max-age=31536000, immutable";
+        headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
+        return TypedResults.Stream(stream, contentType);
+    }
+
+    private static bool IsKey(string key)
+    {
+        try
+        {
+            FileKeys.Check(key);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The image, tracked, when the caller may change its product; null otherwise (reported as missing).</summary>
+    private static Task<ProductImage?> ChangeableAsync(RequestScope scope, long id)
+    {
+        var changeable = scope.Db.Set<Product>().ChangeableBy(scope.Http.User);
+        return scope.Db.Set<ProductImage>().Where(i => i.Id == id && changeable.Any(p => p.Id == i.ProductId)).FirstOrDefaultAsync(scope.Aborted);
+    }
+
+    private static ProblemHttpResult Unsupported(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.", detail: detail);
+
+    private static ProblemHttpResult TooLarge(long max) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status413PayloadTooLarge,
+            title: "The file is too large.",
+            detail: $"Each image is limited to {max:N0} bytes (Media:MaxUploadBytes); nothing of this upload was kept.");
+
+    /// <summary>The bytes read to decide the type, then the rest of the part: the store receives the file whole.</summary>
+    private sealed class ReplayedHeadStream(ReadOnlyMemory<byte> head, Stream rest) : Stream
+    {
+        private ReadOnlyMemory<byte> _head = head;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_head.IsEmpty)
+            {
+                return rest.Read(buffer);
+            }
+
+            var n = Math.Min(buffer.Length, _head.Length);
+            _head.Span[..n].CopyTo(buffer);
+            _head = _head[n..];
+            return n;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_head.IsEmpty)
+            {
+                return await rest.ReadAsync(buffer, cancellationToken);
+            }
+
+            var n = Math.Min(buffer.Length, _head.Length);
+            _head[..n].CopyTo(buffer);
+            _head = _head[n..];
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,233 @@
+using Emporium.Features.Events;
+using Emporium.Features.Jobs;
+using Emporium.Platform.Storage;
+
+namespace Emporium.Features.Catalog.Images;
+
+/// <summary>
+/// image.process (decision 0017): downloads a URL image's original when it has none yet, renders the renditions, stores
+/// them under the image's generated names and marks the image ready, announcing images.ready when none of its product's
+/// images is left to process. Running again after a crash or a redelivery writes the same files and the same row. A
+/// failure that retrying cannot fix fails the job at once; the job's last failure (FAILED or DEAD) marks the image failed
+/// with its reason, in the transaction that records it (<see cref="IJobFailureRecorder"/>).
+/// </summary>
+internal sealed class ImageProcessingJobHandler(
+    EmporiumDbContext db,
+    IFileStore store,
+    ImageRenderer renderer,
+    ImageDownloader downloader,
+    IEventOutbox events,
+    MediaUrls urls,
+    TimeProvider clock) : IJobHandler, IJobFailureRecorder
+{
+    public const string KindName = "image.process";
+
+    public sealed record Payload(long ImageId);
+
+    public sealed record Result(string Outcome, int Renditions);
+
+    public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var id = context.ReadPayload<Payload>().ImageId;
+        var image = await db.Set<ProductImage>().AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, cancellationToken);
+        if (image is null || image.Status == ImageStatus.READY)
+        {
+            // Deleted since it was queued, or a redelivery of work already done.
+            context.SetResult(new Result(image is null ? "deleted" : "already_ready", 0));
+            return;
+        }
+
+        await SetAsync(id, set => set.SetProperty(i => i.Status, ImageStatus.PROCESSING), cancellationToken);
+        await context.ReportProgressAsync(0, 2, "fetching the original", cancellationToken);
+        byte[] original;
+        try
+        {
+            original = await OriginalAsync(image, cancellationToken);
+            await context.ReportProgressAsync(1, 2, "rendering", cancellationToken);
+            var rendered = renderer.Render(original);
+            var stored = new List<StoredRendition>(rendered.Renditions.Count);
+            foreach (var rendition in rendered.Renditions)
+            {
+                var key = $"{image.StoragePrefix}/{rendition.Name}.{rendition.Extension}";
+                using var content = new MemoryStream(rendition.Bytes, writable: false);
+                var bytes = await store.PutAsync(key, content, rendition.ContentType, cancellationToken);
+                stored.Add(new StoredRendition(rendition.Name, rendition.Format, rendition.Width, rendition.Height, bytes, key));
+            }
+
+            if (!await FinishAsync(image, rendered, stored, cancellationToken))
+            {
+                await ImageFiles.DeleteAsync(store, image.StoragePrefix, CancellationToken.None);
+                context.SetResult(new Result("deleted", 0));
+                return;
+            }
+
+            await context.ReportProgressAsync(2, 2, "ready", cancellationToken);
+            context.SetResult(new Result("ready", stored.Count));
+        }
+        catch (ImageRejectedException rejected)
+        {
+            throw new PermanentJobFailure(rejected.Message, rejected);
+        }
+    }
+
+    /// <summary>Marks the image failed with the job's last error, in the transaction that records the job's end.</summary>
+    public async Task RecordFailureAsync(Job job, CancellationToken cancellationToken)
+    {
+        var id = JsonSerializer.Deserialize<Payload>(job.Payload, JobJson.Options)?.ImageId;
+        var productId = await db.Set<ProductImage>().Where(i => i.Id == id).Select(i => (long?)i.ProductId).FirstOrDefaultAsync(cancellationToken);
+        if (productId is not { } product)
+        {
+            return;
+        }
+
+        await LockImagesOfAsync(product, cancellationToken);
+        var reason = Reason(job.LastError);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.Set<ProductImage>()
+            .Where(i => i.Id == id && i.Status != ImageStatus.READY)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(i => i.Status, ImageStatus.FAILED)
+                .SetProperty(i => i.FailureReason, reason)
+                .SetProperty(i => i.UpdatedAt, now)
+                .SetProperty(i => i.Version, i => i.Version + 1), cancellationToken);
+        await AnnounceIfSettledAsync(product, cancellationToken);
+    }
+
+    private async Task<byte[]> OriginalAsync(ProductImage image, CancellationToken cancellationToken)
+    {
+        if (image.OriginalKey is { } key)
+        {
+            await using var stream = await store.OpenReadAsync(key, cancellationToken)
+                ?? throw new ImageRejectedException("The stored original is missing; upload the image again.");
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken);
+            return buffer.ToArray();
+        }
+
+        if (!Uri.TryCreate(image.SourceUrl, UriKind.Absolute, out var url))
+        {
+            throw new ImageRejectedException("The image has neither a stored original nor a URL.");
+        }
+
+        var downloaded = await downloader.DownloadAsync(url, cancellationToken);
+        var originalKey = ImageFiles.OriginalKey(image.StoragePrefix, downloaded.Format);
+        using (var content = new MemoryStream(downloaded.Bytes, writable: false))
+        {
+            await store.PutAsync(originalKey, content, downloaded.Format.ContentType, cancellationToken);
+        }
+
+        var contentType = downloaded.Format.ContentType;
+        long length = downloaded.Bytes.Length;
+        await SetAsync(image.Id, set => set
+            .SetProperty(i => i.OriginalKey, originalKey)
+            .SetProperty(i => i.OriginalContentType, contentType)
+            .SetProperty(i => i.OriginalBytes, length), cancellationToken);
+        return downloaded.Bytes;
+    }
+
+    /// <summary>Records the renditions and, when nothing of the product is left to process, images.ready; false when the image was deleted meanwhile.</summary>
+    private async Task<bool> FinishAsync(ProductImage image, RenderResult rendered, List<StoredRendition> stored, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var json = ImageReads.RenditionsJson(stored);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await LockImagesOfAsync(image.ProductId, cancellationToken);
+        var changed = await db.Set<ProductImage>()
+            .Where(i => i.Id == image.Id)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(i => i.Status, ImageStatus.READY)
+                .SetProperty(i => i.FailureReason, (string?)null)
+                .SetProperty(i => i.Renditions, json)
+                .SetProperty(i => i.Width, rendered.Width)
+                .SetProperty(i => i.Height, rendered.Height)
+                .SetProperty(i => i.ProcessedAt, now)
+                .SetProperty(i => i.UpdatedAt, now)
+                .SetProperty(i => i.Version, i => i.Version + 1), cancellationToken);
+        if (changed == 0)
+        {
+            return false;
+        }
+
+        await AnnounceIfSettledAsync(image.ProductId, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Holds every image row of the product until the transaction ends, so that of two images finishing at once the second
+    /// sees the first as done and announces images.ready (each alone would see the other still processing).
+    /// </summary>
+    private Task<int> LockImagesOfAsync(long productId, CancellationToken cancellationToken) =>
+        db.Set<ProductImage>().Where(i => i.ProductId == productId)
+            .ExecuteUpdateAsync(set => set.SetProperty(i => i.Version, i => i.Version), cancellationToken);
+
+    private async Task AnnounceIfSettledAsync(long productId, CancellationToken cancellationToken)
+    {
+        var images = await ImageReads.OfProductAsync(db, productId, cancellationToken);
+        if (images.Count > 0 && images.All(i => i.Status is ImageStatus.READY or ImageStatus.FAILED))
+        {
+            events.Add(EventTypes.ImagesReady, new ImagesReady(productId, images.ConvertAll(urls.ToResponse)));
+        }
+    }
+
+    private Task<int> SetAsync(
+        long id,
+        Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<ProductImage>> change,
+        CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return db.Set<ProductImage>().Where(i => i.Id == id).ExecuteUpdateAsync(set =>
+        {
+            change(set);
+            set.SetProperty(i => i.UpdatedAt, now).SetProperty(i => i.Version, i => i.Version + 1);
+        }, cancellationToken);
+    }
+
+    /// <summary>The job's error as the image shows it: without the exception type the runner puts in front of a retried failure.</summary>
+    private static string Reason(string? error)
+    {
+        var reason = error ?? "Processing failed.";
+        var colon = reason.IndexOf(": ", StringComparison.Ordinal);
+        if (colon > 0 && reason[..colon].EndsWith("Exception", StringComparison.Ordinal) && !reason[..colon].Contains(' ', StringComparison.Ordinal))
+        {
+            reason = reason[(colon + 2)..];
+        }
+
+        return reason.Length <= ImageLimits.ReasonLength ? reason : reason[..(ImageLimits.ReasonLength - 3)] + "...";
+    }
+}
+
+/// <summary>Names of an image's files: generated, never taken from an upload.</summary>
+internal static class ImageFiles
+{
+    public static string OriginalKey(string prefix, ImageFormat format) => $"{prefix}/original.{Extension(format)}";
+
+    public static string Extension(ImageFormat format) => format.Name switch
+    {
+        "jpeg" => "jpg",
+        "tiff" => "tif",
+        var name => name,
+    };
+
+    public static string? ContentTypeOf(string key) => Path.GetExtension(key) switch
+    {
+        ".jpg" => "image/jpeg",
+        ".png" => "image/png",
+        ".gif" => "image/gif",
+        ".webp" => "image/webp",
+        ".tif" => "image/tiff",
+        ".avif" => "image/avif",
+        ".heic" => "image/heic",
+        _ => null,
+    };
+
+    /// <summary>Removes every file of an image (its original and renditions).</summary>
+    public static async Task DeleteAsync(IFileStore store, string prefix, CancellationToken cancellationToken)
+    {
+        await foreach (var file in store.ListAsync(prefix + "/", cancellationToken))
+        {
+            await store.DeleteAsync(file.Key, cancellationToken);
+        }
+    }
+}

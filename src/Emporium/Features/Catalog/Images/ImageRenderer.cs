@@ -1,0 +1,93 @@
+using NetVips;
+
+namespace Emporium.Features.Catalog.Images;
+
+/// <summary>An image that will never process, whatever the retries: its reason is shown on the image.</summary>
+public sealed class ImageRejectedException(string message) : Exception(message);
+
+/// <summary>One rendition made of an image: a format's bytes at a size.</summary>
+public sealed record RenderedImage(string Name, string Format, int Width, int Height, byte[] Bytes)
+{
+    public string Extension => Format == "jpeg" ? "jpg" : Format;
+
+    public string ContentType => $"image/{Format}";
+}
+
+/// <summary>What processing made of one original: its own size and every rendition, largest first.</summary>
+public sealed record RenderResult(int Width, int Height, IReadOnlyList<RenderedImage> Renditions);
+
+/// <summary>
+/// Turns an original into the configured renditions with libvips (decision 0017), in this process through NetVips' bundled
+/// build. Only the loaders of the accepted types can run (every other libvips loader is blocked, untrusted ones included);
+/// the header is read and the pixel count checked before anything is decoded; the largest rendition is decoded with
+/// shrink-on-load, auto-rotated by its EXIF orientation and converted to sRGB, and the smaller ones are made from it.
+/// Outputs carry no metadata (EXIF, XMP, ICC, comments).
+/// </summary>
+public sealed class ImageRenderer(IOptions<MediaOptions> options)
+{
+    private static readonly string[] AcceptedLoaders =
+        ["VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadNsgif", "VipsForeignLoadWebp", "VipsForeignLoadTiff", "VipsForeignLoadHeif"];
+
+    private static readonly Lazy<bool> Initialized = new(() =>
+    {
+        NetVips.NetVips.BlockUntrusted = true;
+        Operation.Block("VipsForeignLoad", true);
+        foreach (var loader in AcceptedLoaders)
+        {
+            Operation.Block(loader, false);
+        }
+
+        // Parallelism comes from Jobs:Concurrency, which bounds memory; libvips' operation cache would only hold pixels.
+        NetVips.NetVips.Concurrency = 1;
+        Cache.Max = 0;
+        return true;
+    });
+
+    public RenderResult Render(byte[] original)
+    {
+        _ = Initialized.Value;
+        var settings = options.Value;
+        try
+        {
+            int width, height;
+            using (var header = Image.NewFromBuffer(original, access: Enums.Access.Sequential))
+            {
+                (width, height) = (header.Width, header.Height);
+            }
+
+            var pixels = (long)width * height;
+            if (pixels > settings.MaxPixels)
+            {
+                throw new ImageRejectedException(
+                    $"The image is {width}x{height} ({pixels:N0} pixels), more than Media:MaxPixels ({settings.MaxPixels:N0}); it was not decoded.");
+            }
+
+            var sizes = settings.Sizes;
+            var renditions = new List<RenderedImage>(sizes.Count * 2);
+            using var decoded = Image.ThumbnailBuffer(original, sizes[0].Size, height: sizes[0].Size, size: Enums.Size.Down);
+            using var largest = InSrgb(decoded).CopyMemory();
+            foreach (var size in sizes)
+            {
+                using var resized = size == sizes[0] ? largest.Copy() : largest.ThumbnailImage(size.Size, height: size.Size, size: Enums.Size.Down);
+                using var rendition = resized.CopyMemory();
+                renditions.Add(new RenderedImage(size.Name, "webp", rendition.Width, rendition.Height,
+                    rendition.WebpsaveBuffer(q: settings.WebpQuality, keep: Enums.ForeignKeep.None)));
+                using var opaque = rendition.HasAlpha() ? rendition.Flatten(background: [255, 255, 255]) : rendition.Copy();
+                renditions.Add(new RenderedImage(size.Name, "jpeg", rendition.Width, rendition.Height,
+                    opaque.JpegsaveBuffer(q: settings.JpegQuality, keep: Enums.ForeignKeep.None, optimizeCoding: true, interlace: true)));
+            }
+
+            return new RenderResult(width, height, renditions);
+        }
+        catch (VipsException exception)
+        {
+            var reason = exception.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            throw new ImageRejectedException($"The file cannot be decoded as an image ({string.Join("; ", reason.Take(3))}).");
+        }
+    }
+
+    private static Image InSrgb(Image image) =>
+        image.Interpretation is Enums.Interpretation.Srgb && image.Format == Enums.BandFormat.Uchar
+            ? image
+            : image.Colourspace(Enums.Interpretation.Srgb).Cast(Enums.BandFormat.Uchar);
+}

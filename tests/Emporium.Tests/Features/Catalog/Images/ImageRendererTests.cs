@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Emporium.Features.Catalog.Images;
+using Microsoft.Extensions.Options;
+using NetVips;
+
+namespace Emporium.Tests.Features.Catalog.Images;
+
+/// <summary>libvips through the renderer, without a service: which files it takes, and what it refuses before decoding.</summary>
+public sealed class ImageRendererTests
+{
+    private static readonly ImageRenderer Renderer = new(Options.Create(new MediaOptions()));
+
+    public static TheoryData<string> Formats => ["jpeg", "png", "gif", "webp", "tiff", "avif"];
+
+    private static byte[] Encode(string format)
+    {
+        using var image = Image.Black(500, 300, bands: 3).Linear([1, 1, 1], [200, 40, 90]).Cast(Enums.BandFormat.Uchar);
+        return format switch
+        {
+            "jpeg" => image.JpegsaveBuffer(),
+            "png" => image.PngsaveBuffer(),
+            "gif" => image.GifsaveBuffer(),
+            "webp" => image.WebpsaveBuffer(),
+            "tiff" => image.TiffsaveBuffer(),
+            "avif" => image.HeifsaveBuffer(compression: Enums.ForeignHeifCompression.Av1),
+            _ => throw new ArgumentOutOfRangeException(nameof(format)),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Every_accepted_format_is_recognised_by_its_bytes_and_rendered(string format)
+    {
+        var bytes = Encode(format);
+        ImageFormats.Detect(bytes.AsSpan(0, ImageFormats.SniffLength))!.Name.Should().Be(format);
+
+        var result = Renderer.Render(bytes);
+
+        (result.Width, result.Height).Should().Be((500, 300));
+        result.Renditions.Select(r => (r.Name, r.Format, r.Width)).Should().Equal(
+            ("large", "webp", 500), ("large", "jpeg", 500), ("medium", "webp", 500), ("medium", "jpeg", 500),
+            ("small", "webp", 320), ("small", "jpeg", 320), ("thumb", "webp", 160), ("thumb", "jpeg", 160));
+    }
+
+    [Fact]
+    public void A_decompression_bomb_is_refused_in_under_a_second_without_being_decoded()
+    {
+        var bomb = TestImages.Bomb.Value;
+        bomb.Length.Should().BeLessThan(2_000_000, "a small file that declares 400 megapixels");
+
+        var clock = Stopwatch.StartNew();
+        var refused = () => Renderer.Render(bomb);
+
+        refused.Should().Throw<ImageRejectedException>().WithMessage("*20000x20000 (400,000,000 pixels)*Media:MaxPixels (50,000,000)*");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void Loaders_outside_the_accepted_types_are_blocked_even_when_the_bytes_reach_libvips()
+    {
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>"u8.ToArray();
+        var matrix = "2 2\n1 2\n3 4\n"u8.ToArray();
+        var csv = "1,2,3\n4,5,6\n"u8.ToArray();
+        foreach (var bytes in new[] { svg, matrix, csv })
+        {
+            ImageFormats.Detect(bytes).Should().BeNull();
+            var render = () => Renderer.Render(bytes);
+            render.Should().Throw<ImageRejectedException>().WithMessage("*cannot be decoded*");
+        }
+    }
+}
