@@ -16,28 +16,46 @@ public static class AdminUi
 
     private const string ResourcePrefix = "admin/";
 
-    // Everything the UI needs comes from this origin; inline script and style are refused, so a product
+    // Everything the UI needs comes from this origin, images also from where product images are served (a CDN, or the
+    // presigned URLs /media redirects to) and blob: (upload previews); inline script and style are refused, so a product
     // name that slipped past escaping still cannot run code.
-    private const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    private static string ContentSecurityPolicyFor(IEnumerable<string> imageOrigins) =>
+        $"default-src 'self'; script-src 'self'; style-src 'self'; img-src {string.Join(' ', ["'self'", "data:", "blob:", .. imageOrigins.Distinct()])}; " +
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
         var assets = LoadAssets(typeof(AdminUi).Assembly);
+        var policy = ContentSecurityPolicyFor(ImageOrigins(app.ServiceProvider));
         var admin = app.MapGroup(BasePath).ExcludeFromDescription().AllowAnonymous();
 
         // The UI routes with the URL fragment (#/products), so the server only ever hands out the shell.
-        admin.MapGet("", (HttpContext http) => Serve(http, assets["index.html"]));
+        admin.MapGet("", (HttpContext http) => Serve(http, assets["index.html"], policy));
         admin.MapGet("/{**path}", (string path, HttpContext http) =>
-            assets.TryGetValue(path, out var asset) ? Serve(http, asset) : Results.NotFound());
+            assets.TryGetValue(path, out var asset) ? Serve(http, asset, policy) : Results.NotFound());
 
         // The service's root is for people: it opens the admin UI (the API lives under /api, its documents at /api/docs and /api/redoc).
         app.MapGet("/", () => Results.Redirect(BasePath)).ExcludeFromDescription().AllowAnonymous();
         return app;
     }
 
-    private static IResult Serve(HttpContext http, AdminAsset asset)
+    /// <summary>Origins other than the service's own that product images may come from.</summary>
+    private static IEnumerable<string> ImageOrigins(IServiceProvider services)
+    {
+        var media = services.GetRequiredService<IOptions<Features.Catalog.Images.MediaOptions>>().Value;
+        if (Uri.TryCreate(media.BaseUrl, UriKind.Absolute, out var cdn) && cdn.Scheme is "http" or "https")
+        {
+            yield return cdn.GetLeftPart(UriPartial.Authority);
+        }
+
+        using var scope = services.CreateScope();
+        if (scope.ServiceProvider.GetRequiredService<Platform.Storage.IFileStore>().DirectUrl("images/origin", TimeSpan.FromMinutes(1)) is { } direct)
+        {
+            yield return direct.GetLeftPart(UriPartial.Authority);
+        }
+    }
+
+    private static IResult Serve(HttpContext http, AdminAsset asset, string policy)
     {
         var headers = http.Response.Headers;
         headers.ETag = asset.ETag;
@@ -45,7 +63,7 @@ public static class AdminUi
         headers.CacheControl = "no-cache";
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.ContentSecurityPolicy = policy;
 
         if (ETags.IfNoneMatchSatisfied(http.Request, asset.ETag))
         {

@@ -2,6 +2,7 @@ import { all, api, ApiError, describe } from '../api.js';
 import { alertBox, clearFieldErrors, field, h, showFieldErrors } from '../dom.js';
 import { flash, navigate } from '../app.js';
 import { flattenTree, indent } from './shared.js';
+import { imagesSection } from './images.js';
 import { variantsSection } from './variants.js';
 
 // Negative prices pass so the server's own message explains the rule.
@@ -142,6 +143,7 @@ export async function productFormPage({ id, params, path }) {
       loaded?.data.deleted_at ? h('span', { class: 'badge badge-deleted' }, 'Deleted') : null),
     h('p', {}, h('a', { href: '#/products' }, '← All products')),
     form,
+    isNew ? null : imagesSection(loaded.data),
     isNew ? null : await variantsSection({ product: loaded.data, params, route: path }));
 }
 

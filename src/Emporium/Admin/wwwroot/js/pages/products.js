@@ -52,7 +52,7 @@ export async function productListPage({ params, refresh }) {
 
   let envelope;
   try {
-    ({ data: envelope } = await api(`/api/products?${query}`));
+    ({ data: envelope } = await api(`/api/products?${query}&include=thumbnail`));
   } catch (error) {
     return h('section', {}, heading, deleteAll, filters, rowMessage, alertBox('The products could not be loaded.', describe(error)));
   }
@@ -63,6 +63,7 @@ export async function productListPage({ params, refresh }) {
     : h('table', { class: 'data' },
       h('caption', { class: 'visually-hidden' }, 'Products'),
       h('thead', {}, h('tr', {},
+        h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Picture')),
         ['SKU', 'Name', 'Price', 'Brand', 'Status', 'Updated'].map((title) => h('th', { scope: 'col' }, title)),
         h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
       h('tbody', {}, rows));
@@ -142,6 +143,7 @@ function productRow(product, message, refresh) {
     }, 'Delete');
 
   return h('tr', { class: deleted ? 'deleted' : null, dataset: { productId: product.id } },
+    h('td', { class: 'thumb' }, product.thumbnail ? h('img', { src: product.thumbnail.url, alt: '', width: 48, height: Math.round((48 * product.thumbnail.height) / product.thumbnail.width), loading: 'lazy' }) : null),
     h('td', { class: 'mono' }, product.sku),
     h('td', {}, h('a', { href: `#/products/${product.id}` }, product.name)),
     h('td', { class: 'number' }, formatPrice(product.price, product.currency)),
