@@ -36,8 +36,9 @@ public sealed class ImageDownloader(IHttpClientFactory clients, IOptions<MediaOp
                 request.Headers.Accept.ParseAdd("image/*");
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 var status = (int)response.StatusCode;
-                if (status is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location)
+                if (status is 301 or 302 or 303 or 307 or 308)
                 {
+                    var location = response.Headers.Location ?? throw new ImageRejectedException($"{url} redirects ({status}) without a Location.");
                     if (redirects >= settings.MaxRedirects)
                     {
                         throw new ImageRejectedException($"{url} redirects more than {settings.MaxRedirects} times (Media:Download:MaxRedirects).");
@@ -134,6 +135,8 @@ public sealed class ImageDownloader(IHttpClientFactory clients, IOptions<MediaOp
     /// </summary>
     public static async Task<string?> ProblemWithAsync(string? url, MediaAddressGuard guard, CancellationToken cancellationToken)
     {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ResolveTimeout);
         if (string.IsNullOrWhiteSpace(url) || url.Length > ImageLimits.UrlLength
             || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(uri.UserInfo))
         {
@@ -142,8 +145,16 @@ public sealed class ImageDownloader(IHttpClientFactory clients, IOptions<MediaOp
 
         try
         {
-            await guard.ResolveAllowedAsync(uri.Host, cancellationToken);
+            await guard.ResolveAllowedAsync(uri.Host, timeout.Token);
             return null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"{url}: the host {uri.Host} did not resolve within {ResolveTimeout.TotalSeconds:0} s.";
+        }
+        catch (ArgumentException)
+        {
+            return $"{url}: {Shorten(uri.Host)} is not a host name.";
         }
         catch (BlockedAddressException blocked)
         {
@@ -154,6 +165,8 @@ public sealed class ImageDownloader(IHttpClientFactory clients, IOptions<MediaOp
             return $"{url}: the host {uri.Host} does not resolve.";
         }
     }
+
+    private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(5);
 
     private static string Shorten(string? text) => text is null ? "" : text.Length <= 100 ? text : text[..100] + "...";
 }

@@ -86,8 +86,8 @@ public static class ImageEndpoints
             .Documented("Delete an image", "Removes the image and its files (original and renditions). Honours If-Match (412 on mismatch).", 404, 412);
 
         writes.MapPost("/{id:long}/retry", RetryImage)
-            .Documented("Process a failed image again", "Only a failed image (409 otherwise): it becomes pending and a new job processes it; a URL " +
-                "image whose download failed is downloaded again.", 404, 409);
+            .Documented("Process an image again", "A failed image, or one left pending because its job was cancelled (409 otherwise): it " +
+                "becomes pending and a new job processes it; a URL image whose download failed is downloaded again.", 404, 409);
 
         return app;
     }
@@ -202,13 +202,17 @@ public static class ImageEndpoints
                 return Problems.Validation(FileField, $"The multipart body has no field named '{FileField}'.");
             }
 
-            if (await intake.RoomProblemAsync(id, stored.Count, cancellationToken) is { } full)
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            List<ProductImage> rows;
+            try
             {
-                return Problems.Validation(FileField, full);
+                rows = await intake.AddAsync(id, stored, http.User.UserId(), cancellationToken);
+            }
+            catch (ImageRoomException full)
+            {
+                return Problems.Validation(FileField, full.Message);
             }
 
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var rows = await intake.AddAsync(id, stored, http.User.UserId(), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             kept = true;
             return TypedResults.Accepted($"/api/products/{id}/images", new ImagesAccepted(rows.ConvertAll(urls.ToResponse)));
@@ -319,24 +323,30 @@ public static class ImageEndpoints
             return errors.ToProblem();
         }
 
-        image.AltText = altText;
-        image.VariantId = request.VariantId;
-        image.UpdatedAt = scope.UtcNow;
-        image.Version++;
-        try
+        // Guarded by the version only when the caller sent If-Match: processing raises it too, and a caller who did not
+        // ask for a precondition must not get 412 for the job's progress.
+        var guarded = http.Request.Headers.IfMatch.Count > 0;
+        var version = image.Version;
+        var variant = request.VariantId;
+        var changed = await db.Set<ProductImage>()
+            .Where(i => i.Id == id && (!guarded || i.Version == version))
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(i => i.AltText, altText)
+                .SetProperty(i => i.VariantId, variant)
+                .SetProperty(i => i.UpdatedAt, scope.UtcNow)
+                .SetProperty(i => i.Version, i => i.Version + 1), cancellationToken);
+        var saved = changed == 0 ? null : await db.Set<ProductImage>().AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, cancellationToken);
+        if (saved is null)
         {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            return Problems.PreconditionFailed();
+            return changed == 0 && guarded ? Problems.PreconditionFailed() : Problems.NotFound(What);
         }
 
-        ETags.Set(http.Response, ETags.For(image.Id, image.Version));
-        return TypedResults.Ok(urls.ToResponse(image));
+        ETags.Set(http.Response, ETags.For(saved.Id, saved.Version));
+        return TypedResults.Ok(urls.ToResponse(saved));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteImage(long id, [AsParameters] RequestScope scope, IFileStore store)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteImage(
+        long id, [AsParameters] RequestScope scope, IFileStore store, Events.IEventOutbox events, MediaUrls urls)
     {
         var (db, _, http, cancellationToken) = scope;
         var image = await ChangeableAsync(scope, id);
@@ -345,10 +355,32 @@ public static class ImageEndpoints
             return Problems.NotFound(What);
         }
 
-        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(image.Id, image.Version))
-            || await db.Set<ProductImage>().Where(i => i.Id == id && i.Version == image.Version).ExecuteDeleteAsync(cancellationToken) == 0)
+        var guarded = http.Request.Headers.IfMatch.Count > 0;
+        if (!ETags.IfMatchSatisfied(http.Request, ETags.For(image.Id, image.Version)))
         {
             return Problems.PreconditionFailed();
+        }
+
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            await ImageEvents.LockImagesOfAsync(db, image.ProductId, cancellationToken);
+            var version = image.Version;
+            var gone = await db.Set<ProductImage>().Where(i => i.Id == id && (!guarded || i.Version == version))
+                .Select(i => new { i.Status }).FirstOrDefaultAsync(cancellationToken);
+            if (gone is null)
+            {
+                return guarded ? Problems.PreconditionFailed() : Problems.NotFound(What);
+            }
+
+            await db.Set<ProductImage>().Where(i => i.Id == id).ExecuteDeleteAsync(cancellationToken);
+            if (gone.Status is ImageStatus.PENDING or ImageStatus.PROCESSING)
+            {
+                // The product's last unsettled image went: the rest are all it will have, announce them.
+                await ImageEvents.AnnounceIfSettledAsync(db, events, urls, image.ProductId, cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
         }
 
         // After the row: a job still processing it finds the row gone and removes what it wrote itself.
@@ -366,7 +398,12 @@ public static class ImageEndpoints
             return Problems.NotFound(What);
         }
 
-        if (image.Status != ImageStatus.FAILED)
+        // A failed image; or one left pending because its job was cancelled (or lost): no live job is working on it.
+        var payload = JsonSerializer.Serialize(new ImageProcessingJobHandler.Payload(image.Id, image.StoragePrefix), Jobs.JobJson.Options);
+        var stuck = image.Status is ImageStatus.PENDING or ImageStatus.PROCESSING
+            && !await db.Set<Jobs.Job>().AnyAsync(j => j.Kind == ImageProcessingJobHandler.KindName && j.Payload == payload
+                && (j.Status == Jobs.JobStatus.PENDING || j.Status == Jobs.JobStatus.PROCESSING), cancellationToken);
+        if (image.Status != ImageStatus.FAILED && !stuck)
         {
             return Problems.Conflict($"Only a failed image is processed again; this one is {image.Status.ToString().ToLowerInvariant()}.");
         }
@@ -376,7 +413,7 @@ public static class ImageEndpoints
         image.FailureReason = null;
         image.UpdatedAt = scope.UtcNow;
         image.Version++;
-        queue.Enqueue(ImageProcessingJobHandler.KindName, new ImageProcessingJobHandler.Payload(image.Id), requestedBy: http.User.UserId());
+        queue.Enqueue(ImageProcessingJobHandler.KindName, payload, requestedBy: http.User.UserId());
         try
         {
             await db.SaveChangesAsync(cancellationToken);

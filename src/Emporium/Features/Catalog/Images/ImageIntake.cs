@@ -2,6 +2,9 @@ using Emporium.Features.Jobs;
 
 namespace Emporium.Features.Catalog.Images;
 
+/// <summary>The product has no room for the images (Media:MaxImagesPerProduct); nothing was added.</summary>
+public sealed class ImageRoomException(string message) : Exception(message);
+
 /// <summary>
 /// Adds images to a product: their rows and one image.process job each, in the caller's unit of work (and transaction), so
 /// a write that rolls back leaves neither. Used by the upload endpoint and by products' image_urls.
@@ -21,7 +24,10 @@ public sealed class ImageIntake(EmporiumDbContext db, IJobQueue queue, TimeProvi
             : null;
     }
 
-    /// <summary>Checks image_urls before anything is written: each an http(s) URL whose host the SSRF guard allows, and room for them.</summary>
+    /// <summary>
+    /// Checks image_urls before anything is written (and before a transaction opens: names are resolved here): at most
+    /// Media:MaxImagesPerProduct of them, each an http(s) URL whose host the SSRF guard allows, and room for them.
+    /// </summary>
     public async Task CheckUrlsAsync(long productId, IReadOnlyList<string>? urls, ValidationErrors errors, CancellationToken cancellationToken)
     {
         if (urls is null || urls.Count == 0)
@@ -29,12 +35,18 @@ public sealed class ImageIntake(EmporiumDbContext db, IJobQueue queue, TimeProvi
             return;
         }
 
-        foreach (var url in urls.Distinct(StringComparer.Ordinal))
+        var max = options.Value.MaxImagesPerProduct;
+        if (urls.Count > max)
         {
-            if (await ImageDownloader.ProblemWithAsync(url, guard, cancellationToken) is { } problem)
-            {
-                errors.Add("image_urls", problem);
-            }
+            errors.Add("image_urls", $"At most {max} image URLs (Media:MaxImagesPerProduct).");
+            return;
+        }
+
+        // Resolved side by side, each within a few seconds: a slow name server costs one timeout, not one per URL.
+        var problems = await Task.WhenAll(urls.Distinct(StringComparer.Ordinal).Select(url => ImageDownloader.ProblemWithAsync(url, guard, cancellationToken)));
+        foreach (var problem in problems.OfType<string>())
+        {
+            errors.Add("image_urls", problem);
         }
 
         var adding = (await NewUrlsAsync(productId, urls, cancellationToken)).Count;
@@ -64,6 +76,13 @@ public sealed class ImageIntake(EmporiumDbContext db, IJobQueue queue, TimeProvi
             return [];
         }
 
+        // Inside the caller's transaction: two uploads at once take their places (and the last free ones) in turn.
+        await ImageEvents.LockImagesOfAsync(db, productId, cancellationToken);
+        if (await RoomProblemAsync(productId, images.Count, cancellationToken) is { } full)
+        {
+            throw new ImageRoomException(full);
+        }
+
         var now = clock.GetUtcNow().UtcDateTime;
         var next = (await db.Set<ProductImage>().Where(i => i.ProductId == productId).MaxAsync(i => (int?)i.Position, cancellationToken) ?? -1) + 1;
         var rows = images.Select((image, index) => new ProductImage
@@ -83,7 +102,7 @@ public sealed class ImageIntake(EmporiumDbContext db, IJobQueue queue, TimeProvi
         await db.SaveChangesAsync(cancellationToken);
         foreach (var row in rows)
         {
-            queue.Enqueue(ImageProcessingJobHandler.KindName, new ImageProcessingJobHandler.Payload(row.Id), requestedBy: requestedBy);
+            queue.Enqueue(ImageProcessingJobHandler.KindName, new ImageProcessingJobHandler.Payload(row.Id, row.StoragePrefix), requestedBy: requestedBy);
         }
 
         await db.SaveChangesAsync(cancellationToken);

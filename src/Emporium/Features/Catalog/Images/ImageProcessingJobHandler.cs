@@ -22,7 +22,8 @@ internal sealed class ImageProcessingJobHandler(
 {
     public const string KindName = "image.process";
 
-    public sealed record Payload(long ImageId);
+    /// <summary>The image, and where its files live (so a failure after the image was deleted can still clear them).</summary>
+    public sealed record Payload(long ImageId, string? StoragePrefix = null);
 
     public sealed record Result(string Outcome, int Renditions);
 
@@ -37,7 +38,11 @@ internal sealed class ImageProcessingJobHandler(
             return;
         }
 
-        await SetAsync(id, set => set.SetProperty(i => i.Status, ImageStatus.PROCESSING), cancellationToken);
+        // Not over READY: a job that finds its image processed by an earlier run leaves it (see FinishAsync).
+        await db.Set<ProductImage>().Where(i => i.Id == id && i.Status != ImageStatus.READY).ExecuteUpdateAsync(set => set
+            .SetProperty(i => i.Status, ImageStatus.PROCESSING)
+            .SetProperty(i => i.UpdatedAt, clock.GetUtcNow().UtcDateTime)
+            .SetProperty(i => i.Version, i => i.Version + 1), cancellationToken);
         await context.ReportProgressAsync(0, 2, "fetching the original", cancellationToken);
         byte[] original;
         try
@@ -54,11 +59,16 @@ internal sealed class ImageProcessingJobHandler(
                 stored.Add(new StoredRendition(rendition.Name, rendition.Format, rendition.Width, rendition.Height, bytes, key));
             }
 
-            if (!await FinishAsync(image, rendered, stored, cancellationToken))
+            switch (await FinishAsync(image, rendered, stored, cancellationToken))
             {
-                await ImageFiles.DeleteAsync(store, image.StoragePrefix, CancellationToken.None);
-                context.SetResult(new Result("deleted", 0));
-                return;
+                case Finished.Deleted:
+                    await ImageFiles.DeleteAsync(store, image.StoragePrefix, CancellationToken.None);
+                    context.SetResult(new Result("deleted", 0));
+                    return;
+                case Finished.Elsewhere:
+                    // Another run recorded the image first (a redelivery racing a slow worker): the same files, nothing to add.
+                    context.SetResult(new Result("already_ready", stored.Count));
+                    return;
             }
 
             await context.ReportProgressAsync(2, 2, "ready", cancellationToken);
@@ -73,24 +83,34 @@ internal sealed class ImageProcessingJobHandler(
     /// <summary>Marks the image failed with the job's last error, in the transaction that records the job's end.</summary>
     public async Task RecordFailureAsync(Job job, CancellationToken cancellationToken)
     {
-        var id = JsonSerializer.Deserialize<Payload>(job.Payload, JobJson.Options)?.ImageId;
+        var payload = JsonSerializer.Deserialize<Payload>(job.Payload, JobJson.Options);
+        var id = payload?.ImageId;
         var productId = await db.Set<ProductImage>().Where(i => i.Id == id).Select(i => (long?)i.ProductId).FirstOrDefaultAsync(cancellationToken);
         if (productId is not { } product)
         {
+            // Deleted while its job ran: what the job stored before failing (a downloaded original) goes too.
+            if (payload?.StoragePrefix is { } prefix)
+            {
+                await ImageFiles.DeleteAsync(store, prefix, cancellationToken);
+            }
+
             return;
         }
 
-        await LockImagesOfAsync(product, cancellationToken);
+        await ImageEvents.LockImagesOfAsync(db, product, cancellationToken);
         var reason = Reason(job.LastError);
         var now = clock.GetUtcNow().UtcDateTime;
-        await db.Set<ProductImage>()
+        var changed = await db.Set<ProductImage>()
             .Where(i => i.Id == id && i.Status != ImageStatus.READY)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(i => i.Status, ImageStatus.FAILED)
                 .SetProperty(i => i.FailureReason, reason)
                 .SetProperty(i => i.UpdatedAt, now)
                 .SetProperty(i => i.Version, i => i.Version + 1), cancellationToken);
-        await AnnounceIfSettledAsync(product, cancellationToken);
+        if (changed > 0)
+        {
+            await ImageEvents.AnnounceIfSettledAsync(db, events, urls, product, cancellationToken);
+        }
     }
 
     private async Task<byte[]> OriginalAsync(ProductImage image, CancellationToken cancellationToken)
@@ -125,15 +145,22 @@ internal sealed class ImageProcessingJobHandler(
         return downloaded.Bytes;
     }
 
-    /// <summary>Records the renditions and, when nothing of the product is left to process, images.ready; false when the image was deleted meanwhile.</summary>
-    private async Task<bool> FinishAsync(ProductImage image, RenderResult rendered, List<StoredRendition> stored, CancellationToken cancellationToken)
+    private enum Finished
+    {
+        Recorded,
+        Deleted,
+        Elsewhere,
+    }
+
+    /// <summary>Records the renditions and, when nothing of the product is left to process, images.ready.</summary>
+    private async Task<Finished> FinishAsync(ProductImage image, RenderResult rendered, List<StoredRendition> stored, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var json = ImageReads.RenditionsJson(stored);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await LockImagesOfAsync(image.ProductId, cancellationToken);
+        await ImageEvents.LockImagesOfAsync(db, image.ProductId, cancellationToken);
         var changed = await db.Set<ProductImage>()
-            .Where(i => i.Id == image.Id)
+            .Where(i => i.Id == image.Id && i.Status == ImageStatus.PROCESSING)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(i => i.Status, ImageStatus.READY)
                 .SetProperty(i => i.FailureReason, (string?)null)
@@ -145,30 +172,13 @@ internal sealed class ImageProcessingJobHandler(
                 .SetProperty(i => i.Version, i => i.Version + 1), cancellationToken);
         if (changed == 0)
         {
-            return false;
+            return await db.Set<ProductImage>().AnyAsync(i => i.Id == image.Id, cancellationToken) ? Finished.Elsewhere : Finished.Deleted;
         }
 
-        await AnnounceIfSettledAsync(image.ProductId, cancellationToken);
+        await ImageEvents.AnnounceIfSettledAsync(db, events, urls, image.ProductId, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return true;
-    }
-
-    /// <summary>
-    /// Holds every image row of the product until the transaction ends, so that of two images finishing at once the second
-    /// sees the first as done and announces images.ready (each alone would see the other still processing).
-    /// </summary>
-    private Task<int> LockImagesOfAsync(long productId, CancellationToken cancellationToken) =>
-        db.Set<ProductImage>().Where(i => i.ProductId == productId)
-            .ExecuteUpdateAsync(set => set.SetProperty(i => i.Version, i => i.Version), cancellationToken);
-
-    private async Task AnnounceIfSettledAsync(long productId, CancellationToken cancellationToken)
-    {
-        var images = await ImageReads.OfProductAsync(db, productId, cancellationToken);
-        if (images.Count > 0 && images.All(i => i.Status is ImageStatus.READY or ImageStatus.FAILED))
-        {
-            events.Add(EventTypes.ImagesReady, new ImagesReady(productId, images.ConvertAll(urls.ToResponse)));
-        }
+        return Finished.Recorded;
     }
 
     private Task<int> SetAsync(
@@ -195,6 +205,30 @@ internal sealed class ImageProcessingJobHandler(
         }
 
         return reason.Length <= ImageLimits.ReasonLength ? reason : reason[..(ImageLimits.ReasonLength - 3)] + "...";
+    }
+}
+
+/// <summary>images.ready, written exactly when a product's last unsettled image settles (or goes).</summary>
+internal static class ImageEvents
+{
+    /// <summary>
+    /// Holds the product (and so its images: every image write takes this first) until the transaction ends, so that of
+    /// two images finishing at once the second sees the first as done and announces images.ready (each alone would see
+    /// the other still processing), and two uploads cannot both take the last free places. Writes nothing visible.
+    /// </summary>
+    public static Task<int> LockImagesOfAsync(EmporiumDbContext db, long productId, CancellationToken cancellationToken) =>
+        db.Set<Product>().Where(p => p.Id == productId)
+            .ExecuteUpdateAsync(set => set.SetProperty(p => p.Version, p => p.Version), cancellationToken);
+
+    /// <summary>Adds images.ready when the product has images and none is pending or processing.</summary>
+    public static async Task AnnounceIfSettledAsync(
+        EmporiumDbContext db, IEventOutbox events, MediaUrls urls, long productId, CancellationToken cancellationToken)
+    {
+        var images = await ImageReads.OfProductAsync(db, productId, cancellationToken);
+        if (images.Count > 0 && images.All(i => i.Status is ImageStatus.READY or ImageStatus.FAILED))
+        {
+            events.Add(EventTypes.ImagesReady, new ImagesReady(productId, images.ConvertAll(urls.ToResponse)));
+        }
     }
 }
 

@@ -64,12 +64,15 @@ public sealed class ImageRenderer(IOptions<MediaOptions> options)
 
             var sizes = settings.Sizes;
             var renditions = new List<RenderedImage>(sizes.Count * 2);
-            using var decoded = Image.ThumbnailBuffer(original, sizes[0].Size, height: sizes[0].Size, size: Enums.Size.Down);
-            using var largest = InSrgb(decoded).CopyMemory();
+            // An embedded ICC profile (Display P3, Adobe RGB, CMYK) is converted to sRGB by the thumbnail itself, before the
+            // profile is stripped; images without one are moved to sRGB by their interpretation.
+            using var decoded = Image.ThumbnailBuffer(original, sizes[0].Size, height: sizes[0].Size, size: Enums.Size.Down, outputProfile: "srgb");
+            using var largest = InSrgb(decoded);
             foreach (var size in sizes)
             {
-                using var resized = size == sizes[0] ? largest.Copy() : largest.ThumbnailImage(size.Size, height: size.Size, size: Enums.Size.Down);
-                using var rendition = resized.CopyMemory();
+                using var rendition = size == sizes[0]
+                    ? largest.Copy()
+                    : Materialized(largest.ThumbnailImage(size.Size, height: size.Size, size: Enums.Size.Down));
                 renditions.Add(new RenderedImage(size.Name, "webp", rendition.Width, rendition.Height,
                     rendition.WebpsaveBuffer(q: settings.WebpQuality, keep: Enums.ForeignKeep.None)));
                 using var opaque = rendition.HasAlpha() ? rendition.Flatten(background: [255, 255, 255]) : rendition.Copy();
@@ -86,8 +89,25 @@ public sealed class ImageRenderer(IOptions<MediaOptions> options)
         }
     }
 
-    private static Image InSrgb(Image image) =>
-        image.Interpretation is Enums.Interpretation.Srgb && image.Format == Enums.BandFormat.Uchar
-            ? image
-            : image.Colourspace(Enums.Interpretation.Srgb).Cast(Enums.BandFormat.Uchar);
+    /// <summary>The decoded image in 8-bit sRGB, in memory (it is encoded several times).</summary>
+    private static Image InSrgb(Image decoded)
+    {
+        if (decoded.Interpretation is Enums.Interpretation.Srgb && decoded.Format == Enums.BandFormat.Uchar)
+        {
+            return decoded.CopyMemory();
+        }
+
+        using var srgb = decoded.Colourspace(Enums.Interpretation.Srgb);
+        using var bytes = srgb.Cast(Enums.BandFormat.Uchar);
+        return bytes.CopyMemory();
+    }
+
+    /// <summary>A pipeline's result in memory, the pipeline released at once rather than by the finalizer.</summary>
+    private static Image Materialized(Image pipeline)
+    {
+        using (pipeline)
+        {
+            return pipeline.CopyMemory();
+        }
+    }
 }

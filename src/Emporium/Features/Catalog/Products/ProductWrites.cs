@@ -22,14 +22,16 @@ public static partial class ProductEndpoints
             OwnerId = http.User.UserId(),
             CreatedAt = now,
         };
+        var errors = new ValidationErrors();
+        await services.Images.CheckUrlsAsync(0, request.ImageUrls, errors, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var failure = await ApplyAndSaveAsync(db, services.Images, product, request, now, cancellationToken);
+        var failure = await ApplyAndSaveAsync(db, product, request, now, errors, cancellationToken)
+            ?? await AddImageUrlsAsync(services.Images, product.Id, request, http.User.UserId(), cancellationToken);
         if (failure is not null)
         {
             return failure.Invalid is { } invalid ? invalid : failure.Problem!;
         }
 
-        await services.Images.AddUrlsAsync(product.Id, request.ImageUrls, http.User.UserId(), cancellationToken);
         var row = await AnnounceAsync(db, services, product.Id, EventTypes.ProductCreated, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         ETags.Set(http.Response, row.ETag);
@@ -118,14 +120,15 @@ public static partial class ProductEndpoints
             return errors.ToProblem();
         }
 
+        await services.Images.CheckUrlsAsync(product.Id, request.ImageUrls, errors, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var failure = await ApplyAndSaveAsync(db, services.Images, product, request, clock.GetUtcNow().UtcDateTime, cancellationToken);
+        var failure = await ApplyAndSaveAsync(db, product, request, clock.GetUtcNow().UtcDateTime, errors, cancellationToken)
+            ?? await AddImageUrlsAsync(services.Images, product.Id, request, http.User.UserId(), cancellationToken);
         if (failure is not null)
         {
             return failure.Invalid is { } invalidRequest ? invalidRequest : failure.Problem!;
         }
 
-        await services.Images.AddUrlsAsync(product.Id, request.ImageUrls, http.User.UserId(), cancellationToken);
         var row = await AnnounceAsync(db, services, product.Id, EventTypes.ProductUpdated, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         ETags.Set(http.Response, row.ETag);
@@ -229,16 +232,15 @@ public static partial class ProductEndpoints
     };
 
     /// <summary>
-    /// Validates <paramref name="request"/>, resolves brand and categories, checks SKU and slug, then saves
-    /// <paramref name="product"/> in one SaveChanges guarded by its version. Null on success.
+    /// Validates <paramref name="request"/> (adding to <paramref name="errors"/>, which may hold the image_urls checks made
+    /// before the transaction), resolves brand and categories, checks SKU and slug, then saves <paramref name="product"/> in
+    /// one SaveChanges guarded by its version. Null on success.
     /// </summary>
     private static async Task<WriteFailure?> ApplyAndSaveAsync(
-        EmporiumDbContext db, ImageIntake images, Product product, ProductRequest request, DateTime now, CancellationToken cancellationToken)
+        EmporiumDbContext db, Product product, ProductRequest request, DateTime now, ValidationErrors errors, CancellationToken cancellationToken)
     {
         request = ProductRules.Normalize(request);
-        var errors = new ValidationErrors();
         ProductRules.Check(request, errors);
-        await images.CheckUrlsAsync(product.Id, request.ImageUrls, errors, cancellationToken);
 
         // A product may keep a brand or category that was deleted since it was linked; new links need live ones.
         var keptBrandId = product.BrandId;
@@ -376,6 +378,21 @@ public static partial class ProductEndpoints
                 product.Slug = await Slugs.UniqueAsync(Slugs.FromName(request.Name!, "product"),
                     candidate => db.Set<Product>().AnyAsync(p => p.Slug == candidate, cancellationToken));
             }
+        }
+    }
+
+    /// <summary>Adds an image for each new URL of image_urls (checked before the transaction); null on success.</summary>
+    private static async Task<WriteFailure?> AddImageUrlsAsync(
+        ImageIntake images, long productId, ProductRequest request, long? requestedBy, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await images.AddUrlsAsync(productId, request.ImageUrls, requestedBy, cancellationToken);
+            return null;
+        }
+        catch (ImageRoomException full)
+        {
+            return new WriteFailure(Problems.Validation("image_urls", full.Message), null);
         }
     }
 

@@ -43,6 +43,23 @@ public sealed class ImageRendererTests
     }
 
     [Fact]
+    public void A_photo_in_another_colour_space_is_converted_to_srgb_before_its_profile_is_stripped()
+    {
+        double[] srgb = [200, 60, 40];
+        using var flat = Image.Black(300, 200, bands: 3).Linear([1, 1, 1], srgb).Cast(Enums.BandFormat.Uchar).Copy(interpretation: Enums.Interpretation.Srgb);
+        using var p3 = flat.IccTransform("p3", inputProfile: "srgb");
+        var p3Pixel = p3.Getpoint(10, 10);
+        p3Pixel.Zip(srgb).Should().Contain(pair => Math.Abs(pair.First - pair.Second) > 6, "the same colour has other numbers in Display P3");
+        var bytes = p3.JpegsaveBuffer(q: 95, keep: Enums.ForeignKeep.Icc);
+
+        var result = Renderer.Render(bytes);
+
+        using var thumb = Image.NewFromBuffer(result.Renditions.First(r => r.Format == "jpeg").Bytes);
+        thumb.GetFields().Should().NotContain("icc-profile-data");
+        thumb.Getpoint(10, 10).Zip(srgb).Should().AllSatisfy(pair => Math.Abs(pair.First - pair.Second).Should().BeLessThan(5));
+    }
+
+    [Fact]
     public void A_decompression_bomb_is_refused_in_under_a_second_without_being_decoded()
     {
         var bomb = TestImages.Bomb.Value;

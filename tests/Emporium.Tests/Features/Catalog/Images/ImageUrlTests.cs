@@ -34,7 +34,7 @@ public abstract class ImageUrlTests(EmporiumApp app) : IAsyncLifetime
     }
 
     private Task<Job> JobOfAsync(long imageId) =>
-        app.WithDbAsync(db => db.Set<Job>().Where(j => j.Kind == ImageProcessingJobHandler.KindName && j.Payload.Contains($":{imageId}}}")).OrderByDescending(j => j.Id).FirstAsync());
+        app.WithDbAsync(db => db.Set<Job>().Where(j => j.Kind == ImageProcessingJobHandler.KindName && j.Payload.Contains($"\"image_id\":{imageId},")).OrderByDescending(j => j.Id).FirstAsync());
 
     private async Task ServeAsync(HttpContext context, byte[] bytes, string contentType = "image/jpeg")
     {
