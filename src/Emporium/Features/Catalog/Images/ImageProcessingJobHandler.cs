@@ -119,6 +119,14 @@ internal sealed class ImageProcessingJobHandler(
         {
             await using var stream = await store.OpenReadAsync(key, cancellationToken)
                 ?? throw new ImageRejectedException("The stored original is missing; upload the image again.");
+            if (stream.CanSeek || image.OriginalBytes is not null)
+            {
+                // One array of the right size (libvips reads from it): no doubling buffer left on the large object heap.
+                var bytes = new byte[stream.CanSeek ? stream.Length : image.OriginalBytes!.Value];
+                await stream.ReadExactlyAsync(bytes, cancellationToken);
+                return bytes;
+            }
+
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, cancellationToken);
             return buffer.ToArray();
