@@ -57,6 +57,27 @@ public static class ProductVisibility
         return products.Where(p => p.IsActive && p.DeletedAt == null);
     }
 
+    /// <summary>
+    /// <see cref="VisibleTo"/> for one product already loaded (a read that does not filter in SQL): the same rules, on the
+    /// row's active flag, deletion and owner.
+    /// </summary>
+    public static bool CanSee(this ClaimsPrincipal user, bool isActive, DateTime? deletedAt, long? ownerId, bool includeDeleted)
+    {
+        if (user.IsStaffOrAdmin())
+        {
+            return includeDeleted || deletedAt == null;
+        }
+
+        if (user.IsInRole(Roles.Seller) && user.UserId() is { } sellerId)
+        {
+            return includeDeleted
+                ? (isActive && deletedAt == null) || ownerId == sellerId
+                : deletedAt == null && (isActive || ownerId == sellerId);
+        }
+
+        return isActive && deletedAt == null;
+    }
+
     /// <summary>Whether the caller may ask for deleted products (include_deleted=true): those who run the store, and sellers (their own).</summary>
     public static bool MaySeeDeleted(this ClaimsPrincipal user) => user.IsStaffOrAdmin() || user.IsInRole(Roles.Seller);
 }

@@ -45,6 +45,35 @@ public sealed class DatabaseOptions : IValidatableObject
     [Range(1, 1_000)]
     public int SqliteMinWorkerThreads { get; set; } = 32;
 
+    /// <summary>
+    /// PostgreSQL: the connection string the service opens, with the pool settings of decision 0018 added where the given
+    /// string does not set them: statements that run a few times are prepared on their connection (planned once, not on
+    /// every request), and a connection handed back to the pool keeps that state instead of running DISCARD ALL. The service
+    /// keeps no other session state across uses (temporary tables are ON COMMIT DROP; the migration lock is released
+    /// explicitly).
+    /// </summary>
+    public string EffectiveConnectionString()
+    {
+        if (Provider != DatabaseProvider.Postgres || ConnectionString is null)
+        {
+            return ConnectionString ?? "";
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+        var given = ConnectionString.Replace(" ", "", StringComparison.Ordinal);
+        if (!given.Contains("MaxAutoPrepare=", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 100;
+        }
+
+        if (!given.Contains("NoResetOnClose=", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        return builder.ConnectionString;
+    }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Provider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(ConnectionString))

@@ -30,13 +30,15 @@ public static class PersistenceExtensions
                 }
             });
 
-        services.AddDbContext<EmporiumDbContext>((provider, options) =>
+        // Pooled (decision 0018): the options are built once and contexts are reset and reused, instead of building options,
+        // finding EF's internal services and allocating a context for every request and job step.
+        services.AddDbContextPool<EmporiumDbContext>((provider, options) =>
         {
             var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             switch (database.Provider)
             {
                 case DatabaseProvider.Postgres:
-                    options.UseNpgsql(database.ConnectionString, npgsql => npgsql.CommandTimeout(database.CommandTimeoutSeconds));
+                    options.UseNpgsql(database.EffectiveConnectionString(), npgsql => npgsql.CommandTimeout(database.CommandTimeoutSeconds));
                     break;
                 default:
                     options.UseEmporiumSqlite(database.ConnectionString, sqlite => sqlite.CommandTimeout(database.CommandTimeoutSeconds));
@@ -65,6 +67,10 @@ public static class PersistenceExtensions
                 ? new PostgresProductSearch(db)
                 : new SqliteProductSearch(db);
         });
+        services.AddSingleton<IProductReads>(provider =>
+            provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+                ? new Reads.PostgresProductReads()
+                : new EfProductReads());
         services.AddScoped<IRowEstimator>(provider =>
             provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
                 ? new PostgresRowEstimator(provider.GetRequiredService<EmporiumDbContext>())

@@ -83,12 +83,12 @@ public static partial class ProductEndpoints
         [FromRoute(Name = "ref")] string productRef,
         HttpContext http,
         EmporiumDbContext db,
+        IProductReads reads,
         Images.MediaUrls urls,
         CancellationToken cancellationToken)
     {
-        var row = await ProductDetail.LoadAsync(
-            db, db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).VisibleTo(http.User, includeDeleted: true), urls, cancellationToken);
-        if (row is null)
+        var row = await ProductDetail.LoadAsync(reads, db, CatalogRef.Parse(productRef), urls, cancellationToken);
+        if (row is null || !http.User.CanSee(row.Row.IsActive, row.Row.DeletedAt, row.Row.OwnerId, includeDeleted: true))
         {
             return Problems.NotFound("Product");
         }

@@ -5,7 +5,7 @@ using Emporium.Features.Catalog.Variants;
 namespace Emporium.Features.Catalog.Products;
 
 /// <summary>What a read projects from the database: the response plus the version behind the ETag.</summary>
-internal sealed record ProductRow(
+public sealed record ProductRow(
     long Id,
     string Sku,
     string Slug,
@@ -26,7 +26,7 @@ internal sealed record ProductRow(
     /// One SQL statement per page: brand by a join, categories as a nested collection EF fetches in the
     /// same query (never one query per product). Deleted categories are not shown.
     /// </summary>
-    public static readonly Expression<Func<Product, ProductRow>> Projection = p => new ProductRow(
+    internal static readonly Expression<Func<Product, ProductRow>> Projection = p => new ProductRow(
         p.Id,
         p.Sku,
         p.Slug,
@@ -63,23 +63,16 @@ internal sealed record ProductDetail(ProductRow Row, List<VariantRow> Variants, 
 
     public ProductResponse ToResponse() => Row.ToResponse(Variants.ConvertAll(v => v.ToResponse())) with { Images = Images.ConvertAll(Urls.ToResponse) };
 
-    /// <summary>The product <paramref name="products"/> (narrowed to one) finds, with its variants and images; null when it finds none.</summary>
+    /// <summary>The product <paramref name="reference"/> names, with its variants and images, whoever may see it; null when none exists.</summary>
     public static async Task<ProductDetail?> LoadAsync(
-        EmporiumDbContext db, IQueryable<Product> products, MediaUrls urls, CancellationToken cancellationToken)
-    {
-        var row = await products.Select(ProductRow.Projection).FirstOrDefaultAsync(cancellationToken);
-        return row is null
-            ? null
-            : new ProductDetail(
-                row,
-                await VariantReads.OfProductAsync(db, row.Id, cancellationToken),
-                await ImageReads.OfProductAsync(db, row.Id, cancellationToken),
-                urls);
-    }
+        IProductReads reads, EmporiumDbContext db, CatalogRef reference, MediaUrls urls, CancellationToken cancellationToken) =>
+        await reads.FindAsync(db, reference.Id, reference.Slug, cancellationToken) is { } data
+            ? new ProductDetail(data.Row, data.Variants, data.Images, urls)
+            : null;
 }
 
 /// <summary>A brand or category as a product embeds it, with the version that says when its name or slug changed.</summary>
-internal sealed record EmbeddedRef(long Id, string Slug, string Name, int Version)
+public sealed record EmbeddedRef(long Id, string Slug, string Name, int Version)
 {
     public CatalogItemRef ToRef() => new(Id, Slug, Name);
 }

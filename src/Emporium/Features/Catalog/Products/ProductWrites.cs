@@ -79,7 +79,7 @@ public static partial class ProductEndpoints
 
         // Restoring a live product is a no-op that answers with it.
         var row = target.Row.DeletedAt is null
-            ? await LoadRowAsync(scope.Db, services.Urls, target.Row.Id, scope.Aborted)
+            ? await LoadRowAsync(scope.Db, services, target.Row.Id, scope.Aborted)
             : await SetDeletedAsync(scope, services, target.Row, deleted: false);
         if (row is null)
         {
@@ -136,7 +136,7 @@ public static partial class ProductEndpoints
     }
 
     /// <summary>What a product write needs besides its scope: the outbox its event goes to, image intake (image_urls) and media URLs.</summary>
-    public readonly record struct ProductWriteServices(IEventOutbox Events, ImageIntake Images, MediaUrls Urls);
+    public readonly record struct ProductWriteServices(IEventOutbox Events, ImageIntake Images, MediaUrls Urls, IProductReads Reads);
 
     private sealed record ChangeTarget(long Id, int Version, DateTime? DeletedAt, string ETag);
 
@@ -207,14 +207,14 @@ public static partial class ProductEndpoints
     /// </summary>
     internal static async Task<ProductDetail> AnnounceAsync(EmporiumDbContext db, ProductWriteServices services, long id, string type, CancellationToken cancellationToken)
     {
-        var row = await LoadRowAsync(db, services.Urls, id, cancellationToken);
+        var row = await LoadRowAsync(db, services, id, cancellationToken);
         services.Events.Add(type, row.ToResponse());
         await db.SaveChangesAsync(cancellationToken);
         return row;
     }
 
-    private static async Task<ProductDetail> LoadRowAsync(EmporiumDbContext db, MediaUrls urls, long id, CancellationToken cancellationToken) =>
-        await ProductDetail.LoadAsync(db, db.Set<Product>().AsNoTracking().Where(p => p.Id == id), urls, cancellationToken)
+    private static async Task<ProductDetail> LoadRowAsync(EmporiumDbContext db, ProductWriteServices services, long id, CancellationToken cancellationToken) =>
+        await ProductDetail.LoadAsync(services.Reads, db, new CatalogRef(id, null), services.Urls, cancellationToken)
             ?? throw new InvalidOperationException($"Product {id} vanished inside its own write.");
 
     /// <summary>The stored product as a request body: the starting point a merge patch is applied to.</summary>

@@ -3,7 +3,7 @@ using System.Linq.Expressions;
 namespace Emporium.Features.Catalog.Variants;
 
 /// <summary>What a read projects for a variant: the response's fields plus the versions its tag and its product's tag cover.</summary>
-internal sealed record VariantRow(
+public sealed record VariantRow(
     long Id,
     long ProductId,
     string ProductName,
@@ -21,7 +21,7 @@ internal sealed record VariantRow(
     DateTime? DeletedAt,
     int Version)
 {
-    public static readonly Expression<Func<Variant, VariantRow>> Projection = v => new VariantRow(
+    internal static readonly Expression<Func<Variant, VariantRow>> Projection = v => new VariantRow(
         v.Id,
         v.ProductId,
         v.Product!.Name,
@@ -73,7 +73,7 @@ internal sealed record VariantRow(
 }
 
 /// <summary>One attribute value of a variant, with the attribute's version (its slugs show in the variant).</summary>
-internal sealed record VariantAttributeRow(long AttributeId, string AttributeSlug, int AttributeVersion, string ValueSlug);
+public sealed record VariantAttributeRow(long AttributeId, string AttributeSlug, int AttributeVersion, string ValueSlug);
 
 internal static class VariantReads
 {

@@ -27,7 +27,15 @@ export function imagesSection(product) {
   function render() {
     heading.textContent = `Images (${images.length})`;
     empty.hidden = images.length > 0;
+    // Alt text being typed survives a refresh (the status poll re-renders the list while images process).
+    const typed = [...list.querySelectorAll('.alt-text input')]
+      .filter((input) => input.value !== input.defaultValue)
+      .map((input) => [input.id, input.value]);
     setChildren(list, images.map((image, index) => imageItem(image, index)));
+    for (const [id, value] of typed) {
+      const input = list.querySelector(`#${id}`);
+      if (input) input.value = value;
+    }
     if (images.some((image) => !SETTLED.includes(image.status)) && polling === null) {
       polling = setTimeout(refresh, 1000);
     }
@@ -36,12 +44,18 @@ export function imagesSection(product) {
   async function refresh() {
     polling = null;
     if (!list.isConnected) return;
+    let fresh;
     try {
-      ({ data: images } = await api(`/api/products/${product.id}/images`));
+      ({ data: fresh } = await api(`/api/products/${product.id}/images`));
     } catch (error) {
       message.replaceChildren(alertBox('The images could not be refreshed.', describe(error)));
       return;
     }
+    if (JSON.stringify(fresh) === JSON.stringify(images)) {
+      if (images.some((image) => !SETTLED.includes(image.status))) polling = setTimeout(refresh, 1000);
+      return;
+    }
+    images = fresh;
     render();
   }
 

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The product read path (issue 16) on PostgreSQL: wrk -t2 -c32 against GET /api/products/{random id} over PRODUCTS
+# products (default 500,000, each with a brand and two categories), in one run on this machine:
+#   ceiling - the service's cheapest endpoint, /health/live;
+#   floor   - bench/lib/pk-read.cs, a minimal ASP.NET Core program doing the same primary-key read with raw Npgsql;
+#   service - the product read, once per mode in MODES (default "off": Cache:Provider=None; add Memory and Redis once
+#             the cache exists), ids drawn from HOT_IDS products (default all) so a cache can reach its hit ratio.
+# Each wrk run lasts SECONDS (default 10) after a 3 s warm-up. Prints requests per second, p50 and p99 and the ratios.
+#   bench/read-path.sh [products=500000] [seconds=10]       MODES="off Memory Redis" HOT_IDS=20000 BENCH_KEEP=1
+set -euo pipefail
+cd "$(dirname "$0")/.."
+products="${1:-500000}"
+seconds="${2:-10}"
+modes="${MODES:-off}"
+source scripts/lib/services.sh
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  if [ -n "${BENCH_KEEP:-}" ]; then echo "[bench] kept: $EMPORIUM_STACK_DIR" >&2; else stop_services; fi
+}
+trap cleanup EXIT
+ensure_packages wrk
+
+start_postgres
+psql_() { psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$EMPORIUM_PG_PORT" -U postgres "$@"; }
+psql_ -d postgres -c "CREATE DATABASE emporium_bench"
+connection="Host=127.0.0.1;Port=$EMPORIUM_PG_PORT;Username=postgres;Database=emporium_bench"
+work="$EMPORIUM_STACK_DIR/read-path"
+mkdir -p "$work"
+dotnet build src/Emporium -c Release -v q -nologo >/dev/null
+unset DATABASE_URL
+export Database__Provider=Postgres Database__ConnectionString="$connection${BENCH_PG_OPTIONS:+;$BENCH_PG_OPTIONS}"
+export EMPORIUM_ADMIN_EMAIL=admin@bench.local EMPORIUM_ADMIN_PASSWORD=bench-password-123 Emporium__DataDirectory="$work/data"
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+
+# Starts the service with extra environment ("KEY=VALUE ..."), waits until it is ready; sets $base.
+start_service() {
+  local port; port="$(free_port)"
+  env "$@" dotnet src/Emporium/bin/Release/net10.0/Emporium.dll --urls "http://127.0.0.1:$port" >>"$work/app.log" 2>&1 &
+  service_pid=$!
+  pids+=("$service_pid")
+  base="http://127.0.0.1:$port"
+  for _ in $(seq 1 120); do curl -fs "$base/health/ready" >/dev/null && return 0; sleep 0.5; done
+  echo "[bench] the service did not become ready:" >&2; tail -50 "$work/app.log" >&2; exit 1
+}
+stop_service() { kill "$service_pid"; wait "$service_pid" 2>/dev/null || true; }
+
+# The schema comes from the service's own migrations; the rows from SQL (the import is another benchmark).
+start_service
+stop_service
+echo "[bench] inserting $products products" >&2
+psql_ -d emporium_bench <<SQL
+INSERT INTO brands (name, slug, created_at, updated_at, version)
+SELECT 'Brand ' || b, 'brand-' || b, now(), now(), 1 FROM generate_series(1, 200) b;
+INSERT INTO categories (name, slug, created_at, updated_at, version)
+SELECT 'Category ' || c, 'category-' || c, now(), now(), 1 FROM generate_series(1, 100) c;
+INSERT INTO products (sku, sku_key, slug, name, description, price, currency, is_active, brand_id, created_at, updated_at, version)
+SELECT 'SKU-' || i, 'SKU-' || i, 'product-' || i, 'Product ' || i, 'A product of the read-path benchmark, number ' || i,
+       (i % 1000) + 0.99, 'USD', true, (SELECT min(id) FROM brands) + i % 200, now(), now(), 1
+FROM generate_series(1, $products) i;
+INSERT INTO product_categories (product_id, category_id)
+SELECT p.id, c.id FROM products p JOIN categories c ON c.id IN ((SELECT min(id) FROM categories) + p.id % 100, (SELECT min(id) FROM categories) + (p.id + 37) % 100);
+VACUUM ANALYZE;
+SQL
+read -r min_id max_id < <(psql_ -d emporium_bench -Atc "SELECT min(id), max(id) FROM products" | tr '|' ' ')
+hot="${HOT_IDS:-$products}"
+export MIN_ID="$min_id" MAX_ID=$((min_id + hot - 1))
+
+results="$work/results.txt"
+: >"$results"
+# run NAME URL_PREFIX: warm-up, then the measured wrk run; one line "NAME rps p50_ms p99_ms" in $results.
+run() {
+  local name="$1"
+  READ_PATH="$2" wrk -t2 -c32 -d3s -s bench/lib/random-id.lua "$3" >/dev/null
+  READ_PATH="$2" wrk -t2 -c32 -d"${seconds}s" --latency -s bench/lib/random-id.lua "$3" >"$work/wrk-$name.txt"
+  python3 - "$name" "$work/wrk-$name.txt" >>"$results" <<'PY'
+import re, sys
+text = open(sys.argv[2]).read()
+def ms(label):
+    m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)", text, re.M)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+print(sys.argv[1], f"{rps:.0f}", f"{ms('50%'):.2f}", f"{ms('99%'):.2f}", errors.group(1) if errors else "0")
+PY
+  tail -1 "$results" >&2
+}
+
+# Ceiling and the service's modes.
+for mode in $modes; do
+  case "$mode" in
+    off) start_service Logging__LogLevel__Default=Warning Cache__Provider=None ;;
+    *) start_service Logging__LogLevel__Default=Warning Cache__Provider="$mode" ;;
+  esac
+  [ "$mode" = "$(echo "$modes" | awk '{print $1}')" ] && run ceiling "/health/live?" "$base/"
+  run "service-$mode" "/api/products/" "$base/"
+  stop_service
+done
+
+# The floor: raw Npgsql in a minimal program.
+port="$(free_port)"
+dotnet run --file bench/lib/pk-read.cs -c Release -- "$connection" "http://127.0.0.1:$port" >"$work/floor.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 240); do curl -fs "http://127.0.0.1:$port/products/$min_id" >/dev/null && break; sleep 0.5; done
+run floor "/products/" "http://127.0.0.1:$port/"
+
+python3 - "$results" <<'PY'
+import sys
+rows = {line.split()[0]: line.split()[1:] for line in open(sys.argv[1])}
+ceiling, floor = float(rows["ceiling"][0]), float(rows["floor"][0])
+print(f"{'run':<16}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'/ ceiling':>11}{'/ floor':>9}")
+for name, (rps, p50, p99, errors) in rows.items():
+    print(f"{name:<16}{float(rps):>9.0f}{float(p50):>9.2f}{float(p99):>9.2f}{errors:>9}{float(rps) / ceiling:>11.2f}{float(rps) / floor:>9.2f}")
+PY
