@@ -93,7 +93,12 @@ for mode in $modes; do
     off) start_service Logging__LogLevel__Default=Warning Cache__Provider=None ;;
     *) start_service Logging__LogLevel__Default=Warning Cache__Provider="$mode" ;;
   esac
-  [ "$mode" = "$(echo "$modes" | awk '{print $1}')" ] && run ceiling "/health/live?" "$base/"
+  if [ "$mode" = "$(echo "$modes" | awk '{print $1}')" ]; then
+    run ceiling "/health/live?" "$base/"
+    # The other reads the issue names, on the same fix: the brand list and a page of the product list.
+    run "brands-$mode" "/api/brands?page_size=20&n=" "$base/"
+    run "list-$mode" "/api/products?page_size=20&n=" "$base/"
+  fi
   run "service-$mode" "/api/products/" "$base/"
   stop_service
 done
