@@ -30,9 +30,11 @@ public static class PersistenceExtensions
                 }
             });
 
-        // Pooled (decision 0018): the options are built once and contexts are reset and reused, instead of building options,
-        // finding EF's internal services and allocating a context for every request and job step.
-        services.AddDbContextPool<EmporiumDbContext>((provider, options) =>
+        // Options built once (decision 0018): a singleton, instead of building options, interceptors and warnings and having EF
+        // look up its internal services for every request and job step. Contexts themselves stay per scope, not pooled: a
+        // pooled context carries its connection's state to its next user, and once (under a full test run) one came back
+        // with its connection still open.
+        services.AddDbContext<EmporiumDbContext>((provider, options) =>
         {
             var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             switch (database.Provider)
@@ -56,7 +58,7 @@ public static class PersistenceExtensions
                 // next slug) is not an error of the service; one that is not handled reaches the exception handler, which
                 // logs it as the 500 it becomes.
                 .Log((CoreEventId.SaveChangesFailed, LogLevel.Debug), (RelationalEventId.CommandError, LogLevel.Debug)));
-        });
+        }, contextLifetime: ServiceLifetime.Scoped, optionsLifetime: ServiceLifetime.Singleton);
 
         services.AddSingleton(provider =>
             new SqliteConnectionSetup(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.SqliteWalCheckpointPages));
