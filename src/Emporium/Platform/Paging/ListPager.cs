@@ -50,8 +50,11 @@ public sealed class ListPager(PagingOptions options, IRowEstimator estimator)
         HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var count = await CountAsync(rows, cancellationToken);
         var found = await order(rows).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
+        // A first page that is not full is the whole list: its length is the count, without another round trip.
+        var count = page.Skip == 0 && found.Count < page.PageSize
+            ? new PageCount(found.Count, Exact: true)
+            : await CountAsync(rows, cancellationToken);
         return Pager.Create(request, page, count, await map(found, cancellationToken), options.MaxPageSize);
     }
 

@@ -9,8 +9,8 @@ public static partial class ProductEndpoints
 
     /// <summary>
     /// The list behind GET /api/products and GET /api/categories/{ref}/products (<paramref name="within"/>:
-    /// the category ids whose products qualify). Two statements: the count, then the page with brand and
-    /// categories projected in.
+    /// the category ids whose products qualify). The page with brand and categories projected in, and the count when the
+    /// page alone cannot tell it (a full first page, later pages, searches).
     /// </summary>
     private static async Task<Results<Ok<Paged<ProductResponse>>, ValidationProblem, ProblemHttpResult>> ListAsync(
         ProductQuery query,
@@ -55,15 +55,23 @@ public static partial class ProductEndpoints
         IQueryable<Product> Filtered(IQueryable<Product> source) => filter!.Apply(source);
 
         var products = Filtered(searching ? search.Matching(query.Search!, few: true, filter!.IncludesDeleted) : db.Set<Product>());
-        var count = await counter.CountAsync(products, cancellationToken);
-        if (cursor is null && count.Exact && count.Value <= page.Skip)
+        // A search's count picks its plan, and a later page's count may show it is past the end: those count first. A first
+        // page counts only when it is full (one that is not is the whole list).
+        PageCount? counted = null;
+        if (searching || cursor is not null || page.Skip > 0)
         {
-            return TypedResults.Ok(Pager.Create<ProductResponse>(http.Request, page, count, [], options.MaxPageSize));
-        }
+            var count = await counter.CountAsync(products, cancellationToken);
+            if (cursor is null && count.Exact && count.Value <= page.Skip)
+            {
+                return TypedResults.Ok(Pager.Create<ProductResponse>(http.Request, page, count, [], options.MaxPageSize));
+            }
 
-        if (searching && count.Value > FewMatches)
-        {
-            products = Filtered(search.Matching(query.Search!, few: false, filter!.IncludesDeleted));
+            if (searching && count.Value > FewMatches)
+            {
+                products = Filtered(search.Matching(query.Search!, few: false, filter!.IncludesDeleted));
+            }
+
+            counted = count;
         }
 
         // One row more than the page says whether another page follows in the reading direction.
@@ -72,6 +80,7 @@ public static partial class ProductEndpoints
             : Sorted(cursor.Apply(products), cursor.ReadingSort);
         var rows = await window.Take(page.PageSize + 1).Select(ProductRow.Projection).ToListAsync(cancellationToken);
         var more = rows.Count > page.PageSize;
+        var total = counted ?? (more ? await counter.CountAsync(products, cancellationToken) : new PageCount(rows.Count, Exact: true));
         if (more)
         {
             rows.RemoveAt(rows.Count - 1);
@@ -96,7 +105,7 @@ public static partial class ProductEndpoints
         return TypedResults.Ok(Pager.CreateWithCursors(
             http.Request,
             page with { Page = number },
-            count,
+            total,
             items,
             hasNext ? ProductCursor.After(sort, rows[^1], number + 1).Encode() : null,
             hasPrevious ? ProductCursor.Before(sort, rows[0], number - 1).Encode() : null,
