@@ -4,7 +4,6 @@ using Emporium.Platform.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
-using Microsoft.OpenApi;
 
 namespace Emporium.Features.Import;
 
@@ -27,33 +26,7 @@ public static class ImportEndpoints
             .WithTags("Import")
             .RequireAuthorization(Policies.ManageProducts)
             // The body is read by hand (streamed to the file store); its two shapes, for OpenAPI.
-            .AddOpenApiOperationTransformer((operation, _, _) =>
-            {
-                operation.RequestBody = new OpenApiRequestBody
-                {
-                    Required = true,
-                    Content = new Dictionary<string, OpenApiMediaType>
-                    {
-                        [Multipart] = new()
-                        {
-                            Schema = new OpenApiSchema
-                            {
-                                Type = JsonSchemaType.Object,
-                                Required = new HashSet<string> { FileField },
-                                Properties = new Dictionary<string, IOpenApiSchema>
-                                {
-                                    [FileField] = new OpenApiSchema
-                                    {
-                                        Type = JsonSchemaType.String, Format = "binary", Description = "The CSV file (UTF-8).",
-                                    },
-                                },
-                            },
-                        },
-                        [Csv] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
-                    },
-                };
-                return Task.CompletedTask;
-            })
+            .AcceptsFileUpload(FileField, "The CSV file (UTF-8).", alsoAsBody: Csv)
             .ProducesProblems(413, 415)
             .WithSummary("Import products from a CSV file")
             .WithDescription("Send the CSV as multipart/form-data (field `file`) or as a text/csv body. The file is stored and a "

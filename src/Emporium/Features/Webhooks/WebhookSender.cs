@@ -100,13 +100,13 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
         {
             return Failed(WebhookFailure.Timeout, $"timeout: no complete response within {options.Value.Timeout.TotalSeconds:0.###} s");
         }
-        catch (HttpRequestException exception) when (Find<BlockedAddressException>(exception) is { } blocked)
+        catch (HttpRequestException exception) when (ExceptionChain.Find<BlockedAddressException>(exception) is { } blocked)
         {
             return Failed(WebhookFailure.BlockedAddress, blocked.Message);
         }
         catch (HttpRequestException exception)
         {
-            var socket = Find<SocketException>(exception);
+            var socket = ExceptionChain.Find<SocketException>(exception);
             var reason = socket?.SocketErrorCode switch
             {
                 SocketError.ConnectionRefused => "connection refused",
@@ -149,18 +149,5 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
 
         var delay = retryAfter.Delta ?? (retryAfter.Date is { } date ? date - clock.GetUtcNow() : null);
         return delay is { } d && d > TimeSpan.Zero ? d : null;
-    }
-
-    private static T? Find<T>(Exception? exception) where T : Exception
-    {
-        for (; exception is not null; exception = exception.InnerException)
-        {
-            if (exception is T match)
-            {
-                return match;
-            }
-        }
-
-        return null;
     }
 }

@@ -6,6 +6,23 @@ namespace Emporium.Platform.Http;
 /// <summary>An outbound address that policy forbids (SSRF protection); the message says which address and why.</summary>
 public sealed class BlockedAddressException(string message) : Exception(message);
 
+public static class ExceptionChain
+{
+    /// <summary>The first exception of type <typeparamref name="T"/> in <paramref name="exception"/> and its inner exceptions.</summary>
+    public static T? Find<T>(Exception? exception) where T : Exception
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is T match)
+            {
+                return match;
+            }
+        }
+
+        return null;
+    }
+}
+
 /// <summary>
 /// SSRF protection for every URL a user gives the service to call (webhook receivers, product image URLs): the host is
 /// resolved and EVERY address checked, at save time and again at connect time (<see cref="CreateHandler"/>: the

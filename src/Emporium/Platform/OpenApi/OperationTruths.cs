@@ -115,6 +115,42 @@ public static class OpenApiConventions
             return Task.CompletedTask;
         });
 
+    /// <summary>
+    /// The body, read by hand rather than bound: multipart/form-data with the file in <paramref name="field"/> (an array of
+    /// files when <paramref name="repeated"/>), and, when <paramref name="alsoAsBody"/> names a media type, the file sent as
+    /// the whole body in it.
+    /// </summary>
+    public static RouteHandlerBuilder AcceptsFileUpload(
+        this RouteHandlerBuilder builder, string field, string description, bool repeated = false, string? alsoAsBody = null) =>
+        builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            var file = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" };
+            var content = new Dictionary<string, OpenApiMediaType>
+            {
+                ["multipart/form-data"] = new()
+                {
+                    Schema = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Required = new HashSet<string> { field },
+                        Properties = new Dictionary<string, IOpenApiSchema>
+                        {
+                            [field] = repeated
+                                ? new OpenApiSchema { Type = JsonSchemaType.Array, Items = file, Description = description }
+                                : new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", Description = description },
+                        },
+                    },
+                },
+            };
+            if (alsoAsBody is not null)
+            {
+                content[alsoAsBody] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } };
+            }
+
+            operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };
+            return Task.CompletedTask;
+        });
+
     public static TBuilder ProducesETag<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(ETagMetadata.Instance);

@@ -42,9 +42,9 @@ public interface IFileStore
 public static partial class FileKeys
 {
     public static string Check(string key) =>
-        ValidKey().IsMatch(key) && !key.Split('/').Any(segment => segment is "." or "..")
-            ? key
-            : throw new ArgumentException($"'{key}' is not a valid file key.", nameof(key));
+        IsValid(key) ? key : throw new ArgumentException($"'{key}' is not a valid file key.", nameof(key));
+
+    public static bool IsValid(string key) => ValidKey().IsMatch(key) && !key.Split('/').Any(segment => segment is "." or "..");
 
     [GeneratedRegex("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")]
     private static partial Regex ValidKey();

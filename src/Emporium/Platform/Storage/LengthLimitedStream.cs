@@ -10,10 +10,12 @@ public sealed class ContentTooLargeException(long limit)
 /// <summary>
 /// Reads a source (an upload) through to a consumer (the file store) and throws <see cref="ContentTooLargeException"/> as
 /// soon as more than <paramref name="limit"/> bytes arrive, so an oversized upload is refused while it streams, without
-/// holding it anywhere, and the store keeps nothing of it.
+/// holding it anywhere, and the store keeps nothing of it. <paramref name="head"/>: bytes already read from
+/// <paramref name="source"/> (to decide its type), handed out first so the consumer receives the file whole.
 /// </summary>
-public sealed class LengthLimitedStream(Stream source, long limit) : Stream
+public sealed class LengthLimitedStream(Stream source, long limit, ReadOnlyMemory<byte> head = default) : Stream
 {
+    private ReadOnlyMemory<byte> _head = head;
     private long _read;
 
     public long BytesRead => _read;
@@ -32,12 +34,20 @@ public sealed class LengthLimitedStream(Stream source, long limit) : Stream
         set => throw new NotSupportedException();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Count(source.Read(buffer, offset, count));
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer) => Count(source.Read(buffer));
+    public override int Read(Span<byte> buffer) => _head.IsEmpty ? Count(source.Read(buffer)) : Count(Replay(buffer));
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Count(await source.ReadAsync(buffer, cancellationToken));
+        _head.IsEmpty ? Count(await source.ReadAsync(buffer, cancellationToken)) : Count(Replay(buffer.Span));
+
+    private int Replay(Span<byte> buffer)
+    {
+        var n = Math.Min(buffer.Length, _head.Length);
+        _head.Span[..n].CopyTo(buffer);
+        _head = _head[n..];
+        return n;
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

@@ -77,13 +77,13 @@ public sealed class ImageDownloader(IHttpClientFactory clients, IOptions<MediaOp
         {
             throw new ImageDownloadException($"{url} did not deliver the image within {settings.Timeout.TotalSeconds:0.###} s (Media:Download:Timeout); retried.");
         }
-        catch (HttpRequestException exception) when (Find<BlockedAddressException>(exception) is { } blocked)
+        catch (HttpRequestException exception) when (ExceptionChain.Find<BlockedAddressException>(exception) is { } blocked)
         {
             throw new ImageRejectedException($"Refused to download {url}: {blocked.Message}");
         }
         catch (HttpRequestException exception)
         {
-            var reason = Find<SocketException>(exception)?.SocketErrorCode switch
+            var reason = ExceptionChain.Find<SocketException>(exception)?.SocketErrorCode switch
             {
                 SocketError.ConnectionRefused => "connection refused",
                 SocketError.HostNotFound or SocketError.NoData => "host not found",
@@ -116,18 +116,6 @@ public sealed class ImageDownloader(IHttpClientFactory clients, IOptions<MediaOp
     private static ImageRejectedException TooLarge(Uri url, long max) =>
         new($"{url} delivers more than {max:N0} bytes (Media:Download:MaxBytes).");
 
-    private static T? Find<T>(Exception? exception) where T : Exception
-    {
-        for (; exception is not null; exception = exception.InnerException)
-        {
-            if (exception is T match)
-            {
-                return match;
-            }
-        }
-
-        return null;
-    }
 
     /// <summary>
     /// The save-time check of an image URL: absolute http(s), at most <see cref="ImageLimits.UrlLength"/> characters, and a host

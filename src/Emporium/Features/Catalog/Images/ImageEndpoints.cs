@@ -4,7 +4,6 @@ using Emporium.Platform.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
-using Microsoft.OpenApi;
 
 namespace Emporium.Features.Catalog.Images;
 
@@ -30,34 +29,7 @@ public static class ImageEndpoints
 
         ofProduct.MapPost("", UploadImages)
             .RequireAuthorization(Policies.ManageProducts)
-            .AddOpenApiOperationTransformer((operation, _, _) =>
-            {
-                operation.RequestBody = new OpenApiRequestBody
-                {
-                    Required = true,
-                    Content = new Dictionary<string, OpenApiMediaType>
-                    {
-                        [Multipart] = new()
-                        {
-                            Schema = new OpenApiSchema
-                            {
-                                Type = JsonSchemaType.Object,
-                                Required = new HashSet<string> { FileField },
-                                Properties = new Dictionary<string, IOpenApiSchema>
-                                {
-                                    [FileField] = new OpenApiSchema
-                                    {
-                                        Type = JsonSchemaType.Array,
-                                        Items = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
-                                        Description = $"One or more image files ({ImageFormats.Accepted}); repeat the field for each.",
-                                    },
-                                },
-                            },
-                        },
-                    },
-                };
-                return Task.CompletedTask;
-            })
+            .AcceptsFileUpload(FileField, $"One or more image files ({ImageFormats.Accepted}); repeat the field for each.", repeated: true)
             .Documented("Upload images to a product", "multipart/form-data with one or more `file` fields. Each file's type is decided from its " +
                 $"bytes ({ImageFormats.Accepted}), never from its name or Content-Type: anything else is 415. A file larger than Media:MaxUploadBytes " +
                 "is 413; more files than Media:MaxFilesPerUpload, or more images than Media:MaxImagesPerProduct, is 400. On any refusal nothing of " +
@@ -175,7 +147,7 @@ public static class ImageEndpoints
 
                     var prefix = ProductImage.NewPrefix(id);
                     var key = ImageFiles.OriginalKey(prefix, format);
-                    var content = new LengthLimitedStream(new ReplayedHeadStream(head.AsMemory(0, headLength), section.Body), settings.MaxUploadBytes);
+                    var content = new LengthLimitedStream(section.Body, settings.MaxUploadBytes, head.AsMemory(0, headLength));
                     var bytes = await store.PutAsync(key, content, format.ContentType, cancellationToken);
                     stored.Add(new ImageIntake.NewImage(prefix, key, format, bytes, null));
                 }
@@ -429,7 +401,7 @@ public static class ImageEndpoints
 
     public static async Task<IResult> ServeMedia(string key, HttpContext http, IFileStore store, IOptions<MediaOptions> options, CancellationToken cancellationToken)
     {
-        if (!key.StartsWith("images/", StringComparison.Ordinal) || ImageFiles.ContentTypeOf(key) is not { } contentType || !IsKey(key))
+        if (!key.StartsWith("images/", StringComparison.Ordinal) || ImageFiles.ContentTypeOf(key) is not { } contentType || !FileKeys.IsValid(key))
         {
             return TypedResults.NotFound();
         }
@@ -455,19 +427,6 @@ public static class ImageEndpoints
         return TypedResults.Stream(stream, contentType);
     }
 
-    private static bool IsKey(string key)
-    {
-        try
-        {
-            FileKeys.Check(key);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>The image, tracked, when the caller may change its product; null otherwise (reported as missing).</summary>
     private static Task<ProductImage?> ChangeableAsync(RequestScope scope, long id)
     {
@@ -483,61 +442,4 @@ public static class ImageEndpoints
             statusCode: StatusCodes.Status413PayloadTooLarge,
             title: "The file is too large.",
             detail: $"Each image is limited to {max:N0} bytes (Media:MaxUploadBytes); nothing of this upload was kept.");
-
-    /// <summary>The bytes read to decide the type, then the rest of the part: the store receives the file whole.</summary>
-    private sealed class ReplayedHeadStream(ReadOnlyMemory<byte> head, Stream rest) : Stream
-    {
-        private ReadOnlyMemory<byte> _head = head;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_head.IsEmpty)
-            {
-                return rest.Read(buffer);
-            }
-
-            var n = Math.Min(buffer.Length, _head.Length);
-            _head.Span[..n].CopyTo(buffer);
-            _head = _head[n..];
-            return n;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_head.IsEmpty)
-            {
-                return await rest.ReadAsync(buffer, cancellationToken);
-            }
-
-            var n = Math.Min(buffer.Length, _head.Length);
-            _head[..n].CopyTo(buffer);
-            _head = _head[n..];
-            return n;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }
