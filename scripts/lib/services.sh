@@ -156,6 +156,20 @@ start_s3rver() {
   log "s3rver on 127.0.0.1:$port (bucket emporium, data in $dir)"
 }
 
+# start_redis: Debian's redis-server on a free loopback port, without persistence; exports EMPORIUM_TEST_REDIS (host:port)
+# and EMPORIUM_TEST_REDIS_SERVER (the binary, for tests that start, stop and restart a Redis of their own).
+start_redis() {
+  _install_without_starting redis-server
+  local dir="$EMPORIUM_STACK_DIR/redis" port
+  port="$(free_port)"
+  mkdir -p "$dir"
+  setsid /usr/bin/redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save '' --appendonly no \
+    --protected-mode yes --daemonize no >"$dir/server.log" 2>&1 &
+  _await_server "$!" "$port" redis-server "$dir/server.log" || return 1
+  export EMPORIUM_TEST_REDIS="127.0.0.1:$port" EMPORIUM_TEST_REDIS_SERVER=/usr/bin/redis-server
+  log "Redis on 127.0.0.1:$port (no persistence)"
+}
+
 # start_smtp: a real SMTP server (Debian's python3-aiosmtpd) on a free loopback port that stores every message it accepts
 # in a Maildir; exports EMPORIUM_TEST_SMTP (host:port) and EMPORIUM_TEST_MAILDIR (the Maildir's folder).
 start_smtp() {

@@ -1,3 +1,4 @@
+using Emporium.Infrastructure.Caching;
 using Emporium.Infrastructure.Storage;
 using Emporium.Infrastructure.Jobs;
 using Emporium.Infrastructure.Mail;
@@ -13,6 +14,7 @@ public static class InfrastructureExtensions
         builder.Services.AddPersistence(builder.Configuration);
         builder.Services.AddJobsInfrastructure();
         builder.Services.AddStorage(builder.Configuration);
+        builder.Services.AddCaching(builder.Configuration);
         builder.Services.AddMail();
         builder.Services.AddScoped<Features.Webhooks.IWebhookDeliveryStore, Webhooks.WebhookDeliveryStore>();
         return builder;

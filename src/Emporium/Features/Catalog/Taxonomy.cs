@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog.Caching;
 using System.Linq.Expressions;
 
 namespace Emporium.Features.Catalog;
@@ -322,6 +323,8 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
 
         var now = scope.UtcNow;
         var rows = db.Set<T>().Where(r => r.Id == row.Id && r.Version == row.Version && r.DeletedAt == null);
+        // A brand, category or attribute is embedded in many products' reads: all of them are superseded.
+        db.CatalogChanged();
         var deleted = await (still is null ? rows : rows.Where(still)).ExecuteUpdateAsync(
             set => set.SetProperty(r => r.DeletedAt, now).SetProperty(r => r.UpdatedAt, now).SetProperty(r => r.Version, r => r.Version + 1),
             cancellationToken);

@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog.Caching;
 using Emporium.Features.Catalog;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -93,6 +94,8 @@ internal sealed class BatchWriter(
             {
                 _transaction = await db.Database.BeginTransactionAsync(cancellationToken);
                 _transactionStarted = clock.GetTimestamp();
+                // An import reaches too many products to supersede one by one: the whole catalog's reads go when it commits.
+                db.CatalogChanged();
             }
 
             await WriteBatchAsync(cancellationToken);

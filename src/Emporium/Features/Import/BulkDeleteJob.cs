@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog.Caching;
 using System.ComponentModel.DataAnnotations;
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Products;
@@ -175,6 +176,7 @@ internal sealed partial class BulkDeleteJobHandler(
             var (after, upTo) = (state.Position, Math.Min(maxId, state.Position + batchSize));
             var now = clock.GetUtcNow().UtcDateTime;
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            db.CatalogChanged();
             var deleted = await candidates
                 .Where(p => p.Id > after && p.Id <= upTo)
                 .ExecuteUpdateAsync(set => set
@@ -239,6 +241,7 @@ internal sealed partial class BulkDeleteJobHandler(
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var (first, last) = (ids.Min(), ids.Max());
+        db.ProductsChanged(ids);
         return db.Set<Product>()
             .Where(p => p.Id >= first && p.Id <= last && EF.Parameter(ids).Contains(p.Id) && p.DeletedAt == null)
             .ExecuteUpdateAsync(set => set

@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog.Caching;
 using Emporium.Features.Catalog.Products;
 using Emporium.Features.Catalog.Variants;
 using Emporium.Platform.Storage;
@@ -72,13 +73,11 @@ public static class ImageEndpoints
     }
 
     public static async Task<Results<Ok<List<ImageResponse>>, ProblemHttpResult>> ListImages(
-        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, MediaUrls urls)
+        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, MediaUrls urls, CatalogCache cache, IProductReads reads)
     {
         var (db, _, http, cancellationToken) = scope;
-        var productId = await db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).VisibleTo(http.User, includeDeleted: true)
-            .Select(p => (long?)p.Id).FirstOrDefaultAsync(cancellationToken);
-        return productId is { } id
-            ? TypedResults.Ok((await ImageReads.OfProductAsync(db, id, cancellationToken)).ConvertAll(urls.ToResponse))
+        return await cache.VisibleProductAsync(CatalogRef.Parse(productRef), http.User, reads, db, cancellationToken) is { } product
+            ? TypedResults.Ok(product.Images.ConvertAll(urls.ToResponse))
             : Problems.NotFound("Product");
     }
 
@@ -300,6 +299,7 @@ public static class ImageEndpoints
         var guarded = http.Request.Headers.IfMatch.Count > 0;
         var version = image.Version;
         var variant = request.VariantId;
+        db.ProductChanged(image.ProductId);
         var changed = await db.Set<ProductImage>()
             .Where(i => i.Id == id && (!guarded || i.Version == version))
             .ExecuteUpdateAsync(set => set
@@ -344,6 +344,7 @@ public static class ImageEndpoints
                 return guarded ? Problems.PreconditionFailed() : Problems.NotFound(What);
             }
 
+            db.ProductChanged(image.ProductId);
             await db.Set<ProductImage>().Where(i => i.Id == id).ExecuteDeleteAsync(cancellationToken);
             if (gone.Status is ImageStatus.PENDING or ImageStatus.PROCESSING)
             {

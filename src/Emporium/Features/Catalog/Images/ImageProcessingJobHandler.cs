@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog.Caching;
 using Emporium.Features.Events;
 using Emporium.Features.Jobs;
 using Emporium.Platform.Storage;
@@ -39,6 +40,7 @@ internal sealed class ImageProcessingJobHandler(
         }
 
         // Not over READY: a job that finds its image processed by an earlier run leaves it (see FinishAsync).
+        db.ProductChanged(image.ProductId);
         await db.Set<ProductImage>().Where(i => i.Id == id && i.Status != ImageStatus.READY).ExecuteUpdateAsync(set => set
             .SetProperty(i => i.Status, ImageStatus.PROCESSING)
             .SetProperty(i => i.UpdatedAt, clock.GetUtcNow().UtcDateTime)
@@ -100,6 +102,7 @@ internal sealed class ImageProcessingJobHandler(
         await ImageEvents.LockImagesOfAsync(db, product, cancellationToken);
         var reason = Reason(job.LastError);
         var now = clock.GetUtcNow().UtcDateTime;
+        db.ProductChanged(product);
         var changed = await db.Set<ProductImage>()
             .Where(i => i.Id == id && i.Status != ImageStatus.READY)
             .ExecuteUpdateAsync(set => set
@@ -146,6 +149,7 @@ internal sealed class ImageProcessingJobHandler(
 
         var contentType = downloaded.Format.ContentType;
         long length = downloaded.Bytes.Length;
+        db.ProductChanged(image.ProductId);
         await SetAsync(image.Id, set => set
             .SetProperty(i => i.OriginalKey, originalKey)
             .SetProperty(i => i.OriginalContentType, contentType)
@@ -167,6 +171,7 @@ internal sealed class ImageProcessingJobHandler(
         var json = ImageReads.RenditionsJson(stored);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await ImageEvents.LockImagesOfAsync(db, image.ProductId, cancellationToken);
+        db.ProductChanged(image.ProductId);
         var changed = await db.Set<ProductImage>()
             .Where(i => i.Id == image.Id && i.Status == ImageStatus.PROCESSING)
             .ExecuteUpdateAsync(set => set

@@ -4,7 +4,15 @@ using Emporium.Features.Catalog.Variants;
 namespace Emporium.Features.Catalog.Products;
 
 /// <summary>What a product's own read loads, before anyone's visibility is applied: its row, its live variants, its images.</summary>
-public sealed record ProductDetailData(ProductRow Row, List<VariantRow> Variants, List<ProductImage> Images);
+public sealed record ProductDetailData(ProductRow Row, List<VariantRow> Variants, List<ProductImage> Images)
+{
+    /// <summary>Its JSON form, as the PostgreSQL read builds it and the cache stores it.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+}
 
 /// <summary>
 /// Loads one product with everything its representation shows (decision 0018), through <paramref name="db"/>'s connection

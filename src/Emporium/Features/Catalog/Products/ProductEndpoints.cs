@@ -84,14 +84,17 @@ public static partial class ProductEndpoints
         HttpContext http,
         EmporiumDbContext db,
         IProductReads reads,
+        Caching.CatalogCache cache,
         Images.MediaUrls urls,
         CancellationToken cancellationToken)
     {
-        var row = await ProductDetail.LoadAsync(reads, db, CatalogRef.Parse(productRef), urls, cancellationToken);
-        if (row is null || !http.User.CanSee(row.Row.IsActive, row.Row.DeletedAt, row.Row.OwnerId, includeDeleted: true))
+        var data = await cache.VisibleProductAsync(CatalogRef.Parse(productRef), http.User, reads, db, cancellationToken);
+        if (data is null)
         {
             return Problems.NotFound("Product");
         }
+
+        var row = new ProductDetail(data.Row, data.Variants, data.Images, urls);
 
         ETags.Set(http.Response, row.ETag);
         return ETags.IfNoneMatchSatisfied(http.Request, row.ETag)

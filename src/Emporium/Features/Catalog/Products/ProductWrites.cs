@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog.Caching;
 using Emporium.Features.Catalog.Images;
 using Emporium.Features.Catalog.Variants;
 using Emporium.Features.Events;
@@ -185,6 +186,7 @@ public static partial class ProductEndpoints
         var now = scope.UtcNow;
         DateTime? deletedAt = deleted ? now : null;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        db.ProductChanged(target.Id);
         var changed = await db.Set<Product>()
             .Where(p => p.Id == target.Id && p.Version == target.Version)
             .ExecuteUpdateAsync(set => set

@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog.Caching;
 using Emporium.Features.Events;
 
 namespace Emporium.Features.Catalog.Variants;
@@ -93,6 +94,8 @@ internal static class StockLedger
             .Where(v => v.Id == variantId)
             .Select(v => new { v.OnHand, v.Sku, v.ProductId })
             .FirstAsync(cancellationToken);
+        // Saved by the caller's SaveChanges, and superseded when it commits.
+        db.ProductChanged(variant.ProductId);
         var movement = new StockMovement
         {
             VariantId = variantId,

@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog.Caching;
 using Emporium.Features.Catalog.Attributes;
 using Emporium.Features.Catalog.Products;
 using Emporium.Features.Events;
@@ -67,18 +68,12 @@ public static class VariantEndpoints
     }
 
     public static async Task<Results<Ok<List<VariantResponse>>, ProblemHttpResult>> ListVariants(
-        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope)
+        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, CatalogCache cache, IProductReads reads)
     {
         var (db, _, http, cancellationToken) = scope;
-        var productId = await db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).VisibleTo(http.User, includeDeleted: true)
-            .Select(p => (long?)p.Id).FirstOrDefaultAsync(cancellationToken);
-        if (productId is not { } id)
-        {
-            return Problems.NotFound("Product");
-        }
-
-        var rows = await VariantReads.OfProductAsync(db, id, cancellationToken);
-        return TypedResults.Ok(rows.ConvertAll(row => row.ToResponse()));
+        return await cache.VisibleProductAsync(CatalogRef.Parse(productRef), http.User, reads, db, cancellationToken) is { } product
+            ? TypedResults.Ok(product.Variants.ConvertAll(row => row.ToResponse()))
+            : Problems.NotFound("Product");
     }
 
     public static async Task<Results<Ok<VariantResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetVariant(long id, [AsParameters] RequestScope scope)

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Emporium.Features.Catalog.Products;
 using Npgsql;
 
@@ -57,12 +56,6 @@ internal sealed class PostgresProductReads : IProductReads
 
     private static readonly string BySlug = Detail + " WHERE p.slug = @slug";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
     public async Task<ProductDetailData?> FindAsync(EmporiumDbContext db, long? id, string? slug, CancellationToken cancellationToken)
     {
         var query = id is { } key
@@ -71,7 +64,7 @@ internal sealed class PostgresProductReads : IProductReads
         // Not composed (no LIMIT around it): the statement's text stays the same, so the connection's prepared plan is reused.
         await foreach (var json in query.AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
-            return JsonSerializer.Deserialize<ProductDetailData>(json, Json);
+            return JsonSerializer.Deserialize<ProductDetailData>(json, ProductDetailData.Json);
         }
 
         return null;

@@ -1,0 +1,43 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Emporium.Features.Catalog.Caching;
+
+/// <summary>Where cached catalog reads live (decision 0019).</summary>
+public enum CacheProvider
+{
+    /// <summary>No cache: every read goes to the database (the benchmark's baseline).</summary>
+    None,
+
+    /// <summary>In-process only: right for one API process.</summary>
+    Memory,
+
+    /// <summary>In-process, then Redis, with invalidation across processes: required when more than one API process runs.</summary>
+    Redis,
+}
+
+/// <summary>The read cache's settings (section Cache, decision 0019).</summary>
+public sealed class CacheOptions
+{
+    public const string Section = "Cache";
+
+    /// <summary>None, Memory (the default) or Redis. Setting REDIS_URL alone selects Redis.</summary>
+    public CacheProvider Provider { get; set; } = CacheProvider.Memory;
+
+    /// <summary>The Redis connection: a StackExchange.Redis configuration string (host:port,password=...) or a redis:// URL.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>
+    /// How long an entry may live. A write never waits for it: every write supersedes the entries it affects at once, so
+    /// this only bounds the memory a read-once product holds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "06:00:00")]
+    public TimeSpan Duration { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Most entries one process keeps in memory; the least recently used go first beyond it.</summary>
+    [Range(100, 100_000_000)]
+    public long MaxEntries { get; set; } = 200_000;
+
+    /// <summary>Prefix of every Redis key, so deployments can share one Redis.</summary>
+    [RegularExpression("^[A-Za-z0-9:_.-]{0,64}$")]
+    public string KeyPrefix { get; set; } = "emporium:";
+}

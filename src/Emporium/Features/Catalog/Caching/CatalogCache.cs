@@ -1,0 +1,152 @@
+using System.Diagnostics.Metrics;
+using Emporium.Features.Catalog.Products;
+using ZiggyCreatures.Caching.Fusion;
+
+namespace Emporium.Features.Catalog.Caching;
+
+/// <summary>
+/// Cache-aside product reads (decision 0019). Entries hold a product as <see cref="IProductReads"/> loads it, before
+/// anyone's visibility is applied, so one entry serves every caller and the caller's rights are checked on every read.
+/// An entry's key carries the product's and the catalog's stamps: a write raises them after it commits and before it
+/// answers (<see cref="CatalogChangeInterceptor"/>), so no read that starts after a write has returned can find an entry
+/// built before it, in this process or any other. FusionCache layers memory over Redis, loads a missing key once however
+/// many requests ask for it, and through its backplane drops superseded entries from every process's memory.
+/// </summary>
+public sealed partial class CatalogCache(
+    IFusionCache cache, ICatalogStamps stamps, IOptions<CacheOptions> options, CacheMetrics metrics, ILogger<CatalogCache> logger)
+{
+    /// <summary>Entries of another build are never read: the key names the build whose types wrote them.</summary>
+    private static readonly string Build = typeof(CatalogCache).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..8];
+
+    /// <summary>Beyond this many products in one change (a bulk delete's batch), the catalog's stamp is raised instead.</summary>
+    private const int MaxProductsSupersededOneByOne = 256;
+
+    private readonly bool _enabled = options.Value.Provider != CacheProvider.None;
+
+    public delegate Task<ProductDetailData?> Loader(long? id, string? slug, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The product <paramref name="reference"/> names as its own read shows it to <paramref name="user"/> (decision 0013: inactive
+    /// and deleted products to staff and the owning seller only); null when there is none the caller may see.
+    /// </summary>
+    public async Task<ProductDetailData?> VisibleProductAsync(
+        CatalogRef reference, ClaimsPrincipal user, IProductReads reads, EmporiumDbContext db, CancellationToken cancellationToken) =>
+        await ProductAsync(reference, (id, slug, token) => reads.FindAsync(db, id, slug, token), cancellationToken) is { } data
+        && user.CanSee(data.Row.IsActive, data.Row.DeletedAt, data.Row.OwnerId, includeDeleted: true)
+            ? data
+            : null;
+
+    /// <summary>The product <paramref name="reference"/> names, from the cache when it holds the current version.</summary>
+    public async Task<ProductDetailData?> ProductAsync(CatalogRef reference, Loader load, CancellationToken cancellationToken)
+    {
+        if (!_enabled)
+        {
+            return await load(reference.Id, reference.Slug, cancellationToken);
+        }
+
+        if (reference.Id is { } id)
+        {
+            return await ByIdAsync(id, load, cancellationToken);
+        }
+
+        // A slug is remembered as the id it named; the product read through it must still carry that slug, or the slug has
+        // moved (renamed, or taken by another product) and is looked up again.
+        var slug = reference.Slug!;
+        var slugKey = $"{Build}:slug:{slug}";
+        var mapped = await cache.TryGetAsync<long>(slugKey, token: cancellationToken);
+        if (mapped.HasValue)
+        {
+            var found = await ByIdAsync(mapped.Value, load, cancellationToken);
+            if (found is not null && string.Equals(found.Row.Slug, slug, StringComparison.Ordinal))
+            {
+                return found;
+            }
+
+            await cache.RemoveAsync(slugKey, token: cancellationToken);
+        }
+
+        var data = await load(null, slug, cancellationToken);
+        metrics.Looked("slug", hit: false);
+        if (data is not null)
+        {
+            await cache.SetAsync(slugKey, data.Row.Id, token: cancellationToken);
+        }
+
+        return data;
+    }
+
+    /// <summary>Supersedes the entries of <paramref name="productIds"/>, or of every product; called once the change has committed.</summary>
+    public async Task ChangedAsync(IReadOnlyCollection<long> productIds, bool everything, CancellationToken cancellationToken)
+    {
+        if (!_enabled || (productIds.Count == 0 && !everything))
+        {
+            return;
+        }
+
+        if (productIds.Count > MaxProductsSupersededOneByOne)
+        {
+            (productIds, everything) = ([], true);
+        }
+
+        var before = await stamps.RaiseAsync(productIds, everything, cancellationToken);
+        LogChanged(logger, productIds.Count, everything);
+        foreach (var (productId, stamp) in before)
+        {
+            // Memory only; the entry is unreachable already (its key names the old stamp).
+            await cache.RemoveAsync(Key(productId, stamp), token: CancellationToken.None);
+        }
+    }
+
+    private async Task<ProductDetailData?> ByIdAsync(long id, Loader load, CancellationToken cancellationToken)
+    {
+        if (await stamps.ReadAsync(id, cancellationToken) is not { } stamp)
+        {
+            metrics.Bypassed("product");
+            return await load(id, null, cancellationToken);
+        }
+
+        var loaded = false;
+        var data = await cache.GetOrSetAsync<ProductDetailData?>(
+            Key(id, stamp),
+            async (_, token) =>
+            {
+                loaded = true;
+                return await load(id, null, token);
+            },
+            token: cancellationToken);
+        metrics.Looked("product", hit: !loaded);
+        LogLookup(logger, id, loaded ? "miss" : "hit");
+        return data;
+    }
+
+    private static string Key(long id, CatalogStamp stamp) => $"{Build}:product:{id}:{stamp.Product}:{stamp.Catalog}";
+
+    [LoggerMessage(LogLevel.Debug, "Cache {Outcome} for product {ProductId}")]
+    private static partial void LogLookup(ILogger logger, long productId, string outcome);
+
+    [LoggerMessage(LogLevel.Debug, "Cache superseded {Count} products' entries (whole catalog: {Everything})")]
+    private static partial void LogChanged(ILogger logger, int count, bool everything);
+}
+
+/// <summary>Cache hits, misses and bypasses (reads while the stamps cannot be reached), by entry kind, on meter Emporium.Cache.</summary>
+public sealed class CacheMetrics : IDisposable
+{
+    public const string MeterName = "Emporium.Cache";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _lookups;
+
+    public CacheMetrics(IMeterFactory meters)
+    {
+        _meter = meters.Create(MeterName);
+        _lookups = _meter.CreateCounter<long>("emporium.cache.lookups", "{lookup}", "Catalog cache lookups by entry kind and outcome (hit, miss, bypass).");
+    }
+
+    public void Looked(string entry, bool hit) =>
+        _lookups.Add(1, new KeyValuePair<string, object?>("entry", entry), new KeyValuePair<string, object?>("outcome", hit ? "hit" : "miss"));
+
+    public void Bypassed(string entry) =>
+        _lookups.Add(1, new KeyValuePair<string, object?>("entry", entry), new KeyValuePair<string, object?>("outcome", "bypass"));
+
+    public void Dispose() => _meter.Dispose();
+}
