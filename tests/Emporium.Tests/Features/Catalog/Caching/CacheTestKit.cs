@@ -105,3 +105,68 @@ internal static class CacheReads
 
     public static async Task<JsonElement> ReadAsync(this HttpClient client, string url) => await (await client.GetAsync(url)).ShouldBe(HttpStatusCode.OK);
 }
+
+/// <summary>A redis-server of a test's own (no persistence), to stop and start again on the same port.</summary>
+public sealed class OwnRedis : IAsyncDisposable
+{
+    private System.Diagnostics.Process? _process;
+
+    public int Port { get; } = FreePort();
+
+    public string Address => $"127.0.0.1:{Port}";
+
+    public static async Task<OwnRedis> StartAsync()
+    {
+        var redis = new OwnRedis();
+        await redis.StartAgainAsync();
+        return redis;
+    }
+
+    public async Task StartAgainAsync()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(RedisServer.Binary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(), "--save", "", "--appendonly", "no", "--dir", Path.GetTempPath() })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        _process = System.Diagnostics.Process.Start(start)!;
+        var deadline = TestTime.Deadline(20);
+        while (true)
+        {
+            try
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync(System.Net.IPAddress.Loopback, Port);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                DateTime.UtcNow.Should().BeBefore(deadline, "redis-server should start");
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process?.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Emporium.Platform.Security;
+using Emporium.Tests.Infrastructure;
+using static Emporium.Tests.Features.Catalog.Products.ProductTestKit;
+
+namespace Emporium.Tests.Features.Catalog.Caching;
+
+/// <summary>Two real service processes on one PostgreSQL database and one Redis (decision 0019).</summary>
+public sealed class CacheAcrossProcessesTests : IAsyncLifetime
+{
+    private readonly string _database = PostgresServer.NewDatabaseName();
+    private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("emporium-cache-");
+
+    public Task InitializeAsync() => PostgresServer.CreateDatabaseAsync(_database);
+
+    public async Task DisposeAsync()
+    {
+        await PostgresServer.DropDatabaseAsync(_database);
+        _data.Delete(recursive: true);
+    }
+
+    private Task<ServiceProcess> StartAsync(string prefix) =>
+        ServiceProcess.StartAsync(["--role", "api"], new Dictionary<string, string?>
+        {
+            ["Emporium__DataDirectory"] = _data.FullName,
+            ["Database__Provider"] = "Postgres",
+            ["Database__ConnectionString"] = PostgresServer.ConnectionStringFor(_database),
+            ["Cache__Provider"] = "Redis",
+            ["Cache__Redis"] = RedisServer.Address,
+            ["Cache__KeyPrefix"] = prefix,
+            ["Auth__SigningKey"] = "one signing key shared by both processes of this test",
+            ["EMPORIUM_ADMIN_EMAIL"] = EmporiumApp.AdminEmail,
+            ["EMPORIUM_ADMIN_PASSWORD"] = EmporiumApp.AdminPassword,
+            ["Logging__Json"] = "false",
+            ["Logging__LogLevel__Default"] = "Warning",
+        });
+
+    [Fact]
+    public async Task A_write_through_one_process_is_never_read_stale_through_the_other()
+    {
+        var prefix = $"test-{Guid.NewGuid():N}:";
+        await using var first = await StartAsync(prefix);
+        await using var second = await StartAsync(prefix);
+        var login = await (await first.Http.PostAsJsonAsync("/api/auth/login", new { email = EmporiumApp.AdminEmail, password = EmporiumApp.AdminPassword }))
+            .ShouldBe(HttpStatusCode.OK);
+        var token = new AuthenticationHeaderValue("Bearer", login.Str("access_token"));
+        first.Http.DefaultRequestHeaders.Authorization = token;
+        second.Http.DefaultRequestHeaders.Authorization = token;
+        using var anonymousFirst = new HttpClient { BaseAddress = first.Http.BaseAddress };
+        using var anonymousSecond = new HttpClient { BaseAddress = second.Http.BaseAddress };
+
+        var product = await first.Http.CreateProductAsync(Tag(), "Shared");
+        var url = $"/api/products/{product.Id()}";
+
+        for (var i = 0; i < 40; i++)
+        {
+            var (writer, reader) = i % 2 == 0 ? (first.Http, anonymousSecond) : (second.Http, anonymousFirst);
+            await reader.WarmAsync(url);
+            await (await writer.PatchJson(url, new { name = $"Name {i}", price = 10m + i })).ShouldBe(HttpStatusCode.OK);
+
+            var read = await reader.ReadAsync(url);
+            read.Str("name").Should().Be($"Name {i}", "write {0} returned before this read started", i);
+            read.GetProperty("price").GetDecimal().Should().Be(10m + i);
+        }
+
+        await (await first.Http.PatchJson(url, new { is_active = false })).ShouldBe(HttpStatusCode.OK);
+        await (await anonymousSecond.GetAsync(url)).ShouldBeProblem(HttpStatusCode.NotFound);
+    }
+}
+
+/// <summary>Redis stopped and started again under a running service: reads never fail and never go stale.</summary>
+public sealed class CacheWithoutRedisTests
+{
+    [Fact]
+    public async Task Reads_go_to_the_database_while_redis_is_away_and_the_cache_comes_back_by_itself()
+    {
+        await using var redis = await OwnRedis.StartAsync();
+        var app = new PostgresApp();
+        app.UseRedis(redis.Address);
+        await app.InitializeAsync();
+        try
+        {
+            await OutageAsync(app, redis);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)app).DisposeAsync();
+        }
+    }
+
+    private static async Task OutageAsync(EmporiumApp app, OwnRedis redis)
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var url = $"/api/products/{(await staff.CreateProductAsync(Tag(), "Outage")).Id()}";
+        await app.Anonymous().WarmAsync(url);
+        (await CacheCheckAsync(app)).Should().Be("Healthy");
+
+        await redis.StopAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            (await app.Anonymous().ReadAsync(url)).Str("name").Should().StartWith("Outage");
+        }
+
+        (await CacheCheckAsync(app)).Should().Be("Degraded", "Redis is away, and /health/ready still answers 200");
+
+        await (await staff.PatchJson(url, new { name = "Changed while Redis was away" })).ShouldBe(HttpStatusCode.OK);
+        (await app.Anonymous().ReadAsync(url)).Str("name").Should().Be("Changed while Redis was away");
+
+        await redis.StartAgainAsync();
+        var deadline = TestTime.Deadline(30);
+        while (await CacheCheckAsync(app) != "Healthy")
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the service should reconnect to Redis by itself");
+            await Task.Delay(200);
+        }
+
+        (await app.Anonymous().WarmAsync(url)).Str("name").Should().Be("Changed while Redis was away", "nothing from before the outage is served");
+        await (await staff.PatchJson(url, new { name = "Changed after" })).ShouldBe(HttpStatusCode.OK);
+        (await app.Anonymous().ReadAsync(url)).Str("name").Should().Be("Changed after");
+    }
+
+    private static async Task<string> CacheCheckAsync(EmporiumApp app)
+    {
+        var response = await app.Anonymous().GetAsync("/health/ready");
+        response.StatusCode.Should().Be(HttpStatusCode.OK, "the cache never makes the service unready");
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        return body.GetProperty("checks").GetProperty("cache").Str("status");
+    }
+}
