@@ -16,6 +16,7 @@ public static class CatalogFeature
         builder.Services.AddStartupTask<DemoCatalogSeeder>();
         builder.Services.AddSettings<MediaOptions>(MediaOptions.Section);
         builder.Services.AddSingleton<MediaUrls>();
+        builder.Services.AddSingleton<ProductRendering>();
         builder.Services.AddSingleton<MediaAddressGuard>();
         builder.Services.AddSingleton<ImageRenderer>();
         builder.Services.AddSingleton<ImageDownloader>();

@@ -142,8 +142,8 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     }
 
     private Task<Results<Ok<Paged<TResponse>>, ValidationProblem, ProblemHttpResult>> ListHandler(
-        [AsParameters] TaxonomyListQuery query, [AsParameters] PageRequest paging, ListPager pager, [AsParameters] RequestScope scope) =>
-        ListAsync(scope, query, paging, pager);
+        [AsParameters] TaxonomyListQuery query, [AsParameters] PageRequest paging, ListPager pager, CatalogCache cache, [AsParameters] RequestScope scope) =>
+        ListAsync(scope, query, paging, pager, cache);
 
     private Task<Results<Ok<TResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetHandler(
         [FromRoute(Name = "ref")] string reference, [AsParameters] RequestScope scope) =>
@@ -179,6 +179,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
         TaxonomyListQuery query,
         PageRequest paging,
         ListPager pager,
+        CatalogCache cache,
         Func<IQueryable<T>, Task<(IQueryable<T>? Rows, ValidationProblem? Invalid)>>? narrow = null)
     {
         var (db, _, http, cancellationToken) = scope;
@@ -217,14 +218,16 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
         rows = rows.WhereIf(!string.IsNullOrEmpty(fragment), r => r.Name.ToLower().Contains(fragment!));
 #pragma warning restore CA1862
 
-        // Names sort case-insensitively on both databases (their default collations disagree about case).
-        return TypedResults.Ok(await pager.PageAsync(rows, page, sort switch
-        {
-            TaxonomySort.NameDescending => r => r.OrderByDescending(x => x.Name.ToLower()).ThenByDescending(x => x.Name).ThenByDescending(x => x.Id),
-            TaxonomySort.CreatedAt => r => r.OrderBy(x => x.CreatedAt).ThenBy(x => x.Id),
-            TaxonomySort.CreatedAtDescending => r => r.OrderByDescending(x => x.CreatedAt).ThenByDescending(x => x.Id),
-            _ => r => r.OrderBy(x => x.Name.ToLower()).ThenBy(x => x.Name).ThenBy(x => x.Id),
-        }, respond, http.Request, cancellationToken));
+        // Names sort case-insensitively on both databases (their default collations disagree about case). The answer
+        // depends on the request's URL alone (include_deleted is refused above to those who may not ask for it).
+        return TypedResults.Ok(await cache.ListAsync(http.Request, token =>
+            pager.PageAsync(rows, page, sort switch
+            {
+                TaxonomySort.NameDescending => r => r.OrderByDescending(x => x.Name.ToLower()).ThenByDescending(x => x.Name).ThenByDescending(x => x.Id),
+                TaxonomySort.CreatedAt => r => r.OrderBy(x => x.CreatedAt).ThenBy(x => x.Id),
+                TaxonomySort.CreatedAtDescending => r => r.OrderByDescending(x => x.CreatedAt).ThenByDescending(x => x.Id),
+                _ => r => r.OrderBy(x => x.Name.ToLower()).ThenBy(x => x.Name).ThenBy(x => x.Id),
+            }, respond, http.Request, token), cancellationToken));
     }
 
     /// <summary>By id or slug, with its ETag; 304 for If-None-Match naming it; deleted rows for staff only.</summary>

@@ -17,16 +17,25 @@ public static class CachingExtensions
     public static IServiceCollection AddCaching(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSettings<CacheOptions>(CacheOptions.Section)
-            .PostConfigure(cache =>
+            .PostConfigure<IOptions<EmporiumOptions>>((cache, emporium) =>
             {
                 var url = configuration["REDIS_URL"];
+                var chosen = configuration[$"{CacheOptions.Section}:Provider"] is not null;
                 if (string.IsNullOrWhiteSpace(cache.Redis) && !string.IsNullOrWhiteSpace(url))
                 {
                     cache.Redis = url;
-                    if (configuration[$"{CacheOptions.Section}:Provider"] is null)
+                    if (!chosen)
                     {
                         cache.Provider = CacheProvider.Redis;
+                        chosen = true;
                     }
+                }
+
+                // A process that runs only the API or only workers is one of several: an in-process cache would not see
+                // what the others write (imports, image jobs), so without Redis the default is no cache at all.
+                if (!chosen && emporium.Value.Role != HostRole.All)
+                {
+                    cache.Provider = CacheProvider.None;
                 }
             })
             .Validate(cache => cache.Provider != CacheProvider.Redis || !string.IsNullOrWhiteSpace(cache.Redis),

@@ -66,10 +66,30 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
             var catalog = values[1];
             if (catalog.IsNull)
             {
-                catalog = (RedisValue)await database.ScriptEvaluateAsync(StartCatalogScript, [_catalog], [FreshCatalogStamp()]);
+                catalog = await StartCatalogAsync(database);
             }
 
             return new CatalogStamp(values[0].IsNull ? 0 : (long)values[0], (long)catalog);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            LogUnreachable(_logger, exception.Message);
+            return null;
+        }
+    }
+
+    public async ValueTask<long?> ReadCatalogAsync(CancellationToken cancellationToken)
+    {
+        if (!_redis.IsConnected)
+        {
+            return null;
+        }
+
+        try
+        {
+            var database = _redis.GetDatabase();
+            var catalog = await database.StringGetAsync(_catalog);
+            return (long)(catalog.IsNull ? await StartCatalogAsync(database) : catalog);
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
@@ -105,6 +125,9 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
             return [];
         }
     }
+
+    private async Task<RedisValue> StartCatalogAsync(IDatabase database) =>
+        (RedisValue)await database.ScriptEvaluateAsync(StartCatalogScript, [_catalog], [FreshCatalogStamp()]);
 
     public void Dispose() => _redis.ConnectionRestored -= OnRestored;
 

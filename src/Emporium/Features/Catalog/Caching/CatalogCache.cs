@@ -23,15 +23,19 @@ public sealed partial class CatalogCache(
 
     private readonly bool _enabled = options.Value.Provider != CacheProvider.None;
 
+    private readonly FusionCacheEntryOptions _memoryOnly = cache.CreateEntryOptions(entry => entry.SetSkipDistributedCache(true, true));
+
     public delegate Task<ProductDetailData?> Loader(long? id, string? slug, CancellationToken cancellationToken);
 
     /// <summary>
     /// The product <paramref name="reference"/> names as its own read shows it to <paramref name="user"/> (decision 0013: inactive
-    /// and deleted products to staff and the owning seller only); null when there is none the caller may see.
+    /// and deleted products to staff and the owning seller only); null when there is none the caller may see. The
+    /// request's DbContext is made from <paramref name="services"/> only on a miss: on a hit nothing of the database is touched.
     /// </summary>
     public async Task<ProductDetailData?> VisibleProductAsync(
-        CatalogRef reference, ClaimsPrincipal user, IProductReads reads, EmporiumDbContext db, CancellationToken cancellationToken) =>
-        await ProductAsync(reference, (id, slug, token) => reads.FindAsync(db, id, slug, token), cancellationToken) is { } data
+        CatalogRef reference, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken) =>
+        await ProductAsync(reference, (id, slug, token) => services.GetRequiredService<IProductReads>()
+                .FindAsync(services.GetRequiredService<EmporiumDbContext>(), id, slug, token), cancellationToken) is { } data
         && user.CanSee(data.Row.IsActive, data.Row.DeletedAt, data.Row.OwnerId, includeDeleted: true)
             ? data
             : null;
@@ -73,6 +77,38 @@ public sealed partial class CatalogCache(
         }
 
         return data;
+    }
+
+    /// <summary>
+    /// A list that changes only with the catalog's stamp (brands, categories, attributes, the category tree), for the
+    /// request <paramref name="request"/> (its scheme, host, path and query: the answer's links name them). Kept in
+    /// memory only: it is cheap to load, and its key already carries the version.
+    /// </summary>
+    public async Task<T> ListAsync<T>(HttpRequest request, Func<CancellationToken, Task<T>> load, CancellationToken cancellationToken)
+    {
+        if (!_enabled)
+        {
+            return await load(cancellationToken);
+        }
+
+        if (await stamps.ReadCatalogAsync(cancellationToken) is not { } catalog)
+        {
+            metrics.Bypassed("list");
+            return await load(cancellationToken);
+        }
+
+        var loaded = false;
+        var value = await cache.GetOrSetAsync<T>(
+            $"{Build}:list:{catalog}:{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{request.QueryString}",
+            async (_, token) =>
+            {
+                loaded = true;
+                return await load(token);
+            },
+            _memoryOnly,
+            cancellationToken);
+        metrics.Looked("list", hit: !loaded);
+        return value;
     }
 
     /// <summary>Supersedes the entries of <paramref name="productIds"/>, or of every product; called once the change has committed.</summary>

@@ -15,6 +15,9 @@ public interface ICatalogStamps
     /// <summary>The product's current stamp; null when the store cannot be reached, and the read must not use the cache.</summary>
     ValueTask<CatalogStamp?> ReadAsync(long productId, CancellationToken cancellationToken);
 
+    /// <summary>The catalog's current stamp (lists of brands, categories and attributes are keyed by it); null as above.</summary>
+    ValueTask<long?> ReadCatalogAsync(CancellationToken cancellationToken);
+
     /// <summary>
     /// Raises the stamps of <paramref name="productIds"/>, and the catalog's when <paramref name="everything"/>; answers the
     /// stamps they had before (for removing the entries they supersede). Never throws: a store that cannot be reached is
@@ -32,6 +35,8 @@ public sealed class InProcessCatalogStamps : ICatalogStamps
 
     public ValueTask<CatalogStamp?> ReadAsync(long productId, CancellationToken cancellationToken) =>
         ValueTask.FromResult<CatalogStamp?>(new CatalogStamp(_products.GetValueOrDefault(productId), Volatile.Read(ref _catalog)));
+
+    public ValueTask<long?> ReadCatalogAsync(CancellationToken cancellationToken) => ValueTask.FromResult<long?>(Volatile.Read(ref _catalog));
 
     public ValueTask<IReadOnlyList<(long ProductId, CatalogStamp Before)>> RaiseAsync(
         IReadOnlyCollection<long> productIds, bool everything, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Emporium.Features.Catalog.Caching;
 using System.Text.Json.Nodes;
 
 namespace Emporium.Features.Catalog.Categories;
@@ -60,9 +61,10 @@ public static class CategoryEndpoints
         [AsParameters] CategoryParentQuery parent,
         [AsParameters] PageRequest paging,
         ListPager pager,
+        CatalogCache cache,
         [AsParameters] RequestScope scope)
     {
-        return Categories.ListAsync(scope, query, paging, pager, UnderParent);
+        return Categories.ListAsync(scope, query, paging, pager, cache, UnderParent);
 
         // Only the direct subcategories of the parent named (among the rows the caller may see), or top-level ones for "root".
         async Task<(IQueryable<Category>?, ValidationProblem?)> UnderParent(IQueryable<Category> visible)
@@ -86,7 +88,10 @@ public static class CategoryEndpoints
 
     /// <summary>One query for every live category, assembled in memory: the tree is small next to its products.</summary>
     public static async Task<JsonHttpResult<IReadOnlyList<CategoryNode>>> GetCategoryTree(
-        EmporiumDbContext db, CancellationToken cancellationToken)
+        EmporiumDbContext db, CatalogCache cache, HttpRequest request, CancellationToken cancellationToken) =>
+        TypedResults.Json(await cache.ListAsync(request, token => LoadTreeAsync(db, token), cancellationToken), TreeJson);
+
+    private static async Task<IReadOnlyList<CategoryNode>> LoadTreeAsync(EmporiumDbContext db, CancellationToken cancellationToken)
     {
         var rows = await db.Set<Category>()
             .AsNoTracking()
@@ -104,7 +109,7 @@ public static class CategoryEndpoints
                 .Select(r => new CategoryNode(r.Id, r.Name, r.Slug, r.Description, Children(r.Id)))
                 .ToList();
 
-        return TypedResults.Json(Children(null), TreeJson);
+        return Children(null);
     }
 
     public static Task<Results<Ok<CategoryResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetCategory(

@@ -73,10 +73,9 @@ public static class ImageEndpoints
     }
 
     public static async Task<Results<Ok<List<ImageResponse>>, ProblemHttpResult>> ListImages(
-        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, MediaUrls urls, CatalogCache cache, IProductReads reads)
+        [FromRoute(Name = "ref")] string productRef, HttpContext http, MediaUrls urls, CatalogCache cache, CancellationToken cancellationToken)
     {
-        var (db, _, http, cancellationToken) = scope;
-        return await cache.VisibleProductAsync(CatalogRef.Parse(productRef), http.User, reads, db, cancellationToken) is { } product
+        return await cache.VisibleProductAsync(CatalogRef.Parse(productRef), http.User, http.RequestServices, cancellationToken) is { } product
             ? TypedResults.Ok(product.Images.ConvertAll(urls.ToResponse))
             : Problems.NotFound("Product");
     }

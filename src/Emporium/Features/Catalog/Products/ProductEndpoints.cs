@@ -79,27 +79,24 @@ public static partial class ProductEndpoints
         return await ListAsync(query, paging, within, lists, includes.Include);
     }
 
-    public static async Task<Results<Ok<ProductResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetProduct(
+    public static async Task<Results<Ok<ProductResponse>, Utf8JsonResult, StatusCodeHttpResult, ProblemHttpResult>> GetProduct(
         [FromRoute(Name = "ref")] string productRef,
         HttpContext http,
-        EmporiumDbContext db,
-        IProductReads reads,
         Caching.CatalogCache cache,
-        Images.MediaUrls urls,
+        ProductRendering rendering,
         CancellationToken cancellationToken)
     {
-        var data = await cache.VisibleProductAsync(CatalogRef.Parse(productRef), http.User, reads, db, cancellationToken);
+        var data = await cache.VisibleProductAsync(CatalogRef.Parse(productRef), http.User, http.RequestServices, cancellationToken);
         if (data is null)
         {
             return Problems.NotFound("Product");
         }
 
-        var row = new ProductDetail(data.Row, data.Variants, data.Images, urls);
-
-        ETags.Set(http.Response, row.ETag);
-        return ETags.IfNoneMatchSatisfied(http.Request, row.ETag)
+        var rendered = rendering.Of(data);
+        ETags.Set(http.Response, rendered.ETag);
+        return ETags.IfNoneMatchSatisfied(http.Request, rendered.ETag)
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
-            : TypedResults.Ok(row.ToResponse());
+            : rendered.Body;
     }
 
     internal static IQueryable<Product> WhereRef(this IQueryable<Product> products, CatalogRef reference) =>

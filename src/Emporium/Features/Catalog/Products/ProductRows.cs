@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Linq.Expressions;
 using Emporium.Features.Catalog.Images;
 using Emporium.Features.Catalog.Variants;
@@ -69,6 +70,27 @@ internal sealed record ProductDetail(ProductRow Row, List<VariantRow> Variants, 
         await reads.FindAsync(db, reference.Id, reference.Slug, cancellationToken) is { } data
             ? new ProductDetail(data.Row, data.Variants, data.Images, urls)
             : null;
+}
+
+/// <summary>A product's representation as its own read answers it: the entity tag and the serialized body.</summary>
+public sealed record RenderedProduct(string ETag, Utf8JsonResult Body);
+
+/// <summary>
+/// Renders a product read once per loaded copy: a cached copy is the same object on every hit, so its tag and body are
+/// computed on the first hit and reused until the copy is superseded (decision 0019). The body depends on nothing of the
+/// caller (visibility is decided before), only on the product and the process's settings (JSON options, media URLs).
+/// </summary>
+public sealed class ProductRendering(MediaUrls urls, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+{
+    private readonly ConditionalWeakTable<ProductDetailData, RenderedProduct> _rendered = [];
+
+    public RenderedProduct Of(ProductDetailData data) => _rendered.GetValue(data, Render);
+
+    private RenderedProduct Render(ProductDetailData data)
+    {
+        var detail = new ProductDetail(data.Row, data.Variants, data.Images, urls);
+        return new RenderedProduct(detail.ETag, new Utf8JsonResult(JsonSerializer.SerializeToUtf8Bytes(detail.ToResponse(), json.Value.SerializerOptions)));
+    }
 }
 
 /// <summary>A brand or category as a product embeds it, with the version that says when its name or slug changed.</summary>

@@ -68,10 +68,9 @@ public static class VariantEndpoints
     }
 
     public static async Task<Results<Ok<List<VariantResponse>>, ProblemHttpResult>> ListVariants(
-        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, CatalogCache cache, IProductReads reads)
+        [FromRoute(Name = "ref")] string productRef, HttpContext http, CatalogCache cache, CancellationToken cancellationToken)
     {
-        var (db, _, http, cancellationToken) = scope;
-        return await cache.VisibleProductAsync(CatalogRef.Parse(productRef), http.User, reads, db, cancellationToken) is { } product
+        return await cache.VisibleProductAsync(CatalogRef.Parse(productRef), http.User, http.RequestServices, cancellationToken) is { } product
             ? TypedResults.Ok(product.Variants.ConvertAll(row => row.ToResponse()))
             : Problems.NotFound("Product");
     }

@@ -220,6 +220,52 @@ public abstract class CacheInvalidationTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Brand_and_category_lists_and_the_category_tree_follow_every_change()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var tag = Tag();
+        var brand = await (await staff.PostJson("/api/brands", new { name = $"Listed {tag}" })).ShouldBe(HttpStatusCode.Created);
+        var parent = await (await staff.PostJson("/api/categories", new { name = $"Parent {tag}" })).ShouldBe(HttpStatusCode.Created);
+        var brands = $"/api/brands?name={tag}";
+        var categories = $"/api/categories?name={tag}";
+        using var lookups = new CacheLookups(app);
+        (await app.Anonymous().WarmAsync(brands)).Names().Should().Equal($"Listed {tag}");
+        await app.Anonymous().WarmAsync(categories);
+        await app.Anonymous().WarmAsync("/api/categories/tree");
+        lookups["list:hit"].Should().BeGreaterThanOrEqualTo(3, "each list's second read came from the cache");
+
+        await (await staff.PatchJson($"/api/brands/{brand.Id()}", new { name = $"Relisted {tag}" })).ShouldBe(HttpStatusCode.OK);
+        (await app.Anonymous().ReadAsync(brands)).Names().Should().Equal($"Relisted {tag}");
+
+        var child = await (await staff.PostJson("/api/categories", new { name = $"Child {tag}", parent = parent.Id() })).ShouldBe(HttpStatusCode.Created);
+        (await app.Anonymous().ReadAsync(categories)).Names().Should().BeEquivalentTo($"Parent {tag}", $"Child {tag}");
+        ChildrenOf(await app.Anonymous().ReadAsync("/api/categories/tree"), parent.Id()).Should().Equal($"Child {tag}");
+
+        await (await staff.DeleteAsync($"/api/categories/{child.Id()}")).ShouldBe(HttpStatusCode.NoContent);
+        ChildrenOf(await app.Anonymous().ReadAsync("/api/categories/tree"), parent.Id()).Should().BeEmpty();
+        await (await staff.DeleteAsync($"/api/brands/{brand.Id()}")).ShouldBe(HttpStatusCode.NoContent);
+        (await app.Anonymous().ReadAsync(brands)).Names().Should().BeEmpty();
+    }
+
+    private static List<string> ChildrenOf(JsonElement tree, long id)
+    {
+        foreach (var node in tree.EnumerateArray())
+        {
+            if (node.GetProperty("id").GetInt64() == id)
+            {
+                return node.GetProperty("children").EnumerateArray().Select(c => c.Str("name")).ToList();
+            }
+
+            if (ChildrenOf(node.GetProperty("children"), id) is { Count: > 0 } found)
+            {
+                return found;
+            }
+        }
+
+        return [];
+    }
+
+    [Fact]
     public async Task Concurrent_misses_for_one_product_load_it_once()
     {
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;
