@@ -5,7 +5,8 @@
 #   floor   - bench/lib/pk-read.cs, a minimal ASP.NET Core program doing the same primary-key read with raw Npgsql;
 #   service - the product read, once per mode in MODES (default "off Memory Redis": Cache:Provider None, Memory, and
 #             Redis on Debian's redis-server). With HOT_IDS set, reads draw ids from that many products, and 5 % of them
-#             (COLD_SHARE) from the rest of the catalog: a cache's hit ratio of about 95 % once the hot set is warm.
+#             (COLD_SHARE) from the rest of the catalog: a cache's hit ratio of about 95 % once the hot set is warm;
+#             a second run of each cached mode (hits-*) reads hot ids only: every read a hit.
 # Each wrk run lasts SECONDS (default 10) after a 3 s warm-up. Prints requests per second, p50 and p99 and the ratios.
 #   bench/read-path.sh [products=500000] [seconds=10]       MODES="off Memory Redis" HOT_IDS=20000 BENCH_KEEP=1
 # The cached modes' warm-up reads every hot id once first, so the measured run sees the steady state, not the fill.
@@ -113,6 +114,10 @@ for mode in $modes; do
     run "list-$mode" "/api/products?page_size=20&n=" "$base/"
   fi
   run "service-$mode" "/api/products/" "$base/"
+  # The same with every read a hit (no cold ids): what an entry in memory costs.
+  if [ "$mode" != off ] && [ "$hot" -lt "$products" ]; then
+    COLD_SHARE=0 run "hits-$mode" "/api/products/" "$base/"
+  fi
   stop_service
 done
 

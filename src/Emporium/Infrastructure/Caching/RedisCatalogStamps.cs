@@ -1,4 +1,5 @@
 using Emporium.Features.Catalog.Caching;
+using System.Threading.Channels;
 using StackExchange.Redis;
 
 namespace Emporium.Infrastructure.Caching;
@@ -6,7 +7,8 @@ namespace Emporium.Infrastructure.Caching;
 /// <summary>
 /// Catalog stamps in Redis (decision 0019), shared by every process. A product's stamp is set from one sequence, so it never
 /// takes a value it had before, even after it expired; the catalog's starts from a random value whenever Redis has lost it
-/// (a restart without persistence), so no entry built before the loss can match again. A read is one MGET.
+/// (a restart without persistence), so no entry built before the loss can match again. Reads are batched: one MGET
+/// serves every read that arrived while the previous one was out.
 /// </summary>
 internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
 {
@@ -36,6 +38,13 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
         return redis.call('GET', KEYS[1])
         """;
 
+    /// <summary>Most product stamps one MGET reads.</summary>
+    private const int MaxBatch = 512;
+
+    private readonly Channel<(long ProductId, TaskCompletionSource<CatalogStamp?> Read)> _reads =
+        Channel.CreateUnbounded<(long, TaskCompletionSource<CatalogStamp?>)>(new UnboundedChannelOptions { SingleReader = true });
+
+    private readonly Task _batches;
     private readonly IConnectionMultiplexer _redis;
     private readonly ILogger _logger;
     private readonly RedisKey _catalog;
@@ -50,31 +59,69 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
         _sequence = $"{keyPrefix}{{stamps}}:sequence";
         _productPrefix = $"{keyPrefix}{{stamps}}:product:";
         _redis.ConnectionRestored += OnRestored;
+        _batches = Task.Run(ReadInBatchesAsync);
     }
 
-    public async ValueTask<CatalogStamp?> ReadAsync(long productId, CancellationToken cancellationToken)
+    public ValueTask<CatalogStamp?> ReadAsync(long productId, CancellationToken cancellationToken)
     {
         if (!_redis.IsConnected)
         {
-            return null;
+            return ValueTask.FromResult<CatalogStamp?>(null);
         }
 
-        try
+        // Continuations run on the thread pool, not on the loop that completes a whole batch.
+        var read = new TaskCompletionSource<CatalogStamp?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _reads.Writer.TryWrite((productId, read)) ? new ValueTask<CatalogStamp?>(read.Task) : ValueTask.FromResult<CatalogStamp?>(null);
+    }
+
+    /// <summary>
+    /// Reads the stamps of every product asked for since the last batch with one MGET: under load, one command and one
+    /// round trip serve all the reads that arrived while the previous one was out, instead of one each.
+    /// </summary>
+    private async Task ReadInBatchesAsync()
+    {
+        var batch = new List<(long ProductId, TaskCompletionSource<CatalogStamp?> Read)>(MaxBatch);
+        while (await _reads.Reader.WaitToReadAsync())
         {
-            var database = _redis.GetDatabase();
-            var values = await database.StringGetAsync([(RedisKey)(_productPrefix + productId), _catalog]);
-            var catalog = values[1];
-            if (catalog.IsNull)
+            batch.Clear();
+            while (batch.Count < MaxBatch && _reads.Reader.TryRead(out var read))
             {
-                catalog = await StartCatalogAsync(database);
+                batch.Add(read);
             }
 
-            return new CatalogStamp(values[0].IsNull ? 0 : (long)values[0], (long)catalog);
-        }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
-        {
-            LogUnreachable(_logger, exception.Message);
-            return null;
+            try
+            {
+                var keys = new RedisKey[batch.Count + 1];
+                keys[0] = _catalog;
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    keys[i + 1] = _productPrefix + batch[i].ProductId;
+                }
+
+                var database = _redis.GetDatabase();
+                var values = await database.StringGetAsync(keys);
+                var catalog = values[0].IsNull ? await StartCatalogAsync(database) : values[0];
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Read.TrySetResult(new CatalogStamp(values[i + 1].IsNull ? 0 : (long)values[i + 1], (long)catalog));
+                }
+            }
+            catch (Exception exception)
+            {
+                if (exception is RedisException or TimeoutException)
+                {
+                    LogUnreachable(_logger, exception.Message);
+                }
+                else
+                {
+                    LogBatchFailed(_logger, exception);
+                }
+
+                foreach (var (_, read) in batch)
+                {
+                    read.TrySetResult(null);
+                }
+            }
         }
     }
 
@@ -129,7 +176,12 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
     private async Task<RedisValue> StartCatalogAsync(IDatabase database) =>
         (RedisValue)await database.ScriptEvaluateAsync(StartCatalogScript, [_catalog], [FreshCatalogStamp()]);
 
-    public void Dispose() => _redis.ConnectionRestored -= OnRestored;
+    public void Dispose()
+    {
+        _redis.ConnectionRestored -= OnRestored;
+        _reads.Writer.TryComplete();
+        _batches.Wait(TimeSpan.FromSeconds(5));
+    }
 
     private async void OnRestored(object? sender, ConnectionFailedEventArgs e)
     {
@@ -153,6 +205,9 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
 
     [LoggerMessage(LogLevel.Warning, "Redis cannot be reached for cache stamps; reads go to the database: {Reason}")]
     private static partial void LogUnreachable(ILogger logger, string reason);
+
+    [LoggerMessage(LogLevel.Error, "Reading cache stamps failed; the reads went to the database")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(LogLevel.Warning, "Redis cannot be reached to supersede {Count} products' cache entries; the whole catalog will be superseded once it is back: {Reason}")]
     private static partial void LogMissed(ILogger logger, int count, string reason);
