@@ -70,8 +70,8 @@ public static class PersistenceExtensions
                 : new SqliteProductSearch(db);
         });
         services.AddSingleton<IProductReads>(provider =>
-            provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
-                ? new Reads.PostgresProductReads()
+            provider.GetRequiredService<IOptions<DatabaseOptions>>().Value is { Provider: DatabaseProvider.Postgres } database
+                ? new Reads.PostgresProductReads(Npgsql.NpgsqlDataSource.Create(database.EffectiveConnectionString()), database.CommandTimeoutSeconds)
                 : new EfProductReads());
         services.AddScoped<IRowEstimator>(provider =>
             provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres

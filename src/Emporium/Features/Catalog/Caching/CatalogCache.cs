@@ -13,7 +13,7 @@ namespace Emporium.Features.Catalog.Caching;
 /// many requests ask for it, and through its backplane drops superseded entries from every process's memory.
 /// </summary>
 public sealed partial class CatalogCache(
-    IFusionCache cache, ICatalogStamps stamps, IOptions<CacheOptions> options, CacheMetrics metrics, ILogger<CatalogCache> logger)
+    IFusionCache cache, ICatalogStamps stamps, IProductReads reads, IOptions<CacheOptions> options, CacheMetrics metrics, ILogger<CatalogCache> logger)
 {
     /// <summary>Entries of another build are never read: the key names the build whose types wrote them.</summary>
     private static readonly string Build = typeof(CatalogCache).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..8];
@@ -30,12 +30,12 @@ public sealed partial class CatalogCache(
     /// <summary>
     /// The product <paramref name="reference"/> names as its own read shows it to <paramref name="user"/> (decision 0013: inactive
     /// and deleted products to staff and the owning seller only); null when there is none the caller may see. The
-    /// request's DbContext is made from <paramref name="services"/> only on a miss: on a hit nothing of the database is touched.
+    /// request's services (<paramref name="services"/>) are asked for a DbContext only on a miss, and only by an adapter that
+    /// needs one: on a hit nothing of the database is touched.
     /// </summary>
     public async Task<ProductDetailData?> VisibleProductAsync(
         CatalogRef reference, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken) =>
-        await ProductAsync(reference, (id, slug, token) => services.GetRequiredService<IProductReads>()
-                .FindAsync(services.GetRequiredService<EmporiumDbContext>(), id, slug, token), cancellationToken) is { } data
+        await ProductAsync(reference, (id, slug, token) => reads.FindCommittedAsync(services, id, slug, token), cancellationToken) is { } data
         && user.CanSee(data.Row.IsActive, data.Row.DeletedAt, data.Row.OwnerId, includeDeleted: true)
             ? data
             : null;

@@ -23,11 +23,20 @@ public interface IProductReads
 {
     /// <summary>The product with id <paramref name="id"/>, or else slug <paramref name="slug"/>; null when there is none.</summary>
     Task<ProductDetailData?> FindAsync(EmporiumDbContext db, long? id, string? slug, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The same, as committed, outside any transaction: what a read request (and the cache's miss) loads. An adapter may
+    /// read it without a DbContext; <paramref name="services"/> (the request's) supplies one to those that need it.
+    /// </summary>
+    Task<ProductDetailData?> FindCommittedAsync(IServiceProvider services, long? id, string? slug, CancellationToken cancellationToken);
 }
 
 /// <summary>The portable read: the product with brand and categories, then its variants, then its images.</summary>
 public sealed class EfProductReads : IProductReads
 {
+    public Task<ProductDetailData?> FindCommittedAsync(IServiceProvider services, long? id, string? slug, CancellationToken cancellationToken) =>
+        FindAsync(services.GetRequiredService<EmporiumDbContext>(), id, slug, cancellationToken);
+
     public async Task<ProductDetailData?> FindAsync(EmporiumDbContext db, long? id, string? slug, CancellationToken cancellationToken)
     {
         var products = db.Set<Product>().AsNoTracking();
