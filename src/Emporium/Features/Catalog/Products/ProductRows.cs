@@ -80,11 +80,15 @@ public sealed record RenderedProduct(string ETag, Utf8JsonResult Body);
 /// computed on the first hit and reused until the copy is superseded (decision 0019). The body depends on nothing of the
 /// caller (visibility is decided before), only on the product and the process's settings (JSON options, media URLs).
 /// </summary>
-public sealed class ProductRendering(MediaUrls urls, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+public sealed class ProductRendering(
+    MediaUrls urls, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, IOptions<Caching.CacheOptions> cache)
 {
     private readonly ConditionalWeakTable<ProductDetailData, RenderedProduct> _rendered = [];
 
-    public RenderedProduct Of(ProductDetailData data) => _rendered.GetValue(data, Render);
+    // Without a cache every read is a new copy, rendered once: nothing to remember.
+    private readonly bool _remember = cache.Value.Provider != Caching.CacheProvider.None;
+
+    public RenderedProduct Of(ProductDetailData data) => _remember ? _rendered.GetValue(data, Render) : Render(data);
 
     private RenderedProduct Render(ProductDetailData data)
     {
