@@ -31,6 +31,12 @@ public static class CachingExtensions
                     }
                 }
 
+                if (!chosen && !string.IsNullOrWhiteSpace(cache.Redis))
+                {
+                    cache.Provider = CacheProvider.Redis;
+                    chosen = true;
+                }
+
                 // A process that runs only the API or only workers is one of several: an in-process cache would not see
                 // what the others write (imports, image jobs), so without Redis the default is no cache at all.
                 if (!chosen && emporium.Value.Role != HostRole.All)
@@ -74,7 +80,7 @@ public static class CachingExtensions
                 DistributedCacheHardTimeout = TimeSpan.FromSeconds(1),
                 AllowBackgroundDistributedCacheOperations = true,
                 // An entry's key names its version: another process's copy of the same key is never older, so a set has
-                // nothing to tell the others. Removals (of superseded versions) still go through the backplane.
+                // nothing to tell the others. Removals of superseded versions ask for the backplane (CatalogCache).
                 SkipBackplaneNotifications = true,
             },
         };

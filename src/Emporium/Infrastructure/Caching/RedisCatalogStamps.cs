@@ -5,10 +5,12 @@ using StackExchange.Redis;
 namespace Emporium.Infrastructure.Caching;
 
 /// <summary>
-/// Catalog stamps in Redis (decision 0019), shared by every process. A product's stamp is set from one sequence, so it never
-/// takes a value it had before, even after it expired; the catalog's starts from a random value whenever Redis has lost it
-/// (a restart without persistence), so no entry built before the loss can match again. Reads are batched: one MGET
-/// serves every read that arrived while the previous one was out.
+/// Catalog stamps in Redis (decision 0019), shared by every process. A product's stamp is always a fresh value of one
+/// sequence, given by a write or, when the stamp is missing (never written, expired or evicted), by the first read: it
+/// never takes a value it had before, so an entry built at an old stamp can never match again. The catalog's stamp
+/// starts from a random value whenever Redis has lost it (a restart without persistence). The sequence and the catalog
+/// stamp have no expiry: Redis must not evict them (maxmemory-policy volatile-* or noeviction, never allkeys-*). Reads
+/// are batched: one MGET serves every read that arrived while the previous one was out.
 /// </summary>
 internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
 {
@@ -24,13 +26,27 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
         end
         local before = {catalog}
         for i = 3, #KEYS do
-          before[#before + 1] = redis.call('GET', KEYS[i]) or '0'
+          before[#before + 1] = redis.call('GET', KEYS[i]) or '-1'
           redis.call('SET', KEYS[i], redis.call('INCR', KEYS[2]), 'EX', ARGV[2])
         end
         if ARGV[1] == '1' then
           redis.call('INCR', KEYS[1])
         end
         return before
+        """;
+
+    // Missing product stamps get a fresh value of the sequence (the first read sets it; later ones read it).
+    private const string AssignScript = """
+        local stamps = {}
+        for i = 2, #KEYS do
+          local stamp = redis.call('GET', KEYS[i])
+          if not stamp then
+            stamp = redis.call('INCR', KEYS[1])
+            redis.call('SET', KEYS[i], stamp, 'EX', ARGV[1])
+          end
+          stamps[#stamps + 1] = stamp
+        end
+        return stamps
         """;
 
     private const string StartCatalogScript = """
@@ -41,8 +57,11 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
     /// <summary>Most product stamps one MGET reads.</summary>
     private const int MaxBatch = 512;
 
+    /// <summary>Most reads waiting for their stamps; beyond it (Redis slow) reads go to the database instead of queueing.</summary>
+    private const int MaxWaiting = 4096;
+
     private readonly Channel<(long ProductId, TaskCompletionSource<CatalogStamp?> Read)> _reads =
-        Channel.CreateUnbounded<(long, TaskCompletionSource<CatalogStamp?>)>(new UnboundedChannelOptions { SingleReader = true });
+        Channel.CreateBounded<(long, TaskCompletionSource<CatalogStamp?>)>(new BoundedChannelOptions(MaxWaiting) { SingleReader = true });
 
     private readonly Task _batches;
     private readonly IConnectionMultiplexer _redis;
@@ -50,7 +69,10 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
     private readonly RedisKey _catalog;
     private readonly RedisKey _sequence;
     private readonly string _productPrefix;
-    private int _missedWhileAway;
+    /// <summary>1 while a raise could not be made: the whole catalog must be superseded before the stamps are trusted again.</summary>
+    private int _mustSupersedeAll;
+
+    private int _repairing;
 
     public RedisCatalogStamps(IConnectionMultiplexer redis, string keyPrefix, ILogger<RedisCatalogStamps> logger)
     {
@@ -64,7 +86,7 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
 
     public ValueTask<CatalogStamp?> ReadAsync(long productId, CancellationToken cancellationToken)
     {
-        if (!_redis.IsConnected)
+        if (!Trusted())
         {
             return ValueTask.FromResult<CatalogStamp?>(null);
         }
@@ -101,9 +123,10 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
                 var database = _redis.GetDatabase();
                 var values = await database.StringGetAsync(keys);
                 var catalog = values[0].IsNull ? await StartCatalogAsync(database) : values[0];
+                await AssignMissingAsync(database, keys, values);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    batch[i].Read.TrySetResult(new CatalogStamp(values[i + 1].IsNull ? 0 : (long)values[i + 1], (long)catalog));
+                    batch[i].Read.TrySetResult(new CatalogStamp((long)values[i + 1], (long)catalog));
                 }
             }
             catch (Exception exception)
@@ -127,7 +150,7 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
 
     public async ValueTask<long?> ReadCatalogAsync(CancellationToken cancellationToken)
     {
-        if (!_redis.IsConnected)
+        if (!Trusted())
         {
             return null;
         }
@@ -163,11 +186,11 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
             var catalog = (long)result[0];
             return productIds.Select((id, index) => (id, new CatalogStamp((long)result[index + 1], catalog))).ToList();
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception)
         {
-            // Another process may serve what this change superseded until the stamps can be raised: once Redis is back,
-            // everything is superseded (OnRestored). Reads in this process bypass the cache until then.
-            Interlocked.Exchange(ref _missedWhileAway, 1);
+            // Another process may serve what this change superseded until the stamps can be raised: the whole catalog is
+            // superseded as soon as Redis takes it (Trusted, OnRestored), and reads here go to the database until then.
+            Interlocked.Exchange(ref _mustSupersedeAll, 1);
             LogMissed(_logger, productIds.Count, exception.Message);
             return [];
         }
@@ -183,20 +206,77 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
         _batches.Wait(TimeSpan.FromSeconds(5));
     }
 
-    private async void OnRestored(object? sender, ConnectionFailedEventArgs e)
+    private void OnRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        if (e.ConnectionType != ConnectionType.Interactive || Interlocked.Exchange(ref _missedWhileAway, 0) == 0)
+        if (e.ConnectionType == ConnectionType.Interactive)
+        {
+            Trusted();
+        }
+    }
+
+    /// <summary>
+    /// Whether reads may use the stamps: connected, and no raise missed. A missed raise is repaired here, in the background
+    /// and once at a time, by superseding the whole catalog; until that succeeds, reads go to the database.
+    /// </summary>
+    private bool Trusted()
+    {
+        if (!_redis.IsConnected)
+        {
+            return false;
+        }
+
+        if (Volatile.Read(ref _mustSupersedeAll) == 0)
+        {
+            return true;
+        }
+
+        if (Interlocked.Exchange(ref _repairing, 1) == 0)
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    Interlocked.Exchange(ref _mustSupersedeAll, 0);
+                    await RaiseAsync([], everything: true, CancellationToken.None);
+                }
+                finally
+                {
+                    Interlocked.Exchange(ref _repairing, 0);
+                }
+            });
+        }
+
+        return false;
+    }
+
+    /// <summary>Gives the products whose stamps <paramref name="values"/> lacks a fresh one (in place).</summary>
+    private async Task AssignMissingAsync(IDatabase database, RedisKey[] keys, RedisValue[] values)
+    {
+        var missing = new List<int>();
+        for (var i = 1; i < values.Length; i++)
+        {
+            if (values[i].IsNull)
+            {
+                missing.Add(i);
+            }
+        }
+
+        if (missing.Count == 0)
         {
             return;
         }
 
-        try
+        var scriptKeys = new RedisKey[missing.Count + 1];
+        scriptKeys[0] = _sequence;
+        for (var i = 0; i < missing.Count; i++)
         {
-            await RaiseAsync([], everything: true, CancellationToken.None);
+            scriptKeys[i + 1] = keys[missing[i]];
         }
-        catch (Exception exception)
+
+        var assigned = (RedisValue[])(await database.ScriptEvaluateAsync(AssignScript, scriptKeys, [(long)ProductStampLifetime.TotalSeconds]))!;
+        for (var i = 0; i < missing.Count; i++)
         {
-            LogMissed(_logger, 0, exception.Message);
+            values[missing[i]] = assigned[i];
         }
     }
 

@@ -3,6 +3,7 @@ using Emporium.Infrastructure.Persistence.BulkUpsert;
 using Emporium.Infrastructure.Persistence.Search;
 using Emporium.Platform.Health;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Npgsql;
 
 namespace Emporium.Infrastructure.Persistence;
 
@@ -40,7 +41,7 @@ public static class PersistenceExtensions
             switch (database.Provider)
             {
                 case DatabaseProvider.Postgres:
-                    options.UseNpgsql(database.EffectiveConnectionString(), npgsql => npgsql.CommandTimeout(database.CommandTimeoutSeconds));
+                    options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>(), npgsql => npgsql.CommandTimeout(database.CommandTimeoutSeconds));
                     break;
                 default:
                     options.UseEmporiumSqlite(database.ConnectionString, sqlite => sqlite.CommandTimeout(database.CommandTimeoutSeconds));
@@ -69,9 +70,11 @@ public static class PersistenceExtensions
                 ? new PostgresProductSearch(db)
                 : new SqliteProductSearch(db);
         });
+        // One connection pool per process on PostgreSQL, shared by EF Core and the reads that go around it (PostgresProductReads).
+        services.AddSingleton(provider => NpgsqlDataSource.Create(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.EffectiveConnectionString()));
         services.AddSingleton<IProductReads>(provider =>
             provider.GetRequiredService<IOptions<DatabaseOptions>>().Value is { Provider: DatabaseProvider.Postgres } database
-                ? new Reads.PostgresProductReads(Npgsql.NpgsqlDataSource.Create(database.EffectiveConnectionString()), database.CommandTimeoutSeconds)
+                ? new Reads.PostgresProductReads(provider.GetRequiredService<NpgsqlDataSource>(), database.CommandTimeoutSeconds)
                 : new EfProductReads());
         services.AddScoped<IRowEstimator>(provider =>
             provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres

@@ -25,6 +25,9 @@ public sealed partial class CatalogCache(
 
     private readonly FusionCacheEntryOptions _memoryOnly = cache.CreateEntryOptions(entry => entry.SetSkipDistributedCache(true, true));
 
+    // Sets skip the backplane (a versioned key is never older elsewhere); removals tell every process.
+    private readonly FusionCacheEntryOptions _everywhere = cache.CreateEntryOptions(entry => entry.SkipBackplaneNotifications = false);
+
     public delegate Task<ProductDetailData?> Loader(long? id, string? slug, CancellationToken cancellationToken);
 
     /// <summary>
@@ -66,7 +69,7 @@ public sealed partial class CatalogCache(
                 return found;
             }
 
-            await cache.RemoveAsync(slugKey, token: cancellationToken);
+            await cache.RemoveAsync(slugKey, _everywhere, cancellationToken);
         }
 
         var data = await load(null, slug, cancellationToken);
@@ -128,8 +131,9 @@ public sealed partial class CatalogCache(
         LogChanged(logger, productIds.Count, everything);
         foreach (var (productId, stamp) in before)
         {
-            // Memory only; the entry is unreachable already (its key names the old stamp).
-            await cache.RemoveAsync(Key(productId, stamp), token: CancellationToken.None);
+            // Memory only, here and (through the backplane) in every process: the entry is unreachable already (its key
+            // names the old stamp).
+            await cache.RemoveAsync(Key(productId, stamp), _everywhere, CancellationToken.None);
         }
     }
 

@@ -188,7 +188,16 @@ public sealed class CatalogChangeInterceptor(IServiceProvider services) : SaveCh
         var everything = pending.Everything;
         pending.Products.Clear();
         pending.Everything = false;
-        await Cache.ChangedAsync(products, everything, CancellationToken.None);
+        try
+        {
+            await Cache.ChangedAsync(products, everything, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            // The change is committed: failing the request now would make a client retry a write that happened. The
+            // stamps remember a raise they could not make (and supersede everything once they can).
+            services.GetRequiredService<ILogger<CatalogChangeInterceptor>>().LogError(exception, "Superseding cached catalog reads failed");
+        }
     }
 
     private static void ForgetSaving(DbContext? context)

@@ -9,7 +9,7 @@ namespace Emporium.Infrastructure.Persistence.Reads;
 /// order) in the shapes of <see cref="ProductDetailData"/>, and it is read back as such; the portable read needs three
 /// round trips, and on a busy API process the round trips, not the queries, were most of a product read's cost.
 /// </summary>
-internal sealed class PostgresProductReads(NpgsqlDataSource dataSource, int commandTimeoutSeconds) : IProductReads, IDisposable
+internal sealed class PostgresProductReads(NpgsqlDataSource dataSource, int commandTimeoutSeconds) : IProductReads
 {
     private const string Utc = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
 
@@ -79,8 +79,6 @@ internal sealed class PostgresProductReads(NpgsqlDataSource dataSource, int comm
             ? JsonSerializer.Deserialize<ProductDetailData>(json, ProductDetailData.Json)
             : null;
     }
-
-    public void Dispose() => dataSource.Dispose();
 
     public async Task<ProductDetailData?> FindAsync(EmporiumDbContext db, long? id, string? slug, CancellationToken cancellationToken)
     {

@@ -2,7 +2,11 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Emporium.Features.Catalog.Caching;
 using Emporium.Platform.Security;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 using Emporium.Tests.Infrastructure;
 using static Emporium.Tests.Features.Catalog.Products.ProductTestKit;
 
@@ -128,5 +132,29 @@ public sealed class CacheWithoutRedisTests
         response.StatusCode.Should().Be(HttpStatusCode.OK, "the cache never makes the service unready");
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         return body.GetProperty("checks").GetProperty("cache").Str("status");
+    }
+}
+
+/// <summary>The stamps in Redis under eviction (decision 0019).</summary>
+public sealed class RedisStampTests(CachedPostgresApp app) : IClassFixture<CachedPostgresApp>
+{
+    [Fact]
+    public async Task An_evicted_stamp_never_brings_back_an_entry_from_before_a_write()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var id = (await staff.CreateProductAsync(Tag(), "Before")).Id();
+        var url = $"/api/products/{id}";
+        var prefix = app.Services.GetRequiredService<IOptions<CacheOptions>>().Value.KeyPrefix;
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(RedisServer.Address);
+        var stamp = $"{prefix}{{stamps}}:product:{id}";
+
+        // What Redis does to a key with an expiry under memory pressure (or when it expires): once before the product is
+        // read, so its entry is built while it has no stamp, and once after it changed.
+        (await redis.GetDatabase().KeyDeleteAsync(stamp)).Should().BeTrue("creating the product gave it a stamp");
+        await app.Anonymous().WarmAsync(url);
+        await (await staff.PatchJson(url, new { name = "After" })).ShouldBe(HttpStatusCode.OK);
+        (await redis.GetDatabase().KeyDeleteAsync(stamp)).Should().BeTrue();
+
+        (await app.Anonymous().ReadAsync(url)).Str("name").Should().Be("After");
     }
 }
