@@ -2,12 +2,30 @@ using System.Diagnostics;
 
 namespace Emporium.Platform.Logging;
 
+/// <summary>How console logs are written (Logging:Format).</summary>
+public enum LogFormat
+{
+    /// <summary>JSON when standard output is redirected, text at a terminal.</summary>
+    Auto,
+
+    /// <summary>One JSON object per line.</summary>
+    Json,
+
+    /// <summary>One readable line per entry: time, level, category, message.</summary>
+    Text,
+}
+
 public static partial class RequestLogging
 {
-    /// <summary>JSON console logs; levels come from Logging:LogLevel like any ASP.NET Core app.</summary>
+    /// <summary>
+    /// Console logs in the format Logging:Format asks for: JSON lines for machines (a log collector, a container, a file),
+    /// or one readable line per entry for a person at a terminal. Auto (the default) picks JSON when standard output is
+    /// redirected and text when it is a terminal; Logging:Json (true or false) is still honoured. Levels come from
+    /// Logging:LogLevel like any ASP.NET Core app.
+    /// </summary>
     public static WebApplicationBuilder AddStructuredLogging(this WebApplicationBuilder builder)
     {
-        if (builder.Configuration.GetValue("Logging:Json", true))
+        if (ChooseFormat(builder.Configuration, Console.IsOutputRedirected) == LogFormat.Json)
         {
             builder.Logging.ClearProviders();
             builder.Logging.AddJsonConsole(options =>
@@ -17,8 +35,35 @@ public static partial class RequestLogging
                 options.UseUtcTimestamp = true;
             });
         }
+        else
+        {
+            // The console the host already has, one line per entry.
+            builder.Logging.AddSimpleConsole(options =>
+            {
+                options.SingleLine = true;
+                options.IncludeScopes = false;
+                options.TimestampFormat = "HH:mm:ss ";
+            });
+        }
 
         return builder;
+    }
+
+    /// <summary>The format of console logs: Logging:Format, else Logging:Json, else JSON unless a person is watching.</summary>
+    public static LogFormat ChooseFormat(IConfiguration configuration, bool outputRedirected)
+    {
+        var format = configuration.GetValue("Logging:Format", LogFormat.Auto);
+        if (format != LogFormat.Auto)
+        {
+            return format;
+        }
+
+        if (configuration["Logging:Json"] is { Length: > 0 } json && bool.TryParse(json, out var asJson))
+        {
+            return asJson ? LogFormat.Json : LogFormat.Text;
+        }
+
+        return outputRedirected ? LogFormat.Json : LogFormat.Text;
     }
 
     /// <summary>One line per request: method, route template, status, duration and trace id.</summary>
