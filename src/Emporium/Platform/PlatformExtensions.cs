@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Emporium.Platform.Health;
 using Emporium.Platform.Logging;
+using Emporium.Platform.Telemetry;
 
 namespace Emporium.Platform;
 
@@ -20,6 +21,7 @@ public static class PlatformExtensions
         builder.AddSecurity();
         builder.Services.AddApiDocumentation();
         builder.Services.AddHealthChecks();
+        builder.AddTelemetry();
         return builder;
     }
 
@@ -47,6 +49,7 @@ public static class PlatformExtensions
     public static WebApplication MapPlatform(this WebApplication app)
     {
         app.MapHealth();
+        app.MapTelemetry();
         if (app.Services.GetRequiredService<IOptions<EmporiumOptions>>().Value.RunsApi)
         {
             app.MapApiDocumentation();

@@ -4,6 +4,7 @@ using Emporium.Infrastructure.Persistence.Search;
 using Emporium.Platform.Health;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
+using OpenTelemetry.Metrics;
 
 namespace Emporium.Infrastructure.Persistence;
 
@@ -90,6 +91,8 @@ public static class PersistenceExtensions
         services.AddStartupTask<SqliteThreadPoolFloor>();
         services.AddStartupTask<SchemaMigrator>();
         services.AddHealthChecks().AddDbContextCheck<EmporiumDbContext>("database", tags: [HealthEndpoints.Ready]);
+        // Npgsql's connection and command metrics, when metrics are exported (Platform/Telemetry).
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter("Npgsql"));
         return services;
     }
 }

@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+using System.Text;
+using Emporium.Platform.Security;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Emporium.Platform.Telemetry;
+
+/// <summary>
+/// OpenTelemetry metrics: ASP.NET Core, HttpClient, the runtime, Npgsql (registered by its adapter) and Emporium's own
+/// meters (Emporium.*: the cache's lookups, and the meters later features add), served as Prometheus text at /metrics
+/// when Telemetry:Prometheus:Enabled. Nothing is collected when no exporter is on.
+/// </summary>
+public static class TelemetryExtensions
+{
+    public const string ScrapePolicy = "metrics-scrape";
+
+    public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSettings<TelemetryOptions>(TelemetryOptions.Section);
+        var prometheus = builder.Configuration.GetValue($"{TelemetryOptions.Section}:Prometheus:Enabled", false);
+        if (!prometheus)
+        {
+            return builder;
+        }
+
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("emporium"))
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter("Emporium.*")
+                .AddPrometheusExporter());
+        builder.Services.AddAuthorizationBuilder().AddPolicy(ScrapePolicy, policy => policy.RequireAssertion(context =>
+            context.User.IsInRole(Roles.Admin)
+            || (context.Resource is HttpContext http && CarriesScrapeToken(http))));
+        return builder;
+    }
+
+    public static WebApplication MapTelemetry(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value.Prometheus.Enabled)
+        {
+            app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(ScrapePolicy).ExcludeFromDescription();
+        }
+
+        return app;
+    }
+
+    private static bool CarriesScrapeToken(HttpContext http)
+    {
+        var token = http.RequestServices.GetRequiredService<IOptions<TelemetryOptions>>().Value.Prometheus.Token;
+        var header = http.Request.Headers.Authorization.ToString();
+        return !string.IsNullOrEmpty(token)
+            && header.StartsWith("Bearer ", StringComparison.Ordinal)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header["Bearer ".Length..]), Encoding.UTF8.GetBytes(token));
+    }
+}
