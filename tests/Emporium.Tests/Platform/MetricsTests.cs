@@ -60,3 +60,81 @@ public sealed class MetricsTests(MetricsApp app) : IClassFixture<MetricsApp>
         }
     }
 }
+
+/// <summary>OTLP over HTTP to a local receiver, as an OpenTelemetry Collector would take it.</summary>
+public sealed class OtlpExportTests : IAsyncLifetime, IDisposable
+{
+    private readonly System.Net.HttpListener _receiver = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(string Path, string ContentType, long Bytes)> _received = new();
+    private readonly int _port = FreePort();
+    private Task _serving = Task.CompletedTask;
+
+    public Task InitializeAsync()
+    {
+        _receiver.Prefixes.Add($"http://127.0.0.1:{_port}/");
+        _receiver.Start();
+        _serving = Task.Run(async () =>
+        {
+            while (_receiver.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try
+                {
+                    context = await _receiver.GetContextAsync();
+                }
+                catch (Exception exception) when (exception is System.Net.HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                using var body = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(body);
+                _received.Enqueue((context.Request.Url!.AbsolutePath, context.Request.ContentType ?? "", body.Length));
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+        });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _receiver.Stop();
+        await _serving;
+    }
+
+    public void Dispose() => ((IDisposable)_receiver).Dispose();
+
+    [Fact]
+    public async Task Traces_metrics_and_logs_reach_an_otlp_receiver()
+    {
+        await using var app = new SqliteApp();
+        app.With("OTEL_EXPORTER_OTLP_ENDPOINT", $"http://127.0.0.1:{_port}")
+            .With("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+            .With("OTEL_METRIC_EXPORT_INTERVAL", "300")
+            .With("OTEL_BSP_SCHEDULE_DELAY", "200")
+            .With("OTEL_BLRP_SCHEDULE_DELAY", "200")
+            .With("Logging:LogLevel:Default", "Information");
+        var staff = await app.NewUserAsync(Roles.Staff);
+        await staff.Http.CreateProductAsync(Tag(), "Traced");
+
+        var deadline = TestTime.Deadline(30);
+        foreach (var signal in new[] { "/v1/traces", "/v1/metrics", "/v1/logs" })
+        {
+            while (!_received.Any(r => r.Path == signal && r.Bytes > 0))
+            {
+                DateTime.UtcNow.Should().BeBefore(deadline, "{0} should be exported; received {1}", signal, string.Join(", ", _received.Select(r => r.Path)));
+                await Task.Delay(100);
+            }
+        }
+
+        _received.Should().OnlyContain(r => r.ContentType == "application/x-protobuf");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -5,6 +5,7 @@ using Emporium.Platform.Health;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Emporium.Infrastructure.Persistence;
 
@@ -91,8 +92,9 @@ public static class PersistenceExtensions
         services.AddStartupTask<SqliteThreadPoolFloor>();
         services.AddStartupTask<SchemaMigrator>();
         services.AddHealthChecks().AddDbContextCheck<EmporiumDbContext>("database", tags: [HealthEndpoints.Ready]);
-        // Npgsql's connection and command metrics, when metrics are exported (Platform/Telemetry).
+        // Npgsql's connection and command metrics and its command spans, when they are exported (Platform/Telemetry).
         services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter("Npgsql"));
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource("Npgsql"));
         return services;
     }
 }

@@ -1,15 +1,19 @@
 using System.Security.Cryptography;
 using System.Text;
 using Emporium.Platform.Security;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using OpenTelemetry.Resources;
 
 namespace Emporium.Platform.Telemetry;
 
 /// <summary>
-/// OpenTelemetry metrics: ASP.NET Core, HttpClient, the runtime, Npgsql (registered by its adapter) and Emporium's own
+/// OpenTelemetry: metrics of ASP.NET Core, HttpClient, the runtime, Npgsql (registered by its adapter) and Emporium's own
 /// meters (Emporium.*: the cache's lookups, and the meters later features add), served as Prometheus text at /metrics
-/// when Telemetry:Prometheus:Enabled. Nothing is collected when no exporter is on.
+/// when Telemetry:Prometheus:Enabled; with OTEL_EXPORTER_OTLP_ENDPOINT set, metrics, traces (requests, outgoing HTTP,
+/// Npgsql commands) and logs go over OTLP as well. Nothing is collected when no exporter is on.
 /// </summary>
 public static class TelemetryExtensions
 {
@@ -19,19 +23,35 @@ public static class TelemetryExtensions
     {
         builder.Services.AddSettings<TelemetryOptions>(TelemetryOptions.Section);
         var prometheus = builder.Configuration.GetValue($"{TelemetryOptions.Section}:Prometheus:Enabled", false);
-        if (!prometheus)
+        // The standard variables of every OpenTelemetry SDK (OTEL_EXPORTER_OTLP_ENDPOINT, _PROTOCOL, _HEADERS, ...).
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        if (!prometheus && !otlp)
         {
             return builder;
         }
 
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("emporium"))
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddMeter("Emporium.*")
-                .AddPrometheusExporter());
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? "emporium"))
+            .WithMetrics(metrics =>
+            {
+                metrics
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddMeter("Emporium.*");
+                if (prometheus)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+            });
+        if (otlp)
+        {
+            telemetry
+                .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation())
+                .WithLogging()
+                .UseOtlpExporter();
+        }
+
         builder.Services.AddAuthorizationBuilder().AddPolicy(ScrapePolicy, policy => policy.RequireAssertion(context =>
             context.User.IsInRole(Roles.Admin)
             || (context.Resource is HttpContext http && CarriesScrapeToken(http))));
