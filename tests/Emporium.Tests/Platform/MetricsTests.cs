@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Emporium.Platform.Security;
+using Emporium.Tests.Features.Commerce;
 using Emporium.Tests.Infrastructure;
 using static Emporium.Tests.Features.Catalog.Products.ProductTestKit;
 
@@ -38,6 +39,18 @@ public sealed class MetricsTests(MetricsApp app) : IClassFixture<MetricsApp>
 
         var admin = await app.NewUserAsync(Roles.Admin);
         (await admin.Http.GetAsync("/metrics")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        // A checkout placed, one short of stock, and the confirmation email's job finishing.
+        var item = await staff.Http.ProductForSaleAsync(5m, stock: 1);
+        var customer = await app.NewUserAsync(Roles.Customer);
+        await customer.Http.AddToCartAsync(item.VariantId, 1);
+        await (await customer.Http.CheckoutAsync()).ShouldBe(HttpStatusCode.Created);
+        await customer.Http.AddToCartAsync(item.VariantId, 1);
+        await (await customer.Http.CheckoutAsync()).ShouldBeProblem(HttpStatusCode.Conflict);
+        var work = await ScrapeUntilAsync(scraper, "emporium_jobs_finished_total{");
+        work.Should().MatchRegex("emporium_checkouts_total\\{[^}]*outcome=\"placed\"[^}]*\\} 1");
+        work.Should().MatchRegex("emporium_checkouts_total\\{[^}]*outcome=\"out_of_stock\"[^}]*\\} 1");
+        work.Should().MatchRegex("emporium_jobs_finished_total\\{[^}]*kind=\"[a-z_.]+\"[^}]*outcome=\"completed\"");
     }
 
     /// <summary>The exporter collects on request, and a counter shows up once it has been recorded.</summary>

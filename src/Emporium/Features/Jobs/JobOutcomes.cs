@@ -8,12 +8,23 @@ namespace Emporium.Features.Jobs;
 /// exists, and the handler's own record of a failure (<see cref="IJobFailureRecorder"/>), so an image is FAILED exactly when
 /// its job is.
 /// </summary>
-internal sealed class JobOutcomes(EmporiumDbContext db, IJobStore store, IEventOutbox outbox, IServiceProvider services)
+internal sealed class JobOutcomes(EmporiumDbContext db, IJobStore store, IEventOutbox outbox, IServiceProvider services, Platform.Telemetry.EmporiumMetrics metrics)
 {
     public IJobStore Store => store;
 
     /// <summary>Runs <paramref name="record"/> (a status write guarded by the lease; 0 rows when the lease was lost) with its event.</summary>
     public async Task<int> RecordAsync(long jobId, string kind, JobStatus outcome, Func<IJobStore, Task<int>> record)
+    {
+        var changed = await RecordWithOutcomeAsync(jobId, kind, outcome, record);
+        if (changed > 0 && outcome is JobStatus.COMPLETED or JobStatus.FAILED or JobStatus.DEAD)
+        {
+            metrics.JobFinished(kind, outcome.ToString().ToLowerInvariant());
+        }
+
+        return changed;
+    }
+
+    private async Task<int> RecordWithOutcomeAsync(long jobId, string kind, JobStatus outcome, Func<IJobStore, Task<int>> record)
     {
         if (outcome is not (JobStatus.COMPLETED or JobStatus.FAILED or JobStatus.DEAD))
         {

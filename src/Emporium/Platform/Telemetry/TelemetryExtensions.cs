@@ -22,6 +22,7 @@ public static class TelemetryExtensions
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
     {
         builder.Services.AddSettings<TelemetryOptions>(TelemetryOptions.Section);
+        builder.Services.AddSingleton<EmporiumMetrics>();
         var prometheus = builder.Configuration.GetValue($"{TelemetryOptions.Section}:Prometheus:Enabled", false);
         // The standard variables of every OpenTelemetry SDK (OTEL_EXPORTER_OTLP_ENDPOINT, _PROTOCOL, _HEADERS, ...).
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);

@@ -23,6 +23,7 @@ public sealed class Checkout(
     ITransientConflicts conflicts,
     TimeProvider clock,
     IOptions<CommerceOptions> options,
+    Platform.Telemetry.EmporiumMetrics metrics,
     ILogger<Checkout> logger)
 {
     /// <summary>The answer: an order (201), or the problem that refused the checkout and left everything as it was.</summary>
@@ -35,7 +36,11 @@ public sealed class Checkout(
             db.ChangeTracker.Clear();
             try
             {
-                return await AttemptAsync(userId, request, key, answerBody, cancellationToken);
+                var answer = await AttemptAsync(userId, request, key, answerBody, cancellationToken);
+                metrics.Checkout(answer.Order is not null ? "placed"
+                    : answer.Refusal?.ProblemDetails.Extensions.ContainsKey("lines") == true ? "out_of_stock"
+                    : "refused");
+                return answer;
             }
             catch (Exception exception) when (attempt < options.Value.CheckoutAttempts && conflicts.IsTransientConflict(exception))
             {
