@@ -28,7 +28,7 @@ public sealed partial class CatalogCache(
     // Sets skip the backplane (a versioned key is never older elsewhere); removals tell every process.
     private readonly FusionCacheEntryOptions _everywhere = cache.CreateEntryOptions(entry => entry.SkipBackplaneNotifications = false);
 
-    public delegate Task<ProductDetailData?> Loader(long? id, string? slug, CancellationToken cancellationToken);
+    private delegate Task<ProductDetailData?> Loader(long? id, string? slug, CancellationToken cancellationToken);
 
     /// <summary>
     /// The product <paramref name="reference"/> names as its own read shows it to <paramref name="user"/> (decision 0013: inactive
@@ -44,7 +44,7 @@ public sealed partial class CatalogCache(
             : null;
 
     /// <summary>The product <paramref name="reference"/> names, from the cache when it holds the current version.</summary>
-    public async Task<ProductDetailData?> ProductAsync(CatalogRef reference, Loader load, CancellationToken cancellationToken)
+    private async Task<ProductDetailData?> ProductAsync(CatalogRef reference, Loader load, CancellationToken cancellationToken)
     {
         if (!_enabled)
         {
