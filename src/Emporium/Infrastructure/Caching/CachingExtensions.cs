@@ -55,7 +55,7 @@ public static class CachingExtensions
             provider.GetRequiredService<IOptions<CacheOptions>>().Value.Provider == CacheProvider.Redis
                 ? new RedisCatalogStamps(
                     provider.GetRequiredService<RedisConnection>().Multiplexer,
-                    provider.GetRequiredService<IOptions<CacheOptions>>().Value.KeyPrefix,
+                    provider.GetRequiredService<IOptions<CacheOptions>>().Value,
                     provider.GetRequiredService<ILogger<RedisCatalogStamps>>())
                 : new InProcessCatalogStamps());
         services.AddSingleton<RedisConnection>();
@@ -95,7 +95,8 @@ public static class CachingExtensions
                     ConnectionMultiplexerFactory = () => Task.FromResult(redis),
                     InstanceName = settings.KeyPrefix,
                 }),
-                new FusionCacheSystemTextJsonSerializer(ProductDetailData.Json));
+                // Fields included: FusionCache's own envelope holds value tuples (it warns at start-up without them).
+                new FusionCacheSystemTextJsonSerializer(new JsonSerializerOptions(ProductDetailData.Json) { IncludeFields = true }));
             cache.SetupBackplane(new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = () => Task.FromResult(redis) }));
         }
 

@@ -17,22 +17,36 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
     /// <summary>How long a product's stamp outlives its last write: far longer than any entry (Cache:Duration is at most 6 hours).</summary>
     private static readonly TimeSpan ProductStampLifetime = TimeSpan.FromDays(1);
 
-    // One hash tag: the keys a script touches share a slot on a cluster.
+    // One hash tag: the keys a script touches share a slot on a cluster. KEYS: the catalog, the sequence, the members, then
+    // the products; ARGV: everything (1/0), the stamps' lifetime, a fresh catalog stamp, this process, the change, the
+    // channel, then the product ids. Raises, publishes the new stamps and answers who must acknowledge them, in one step.
     private const string RaiseScript = """
+        local restarted = '0'
         local catalog = redis.call('GET', KEYS[1])
         if not catalog then
           redis.call('SET', KEYS[1], ARGV[3])
           catalog = ARGV[3]
+          restarted = '1'
         end
         local before = {catalog}
-        for i = 3, #KEYS do
+        local after = {}
+        local changed = {}
+        for i = 4, #KEYS do
           before[#before + 1] = redis.call('GET', KEYS[i]) or '-1'
-          redis.call('SET', KEYS[i], redis.call('INCR', KEYS[2]), 'EX', ARGV[2])
+          local stamp = redis.call('INCR', KEYS[2])
+          redis.call('SET', KEYS[i], stamp, 'EX', ARGV[2])
+          after[#after + 1] = stamp
+          changed[#changed + 1] = ARGV[i + 3] .. ':' .. string.format('%d', stamp)
         end
         if ARGV[1] == '1' then
           redis.call('INCR', KEYS[1])
+          catalog = redis.call('GET', KEYS[1])
         end
-        return before
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+        redis.call('PUBLISH', ARGV[6], 'c|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. restarted .. '|' .. catalog .. '|' .. table.concat(changed, ','))
+        return {before, after, catalog, restarted, redis.call('ZRANGE', KEYS[3], 0, -1)}
         """;
 
     // Missing product stamps get a fresh value of the sequence (the first read sets it; later ones read it).
@@ -49,8 +63,11 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
         return stamps
         """;
 
+    // A catalog stamp set afresh means Redis lost its data: every process empties its copy of the stamps.
     private const string StartCatalogScript = """
-        redis.call('SET', KEYS[1], ARGV[1], 'NX')
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+          redis.call('PUBLISH', ARGV[2], 'r|')
+        end
         return redis.call('GET', KEYS[1])
         """;
 
@@ -69,14 +86,20 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
     private readonly RedisKey _catalog;
     private readonly RedisKey _sequence;
     private readonly string _productPrefix;
+    private readonly StampMirror _mirror;
+
+    /// <summary>This process's copy of the stamps (for tests).</summary>
+    internal StampMirror Mirror => _mirror;
     /// <summary>1 while a raise could not be made: the whole catalog must be superseded before the stamps are trusted again.</summary>
     private int _mustSupersedeAll;
 
     private int _repairing;
 
-    public RedisCatalogStamps(IConnectionMultiplexer redis, string keyPrefix, ILogger<RedisCatalogStamps> logger)
+    public RedisCatalogStamps(IConnectionMultiplexer redis, CacheOptions options, ILogger<RedisCatalogStamps> logger)
     {
         (_redis, _logger) = (redis, logger);
+        var keyPrefix = options.KeyPrefix;
+        _mirror = new StampMirror(redis, options, logger);
         _catalog = $"{keyPrefix}{{stamps}}:catalog";
         _sequence = $"{keyPrefix}{{stamps}}:sequence";
         _productPrefix = $"{keyPrefix}{{stamps}}:product:";
@@ -91,6 +114,11 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
             return ValueTask.FromResult<CatalogStamp?>(null);
         }
 
+        if (_mirror.TryRead(productId, out var known))
+        {
+            return ValueTask.FromResult<CatalogStamp?>(known);
+        }
+
         // Continuations run on the thread pool, not on the loop that completes a whole batch.
         var read = new TaskCompletionSource<CatalogStamp?>(TaskCreationOptions.RunContinuationsAsynchronously);
         return _reads.Writer.TryWrite((productId, read)) ? new ValueTask<CatalogStamp?>(read.Task) : ValueTask.FromResult<CatalogStamp?>(null);
@@ -103,6 +131,7 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
     private async Task ReadInBatchesAsync()
     {
         var batch = new List<(long ProductId, TaskCompletionSource<CatalogStamp?> Read)>(MaxBatch);
+        var stamps = new (long ProductId, long Stamp)[MaxBatch];
         while (await _reads.Reader.WaitToReadAsync())
         {
             batch.Clear();
@@ -113,6 +142,7 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
 
             try
             {
+                var epoch = _mirror.Epoch;
                 var keys = new RedisKey[batch.Count + 1];
                 keys[0] = _catalog;
                 for (var i = 0; i < batch.Count; i++)
@@ -126,7 +156,13 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
                 await AssignMissingAsync(database, keys, values);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    batch[i].Read.TrySetResult(new CatalogStamp((long)values[i + 1], (long)catalog));
+                    stamps[i] = (batch[i].ProductId, (long)values[i + 1]);
+                }
+
+                _mirror.Record(epoch, stamps.AsSpan(0, batch.Count), (long)catalog);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Read.TrySetResult(new CatalogStamp(stamps[i].Stamp, (long)catalog));
                 }
             }
             catch (Exception exception)
@@ -155,11 +191,19 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
             return null;
         }
 
+        if (_mirror.TryReadCatalog(out var known))
+        {
+            return known;
+        }
+
         try
         {
+            var epoch = _mirror.Epoch;
             var database = _redis.GetDatabase();
-            var catalog = await database.StringGetAsync(_catalog);
-            return (long)(catalog.IsNull ? await StartCatalogAsync(database) : catalog);
+            var value = await database.StringGetAsync(_catalog);
+            var catalog = (long)(value.IsNull ? await StartCatalogAsync(database) : value);
+            _mirror.Record(epoch, [], catalog);
+            return catalog;
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
@@ -171,39 +215,61 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
     public async ValueTask<IReadOnlyList<(long ProductId, CatalogStamp Before)>> RaiseAsync(
         IReadOnlyCollection<long> productIds, bool everything, CancellationToken cancellationToken)
     {
-        var keys = new RedisKey[productIds.Count + 2];
-        (keys[0], keys[1]) = (_catalog, _sequence);
-        var i = 2;
+        var keys = new RedisKey[productIds.Count + 3];
+        (keys[0], keys[1], keys[2]) = (_catalog, _sequence, _mirror.MembersKey);
+        var change = _mirror.Expect();
+        var arguments = new RedisValue[productIds.Count + 6];
+        (arguments[0], arguments[1], arguments[2]) = (everything ? 1 : 0, (long)ProductStampLifetime.TotalSeconds, FreshCatalogStamp());
+        (arguments[3], arguments[4], arguments[5]) = (_mirror.Id, change.Id, _mirror.ChangesChannel);
+        var i = 0;
         foreach (var id in productIds)
         {
-            keys[i++] = _productPrefix + id;
+            keys[i + 3] = _productPrefix + id;
+            arguments[i + 6] = id;
+            i++;
         }
 
+        RedisResult[] result;
         try
         {
-            var result = (RedisResult[])(await _redis.GetDatabase().ScriptEvaluateAsync(
-                RaiseScript, keys, [everything ? 1 : 0, (long)ProductStampLifetime.TotalSeconds, FreshCatalogStamp()]))!;
-            var catalog = (long)result[0];
-            return productIds.Select((id, index) => (id, new CatalogStamp((long)result[index + 1], catalog))).ToList();
+            result = (RedisResult[])(await _redis.GetDatabase().ScriptEvaluateAsync(RaiseScript, keys, arguments))!;
         }
         catch (Exception exception)
         {
             // Another process may serve what this change superseded until the stamps can be raised: the whole catalog is
             // superseded as soon as Redis takes it (Trusted, OnRestored), and reads here go to the database until then.
+            _mirror.Forget(change);
             Interlocked.Exchange(ref _mustSupersedeAll, 1);
             LogMissed(_logger, productIds.Count, exception.Message);
             return [];
         }
+
+        var (before, after, catalog) = ((RedisResult[])result[0]!, (RedisResult[])result[1]!, (long)result[2]);
+        var raised = new (long ProductId, long Stamp)[productIds.Count];
+        var superseded = new List<(long ProductId, CatalogStamp Before)>(productIds.Count);
+        i = 0;
+        foreach (var id in productIds)
+        {
+            raised[i] = (id, (long)after[i]);
+            superseded.Add((id, new CatalogStamp((long)before[i + 1], (long)before[0])));
+            i++;
+        }
+
+        _mirror.Apply(raised, catalog, restarted: (string?)result[3] == "1");
+        // The write answers once every live process has the new stamps (or has stopped trusting its copy).
+        await _mirror.AcknowledgedAsync(change, (string[])result[4]!, CancellationToken.None);
+        return superseded;
     }
 
     private async Task<RedisValue> StartCatalogAsync(IDatabase database) =>
-        (RedisValue)await database.ScriptEvaluateAsync(StartCatalogScript, [_catalog], [FreshCatalogStamp()]);
+        (RedisValue)await database.ScriptEvaluateAsync(StartCatalogScript, [_catalog], [FreshCatalogStamp(), _mirror.ChangesChannel]);
 
     public void Dispose()
     {
         _redis.ConnectionRestored -= OnRestored;
         _reads.Writer.TryComplete();
         _batches.Wait(TimeSpan.FromSeconds(5));
+        _mirror.Dispose();
     }
 
     private void OnRestored(object? sender, ConnectionFailedEventArgs e)

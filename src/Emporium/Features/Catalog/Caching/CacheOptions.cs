@@ -37,6 +37,14 @@ public sealed class CacheOptions
     [Range(100, 100_000_000)]
     public long MaxEntries { get; set; } = 200_000;
 
+    /// <summary>
+    /// With Redis: how long another process may stay silent before a write stops waiting for its acknowledgement. Each
+    /// process renews its lease three times per period and trusts its copy of the stamps only while the lease runs, so a
+    /// write waits at most this long when a process hangs or dies without leaving (decision 0019).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
+    public TimeSpan PeerLease { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Prefix of every Redis key, so deployments can share one Redis.</summary>
     [RegularExpression("^[A-Za-z0-9:_.-]{0,64}$")]
     public string KeyPrefix { get; set; } = "emporium:";

@@ -12,29 +12,38 @@ using static Emporium.Tests.Features.Catalog.Products.ProductTestKit;
 
 namespace Emporium.Tests.Features.Catalog.Caching;
 
-/// <summary>Two real service processes on one PostgreSQL database and one Redis (decision 0019).</summary>
+/// <summary>
+/// Two real service processes on one PostgreSQL database and a Redis of the test's own (decision 0019): each keeps a copy
+/// of the stamps, kept current by acknowledged changes, and must never serve what another process's write superseded.
+/// </summary>
 public sealed class CacheAcrossProcessesTests : IAsyncLifetime
 {
     private readonly string _database = PostgresServer.NewDatabaseName();
     private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("emporium-cache-");
+    private OwnRedis _redis = null!;
 
-    public Task InitializeAsync() => PostgresServer.CreateDatabaseAsync(_database);
+    public async Task InitializeAsync()
+    {
+        await PostgresServer.CreateDatabaseAsync(_database);
+        _redis = await OwnRedis.StartAsync();
+    }
 
     public async Task DisposeAsync()
     {
+        await _redis.DisposeAsync();
         await PostgresServer.DropDatabaseAsync(_database);
         _data.Delete(recursive: true);
     }
 
-    private Task<ServiceProcess> StartAsync(string prefix) =>
+    private Task<ServiceProcess> StartAsync(string? peerLease = null) =>
         ServiceProcess.StartAsync(["--role", "api"], new Dictionary<string, string?>
         {
             ["Emporium__DataDirectory"] = _data.FullName,
             ["Database__Provider"] = "Postgres",
             ["Database__ConnectionString"] = PostgresServer.ConnectionStringFor(_database),
             ["Cache__Provider"] = "Redis",
-            ["Cache__Redis"] = RedisServer.Address,
-            ["Cache__KeyPrefix"] = prefix,
+            ["Cache__Redis"] = _redis.Address,
+            ["Cache__PeerLease"] = peerLease,
             ["Auth__SigningKey"] = "one signing key shared by both processes of this test",
             ["EMPORIUM_ADMIN_EMAIL"] = EmporiumApp.AdminEmail,
             ["EMPORIUM_ADMIN_PASSWORD"] = EmporiumApp.AdminPassword,
@@ -42,36 +51,154 @@ public sealed class CacheAcrossProcessesTests : IAsyncLifetime
             ["Logging__LogLevel__Default"] = "Warning",
         });
 
-    [Fact]
-    public async Task A_write_through_one_process_is_never_read_stale_through_the_other()
+    /// <summary>Two processes, both signed in as the admin, and anonymous clients of each.</summary>
+    private async Task<(ServiceProcess First, ServiceProcess Second, HttpClient AnonymousFirst, HttpClient AnonymousSecond)> StartTwoAsync(string? peerLease = null)
     {
-        var prefix = $"test-{Guid.NewGuid():N}:";
-        await using var first = await StartAsync(prefix);
-        await using var second = await StartAsync(prefix);
+        var first = await StartAsync(peerLease);
+        var second = await StartAsync(peerLease);
         var login = await (await first.Http.PostAsJsonAsync("/api/auth/login", new { email = EmporiumApp.AdminEmail, password = EmporiumApp.AdminPassword }))
             .ShouldBe(HttpStatusCode.OK);
         var token = new AuthenticationHeaderValue("Bearer", login.Str("access_token"));
         first.Http.DefaultRequestHeaders.Authorization = token;
         second.Http.DefaultRequestHeaders.Authorization = token;
-        using var anonymousFirst = new HttpClient { BaseAddress = first.Http.BaseAddress };
-        using var anonymousSecond = new HttpClient { BaseAddress = second.Http.BaseAddress };
+        return (first, second, new HttpClient { BaseAddress = first.Http.BaseAddress }, new HttpClient { BaseAddress = second.Http.BaseAddress });
+    }
 
-        var product = await first.Http.CreateProductAsync(Tag(), "Shared");
-        var url = $"/api/products/{product.Id()}";
+    private async Task<IServer> AdminAsync(List<IAsyncDisposable> owned)
+    {
+        var connection = await ConnectionMultiplexer.ConnectAsync($"{_redis.Address},allowAdmin=true");
+        owned.Add(connection);
+        return connection.GetServer(_redis.Address);
+    }
 
-        for (var i = 0; i < 40; i++)
+    private static async Task<long> CallsAsync(IServer redis, string command)
+    {
+        var stats = (await redis.InfoAsync("commandstats")).SelectMany(group => group).ToDictionary(pair => pair.Key, pair => pair.Value);
+        return stats.TryGetValue($"cmdstat_{command}", out var value) ? long.Parse(value.Split(',')[0]["calls=".Length..]) : 0;
+    }
+
+    [Fact]
+    public async Task A_write_through_one_process_is_never_read_stale_through_the_other_and_reads_need_no_round_trip()
+    {
+        var (first, second, anonymousFirst, anonymousSecond) = await StartTwoAsync();
+        List<IAsyncDisposable> owned = [first, second];
+        try
         {
-            var (writer, reader) = i % 2 == 0 ? (first.Http, anonymousSecond) : (second.Http, anonymousFirst);
-            await reader.WarmAsync(url);
-            await (await writer.PatchJson(url, new { name = $"Name {i}", price = 10m + i })).ShouldBe(HttpStatusCode.OK);
+            var redis = await AdminAsync(owned);
+            var product = await first.Http.CreateProductAsync(Tag(), "Shared");
+            var url = $"/api/products/{product.Id()}";
+            await anonymousFirst.WarmAsync(url);
+            await anonymousSecond.WarmAsync(url);
+            var stampReads = await CallsAsync(redis, "mget");
 
-            var read = await reader.ReadAsync(url);
-            read.Str("name").Should().Be($"Name {i}", "write {0} returned before this read started", i);
-            read.GetProperty("price").GetDecimal().Should().Be(10m + i);
+            for (var i = 0; i < 40; i++)
+            {
+                var (writer, reader) = i % 2 == 0 ? (first.Http, anonymousSecond) : (second.Http, anonymousFirst);
+                await reader.WarmAsync(url);
+                await (await writer.PatchJson(url, new { name = $"Name {i}", price = 10m + i })).ShouldBe(HttpStatusCode.OK);
+
+                var read = await reader.ReadAsync(url);
+                read.Str("name").Should().Be($"Name {i}", "write {0} returned before this read started", i);
+                read.GetProperty("price").GetDecimal().Should().Be(10m + i);
+            }
+
+            (await CallsAsync(redis, "mget") - stampReads).Should().BeLessThan(10,
+                "120 reads after the first took the product's stamps from memory, kept current by the writes' published changes");
+
+            await (await first.Http.PatchJson(url, new { is_active = false })).ShouldBe(HttpStatusCode.OK);
+            await (await anonymousSecond.GetAsync(url)).ShouldBeProblem(HttpStatusCode.NotFound);
         }
+        finally
+        {
+            anonymousFirst.Dispose();
+            anonymousSecond.Dispose();
+            foreach (var item in owned)
+            {
+                await item.DisposeAsync();
+            }
+        }
+    }
 
-        await (await first.Http.PatchJson(url, new { is_active = false })).ShouldBe(HttpStatusCode.OK);
-        await (await anonymousSecond.GetAsync(url)).ShouldBeProblem(HttpStatusCode.NotFound);
+    [Fact]
+    public async Task A_process_that_lost_its_subscription_stops_trusting_its_copy_of_the_stamps()
+    {
+        var (first, second, anonymousFirst, anonymousSecond) = await StartTwoAsync(peerLease: "00:00:01");
+        List<IAsyncDisposable> owned = [first, second];
+        try
+        {
+            var redis = await AdminAsync(owned);
+            var url = $"/api/products/{(await first.Http.CreateProductAsync(Tag(), "Before")).Id()}";
+            for (var i = 0; i < 2; i++)
+            {
+                await anonymousSecond.WarmAsync(url);
+
+                // The reader misses the change's message: subscriptions are cut again and again while the write publishes it,
+                // then left alone, so the reader reconnects and renews its lease while the writer waits out its silence.
+                using var storm = new CancellationTokenSource();
+                var cutting = Task.Run(async () =>
+                {
+                    while (!storm.IsCancellationRequested)
+                    {
+                        await redis.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+                        await Task.Delay(2);
+                    }
+                });
+                var write = first.Http.PatchJson(url, new { name = $"After {i}" });
+                await Task.Delay(150);
+                await storm.CancelAsync();
+                await cutting;
+                await (await write).ShouldBe(HttpStatusCode.OK);
+                (await anonymousSecond.ReadAsync(url)).Str("name").Should().Be($"After {i}");
+                await Task.Delay(1500);
+                (await anonymousSecond.WarmAsync(url)).Str("name").Should().Be($"After {i}", "a renewed lease starts from an emptied copy");
+            }
+
+            second.Output.Should().Contain("no longer trusted");
+        }
+        finally
+        {
+            anonymousFirst.Dispose();
+            anonymousSecond.Dispose();
+            foreach (var item in owned)
+            {
+                await item.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_silent_peer_delays_a_write_by_one_lease_at_most()
+    {
+        var (first, second, anonymousFirst, anonymousSecond) = await StartTwoAsync(peerLease: "00:00:01");
+        List<IAsyncDisposable> owned = [first, second];
+        try
+        {
+            var url = $"/api/products/{(await first.Http.CreateProductAsync(Tag(), "Before")).Id()}";
+            await anonymousSecond.WarmAsync(url);
+
+            // A process that hangs holds its lease until it runs out and never acknowledges.
+            var connection = await ConnectionMultiplexer.ConnectAsync(_redis.Address);
+            owned.Add(connection);
+            var members = (await connection.GetDatabase().SortedSetRangeByRankAsync("emporium:{stamps}:members")).Select(member => (string)member!).ToList();
+            members.Should().HaveCount(2, "each process registered itself");
+            await connection.GetDatabase().SortedSetAddAsync("emporium:{stamps}:members", "hung", DateTimeOffset.UtcNow.AddSeconds(1).ToUnixTimeMilliseconds());
+
+            await (await first.Http.PatchJson(url, new { name = "After" })).ShouldBe(HttpStatusCode.OK);
+            (await anonymousSecond.ReadAsync(url)).Str("name").Should().Be("After");
+            first.Output.Should().Contain("hung did not acknowledge");
+
+            await (await second.Http.PatchJson(url, new { name = "Later" })).ShouldBe(HttpStatusCode.OK);
+            (await anonymousFirst.ReadAsync(url)).Str("name").Should().Be("Later");
+        }
+        finally
+        {
+            anonymousFirst.Dispose();
+            anonymousSecond.Dispose();
+            foreach (var item in owned)
+            {
+                await item.DisposeAsync();
+            }
+        }
     }
 }
 

@@ -1,0 +1,123 @@
+using Emporium.Features.Catalog.Caching;
+using Emporium.Infrastructure.Caching;
+using Microsoft.Extensions.Logging.Abstractions;
+using Emporium.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace Emporium.Tests.Features.Catalog.Caching;
+
+/// <summary>
+/// Two processes' copies of the Redis stamps (decision 0019, "Acknowledged changes"), each with a connection of its own to
+/// a Redis of the test's own, as two service processes have.
+/// </summary>
+public sealed class StampMirrorTests : IAsyncLifetime
+{
+    private readonly List<IDisposable> _owned = [];
+    private OwnRedis _redis = null!;
+    private ConnectionMultiplexer _admin = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await OwnRedis.StartAsync();
+        _admin = await ConnectionMultiplexer.ConnectAsync($"{_redis.Address},allowAdmin=true");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            owned.Dispose();
+        }
+
+        await _admin.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    private async Task<RedisCatalogStamps> ProcessAsync(string name)
+    {
+        var connection = await ConnectionMultiplexer.ConnectAsync(RedisConfiguration.Parse($"{_redis.Address},name={name}"));
+        _owned.Add(connection);
+        var stamps = new RedisCatalogStamps(connection, new CacheOptions { PeerLease = TimeSpan.FromSeconds(1) }, NullLogger<RedisCatalogStamps>.Instance);
+        _owned.Add(stamps);
+        await TrustedAsync(stamps);
+        return stamps;
+    }
+
+    private static async Task TrustedAsync(RedisCatalogStamps stamps)
+    {
+        var deadline = TestTime.Deadline(10);
+        while (!stamps.Mirror.Trusted)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "a process holds a lease once it has registered and pinged itself");
+            await Task.Delay(20);
+        }
+    }
+
+    private Task<long> StampInRedisAsync(long productId) =>
+        _admin.GetDatabase().StringGetAsync($"emporium:{{stamps}}:product:{productId}").ContinueWith(read => (long)read.Result);
+
+    [Fact]
+    public async Task A_raise_reaches_the_other_process_before_it_returns_and_reads_then_need_no_redis()
+    {
+        var reader = await ProcessAsync("reader");
+        var writer = await ProcessAsync("writer");
+        var before = (await reader.ReadAsync(42, CancellationToken.None))!.Value;
+
+        await writer.RaiseAsync([42], everything: false, CancellationToken.None);
+
+        // Read from memory alone: the change was applied there before the raise returned.
+        reader.Mirror.TryRead(42, out var after).Should().BeTrue("the reader has the product's stamps in memory");
+        after.Product.Should().Be(await StampInRedisAsync(42)).And.BeGreaterThan(before.Product);
+
+        await writer.RaiseAsync([], everything: true, CancellationToken.None);
+        reader.Mirror.TryRead(42, out var afterCatalog).Should().BeTrue();
+        afterCatalog.Catalog.Should().BeGreaterThan(after.Catalog, "raising the catalog's stamp reaches every process too");
+    }
+
+    [Fact]
+    public async Task A_process_whose_connection_failed_starts_again_from_an_empty_copy()
+    {
+        var reader = await ProcessAsync("reader");
+        // The first read of an empty Redis starts the catalog's stamp, which empties every copy once more.
+        await reader.ReadAsync(7, CancellationToken.None);
+        await Task.Delay(50);
+        await reader.ReadAsync(7, CancellationToken.None);
+        reader.Mirror.TryRead(7, out var known).Should().BeTrue();
+
+        // The reader's subscription is cut: any change published until it is back is lost to it. A change that was lost is
+        // what happens next to the stamp in Redis, behind the reader's back.
+        var server = _admin.GetServer(_redis.Address);
+        var subscription = (await server.ClientListAsync()).Single(client => client.Name == "reader" && client.ClientType == ClientType.PubSub);
+        await server.ClientKillAsync(subscription.Id, ClientType.PubSub, skipMe: true);
+        var deadline = TestTime.Deadline(10);
+        while (reader.Mirror.Trusted)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the failed connection is reported at once");
+            await Task.Delay(10);
+        }
+
+        await TrustedAsync(reader);
+        await _admin.GetDatabase().StringSetAsync("emporium:{stamps}:product:7", known.Product + 1000);
+
+        (await reader.ReadAsync(7, CancellationToken.None))!.Value.Product.Should().Be(known.Product + 1000,
+            "nothing the copy held before the connection failed is trusted after it");
+    }
+
+    [Fact]
+    public async Task A_writer_waits_for_a_silent_member_no_longer_than_its_lease()
+    {
+        var writer = await ProcessAsync("writer");
+        await _admin.GetDatabase().SortedSetAddAsync("emporium:{stamps}:members", "hung", DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds());
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await writer.RaiseAsync([1], everything: false, CancellationToken.None);
+        started.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9), "the member might still trust its copy until its lease runs out");
+
+        var reader = await ProcessAsync("reader");
+        started.Restart();
+        await reader.RaiseAsync([2], everything: false, CancellationToken.None);
+        await writer.RaiseAsync([3], everything: false, CancellationToken.None);
+        writer.Mirror.TryRead(2, out var fromReader).Should().BeTrue("the reader's raise reached the writer");
+        fromReader.Product.Should().Be(await StampInRedisAsync(2));
+    }
+}
