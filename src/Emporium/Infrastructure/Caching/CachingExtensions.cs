@@ -56,7 +56,8 @@ public static class CachingExtensions
                 ? new RedisCatalogStamps(
                     provider.GetRequiredService<RedisConnection>().Multiplexer,
                     provider.GetRequiredService<IOptions<CacheOptions>>().Value,
-                    provider.GetRequiredService<ILogger<RedisCatalogStamps>>())
+                    provider.GetRequiredService<ILogger<RedisCatalogStamps>>(),
+                    provider.GetRequiredService<CacheMetrics>())
                 : new InProcessCatalogStamps());
         services.AddSingleton<RedisConnection>();
         services.AddHealthChecks().Add(new HealthCheckRegistration(

@@ -10,7 +10,8 @@ namespace Emporium.Infrastructure.Caching;
 /// never takes a value it had before, so an entry built at an old stamp can never match again. The catalog's stamp
 /// starts from a random value whenever Redis has lost it (a restart without persistence). The sequence and the catalog
 /// stamp have no expiry: Redis must not evict them (maxmemory-policy volatile-* or noeviction, never allkeys-*). Reads
-/// are batched: one MGET serves every read that arrived while the previous one was out.
+/// are batched: one script call serves every read that arrived while the previous one was out; and reads of products this
+/// process has seen take their stamps from its acknowledged copy (<see cref="StampMirror"/>) without asking Redis.
 /// </summary>
 internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
 {
@@ -49,26 +50,28 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
         return {before, after, catalog, restarted, redis.call('ZRANGE', KEYS[3], 0, -1)}
         """;
 
-    // Missing product stamps get a fresh value of the sequence (the first read sets it; later ones read it).
-    private const string AssignScript = """
-        local stamps = {}
-        for i = 2, #KEYS do
+    // Reads the catalog's stamp and the products' in one step. KEYS: the catalog, the sequence, then the products; ARGV:
+    // the stamps' lifetime, a fresh catalog stamp, the changes channel. A missing product stamp gets a fresh value of the
+    // sequence (the first read sets it; later ones read it); a missing catalog stamp means Redis lost its data, and every
+    // process empties its copy of the stamps.
+    private const string ReadScript = """
+        local catalog = redis.call('GET', KEYS[1])
+        if not catalog then
+          if redis.call('SET', KEYS[1], ARGV[2], 'NX') then
+            redis.call('PUBLISH', ARGV[3], 'r|')
+          end
+          catalog = redis.call('GET', KEYS[1])
+        end
+        local stamps = {catalog}
+        for i = 3, #KEYS do
           local stamp = redis.call('GET', KEYS[i])
           if not stamp then
-            stamp = redis.call('INCR', KEYS[1])
+            stamp = redis.call('INCR', KEYS[2])
             redis.call('SET', KEYS[i], stamp, 'EX', ARGV[1])
           end
           stamps[#stamps + 1] = stamp
         end
         return stamps
-        """;
-
-    // A catalog stamp set afresh means Redis lost its data: every process empties its copy of the stamps.
-    private const string StartCatalogScript = """
-        if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
-          redis.call('PUBLISH', ARGV[2], 'r|')
-        end
-        return redis.call('GET', KEYS[1])
         """;
 
     /// <summary>Most product stamps one MGET reads.</summary>
@@ -95,9 +98,11 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
 
     private int _repairing;
 
-    public RedisCatalogStamps(IConnectionMultiplexer redis, CacheOptions options, ILogger<RedisCatalogStamps> logger)
+    private readonly CacheMetrics? _metrics;
+
+    public RedisCatalogStamps(IConnectionMultiplexer redis, CacheOptions options, ILogger<RedisCatalogStamps> logger, CacheMetrics? metrics = null)
     {
-        (_redis, _logger) = (redis, logger);
+        (_redis, _logger, _metrics) = (redis, logger, metrics);
         var keyPrefix = options.KeyPrefix;
         _mirror = new StampMirror(redis, options, logger);
         _catalog = $"{keyPrefix}{{stamps}}:catalog";
@@ -116,17 +121,19 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
 
         if (_mirror.TryRead(productId, out var known))
         {
+            _metrics?.StampsRead(fromMemory: true);
             return ValueTask.FromResult<CatalogStamp?>(known);
         }
 
+        _metrics?.StampsRead(fromMemory: false);
         // Continuations run on the thread pool, not on the loop that completes a whole batch.
         var read = new TaskCompletionSource<CatalogStamp?>(TaskCreationOptions.RunContinuationsAsynchronously);
         return _reads.Writer.TryWrite((productId, read)) ? new ValueTask<CatalogStamp?>(read.Task) : ValueTask.FromResult<CatalogStamp?>(null);
     }
 
     /// <summary>
-    /// Reads the stamps of every product asked for since the last batch with one MGET: under load, one command and one
-    /// round trip serve all the reads that arrived while the previous one was out, instead of one each.
+    /// Reads the stamps of every product asked for since the last batch in one round trip: under load, one command serves all
+    /// the reads that arrived while the previous one was out, instead of one each.
     /// </summary>
     private async Task ReadInBatchesAsync()
     {
@@ -143,26 +150,22 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
             try
             {
                 var epoch = _mirror.Epoch;
-                var keys = new RedisKey[batch.Count + 1];
-                keys[0] = _catalog;
+                var ids = new long[batch.Count];
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    keys[i + 1] = _productPrefix + batch[i].ProductId;
+                    ids[i] = batch[i].ProductId;
                 }
 
-                var database = _redis.GetDatabase();
-                var values = await database.StringGetAsync(keys);
-                var catalog = values[0].IsNull ? await StartCatalogAsync(database) : values[0];
-                await AssignMissingAsync(database, keys, values);
+                var (catalog, values) = await ReadStampsAsync(ids);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    stamps[i] = (batch[i].ProductId, (long)values[i + 1]);
+                    stamps[i] = (ids[i], values[i]);
                 }
 
-                _mirror.Record(epoch, stamps.AsSpan(0, batch.Count), (long)catalog);
+                _mirror.Record(epoch, stamps.AsSpan(0, batch.Count), catalog);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    batch[i].Read.TrySetResult(new CatalogStamp(stamps[i].Stamp, (long)catalog));
+                    batch[i].Read.TrySetResult(new CatalogStamp(values[i], catalog));
                 }
             }
             catch (Exception exception)
@@ -199,9 +202,7 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
         try
         {
             var epoch = _mirror.Epoch;
-            var database = _redis.GetDatabase();
-            var value = await database.StringGetAsync(_catalog);
-            var catalog = (long)(value.IsNull ? await StartCatalogAsync(database) : value);
+            var (catalog, _) = await ReadStampsAsync([]);
             _mirror.Record(epoch, [], catalog);
             return catalog;
         }
@@ -261,8 +262,26 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
         return superseded;
     }
 
-    private async Task<RedisValue> StartCatalogAsync(IDatabase database) =>
-        (RedisValue)await database.ScriptEvaluateAsync(StartCatalogScript, [_catalog], [FreshCatalogStamp(), _mirror.ChangesChannel]);
+    /// <summary>The catalog's stamp and those of <paramref name="productIds"/>, in one round trip.</summary>
+    private async Task<(long Catalog, long[] Products)> ReadStampsAsync(long[] productIds)
+    {
+        var keys = new RedisKey[productIds.Length + 2];
+        (keys[0], keys[1]) = (_catalog, _sequence);
+        for (var i = 0; i < productIds.Length; i++)
+        {
+            keys[i + 2] = _productPrefix + productIds[i];
+        }
+
+        var values = (RedisValue[])(await _redis.GetDatabase().ScriptEvaluateAsync(
+            ReadScript, keys, [(long)ProductStampLifetime.TotalSeconds, FreshCatalogStamp(), _mirror.ChangesChannel]))!;
+        var products = new long[productIds.Length];
+        for (var i = 0; i < products.Length; i++)
+        {
+            products[i] = (long)values[i + 1];
+        }
+
+        return ((long)values[0], products);
+    }
 
     public void Dispose()
     {
@@ -313,37 +332,6 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
         }
 
         return false;
-    }
-
-    /// <summary>Gives the products whose stamps <paramref name="values"/> lacks a fresh one (in place).</summary>
-    private async Task AssignMissingAsync(IDatabase database, RedisKey[] keys, RedisValue[] values)
-    {
-        var missing = new List<int>();
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i].IsNull)
-            {
-                missing.Add(i);
-            }
-        }
-
-        if (missing.Count == 0)
-        {
-            return;
-        }
-
-        var scriptKeys = new RedisKey[missing.Count + 1];
-        scriptKeys[0] = _sequence;
-        for (var i = 0; i < missing.Count; i++)
-        {
-            scriptKeys[i + 1] = keys[missing[i]];
-        }
-
-        var assigned = (RedisValue[])(await database.ScriptEvaluateAsync(AssignScript, scriptKeys, [(long)ProductStampLifetime.TotalSeconds]))!;
-        for (var i = 0; i < missing.Count; i++)
-        {
-            values[missing[i]] = assigned[i];
-        }
     }
 
     /// <summary>A catalog stamp no earlier run can have used (about 2^52 values; INCR keeps it an integer).</summary>

@@ -175,11 +175,14 @@ public sealed class CacheMetrics : IDisposable
 
     private readonly Meter _meter;
     private readonly Counter<long> _lookups;
+    private readonly Counter<long> _stampReads;
 
     public CacheMetrics(IMeterFactory meters)
     {
         _meter = meters.Create(MeterName);
         _lookups = _meter.CreateCounter<long>("emporium.cache.lookups", "{lookup}", "Catalog cache lookups by entry kind and outcome (hit, miss, bypass).");
+        _stampReads = _meter.CreateCounter<long>(
+            "emporium.cache.stamp_reads", "{read}", "With Redis: stamps a read took from the process's acknowledged copy (source memory) or asked Redis for (source redis).");
     }
 
     public void Looked(string entry, bool hit) =>
@@ -187,6 +190,8 @@ public sealed class CacheMetrics : IDisposable
 
     public void Bypassed(string entry) =>
         _lookups.Add(1, new KeyValuePair<string, object?>("entry", entry), new KeyValuePair<string, object?>("outcome", "bypass"));
+
+    public void StampsRead(bool fromMemory) => _stampReads.Add(1, new KeyValuePair<string, object?>("source", fromMemory ? "memory" : "redis"));
 
     public void Dispose() => _meter.Dispose();
 }
