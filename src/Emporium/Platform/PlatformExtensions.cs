@@ -11,6 +11,7 @@ public static class PlatformExtensions
     public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
     {
         builder.Services.AddSettings<EmporiumOptions>(EmporiumOptions.Section);
+        ShutdownSettings.AddTo(builder.Services);
 
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

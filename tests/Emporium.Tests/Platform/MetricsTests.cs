@@ -1,7 +1,14 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using Emporium.Platform.Security;
+using System.Text.RegularExpressions;
 using Emporium.Tests.Features.Commerce;
+using Emporium.Tests.Features.Import;
+using Emporium.Tests.Features.Jobs;
+using WebhookReceiver = Emporium.Tests.Features.Webhooks.WebhookReceiver;
+using WebhookSettings = Emporium.Tests.Features.Webhooks.WebhookSettings;
+using static Emporium.Tests.Features.Webhooks.WebhookDeliveryTestKit;
 using Emporium.Tests.Infrastructure;
 using static Emporium.Tests.Features.Catalog.Products.ProductTestKit;
 
@@ -54,7 +61,7 @@ public sealed class MetricsTests(MetricsApp app) : IClassFixture<MetricsApp>
     }
 
     /// <summary>The exporter collects on request, and a counter shows up once it has been recorded.</summary>
-    private static async Task<string> ScrapeUntilAsync(HttpClient scraper, string metric)
+    internal static async Task<string> ScrapeUntilAsync(HttpClient scraper, string metric)
     {
         var deadline = TestTime.Deadline(20);
         while (true)
@@ -70,6 +77,84 @@ public sealed class MetricsTests(MetricsApp app) : IClassFixture<MetricsApp>
 
             DateTime.UtcNow.Should().BeBefore(deadline, "{0} should be exported: {1}", metric, text);
             await Task.Delay(200);
+        }
+    }
+}
+
+/// <summary>
+/// The queue's gauges, webhook attempts and imported rows, scraped from a real service process (one job at a time, so a
+/// second job waits in the queue); the test's own host, API only, shares its PostgreSQL database to enqueue jobs and
+/// write events. A separate process, because OpenTelemetry stops exporting a meter name once any meter of that name in
+/// the process is disposed (open-telemetry/opentelemetry-dotnet#6412), which the test run's other hosts do all the time.
+/// </summary>
+public sealed class WorkMetricsTests(JobsApiOnlyPostgresApp app) : IClassFixture<JobsApiOnlyPostgresApp>
+{
+    [Fact]
+    public async Task Imports_webhook_attempts_and_the_queue_are_measured()
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["Emporium__DataDirectory"] = app.DataDirectory,
+            ["Database__Provider"] = "Postgres",
+            ["Database__ConnectionString"] = app.Database,
+            ["Telemetry__Prometheus__Enabled"] = "true",
+            ["Telemetry__Prometheus__Token"] = MetricsApp.Token,
+            ["Jobs__Concurrency"] = "1",
+            ["Jobs__PollInterval"] = "00:00:00.100",
+            ["EMPORIUM_ADMIN_EMAIL"] = EmporiumApp.AdminEmail,
+            ["EMPORIUM_ADMIN_PASSWORD"] = EmporiumApp.AdminPassword,
+            ["Logging__Json"] = "false",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in WebhookSettings.Fast)
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        await using var service = await ServiceProcess.StartAsync(["--role", "all"], environment);
+        var login = await (await service.Http.PostAsJsonAsync("/api/auth/login", new { email = EmporiumApp.AdminEmail, password = EmporiumApp.AdminPassword }))
+            .ShouldBe(HttpStatusCode.OK);
+        service.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.Str("access_token"));
+        using var scraper = new HttpClient { BaseAddress = service.Http.BaseAddress };
+        scraper.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", MetricsApp.Token);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await app.SubscribeAsync(receiver.Url());
+
+        var tag = Tag();
+        var import = await Uploads.ImportAsync(service.Http, Uploads.Raw($"sku,name\r\n{tag}-1,One\r\n{tag}-2,Two\r\n,No SKU\r\n"));
+        import.Str("status").Should().Be("COMPLETED");
+        var rows = await MetricsTests.ScrapeUntilAsync(scraper, "emporium_import_rows_total{");
+        rows.Should().MatchRegex("emporium_import_rows_total\\{[^}]*outcome=\"created\"[^}]*\\} 2");
+        rows.Should().MatchRegex("emporium_import_rows_total\\{[^}]*outcome=\"rejected\"[^}]*\\} 1");
+
+        await app.WriteEventsAsync();
+        await receiver.WaitForAsync(received => received.Count >= 1);
+        var webhooks = await MetricsTests.ScrapeUntilAsync(scraper, "emporium_webhooks_attempts_total{");
+        webhooks.Should().MatchRegex("emporium_webhooks_attempts_total\\{[^}]*outcome=\"succeeded\"");
+        webhooks.Should().Contain("emporium_webhooks_attempt_duration_seconds_bucket{");
+
+        // One job runs at a time: the first sleeps, the second waits, due, in the queue.
+        var running = await app.EnqueueAsync("diagnostics.sleep", new { seconds = 30 });
+        var waiting = await app.EnqueueAsync("diagnostics.sleep", new { seconds = 30 });
+        var deadline = TestTime.Deadline(30);
+        while (true)
+        {
+            var queue = await MetricsTests.ScrapeUntilAsync(scraper, "emporium_jobs_queued{");
+            if (Regex.IsMatch(queue, "emporium_jobs_queued\\{[^}]*kind=\"diagnostics.sleep\"[^}]*status=\"PENDING\"[^}]*\\} 1")
+                && Regex.IsMatch(queue, "emporium_jobs_queued\\{[^}]*kind=\"diagnostics.sleep\"[^}]*status=\"PROCESSING\"[^}]*\\} 1")
+                && Regex.Match(queue, "emporium_jobs_oldest_due_age_seconds\\{[^}]*kind=\"diagnostics.sleep\"[^}]*\\} ([0-9.e+-]+)") is { Success: true } age
+                && double.Parse(age.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0)
+            {
+                break;
+            }
+
+            DateTime.UtcNow.Should().BeBefore(deadline, "the gauges should show one sleep job running and one waiting: {0}", queue);
+            await Task.Delay(500);
+        }
+
+        foreach (var id in new[] { waiting, running })
+        {
+            (await service.Http.PostAsync($"/api/jobs/{id}/cancel", null)).IsSuccessStatusCode.Should().BeTrue();
         }
     }
 }

@@ -20,7 +20,8 @@ internal sealed class BatchWriter(
     ImportOptions options,
     ImportReferences references,
     long totalRows,
-    long totalBytes) : IAsyncDisposable
+    long totalBytes,
+    Platform.Telemetry.EmporiumMetrics metrics) : IAsyncDisposable
 {
     // Unique by SKU key: only the last valid row of a SKU is ever added.
     private readonly List<ImportRow> _batch = [];
@@ -39,6 +40,7 @@ internal sealed class BatchWriter(
     private IDbContextTransaction? _transaction;
     private long _transactionStarted;
     private int _batchesInTransaction;
+    private ImportCounts _countedInMetrics = new(0, 0, 0, 0, 0);
 
     public long BatchesCommitted => Interlocked.Read(ref _batchesCommitted);
 
@@ -138,6 +140,10 @@ internal sealed class BatchWriter(
             {
                 await _transaction.CommitAsync(cancellationToken);
             }
+
+            var (counts, before) = (Counts, _countedInMetrics);
+            metrics.ImportRows(counts.Created - before.Created, counts.Updated - before.Updated, counts.Unchanged - before.Unchanged, counts.Rejected - before.Rejected);
+            _countedInMetrics = counts;
         }
 
         await DisposeAsync();

@@ -13,6 +13,7 @@ public static class JobsFeature
         builder.Services.AddJobHandler<SleepJobHandler>(SleepJobHandler.KindName);
         // Registered in every process; it returns at once unless Emporium:Role includes the worker.
         builder.Services.AddHostedService<JobRunner>();
+        builder.Services.AddHostedService<JobQueueMetrics>();
         return builder;
     }
 }

@@ -38,6 +38,7 @@ internal sealed partial class WebhookDispatcher(
     IOptions<WebhooksOptions> options,
     IOptions<EmporiumOptions> emporium,
     TimeProvider clock,
+    Platform.Telemetry.EmporiumMetrics metrics,
     ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     private const int FanOutBatch = 1000;
@@ -212,6 +213,14 @@ internal sealed partial class WebhookDispatcher(
                 }
             }
 
+            metrics.WebhookAttempt(
+                outcome.Interrupted ? "interrupted" : outcome.Next switch
+                {
+                    WebhookDeliveryStatus.SUCCEEDED => "succeeded",
+                    WebhookDeliveryStatus.PENDING => "retrying",
+                    _ => "failed",
+                },
+                outcome.Result.Duration);
             _outcomes.Writer.TryWrite(outcome);
         }
         finally

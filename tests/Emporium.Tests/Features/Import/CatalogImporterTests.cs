@@ -618,7 +618,8 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         scope.ServiceProvider.GetRequiredService<IProductBulkUpsert>(),
         scope.ServiceProvider.GetRequiredService<Emporium.Features.Events.IEventOutbox>(),
         Options.Create(settings),
-        clock ?? TimeProvider.System);
+        clock ?? TimeProvider.System,
+        scope.ServiceProvider.GetRequiredService<Emporium.Platform.Telemetry.EmporiumMetrics>());
 
     /// <summary>Reads normally until it is rewound for the second pass; then fails after <paramref name="failAfter"/> bytes.</summary>
     private sealed class SecondPassFailingStream(byte[] bytes, int failAfter) : MemoryStream(bytes)

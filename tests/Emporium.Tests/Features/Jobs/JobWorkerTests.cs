@@ -38,6 +38,22 @@ public abstract class JobWorkerTests(EmporiumApp app, string connectionString)
         completed.Result.Should().Contain("\"attempt\":2");
         completed.StartedAt.Should().BeOnOrAfter(orphaned.LeaseExpiresAt!.Value, "the job is taken again only after the lease expired");
     }
+
+    [Fact]
+    public async Task A_worker_stopped_with_sigterm_gives_its_job_back_and_exits_0()
+    {
+        var id = await app.EnqueueAsync("diagnostics.sleep", new { seconds = 60 });
+        using var worker = WorkerProcess.Start(app.Provider, connectionString, app.DataDirectory, ["--Host:ShutdownTimeout=00:00:20"]);
+        await app.WaitForRowAsync(id, job => job.Status == JobStatus.PROCESSING && job.Progress is not null, worker);
+
+        (await worker.TerminateAsync()).Should().Be(0, "a drained worker exits cleanly: {0}", worker.Output);
+
+        var released = await app.RowAsync(id);
+        released!.Status.Should().Be(JobStatus.PENDING, "the job was handed back at once, not left for its lease to expire");
+        released.LeaseOwner.Should().BeNull();
+        released.Attempts.Should().Be(0, "the interrupted attempt is given back");
+        await app.WithDbAsync(db => db.Set<Job>().Where(job => job.Id == id).ExecuteUpdateAsync(set => set.SetProperty(job => job.Status, JobStatus.CANCELLED)));
+    }
 }
 
 public class JobsApiOnlySqliteApp : JobsSqliteApp
@@ -148,6 +164,19 @@ internal sealed class WorkerProcess : IDisposable
         worker._process.BeginOutputReadLine();
         worker._process.BeginErrorReadLine();
         return worker;
+    }
+
+    /// <summary>SIGTERM, as an orchestrator stops a process; answers the exit code once it has exited.</summary>
+    public async Task<int> TerminateAsync(double seconds = 40)
+    {
+        using (var signal = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await signal.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no lease release, exactly like a crash or power loss.</summary>

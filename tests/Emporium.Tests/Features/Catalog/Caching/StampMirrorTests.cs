@@ -33,11 +33,11 @@ public sealed class StampMirrorTests : IAsyncLifetime
         await _redis.DisposeAsync();
     }
 
-    private async Task<RedisCatalogStamps> ProcessAsync(string name)
+    private async Task<RedisCatalogStamps> ProcessAsync(string name, double leaseSeconds = 3)
     {
         var connection = await ConnectionMultiplexer.ConnectAsync(RedisConfiguration.Parse($"{_redis.Address},name={name}"));
         _owned.Add(connection);
-        var stamps = new RedisCatalogStamps(connection, new CacheOptions { PeerLease = TimeSpan.FromSeconds(1) }, NullLogger<RedisCatalogStamps>.Instance);
+        var stamps = new RedisCatalogStamps(connection, new CacheOptions { PeerLease = TimeSpan.FromSeconds(leaseSeconds) }, NullLogger<RedisCatalogStamps>.Instance);
         _owned.Add(stamps);
         await TrustedAsync(stamps);
         return stamps;
@@ -106,18 +106,14 @@ public sealed class StampMirrorTests : IAsyncLifetime
     [Fact]
     public async Task A_writer_waits_for_a_silent_member_no_longer_than_its_lease()
     {
-        var writer = await ProcessAsync("writer");
+        var writer = await ProcessAsync("writer", leaseSeconds: 1);
         await _admin.GetDatabase().SortedSetAddAsync("emporium:{stamps}:members", "hung", DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds());
 
         var started = System.Diagnostics.Stopwatch.StartNew();
         await writer.RaiseAsync([1], everything: false, CancellationToken.None);
         started.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9), "the member might still trust its copy until its lease runs out");
+        started.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "one lease (1 s) is the most a writer waits, whatever the member's registration says (5 minutes)");
 
-        var reader = await ProcessAsync("reader");
-        started.Restart();
-        await reader.RaiseAsync([2], everything: false, CancellationToken.None);
-        await writer.RaiseAsync([3], everything: false, CancellationToken.None);
-        writer.Mirror.TryRead(2, out var fromReader).Should().BeTrue("the reader's raise reached the writer");
-        fromReader.Product.Should().Be(await StampInRedisAsync(2));
+        (await StampInRedisAsync(1)).Should().BeGreaterThan(0, "the raise itself was made before the wait");
     }
 }
