@@ -37,6 +37,7 @@ internal sealed class EventOutbox(
             Type = type,
             Data = JsonSerializer.Serialize(data, data.GetType(), json.Value.SerializerOptions),
             OccurredAt = clock.GetUtcNow().UtcDateTime,
+            TraceParent = Platform.Telemetry.TraceContext.Current(),
         };
         db.Add(outboxEvent);
         return outboxEvent;

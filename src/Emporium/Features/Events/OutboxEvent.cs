@@ -22,6 +22,9 @@ public sealed class OutboxEvent
 
     public DateTime OccurredAt { get; set; }
 
+    /// <summary>The W3C traceparent current when the event was written: its webhook deliveries continue that trace.</summary>
+    public string? TraceParent { get; set; }
+
     /// <summary>
     /// When the event was handed to its consumers (webhook fan-out); null until then. A flag per row rather than a
     /// cursor over ids, because ids are assigned at insert and commits can land out of id order.
@@ -39,6 +42,7 @@ internal sealed class OutboxEventConfiguration : IEntityTypeConfiguration<Outbox
         builder.ToTable("events");
         builder.Property(e => e.EventId).HasMaxLength(EventIdLength);
         builder.Property(e => e.Type).HasMaxLength(TypeLength);
+        builder.Property(e => e.TraceParent).HasMaxLength(Platform.Telemetry.TraceContext.MaxLength);
         builder.HasIndex(e => e.EventId).IsUnique();
         builder.HasIndex(e => new { e.Type, e.Id });
         // The fan-out finds undispatched events through this small partial index, however long the history grows.

@@ -13,7 +13,8 @@ public interface IJobTransport
 }
 
 /// <summary>A job as claimed by one worker; <see cref="Progress"/> carries the checkpoint an earlier attempt saved, if any.</summary>
-public sealed record ClaimedJob(long Id, string Kind, string Payload, int Attempts, int MaxAttempts, bool CancelRequested, string? Progress = null);
+public sealed record ClaimedJob(
+    long Id, string Kind, string Payload, int Attempts, int MaxAttempts, bool CancelRequested, string? Progress = null, string? TraceParent = null);
 
 /// <summary>
 /// The runner's writes to the jobs table (implemented per database by the infrastructure: the claim differs). Every write

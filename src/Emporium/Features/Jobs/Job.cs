@@ -55,6 +55,9 @@ public sealed class Job
     /// <summary>The user whose request queued the job (null for the system's own work); sellers see only their own jobs.</summary>
     public long? RequestedBy { get; set; }
 
+    /// <summary>The W3C traceparent of the request (or job) that queued this one: its run continues that trace.</summary>
+    public string? TraceParent { get; set; }
+
     public DateTime CreatedAt { get; set; }
 
     public DateTime? StartedAt { get; set; }
@@ -78,6 +81,7 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.Property(j => j.Kind).HasMaxLength(KindLength);
         builder.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.LeaseOwner).HasMaxLength(LeaseOwnerLength);
+        builder.Property(j => j.TraceParent).HasMaxLength(Platform.Telemetry.TraceContext.MaxLength);
         // The claim query looks for due PENDING rows and expired PROCESSING rows, oldest first.
         builder.HasIndex(j => new { j.Status, j.NextRunAt });
         builder.HasIndex(j => j.Kind);

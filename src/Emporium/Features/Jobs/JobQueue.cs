@@ -34,6 +34,7 @@ internal sealed class JobQueue(EmporiumDbContext db, TimeProvider clock, IOption
             MaxAttempts = maxAttempts ?? options.Value.MaxAttempts,
             NextRunAt = now,
             RequestedBy = requestedBy,
+            TraceParent = Platform.Telemetry.TraceContext.Current(),
             CreatedAt = now,
             UpdatedAt = now,
         };

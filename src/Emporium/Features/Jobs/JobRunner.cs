@@ -110,6 +110,10 @@ internal sealed partial class JobRunner(
             handlerStop.Cancel();
         }
 
+        // The run continues the trace of the request that queued the job (its events carry it on to webhook deliveries).
+        using var activity = Platform.Telemetry.TraceContext.Start($"job {job.Kind}", job.TraceParent);
+        activity.SetTag("emporium.job.id", job.Id).SetTag("emporium.job.attempt", job.Attempts);
+
         // The job's own scope: its handler, and the store a checkpoint joins the handler's transaction through.
         await using var scope = scopes.CreateAsyncScope();
         var progress = new ProgressWriter(this, job, clock, _options.ProgressInterval, scope.ServiceProvider.GetRequiredService<IJobStore>());

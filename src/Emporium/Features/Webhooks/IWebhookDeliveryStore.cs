@@ -12,7 +12,8 @@ public sealed record ClaimedDelivery(
     string EventId,
     string EventType,
     DateTime OccurredAt,
-    string Data);
+    string Data,
+    string? TraceParent = null);
 
 /// <summary>What one attempt came to and what the delivery does next.</summary>
 public sealed record DeliveryOutcome(

@@ -186,6 +186,9 @@ internal sealed partial class WebhookDispatcher(
                 ? new[] { delivery.Secret, delivery.PreviousSecret }
                 : [delivery.Secret];
             DeliveryOutcome outcome;
+            // The attempt continues the trace the event was written in; the traceparent header carries it to the receiver.
+            using var activity = Platform.Telemetry.TraceContext.Start($"webhook {delivery.EventType}", delivery.TraceParent, System.Diagnostics.ActivityKind.Producer);
+            activity.SetTag("emporium.webhook.delivery_id", delivery.Id).SetTag("emporium.webhook.attempt", delivery.Attempt);
             try
             {
                 var result = await sender.SendAsync(new Uri(delivery.Url), message, secrets, stoppingToken);

@@ -24,7 +24,7 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
                OR (status = 'PROCESSING' AND lease_expires_at < @now AND attempts < max_attempts)
             ORDER BY next_run_at, id
             LIMIT 1 {0})
-        RETURNING id, kind, payload, attempts, max_attempts, cancel_requested, progress
+        RETURNING id, kind, payload, attempts, max_attempts, cancel_requested, progress, trace_parent
         """;
 
     private static readonly string PostgresClaim = Claim.Replace("{0}", "FOR UPDATE SKIP LOCKED", StringComparison.Ordinal);
@@ -75,7 +75,8 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
             Convert.ToInt32(reader.GetValue(3), System.Globalization.CultureInfo.InvariantCulture),
             Convert.ToInt32(reader.GetValue(4), System.Globalization.CultureInfo.InvariantCulture),
             Convert.ToBoolean(reader.GetValue(5), System.Globalization.CultureInfo.InvariantCulture),
-            reader.IsDBNull(6) ? null : reader.GetString(6));
+            reader.IsDBNull(6) ? null : reader.GetString(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7));
     }
 
     /// <summary>Jobs whose worker died during their last attempt: <see cref="BuryAsync"/> makes each DEAD.</summary>

@@ -71,7 +71,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
             UPDATE webhook_attempts a SET failure = 'interrupted', error = @interrupted
             FROM claimed c WHERE a.delivery_id = c.id AND a.number = c.attempts - 1 AND a.finished_at IS NULL AND a.failure IS NULL
         )
-        SELECT c.id, c.attempts, s.id, s.url, s.secret, s.previous_secret, s.previous_secret_expires_at, e.event_id, e.type, e.occurred_at, e.data
+        SELECT c.id, c.attempts, s.id, s.url, s.secret, s.previous_secret, s.previous_secret_expires_at, e.event_id, e.type, e.occurred_at, e.data, e.trace_parent
         FROM claimed c JOIN webhook_subscriptions s ON s.id = c.subscription_id JOIN events e ON e.id = c.event_id
         """;
 
@@ -96,7 +96,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
         UPDATE webhook_attempts SET failure = 'interrupted', error = @interrupted
         WHERE finished_at IS NULL AND failure IS NULL AND delivery_id IN (SELECT value FROM json_each(@ids))
           AND number < (SELECT d.attempts FROM webhook_deliveries d WHERE d.id = webhook_attempts.delivery_id);
-        SELECT d.id, d.attempts, s.id, s.url, s.secret, s.previous_secret, s.previous_secret_expires_at, e.event_id, e.type, e.occurred_at, e.data
+        SELECT d.id, d.attempts, s.id, s.url, s.secret, s.previous_secret, s.previous_secret_expires_at, e.event_id, e.type, e.occurred_at, e.data, e.trace_parent
         FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN events e ON e.id = d.event_id
         WHERE d.id IN (SELECT value FROM json_each(@ids))
         """;
@@ -319,7 +319,8 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
                 reader.GetString(7),
                 reader.GetString(8),
                 DateTime.SpecifyKind(reader.GetDateTime(9), DateTimeKind.Utc),
-                reader.GetString(10)));
+                reader.GetString(10),
+                reader.IsDBNull(11) ? null : reader.GetString(11)));
         }
     }
 }

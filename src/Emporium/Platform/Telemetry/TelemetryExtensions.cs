@@ -48,7 +48,7 @@ public static class TelemetryExtensions
         if (otlp)
         {
             telemetry
-                .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation())
+                .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddSource(TraceContext.SourceName))
                 .WithLogging()
                 .UseOtlpExporter();
         }
