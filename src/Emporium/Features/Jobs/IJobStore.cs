@@ -26,7 +26,8 @@ public interface IJobStore
     /// <summary>The same store on <paramref name="context"/>, so a write joins that context's transaction (a handler's checkpoint).</summary>
     IJobStore On(EmporiumDbContext context);
 
-    Task<ClaimedJob?> ClaimAsync(string owner, DateTime now, TimeSpan lease, CancellationToken cancellationToken);
+    /// <summary>Claims the next due job of a kind <paramref name="kinds"/> takes, oldest first; null when there is none.</summary>
+    Task<ClaimedJob?> ClaimAsync(string owner, DateTime now, TimeSpan lease, JobKinds kinds, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<(long Id, string Kind)>> FindExpiredLastAttemptsAsync(DateTime now, CancellationToken cancellationToken);
 

@@ -26,6 +26,7 @@ internal sealed partial class JobRunner(
     }
 
     private readonly JobsOptions _options = options.Value;
+    private readonly JobKinds _kinds = options.Value.KindFilter;
 
     /// <summary>Unique per runner (several hosts may share a process in tests), readable in the jobs table.</summary>
     public string Owner { get; } = Leases.NewOwner(JobConfiguration.LeaseOwnerLength);
@@ -38,6 +39,7 @@ internal sealed partial class JobRunner(
         }
 
         await Task.Yield();
+        LogTaking(_kinds.ToString());
         using var slots = new SemaphoreSlim(_options.Concurrency);
         var running = new ConcurrentDictionary<long, Task>();
         var sequence = 0L;
@@ -82,7 +84,7 @@ internal sealed partial class JobRunner(
         try
         {
             await BuryExpiredLastAttemptsAsync(stoppingToken);
-            return await StoreAsync(store => store.ClaimAsync(Owner, Now, _options.LeaseDuration, stoppingToken));
+            return await StoreAsync(store => store.ClaimAsync(Owner, Now, _options.LeaseDuration, _kinds, stoppingToken));
         }
         catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
         {
@@ -386,6 +388,9 @@ internal sealed partial class JobRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} ({Kind}) is dead: its worker stopped during the last attempt")]
     private partial void LogBuried(long jobId, string kind);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Jobs: this worker takes {Kinds}")]
+    private partial void LogTaking(string kinds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Claiming a job failed")]
     private partial void LogClaimFailed(Exception exception);

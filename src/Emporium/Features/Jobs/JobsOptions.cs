@@ -24,6 +24,15 @@ public sealed class JobsOptions : IValidatableObject
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// The job kinds this process's worker takes (<see cref="JobKinds"/>): e.g. <c>image.*</c> for an image-processing
+    /// service, <c>!image.*</c> for the other workers. Empty: every kind.
+    /// </summary>
+    public string? Kinds { get; set; }
+
+    /// <summary>The parsed <see cref="Kinds"/> (valid once the options have been validated at start-up).</summary>
+    public JobKinds KindFilter => JobKinds.Parse(Kinds, out _) ?? JobKinds.All;
+
     /// <summary>Progress reports are written at most this often (the last one always is).</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
@@ -48,6 +57,11 @@ public sealed class JobsOptions : IValidatableObject
         if (RetryDelays.Any(delay => delay < TimeSpan.Zero))
         {
             yield return new ValidationResult("Jobs:RetryDelays must not contain negative delays.", [nameof(RetryDelays)]);
+        }
+
+        if (JobKinds.Parse(Kinds, out var kindsError) is null)
+        {
+            yield return new ValidationResult(kindsError, [nameof(Kinds)]);
         }
 
         if (ProgressInterval < TimeSpan.Zero)

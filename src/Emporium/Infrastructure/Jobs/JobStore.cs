@@ -20,8 +20,8 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
             started_at = @now, finished_at = NULL, updated_at = @now
         WHERE id = (
             SELECT id FROM jobs
-            WHERE (status = 'PENDING' AND next_run_at <= @now)
-               OR (status = 'PROCESSING' AND lease_expires_at < @now AND attempts < max_attempts)
+            WHERE ((status = 'PENDING' AND next_run_at <= @now)
+               OR (status = 'PROCESSING' AND lease_expires_at < @now AND attempts < max_attempts)){1}
             ORDER BY next_run_at, id
             LIMIT 1 {0})
         RETURNING id, kind, payload, attempts, max_attempts, cancel_requested, progress, trace_parent
@@ -30,6 +30,30 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
     private static readonly string PostgresClaim = Claim.Replace("{0}", "FOR UPDATE SKIP LOCKED", StringComparison.Ordinal);
 
     private static readonly string SqliteClaim = Claim.Replace("{0}", "", StringComparison.Ordinal);
+
+    /// <summary>The claim limited to <paramref name="kinds"/> (Jobs:Kinds) as LIKE conditions, with their parameters.</summary>
+    private static (string Sql, List<(string Name, object Value)> Parameters) ClaimOf(string claim, JobKinds kinds)
+    {
+        var parameters = new List<(string Name, object Value)>();
+        string Like(string pattern)
+        {
+            parameters.Add(($"kind{parameters.Count}", JobKinds.ToLike(pattern)));
+            return $"kind LIKE @kind{parameters.Count - 1} ESCAPE '\\'";
+        }
+
+        var filter = "";
+        if (kinds.Included.Count > 0)
+        {
+            filter += $" AND ({string.Join(" OR ", kinds.Included.Select(Like))})";
+        }
+
+        if (kinds.Excluded.Count > 0)
+        {
+            filter += $" AND NOT ({string.Join(" OR ", kinds.Excluded.Select(Like))})";
+        }
+
+        return (claim.Replace("{1}", filter, StringComparison.Ordinal), parameters);
+    }
 
     // A job whose worker died during its last attempt is not run again: a job that kills its worker every
     // time (out of memory, say) would otherwise be taken again forever.
@@ -58,10 +82,11 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
 
     public IJobStore On(EmporiumDbContext context) => new JobStore(context);
 
-    public async Task<ClaimedJob?> ClaimAsync(string owner, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<ClaimedJob?> ClaimAsync(string owner, DateTime now, TimeSpan lease, JobKinds kinds, CancellationToken cancellationToken)
     {
-        var sql = db.Database.IsNpgsql() ? PostgresClaim : SqliteClaim;
-        await using var command = await db.Database.CommandAsync(sql, cancellationToken, ("owner", owner), ("now", now), ("expires", now + lease));
+        var (sql, parameters) = ClaimOf(db.Database.IsNpgsql() ? PostgresClaim : SqliteClaim, kinds);
+        parameters.AddRange([("owner", owner), ("now", now), ("expires", now + lease)]);
+        await using var command = await db.Database.CommandAsync(sql, cancellationToken, [.. parameters]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {

@@ -42,7 +42,13 @@ internal sealed partial class RabbitMqJobService(
         List<Task> loops = [PublishAsync(stoppingToken)];
         if (emporium.Value.RunsWorker)
         {
-            loops.Add(ConsumeAsync(stoppingToken));
+            // A worker limited by Jobs:Kinds does not consume: a delivery it took for a kind it leaves alone would be lost to
+            // the workers that take it. It finds its jobs by polling (Jobs:PollInterval), and the others still get every id.
+            if (jobsOptions.Value.KindFilter.TakesAll)
+            {
+                loops.Add(ConsumeAsync(stoppingToken));
+            }
+
             loops.Add(SweepAsync(stoppingToken));
         }
 
