@@ -4,6 +4,7 @@ using Emporium.Features.Commerce;
 using Emporium.Features.Events;
 using Emporium.Features.Identity;
 using Emporium.Features.Jobs;
+using Emporium.Features.Jobs.Workers;
 using Emporium.Features.Webhooks;
 using Emporium.Features.Import;
 
@@ -36,6 +37,7 @@ public static class FeatureExtensions
         api.MapCatalog();
         api.MapCommerce();
         api.MapJobs();
+        api.MapWorkers();
         api.MapEvents();
         api.MapWebhooks();
         api.MapImport();

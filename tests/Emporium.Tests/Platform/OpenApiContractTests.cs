@@ -391,6 +391,7 @@ public sealed class OpenApiContractTests(ContractApp app) : IClassFixture<Contra
             Add("POST", "/api/categories/{ref}/restore", admin, () => Get($"{categoryUrl}/restore", HttpMethod.Post), HttpStatusCode.OK);
 
             Add("GET", "/api/jobs", admin, () => Get("/api/jobs?kind=catalog.import&status=COMPLETED"), HttpStatusCode.OK);
+            Add("GET", "/api/workers", admin, () => Get("/api/workers"), HttpStatusCode.OK);
             Add("GET", "/api/jobs/{id}", admin, () => Get($"/api/jobs/{import}"), HttpStatusCode.OK);
             Add("GET", "/api/job/{id}/status", admin, () => Get($"/api/job/{import}/status"), HttpStatusCode.OK);
             Add("GET", "/api/jobs/{id}/events", admin, () => Get($"/api/jobs/{import}/events"), HttpStatusCode.OK);

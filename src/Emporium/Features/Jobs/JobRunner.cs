@@ -14,6 +14,7 @@ internal sealed partial class JobRunner(
     IJobTransport transport,
     IOptions<JobsOptions> options,
     IOptions<EmporiumOptions> emporium,
+    Workers.WorkerActivity worker,
     TimeProvider clock,
     ILogger<JobRunner> logger) : BackgroundService
 {
@@ -28,8 +29,8 @@ internal sealed partial class JobRunner(
     private readonly JobsOptions _options = options.Value;
     private readonly JobKinds _kinds = options.Value.KindFilter;
 
-    /// <summary>Unique per runner (several hosts may share a process in tests), readable in the jobs table.</summary>
-    public string Owner { get; } = Leases.NewOwner(JobConfiguration.LeaseOwnerLength);
+    /// <summary>This process's worker (unique per host: several hosts may share a process in tests), readable in the jobs table.</summary>
+    public string Owner => worker.Id;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -101,7 +102,16 @@ internal sealed partial class JobRunner(
             return;
         }
 
-        Task<int> Record(JobStatus status, Func<IJobStore, Task<int>> write) => RecordAsync(job.Id, job.Kind, status, write);
+        async Task<int> Record(JobStatus status, Func<IJobStore, Task<int>> write)
+        {
+            var written = await RecordAsync(job.Id, job.Kind, status, write);
+            if (written > 0)
+            {
+                worker.Finished(completed: status == JobStatus.COMPLETED);
+            }
+
+            return written;
+        }
 
         using var handlerStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var heartbeatStop = new CancellationTokenSource();

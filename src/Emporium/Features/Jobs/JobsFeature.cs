@@ -14,6 +14,9 @@ public static class JobsFeature
         // Registered in every process; it returns at once unless Emporium:Role includes the worker.
         builder.Services.AddHostedService<JobRunner>();
         builder.Services.AddHostedService<JobQueueMetrics>();
+        builder.Services.AddSettings<Workers.WorkersOptions>(Workers.WorkersOptions.Section);
+        builder.Services.AddSingleton<Workers.WorkerActivity>();
+        builder.Services.AddHostedService<Workers.WorkerRegistry>();
         return builder;
     }
 }

@@ -52,6 +52,9 @@ public abstract class JobWorkerTests(EmporiumApp app, string connectionString)
         released!.Status.Should().Be(JobStatus.PENDING, "the job was handed back at once, not left for its lease to expire");
         released.LeaseOwner.Should().BeNull();
         released.Attempts.Should().Be(0, "the interrupted attempt is given back");
+        var registered = await app.WithDbAsync(db => db.Set<Emporium.Features.Jobs.Workers.WorkerProcess>().AsNoTracking()
+            .SingleAsync(w => w.ProcessId == worker.Id && w.Host == Environment.MachineName));
+        registered.StoppedAt.Should().NotBeNull("a worker that shuts down says so, and is listed as stopped rather than lost");
         await app.WithDbAsync(db => db.Set<Job>().Where(job => job.Id == id).ExecuteUpdateAsync(set => set.SetProperty(job => job.Status, JobStatus.CANCELLED)));
     }
 }
