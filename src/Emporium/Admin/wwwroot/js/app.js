@@ -11,6 +11,7 @@ import { importPage } from './pages/import.js';
 import { jobsPage } from './pages/jobs.js';
 import { jobPage } from './pages/job-view.js';
 import { usersPage } from './pages/users.js';
+import { workersPage } from './pages/workers.js';
 import { orderPage, ordersPage } from './pages/orders.js';
 
 const routes = [
@@ -25,6 +26,7 @@ const routes = [
   { pattern: /^\/import\/(\d+)$/, page: jobPage, section: 'import' },
   { pattern: /^\/jobs$/, page: jobsPage, section: 'jobs' },
   { pattern: /^\/jobs\/(\d+)$/, page: jobPage, section: 'jobs' },
+  { pattern: /^\/workers$/, page: workersPage, section: 'workers' },
   { pattern: /^\/users$/, page: usersPage, section: 'users' },
   { pattern: /^\/orders$/, page: ordersPage, section: 'orders' },
   { pattern: /^\/orders\/(\d+)$/, page: orderPage, section: 'orders' },
