@@ -21,6 +21,9 @@ public abstract class EmporiumApp : WebApplicationFactory<Program>, IAsyncLifeti
 
     private readonly Dictionary<string, string?> _settings = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The settings given with <see cref="With"/>, e.g. to start a service process with the same ones.</summary>
+    protected IReadOnlyDictionary<string, string?> Settings => _settings;
+
     protected EmporiumApp()
     {
         DataDirectory = Directory.CreateTempSubdirectory("emporium-test-").FullName;
