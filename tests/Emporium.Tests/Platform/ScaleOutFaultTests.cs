@@ -18,7 +18,8 @@ namespace Emporium.Tests.Platform;
 /// worker processes on PostgreSQL, with the RabbitMQ transport (an exchange and queue of their own), files in S3 and the
 /// cache on Redis. A worker is killed with SIGKILL in the middle of an import and started again while sleep jobs and
 /// webhook deliveries run; every job must complete, the catalog must be exactly the file, and every event must reach
-/// the receiver. Not here yet (issue 17's note): a RabbitMQ restart, a PostgreSQL restart and a longer bench version.
+/// the receiver. ServerFaultTests restarts PostgreSQL and stops Redis; a RabbitMQ restart in the same run and a longer
+/// bench version are not here yet (issue 17's note).
 /// </summary>
 public sealed class ScaleOutFaultTests : IAsyncLifetime, IDisposable
 {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Emporium.Tests.Infrastructure;
 using YamlDotNet.RepresentationModel;
 
 namespace Emporium.Tests.Platform;
@@ -9,8 +10,6 @@ namespace Emporium.Tests.Platform;
 /// </summary>
 public sealed class StackComposeTests
 {
-    private static readonly DirectoryInfo Repository = FindRepository();
-
     /// <summary>What scripts/stack starts for each compose service.</summary>
     private static readonly Dictionary<string, string> StackFor = new()
     {
@@ -31,7 +30,7 @@ public sealed class StackComposeTests
         ["minio"] = "$EMPORIUM_STACK_DIR/s3rver",
     };
 
-    private static string Read(string path) => File.ReadAllText(Path.Combine(Repository.FullName, path));
+    private static string Read(string path) => File.ReadAllText(Path.Combine(Repository.Root, path));
 
     private static YamlMappingNode Compose()
     {
@@ -138,18 +137,5 @@ public sealed class StackComposeTests
         {
             servers.Should().Contain($"local dir=\"{folder}\"");
         }
-    }
-
-    private static DirectoryInfo FindRepository()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Emporium.slnx")))
-            {
-                return directory;
-            }
-        }
-
-        throw new InvalidOperationException("The repository (Emporium.slnx) was not found above the test binaries.");
     }
 }
