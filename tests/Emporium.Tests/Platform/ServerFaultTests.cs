@@ -11,26 +11,42 @@ using static Emporium.Tests.Features.Catalog.Products.ProductTestKit;
 
 namespace Emporium.Tests.Platform;
 
-/// <summary>A PostgreSQL cluster of a test's own (scripts/lib/services.sh start_postgres), to restart under a running service.</summary>
-internal sealed class OwnPostgres : IAsyncDisposable
+/// <summary>
+/// Servers of a test's own, started by scripts/lib/services.sh in a folder of their own (stop_services undoes it), to
+/// restart under running services without disturbing other tests.
+/// </summary>
+internal sealed class OwnServers : IAsyncDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("emporium-pg-").FullName;
+    private readonly string _dir = Directory.CreateTempSubdirectory("emporium-servers-").FullName;
+    private string? _rabbitMqCtl;
 
-    public int Port { get; private set; }
+    public int PostgresPort { get; private set; }
 
-    public string ConnectionString(string database) => $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database}";
+    public string RabbitMqUrl { get; private set; } = "";
 
-    public static async Task<OwnPostgres> StartAsync()
+    public string PostgresConnectionString(string database) => $"Host=127.0.0.1;Port={PostgresPort};Username=postgres;Database={database}";
+
+    public async Task StartPostgresAsync() =>
+        PostgresPort = int.Parse((await BashAsync("start_postgres >&2; echo \"$EMPORIUM_PG_PORT\"")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    public async Task StartRabbitMqAsync()
     {
-        var postgres = new OwnPostgres();
-        postgres.Port = int.Parse((await postgres.BashAsync("start_postgres >&2; echo \"$EMPORIUM_PG_PORT\"")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        return postgres;
+        var lines = (await BashAsync("start_rabbitmq >&2; echo \"$EMPORIUM_TEST_RABBITMQ\"; echo \"$EMPORIUM_TEST_RABBITMQCTL\"")).Split('\n');
+        (RabbitMqUrl, _rabbitMqCtl) = (lines[0].Trim(), lines[1].Trim());
     }
 
     /// <summary>An immediate stop (as a crash) and a start on the same port; returns once it accepts connections again.</summary>
-    public Task RestartAsync() => BashAsync("""
+    public Task RestartPostgresAsync() => BashAsync("""
         bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
         _as_service_user postgres "$bin/pg_ctl" -D "$EMPORIUM_STACK_DIR/postgres/data" -l "$EMPORIUM_STACK_DIR/postgres/server.log" -m immediate -w -t 60 restart >&2
+        """);
+
+    /// <summary>Stops the broker (every connection drops) and starts it again; durable queues and persistent messages stay.</summary>
+    public Task RestartRabbitMqAsync() => BashAsync($"""
+        ctl="{_rabbitMqCtl}"
+        eval "$ctl -q stop_app" >&2
+        eval "$ctl -q start_app" >&2
+        eval "$ctl -q await_startup --timeout 60" >&2
         """);
 
     public async ValueTask DisposeAsync() => await BashAsync("stop_services");
@@ -80,8 +96,9 @@ public sealed class ServerFaultTests
     [Fact]
     public async Task PostgreSQL_restarted_during_an_import_makes_the_service_unready_until_it_is_back_and_the_import_ends_with_the_whole_file()
     {
-        await using var postgres = await OwnPostgres.StartAsync();
-        await using (var connection = new NpgsqlConnection(postgres.ConnectionString("postgres")))
+        await using var postgres = new OwnServers();
+        await postgres.StartPostgresAsync();
+        await using (var connection = new NpgsqlConnection(postgres.PostgresConnectionString("postgres")))
         {
             await connection.OpenAsync();
             await new NpgsqlCommand("CREATE DATABASE emporium", connection).ExecuteNonQueryAsync();
@@ -90,7 +107,7 @@ public sealed class ServerFaultTests
         var data = Directory.CreateTempSubdirectory("emporium-fault-");
         try
         {
-            await using var service = await ServiceProcess.StartAsync(["--role", "all"], Settings(postgres.ConnectionString("emporium"), data));
+            await using var service = await ServiceProcess.StartAsync(["--role", "all"], Settings(postgres.PostgresConnectionString("emporium"), data));
             await SignInAsync(service);
             const int rows = 60_000;
             var prefix = $"PGR-{Guid.NewGuid():N}"[..12].ToUpperInvariant();
@@ -140,7 +157,7 @@ public sealed class ServerFaultTests
                     await Task.Delay(25);
                 }
             });
-            await postgres.RestartAsync();
+            await postgres.RestartPostgresAsync();
             deadline = TestTime.Deadline(30);
             while (true)
             {
@@ -170,7 +187,7 @@ public sealed class ServerFaultTests
             }
 
             finished.Str("status").Should().Be("COMPLETED", "{0}", finished);
-            await using var check = new NpgsqlConnection(postgres.ConnectionString("emporium"));
+            await using var check = new NpgsqlConnection(postgres.PostgresConnectionString("emporium"));
             await check.OpenAsync();
             var command = new NpgsqlCommand("SELECT count(*), count(DISTINCT sku), bool_and(name = 'Restarted ' || substr(sku, @from)) FROM products WHERE sku LIKE @prefix", check);
             command.Parameters.AddWithValue("from", prefix.Length + 2);
@@ -181,6 +198,44 @@ public sealed class ServerFaultTests
         }
         finally
         {
+            data.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Processes_started_together_on_a_fresh_database_all_become_ready_with_one_admin()
+    {
+        var database = PostgresServer.NewDatabaseName();
+        await PostgresServer.CreateDatabaseAsync(database);
+        var data = Directory.CreateTempSubdirectory("emporium-fault-");
+        try
+        {
+            // As compose starts its API replicas: at the same moment, each migrating (under the lock) and seeding the roles
+            // and the first admin.
+            var settings = Settings(PostgresServer.ConnectionStringFor(database), data);
+            var started = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => ServiceProcess.StartAsync(["--role", "api"], settings)));
+            try
+            {
+                foreach (var service in started)
+                {
+                    await SignInAsync(service);
+                    await (await service.Http.GetAsync("/api/users?role=admin")).ShouldBe(HttpStatusCode.OK);
+                }
+
+                var admins = await (await started[0].Http.GetAsync("/api/users?role=admin")).ShouldBe(HttpStatusCode.OK);
+                admins.GetProperty("results").EnumerateArray().Count(user => user.Str("email") == EmporiumApp.AdminEmail).Should().Be(1);
+            }
+            finally
+            {
+                foreach (var service in started)
+                {
+                    await service.DisposeAsync();
+                }
+            }
+        }
+        finally
+        {
+            await PostgresServer.DropDatabaseAsync(database);
             data.Delete(recursive: true);
         }
     }

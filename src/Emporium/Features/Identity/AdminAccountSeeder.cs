@@ -9,6 +9,7 @@ namespace Emporium.Features.Identity;
 /// printed once; elsewhere the missing settings stop the start.
 /// </summary>
 public sealed partial class AdminAccountSeeder(
+    EmporiumDbContext db,
     UserManager<User> users,
     RoleManager<Role> roles,
     IConfiguration configuration,
@@ -17,6 +18,24 @@ public sealed partial class AdminAccountSeeder(
     ILogger<AdminAccountSeeder> logger) : IStartupTask
 {
     public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        // Processes started together on a fresh database (two API replicas, say) race to create the roles and the admin:
+        // the loser's insert hits a unique index, and its next pass finds what the winner created.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await SeedAsync(cancellationToken);
+                return;
+            }
+            catch (DbUpdateException) when (attempt < 3)
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private async Task SeedAsync(CancellationToken cancellationToken)
     {
         foreach (var role in Roles.All)
         {
