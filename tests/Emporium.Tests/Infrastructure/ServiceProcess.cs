@@ -65,22 +65,37 @@ public sealed class ServiceProcess : IAsyncDisposable
         service._process.ErrorDataReceived += (_, line) => service.Append(line.Data);
         service._process.BeginOutputReadLine();
         service._process.BeginErrorReadLine();
+        try
+        {
+            await service.AwaitReadyAsync();
+            return service;
+        }
+        catch
+        {
+            // A process that did not become ready is not left running.
+            await service.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task AwaitReadyAsync()
+    {
         var deadline = TestTime.Deadline(60);
         while (true)
         {
-            service._process.HasExited.Should().BeFalse("the service should keep running: {0}", service.Output);
+            _process.HasExited.Should().BeFalse("the service should keep running: {0}", Output);
             try
             {
-                if ((await service.Http.GetAsync("/health/ready")).IsSuccessStatusCode)
+                if ((await Http.GetAsync("/health/ready")).IsSuccessStatusCode)
                 {
-                    return service;
+                    return;
                 }
             }
             catch (HttpRequestException)
             {
             }
 
-            DateTime.UtcNow.Should().BeBefore(deadline, "the service should become ready: {0}", service.Output);
+            DateTime.UtcNow.Should().BeBefore(deadline, "the service should become ready: {0}", Output);
             await Task.Delay(200);
         }
     }

@@ -213,9 +213,10 @@ public sealed class ServerFaultTests
             // As compose starts its API replicas: at the same moment, each migrating (under the lock) and seeding the roles
             // and the first admin.
             var settings = Settings(PostgresServer.ConnectionStringFor(database), data);
-            var started = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => ServiceProcess.StartAsync(["--role", "api"], settings)));
+            var starting = Enumerable.Range(0, 3).Select(_ => ServiceProcess.StartAsync(["--role", "api"], settings)).ToList();
             try
             {
+                var started = await Task.WhenAll(starting);
                 foreach (var service in started)
                 {
                     await SignInAsync(service);
@@ -227,9 +228,17 @@ public sealed class ServerFaultTests
             }
             finally
             {
-                foreach (var service in started)
+                // Every process that did start is stopped, whichever failed.
+                foreach (var start in starting)
                 {
-                    await service.DisposeAsync();
+                    try
+                    {
+                        await (await start).DisposeAsync();
+                    }
+                    catch (Exception exception) when (exception is not OutOfMemoryException)
+                    {
+                        // Its start failed, and the assertion above says why.
+                    }
                 }
             }
         }

@@ -28,9 +28,11 @@ public sealed partial class AdminAccountSeeder(
                 await SeedAsync(cancellationToken);
                 return;
             }
-            catch (DbUpdateException) when (attempt < 3)
+            catch (Exception exception) when (attempt < 5 && exception is DbUpdateException or CreatedElsewhere)
             {
+                // The winner may be between its steps (the role, the user, the user's role): give it a moment.
                 db.ChangeTracker.Clear();
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 250)), cancellationToken);
             }
         }
     }
@@ -75,6 +77,11 @@ public sealed partial class AdminAccountSeeder(
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         var result = admin.Id == 0 ? await users.CreateAsync(admin, password) : IdentityResult.Success;
+        if (!result.Succeeded && result.Errors.Any(error => error.Code is "DuplicateUserName" or "DuplicateEmail"))
+        {
+            throw new CreatedElsewhere();
+        }
+
         if (!result.Succeeded)
         {
             throw new InvalidOperationException(
@@ -90,6 +97,9 @@ public sealed partial class AdminAccountSeeder(
 
         LogCreated(logger, email);
     }
+
+    /// <summary>Another process created the admin account between this one's look-up and its insert.</summary>
+    private sealed class CreatedElsewhere : Exception;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created admin account {Email}")]
     private static partial void LogCreated(ILogger logger, string email);
