@@ -57,7 +57,18 @@ public sealed class CacheAcrossProcessesTests : IAsyncLifetime
     private async Task<(ServiceProcess First, ServiceProcess Second, HttpClient AnonymousFirst, HttpClient AnonymousSecond)> StartTwoAsync(string? peerLease = null)
     {
         var first = await StartAsync(peerLease);
-        var second = await StartAsync(peerLease);
+        ServiceProcess second;
+        try
+        {
+            second = await StartAsync(peerLease);
+        }
+        catch
+        {
+            // The first is not left running when the second fails to start.
+            await first.DisposeAsync();
+            throw;
+        }
+
         var login = await (await first.Http.PostAsJsonAsync("/api/auth/login", new { email = EmporiumApp.AdminEmail, password = EmporiumApp.AdminPassword }))
             .ShouldBe(HttpStatusCode.OK);
         var token = new AuthenticationHeaderValue("Bearer", login.Str("access_token"));
