@@ -1,7 +1,7 @@
 using Emporium.Features.Jobs;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
-using RegisteredWorker = Emporium.Features.Jobs.Workers.WorkerProcess;
+using Emporium.Tests.Features.Jobs;
 
 namespace Emporium.Tests.Admin;
 
@@ -11,23 +11,7 @@ public sealed class WorkerPagesTests(AdminUiApp app, ChromiumBrowser chromium) :
     public async Task The_workers_page_shows_this_process_online_and_a_lost_worker_with_the_job_it_held()
     {
         var lostId = $"gone-host:4243:{Guid.NewGuid():N}";
-        var now = DateTime.UtcNow;
-        var job = await App.WithDbAsync(async db =>
-        {
-            db.Add(new RegisteredWorker
-            {
-                Id = lostId, Host = "gone-host", ProcessId = 4243, Role = "Worker", Kinds = "image.*", Concurrency = 2, Version = "old",
-                StartedAt = now.AddHours(-1), HeartbeatAt = now.AddMinutes(-3), JobsCompleted = 12, JobsFailed = 1,
-            });
-            var held = new Job
-            {
-                Kind = "image.process", Payload = "{}", Status = JobStatus.PROCESSING, Attempts = 1, MaxAttempts = 3, NextRunAt = now,
-                LeaseOwner = lostId, LeaseExpiresAt = now.AddMinutes(10), CreatedAt = now, UpdatedAt = now, StartedAt = now,
-            };
-            db.Add(held);
-            await db.SaveChangesAsync();
-            return held.Id;
-        });
+        var job = await LostWorker.SeedAsync(App, lostId, "image.*", completed: 12, heldKind: "image.process");
 
         try
         {

@@ -66,22 +66,7 @@ public abstract class WorkerRegistryTests(EmporiumApp app)
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;
         var id = $"gone-host:4242:{Guid.NewGuid():N}";
         var now = DateTime.UtcNow;
-        var job = await app.WithDbAsync(async db =>
-        {
-            db.Add(new RegisteredWorker
-            {
-                Id = id, Host = "gone-host", ProcessId = 4242, Role = "Worker", Kinds = "every kind", Concurrency = 2, Version = "old",
-                StartedAt = now.AddHours(-1), HeartbeatAt = now.AddMinutes(-2), JobsCompleted = 7,
-            });
-            var held = new Job
-            {
-                Kind = "catalog.import", Payload = "{}", Status = JobStatus.PROCESSING, Attempts = 1, MaxAttempts = 3, NextRunAt = now,
-                LeaseOwner = id, LeaseExpiresAt = now.AddMinutes(10), CreatedAt = now, UpdatedAt = now, StartedAt = now,
-            };
-            db.Add(held);
-            await db.SaveChangesAsync();
-            return held.Id;
-        });
+        var job = await LostWorker.SeedAsync(app, id, "every kind", completed: 7, heldKind: "catalog.import");
 
         var lost = Workers(await (await staff.GetAsync("/api/workers")).ShouldBe(HttpStatusCode.OK)).Single(w => w.Str("id") == id);
         lost.Str("status").Should().Be("lost", "its heartbeat is older than three intervals");
@@ -92,6 +77,30 @@ public abstract class WorkerRegistryTests(EmporiumApp app)
 
         await app.WithDbAsync(db => db.Set<Job>().Where(j => j.Id == job).ExecuteUpdateAsync(set => set.SetProperty(j => j.Status, JobStatus.CANCELLED)));
     }
+}
+
+/// <summary>A worker that stopped heartbeating minutes ago while it held a job (PROCESSING, its lease running ten more minutes).</summary>
+internal static class LostWorker
+{
+    public static Task<long> SeedAsync(EmporiumApp app, string id, string kinds, long completed, string heldKind) =>
+        app.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            var (host, processId) = (id.Split(':')[0], int.Parse(id.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+            db.Add(new RegisteredWorker
+            {
+                Id = id, Host = host, ProcessId = processId, Role = "Worker", Kinds = kinds, Concurrency = 2, Version = "old",
+                StartedAt = now.AddHours(-1), HeartbeatAt = now.AddMinutes(-3), JobsCompleted = completed, JobsFailed = 1,
+            });
+            var held = new Job
+            {
+                Kind = heldKind, Payload = "{}", Status = JobStatus.PROCESSING, Attempts = 1, MaxAttempts = 3, NextRunAt = now,
+                LeaseOwner = id, LeaseExpiresAt = now.AddMinutes(10), CreatedAt = now, UpdatedAt = now, StartedAt = now,
+            };
+            db.Add(held);
+            await db.SaveChangesAsync();
+            return held.Id;
+        });
 }
 
 public sealed class WorkerRegistryTestsOnSqlite(WorkersSqliteApp app) : WorkerRegistryTests(app), IClassFixture<WorkersSqliteApp>;

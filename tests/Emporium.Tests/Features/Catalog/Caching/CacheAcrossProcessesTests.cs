@@ -53,8 +53,42 @@ public sealed class CacheAcrossProcessesTests : IAsyncLifetime
             ["Logging__LogLevel__Default"] = "Warning",
         });
 
-    /// <summary>Two processes, both signed in as the admin, and anonymous clients of each.</summary>
-    private async Task<(ServiceProcess First, ServiceProcess Second, HttpClient AnonymousFirst, HttpClient AnonymousSecond)> StartTwoAsync(string? peerLease = null)
+    /// <summary>Two service processes, signed in as the admin, anonymous clients of each, and what a test opens beside them.</summary>
+    private sealed class TwoProcesses(ServiceProcess first, ServiceProcess second) : IAsyncDisposable
+    {
+        private readonly List<IAsyncDisposable> _owned = [];
+
+        public ServiceProcess First { get; } = first;
+
+        public ServiceProcess Second { get; } = second;
+
+        public HttpClient AnonymousFirst { get; } = new() { BaseAddress = first.Http.BaseAddress };
+
+        public HttpClient AnonymousSecond { get; } = new() { BaseAddress = second.Http.BaseAddress };
+
+        /// <summary>Disposed with the processes.</summary>
+        public T Own<T>(T item)
+            where T : IAsyncDisposable
+        {
+            _owned.Add(item);
+            return item;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            AnonymousFirst.Dispose();
+            AnonymousSecond.Dispose();
+            foreach (var item in _owned)
+            {
+                await item.DisposeAsync();
+            }
+
+            await First.DisposeAsync();
+            await Second.DisposeAsync();
+        }
+    }
+
+    private async Task<TwoProcesses> StartTwoAsync(string? peerLease = null)
     {
         var first = await StartAsync(peerLease);
         ServiceProcess second;
@@ -74,7 +108,7 @@ public sealed class CacheAcrossProcessesTests : IAsyncLifetime
         var token = new AuthenticationHeaderValue("Bearer", login.Str("access_token"));
         first.Http.DefaultRequestHeaders.Authorization = token;
         second.Http.DefaultRequestHeaders.Authorization = token;
-        return (first, second, new HttpClient { BaseAddress = first.Http.BaseAddress }, new HttpClient { BaseAddress = second.Http.BaseAddress });
+        return new TwoProcesses(first, second);
     }
 
     private const string ScrapeToken = "scrape-token-of-this-test";
@@ -89,137 +123,96 @@ public sealed class CacheAcrossProcessesTests : IAsyncLifetime
         return match.Success ? long.Parse(match.Groups[1].Value) : 0;
     }
 
-    private async Task<IServer> AdminAsync(List<IAsyncDisposable> owned)
-    {
-        var connection = await ConnectionMultiplexer.ConnectAsync($"{_redis.Address},allowAdmin=true");
-        owned.Add(connection);
-        return connection.GetServer(_redis.Address);
-    }
+    private async Task<IServer> AdminAsync(TwoProcesses two) =>
+        two.Own(await ConnectionMultiplexer.ConnectAsync($"{_redis.Address},allowAdmin=true")).GetServer(_redis.Address);
 
     [Fact]
     public async Task A_write_through_one_process_is_never_read_stale_through_the_other_and_reads_need_no_round_trip()
     {
-        var (first, second, anonymousFirst, anonymousSecond) = await StartTwoAsync();
-        List<IAsyncDisposable> owned = [first, second];
-        try
+        await using var two = await StartTwoAsync();
+        var (first, second, anonymousFirst, anonymousSecond) = (two.First, two.Second, two.AnonymousFirst, two.AnonymousSecond);
+        var product = await first.Http.CreateProductAsync(Tag(), "Shared");
+        var url = $"/api/products/{product.Id()}";
+        await anonymousFirst.WarmAsync(url);
+        await anonymousSecond.WarmAsync(url);
+
+        for (var i = 0; i < 40; i++)
         {
-            var product = await first.Http.CreateProductAsync(Tag(), "Shared");
-            var url = $"/api/products/{product.Id()}";
-            await anonymousFirst.WarmAsync(url);
-            await anonymousSecond.WarmAsync(url);
+            var (writer, reader) = i % 2 == 0 ? (first.Http, anonymousSecond) : (second.Http, anonymousFirst);
+            await reader.WarmAsync(url);
+            await (await writer.PatchJson(url, new { name = $"Name {i}", price = 10m + i })).ShouldBe(HttpStatusCode.OK);
 
-            for (var i = 0; i < 40; i++)
-            {
-                var (writer, reader) = i % 2 == 0 ? (first.Http, anonymousSecond) : (second.Http, anonymousFirst);
-                await reader.WarmAsync(url);
-                await (await writer.PatchJson(url, new { name = $"Name {i}", price = 10m + i })).ShouldBe(HttpStatusCode.OK);
-
-                var read = await reader.ReadAsync(url);
-                read.Str("name").Should().Be($"Name {i}", "write {0} returned before this read started", i);
-                read.GetProperty("price").GetDecimal().Should().Be(10m + i);
-            }
-
-            foreach (var process in new[] { first, second })
-            {
-                var (memory, asked) = (await StampReadsAsync(process, "memory"), await StampReadsAsync(process, "redis"));
-                memory.Should().BeGreaterThanOrEqualTo(60, "reads after the first took the product's stamps from memory, kept current by the writes' published changes");
-                asked.Should().BeLessThan(5);
-            }
-
-            await (await first.Http.PatchJson(url, new { is_active = false })).ShouldBe(HttpStatusCode.OK);
-            await (await anonymousSecond.GetAsync(url)).ShouldBeProblem(HttpStatusCode.NotFound);
+            var read = await reader.ReadAsync(url);
+            read.Str("name").Should().Be($"Name {i}", "write {0} returned before this read started", i);
+            read.GetProperty("price").GetDecimal().Should().Be(10m + i);
         }
-        finally
+
+        foreach (var process in new[] { first, second })
         {
-            anonymousFirst.Dispose();
-            anonymousSecond.Dispose();
-            foreach (var item in owned)
-            {
-                await item.DisposeAsync();
-            }
+            var (memory, asked) = (await StampReadsAsync(process, "memory"), await StampReadsAsync(process, "redis"));
+            memory.Should().BeGreaterThanOrEqualTo(60, "reads after the first took the product's stamps from memory, kept current by the writes' published changes");
+            asked.Should().BeLessThan(5);
         }
+
+        await (await first.Http.PatchJson(url, new { is_active = false })).ShouldBe(HttpStatusCode.OK);
+        await (await anonymousSecond.GetAsync(url)).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
     public async Task A_process_that_lost_its_subscription_stops_trusting_its_copy_of_the_stamps()
     {
-        var (first, second, anonymousFirst, anonymousSecond) = await StartTwoAsync(peerLease: "00:00:01");
-        List<IAsyncDisposable> owned = [first, second];
-        try
+        await using var two = await StartTwoAsync(peerLease: "00:00:01");
+        var (first, second, anonymousFirst, anonymousSecond) = (two.First, two.Second, two.AnonymousFirst, two.AnonymousSecond);
+        var redis = await AdminAsync(two);
+        var url = $"/api/products/{(await first.Http.CreateProductAsync(Tag(), "Before")).Id()}";
+        for (var i = 0; i < 2; i++)
         {
-            var redis = await AdminAsync(owned);
-            var url = $"/api/products/{(await first.Http.CreateProductAsync(Tag(), "Before")).Id()}";
-            for (var i = 0; i < 2; i++)
-            {
-                await anonymousSecond.WarmAsync(url);
+            await anonymousSecond.WarmAsync(url);
 
-                // The reader misses the change's message: subscriptions are cut again and again while the write publishes it,
-                // then left alone, so the reader reconnects and renews its lease while the writer waits out its silence.
-                using var storm = new CancellationTokenSource();
-                var cutting = Task.Run(async () =>
+            // The reader misses the change's message: subscriptions are cut again and again while the write publishes it,
+            // then left alone, so the reader reconnects and renews its lease while the writer waits out its silence.
+            using var storm = new CancellationTokenSource();
+            var cutting = Task.Run(async () =>
+            {
+                while (!storm.IsCancellationRequested)
                 {
-                    while (!storm.IsCancellationRequested)
-                    {
-                        await redis.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
-                        await Task.Delay(2);
-                    }
-                });
-                var write = first.Http.PatchJson(url, new { name = $"After {i}" });
-                await Task.Delay(150);
-                await storm.CancelAsync();
-                await cutting;
-                await (await write).ShouldBe(HttpStatusCode.OK);
-                (await anonymousSecond.ReadAsync(url)).Str("name").Should().Be($"After {i}");
-                await Task.Delay(1500);
-                (await anonymousSecond.WarmAsync(url)).Str("name").Should().Be($"After {i}", "a renewed lease starts from an emptied copy");
-            }
+                    await redis.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+                    await Task.Delay(2);
+                }
+            });
+            var write = first.Http.PatchJson(url, new { name = $"After {i}" });
+            await Task.Delay(150);
+            await storm.CancelAsync();
+            await cutting;
+            await (await write).ShouldBe(HttpStatusCode.OK);
+            (await anonymousSecond.ReadAsync(url)).Str("name").Should().Be($"After {i}");
+            await Task.Delay(1500);
+            (await anonymousSecond.WarmAsync(url)).Str("name").Should().Be($"After {i}", "a renewed lease starts from an emptied copy");
+        }
 
-            second.Output.Should().Contain("no longer trusted");
-        }
-        finally
-        {
-            anonymousFirst.Dispose();
-            anonymousSecond.Dispose();
-            foreach (var item in owned)
-            {
-                await item.DisposeAsync();
-            }
-        }
+        second.Output.Should().Contain("no longer trusted");
     }
 
     [Fact]
     public async Task A_silent_peer_delays_a_write_by_one_lease_at_most()
     {
-        var (first, second, anonymousFirst, anonymousSecond) = await StartTwoAsync(peerLease: "00:00:01");
-        List<IAsyncDisposable> owned = [first, second];
-        try
-        {
-            var url = $"/api/products/{(await first.Http.CreateProductAsync(Tag(), "Before")).Id()}";
-            await anonymousSecond.WarmAsync(url);
+        await using var two = await StartTwoAsync(peerLease: "00:00:01");
+        var (first, second, anonymousFirst, anonymousSecond) = (two.First, two.Second, two.AnonymousFirst, two.AnonymousSecond);
+        var url = $"/api/products/{(await first.Http.CreateProductAsync(Tag(), "Before")).Id()}";
+        await anonymousSecond.WarmAsync(url);
 
-            // A process that hangs holds its lease until it runs out and never acknowledges.
-            var connection = await ConnectionMultiplexer.ConnectAsync(_redis.Address);
-            owned.Add(connection);
-            var members = (await connection.GetDatabase().SortedSetRangeByRankAsync("emporium:{stamps}:members")).Select(member => (string)member!).ToList();
-            members.Should().HaveCount(2, "each process registered itself");
-            await connection.GetDatabase().SortedSetAddAsync("emporium:{stamps}:members", "hung", DateTimeOffset.UtcNow.AddSeconds(1).ToUnixTimeMilliseconds());
+        // A process that hangs holds its lease until it runs out and never acknowledges.
+        var connection = two.Own(await ConnectionMultiplexer.ConnectAsync(_redis.Address));
+        var members = (await connection.GetDatabase().SortedSetRangeByRankAsync("emporium:{stamps}:members")).Select(member => (string)member!).ToList();
+        members.Should().HaveCount(2, "each process registered itself");
+        await connection.GetDatabase().SortedSetAddAsync("emporium:{stamps}:members", "hung", DateTimeOffset.UtcNow.AddSeconds(1).ToUnixTimeMilliseconds());
 
-            await (await first.Http.PatchJson(url, new { name = "After" })).ShouldBe(HttpStatusCode.OK);
-            (await anonymousSecond.ReadAsync(url)).Str("name").Should().Be("After");
-            first.Output.Should().Contain("hung did not acknowledge");
+        await (await first.Http.PatchJson(url, new { name = "After" })).ShouldBe(HttpStatusCode.OK);
+        (await anonymousSecond.ReadAsync(url)).Str("name").Should().Be("After");
+        first.Output.Should().Contain("hung did not acknowledge");
 
-            await (await second.Http.PatchJson(url, new { name = "Later" })).ShouldBe(HttpStatusCode.OK);
-            (await anonymousFirst.ReadAsync(url)).Str("name").Should().Be("Later");
-        }
-        finally
-        {
-            anonymousFirst.Dispose();
-            anonymousSecond.Dispose();
-            foreach (var item in owned)
-            {
-                await item.DisposeAsync();
-            }
-        }
+        await (await second.Http.PatchJson(url, new { name = "Later" })).ShouldBe(HttpStatusCode.OK);
+        (await anonymousFirst.ReadAsync(url)).Str("name").Should().Be("Later");
     }
 }
 
