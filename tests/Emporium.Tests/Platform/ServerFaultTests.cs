@@ -18,35 +18,18 @@ namespace Emporium.Tests.Platform;
 internal sealed class OwnServers : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("emporium-servers-").FullName;
-    private string? _rabbitMqCtl;
 
     public int PostgresPort { get; private set; }
-
-    public string RabbitMqUrl { get; private set; } = "";
 
     public string PostgresConnectionString(string database) => $"Host=127.0.0.1;Port={PostgresPort};Username=postgres;Database={database}";
 
     public async Task StartPostgresAsync() =>
         PostgresPort = int.Parse((await BashAsync("start_postgres >&2; echo \"$EMPORIUM_PG_PORT\"")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
-    public async Task StartRabbitMqAsync()
-    {
-        var lines = (await BashAsync("start_rabbitmq >&2; echo \"$EMPORIUM_TEST_RABBITMQ\"; echo \"$EMPORIUM_TEST_RABBITMQCTL\"")).Split('\n');
-        (RabbitMqUrl, _rabbitMqCtl) = (lines[0].Trim(), lines[1].Trim());
-    }
-
     /// <summary>An immediate stop (as a crash) and a start on the same port; returns once it accepts connections again.</summary>
     public Task RestartPostgresAsync() => BashAsync("""
         bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
         _as_service_user postgres "$bin/pg_ctl" -D "$EMPORIUM_STACK_DIR/postgres/data" -l "$EMPORIUM_STACK_DIR/postgres/server.log" -m immediate -w -t 60 restart >&2
-        """);
-
-    /// <summary>Stops the broker (every connection drops) and starts it again; durable queues and persistent messages stay.</summary>
-    public Task RestartRabbitMqAsync() => BashAsync($"""
-        ctl="{_rabbitMqCtl}"
-        eval "$ctl -q stop_app" >&2
-        eval "$ctl -q start_app" >&2
-        eval "$ctl -q await_startup --timeout 60" >&2
         """);
 
     public async ValueTask DisposeAsync() => await BashAsync("stop_services");
