@@ -8,7 +8,9 @@
 #             (COLD_SHARE) from the rest of the catalog: a cache's hit ratio of about 95 % once the hot set is warm;
 #             a second run of each cached mode (hits-*) reads hot ids only: every read a hit.
 # Each wrk run lasts SECONDS (default 10) after a 3 s warm-up. Prints requests per second, p50 and p99 and the ratios.
-#   bench/read-path.sh [products=500000] [seconds=10]       MODES="off Memory Redis" HOT_IDS=20000 BENCH_KEEP=1
+# Runs on this machine vary by 10-20 % from one to the next, so ROUNDS (default 1) repeats the modes in turn, and each
+# figure is the median of its rounds; with the cached modes, the Redis / Memory ratio of every round is printed too.
+#   bench/read-path.sh [products=500000] [seconds=10]       MODES="off Memory Redis" HOT_IDS=20000 ROUNDS=3 BENCH_KEEP=1
 # The cached modes' warm-up reads every hot id once first, so the measured run sees the steady state, not the fill.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -97,8 +99,12 @@ PY
   tail -1 "$results" >&2
 }
 
-# Ceiling and the service's modes.
-for mode in $modes; do
+# Ceiling and the service's modes, ROUNDS times in turn.
+# Even rounds take the modes in reverse order, so that drift during the run (PostgreSQL's cache warming) favours none.
+for round in $(seq 1 "${ROUNDS:-1}"); do
+order="$modes"
+[ $((round % 2)) = 0 ] && order="$(echo "$modes" | tr ' ' '\n' | tac | tr '\n' ' ')"
+for mode in $order; do
   case "$mode" in
     off) start_service Logging__LogLevel__Default=Warning Cache__Provider=None ;;
     Memory) start_service Logging__LogLevel__Default=Warning Cache__Provider=Memory ;;
@@ -107,7 +113,7 @@ for mode in $modes; do
     *) echo "[bench] unknown mode $mode (off, Memory, Redis)" >&2; exit 2 ;;
   esac
   [ "$mode" != off ] && [ "$hot" -lt "$products" ] && fill
-  if [ "$mode" = "$(echo "$modes" | awk '{print $1}')" ]; then
+  if [ "$round" = 1 ] && [ "$mode" = "$(echo "$modes" | awk '{print $1}')" ]; then
     run ceiling "/health/live?" "$base/"
     # The other reads the issue names, on the same fix: the brand list and a page of the product list.
     run "brands-$mode" "/api/brands?page_size=20&n=" "$base/"
@@ -120,6 +126,7 @@ for mode in $modes; do
   fi
   stop_service
 done
+done
 
 # The floor: raw Npgsql in a minimal program.
 port="$(free_port)"
@@ -129,10 +136,20 @@ for _ in $(seq 1 240); do curl -fs "http://127.0.0.1:$port/products/$min_id" >/d
 run floor "/products/" "http://127.0.0.1:$port/"
 
 python3 - "$results" <<'PY'
-import sys
-rows = {line.split()[0]: line.split()[1:] for line in open(sys.argv[1])}
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    name, *figures = line.split()
+    runs.setdefault(name, []).append(figures)
+# Each name's median run (by requests per second).
+rows = {name: sorted(figures, key=lambda f: float(f[0]))[len(figures) // 2] for name, figures in runs.items()}
 ceiling, floor = float(rows["ceiling"][0]), float(rows["floor"][0])
-print(f"{'run':<16}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'/ ceiling':>11}{'/ floor':>9}")
+print(f"{'run':<16}{'rounds':>7}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'/ ceiling':>11}{'/ floor':>9}")
 for name, (rps, p50, p99, errors) in rows.items():
-    print(f"{name:<16}{float(rps):>9.0f}{float(p50):>9.2f}{float(p99):>9.2f}{errors:>9}{float(rps) / ceiling:>11.2f}{float(rps) / floor:>9.2f}")
+    print(f"{name:<16}{len(runs[name]):>7}{float(rps):>9.0f}{float(p50):>9.2f}{float(p99):>9.2f}{errors:>9}{float(rps) / ceiling:>11.2f}{float(rps) / floor:>9.2f}")
+for kind in ("service", "hits"):
+    memory, redis = runs.get(f"{kind}-Memory"), runs.get(f"{kind}-Redis")
+    if memory and redis:
+        ratios = [float(r[0]) / float(m[0]) for m, r in zip(memory, redis)]
+        print(f"{kind}: Redis / Memory by round: {', '.join(f'{x:.2f}' for x in ratios)}; median {statistics.median(ratios):.2f}")
 PY

@@ -5,39 +5,37 @@ using StackExchange.Redis;
 namespace Emporium.Infrastructure.Caching;
 
 /// <summary>
-/// Catalog stamps in Redis (decision 0019), shared by every process. A product's stamp is always a fresh value of one
-/// sequence, given by a write or, when the stamp is missing (never written, expired or evicted), by the first read: it
-/// never takes a value it had before, so an entry built at an old stamp can never match again. The catalog's stamp
-/// starts from a random value whenever Redis has lost it (a restart without persistence). The sequence and the catalog
-/// stamp have no expiry: Redis must not evict them (maxmemory-policy volatile-* or noeviction, never allkeys-*). Reads
-/// are batched: one script call serves every read that arrived while the previous one was out; and reads of products this
-/// process has seen take their stamps from its acknowledged copy (<see cref="StampMirror"/>) without asking Redis.
+/// Catalog stamps in Redis (decision 0019), shared by every process. A product's stamp is 0 until its first write, and
+/// then always a fresh value of one sequence: it never takes a value it had before, so an entry built at an old stamp
+/// can never match again. Product stamps live in one hash with no expiry, so a missing one means "never written" and
+/// each process can hold a complete copy (<see cref="StampMirror"/>) that answers every read without asking Redis. The
+/// catalog's stamp starts from a random value whenever Redis has lost it (a restart without persistence), which
+/// supersedes every entry built before. None of these keys has an expiry: Redis must not evict them (maxmemory-policy
+/// volatile-* or noeviction, never allkeys-*). Reads that the copy cannot answer are batched: one script call serves
+/// every read that arrived while the previous one was out.
 /// </summary>
 internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
 {
-    /// <summary>How long a product's stamp outlives its last write: far longer than any entry (Cache:Duration is at most 6 hours).</summary>
-    private static readonly TimeSpan ProductStampLifetime = TimeSpan.FromDays(1);
-
-    // One hash tag: the keys a script touches share a slot on a cluster. KEYS: the catalog, the sequence, the members, then
-    // the products; ARGV: everything (1/0), the stamps' lifetime, a fresh catalog stamp, this process, the change, the
-    // channel, then the product ids. Raises, publishes the new stamps and answers who must acknowledge them, in one step.
+    // One hash tag: the keys a script touches share a slot on a cluster. KEYS: the catalog, the sequence, the members, the
+    // products' hash; ARGV: everything (1/0), a fresh catalog stamp, this process, the change, the channel, then the
+    // product ids. Raises, publishes the new stamps and answers who must acknowledge them, in one step.
     private const string RaiseScript = """
         local restarted = '0'
         local catalog = redis.call('GET', KEYS[1])
         if not catalog then
-          redis.call('SET', KEYS[1], ARGV[3])
-          catalog = ARGV[3]
+          redis.call('SET', KEYS[1], ARGV[2])
+          catalog = ARGV[2]
           restarted = '1'
         end
         local before = {catalog}
         local after = {}
         local changed = {}
-        for i = 4, #KEYS do
-          before[#before + 1] = redis.call('GET', KEYS[i]) or '-1'
+        for i = 6, #ARGV do
+          before[#before + 1] = redis.call('HGET', KEYS[4], ARGV[i]) or '0'
           local stamp = redis.call('INCR', KEYS[2])
-          redis.call('SET', KEYS[i], stamp, 'EX', ARGV[2])
+          redis.call('HSET', KEYS[4], ARGV[i], stamp)
           after[#after + 1] = stamp
-          changed[#changed + 1] = ARGV[i + 3] .. ':' .. string.format('%d', stamp)
+          changed[#changed + 1] = ARGV[i] .. ':' .. string.format('%d', stamp)
         end
         if ARGV[1] == '1' then
           redis.call('INCR', KEYS[1])
@@ -46,35 +44,29 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
         local time = redis.call('TIME')
         local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-        redis.call('PUBLISH', ARGV[6], 'c|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. restarted .. '|' .. catalog .. '|' .. table.concat(changed, ','))
+        redis.call('PUBLISH', ARGV[5], 'c|' .. ARGV[3] .. '|' .. ARGV[4] .. '|' .. restarted .. '|' .. catalog .. '|' .. table.concat(changed, ','))
         return {before, after, catalog, restarted, redis.call('ZRANGE', KEYS[3], 0, -1)}
         """;
 
-    // Reads the catalog's stamp and the products' in one step. KEYS: the catalog, the sequence, then the products; ARGV:
-    // the stamps' lifetime, a fresh catalog stamp, the changes channel. A missing product stamp gets a fresh value of the
-    // sequence (the first read sets it; later ones read it); a missing catalog stamp means Redis lost its data, and every
-    // process empties its copy of the stamps.
+    // Reads the catalog's stamp and the products' in one step. KEYS: the catalog, the products' hash; ARGV: a fresh
+    // catalog stamp, the changes channel, then the product ids. A missing product stamp is 0 (never written); a missing
+    // catalog stamp means Redis lost its data, and every process empties its copy of the stamps.
     private const string ReadScript = """
         local catalog = redis.call('GET', KEYS[1])
         if not catalog then
-          if redis.call('SET', KEYS[1], ARGV[2], 'NX') then
-            redis.call('PUBLISH', ARGV[3], 'r|')
+          if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+            redis.call('PUBLISH', ARGV[2], 'r|')
           end
           catalog = redis.call('GET', KEYS[1])
         end
         local stamps = {catalog}
-        for i = 3, #KEYS do
-          local stamp = redis.call('GET', KEYS[i])
-          if not stamp then
-            stamp = redis.call('INCR', KEYS[2])
-            redis.call('SET', KEYS[i], stamp, 'EX', ARGV[1])
-          end
-          stamps[#stamps + 1] = stamp
+        for i = 3, #ARGV do
+          stamps[#stamps + 1] = redis.call('HGET', KEYS[2], ARGV[i]) or '0'
         end
         return stamps
         """;
 
-    /// <summary>Most product stamps one MGET reads.</summary>
+    /// <summary>Most product stamps one read asks for.</summary>
     private const int MaxBatch = 512;
 
     /// <summary>Most reads waiting for their stamps; beyond it (Redis slow) reads go to the database instead of queueing.</summary>
@@ -86,9 +78,7 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
     private readonly Task _batches;
     private readonly IConnectionMultiplexer _redis;
     private readonly ILogger _logger;
-    private readonly RedisKey _catalog;
     private readonly RedisKey _sequence;
-    private readonly string _productPrefix;
     private readonly StampMirror _mirror;
 
     /// <summary>This process's copy of the stamps (for tests).</summary>
@@ -103,11 +93,8 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
     public RedisCatalogStamps(IConnectionMultiplexer redis, CacheOptions options, ILogger<RedisCatalogStamps> logger, CacheMetrics? metrics = null)
     {
         (_redis, _logger, _metrics) = (redis, logger, metrics);
-        var keyPrefix = options.KeyPrefix;
         _mirror = new StampMirror(redis, options, logger);
-        _catalog = $"{keyPrefix}{{stamps}}:catalog";
-        _sequence = $"{keyPrefix}{{stamps}}:sequence";
-        _productPrefix = $"{keyPrefix}{{stamps}}:product:";
+        _sequence = $"{options.KeyPrefix}{{stamps}}:sequence";
         _redis.ConnectionRestored += OnRestored;
         _batches = Task.Run(ReadInBatchesAsync);
     }
@@ -216,17 +203,15 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
     public async ValueTask<IReadOnlyList<(long ProductId, CatalogStamp Before)>> RaiseAsync(
         IReadOnlyCollection<long> productIds, bool everything, CancellationToken cancellationToken)
     {
-        var keys = new RedisKey[productIds.Count + 3];
-        (keys[0], keys[1], keys[2]) = (_catalog, _sequence, _mirror.MembersKey);
+        RedisKey[] keys = [_mirror.CatalogKey, _sequence, _mirror.MembersKey, _mirror.ProductsKey];
         var change = _mirror.Expect();
-        var arguments = new RedisValue[productIds.Count + 6];
-        (arguments[0], arguments[1], arguments[2]) = (everything ? 1 : 0, (long)ProductStampLifetime.TotalSeconds, FreshCatalogStamp());
-        (arguments[3], arguments[4], arguments[5]) = (_mirror.Id, change.Id, _mirror.ChangesChannel);
+        var arguments = new RedisValue[productIds.Count + 5];
+        (arguments[0], arguments[1], arguments[2]) = (everything ? 1 : 0, FreshCatalogStamp(), _mirror.Id);
+        (arguments[3], arguments[4]) = (change.Id, _mirror.ChangesChannel);
         var i = 0;
         foreach (var id in productIds)
         {
-            keys[i + 3] = _productPrefix + id;
-            arguments[i + 6] = id;
+            arguments[i + 5] = id;
             i++;
         }
 
@@ -265,15 +250,14 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
     /// <summary>The catalog's stamp and those of <paramref name="productIds"/>, in one round trip.</summary>
     private async Task<(long Catalog, long[] Products)> ReadStampsAsync(long[] productIds)
     {
-        var keys = new RedisKey[productIds.Length + 2];
-        (keys[0], keys[1]) = (_catalog, _sequence);
+        var arguments = new RedisValue[productIds.Length + 2];
+        (arguments[0], arguments[1]) = (FreshCatalogStamp(), _mirror.ChangesChannel);
         for (var i = 0; i < productIds.Length; i++)
         {
-            keys[i + 2] = _productPrefix + productIds[i];
+            arguments[i + 2] = productIds[i];
         }
 
-        var values = (RedisValue[])(await _redis.GetDatabase().ScriptEvaluateAsync(
-            ReadScript, keys, [(long)ProductStampLifetime.TotalSeconds, FreshCatalogStamp(), _mirror.ChangesChannel]))!;
+        var values = (RedisValue[])(await _redis.GetDatabase().ScriptEvaluateAsync(ReadScript, [_mirror.CatalogKey, _mirror.ProductsKey], arguments))!;
         var products = new long[productIds.Length];
         for (var i = 0; i < products.Length; i++)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Emporium.Features.Catalog.Caching;
 using StackExchange.Redis;
 
@@ -14,6 +15,10 @@ namespace Emporium.Infrastructure.Caching;
 /// A writer waits at most one lease for a silent process: by then that process has either acknowledged or stopped
 /// trusting its mirror. Any doubt (a lost connection, a ping that does not come back, a lease that ran out) empties the
 /// mirror at the next ping, which is ordered after every change published before it; until then reads ask Redis.
+/// Once trusted, the mirror loads every product stamp from Redis's hash (changes published meanwhile are applied too,
+/// and the larger stamp wins), and from then on it is complete: a product it does not hold has never been written, so
+/// its stamp is 0 and even a product this process never read needs no round trip. A hash larger than Cache:MaxEntries
+/// is not loaded, and reads of products the mirror does not hold ask Redis.
 /// </summary>
 internal sealed partial class StampMirror : IDisposable
 {
@@ -42,6 +47,11 @@ internal sealed partial class StampMirror : IDisposable
     private long _catalog;
     private long _count;
 
+    /// <summary>Whether the mirror holds every product stamp in Redis (set under <see cref="_gate"/>; emptying clears it).</summary>
+    private volatile bool _complete;
+
+    private bool _reportedTooLarge;
+
     /// <summary>Raised whenever the mirror is emptied or doubted: a stamp read from Redis before it is not recorded after it.</summary>
     private long _epoch;
 
@@ -64,6 +74,8 @@ internal sealed partial class StampMirror : IDisposable
         _changes = RedisChannel.Literal(ChangesChannel);
         _ackPrefix = $"{options.KeyPrefix}{{stamps}}:acks:";
         MembersKey = _members;
+        CatalogKey = $"{options.KeyPrefix}{{stamps}}:catalog";
+        ProductsKey = $"{options.KeyPrefix}{{stamps}}:products";
         _redis.ConnectionFailed += OnConnectionFailed;
         _renewals = Task.Run(RenewAsync);
     }
@@ -75,18 +87,36 @@ internal sealed partial class StampMirror : IDisposable
 
     public RedisKey MembersKey { get; }
 
+    /// <summary>The catalog's stamp.</summary>
+    public RedisKey CatalogKey { get; }
+
+    /// <summary>The products' stamps: a hash of product id to stamp, with no expiry; a missing field is 0.</summary>
+    public RedisKey ProductsKey { get; }
+
+    /// <summary>Whether the mirror holds every product's stamp (for tests).</summary>
+    internal bool Complete => _complete;
+
     public long Epoch => Volatile.Read(ref _epoch);
 
     /// <summary>Whether reads may take stamps from memory now.</summary>
     public bool Trusted => Stopwatch.GetTimestamp() < Volatile.Read(ref _trustedUntil);
 
-    /// <summary>The product's stamps from memory, when the mirror is trusted and holds them.</summary>
+    /// <summary>The product's stamps from memory, when the mirror is trusted and holds them (or holds every stamp).</summary>
     public bool TryRead(long productId, out CatalogStamp stamp)
     {
-        if (Trusted && Volatile.Read(ref _catalog) is var catalog and not 0 && _products.TryGetValue(productId, out var product))
+        if (Trusted && Volatile.Read(ref _catalog) is var catalog and not 0)
         {
-            stamp = new CatalogStamp(product, catalog);
-            return true;
+            if (_products.TryGetValue(productId, out var product))
+            {
+                stamp = new CatalogStamp(product, catalog);
+                return true;
+            }
+
+            if (_complete)
+            {
+                stamp = new CatalogStamp(0, catalog);
+                return true;
+            }
         }
 
         stamp = default;
@@ -160,6 +190,7 @@ internal sealed partial class StampMirror : IDisposable
     private void Clear()
     {
         Interlocked.Increment(ref _epoch);
+        _complete = false;
         _products.Clear();
         _count = 0;
         Volatile.Write(ref _catalog, 0);
@@ -231,6 +262,8 @@ internal sealed partial class StampMirror : IDisposable
                         Volatile.Write(ref _trustedUntil, sent + (long)(_lease.TotalSeconds * 0.9 * Stopwatch.Frequency));
                     }
                 }
+
+                await LoadAsync(database);
             }
             catch (Exception exception) when (!_stopping.IsCancellationRequested)
             {
@@ -247,6 +280,60 @@ internal sealed partial class StampMirror : IDisposable
             catch (OperationCanceledException)
             {
             }
+        }
+    }
+
+    /// <summary>
+    /// Makes a trusted mirror complete: every product stamp in the hash, read in pages. A change published while the pages
+    /// are read reaches the mirror on the channel as well (this process is registered and subscribed), and the larger
+    /// stamp wins; a mirror emptied or doubted meanwhile does not keep what was read.
+    /// </summary>
+    private async Task LoadAsync(IDatabase database)
+    {
+        long epoch;
+        lock (_gate)
+        {
+            if (_complete || !Trusted)
+            {
+                return;
+            }
+
+            epoch = _epoch;
+        }
+
+        var count = await database.HashLengthAsync(ProductsKey);
+        if (count > _maxEntries)
+        {
+            if (!_reportedTooLarge)
+            {
+                _reportedTooLarge = true;
+                LogTooLarge(_logger, count, _maxEntries);
+            }
+
+            return;
+        }
+
+        var products = new List<(long ProductId, long Stamp)>((int)count + 64);
+        await foreach (var entry in database.HashScanAsync(ProductsKey, pageSize: 4096))
+        {
+            products.Add(((long)entry.Name, (long)entry.Value));
+        }
+
+        var catalog = await database.StringGetAsync(CatalogKey);
+        if (catalog.IsNull)
+        {
+            return;  // Redis has lost its data; the first read starts the catalog's stamp and empties every mirror
+        }
+
+        lock (_gate)
+        {
+            if (epoch != _epoch)
+            {
+                return;
+            }
+
+            Merge(CollectionsMarshal.AsSpan(products), (long)catalog);
+            _complete = epoch == _epoch;  // unless merging overflowed Cache:MaxEntries and emptied the mirror
         }
     }
 
@@ -457,6 +544,9 @@ internal sealed partial class StampMirror : IDisposable
 
     [LoggerMessage(LogLevel.Warning, "The cache's copy of the stamps is no longer trusted, and reads ask Redis until it is renewed: {Reason}")]
     private static partial void LogDoubted(ILogger logger, string reason);
+
+    [LoggerMessage(LogLevel.Information, "Redis holds {Count} product stamps, more than Cache:MaxEntries ({MaxEntries}); reads of products this process has not read yet ask Redis for their stamps")]
+    private static partial void LogTooLarge(ILogger logger, long count, long maxEntries);
 
     [LoggerMessage(LogLevel.Warning, "A malformed cache change message was ignored: {Message}")]
     private static partial void LogMalformed(ILogger logger, string message);

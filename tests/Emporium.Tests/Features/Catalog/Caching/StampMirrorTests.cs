@@ -33,11 +33,12 @@ public sealed class StampMirrorTests : IAsyncLifetime
         await _redis.DisposeAsync();
     }
 
-    private async Task<RedisCatalogStamps> ProcessAsync(string name, double leaseSeconds = 3)
+    private async Task<RedisCatalogStamps> ProcessAsync(string name, double leaseSeconds = 3, long maxEntries = 200_000)
     {
         var connection = await ConnectionMultiplexer.ConnectAsync(RedisConfiguration.Parse($"{_redis.Address},name={name}"));
         _owned.Add(connection);
-        var stamps = new RedisCatalogStamps(connection, new CacheOptions { PeerLease = TimeSpan.FromSeconds(leaseSeconds) }, NullLogger<RedisCatalogStamps>.Instance);
+        var options = new CacheOptions { PeerLease = TimeSpan.FromSeconds(leaseSeconds), MaxEntries = maxEntries };
+        var stamps = new RedisCatalogStamps(connection, options, NullLogger<RedisCatalogStamps>.Instance);
         _owned.Add(stamps);
         await TrustedAsync(stamps);
         return stamps;
@@ -53,8 +54,19 @@ public sealed class StampMirrorTests : IAsyncLifetime
         }
     }
 
-    private Task<long> StampInRedisAsync(long productId) =>
-        _admin.GetDatabase().StringGetAsync($"emporium:{{stamps}}:product:{productId}").ContinueWith(read => (long)read.Result);
+    private const string Products = "emporium:{stamps}:products";
+
+    private async Task<long> StampInRedisAsync(long productId) => (long)await _admin.GetDatabase().HashGetAsync(Products, productId);
+
+    private static async Task CompleteAsync(RedisCatalogStamps stamps)
+    {
+        var deadline = TestTime.Deadline(10);
+        while (!stamps.Mirror.Complete)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "a trusted process loads every stamp at its next renewal");
+            await Task.Delay(20);
+        }
+    }
 
     [Fact]
     public async Task A_raise_reaches_the_other_process_before_it_returns_and_reads_then_need_no_redis()
@@ -96,11 +108,42 @@ public sealed class StampMirrorTests : IAsyncLifetime
             await Task.Delay(10);
         }
 
+        await _admin.GetDatabase().HashSetAsync(Products, 7, known.Product + 1000);
         await TrustedAsync(reader);
-        await _admin.GetDatabase().StringSetAsync("emporium:{stamps}:product:7", known.Product + 1000);
 
         (await reader.ReadAsync(7, CancellationToken.None))!.Value.Product.Should().Be(known.Product + 1000,
             "nothing the copy held before the connection failed is trusted after it");
+    }
+
+    [Fact]
+    public async Task A_process_holds_every_stamp_so_products_it_never_read_need_no_round_trip()
+    {
+        var writer = await ProcessAsync("writer");
+        await writer.RaiseAsync([5, 6], everything: false, CancellationToken.None);
+
+        var reader = await ProcessAsync("reader");
+        await CompleteAsync(reader);
+        reader.Mirror.TryRead(5, out var written).Should().BeTrue("the stamps written before the process started were loaded");
+        written.Product.Should().Be(await StampInRedisAsync(5)).And.BePositive();
+        reader.Mirror.TryRead(999, out var never).Should().BeTrue("a product missing from a complete copy has never been written");
+        never.Product.Should().Be(0);
+
+        await writer.RaiseAsync([999], everything: false, CancellationToken.None);
+        reader.Mirror.TryRead(999, out var now).Should().BeTrue();
+        now.Product.Should().Be(await StampInRedisAsync(999)).And.BePositive("the first write of a product reaches every copy before it returns");
+    }
+
+    [Fact]
+    public async Task A_copy_is_not_loaded_beyond_its_bound_and_then_asks_redis_for_products_it_does_not_hold()
+    {
+        var writer = await ProcessAsync("writer");
+        await writer.RaiseAsync([1, 2, 3], everything: false, CancellationToken.None);
+
+        var reader = await ProcessAsync("reader", leaseSeconds: 0.6, maxEntries: 2);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));  // several renewals, each of which would load a copy within its bound
+        reader.Mirror.Complete.Should().BeFalse("three stamps do not fit a copy of at most two (Cache:MaxEntries)");
+        reader.Mirror.TryRead(999, out _).Should().BeFalse("an incomplete copy cannot say a product was never written");
+        (await reader.ReadAsync(2, CancellationToken.None))!.Value.Product.Should().Be(await StampInRedisAsync(2));
     }
 
     [Fact]
@@ -114,6 +157,6 @@ public sealed class StampMirrorTests : IAsyncLifetime
         started.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9), "the member might still trust its copy until its lease runs out");
         started.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "one lease (1 s) is the most a writer waits, whatever the member's registration says (5 minutes)");
 
-        (await StampInRedisAsync(1)).Should().BeGreaterThan(0, "the raise itself was made before the wait");
+        (await StampInRedisAsync(1)).Should().BePositive("the raise itself was made before the wait");
     }
 }
