@@ -83,8 +83,12 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
 
     /// <summary>This process's copy of the stamps (for tests).</summary>
     internal StampMirror Mirror => _mirror;
-    /// <summary>1 while a raise could not be made: the whole catalog must be superseded before the stamps are trusted again.</summary>
-    private int _mustSupersedeAll;
+    /// <summary>
+    /// Raises that could not be made, and how many of them a whole-catalog raise has superseded since: while they differ,
+    /// the whole catalog must be superseded before the stamps are trusted again.
+    /// </summary>
+    private long _missedRaises;
+    private long _repairedThrough;
 
     private int _repairing;
 
@@ -201,7 +205,11 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
     }
 
     public async ValueTask<IReadOnlyList<(long ProductId, CatalogStamp Before)>> RaiseAsync(
-        IReadOnlyCollection<long> productIds, bool everything, CancellationToken cancellationToken)
+        IReadOnlyCollection<long> productIds, bool everything, CancellationToken cancellationToken) =>
+        await TryRaiseAsync(productIds, everything) ?? [];
+
+    /// <summary>Raises the stamps and waits for the acknowledgements; null when Redis did not take the raise.</summary>
+    private async Task<IReadOnlyList<(long ProductId, CatalogStamp Before)>?> TryRaiseAsync(IReadOnlyCollection<long> productIds, bool everything)
     {
         RedisKey[] keys = [_mirror.CatalogKey, _sequence, _mirror.MembersKey, _mirror.ProductsKey];
         var change = _mirror.Expect();
@@ -225,9 +233,9 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
             // Another process may serve what this change superseded until the stamps can be raised: the whole catalog is
             // superseded as soon as Redis takes it (Trusted, OnRestored), and reads here go to the database until then.
             _mirror.Forget(change);
-            Interlocked.Exchange(ref _mustSupersedeAll, 1);
+            Interlocked.Increment(ref _missedRaises);
             LogMissed(_logger, productIds.Count, exception.Message);
-            return [];
+            return null;
         }
 
         var (before, after, catalog) = ((RedisResult[])result[0]!, (RedisResult[])result[1]!, (long)result[2]);
@@ -294,7 +302,8 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
             return false;
         }
 
-        if (Volatile.Read(ref _mustSupersedeAll) == 0)
+        var missed = Interlocked.Read(ref _missedRaises);
+        if (missed == Interlocked.Read(ref _repairedThrough))
         {
             return true;
         }
@@ -305,8 +314,12 @@ internal sealed partial class RedisCatalogStamps : ICatalogStamps, IDisposable
             {
                 try
                 {
-                    Interlocked.Exchange(ref _mustSupersedeAll, 0);
-                    await RaiseAsync([], everything: true, CancellationToken.None);
+                    // Trusted again only once the raise has landed: the misses up to here are then superseded (one repairer
+                    // at a time; a miss after this read keeps the stamps untrusted for another repair).
+                    if (await TryRaiseAsync([], everything: true) is not null)
+                    {
+                        Interlocked.Exchange(ref _repairedThrough, missed);
+                    }
                 }
                 finally
                 {

@@ -62,6 +62,8 @@ internal sealed partial class StampMirror : IDisposable
     /// <summary>Stopwatch ticks until which the mirror may answer reads; 0 when it may not.</summary>
     private long _trustedUntil;
 
+    private Task _load = Task.CompletedTask;
+
     private Ping? _ping;
     private long _nonce;
     private ChannelMessageQueue? _changeQueue;
@@ -142,7 +144,7 @@ internal sealed partial class StampMirror : IDisposable
                 return;
             }
 
-            Merge(products, catalog);
+            Merge(products, catalog, authoritative: false);
         }
     }
 
@@ -156,15 +158,34 @@ internal sealed partial class StampMirror : IDisposable
                 Clear();
             }
 
-            Merge(products, catalog);
+            Merge(products, catalog, authoritative: true);
         }
     }
 
-    // Stamps only grow (one sequence; the catalog by INCR), so the larger value is the later one.
-    private void Merge(ReadOnlySpan<(long ProductId, long Stamp)> products, long catalog)
+    /// <summary>
+    /// Stamps only grow (one sequence; the catalog by INCR), so the larger value is the later one. When the new products
+    /// do not fit Cache:MaxEntries, an authoritative change (published, applied in order: nothing later has been applied)
+    /// empties the mirror and is kept; stamps read from Redis (a read's or a load's, possibly older than changes applied
+    /// since) are dropped instead, since emptying would throw away the later stamps they must not replace.
+    /// </summary>
+    private bool Merge(ReadOnlySpan<(long ProductId, long Stamp)> products, long catalog, bool authoritative)
     {
-        if (_count + products.Length > _maxEntries)
+        var added = 0;
+        foreach (var (productId, _) in products)
         {
+            if (!_products.ContainsKey(productId))
+            {
+                added++;
+            }
+        }
+
+        if (_count + added > _maxEntries)
+        {
+            if (!authoritative)
+            {
+                return false;
+            }
+
             Clear();
         }
 
@@ -185,6 +206,8 @@ internal sealed partial class StampMirror : IDisposable
         {
             Volatile.Write(ref _catalog, catalog);
         }
+
+        return true;
     }
 
     private void Clear()
@@ -263,7 +286,11 @@ internal sealed partial class StampMirror : IDisposable
                     }
                 }
 
-                await LoadAsync(database);
+                if (!_complete && _load.IsCompleted)
+                {
+                    // Beside the renewals, which must keep their pace while a large hash is read.
+                    _load = LoadAsync(database);
+                }
             }
             catch (Exception exception) when (!_stopping.IsCancellationRequested)
             {
@@ -286,9 +313,26 @@ internal sealed partial class StampMirror : IDisposable
     /// <summary>
     /// Makes a trusted mirror complete: every product stamp in the hash, read in pages. A change published while the pages
     /// are read reaches the mirror on the channel as well (this process is registered and subscribed), and the larger
-    /// stamp wins; a mirror emptied or doubted meanwhile does not keep what was read.
+    /// stamp wins; a mirror emptied or doubted meanwhile does not keep what was read. A failed load is tried again at the
+    /// next renewal; until one succeeds, reads of products the mirror does not hold ask Redis.
     /// </summary>
     private async Task LoadAsync(IDatabase database)
+    {
+        try
+        {
+            await LoadOnceAsync(database);
+        }
+        catch (Exception exception)
+        {
+            // Redis away or slow, or a malformed field: the mirror stays incomplete, which is safe.
+            if (!_stopping.IsCancellationRequested)
+            {
+                LogLoadFailed(_logger, exception.Message);
+            }
+        }
+    }
+
+    private async Task LoadOnceAsync(IDatabase database)
     {
         long epoch;
         lock (_gate)
@@ -314,7 +358,7 @@ internal sealed partial class StampMirror : IDisposable
         }
 
         var products = new List<(long ProductId, long Stamp)>((int)count + 64);
-        await foreach (var entry in database.HashScanAsync(ProductsKey, pageSize: 4096))
+        await foreach (var entry in database.HashScanAsync(ProductsKey, pageSize: 4096).WithCancellation(_stopping.Token))
         {
             products.Add(((long)entry.Name, (long)entry.Value));
         }
@@ -332,8 +376,7 @@ internal sealed partial class StampMirror : IDisposable
                 return;
             }
 
-            Merge(CollectionsMarshal.AsSpan(products), (long)catalog);
-            _complete = epoch == _epoch;  // unless merging overflowed Cache:MaxEntries and emptied the mirror
+            _complete = Merge(CollectionsMarshal.AsSpan(products), (long)catalog, authoritative: false);
         }
     }
 
@@ -465,6 +508,7 @@ internal sealed partial class StampMirror : IDisposable
         _redis.ConnectionFailed -= OnConnectionFailed;
         _stopping.Cancel();
         _renewals.Wait(TimeSpan.FromSeconds(5));
+        _load.Wait(TimeSpan.FromSeconds(5));
         try
         {
             // Writers stop waiting for this process at once instead of after its lease.
@@ -547,6 +591,9 @@ internal sealed partial class StampMirror : IDisposable
 
     [LoggerMessage(LogLevel.Information, "Redis holds {Count} product stamps, more than Cache:MaxEntries ({MaxEntries}); reads of products this process has not read yet ask Redis for their stamps")]
     private static partial void LogTooLarge(ILogger logger, long count, long maxEntries);
+
+    [LoggerMessage(LogLevel.Warning, "Loading the cache's copy of the stamps failed; it is tried again at the next renewal: {Reason}")]
+    private static partial void LogLoadFailed(ILogger logger, string reason);
 
     [LoggerMessage(LogLevel.Warning, "A malformed cache change message was ignored: {Message}")]
     private static partial void LogMalformed(ILogger logger, string message);

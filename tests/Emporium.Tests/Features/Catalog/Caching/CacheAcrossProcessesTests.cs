@@ -297,6 +297,7 @@ public sealed class RedisStampTests(CachedPostgresApp app) : IClassFixture<Cache
         ((long)await database.HashGetAsync($"{prefix}{{stamps}}:products", id)).Should().BePositive("the write raised the product's stamp");
         foreach (var key in new[] { "products", "catalog", "sequence" })
         {
+            (await database.KeyExistsAsync($"{prefix}{{stamps}}:{key}")).Should().BeTrue("the write wrote {0}", key);
             (await database.KeyTimeToLiveAsync($"{prefix}{{stamps}}:{key}")).Should().BeNull("{0} must never expire or be evicted", key);
         }
 
