@@ -15,7 +15,6 @@ prints a Markdown table row with the figures on success.
 import collections
 import http.client
 import json
-import os
 import re
 import struct
 import subprocess
@@ -211,7 +210,6 @@ for thread in threads:
     thread.join()
 if errors:
     sys.exit(1)
-requests_done = time.monotonic()
 say(f"clients done: {images} images uploaded, {events} PATCHes")
 
 # Everything settles: no job left to run, every delivery decided, every event received.
