@@ -11,11 +11,15 @@
 # pg_dump -s of the service's database, on SQLite copies of the service's freshly migrated file. The baseline runs
 # before and after the service's imports (on two copies) and the ratio is to the mean of the two. Prints wall and CPU
 # seconds and the service's peak RSS.
+# ROUNDS=N repeats all of it N times, each round with a freshly started service on a new empty database and new
+# baseline copies, and prints every round and the median ratio: single runs on this shared 2-core machine vary by
+# 10-30 % in either program.
 #   bench/import.sh [rows=500000] [Postgres|Sqlite]        BENCH_KEEP=1 keeps the stack (and files) for a look
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-500000}"
 provider="${2:-Postgres}"
+rounds="${ROUNDS:-1}"
 source scripts/lib/services.sh
 app_pid=""
 cleanup() {
@@ -25,23 +29,19 @@ cleanup() {
 trap cleanup EXIT
 now() { python3 -c 'import time; print(time.time())'; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$2"; }
+calc() { python3 -c "print(f'{$1:.${2:-1}f}')"; }
 
-data="$EMPORIUM_STACK_DIR/data"
-mkdir -p "$data"
 unset Database__ConnectionString DATABASE_URL
 case "$provider" in
   Postgres)
     start_postgres
     psql_() { psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$EMPORIUM_PG_PORT" -U postgres "$@"; }
-    psql_ -d postgres -c "CREATE DATABASE emporium_bench" -c "CREATE DATABASE emporium_baseline"
-    export Database__Provider=Postgres Database__ConnectionString="Host=127.0.0.1;Port=$EMPORIUM_PG_PORT;Username=postgres;Database=emporium_bench"
+    export Database__Provider=Postgres
     ;;
   Sqlite)
     ensure_packages sqlite3
     # The default connection string: {DataDirectory}/emporium.db, created and migrated by the service at start.
     export Database__Provider=Sqlite
-    db="$data/emporium.db"
-    baseline_db="$EMPORIUM_STACK_DIR/baseline.db"
     ;;
   *) echo "provider must be Postgres or Sqlite" >&2; exit 2 ;;
 esac
@@ -50,27 +50,45 @@ csv="$EMPORIUM_STACK_DIR/products.csv"
 bench/lib/acme-csv.py "$rows" "$csv"
 echo "[bench] $(du -h "$csv" | cut -f1) CSV with $rows rows ($provider)" >&2
 
-port="$(free_port)"
 dotnet build src/Emporium -c Release -v q -nologo >/dev/null
-export EMPORIUM_ADMIN_EMAIL=admin@bench.local EMPORIUM_ADMIN_PASSWORD=bench-password-123 Emporium__DataDirectory="$data"
+export EMPORIUM_ADMIN_EMAIL=admin@bench.local EMPORIUM_ADMIN_PASSWORD=bench-password-123
 export Logging__LogLevel__Default=Warning
 # The service runs as the Docker image and scripts/run start it: two glibc malloc arenas (docs/operations.md, "Memory").
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
-dotnet src/Emporium/bin/Release/net10.0/Emporium.dll --urls "http://127.0.0.1:$port" >"$EMPORIUM_STACK_DIR/app.log" 2>&1 &
-app_pid=$!
-ready=""
-for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && { ready=1; break; }; sleep 0.5; done
-[ -n "$ready" ] || { echo "[bench] the service did not become ready:" >&2; cat "$EMPORIUM_STACK_DIR/app.log" >&2; exit 1; }
+
+# start_service ROUND: a fresh process on a new, empty database of its own (migrated by the service at start).
+start_service() {
+  data="$EMPORIUM_STACK_DIR/data-$1"
+  mkdir -p "$data"
+  export Emporium__DataDirectory="$data"
+  if [ "$provider" = Postgres ]; then
+    service_db="emporium_bench_$1"
+    psql_ -d postgres -c "CREATE DATABASE $service_db"
+    export Database__ConnectionString="Host=127.0.0.1;Port=$EMPORIUM_PG_PORT;Username=postgres;Database=$service_db"
+  fi
+  port="$(free_port)"
+  dotnet src/Emporium/bin/Release/net10.0/Emporium.dll --urls "http://127.0.0.1:$port" >"$EMPORIUM_STACK_DIR/app-$1.log" 2>&1 &
+  app_pid=$!
+  local ready=""
+  for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && { ready=1; break; }; sleep 0.5; done
+  [ -n "$ready" ] || { echo "[bench] the service did not become ready:" >&2; cat "$EMPORIUM_STACK_DIR/app-$1.log" >&2; exit 1; }
+  token=$(curl -fs -H 'Content-Type: application/json' -d '{"email":"admin@bench.local","password":"bench-password-123"}' \
+    "http://127.0.0.1:$port/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+}
+stop_service() { kill "$app_pid"; wait "$app_pid" 2>/dev/null || true; app_pid=""; }
 
 # The baseline runs twice, on two identical fresh copies of the service's empty schema: before the service's imports
 # and after them. The machine is shared, so the two runs bracket the service's and the ratio is taken to their mean.
 if [ "$provider" = Postgres ]; then
-  # The same schema (tables, indexes, search triggers and columns) as the service's database.
-  for target in emporium_baseline emporium_baseline2; do
-    [ "$target" = emporium_baseline ] || psql_ -d postgres -c "CREATE DATABASE $target"
-    pg_dump -s -h 127.0.0.1 -p "$EMPORIUM_PG_PORT" -U postgres emporium_bench | psql_ -d "$target" >/dev/null
-  done
-  baseline_targets=(emporium_baseline emporium_baseline2)
+  # make_baseline_targets ROUND: the same schema (tables, indexes, search triggers and columns) as the service's database.
+  make_baseline_targets() {
+    baseline_targets=("emporium_baseline_$1_a" "emporium_baseline_$1_b")
+    local target
+    for target in "${baseline_targets[@]}"; do
+      psql_ -d postgres -c "CREATE DATABASE $target"
+      pg_dump -s -h 127.0.0.1 -p "$EMPORIUM_PG_PORT" -U postgres "$service_db" | psql_ -d "$target" >/dev/null
+    done
+  }
   baseline_label='psql \copy to staging + INSERT ... ON CONFLICT'
   baseline_run() {
     psql_ -d "$1" <<SQL
@@ -83,13 +101,17 @@ ON CONFLICT (sku_key) DO UPDATE SET name = excluded.name, description = excluded
 SQL
   }
 else
-  # Copies of the freshly migrated, still empty file: tables, indexes, the FTS5 table and its triggers. VACUUM INTO
-  # writes a rollback-journal file; the service's file is in WAL mode (set by the migrator), so the copies are too.
-  baseline_targets=("$EMPORIUM_STACK_DIR/baseline.db" "$EMPORIUM_STACK_DIR/baseline2.db")
-  for target in "${baseline_targets[@]}"; do
-    sqlite3 "$db" "VACUUM INTO '$target'"
-    sqlite3 "$target" "PRAGMA journal_mode = WAL" >/dev/null
-  done
+  # make_baseline_targets ROUND: copies of the freshly migrated, still empty file: tables, indexes, the FTS5 table and its
+  # triggers. VACUUM INTO writes a rollback-journal file; the service's file is in WAL mode (set by the migrator), so
+  # the copies are too.
+  make_baseline_targets() {
+    baseline_targets=("$EMPORIUM_STACK_DIR/baseline-$1-a.db" "$EMPORIUM_STACK_DIR/baseline-$1-b.db")
+    local target
+    for target in "${baseline_targets[@]}"; do
+      sqlite3 "$data/emporium.db" "VACUUM INTO '$target'"
+      sqlite3 "$target" "PRAGMA journal_mode = WAL" >/dev/null
+    done
+  }
   baseline_label='sqlite3 .import --csv to staging + INSERT ... ON CONFLICT'
   # .import runs in one transaction; the upsert is one statement. max(rowid) per upper(sku) keeps the last row of
   # every SKU, as DISTINCT ON ... ORDER BY ctid DESC does in the PostgreSQL baseline.
@@ -116,11 +138,19 @@ baseline_once() {
 # CPU seconds (user + system) the service has used so far.
 service_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f\n", ($14 + $15) / hz}' "/proc/$app_pid/stat"; }
 
-read -r baseline1 baseline1_cpu < <(baseline_once "${baseline_targets[0]}")
-echo "[bench] baseline ($baseline_label) before the service's imports: ${baseline1} s (client CPU ${baseline1_cpu} s)" >&2
+# settle: before each measured step, the work the step before left to the server is done first. After 500,000 inserts
+# PostgreSQL's autovacuum starts (within its one-minute nap) a VACUUM and ANALYZE of the tables written, which would
+# otherwise share the two cores with whatever step comes next (it moved single baseline runs by up to 40 %). The
+# vacuum and the checkpoint are not timed.
+settle() {
+  [ "$provider" = Postgres ] || return 0
+  local database
+  for database in "$service_db" "${baseline_targets[@]}"; do
+    psql_ -d "$database" -c "VACUUM (ANALYZE) products, variants" >/dev/null
+  done
+  psql_ -d postgres -c "CHECKPOINT" >/dev/null
+}
 
-token=$(curl -fs -H 'Content-Type: application/json' -d '{"email":"admin@bench.local","password":"bench-password-123"}' \
-  "http://127.0.0.1:$port/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 import_once() {
   local begin job status
   begin=$(now)
@@ -138,25 +168,45 @@ import_once() {
   status=$(python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["status"], json.dumps(j.get("result")))' <<<"$body")
   echo "$(elapsed "$begin" "$end") $status"
 }
-cpu0=$(service_cpu)
-first=$(import_once); echo "[bench] first import: $first" >&2
-cpu1=$(service_cpu)
-again=$(import_once); echo "[bench] re-import: $again" >&2
-cpu2=$(service_cpu)
-peak=$(awk '/VmHWM/ {printf "%d MB", $2/1024}' "/proc/$app_pid/status")
-read -r baseline2 baseline2_cpu < <(baseline_once "${baseline_targets[1]}")
-echo "[bench] baseline after the service's imports: ${baseline2} s (client CPU ${baseline2_cpu} s)" >&2
-calc() { python3 -c "print(f'{$1:.${2:-1}f}')"; }
+
+table="| round ($rows rows, $(du -h "$csv" | cut -f1), $provider) | baseline before / after (s) | first import (s) | service CPU (s) | re-import (s) | service CPU (s) | ratio | peak RSS |
+|---|---:|---:|---:|---:|---:|---:|---:|"
+ratios=()
+results=""
+for round in $(seq 1 "$rounds"); do
+  start_service "$round"
+  make_baseline_targets "$round"
+  settle
+  read -r baseline1 baseline1_cpu < <(baseline_once "${baseline_targets[0]}")
+  echo "[bench] round $round: baseline ($baseline_label) before the service's imports: ${baseline1} s (client CPU ${baseline1_cpu} s)" >&2
+  settle
+  cpu0=$(service_cpu)
+  first=$(import_once); echo "[bench] round $round: first import: $first" >&2
+  cpu1=$(service_cpu)
+  settle
+  cpu1b=$(service_cpu)
+  again=$(import_once); echo "[bench] round $round: re-import: $again" >&2
+  cpu2=$(service_cpu)
+  peak=$(awk '/VmHWM/ {printf "%d MB", $2/1024}' "/proc/$app_pid/status")
+  stop_service
+  settle
+  read -r baseline2 baseline2_cpu < <(baseline_once "${baseline_targets[1]}")
+  echo "[bench] round $round: baseline after the service's imports: ${baseline2} s (client CPU ${baseline2_cpu} s)" >&2
+  ratio=$(calc "${first%% *} / (($baseline1 + $baseline2) / 2)" 2)
+  ratios+=("$ratio")
+  table+="
+| $round | $baseline1 / $baseline2 | ${first%% *} | $(calc "$cpu1 - $cpu0") | ${again%% *} | $(calc "$cpu2 - $cpu1b") | $ratio | $peak |"
+  results+="round $round, first import: ${first#* }
+round $round, re-import: ${again#* }
+"
+done
+median=$(printf '%s\n' "${ratios[@]}" | sort -n | python3 -c 'import statistics,sys; print(f"{statistics.median(float(x) for x in sys.stdin):.2f}")')
 
 cat <<EOF2
-| what ($rows rows, $(du -h "$csv" | cut -f1), $provider) | seconds | CPU seconds |
-|---|---:|---:|
-| baseline: $baseline_label, before / after the service's imports | $baseline1 / $baseline2 | $baseline1_cpu / $baseline2_cpu (client) |
-| Emporium: upload to COMPLETED (first import) | ${first%% *} | $(calc "$cpu1 - $cpu0") |
-| Emporium: re-import of the same file (all unchanged) | ${again%% *} | $(calc "$cpu2 - $cpu1") |
-| ratio first import / mean baseline | $(calc "${first%% *} / (($baseline1 + $baseline2) / 2)" 2) | |
-| service peak RSS (VmHWM) | $peak | |
+$table
 
-first import result: ${first#* }
-re-import result: ${again#* }
+baseline: $baseline_label (client CPU: all of sqlite3's work, next to none of psql's)
+median ratio first import / mean baseline over $rounds round(s): **$median**
+
+$results
 EOF2

@@ -78,7 +78,7 @@ public sealed class CatalogImporter(
             // The writer's transaction, should a failure leave one open, rolls back before the connection is put back.
             var variants = new VariantRows(db, events, header.Columns, options.Scope);
             await using var writer = new BatchWriter(db, bulkUpsert, variants, _settings, clock, header, options, references, totalRows, totalBytes, metrics);
-            var reading = new ReadingStage(header, options, _settings.BatchSize, references, superseded, progressClock, () => writer.BatchesCommitted);
+            var reading = new ReadingStage(header, options, _settings.BatchSize, references, superseded, progressClock, totalRows, () => writer.BatchesCommitted);
             // Two stages that overlap: the reading stage (on its own task, with its own connection for look-ups) parses and
             // validates the next rows while the writer writes the batch before them. Segments go through a channel of one:
             // reading is the faster stage, so a longer queue would only hold more rows (about three batches are in

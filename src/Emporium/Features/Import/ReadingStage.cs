@@ -9,8 +9,9 @@ namespace Emporium.Features.Import;
 /// for the <see cref="BatchWriter"/>. A segment ends a batch when it brings the batch to Import:BatchSize rows (or ends the
 /// file); in between, one goes out every <see cref="CatalogImporter.ReportEvery"/> so that progress shows rows read before
 /// a commit. Before a batch's last segment goes, it looks the batch's SKUs and slugs up on its own connection
-/// (<see cref="LookAheadAsync"/>). It shares nothing with the writing stage but the count of committed batches: brands are
-/// checked against the ones loaded before the import (those created by it are never deleted).
+/// (<see cref="LookAheadAsync"/>), asking only about those its sketch of the catalog (<see cref="KeySketch"/>) may hold.
+/// It shares nothing with the writing stage but the count of committed batches: brands are checked against the ones
+/// loaded before the import (those created by it are never deleted).
 /// </summary>
 internal sealed class ReadingStage(
     ImportHeader header,
@@ -19,13 +20,26 @@ internal sealed class ReadingStage(
     ImportReferences references,
     SupersededRows superseded,
     ProgressClock clock,
+    long totalRows,
     Func<long> batchesCommitted)
 {
     private const string ExistingSlugMarker = "!";
+    private const int TakenSlugsKept = 65_536;
 
     // Slugs given to batches not committed yet, which this stage's own connection cannot see.
     private readonly Queue<(long Batch, List<string> Slugs)> _uncommittedSlugs = new();
     private long _batchesRead;
+
+    // What the catalog may hold, loaded after the first batch's look-up when most of its rows were new, then kept up with
+    // this import's own rows and slugs: a key they have never seen is not looked up. Until then (and for good when the first
+    // batch's rows mostly exist, as in a re-import, where a sketch would answer "maybe" to nearly every key) every key is
+    // looked up. SKU keys come from variants, which hold every product's SKU (its default variant).
+    private KeySketch? _skuKeys;
+    private KeySketch? _slugs;
+    private bool _sketchDecided;
+
+    // Slugs a look-up found taken, up to TakenSlugsKept: a name that many rows share is asked about once, not once a batch.
+    private readonly HashSet<string> _takenSlugs = new(StringComparer.Ordinal);
 
     public async Task ReadAsync(
         CsvRowReader reader, EmporiumDbContext lookups, ChannelWriter<Segment> output, CancellationToken cancellationToken)
@@ -90,6 +104,35 @@ internal sealed class ReadingStage(
         await output.WriteAsync(segment, cancellationToken);
     }
 
+    /// <summary>
+    /// Reads every SKU key and slug the catalog holds into the two sketches, sized for those and the file's rows, and adds
+    /// the slugs given to batches not committed yet. A first import into an empty catalog then asks the database about
+    /// nothing but slugs of names it has seen before. A key another writer adds later is missed; what the look-ahead would
+    /// have settled for it the database settles at the write, as it does for keys added after a look-up (see
+    /// <see cref="LookAheadAsync"/>).
+    /// </summary>
+    private async Task LoadSketchesAsync(EmporiumDbContext lookups, CancellationToken cancellationToken)
+    {
+        _skuKeys = new KeySketch(await lookups.Set<Variant>().LongCountAsync(cancellationToken) + totalRows);
+        await foreach (var key in lookups.Set<Variant>().AsNoTracking().Select(v => v.SkuKey).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            _skuKeys.Add(key);
+        }
+
+        _slugs = new KeySketch(await lookups.Set<Product>().LongCountAsync(cancellationToken) + totalRows);
+        await foreach (var slug in lookups.Set<Product>().AsNoTracking().Select(p => p.Slug).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            _slugs.Add(slug);
+        }
+
+        foreach (var slug in _uncommittedSlugs.SelectMany(batch => batch.Slugs))
+        {
+            _slugs.Add(slug);
+        }
+    }
+
+    private static bool MayHold(KeySketch? sketch, string key) => sketch?.MayContain(key) ?? true;
+
     /// <summary>A rejection for a row whose SKU another owner's product holds (decision 0013).</summary>
     public static RejectedRow NotOwned(ImportRow row) =>
         new(row.Line, "sku", row.Sku, $"sku '{row.Sku}' belongs to a product you do not own; it was left unchanged.");
@@ -117,15 +160,26 @@ internal sealed class ReadingStage(
         {
             // A batch of variant rows alone is still a batch the writer counts when it commits.
             _uncommittedSlugs.Enqueue((_batchesRead++, []));
+            AddSkuKeys(batch);
             return;
         }
 
-        var keys = rows.Select(row => row.SkuKey).ToList();
+        var keys = rows.Select(row => row.SkuKey).Where(key => MayHold(_skuKeys, key)).ToList();
         // EF.Parameter: one array parameter; EF Core 10 would otherwise send 5,000 scalar parameters per look-up.
-        var existing = await lookups.Set<Product>().AsNoTracking()
-            .Where(p => EF.Parameter(keys).Contains(p.SkuKey))
-            .Select(p => new StoredProduct(p.SkuKey, p.Id, p.OwnerId, p.Sku, p.Name, p.Description, p.Price, p.Currency, p.IsActive, p.BrandId, p.DeletedAt))
-            .ToDictionaryAsync(p => p.SkuKey, StringComparer.Ordinal, cancellationToken);
+        var existing = keys.Count == 0
+            ? []
+            : await lookups.Set<Product>().AsNoTracking()
+                .Where(p => EF.Parameter(keys).Contains(p.SkuKey))
+                .Select(p => new StoredProduct(p.SkuKey, p.Id, p.OwnerId, p.Sku, p.Name, p.Description, p.Price, p.Currency, p.IsActive, p.BrandId, p.DeletedAt))
+                .ToDictionaryAsync(p => p.SkuKey, StringComparer.Ordinal, cancellationToken);
+        if (!_sketchDecided)
+        {
+            _sketchDecided = true;
+            if (existing.Count * 2 < rows.Count)
+            {
+                await LoadSketchesAsync(lookups, cancellationToken);
+            }
+        }
 
         var pending = new List<ImportRow>();
         foreach (var row in rows)
@@ -149,6 +203,7 @@ internal sealed class ReadingStage(
         }
 
         pending = await WithoutVariantSkusAsync(pending, lookups, cancellationToken);
+        AddSkuKeys(batch);
 
         // Batches committed by now are visible to the queries below, so their slugs need no remembering: read the count
         // before querying.
@@ -163,19 +218,26 @@ internal sealed class ReadingStage(
         for (var attempt = 0; pending.Count > 0; attempt++)
         {
             var candidates = pending.Select(row => Candidate(row.SlugSources, attempt)).ToList();
-            var slugs = candidates.Distinct().ToList();
-            var taken = (await lookups.Set<Product>().AsNoTracking()
-                .Where(p => EF.Parameter(slugs).Contains(p.Slug))
-                .Select(p => p.Slug)
-                .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+            var slugs = candidates.Where(slug => !_takenSlugs.Contains(slug) && MayHold(_slugs, slug)).Distinct().ToList();
+            var taken = slugs.Count == 0
+                ? []
+                : (await lookups.Set<Product>().AsNoTracking()
+                    .Where(p => EF.Parameter(slugs).Contains(p.Slug))
+                    .Select(p => p.Slug)
+                    .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+            foreach (var slug in taken.TakeWhile(_ => _takenSlugs.Count < TakenSlugsKept))
+            {
+                _takenSlugs.Add(slug);
+            }
 
             var next = new List<ImportRow>();
             for (var i = 0; i < candidates.Count; i++)
             {
-                if (!taken.Contains(candidates[i]) && used.Add(candidates[i]))
+                if (!taken.Contains(candidates[i]) && !_takenSlugs.Contains(candidates[i]) && used.Add(candidates[i]))
                 {
                     pending[i].Slug = candidates[i];
                     given.Add(candidates[i]);
+                    _slugs?.Add(candidates[i]);
                 }
                 else
                 {
@@ -189,18 +251,27 @@ internal sealed class ReadingStage(
         _uncommittedSlugs.Enqueue((_batchesRead++, given));
     }
 
+    // A batch's SKU keys, its variant rows' too, are the catalog's once it is written.
+    private void AddSkuKeys(List<ImportRow> batch)
+    {
+        foreach (var row in batch)
+        {
+            _skuKeys?.Add(row.SkuKey);
+        }
+    }
+
     /// <summary>
     /// New products whose SKU a variant of another product already holds cannot be created (one SKU namespace, decision
     /// 0016): each such row is rejected with the reason, the rest go on.
     /// </summary>
-    private static async Task<List<ImportRow>> WithoutVariantSkusAsync(List<ImportRow> rows, EmporiumDbContext lookups, CancellationToken cancellationToken)
+    private async Task<List<ImportRow>> WithoutVariantSkusAsync(List<ImportRow> rows, EmporiumDbContext lookups, CancellationToken cancellationToken)
     {
-        if (rows.Count == 0)
+        var keys = rows.Select(row => row.SkuKey).Where(key => MayHold(_skuKeys, key)).ToList();
+        if (keys.Count == 0)
         {
             return rows;
         }
 
-        var keys = rows.Select(row => row.SkuKey).ToList();
         var held = (await lookups.Set<Variant>().AsNoTracking()
                 .Where(v => EF.Parameter(keys).Contains(v.SkuKey))
                 .Select(v => v.SkuKey)

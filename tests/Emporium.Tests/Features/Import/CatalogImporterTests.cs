@@ -313,6 +313,43 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Slugs_held_before_the_import_or_given_by_an_earlier_batch_are_not_given_again()
+    {
+        // The look-ahead asks the database only about keys its sketch of the catalog may hold, and remembers slugs it found
+        // taken: a name an existing product's slug holds, and a name repeated in every batch, must still get new slugs.
+        var id = Unique();
+        var holder = await SeedAsync($"holder-{id}", "Holder");
+        await app.WithDbAsync(db => db.Set<Product>().Where(p => p.Id == holder.Id)
+            .ExecuteUpdateAsync(set => set.SetProperty(p => p.Slug, $"held-{id}")));
+        var rows = Enumerable.Range(1, 30).Select(i => $"slug-{id}-{i:00},{(i % 2 == 0 ? "Held" : "Repeated")} {id},row {i}");
+        using var scope = app.Services.CreateScope();
+
+        var result = await NewImporter(scope, batchSize: 4).ImportAsync(ImportData.Text($"sku,name,description\n{string.Join("\n", rows)}"), new ImportOptions());
+
+        result.Counts.Should().Be(new ImportCounts(Created: 30, Updated: 0, Unchanged: 0, Rejected: 0, Duplicates: 0));
+        var slugs = await app.WithDbAsync(db => db.Set<Product>().Where(p => p.SkuKey.StartsWith($"SLUG-{id.ToUpperInvariant()}-"))
+            .ToDictionaryAsync(p => p.SkuKey, p => p.Slug));
+        slugs.Values.Should().OnlyHaveUniqueItems().And.HaveCount(30).And.NotContain($"held-{id}");
+        slugs[$"SLUG-{id.ToUpperInvariant()}-01"].Should().Be($"repeated-{id}", "the first row of a free name gets the name's slug");
+        slugs.Values.Should().ContainSingle(slug => slug == $"repeated-{id}");
+        slugs[$"SLUG-{id.ToUpperInvariant()}-02"].Should().Be($"held-{id}-slug-{id}-02", "a slug held before the import is not given");
+    }
+
+    [Fact]
+    public async Task A_stored_product_whose_row_changes_nothing_is_found_unchanged_among_new_ones()
+    {
+        var id = Unique();
+        await SeedAsync($"kept-{id}", "Kept", "as stored");
+        var rows = Enumerable.Range(1, 9).Select(i => $"new-{id}-{i},New {i},row {i}").Append($"kept-{id},Kept,as stored");
+        using var scope = app.Services.CreateScope();
+
+        var result = await NewImporter(scope, batchSize: 3).ImportAsync(ImportData.Text($"sku,name,description\n{string.Join("\n", rows)}"), new ImportOptions());
+
+        result.Counts.Should().Be(new ImportCounts(Created: 9, Updated: 0, Unchanged: 1, Rejected: 0, Duplicates: 0));
+        (await ProductAsync($"kept-{id}")).Version.Should().Be(1);
+    }
+
+    [Fact]
     public async Task A_file_with_more_SKUs_than_the_duplicate_buffer_holds_still_lets_the_last_row_win()
     {
         // 600 rows over 200 SKUs against a buffer of 16 entries: the first pass spills to disk dozens of times.
