@@ -14,6 +14,8 @@
 # ROUNDS=N repeats all of it N times, each round with a freshly started service on a new empty database and new
 # baseline copies, and prints every round and the median ratio: single runs on this shared 2-core machine vary by
 # 10-30 % in either program.
+# EMPORIUM_DLL=path runs that build of the service (e.g. a ReadyToRun publish) instead of building this checkout;
+# EMPORIUM_PG_OPTIONS="-c name=value ..." adds server settings to the PostgreSQL the script starts.
 #   bench/import.sh [rows=500000] [Postgres|Sqlite]        BENCH_KEEP=1 keeps the stack (and files) for a look
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +52,9 @@ csv="$EMPORIUM_STACK_DIR/products.csv"
 bench/lib/acme-csv.py "$rows" "$csv"
 echo "[bench] $(du -h "$csv" | cut -f1) CSV with $rows rows ($provider)" >&2
 
-dotnet build src/Emporium -c Release -v q -nologo >/dev/null
+# EMPORIUM_DLL runs another build of the service (a published one, say) instead of this checkout's Release build.
+service_dll="${EMPORIUM_DLL:-src/Emporium/bin/Release/net10.0/Emporium.dll}"
+[ -n "${EMPORIUM_DLL:-}" ] || dotnet build src/Emporium -c Release -v q -nologo >/dev/null
 export EMPORIUM_ADMIN_EMAIL=admin@bench.local EMPORIUM_ADMIN_PASSWORD=bench-password-123
 export Logging__LogLevel__Default=Warning
 # The service runs as the Docker image and scripts/run start it: two glibc malloc arenas (docs/operations.md, "Memory").
@@ -67,7 +71,7 @@ start_service() {
     export Database__ConnectionString="Host=127.0.0.1;Port=$EMPORIUM_PG_PORT;Username=postgres;Database=$service_db"
   fi
   port="$(free_port)"
-  dotnet src/Emporium/bin/Release/net10.0/Emporium.dll --urls "http://127.0.0.1:$port" >"$EMPORIUM_STACK_DIR/app-$1.log" 2>&1 &
+  dotnet "$service_dll" --urls "http://127.0.0.1:$port" >"$EMPORIUM_STACK_DIR/app-$1.log" 2>&1 &
   app_pid=$!
   local ready=""
   for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && { ready=1; break; }; sleep 0.5; done

@@ -51,7 +51,7 @@ start_postgres() {
     || { cat "$EMPORIUM_STACK_DIR/postgres-initdb.log" >&2; return 1; }
   # Durability settings are off: these clusters hold test data only and are thrown away.
   _as_service_user postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 ${EMPORIUM_PG_OPTIONS:-}" \
     start >&2 || { cat "$dir/server.log" >&2; return 1; }
   echo "$bin/pg_ctl -D $dir/data -m immediate stop" >>"$EMPORIUM_STACK_DIR/stop-commands"
   export EMPORIUM_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50"
