@@ -5,8 +5,8 @@ namespace Emporium.Features.Import;
 /// <summary>
 /// Streams a CSV file into the catalog: reads records one at a time, validates each into an <see cref="ImportRow"/>,
 /// and upserts them by SKU in batches, each transaction taking batches for Import:CommitInterval. Memory holds a few
-/// batches, a fixed buffer for finding in-file duplicates (<see cref="SupersededRows"/>) and one bit per data row,
-/// whatever the file size.
+/// batches, a fixed buffer for finding in-file duplicates (<see cref="SupersededRows"/>), one bit per data row, and the
+/// look-ahead's filters of the catalog's keys (<see cref="KeySketch"/>, at most 8 MB each).
 /// </summary>
 public sealed class CatalogImporter(
     EmporiumDbContext db,
