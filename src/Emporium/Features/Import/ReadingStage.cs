@@ -25,15 +25,18 @@ internal sealed class ReadingStage(
 {
     private const string ExistingSlugMarker = "!";
     private const int TakenSlugsKept = 65_536;
+    private const int CatalogRowsPerFileRow = 4;
+    private const int CatalogRowsAlwaysLoaded = 100_000;
 
     // Slugs given to batches not committed yet, which this stage's own connection cannot see.
     private readonly Queue<(long Batch, List<string> Slugs)> _uncommittedSlugs = new();
     private long _batchesRead;
 
     // What the catalog may hold, loaded after the first batch's look-up when most of its rows were new, then kept up with
-    // this import's own rows and slugs: a key they have never seen is not looked up. Until then (and for good when the first
-    // batch's rows mostly exist, as in a re-import, where a sketch would answer "maybe" to nearly every key) every key is
-    // looked up. SKU keys come from variants, which hold every product's SKU (its default variant).
+    // this import's own rows and slugs: a SKU key or a SKU-bearing slug they have never seen is not looked up. Until then
+    // (and for good when the first batch's rows mostly exist, as in a re-import, where a sketch would answer "maybe" to
+    // nearly every key, or when the catalog is much larger than the file) every key is looked up. SKU keys come from
+    // variants, which hold every product's SKU (its default variant).
     private KeySketch? _skuKeys;
     private KeySketch? _slugs;
     private bool _sketchDecided;
@@ -106,20 +109,29 @@ internal sealed class ReadingStage(
 
     /// <summary>
     /// Reads every SKU key and slug the catalog holds into the two sketches, sized for those and the file's rows, and adds
-    /// the slugs given to batches not committed yet. A first import into an empty catalog then asks the database about
-    /// nothing but slugs of names it has seen before. A key another writer adds later is missed; what the look-ahead would
-    /// have settled for it the database settles at the write, as it does for keys added after a look-up (see
-    /// <see cref="LookAheadAsync"/>).
+    /// the slugs given to batches not committed yet; unless the catalog holds more than <see cref="CatalogRowsPerFileRow"/>
+    /// times the file's rows (and more than <see cref="CatalogRowsAlwaysLoaded"/>, a tenth of a second's reading), since
+    /// reading a key costs about as much as one of the three probes a new row saves. A key
+    /// another writer adds later is missed; what the look-ahead would have settled for it the database settles at the
+    /// write, as it does for keys added after a look-up (see <see cref="LookAheadAsync"/>).
     /// </summary>
     private async Task LoadSketchesAsync(EmporiumDbContext lookups, CancellationToken cancellationToken)
     {
-        _skuKeys = new KeySketch(await lookups.Set<Variant>().LongCountAsync(cancellationToken) + totalRows);
+        // Counted up to the bound only: variants hold every product's SKU, so there are at least as many as products.
+        var bound = (int)Math.Min(Math.Max(CatalogRowsPerFileRow * totalRows, CatalogRowsAlwaysLoaded), int.MaxValue - 1);
+        var catalog = await lookups.Set<Variant>().Take(bound + 1).LongCountAsync(cancellationToken);
+        if (catalog > bound)
+        {
+            return;
+        }
+
+        _skuKeys = new KeySketch(catalog + totalRows);
         await foreach (var key in lookups.Set<Variant>().AsNoTracking().Select(v => v.SkuKey).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             _skuKeys.Add(key);
         }
 
-        _slugs = new KeySketch(await lookups.Set<Product>().LongCountAsync(cancellationToken) + totalRows);
+        _slugs = new KeySketch(catalog + totalRows);
         await foreach (var slug in lookups.Set<Product>().AsNoTracking().Select(p => p.Slug).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             _slugs.Add(slug);
@@ -218,7 +230,9 @@ internal sealed class ReadingStage(
         for (var attempt = 0; pending.Count > 0; attempt++)
         {
             var candidates = pending.Select(row => Candidate(row.SlugSources, attempt)).ToList();
-            var slugs = candidates.Where(slug => !_takenSlugs.Contains(slug) && MayHold(_slugs, slug)).Distinct().ToList();
+            // A name's own slug is always asked about (unless known taken): another import may be giving the same name's
+            // slug right now. The sketch answers for the candidates after it, which carry the row's SKU.
+            var slugs = candidates.Where(slug => !_takenSlugs.Contains(slug) && (attempt == 0 || MayHold(_slugs, slug))).Distinct().ToList();
             var taken = slugs.Count == 0
                 ? []
                 : (await lookups.Set<Product>().AsNoTracking()

@@ -336,6 +336,40 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_stored_product_among_new_ones_is_still_checked_against_its_own_currency()
+    {
+        // The first batch is all new, so the look-ahead loads its sketch of the catalog: the yen product's SKU must be in
+        // it, or its row would be taken for a new USD product and a price with cents written to it.
+        var id = Unique();
+        var yen = await SeedAsync($"yen-{id}", "Yen", price: 1500m);
+        await app.WithDbAsync(db => db.Set<Product>().Where(p => p.Id == yen.Id).ExecuteUpdateAsync(set => set.SetProperty(p => p.Currency, "JPY")));
+        var rows = Enumerable.Range(1, 6).Select(i => $"cur-{id}-{i},Cur {i},1.25").Append($"yen-{id},Yen,12.50");
+        using var scope = app.Services.CreateScope();
+
+        var result = await NewImporter(scope, batchSize: 3).ImportAsync(ImportData.Text($"sku,name,price\n{string.Join("\n", rows)}"), new ImportOptions());
+
+        result.Counts.Should().Be(new ImportCounts(Created: 6, Updated: 0, Unchanged: 0, Rejected: 1, Duplicates: 0));
+        result.Rejections.Should().ContainSingle().Which.Column.Should().Be("price");
+        (await ProductAsync($"yen-{id}")).Price.Should().Be(1500m);
+    }
+
+    [Fact]
+    public async Task A_SKU_bearing_slug_given_in_a_committed_batch_is_not_given_again()
+    {
+        // tw-1.x and tw-1-x differ as SKUs but give the same slug after the name's: the second, three batches later, must
+        // find the first's slug taken although it was given after the catalog's sketch was loaded.
+        var id = Unique();
+        var rows = new[] { $"tw-{id}-0,Twin {id}", $"tw-{id}.x,Twin {id}", $"a-{id},A", $"b-{id},B", $"c-{id},C", $"d-{id},D", $"tw-{id}-x,Twin {id}" };
+        using var scope = app.Services.CreateScope();
+
+        var result = await NewImporter(scope, batchSize: 2).ImportAsync(ImportData.Text($"sku,name\n{string.Join("\n", rows)}"), new ImportOptions());
+
+        result.Counts.Should().Be(new ImportCounts(Created: 7, Updated: 0, Unchanged: 0, Rejected: 0, Duplicates: 0));
+        (await ProductAsync($"tw-{id}.x")).Slug.Should().Be($"twin-{id}-tw-{id}-x");
+        (await ProductAsync($"tw-{id}-x")).Slug.Should().Be($"twin-{id}-tw-{id}-x-2");
+    }
+
+    [Fact]
     public async Task A_stored_product_whose_row_changes_nothing_is_found_unchanged_among_new_ones()
     {
         var id = Unique();
