@@ -125,21 +125,23 @@ internal sealed class ReadingStage(
             return;
         }
 
-        _skuKeys = new KeySketch(catalog + totalRows);
-        await foreach (var key in lookups.Set<Variant>().AsNoTracking().Select(v => v.SkuKey).AsAsyncEnumerable().WithCancellation(cancellationToken))
-        {
-            _skuKeys.Add(key);
-        }
+        _skuKeys = await SketchAsync(lookups.Set<Variant>().Select(v => v.SkuKey), []);
+        _slugs = await SketchAsync(lookups.Set<Product>().Select(p => p.Slug), _uncommittedSlugs.SelectMany(batch => batch.Slugs));
 
-        _slugs = new KeySketch(catalog + totalRows);
-        await foreach (var slug in lookups.Set<Product>().AsNoTracking().Select(p => p.Slug).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        async Task<KeySketch> SketchAsync(IQueryable<string> stored, IEnumerable<string> more)
         {
-            _slugs.Add(slug);
-        }
+            var sketch = new KeySketch(catalog + totalRows);
+            await foreach (var key in stored.AsAsyncEnumerable().WithCancellation(cancellationToken))
+            {
+                sketch.Add(key);
+            }
 
-        foreach (var slug in _uncommittedSlugs.SelectMany(batch => batch.Slugs))
-        {
-            _slugs.Add(slug);
+            foreach (var key in more)
+            {
+                sketch.Add(key);
+            }
+
+            return sketch;
         }
     }
 

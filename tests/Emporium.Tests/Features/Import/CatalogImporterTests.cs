@@ -318,9 +318,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         // The look-ahead asks the database only about keys its sketch of the catalog may hold, and remembers slugs it found
         // taken: a name an existing product's slug holds, and a name repeated in every batch, must still get new slugs.
         var id = Unique();
-        var holder = await SeedAsync($"holder-{id}", "Holder");
-        await app.WithDbAsync(db => db.Set<Product>().Where(p => p.Id == holder.Id)
-            .ExecuteUpdateAsync(set => set.SetProperty(p => p.Slug, $"held-{id}")));
+        await SeedAsync($"holder-{id}", "Holder", slug: $"held-{id}");
         var rows = Enumerable.Range(1, 30).Select(i => $"slug-{id}-{i:00},{(i % 2 == 0 ? "Held" : "Repeated")} {id},row {i}");
         using var scope = app.Services.CreateScope();
 
@@ -341,8 +339,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         // The first batch is all new, so the look-ahead loads its sketch of the catalog: the yen product's SKU must be in
         // it, or its row would be taken for a new USD product and a price with cents written to it.
         var id = Unique();
-        var yen = await SeedAsync($"yen-{id}", "Yen", price: 1500m);
-        await app.WithDbAsync(db => db.Set<Product>().Where(p => p.Id == yen.Id).ExecuteUpdateAsync(set => set.SetProperty(p => p.Currency, "JPY")));
+        await SeedAsync($"yen-{id}", "Yen", price: 1500m, currency: "JPY");
         var rows = Enumerable.Range(1, 6).Select(i => $"cur-{id}-{i},Cur {i},1.25").Append($"yen-{id},Yen,12.50");
         using var scope = app.Services.CreateScope();
 
@@ -761,7 +758,8 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     private Task<Product> SeedAsync(
-        string sku, string name, string? description = null, decimal price = 0m, bool active = true, DateTime? deletedAt = null) =>
+        string sku, string name, string? description = null, decimal price = 0m, bool active = true, DateTime? deletedAt = null,
+        string? slug = null, string currency = "USD") =>
         app.WithDbAsync(async db =>
         {
             var now = DateTime.UtcNow.AddMinutes(-1);
@@ -769,10 +767,11 @@ public abstract class CatalogImporterTests(EmporiumApp app)
             {
                 Sku = sku,
                 SkuKey = Product.KeyOf(sku),
-                Slug = $"seed-{Guid.NewGuid():N}",
+                Slug = slug ?? $"seed-{Guid.NewGuid():N}",
                 Name = name,
                 Description = description,
                 Price = price,
+                Currency = currency,
                 IsActive = active,
                 CreatedAt = now,
                 UpdatedAt = now,
