@@ -2,6 +2,7 @@ using Emporium.Features;
 using Emporium.Infrastructure;
 using Emporium.Infrastructure.Persistence;
 
+ConfigurationReload.PollInsteadOfWatching();
 var builder = WebApplication.CreateBuilder(CommandLineSwitches.Expand(args));
 
 builder.AddPlatform();

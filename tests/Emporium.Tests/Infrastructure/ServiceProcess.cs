@@ -22,6 +22,8 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    public int ProcessId => _process.Id;
+
     /// <summary>Everything the process wrote so far, stdout and stderr.</summary>
     public string Output
     {
@@ -36,10 +38,12 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <param name="arguments">Command-line arguments after the listen address.</param>
     /// <param name="environment">Variables to set; a null value removes the variable (e.g. one the test runner set).</param>
-    public static async Task<ServiceProcess> StartAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment)
+    /// <param name="workingDirectory">The folder it starts in, which is its content root; the test's own by default.</param>
+    public static async Task<ServiceProcess> StartAsync(
+        IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment, string? workingDirectory = null)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? "" };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Emporium.dll"));
         start.ArgumentList.Add($"--urls=http://127.0.0.1:{port}");
         foreach (var argument in arguments)
