@@ -14,6 +14,12 @@
 # ROUNDS=N repeats all of it N times, each round with a freshly started service on a new empty database and new
 # baseline copies, and prints every round and the median ratio: single runs on this shared 2-core machine vary by
 # 10-30 % in either program.
+# FLOOR=1 also runs the service's own statements without the service (bench/lib/import-floor.py), on more copies of the
+# empty schema after the re-import: the rows and slugs the service wrote, as one statement and in its batches (Import:
+# BatchSize rows, a commit every FLOOR_BATCHES_PER_COMMIT batches, default 6, about what Import:CommitInterval gives). It
+# shows how much of the gap to the baseline is the statements' own shape (the owner, name-derived slugs, RETURNING,
+# committing as it goes, the staging table) and how much is the service. Three copies: one statement, the batches, and the
+# batches through the staging table as the service writes them.
 # EMPORIUM_DLL=path runs that build of the service (e.g. a ReadyToRun publish) instead of building this checkout;
 # EMPORIUM_PG_OPTIONS="-c name=value ..." adds server settings to the PostgreSQL the script starts.
 #   bench/import.sh [rows=500000] [Postgres|Sqlite]        BENCH_KEEP=1 keeps the stack (and files) for a look
@@ -87,6 +93,7 @@ if [ "$provider" = Postgres ]; then
   # make_baseline_targets ROUND: the same schema (tables, indexes, search triggers and columns) as the service's database.
   make_baseline_targets() {
     baseline_targets=("emporium_baseline_$1_a" "emporium_baseline_$1_b")
+    [ -z "${FLOOR:-}" ] || baseline_targets+=("emporium_floor_$1_one" "emporium_floor_$1_batches" "emporium_floor_$1_staged")
     local target
     for target in "${baseline_targets[@]}"; do
       psql_ -d postgres -c "CREATE DATABASE $target"
@@ -110,6 +117,7 @@ else
   # the copies are too.
   make_baseline_targets() {
     baseline_targets=("$EMPORIUM_STACK_DIR/baseline-$1-a.db" "$EMPORIUM_STACK_DIR/baseline-$1-b.db")
+    [ -z "${FLOOR:-}" ] || baseline_targets+=("$EMPORIUM_STACK_DIR/floor-$1-one.db" "$EMPORIUM_STACK_DIR/floor-$1-batches.db" "$EMPORIUM_STACK_DIR/floor-$1-staged.db")
     local target
     for target in "${baseline_targets[@]}"; do
       sqlite3 "$data/emporium.db" "VACUUM INTO '$target'"
@@ -132,6 +140,42 @@ SQL
     echo "[bench] baseline products: $(sqlite3 "$1" "SELECT count(*) FROM products")" >&2
   }
 fi
+# floor_prepare: the rows the service wrote (its slugs included), numbered in the order it wrote them, as floor_rows
+# beside (SQLite: in a file attached as src) each floor target. Not timed.
+floor_prepare() {
+  local target
+  if [ "$provider" = Postgres ]; then
+    for target in "${baseline_targets[@]:2}"; do
+      psql_ -d "$target" -c "CREATE TABLE floor_rows (rn bigint PRIMARY KEY, sku text, sku_key text, slug text, name text, description text)"
+      psql_ -d "$service_db" -c "\copy (SELECT row_number() OVER (ORDER BY id), sku, sku_key, slug, name, description FROM products ORDER BY id) TO STDOUT" \
+        | psql_ -d "$target" -c "\copy floor_rows FROM STDIN"
+      psql_ -d "$target" -c "VACUUM (ANALYZE) floor_rows" >/dev/null
+    done
+  else
+    floor_source="$EMPORIUM_STACK_DIR/floor-rows-$round.db"
+    rm -f "$floor_source"
+    sqlite3 "$floor_source" <<SQL
+ATTACH '$data/emporium.db' AS svc;
+CREATE TABLE floor_rows (rn INTEGER PRIMARY KEY, sku TEXT, sku_key TEXT, slug TEXT, name TEXT, description TEXT);
+INSERT INTO floor_rows (sku, sku_key, slug, name, description) SELECT sku, sku_key, slug, name, description FROM svc.products ORDER BY id;
+SQL
+  fi
+}
+# floor_once TARGET one|batches: prints the wall seconds of the service's statements alone.
+floor_once() {
+  local sql count TIMEFORMAT='%R'
+  if [ "$provider" = Postgres ]; then
+    count=$(psql_ -At -d "$1" -c "SELECT count(*) FROM floor_rows")
+    sql=$(bench/lib/import-floor.py postgres "$count" "$2" "${Import__BatchSize:-5000}" "${FLOOR_BATCHES_PER_COMMIT:-6}")
+    { time psql_ -At -d "$1" -o /dev/null <<<"$sql" 2>&3 >/dev/null; } 3>&2 2>&1
+  else
+    count=$(sqlite3 "$floor_source" "SELECT count(*) FROM floor_rows")
+    sql=$(bench/lib/import-floor.py sqlite "$count" "$2" "${Import__BatchSize:-5000}" "${FLOOR_BATCHES_PER_COMMIT:-6}")
+    { time sqlite3 -bail "$1" <<<"ATTACH '$floor_source' AS src;
+$sql" 2>&3 >/dev/null; } 3>&2 2>&1
+  fi
+}
+
 # baseline_once TARGET: prints "wall-seconds cpu-seconds" (CPU of the client process: all of the work for sqlite3,
 # next to none for psql, whose server does the work).
 baseline_once() {
@@ -177,6 +221,8 @@ table="| round ($rows rows, $(du -h "$csv" | cut -f1), $provider) | baseline bef
 |---|---:|---:|---:|---:|---:|---:|---:|"
 ratios=()
 results=""
+floor_table="| round | statements alone: one (s) | in the service's batches (s) | batches staged as the service does (s) | service's first import (s) | staged / one | service / staged |
+|---|---:|---:|---:|---:|---:|---:|"
 for round in $(seq 1 "$rounds"); do
   start_service "$round"
   make_baseline_targets "$round"
@@ -192,6 +238,18 @@ for round in $(seq 1 "$rounds"); do
   again=$(import_once); echo "[bench] round $round: re-import: $again" >&2
   cpu2=$(service_cpu)
   peak=$(awk '/VmHWM/ {printf "%d MB", $2/1024}' "/proc/$app_pid/status")
+  if [ -n "${FLOOR:-}" ]; then
+    floor_prepare
+    settle
+    floor_one=$(floor_once "${baseline_targets[2]}" one)
+    settle
+    floor_batches=$(floor_once "${baseline_targets[3]}" batches)
+    settle
+    floor_staged=$(floor_once "${baseline_targets[4]}" staged)
+    echo "[bench] round $round: the service's statements alone: one statement ${floor_one} s, in its batches ${floor_batches} s, staged as the service does ${floor_staged} s" >&2
+    floor_table+="
+| $round | $floor_one | $floor_batches | $floor_staged | ${first%% *} | $(calc "$floor_staged / $floor_one" 2) | $(calc "${first%% *} / $floor_staged" 2) |"
+  fi
   stop_service
   settle
   read -r baseline2 baseline2_cpu < <(baseline_once "${baseline_targets[1]}")
@@ -206,11 +264,16 @@ round $round, re-import: ${again#* }
 done
 median=$(printf '%s\n' "${ratios[@]}" | sort -n | python3 -c 'import statistics,sys; print(f"{statistics.median(float(x) for x in sys.stdin):.2f}")')
 
+floor_block=""
+[ -z "${FLOOR:-}" ] || floor_block="
+the service's statements alone (bench/lib/import-floor.py, a commit every ${FLOOR_BATCHES_PER_COMMIT:-6} batches):
+$floor_table
+"
 cat <<EOF2
 $table
 
 baseline: $baseline_label (client CPU: all of sqlite3's work, next to none of psql's)
 median ratio first import / mean baseline over $rounds round(s): **$median**
-
+$floor_block
 $results
 EOF2
