@@ -15,7 +15,7 @@
 # baseline copies, and prints every round and the median ratio: single runs on this shared 2-core machine vary by
 # 10-30 % in either program.
 # FLOOR=1 also runs the service's own statements without the service (bench/lib/import-floor.py), on more copies of the
-# empty schema after the re-import: the rows and slugs the service wrote, as one statement and in its batches (Import:
+# empty schema after the re-import: the rows and slugs the service wrote, written as one statement and in its batches (Import:
 # BatchSize rows, a commit every FLOOR_BATCHES_PER_COMMIT batches, default 6, about what Import:CommitInterval gives). It
 # shows how much of the gap to the baseline is the statements' own shape (the owner, name-derived slugs, RETURNING,
 # committing as it goes, the staging table) and how much is the service. Three copies: one statement, the batches, and the
@@ -161,7 +161,7 @@ INSERT INTO floor_rows (sku, sku_key, slug, name, description) SELECT sku, sku_k
 SQL
   fi
 }
-# floor_once TARGET one|batches: prints the wall seconds of the service's statements alone.
+# floor_once TARGET one|batches|staged: prints the wall seconds of the service's statements alone.
 floor_once() {
   local sql count TIMEFORMAT='%R'
   if [ "$provider" = Postgres ]; then
