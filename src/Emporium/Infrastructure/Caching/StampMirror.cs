@@ -292,8 +292,14 @@ internal sealed partial class StampMirror : IDisposable
                     _load = LoadAsync(database);
                 }
             }
-            catch (Exception exception) when (!_stopping.IsCancellationRequested)
+            catch (Exception exception)
             {
+                if (_stopping.IsCancellationRequested)
+                {
+                    // Disposing: what the round was cut short by no longer matters, and Dispose waits for this loop to end.
+                    return;
+                }
+
                 lock (_gate)
                 {
                     Doubt(exception.Message);
