@@ -6,7 +6,8 @@
 #   service - the product read, once per mode in MODES (default "off Memory Redis": Cache:Provider None, Memory, and
 #             Redis on Debian's redis-server). With HOT_IDS set, reads draw ids from that many products, and 5 % of them
 #             (COLD_SHARE) from the rest of the catalog: a cache's hit ratio of about 95 % once the hot set is warm;
-#             a second run of each cached mode (hits-*) reads hot ids only: every read a hit.
+#             a second run of each cached mode (hits-*) reads hot ids only: every read a hit. Mode Redis1 is Redis with
+#             Cache:RedisAfterReads=1 (every load written to Redis at once).
 # Each wrk run lasts SECONDS (default 10) after a 3 s warm-up. Prints requests per second, p50 and p99 and the ratios.
 # Runs on this machine vary by 10-20 % from one to the next, so ROUNDS (default 1) repeats the modes in turn, and each
 # figure is the median of its rounds; with the cached modes, the Redis / Memory ratio of every round is printed too.
@@ -27,7 +28,7 @@ trap cleanup EXIT
 ensure_packages wrk
 
 start_postgres
-case " $modes " in *" Redis "*) start_redis ;; esac
+case " $modes " in *" Redis"*) start_redis ;; esac
 psql_() { psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$EMPORIUM_PG_PORT" -U postgres "$@"; }
 psql_ -d postgres -c "CREATE DATABASE emporium_bench"
 connection="Host=127.0.0.1;Port=$EMPORIUM_PG_PORT;Username=postgres;Database=emporium_bench"
@@ -110,7 +111,10 @@ for mode in $order; do
     Memory) start_service Logging__LogLevel__Default=Warning Cache__Provider=Memory ;;
     Redis) start_service Logging__LogLevel__Default=Warning Cache__Provider=Redis Cache__Redis="$EMPORIUM_TEST_REDIS" \
       Cache__KeyPrefix="bench-$RANDOM:" ;;
-    *) echo "[bench] unknown mode $mode (off, Memory, Redis)" >&2; exit 2 ;;
+    # Every load written to Redis at once, as before Cache:RedisAfterReads (default 2).
+    Redis1) start_service Logging__LogLevel__Default=Warning Cache__Provider=Redis Cache__Redis="$EMPORIUM_TEST_REDIS" \
+      Cache__KeyPrefix="bench-$RANDOM:" Cache__RedisAfterReads=1 ;;
+    *) echo "[bench] unknown mode $mode (off, Memory, Redis, Redis1)" >&2; exit 2 ;;
   esac
   [ "$mode" != off ] && [ "$hot" -lt "$products" ] && fill
   if [ "$round" = 1 ] && [ "$mode" = "$(echo "$modes" | awk '{print $1}')" ]; then
@@ -148,8 +152,9 @@ print(f"{'run':<16}{'rounds':>7}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx'
 for name, (rps, p50, p99, errors) in rows.items():
     print(f"{name:<16}{len(runs[name]):>7}{float(rps):>9.0f}{float(p50):>9.2f}{float(p99):>9.2f}{errors:>9}{float(rps) / ceiling:>11.2f}{float(rps) / floor:>9.2f}")
 for kind in ("service", "hits"):
-    memory, redis = runs.get(f"{kind}-Memory"), runs.get(f"{kind}-Redis")
-    if memory and redis:
-        ratios = [float(r[0]) / float(m[0]) for m, r in zip(memory, redis)]
-        print(f"{kind}: Redis / Memory by round: {', '.join(f'{x:.2f}' for x in ratios)}; median {statistics.median(ratios):.2f}")
+    for mode in ("Redis", "Redis1"):
+        memory, redis = runs.get(f"{kind}-Memory"), runs.get(f"{kind}-{mode}")
+        if memory and redis:
+            ratios = [float(r[0]) / float(m[0]) for m, r in zip(memory, redis)]
+            print(f"{kind}: {mode} / Memory by round: {', '.join(f'{x:.2f}' for x in ratios)}; median {statistics.median(ratios):.2f}")
 PY

@@ -149,9 +149,10 @@ public static class PostgresServer
         await ExecuteAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
     }
 
-    public static async Task ExecuteAsync(string sql)
+    /// <summary>Runs <paramref name="sql"/> on the server's default database, or on <paramref name="database"/>.</summary>
+    public static async Task ExecuteAsync(string sql, string? database = null)
     {
-        await using var connection = new NpgsqlConnection(ConnectionString);
+        await using var connection = new NpgsqlConnection(database is null ? ConnectionString : ConnectionStringFor(database));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();

@@ -38,6 +38,15 @@ public sealed class CacheOptions
     public long MaxEntries { get; set; } = 200_000;
 
     /// <summary>
+    /// With Redis: how many times this process reads a product it loaded from the database before it writes the entry to
+    /// Redis for the other processes. At 2, the default, a product read once (a crawler's walk, the long tail behind a
+    /// hot set) costs Redis nothing: no write, no serialization, no memory. 1 shares every load at once (many API processes
+    /// reading the same products right after each write). An entry read from Redis is never written back.
+    /// </summary>
+    [Range(1, 100)]
+    public int RedisAfterReads { get; set; } = 2;
+
+    /// <summary>
     /// With Redis: how long another process may stay silent before a write stops waiting for its acknowledgement. Each
     /// process renews its lease three times per period and trusts its copy of the stamps only while the lease runs, so a
     /// write waits at most this long when a process hangs or dies without leaving (decision 0019).

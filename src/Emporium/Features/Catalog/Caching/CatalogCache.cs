@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Text.Json.Serialization;
 using Emporium.Features.Catalog.Products;
 using ZiggyCreatures.Caching.Fusion;
 
@@ -27,6 +28,16 @@ public sealed partial class CatalogCache(
 
     // Sets skip the backplane (a versioned key is never older elsewhere); removals tell every process.
     private readonly FusionCacheEntryOptions _everywhere = cache.CreateEntryOptions(entry => entry.SkipBackplaneNotifications = false);
+
+    // With Redis, a product loaded from the database goes into memory, and into Redis once read here again that many
+    // times (Cache:RedisAfterReads).
+    private readonly int _readsBeforeSharing = options.Value.Provider == CacheProvider.Redis ? options.Value.RedisAfterReads - 1 : 0;
+
+    private readonly FusionCacheEntryOptions? _loaded = options.Value.Provider == CacheProvider.Redis && options.Value.RedisAfterReads > 1
+        ? cache.CreateEntryOptions(entry => entry.SetSkipDistributedCacheWrite(true, true))
+        : null;
+
+    private readonly FusionCacheEntryOptions _shared = cache.CreateEntryOptions(entry => entry.SetSkipMemoryCacheWrite(true));
 
     private delegate Task<ProductDetailData?> Loader(long? id, string? slug, CancellationToken cancellationToken);
 
@@ -146,17 +157,25 @@ public sealed partial class CatalogCache(
         }
 
         var loaded = false;
-        var data = await cache.GetOrSetAsync<ProductDetailData?>(
-            Key(id, stamp),
+        var key = Key(id, stamp);
+        var entry = await cache.GetOrSetAsync<ProductEntry>(
+            key,
             async (_, token) =>
             {
                 loaded = true;
-                return await load(id, null, token);
+                return new ProductEntry(await load(id, null, token)) { ReadsBeforeSharing = _readsBeforeSharing };
             },
-            token: cancellationToken);
+            _loaded,
+            cancellationToken);
         metrics.Looked("product", hit: !loaded);
         LogLookup(logger, id, loaded ? "miss" : "hit");
-        return data;
+        if (!loaded && entry.ReadAgain())
+        {
+            // Read again in this process: likely wanted by the others too. The write itself runs in the background.
+            await cache.SetAsync(key, entry, _shared, CancellationToken.None);
+        }
+
+        return entry.Data;
     }
 
     private static string Key(long id, CatalogStamp stamp) => $"{Build}:product:{id}:{stamp.Product}:{stamp.Catalog}";
@@ -166,6 +185,28 @@ public sealed partial class CatalogCache(
 
     [LoggerMessage(LogLevel.Debug, "Cache superseded {Count} products' entries (whole catalog: {Everything})")]
     private static partial void LogChanged(ILogger logger, int count, bool everything);
+}
+
+/// <summary>
+/// A product's entry: the product (null when there is none), and, for one this process loaded from the database, how many
+/// more reads here it takes before the entry goes to Redis (Cache:RedisAfterReads). An entry read from Redis has none to
+/// wait for: it is shared already.
+/// </summary>
+public sealed class ProductEntry(ProductDetailData? data)
+{
+    private int _readsBeforeSharing;
+
+    public ProductDetailData? Data { get; } = data;
+
+    [JsonIgnore]
+    public int ReadsBeforeSharing
+    {
+        get => Volatile.Read(ref _readsBeforeSharing);
+        init => _readsBeforeSharing = value;
+    }
+
+    /// <summary>Counts a read from memory; true for the one read after which the entry is to be shared.</summary>
+    public bool ReadAgain() => Volatile.Read(ref _readsBeforeSharing) > 0 && Interlocked.Decrement(ref _readsBeforeSharing) == 0;
 }
 
 /// <summary>Cache hits, misses and bypasses (reads while the stamps cannot be reached), by entry kind, on meter Emporium.Cache.</summary>

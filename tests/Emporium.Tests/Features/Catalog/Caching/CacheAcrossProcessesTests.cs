@@ -159,6 +159,33 @@ public sealed class CacheAcrossProcessesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_product_read_again_in_one_process_is_shared_through_redis_and_one_read_once_is_not()
+    {
+        await using var two = await StartTwoAsync();
+        var redis = await AdminAsync(two);
+        var once = (await two.First.Http.CreateProductAsync(Tag(), "Read once")).Id();
+        var twice = (await two.First.Http.CreateProductAsync(Tag(), "Read twice")).Id();
+
+        // Cache:RedisAfterReads is 2 by default: a product read once in a process costs Redis nothing.
+        await two.AnonymousFirst.ReadAsync($"/api/products/{once}");
+        await two.AnonymousFirst.WarmAsync($"/api/products/{twice}");
+        var deadline = TestTime.Deadline(10);
+        while (!redis.Keys(pattern: $"*:product:{twice}:*").Any())
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the product read again should be written to Redis");
+            await Task.Delay(50);
+        }
+
+        redis.Keys(pattern: $"*:product:{once}:*").Should().BeEmpty("a product read once in a process stays out of Redis");
+
+        // Renamed behind the service's back, so that only a cache can still answer with the old names: the other process
+        // finds the shared one in Redis, and loads the other from the database.
+        await PostgresServer.ExecuteAsync($"UPDATE products SET name = 'Renamed in the database' WHERE id IN ({once}, {twice})", _database);
+        (await two.AnonymousSecond.ReadAsync($"/api/products/{twice}")).Str("name").Should().StartWith("Read twice", "the entry came from Redis");
+        (await two.AnonymousSecond.ReadAsync($"/api/products/{once}")).Str("name").Should().Be("Renamed in the database", "Redis had no entry for it");
+    }
+
+    [Fact]
     public async Task A_process_that_lost_its_subscription_stops_trusting_its_copy_of_the_stamps()
     {
         await using var two = await StartTwoAsync(peerLease: "00:00:01");
@@ -302,5 +329,37 @@ public sealed class RedisStampTests(CachedPostgresApp app) : IClassFixture<Cache
         }
 
         (await app.Anonymous().ReadAsync(url)).Str("name").Should().Be("After");
+    }
+}
+
+/// <summary>Cache:RedisAfterReads at 1: every product a process loads goes to Redis at once.</summary>
+public sealed class RedisAfterOneReadTests
+{
+    [Fact]
+    public async Task A_product_read_once_is_written_to_redis()
+    {
+        var app = new PostgresApp();
+        app.UseRedis().With("Cache:RedisAfterReads", "1");
+        await app.InitializeAsync();
+        try
+        {
+            var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+            var id = (await staff.CreateProductAsync(Tag(), "Shared at once")).Id();
+            await using var redis = await ConnectionMultiplexer.ConnectAsync($"{RedisServer.Address},allowAdmin=true");
+            var server = redis.GetServer(RedisServer.Address);
+            var prefix = app.Services.GetRequiredService<IOptions<CacheOptions>>().Value.KeyPrefix;
+
+            await app.Anonymous().ReadAsync($"/api/products/{id}");
+            var deadline = TestTime.Deadline(10);
+            while (!server.Keys(pattern: $"{prefix}*:product:{id}:*").Any())
+            {
+                DateTime.UtcNow.Should().BeBefore(deadline, "with Cache:RedisAfterReads 1 the first load should be written to Redis");
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            await ((IAsyncLifetime)app).DisposeAsync();
+        }
     }
 }
