@@ -59,6 +59,12 @@ public static class CachingExtensions
                     provider.GetRequiredService<ILogger<RedisCatalogStamps>>(),
                     provider.GetRequiredService<CacheMetrics>())
                 : new InProcessCatalogStamps());
+        // Tells which entries are in Redis only when a load is not shared at once (Cache:RedisAfterReads above 1).
+        services.AddSingleton<ISharedEntries>(provider =>
+            provider.GetRequiredService<IOptions<CacheOptions>>().Value is { Provider: CacheProvider.Redis, RedisAfterReads: > 1 } settings
+                ? new RedisSharedEntries(
+                    provider.GetRequiredService<RedisConnection>().Multiplexer, settings, provider.GetRequiredService<ILogger<RedisSharedEntries>>())
+                : new EveryEntryShared());
         services.AddSingleton<RedisConnection>();
         services.AddHealthChecks().Add(new HealthCheckRegistration(
             "cache", provider => ActivatorUtilities.CreateInstance<CacheHealthCheck>(provider), HealthStatus.Degraded, [HealthEndpoints.Ready]));

@@ -14,7 +14,13 @@ namespace Emporium.Features.Catalog.Caching;
 /// many requests ask for it, and through its backplane drops superseded entries from every process's memory.
 /// </summary>
 public sealed partial class CatalogCache(
-    IFusionCache cache, ICatalogStamps stamps, IProductReads reads, IOptions<CacheOptions> options, CacheMetrics metrics, ILogger<CatalogCache> logger)
+    IFusionCache cache,
+    ICatalogStamps stamps,
+    ISharedEntries shared,
+    IProductReads reads,
+    IOptions<CacheOptions> options,
+    CacheMetrics metrics,
+    ILogger<CatalogCache> logger)
 {
     /// <summary>Entries of another build are never read: the key names the build whose types wrote them.</summary>
     private static readonly string Build = typeof(CatalogCache).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..8];
@@ -35,6 +41,11 @@ public sealed partial class CatalogCache(
 
     private readonly FusionCacheEntryOptions? _loaded = options.Value.Provider == CacheProvider.Redis && options.Value.RedisAfterReads > 1
         ? cache.CreateEntryOptions(entry => entry.SetSkipDistributedCacheWrite(true, true))
+        : null;
+
+    // The same for a product no process has shared: Redis is not asked, it could only miss.
+    private readonly FusionCacheEntryOptions? _unshared = options.Value.Provider == CacheProvider.Redis && options.Value.RedisAfterReads > 1
+        ? cache.CreateEntryOptions(entry => entry.SetSkipDistributedCacheWrite(true, true).SetSkipDistributedCacheRead(true))
         : null;
 
     private readonly FusionCacheEntryOptions _shared = cache.CreateEntryOptions(entry => entry.SetSkipMemoryCacheWrite(true));
@@ -158,6 +169,7 @@ public sealed partial class CatalogCache(
 
         var loaded = false;
         var key = Key(id, stamp);
+        var unshared = _unshared is not null && !shared.MayHold(key);
         var entry = await cache.GetOrSetAsync<ProductEntry>(
             key,
             async (_, token) =>
@@ -165,14 +177,20 @@ public sealed partial class CatalogCache(
                 loaded = true;
                 return new ProductEntry(await load(id, null, token)) { ReadsBeforeSharing = _readsBeforeSharing };
             },
-            _loaded,
+            unshared ? _unshared : _loaded,
             cancellationToken);
         metrics.Looked("product", hit: !loaded);
+        if (loaded && unshared)
+        {
+            metrics.RedisSkipped();
+        }
+
         LogLookup(logger, id, loaded ? "miss" : "hit");
         if (!loaded && entry.ReadAgain())
         {
             // Read again in this process: likely wanted by the others too. The write itself runs in the background.
             await cache.SetAsync(key, entry, _shared, CancellationToken.None);
+            shared.Shared(key);
         }
 
         return entry.Data;
@@ -217,6 +235,7 @@ public sealed class CacheMetrics : IDisposable
     private readonly Meter _meter;
     private readonly Counter<long> _lookups;
     private readonly Counter<long> _stampReads;
+    private readonly Counter<long> _redisSkips;
 
     public CacheMetrics(IMeterFactory meters)
     {
@@ -224,6 +243,8 @@ public sealed class CacheMetrics : IDisposable
         _lookups = _meter.CreateCounter<long>("emporium.cache.lookups", "{lookup}", "Catalog cache lookups by entry kind and outcome (hit, miss, bypass).");
         _stampReads = _meter.CreateCounter<long>(
             "emporium.cache.stamp_reads", "{read}", "With Redis: stamps a read took from the process's acknowledged copy (source memory) or asked Redis for (source redis).");
+        _redisSkips = _meter.CreateCounter<long>(
+            "emporium.cache.redis_skips", "{miss}", "With Redis: product misses loaded from the database without asking Redis, since no process had shared the entry.");
     }
 
     public void Looked(string entry, bool hit) =>
@@ -231,6 +252,8 @@ public sealed class CacheMetrics : IDisposable
 
     public void Bypassed(string entry) =>
         _lookups.Add(1, new KeyValuePair<string, object?>("entry", entry), new KeyValuePair<string, object?>("outcome", "bypass"));
+
+    public void RedisSkipped() => _redisSkips.Add(1);
 
     public void StampsRead(bool fromMemory) => _stampReads.Add(1, new KeyValuePair<string, object?>("source", fromMemory ? "memory" : "redis"));
 

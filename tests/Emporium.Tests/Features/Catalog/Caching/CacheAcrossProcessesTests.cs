@@ -113,14 +113,35 @@ public sealed class CacheAcrossProcessesTests : IAsyncLifetime
 
     private const string ScrapeToken = "scrape-token-of-this-test";
 
+    /// <summary>Longer than the Prometheus exporter keeps a scrape's answer (300 ms by default).</summary>
+    private static readonly TimeSpan ScrapeCache = TimeSpan.FromMilliseconds(400);
+
     /// <summary>How many product reads took their stamps from where (memory or redis), from the process's /metrics.</summary>
-    private static async Task<long> StampReadsAsync(ServiceProcess process, string source)
+    private static Task<long> StampReadsAsync(ServiceProcess process, string source) =>
+        CounterAsync(process, $"emporium_cache_stamp_reads_total\\{{[^}}]*source=\"{source}\"[^}}]*\\}}");
+
+    /// <summary>How many product misses went to the database without asking Redis, from the process's /metrics.</summary>
+    private static Task<long> RedisSkipsAsync(ServiceProcess process) => CounterAsync(process, "emporium_cache_redis_skips_total(\\{[^}]*\\})?");
+
+    /// <summary>The value of the series <paramref name="series"/> (a pattern) on the process's /metrics; 0 before its first count.</summary>
+    private static async Task<long> CounterAsync(ServiceProcess process, string series)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ScrapeToken);
         var text = await (await process.Http.SendAsync(request)).Content.ReadAsStringAsync();
-        var match = System.Text.RegularExpressions.Regex.Match(text, $"emporium_cache_stamp_reads_total\\{{[^}}]*source=\"{source}\"[^}}]*\\}} (\\d+)");
-        return match.Success ? long.Parse(match.Groups[1].Value) : 0;
+        var match = System.Text.RegularExpressions.Regex.Match(text, $"{series} (\\d+)");
+        return match.Success ? long.Parse(match.Groups[^1].Value) : 0;
+    }
+
+    /// <summary>Waits until the entry of <paramref name="productId"/> is in Redis.</summary>
+    private static async Task SharedInRedisAsync(IServer redis, long productId)
+    {
+        var deadline = TestTime.Deadline(10);
+        while (!redis.Keys(pattern: $"*:product:{productId}:*").Any())
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the product read again should be written to Redis");
+            await Task.Delay(50);
+        }
     }
 
     private async Task<IServer> AdminAsync(TwoProcesses two) =>
@@ -169,12 +190,7 @@ public sealed class CacheAcrossProcessesTests : IAsyncLifetime
         // Cache:RedisAfterReads is 2 by default: a product read once in a process costs Redis nothing.
         await two.AnonymousFirst.ReadAsync($"/api/products/{once}");
         await two.AnonymousFirst.WarmAsync($"/api/products/{twice}");
-        var deadline = TestTime.Deadline(10);
-        while (!redis.Keys(pattern: $"*:product:{twice}:*").Any())
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline, "the product read again should be written to Redis");
-            await Task.Delay(50);
-        }
+        await SharedInRedisAsync(redis, twice);
 
         redis.Keys(pattern: $"*:product:{once}:*").Should().BeEmpty("a product read once in a process stays out of Redis");
 
@@ -183,6 +199,36 @@ public sealed class CacheAcrossProcessesTests : IAsyncLifetime
         await PostgresServer.ExecuteAsync($"UPDATE products SET name = 'Renamed in the database' WHERE id IN ({once}, {twice})", _database);
         (await two.AnonymousSecond.ReadAsync($"/api/products/{twice}")).Str("name").Should().StartWith("Read twice", "the entry came from Redis");
         (await two.AnonymousSecond.ReadAsync($"/api/products/{once}")).Str("name").Should().Be("Renamed in the database", "Redis had no entry for it");
+    }
+
+    [Fact]
+    public async Task A_process_asks_redis_only_for_products_another_process_has_shared()
+    {
+        await using var two = await StartTwoAsync();
+        var redis = await AdminAsync(two);
+        var shared = (await two.First.Http.CreateProductAsync(Tag(), "Shared")).Id();
+        var unshared = (await two.First.Http.CreateProductAsync(Tag(), "Not shared")).Id();
+
+        // Once the second process has read which entries are in Redis, a product no process has shared is loaded without
+        // asking Redis (each probe is a product never read before).
+        var deadline = TestTime.Deadline(20);
+        while (await RedisSkipsAsync(two.Second) == 0)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "a process learns which entries are shared soon after its first read");
+            await two.AnonymousSecond.ReadAsync($"/api/products/{(await two.First.Http.CreateProductAsync(Tag(), "Probe")).Id()}");
+        }
+
+        await two.AnonymousFirst.WarmAsync($"/api/products/{shared}");
+        await SharedInRedisAsync(redis, shared);
+
+        // Renamed behind the service's back: only Redis can still answer with the old name.
+        await PostgresServer.ExecuteAsync($"UPDATE products SET name = 'Renamed in the database' WHERE id IN ({shared}, {unshared})", _database);
+        await Task.Delay(ScrapeCache);
+        var skips = await RedisSkipsAsync(two.Second);
+        (await two.AnonymousSecond.ReadAsync($"/api/products/{shared}")).Str("name").Should().StartWith("Shared", "the second process was told the entry is in Redis");
+        (await two.AnonymousSecond.ReadAsync($"/api/products/{unshared}")).Str("name").Should().Be("Renamed in the database");
+        await Task.Delay(ScrapeCache);
+        (await RedisSkipsAsync(two.Second)).Should().Be(skips + 1, "no process had shared the second product, so Redis was not asked for it");
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Emporium.Features.Catalog.Caching;
 using Emporium.Tests.Features.Jobs;
 using Emporium.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 
 namespace Emporium.Tests.Features.Catalog.Caching;
 
@@ -104,6 +105,45 @@ internal static class CacheReads
     }
 
     public static async Task<JsonElement> ReadAsync(this HttpClient client, string url) => await (await client.GetAsync(url)).ShouldBe(HttpStatusCode.OK);
+}
+
+/// <summary>Tests of two processes' views of one Redis: a redis-server of the class's own, an admin connection, and what the tests open.</summary>
+public abstract class OwnRedisTests : IAsyncLifetime
+{
+    private readonly List<IDisposable> _owned = [];
+
+    protected OwnRedis Redis { get; private set; } = null!;
+
+    protected ConnectionMultiplexer Admin { get; private set; } = null!;
+
+    /// <summary>Disposed after the test, the last owned first.</summary>
+    protected T Own<T>(T item)
+        where T : IDisposable
+    {
+        _owned.Add(item);
+        return item;
+    }
+
+    /// <summary>A connection of a process of its own, named <paramref name="name"/> (CLIENT LIST shows it).</summary>
+    protected async Task<ConnectionMultiplexer> ConnectAsync(string name) =>
+        Own(await ConnectionMultiplexer.ConnectAsync(Emporium.Infrastructure.Caching.RedisConfiguration.Parse($"{Redis.Address},name={name}")));
+
+    public async Task InitializeAsync()
+    {
+        Redis = await OwnRedis.StartAsync();
+        Admin = await ConnectionMultiplexer.ConnectAsync($"{Redis.Address},allowAdmin=true");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            owned.Dispose();
+        }
+
+        await Admin.DisposeAsync();
+        await Redis.DisposeAsync();
+    }
 }
 
 /// <summary>A redis-server of a test's own (no persistence), to stop and start again on the same port.</summary>

@@ -10,36 +10,14 @@ namespace Emporium.Tests.Features.Catalog.Caching;
 /// Two processes' copies of the Redis stamps (decision 0019, "Acknowledged changes"), each with a connection of its own to
 /// a Redis of the test's own, as two service processes have.
 /// </summary>
-public sealed class StampMirrorTests : IAsyncLifetime
+public sealed class StampMirrorTests : OwnRedisTests
 {
-    private readonly List<IDisposable> _owned = [];
-    private OwnRedis _redis = null!;
-    private ConnectionMultiplexer _admin = null!;
-
-    public async Task InitializeAsync()
-    {
-        _redis = await OwnRedis.StartAsync();
-        _admin = await ConnectionMultiplexer.ConnectAsync($"{_redis.Address},allowAdmin=true");
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var owned in Enumerable.Reverse(_owned))
-        {
-            owned.Dispose();
-        }
-
-        await _admin.DisposeAsync();
-        await _redis.DisposeAsync();
-    }
-
     private async Task<RedisCatalogStamps> ProcessAsync(string name, double leaseSeconds = 3, long maxEntries = 200_000)
     {
-        var connection = await ConnectionMultiplexer.ConnectAsync(RedisConfiguration.Parse($"{_redis.Address},name={name}"));
-        _owned.Add(connection);
+        var connection = await ConnectAsync(name);
         var options = new CacheOptions { PeerLease = TimeSpan.FromSeconds(leaseSeconds), MaxEntries = maxEntries };
         var stamps = new RedisCatalogStamps(connection, options, NullLogger<RedisCatalogStamps>.Instance);
-        _owned.Add(stamps);
+        Own(stamps);
         await TrustedAsync(stamps);
         return stamps;
     }
@@ -56,7 +34,7 @@ public sealed class StampMirrorTests : IAsyncLifetime
 
     private const string Products = "emporium:{stamps}:products";
 
-    private async Task<long> StampInRedisAsync(long productId) => (long)await _admin.GetDatabase().HashGetAsync(Products, productId);
+    private async Task<long> StampInRedisAsync(long productId) => (long)await Admin.GetDatabase().HashGetAsync(Products, productId);
 
     private static async Task CompleteAsync(RedisCatalogStamps stamps)
     {
@@ -95,12 +73,12 @@ public sealed class StampMirrorTests : IAsyncLifetime
         // only what it kept from before, and that must be nothing.
         var reader = await ProcessAsync("reader", maxEntries: 1);
         await reader.RaiseAsync([7], everything: false, CancellationToken.None);
-        await _admin.GetDatabase().HashSetAsync(Products, 8, 1);
+        await Admin.GetDatabase().HashSetAsync(Products, 8, 1);
         reader.Mirror.TryRead(7, out var known).Should().BeTrue("the process applied its own raise");
 
         // The reader's subscription is cut: any change published until it is back is lost to it. A change that was lost is
         // what happens next to the stamp in Redis, behind the reader's back.
-        var server = _admin.GetServer(_redis.Address);
+        var server = Admin.GetServer(Redis.Address);
         var subscription = (await server.ClientListAsync()).Single(client => client.Name == "reader" && client.ClientType == ClientType.PubSub);
         await server.ClientKillAsync(subscription.Id, ClientType.PubSub, skipMe: true);
         var deadline = TestTime.Deadline(10);
@@ -110,7 +88,7 @@ public sealed class StampMirrorTests : IAsyncLifetime
             await Task.Delay(10);
         }
 
-        await _admin.GetDatabase().HashSetAsync(Products, 7, known.Product + 1000);
+        await Admin.GetDatabase().HashSetAsync(Products, 7, known.Product + 1000);
         await TrustedAsync(reader);
 
         reader.Mirror.Complete.Should().BeFalse("two stamps do not fit a copy of one");
@@ -171,7 +149,7 @@ public sealed class StampMirrorTests : IAsyncLifetime
     public async Task A_writer_waits_for_a_silent_member_no_longer_than_its_lease()
     {
         var writer = await ProcessAsync("writer", leaseSeconds: 1);
-        await _admin.GetDatabase().SortedSetAddAsync("emporium:{stamps}:members", "hung", DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds());
+        await Admin.GetDatabase().SortedSetAddAsync("emporium:{stamps}:members", "hung", DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds());
 
         var started = System.Diagnostics.Stopwatch.StartNew();
         await writer.RaiseAsync([1], everything: false, CancellationToken.None);
