@@ -8,15 +8,18 @@ namespace Emporium.Infrastructure.Caching;
 /// <summary>
 /// Which product entries are in Redis (decision 0019, "Asking Redis only for shared entries"). A process that writes an
 /// entry there adds its key to a sorted set (scored by when the entry expires) and publishes it; every process remembers
-/// the keys it hears of until they expire. A process subscribes first and then reads the set, so from then on it knows
-/// every shared key. Until it has (starting, or after a lost connection), and while it cannot keep them all (more than
-/// Cache:MaxEntries), it cannot tell, and every miss asks Redis. A key missed all the same costs one database read, never
-/// a stale one, and at worst for one Cache:Duration, after which the entry has expired in Redis too.
+/// the keys it hears of until they expire. A process subscribes, hears a ping of its own on the channel (so messages
+/// published from then on reach it), then reads the set: from then on it knows every shared key. Until it has (starting,
+/// after a lost connection) it cannot tell, and every miss asks Redis; so it does while it cannot keep them all (more
+/// than Cache:MaxEntries), until the key it could not keep has expired. A key missed all the same costs one database
+/// read, never a stale one, and at worst for one Cache:Duration, after which the entry has expired in Redis too.
 /// </summary>
 internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
 {
-    /// <summary>Most keys one page of the set's load reads.</summary>
-    private const int LoadPage = 10_000;
+    /// <summary>How often a process that cannot tell, and reads nothing, checks whether it can read the set again.</summary>
+    private static readonly TimeSpan RepairEvery = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(2);
 
     private readonly IConnectionMultiplexer _redis;
     private readonly ILogger _logger;
@@ -25,20 +28,27 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
     private readonly TimeSpan _duration;
     private readonly long _lifetime;
     private readonly long _maxEntries;
+    private readonly string _id = Guid.NewGuid().ToString("N");
     private readonly ConcurrentDictionary<string, long> _keys = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stopping = new();
     private long _count;
     private long _nextSweep;
+    private long _nextRepair;
 
     /// <summary>Stopwatch ticks from which the keys remembered are every key shared; long.MaxValue while that is unknown.</summary>
     private long _knowsAllFrom = long.MaxValue;
 
-    /// <summary>Raised by every break (a lost connection, a key not kept): a load begun before it does not make the keys complete.</summary>
+    /// <summary>Raised by every break (a lost connection, a key not kept): a read of the set begun before it proves nothing.</summary>
     private long _breaks;
 
+    /// <summary>Raised by every key not kept: reading the set again would not keep it either.</summary>
+    private long _overflows;
+
     private int _listening;
-    private ChannelMessageQueue? _queue;
+    private bool _subscribed;
+    private long _nonce;
+    private Ping? _ping;
     private Task _load = Task.CompletedTask;
 
     public RedisSharedEntries(IConnectionMultiplexer redis, CacheOptions options, ILogger<RedisSharedEntries> logger)
@@ -52,27 +62,39 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
     }
 
     /// <summary>Whether this process knows every shared key now (for tests; like a read, starts listening).</summary>
-    internal bool KnowsAll()
-    {
-        Listen();
-        return Stopwatch.GetTimestamp() >= Volatile.Read(ref _knowsAllFrom);
-    }
+    internal bool KnowsAll() => !MayHold("?");
 
     public bool MayHold(string key)
     {
-        Listen();
         var now = Stopwatch.GetTimestamp();
-        return now < Volatile.Read(ref _knowsAllFrom) || (_keys.TryGetValue(key, out var expires) && now < expires);
+        var knowsAllFrom = Volatile.Read(ref _knowsAllFrom);
+        if (now >= knowsAllFrom)
+        {
+            return _keys.TryGetValue(key, out var expires) && now < expires;
+        }
+
+        if (knowsAllFrom == long.MaxValue && now >= Volatile.Read(ref _nextRepair))
+        {
+            // Not knowing, with no end in sight: the first read starts listening, later ones make sure the set is read again
+            // (a break's events can arrive out of order).
+            Volatile.Write(ref _nextRepair, now + (long)(RepairEvery.TotalSeconds * Stopwatch.Frequency));
+            Listen();
+        }
+
+        return true;
     }
 
     public void Shared(string key)
     {
-        Remember(key, Stopwatch.GetTimestamp() + _lifetime);
+        Remember(key, Stopwatch.GetTimestamp() + _lifetime, sweep: false);
         try
         {
-            // On one connection, in this order: a process that reads the set after the add finds the key there, and one that
-            // read it before has subscribed before that, and hears the message.
-            _redis.GetDatabase().SortedSetAdd(_set, key, DateTimeOffset.UtcNow.Add(_duration).ToUnixTimeMilliseconds(), CommandFlags.FireAndForget);
+            // With RESP2 these go out on one connection in this order, so a process that reads the set after the add finds the
+            // key there, and one that read it before was listening already and hears the message. The set expires when
+            // nothing has been shared for a whole Cache:Duration.
+            var database = _redis.GetDatabase();
+            database.SortedSetAdd(_set, key, DateTimeOffset.UtcNow.Add(_duration).ToUnixTimeMilliseconds(), CommandFlags.FireAndForget);
+            database.KeyExpire(_set, _duration, CommandFlags.FireAndForget);
             _redis.GetSubscriber().Publish(_channel, key, CommandFlags.FireAndForget);
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
@@ -82,40 +104,16 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
         }
     }
 
-    /// <summary>Starts listening on the first read: a process that only writes the catalog (a worker) never reads, and keeps no keys.</summary>
+    /// <summary>Subscribes once (the multiplexer renews the subscription after a break), then reads the set.</summary>
     private void Listen()
     {
         if (Volatile.Read(ref _listening) == 0 && Interlocked.Exchange(ref _listening, 1) == 0)
         {
-            _ = ListenAsync();
+            Load();
         }
-    }
-
-    /// <summary>Subscribes, trying again every second until Redis answers, then reads the set; the multiplexer renews the subscription after a break.</summary>
-    private async Task ListenAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
+        else if (Volatile.Read(ref _subscribed))
         {
-            try
-            {
-                var queue = await _redis.GetSubscriber().SubscribeAsync(_channel);
-                queue.OnMessage(message => Remember((string)message.Message!, Stopwatch.GetTimestamp() + _lifetime));
-                _queue = queue;
-                Heard();
-                Load();
-                return;
-            }
-            catch (Exception exception) when (exception is RedisException or TimeoutException)
-            {
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(1), _stopping.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
+            Load();
         }
     }
 
@@ -126,37 +124,31 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
         {
             if (_load.IsCompleted && !_stopping.IsCancellationRequested)
             {
-                _load = LoadAsync();
+                _load = Task.Run(LoadAsync);
             }
         }
     }
 
     /// <summary>
-    /// Remembers every key in the set that has not expired; then, unless a break came meanwhile, this process knows every
-    /// shared key. After a break or a failed read it reads the set again, once a second until it has. Whatever happens, it
-    /// knows them all one Cache:Duration after it started listening (again): see <see cref="Heard"/>.
+    /// Subscribes if need be; then, once a second until it succeeds: hears a ping of its own, reads every key in the set
+    /// that has not expired, and, unless a break came meanwhile, knows every shared key. Stops for good when a key could
+    /// not be kept: the set would not fit again before that key has expired.
     /// </summary>
     private async Task LoadAsync()
     {
         while (!_stopping.IsCancellationRequested)
         {
-            var breaks = Interlocked.Read(ref _breaks);
+            var (breaks, overflows) = (Interlocked.Read(ref _breaks), Interlocked.Read(ref _overflows));
             try
             {
-                var database = _redis.GetDatabase();
-                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                for (long skip = 0; ; skip += LoadPage)
+                await SubscribeAsync();
+                await PingAsync();
+                var (ticks, now) = (Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                await foreach (var entry in _redis.GetDatabase().SortedSetScanAsync(_set, pageSize: 1000).WithCancellation(_stopping.Token))
                 {
-                    var page = await database.SortedSetRangeByScoreWithScoresAsync(_set, now, double.PositiveInfinity, skip: skip, take: LoadPage);
-                    var ticks = Stopwatch.GetTimestamp();
-                    foreach (var entry in page)
+                    if (entry.Score > now)
                     {
-                        Remember((string)entry.Element!, ticks + (long)((entry.Score - now) / 1000 * Stopwatch.Frequency));
-                    }
-
-                    if (page.Length < LoadPage)
-                    {
-                        break;
+                        Remember((string)entry.Element!, ticks + (long)((entry.Score - now) / 1000 * Stopwatch.Frequency), sweep: true);
                     }
                 }
 
@@ -167,11 +159,24 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
                         Volatile.Write(ref _knowsAllFrom, Stopwatch.GetTimestamp());
                         return;
                     }
+
+                    if (_overflows != overflows)
+                    {
+                        // Listening, as the ping proved: once the key not kept has expired, and every key missed before the
+                        // ping has too, this process knows them all, without reading the set again.
+                        var (known, window) = (Volatile.Read(ref _knowsAllFrom), Stopwatch.GetTimestamp() + _lifetime);
+                        Volatile.Write(ref _knowsAllFrom, known == long.MaxValue ? window : Math.Max(known, window));
+                        return;
+                    }
                 }
             }
             catch (Exception exception) when (exception is RedisException or TimeoutException)
             {
                 LogNotLoaded(_logger, exception.Message);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
             }
 
             try
@@ -185,27 +190,75 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
         }
     }
 
-    /// <summary>Listening (again): every key shared before now, heard or not, has expired within one Cache:Duration.</summary>
-    private void Heard()
+    private async Task SubscribeAsync()
     {
-        lock (_gate)
+        if (_subscribed)
         {
-            var (known, window) = (Volatile.Read(ref _knowsAllFrom), Stopwatch.GetTimestamp() + _lifetime);
-            Volatile.Write(ref _knowsAllFrom, known == long.MaxValue ? window : Math.Max(known, window));
+            return;
         }
+
+        var subscriber = _redis.GetSubscriber();
+        try
+        {
+            await subscriber.SubscribeAsync(_channel, (_, message) => OnMessage((string)message!));
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            // The multiplexer registers a subscription before it is sent: one that failed must not stay, or the next try
+            // would add a second handler.
+            try
+            {
+                await subscriber.UnsubscribeAsync(_channel);
+            }
+            catch (Exception again) when (again is RedisException or TimeoutException)
+            {
+                // Still away: the registration is dropped locally all the same.
+            }
+
+            throw;
+        }
+
+        Volatile.Write(ref _subscribed, true);
+        Heard();
     }
 
-    private void Remember(string key, long expires)
+    /// <summary>Publishes a ping and waits until it comes back on the channel: messages published from then on reach this process.</summary>
+    private async Task PingAsync()
     {
-        var now = Stopwatch.GetTimestamp();
-        if (now >= Volatile.Read(ref _nextSweep))
+        var ping = new Ping($"?{_id}:{Interlocked.Increment(ref _nonce)}");
+        Volatile.Write(ref _ping, ping);
+        await _redis.GetSubscriber().PublishAsync(_channel, ping.Text);
+        await ping.Heard.Task.WaitAsync(PingTimeout, _stopping.Token);
+    }
+
+    private void OnMessage(string text)
+    {
+        if (text.StartsWith('?'))
         {
-            Sweep(now);
+            if (Volatile.Read(ref _ping) is { } ping && text == ping.Text)
+            {
+                ping.Heard.TrySetResult();
+            }
+
+            return;
+        }
+
+        Remember(text, Stopwatch.GetTimestamp() + _lifetime, sweep: true);
+    }
+
+    private void Remember(string key, long expires, bool sweep)
+    {
+        if (sweep && Stopwatch.GetTimestamp() >= Volatile.Read(ref _nextSweep))
+        {
+            Sweep();
         }
 
         if (_keys.TryGetValue(key, out var known))
         {
-            _keys[key] = Math.Max(known, expires);
+            if (expires > known)
+            {
+                _keys.TryUpdate(key, expires, known);
+            }
         }
         else if (Interlocked.Read(ref _count) < _maxEntries)
         {
@@ -220,13 +273,14 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
             lock (_gate)
             {
                 _breaks++;
+                _overflows++;
                 Volatile.Write(ref _knowsAllFrom, Math.Max(Volatile.Read(ref _knowsAllFrom), expires));
             }
         }
     }
 
-    /// <summary>Forgets keys whose entries have expired, here and in the set, a few times per Cache:Duration.</summary>
-    private void Sweep(long now)
+    /// <summary>Forgets keys whose entries have expired, here and in the set, a few times per Cache:Duration (on the channel's thread).</summary>
+    private void Sweep()
     {
         if (!_gate.TryEnter())
         {
@@ -235,6 +289,7 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
 
         try
         {
+            var now = Stopwatch.GetTimestamp();
             Volatile.Write(ref _nextSweep, now + _lifetime / 4);
             foreach (var (key, expires) in _keys)
             {
@@ -257,6 +312,16 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
         }
     }
 
+    /// <summary>Listening (again): every key shared before now, heard or not, has expired within one Cache:Duration.</summary>
+    private void Heard()
+    {
+        lock (_gate)
+        {
+            var (known, window) = (Volatile.Read(ref _knowsAllFrom), Stopwatch.GetTimestamp() + _lifetime);
+            Volatile.Write(ref _knowsAllFrom, known == long.MaxValue ? window : Math.Max(known, window));
+        }
+    }
+
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
         lock (_gate)
@@ -268,14 +333,18 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        if (_queue is null)
+        if (!Volatile.Read(ref _subscribed))
         {
-            return;  // still subscribing, and reads the set once subscribed
+            return;  // still subscribing; the set is read once subscribed
         }
 
-        // Listening again (the multiplexer renews the subscription): within one Cache:Duration every key missed meanwhile has
-        // expired, and sooner once the set has been read again.
-        Heard();
+        if (e.ConnectionType == ConnectionType.Subscription)
+        {
+            // Listening again (the multiplexer renews the subscription): within one Cache:Duration every key missed meanwhile
+            // has expired, and sooner once the set has been read again.
+            Heard();
+        }
+
         Load();
     }
 
@@ -287,7 +356,10 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
         _load.Wait(TimeSpan.FromSeconds(5));
         try
         {
-            _queue?.Unsubscribe();
+            if (_subscribed)
+            {
+                _redis.GetSubscriber().Unsubscribe(_channel);
+            }
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
@@ -297,9 +369,15 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
         _stopping.Dispose();
     }
 
+    /// <summary>A ping of this process's own on the channel (messages starting with '?' are pings; keys never do).</summary>
+    private sealed record Ping(string Text)
+    {
+        public TaskCompletionSource Heard { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
     [LoggerMessage(LogLevel.Debug, "The other processes were not told of an entry shared in Redis; they read it from the database: {Reason}")]
     private static partial void LogNotTold(ILogger logger, string reason);
 
-    [LoggerMessage(LogLevel.Warning, "Reading which entries are in Redis failed; misses ask Redis until it is read again: {Reason}")]
+    [LoggerMessage(LogLevel.Debug, "Reading which entries are in Redis failed, and is tried again in a second; meanwhile misses ask Redis: {Reason}")]
     private static partial void LogNotLoaded(ILogger logger, string reason);
 }
