@@ -394,10 +394,30 @@ internal sealed partial class StampMirror : IDisposable
         }
 
         var subscriber = _redis.GetSubscriber();
-        await subscriber.SubscribeAsync(RedisChannel.Literal(_ackPrefix + Id), (_, message) => OnAcknowledged(message));
-        var queue = await subscriber.SubscribeAsync(_changes);
-        queue.OnMessage(OnChange);
-        _changeQueue = queue;
+        var acks = RedisChannel.Literal(_ackPrefix + Id);
+        try
+        {
+            await subscriber.SubscribeAsync(acks, (_, message) => OnAcknowledged(message));
+            var queue = await subscriber.SubscribeAsync(_changes);
+            queue.OnMessage(OnChange);
+            _changeQueue = queue;
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            // The multiplexer registers a subscription before it is sent: a failed one must not stay, or the multiplexer
+            // would renew it on reconnecting, and a queue nobody reads would hold every change from then on.
+            try
+            {
+                await subscriber.UnsubscribeAsync(acks);
+                await subscriber.UnsubscribeAsync(_changes);
+            }
+            catch (Exception again) when (again is RedisException or TimeoutException)
+            {
+                // Still away: the registrations are dropped locally all the same.
+            }
+
+            throw;
+        }
     }
 
     /// <summary>Publishes a ping and waits until this process's ordered handler has seen it (and everything before it).</summary>
