@@ -11,6 +11,8 @@
 # Each wrk run lasts SECONDS (default 10) after a 3 s warm-up. Prints requests per second, p50 and p99 and the ratios.
 # Runs on this machine vary by 10-20 % from one to the next, so ROUNDS (default 1) repeats the modes in turn, and each
 # figure is the median of its rounds; with the cached modes, the Redis / Memory ratio of every round is printed too.
+# The floor program runs for the whole script and is measured in every round beside the modes; every program first
+# reads for WARMUP seconds (default 20), since a fresh process is slower for its first seconds.
 #   bench/read-path.sh [products=500000] [seconds=10]       MODES="off Memory Redis" HOT_IDS=20000 ROUNDS=3 BENCH_KEEP=1
 # The cached modes' warm-up reads every hot id once first, so the measured run sees the steady state, not the fill.
 set -euo pipefail
@@ -100,12 +102,27 @@ PY
   tail -1 "$results" >&2
 }
 
-# Ceiling and the service's modes, ROUNDS times in turn.
-# Even rounds take the modes in reverse order, so that drift during the run (PostgreSQL's cache warming) favours none.
+# The floor: raw Npgsql in a minimal program, started once and measured in every round beside the service's modes (it
+# idles while they run), so that drift during the run (PostgreSQL's cache warming) favours neither.
+floor_port="$(free_port)"
+dotnet run --file bench/lib/pk-read.cs -c Release -- "$connection" "http://127.0.0.1:$floor_port" >"$work/floor.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 240); do curl -fs "http://127.0.0.1:$floor_port/products/$min_id" >/dev/null && break; sleep 0.5; done
+# A fresh process runs its first seconds at about two thirds of its speed (the JIT's tiers, the pools filling): each
+# program gets WARMUP seconds (default 20) of the same reads before it is measured, the cached modes their fill besides.
+warm() { READ_PATH="$1" wrk -t2 -c32 -d"${WARMUP:-20}s" -s bench/lib/random-id.lua "$2" >/dev/null; }
+warm "/products/" "http://127.0.0.1:$floor_port/"
+
+# Ceiling, floor and the service's modes, ROUNDS times in turn.
+# Even rounds take them in reverse order, so that drift during the run (PostgreSQL's cache warming) favours none.
 for round in $(seq 1 "${ROUNDS:-1}"); do
-order="$modes"
-[ $((round % 2)) = 0 ] && order="$(echo "$modes" | tr ' ' '\n' | tac | tr '\n' ' ')"
+order="floor $modes"
+[ $((round % 2)) = 0 ] && order="$(echo "$order" | tr ' ' '\n' | tac | tr '\n' ' ')"
 for mode in $order; do
+  if [ "$mode" = floor ]; then
+    run floor "/products/" "http://127.0.0.1:$floor_port/"
+    continue
+  fi
   case "$mode" in
     off) start_service Logging__LogLevel__Default=Warning Cache__Provider=None ;;
     Memory) start_service Logging__LogLevel__Default=Warning Cache__Provider=Memory ;;
@@ -116,6 +133,7 @@ for mode in $order; do
       Cache__KeyPrefix="bench-$RANDOM:" Cache__RedisAfterReads=1 ;;
     *) echo "[bench] unknown mode $mode (off, Memory, Redis, Redis1)" >&2; exit 2 ;;
   esac
+  warm "/api/products/" "$base/"
   [ "$mode" != off ] && [ "$hot" -lt "$products" ] && fill
   if [ "$round" = 1 ] && [ "$mode" = "$(echo "$modes" | awk '{print $1}')" ]; then
     run ceiling "/health/live?" "$base/"
@@ -132,12 +150,6 @@ for mode in $order; do
 done
 done
 
-# The floor: raw Npgsql in a minimal program.
-port="$(free_port)"
-dotnet run --file bench/lib/pk-read.cs -c Release -- "$connection" "http://127.0.0.1:$port" >"$work/floor.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 240); do curl -fs "http://127.0.0.1:$port/products/$min_id" >/dev/null && break; sleep 0.5; done
-run floor "/products/" "http://127.0.0.1:$port/"
 
 python3 - "$results" <<'PY'
 import statistics, sys
@@ -151,6 +163,9 @@ ceiling, floor = float(rows["ceiling"][0]), float(rows["floor"][0])
 print(f"{'run':<16}{'rounds':>7}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'/ ceiling':>11}{'/ floor':>9}")
 for name, (rps, p50, p99, errors) in rows.items():
     print(f"{name:<16}{len(runs[name]):>7}{float(rps):>9.0f}{float(p50):>9.2f}{float(p99):>9.2f}{errors:>9}{float(rps) / ceiling:>11.2f}{float(rps) / floor:>9.2f}")
+if runs.get("floor") and runs.get("service-off"):
+    ratios = [float(o[0]) / float(f[0]) for f, o in zip(runs["floor"], runs["service-off"])]
+    print(f"service-off / floor by round: {', '.join(f'{x:.2f}' for x in ratios)}; median {statistics.median(ratios):.2f}")
 for kind in ("service", "hits"):
     for mode in ("Redis", "Redis1"):
         memory, redis = runs.get(f"{kind}-Memory"), runs.get(f"{kind}-{mode}")
