@@ -45,7 +45,6 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
     /// <summary>Raised by every key not kept: reading the set again would not keep it either.</summary>
     private long _overflows;
 
-    private int _listening;
     private bool _subscribed;
     private long _nonce;
     private Ping? _ping;
@@ -78,7 +77,7 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
             // Not knowing, with no end in sight: the first read starts listening, later ones make sure the set is read again
             // (a break's events can arrive out of order).
             Volatile.Write(ref _nextRepair, now + (long)(RepairEvery.TotalSeconds * Stopwatch.Frequency));
-            Listen();
+            Load();
         }
 
         return true;
@@ -104,20 +103,7 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
         }
     }
 
-    /// <summary>Subscribes once (the multiplexer renews the subscription after a break), then reads the set.</summary>
-    private void Listen()
-    {
-        if (Volatile.Read(ref _listening) == 0 && Interlocked.Exchange(ref _listening, 1) == 0)
-        {
-            Load();
-        }
-        else if (Volatile.Read(ref _subscribed))
-        {
-            Load();
-        }
-    }
-
-    /// <summary>Starts reading the set, unless a read is under way.</summary>
+    /// <summary>Starts reading the set (subscribing first, once), unless a read is under way.</summary>
     private void Load()
     {
         lock (_gate)
