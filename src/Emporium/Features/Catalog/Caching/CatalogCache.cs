@@ -16,7 +16,7 @@ namespace Emporium.Features.Catalog.Caching;
 public sealed partial class CatalogCache(
     IFusionCache cache,
     ICatalogStamps stamps,
-    ISharedEntries shared,
+    ISharedEntries sharedEntries,
     IProductReads reads,
     IOptions<CacheOptions> options,
     CacheMetrics metrics,
@@ -169,7 +169,7 @@ public sealed partial class CatalogCache(
 
         var loaded = false;
         var key = Key(id, stamp);
-        var unshared = _unshared is not null && !shared.MayHold(key);
+        var unshared = _unshared is not null && !sharedEntries.MayHold(key);
         var entry = await cache.GetOrSetAsync<ProductEntry>(
             key,
             async (_, token) =>
@@ -190,7 +190,7 @@ public sealed partial class CatalogCache(
         {
             // Read again in this process: likely wanted by the others too. The write itself runs in the background.
             await cache.SetAsync(key, entry, _shared, CancellationToken.None);
-            shared.Shared(key);
+            sharedEntries.Shared(key);
         }
 
         return entry.Data;
