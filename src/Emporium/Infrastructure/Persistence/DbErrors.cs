@@ -39,7 +39,11 @@ public sealed class DbErrors : Platform.Problems.IUnavailableDependencies, Platf
         return false;
     }
 
-    /// <summary>PostgreSQL's deadlock (40P01) and serialization failure (40001), SQLite's busy or locked file.</summary>
+    /// <summary>
+    /// PostgreSQL's deadlock (40P01) and serialization failure (40001), and its internal error "new multixact has more than
+    /// one updating member" (XX000: a server bug seen here once, under concurrent checkouts locking the same variant rows;
+    /// like the others it aborts the whole transaction, so running it again is safe); SQLite's busy or locked file.
+    /// </summary>
     public bool IsTransientConflict(Exception exception)
     {
         for (var current = exception; current is not null; current = current.InnerException)
@@ -47,7 +51,9 @@ public sealed class DbErrors : Platform.Problems.IUnavailableDependencies, Platf
             switch (current)
             {
                 case PostgresException postgres:
-                    return postgres.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure;
+                    return postgres.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure
+                        || (postgres.SqlState == PostgresErrorCodes.InternalError
+                            && postgres.MessageText.StartsWith("new multixact has more than one updating member", StringComparison.Ordinal));
                 case SqliteException sqlite when sqlite.SqliteErrorCode is SqliteBusy or SqliteLocked:
                     return true;
             }
