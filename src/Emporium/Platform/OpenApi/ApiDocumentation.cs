@@ -60,17 +60,18 @@ public static class ApiDocumentation
     public static void MapApiDocumentation(this WebApplication app)
     {
         app.MapOpenApi(DocumentPath);
-        app.UseSwaggerUI(options =>
+        // Each reader's middleware matches paths with regular expressions: it sees only requests under its own prefix.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api/docs"), docs => docs.UseSwaggerUI(options =>
         {
             options.RoutePrefix = "api/docs";
             options.SwaggerEndpoint(DocumentPath, "Emporium API v1");
             options.DocumentTitle = "Emporium API";
-        });
-        app.UseReDoc(options =>
+        }));
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api/redoc"), redoc => redoc.UseReDoc(options =>
         {
             options.RoutePrefix = "api/redoc";
             options.SpecUrl = DocumentPath;
             options.DocumentTitle = "Emporium API";
-        });
+        }));
     }
 }

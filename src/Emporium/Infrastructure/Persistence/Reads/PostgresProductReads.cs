@@ -79,8 +79,10 @@ internal sealed class PostgresProductReads(NpgsqlDataSource dataSource, int comm
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = slug ?? "" });
         }
 
-        return await command.ExecuteScalarAsync(cancellationToken) is string json
-            ? JsonSerializer.Deserialize<ProductDetailData>(json, ProductDetailData.Json)
+        // Read as the UTF-8 the server sent, not decoded into a string only to be encoded again for the parser.
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? JsonSerializer.Deserialize<ProductDetailData>(reader.GetFieldValue<byte[]>(0), ProductDetailData.Json)
             : null;
     }
 
