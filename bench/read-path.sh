@@ -11,7 +11,8 @@
 # Each wrk run lasts SECONDS (default 10) after a 3 s warm-up. Prints requests per second, p50 and p99 and the ratios.
 # Runs on this machine vary by 10-20 % from one to the next, so ROUNDS (default 1) repeats the modes in turn, and each
 # figure is the median of its rounds; with the cached modes, the Redis / Memory ratio of every round is printed too.
-# The floor program runs for the whole script and is measured in every round beside the modes; every program first
+# The floor program and the service with the cache off run for the whole script and are measured in every round
+# (the cached modes start afresh in each), in alternating order; every program first
 # reads for WARMUP seconds (default 20), since a fresh process is slower for its first seconds.
 #   bench/read-path.sh [products=500000] [seconds=10]       MODES="off Memory Redis" HOT_IDS=20000 ROUNDS=3 BENCH_KEEP=1
 # The cached modes' warm-up reads every hot id once first, so the measured run sees the steady state, not the fill.
@@ -103,7 +104,8 @@ PY
 }
 
 # The floor: raw Npgsql in a minimal program, started once and measured in every round beside the service's modes (it
-# idles while they run), so that drift during the run (PostgreSQL's cache warming) favours neither.
+# idles while they run), so that drift during the run (PostgreSQL's cache warming) favours neither; the service with
+# the cache off likewise (below).
 floor_port="$(free_port)"
 dotnet run --file bench/lib/pk-read.cs -c Release -- "$connection" "http://127.0.0.1:$floor_port" >"$work/floor.log" 2>&1 &
 pids+=($!)
@@ -121,6 +123,14 @@ order="floor $modes"
 for mode in $order; do
   if [ "$mode" = floor ]; then
     run floor "/products/" "http://127.0.0.1:$floor_port/"
+    continue
+  fi
+  # The cache off is compared with the floor, so it lives as long as the floor does: started in the first round and
+  # measured again in every round. A process started afresh for each round stays at its first minute's speed while
+  # the floor's keeps rising (one run: the floor 4,696 in round 1 and 7,247 in round 7, the fresh service flat at
+  # 3,669-5,069). The cached modes are compared with each other, each started afresh in every round.
+  if [ "$mode" = off ] && [ -n "${off_base:-}" ]; then
+    run service-off "/api/products/" "$off_base/"
     continue
   fi
   case "$mode" in
@@ -146,7 +156,7 @@ for mode in $order; do
   if [ "$mode" != off ] && [ "$hot" -lt "$products" ]; then
     COLD_SHARE=0 run "hits-$mode" "/api/products/" "$base/"
   fi
-  stop_service
+  if [ "$mode" = off ]; then off_base="$base"; else stop_service; fi
 done
 done
 
