@@ -149,9 +149,8 @@ internal sealed partial class RedisSharedEntries : ISharedEntries, IDisposable
                     if (_overflows != overflows)
                     {
                         // Listening, as the ping proved: once the key not kept has expired, and every key missed before the
-                        // ping has too, this process knows them all, without reading the set again.
-                        var (known, window) = (Volatile.Read(ref _knowsAllFrom), Stopwatch.GetTimestamp() + _lifetime);
-                        Volatile.Write(ref _knowsAllFrom, known == long.MaxValue ? window : Math.Max(known, window));
+                        // ping has too, this process knows them all, without reading the set again (the gate is reentrant).
+                        Heard();
                         return;
                     }
                 }
