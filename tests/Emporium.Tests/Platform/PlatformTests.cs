@@ -39,6 +39,23 @@ public sealed class PlatformTests(SqliteApp app) : IClassFixture<SqliteApp>
         redoc.Should().Contain("redoc");
     }
 
+    [Theory]
+    [InlineData("/api/docs", "swagger-ui")]
+    [InlineData("/api/docs/", "swagger-ui")]
+    [InlineData("/api/redoc", "redoc")]
+    [InlineData("/api/redoc/", "redoc")]
+    public async Task A_reader_typed_with_or_without_its_trailing_slash_redirects_to_its_page(string typed, string page)
+    {
+        var client = app.Anonymous();
+        var response = await client.GetAsync(typed);
+
+        // Resolved as a browser resolves it: against the address it typed.
+        response.StatusCode.Should().Be(HttpStatusCode.MovedPermanently);
+        var target = new Uri(response.RequestMessage!.RequestUri!, response.Headers.Location!);
+        target.AbsolutePath.Should().Be($"{typed.TrimEnd('/')}/index.html");
+        (await client.GetStringAsync(target)).Should().Contain(page);
+    }
+
     [Fact]
     public async Task Each_request_logs_one_line_with_method_route_status_duration_and_trace_id()
     {

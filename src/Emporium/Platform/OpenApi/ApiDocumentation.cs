@@ -6,6 +6,16 @@ public static class ApiDocumentation
 {
     public const string DocumentPath = "/openapi/v1.json";
 
+    private static readonly PathString SwaggerUiPath = "/api/docs";
+
+    private static readonly PathString ReDocPath = "/api/redoc";
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is one of the readers' pages: pages for browsers, whose relative links and redirects
+    /// depend on a trailing slash, so the trailing-slash tolerance of API routes leaves them alone.
+    /// </summary>
+    public static bool IsReaderPath(PathString path) => path.StartsWithSegments(SwaggerUiPath) || path.StartsWithSegments(ReDocPath);
+
     public static IServiceCollection AddApiDocumentation(this IServiceCollection services) =>
         services.AddOpenApi("v1", options =>
         {
@@ -61,15 +71,15 @@ public static class ApiDocumentation
     {
         app.MapOpenApi(DocumentPath);
         // Each reader's middleware matches paths with regular expressions: it sees only requests under its own prefix.
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api/docs"), docs => docs.UseSwaggerUI(options =>
+        app.UseWhen(http => http.Request.Path.StartsWithSegments(SwaggerUiPath), docs => docs.UseSwaggerUI(options =>
         {
-            options.RoutePrefix = "api/docs";
+            options.RoutePrefix = SwaggerUiPath.Value![1..];
             options.SwaggerEndpoint(DocumentPath, "Emporium API v1");
             options.DocumentTitle = "Emporium API";
         }));
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api/redoc"), redoc => redoc.UseReDoc(options =>
+        app.UseWhen(http => http.Request.Path.StartsWithSegments(ReDocPath), redoc => redoc.UseReDoc(options =>
         {
-            options.RoutePrefix = "api/redoc";
+            options.RoutePrefix = ReDocPath.Value![1..];
             options.SpecUrl = DocumentPath;
             options.DocumentTitle = "Emporium API";
         }));

@@ -80,7 +80,8 @@ internal sealed class PostgresProductReads(NpgsqlDataSource dataSource, int comm
         }
 
         // Read as the UTF-8 the server sent, not decoded into a string only to be encoded again for the parser.
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(
+            System.Data.CommandBehavior.SingleRow | System.Data.CommandBehavior.SequentialAccess, cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? JsonSerializer.Deserialize<ProductDetailData>(reader.GetFieldValue<byte[]>(0), ProductDetailData.Json)
             : null;
