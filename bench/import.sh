@@ -146,6 +146,9 @@ floor_prepare() {
   local target
   if [ "$provider" = Postgres ]; then
     for target in "${baseline_targets[@]:2}"; do
+      # The owner the statements set (the first user, as the service's import sets the importing admin) must exist in the
+      # copy: a schema-only dump has no users, and a NULL owner would skip the foreign key's check the service pays.
+      psql_ -d "$service_db" -c "\copy users TO STDOUT" | psql_ -d "$target" -c "\copy users FROM STDIN"
       psql_ -d "$target" -c "CREATE TABLE floor_rows (rn bigint PRIMARY KEY, sku text, sku_key text, slug text, name text, description text)"
       psql_ -d "$service_db" -c "\copy (SELECT row_number() OVER (ORDER BY id), sku, sku_key, slug, name, description FROM products ORDER BY id) TO STDOUT" \
         | psql_ -d "$target" -c "\copy floor_rows FROM STDIN"
