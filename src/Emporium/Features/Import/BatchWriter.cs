@@ -1,19 +1,19 @@
 using Emporium.Features.Catalog.Caching;
 using Emporium.Features.Catalog;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Emporium.Features.Import;
 
 /// <summary>
 /// The second pass's writing stage, in the import's own flow: takes the reading stage's segments in file order and does
 /// everything with a side effect (errors.csv, the database, progress, checkpoints). Complete batches go to the
-/// <see cref="IProductBulkUpsert"/> inside one transaction, which takes batches until Import:CommitInterval has passed and
-/// then commits with its checkpoint (or, on a dry run, rolls back).
+/// <see cref="IProductBulkUpsert"/> of a <see cref="WriterLane"/>. With one lane, a transaction takes batches until
+/// Import:CommitInterval has passed and then commits with its checkpoint (or, on a dry run, rolls back). With several
+/// (PostgreSQL), each batch is a transaction of its own and the lanes take them in turn, so the next batch is written while
+/// the one before it is still being written; batches are still settled in file order (counted, their rejected rows
+/// reported, then committed with their checkpoint), so every checkpoint covers exactly the batches before it.
 /// </summary>
 internal sealed class BatchWriter(
-    EmporiumDbContext db,
-    IProductBulkUpsert bulkUpsert,
-    VariantRows variantRows,
+    IReadOnlyList<WriterLane> lanes,
     ImportSettings settings,
     TimeProvider clock,
     ImportHeader header,
@@ -23,8 +23,12 @@ internal sealed class BatchWriter(
     long totalBytes,
     Platform.Telemetry.EmporiumMetrics metrics) : IAsyncDisposable
 {
-    // Unique by SKU key: only the last valid row of a SKU is ever added.
-    private readonly List<ImportRow> _batch = [];
+    // The batch the next segments add to. Unique by SKU key: only the last valid row of a SKU is ever added.
+    private Pending _pending = new();
+    // Batches handed to a lane and not settled yet, oldest first: at most one per lane.
+    private readonly Queue<InFlight> _inFlight = [];
+    private readonly CancellationTokenSource _stop = new();
+    private int _nextLane;
     private readonly List<RejectedRow> _rejections = [];
     private readonly List<ProductChange> _changes = [];
     private int _created;
@@ -37,9 +41,6 @@ internal sealed class BatchWriter(
     private long _bytesRead;
     // Batches committed (or, in a dry run, rolled back); the reading stage reads it.
     private long _batchesCommitted;
-    private IDbContextTransaction? _transaction;
-    private long _transactionStarted;
-    private int _batchesInTransaction;
     private ImportCounts _countedInMetrics = new(0, 0, 0, 0, 0);
 
     public long BatchesCommitted => Interlocked.Read(ref _batchesCommitted);
@@ -49,136 +50,131 @@ internal sealed class BatchWriter(
     public ImportResult Result() =>
         new(ImportOutcome.Completed, null, Counts, _rejections, header.Unknown, _changes, options.DryRun);
 
-    /// <summary>Takes one segment's rejections, duplicates and rows, and writes the batch it ends.</summary>
+    /// <summary>Takes one segment's rejections, duplicates and rows, and hands over the batch it ends.</summary>
     public async Task ApplyAsync(Segment segment, CancellationToken cancellationToken)
     {
-        foreach (var rejection in segment.Rejections)
+        _pending.Add(segment);
+        if (segment.EndsBatch)
+        {
+            var batch = _pending;
+            _pending = new Pending();
+            await DispatchAsync(batch, cancellationToken);
+        }
+        else if (_inFlight.Count == 0 && lanes.All(lane => lane.Transaction is null) && options.OnProgress is { } onProgress)
+        {
+            // Between commits: no checkpoint, since the rows read since the last commit are not settled yet. Not while a
+            // transaction is open: on SQLite a write on another connection would wait for it to commit, and it waits on this.
+            await onProgress(Progress(segment.Processed, segment.BytesRead, checkpointLine: null), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Settles the batches still being written once the segments end: at the end of the file there are none, but when
+    /// reading fails, the whole batches before the failure still commit.
+    /// </summary>
+    public async Task FinishAsync(CancellationToken cancellationToken)
+    {
+        while (_inFlight.Count > 0)
+        {
+            await SettleOldestAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Rolls back the batches that a failure left unsettled, once their lanes have stopped writing.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        foreach (var batch in _inFlight)
+        {
+            await batch.Write.ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
+
+        _inFlight.Clear();
+        foreach (var lane in lanes)
+        {
+            if (lane.Transaction is { } transaction)
+            {
+                lane.Transaction = null;
+                await transaction.DisposeAsync();
+            }
+        }
+
+        _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Starts writing a complete batch on the next lane (opening a transaction there if needed), then settles the oldest
+    /// batch if every lane has one (with one lane, this one), or every batch at the end of the file. So a lane's previous
+    /// batch is always settled by the time it takes the next.
+    /// </summary>
+    private async Task DispatchAsync(Pending batch, CancellationToken cancellationToken)
+    {
+        var lane = lanes[_nextLane];
+        _nextLane = (_nextLane + 1) % lanes.Count;
+        var rows = batch.Rows.Where(row => row.Rejection is null).ToList();
+        // What another connection's open transaction wrote is invisible here: a variant row may name a product an earlier
+        // batch created, and a row may name a brand one created. Such a batch waits for every batch before it to commit.
+        if (_inFlight.Count > 0 && (rows.Any(row => row.IsVariantRow) || lanes.Any(other => other.CreatedBrands)))
+        {
+            while (_inFlight.Count > 0)
+            {
+                await SettleOldestAsync(cancellationToken);
+            }
+        }
+
+        var write = WriterLane.Written.Nothing;
+        DryRunDiff? diff = null;
+        if (rows.Count > 0)
+        {
+            if (lane.Transaction is null)
+            {
+                lane.Transaction = await lane.Db.Database.BeginTransactionAsync(cancellationToken);
+                lane.TransactionStarted = clock.GetTimestamp();
+                // An import reaches too many products to supersede one by one: the whole catalog's reads go when it commits.
+                lane.Db.CatalogChanged();
+            }
+
+            var now = clock.GetUtcNow().UtcDateTime;
+            // Variant rows follow their batch's products, in the same transaction (decision 0016).
+            var variants = rows.Where(row => row.IsVariantRow).ToList();
+            rows.RemoveAll(row => row.IsVariantRow);
+
+            // Only a dry run shows before/after values. Both steps run here, in the import's flow, as they change what the
+            // import knows (the brands it created).
+            diff = options.DryRun ? await DryRunDiff.ReadAsync(lane.Db, rows, header.Columns, references, cancellationToken) : null;
+            lane.CreatedBrands |= await references.CreateMissingAsync(lane.Db, rows, now, cancellationToken);
+            write = lane.WriteAsync(rows, variants, header.Columns, options.Scope, now, _stop.Token);
+        }
+
+        lane.BatchesInTransaction++;
+
+        _inFlight.Enqueue(new InFlight(batch, lane, write, diff));
+        while (_inFlight.Count >= lanes.Count || (batch.EndsFile && _inFlight.Count > 0))
+        {
+            await SettleOldestAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the oldest batch's write and accounts for it: its rejected rows, its counts, and then, on one lane once
+    /// Import:CommitInterval has passed (or at the end of the file), on several lanes always, the commit.
+    /// </summary>
+    private async Task SettleOldestAsync(CancellationToken cancellationToken)
+    {
+        var (batch, lane, write, diff) = _inFlight.Peek();
+        var (written, variantOutcome) = await write;
+        _inFlight.Dequeue();
+        foreach (var rejection in batch.Rejections)
         {
             await RejectAsync(rejection);
         }
 
-        _duplicates += segment.Duplicates;
-        _batch.AddRange(segment.Rows);
-        _processed = segment.Processed;
-        _bytesRead = segment.BytesRead;
-        _checkpointLine = segment.CheckpointLine;
-        if (segment.EndsBatch)
+        foreach (var row in batch.Rows.Where(row => row.Rejection is not null))
         {
-            await FlushAsync(segment.EndsFile, cancellationToken);
-        }
-        else if (_transaction is null && options.OnProgress is { } onProgress)
-        {
-            // Between commits: no checkpoint, since the rows read since the last commit are not settled yet. Not while a
-            // transaction is open: on SQLite a write on another connection would wait for it to commit, and it waits on this.
-            await onProgress(Progress(checkpoint: false), cancellationToken);
-        }
-    }
-
-    /// <summary>Rolls back the batches of a transaction that a failure left open.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (_transaction is not null)
-        {
-            await _transaction.DisposeAsync();
-            _transaction = null;
-        }
-    }
-
-    /// <summary>
-    /// Writes a complete batch into the open transaction (opening one if needed), and ends the transaction once
-    /// Import:CommitInterval has passed since it began, or at the end of the file.
-    /// </summary>
-    private async Task FlushAsync(bool endOfFile, CancellationToken cancellationToken)
-    {
-        if (_batch.Count > 0)
-        {
-            if (_transaction is null)
-            {
-                _transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-                _transactionStarted = clock.GetTimestamp();
-                // An import reaches too many products to supersede one by one: the whole catalog's reads go when it commits.
-                db.CatalogChanged();
-            }
-
-            await WriteBatchAsync(cancellationToken);
-            _batch.Clear();
+            await RejectAsync(row.Rejection! with { Cells = row.Cells });
         }
 
-        if (_transaction is not null && !endOfFile && clock.GetElapsedTime(_transactionStarted) < settings.CommitInterval)
-        {
-            return;
-        }
-
-        await EndTransactionAsync(cancellationToken);
-        if (options.OnProgress is { } onProgress)
-        {
-            await onProgress(Progress(checkpoint: true), cancellationToken);
-        }
-    }
-
-    /// <summary>
-    /// Commits the open transaction with its checkpoint, or rolls it back on a dry run. With no transaction open (the rows
-    /// since the last commit were all rejected or superseded) the checkpoint is saved on its own.
-    /// </summary>
-    private async Task EndTransactionAsync(CancellationToken cancellationToken)
-    {
-        if (options.DryRun)
-        {
-            if (_transaction is not null)
-            {
-                await _transaction.RollbackAsync(cancellationToken);
-            }
-        }
-        else
-        {
-            if (options.OnCheckpoint is { } onCheckpoint)
-            {
-                await onCheckpoint(Progress(checkpoint: true), cancellationToken);
-            }
-
-            if (_transaction is not null)
-            {
-                await _transaction.CommitAsync(cancellationToken);
-            }
-
-            var (counts, before) = (Counts, _countedInMetrics);
-            metrics.ImportRows(counts.Created - before.Created, counts.Updated - before.Updated, counts.Unchanged - before.Unchanged, counts.Rejected - before.Rejected);
-            _countedInMetrics = counts;
-        }
-
-        await DisposeAsync();
-        references.TransactionEnded(committed: !options.DryRun);
-        // The reading stage's connection sees these batches now (or, after a rollback, knows they are gone).
-        Interlocked.Add(ref _batchesCommitted, _batchesInTransaction);
-        _batchesInTransaction = 0;
-    }
-
-    private async Task WriteBatchAsync(CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var rows = new List<ImportRow>(_batch.Count);
-        foreach (var row in _batch)
-        {
-            if (row.Rejection is { } rejection)
-            {
-                await RejectAsync(rejection with { Cells = row.Cells });
-            }
-            else
-            {
-                rows.Add(row);
-            }
-        }
-
-        // Variant rows follow their batch's products, in the same transaction (decision 0016).
-        var variants = rows.Where(row => row.IsVariantRow).ToList();
-        rows.RemoveAll(row => row.IsVariantRow);
-
-        // Only a dry run shows before/after values.
-        var diff = options.DryRun ? await DryRunDiff.ReadAsync(db, rows, header.Columns, references, cancellationToken) : null;
-        await references.CreateMissingAsync(db, rows, now, cancellationToken);
-        var written = (await bulkUpsert.UpsertAsync(rows, header.Columns, options.Scope, now, cancellationToken))
-            .ToDictionary(w => w.SkuKey, w => w.Outcome, StringComparer.Ordinal);
-        var variantOutcome = await variantRows.WriteAsync(rows, variants, now, cancellationToken);
+        _duplicates += batch.Duplicates;
         foreach (var (row, rejection) in variantOutcome.Rejected)
         {
             await RejectAsync(rejection with { Cells = row.Cells });
@@ -191,7 +187,7 @@ internal sealed class BatchWriter(
         }
 
         var rejected = variantOutcome.Rejected.Select(rejection => rejection.Row.SkuKey).ToHashSet(StringComparer.Ordinal);
-        foreach (var row in rows.Concat(variants).Where(row => !rejected.Contains(row.SkuKey)))
+        foreach (var row in batch.Rows.Where(row => row.Rejection is null && !rejected.Contains(row.SkuKey)))
         {
             switch (written.TryGetValue(row.SkuKey, out var outcome) ? outcome : (UpsertOutcome?)null)
             {
@@ -215,8 +211,62 @@ internal sealed class BatchWriter(
             }
         }
 
-        _batchesInTransaction++;
-        db.ChangeTracker.Clear();
+        lane.Db.ChangeTracker.Clear();
+        (_processed, _bytesRead, _checkpointLine) = (batch.Processed, batch.BytesRead, batch.CheckpointLine);
+        if (lanes.Count == 1 && lane.Transaction is not null && !batch.EndsFile
+            && clock.GetElapsedTime(lane.TransactionStarted) < settings.CommitInterval)
+        {
+            return;
+        }
+
+        await EndTransactionAsync(lane, cancellationToken);
+        if (options.OnProgress is { } onProgress)
+        {
+            await onProgress(Progress(_processed, _bytesRead, _checkpointLine), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Commits the lane's open transaction with its checkpoint, or rolls it back on a dry run. With no transaction open (the
+    /// rows since the last commit were all rejected or superseded) the checkpoint is saved on its own.
+    /// </summary>
+    private async Task EndTransactionAsync(WriterLane lane, CancellationToken cancellationToken)
+    {
+        if (options.DryRun)
+        {
+            if (lane.Transaction is not null)
+            {
+                await lane.Transaction.RollbackAsync(cancellationToken);
+            }
+        }
+        else
+        {
+            if (options.OnCheckpoint is { } onCheckpoint)
+            {
+                await onCheckpoint(Progress(_processed, _bytesRead, _checkpointLine), lane.Db, cancellationToken);
+            }
+
+            if (lane.Transaction is not null)
+            {
+                await lane.Transaction.CommitAsync(cancellationToken);
+            }
+
+            var (counts, before) = (Counts, _countedInMetrics);
+            metrics.ImportRows(counts.Created - before.Created, counts.Updated - before.Updated, counts.Unchanged - before.Unchanged, counts.Rejected - before.Rejected);
+            _countedInMetrics = counts;
+        }
+
+        if (lane.Transaction is { } transaction)
+        {
+            lane.Transaction = null;
+            await transaction.DisposeAsync();
+        }
+
+        references.TransactionEnded(committed: !options.DryRun);
+        lane.CreatedBrands = false;
+        // The reading stage's connection sees these batches now (or, after a rollback, knows they are gone).
+        Interlocked.Add(ref _batchesCommitted, lane.BatchesInTransaction);
+        lane.BatchesInTransaction = 0;
     }
 
     private async Task RejectAsync(RejectedRow rejection)
@@ -233,6 +283,34 @@ internal sealed class BatchWriter(
         }
     }
 
-    private ImportProgress Progress(bool checkpoint) =>
-        new(ImportPhase.Importing, _processed, totalRows, _bytesRead, totalBytes, checkpoint ? _checkpointLine : null, Counts);
+    private ImportProgress Progress(long processed, long bytesRead, long? checkpointLine) =>
+        new(ImportPhase.Importing, processed, totalRows, bytesRead, totalBytes, checkpointLine, Counts);
+
+    /// <summary>The segments of one batch, as they came: what it settles, and up to where.</summary>
+    private sealed class Pending
+    {
+        public List<RejectedRow> Rejections { get; } = [];
+
+        public List<ImportRow> Rows { get; } = [];
+
+        public int Duplicates { get; private set; }
+
+        public long Processed { get; private set; }
+
+        public long BytesRead { get; private set; }
+
+        public long CheckpointLine { get; private set; }
+
+        public bool EndsFile { get; private set; }
+
+        public void Add(Segment segment)
+        {
+            Rejections.AddRange(segment.Rejections);
+            Rows.AddRange(segment.Rows);
+            Duplicates += segment.Duplicates;
+            (Processed, BytesRead, CheckpointLine, EndsFile) = (segment.Processed, segment.BytesRead, segment.CheckpointLine, segment.EndsFile);
+        }
+    }
+
+    private sealed record InFlight(Pending Batch, WriterLane Lane, Task<WriterLane.Written> Write, DryRunDiff? Diff);
 }

@@ -10,8 +10,7 @@ namespace Emporium.Features.Import;
 /// taken after a crash resumes exactly after the last committed batch, counts every row once and writes no rejected row
 /// twice.
 /// </summary>
-/// <param name="db">The scope's DbContext, which <paramref name="importer"/> writes its batches through: the checkpoint joins their transactions.</param>
-internal sealed class CatalogImportJobHandler(CatalogImporter importer, EmporiumDbContext db, IFileStore store)
+internal sealed class CatalogImportJobHandler(CatalogImporter importer, IFileStore store)
     : IJobHandler, IJobOutcomeEvents
 {
     public const string KindName = "catalog.import";
@@ -93,7 +92,7 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
                 Scope = new CatalogScope(payload.RequestedBy, payload.OwnProductsOnly),
                 StartAfterLine = resume?.Line ?? 0,
                 OnRejected = row => errors.AppendAsync(row, cancellationToken),
-                OnCheckpoint = (value, token) => SaveCheckpointAsync(context, errors, resume, unknownColumns, value, token),
+                OnCheckpoint = (value, batchDb, token) => SaveCheckpointAsync(context, errors, resume, unknownColumns, value, batchDb, token),
                 OnProgress = (value, token) => context.ReportProgressAsync(value.RowsProcessed, value.TotalRows, Message(value), token),
             },
             cancellationToken);
@@ -161,7 +160,13 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
     /// first, and the checkpoint records the parts then, so a resumed attempt drops what later batches added.
     /// </summary>
     private async Task SaveCheckpointAsync(
-        JobContext context, ErrorReport errors, Checkpoint? resume, IReadOnlyList<string> unknownColumns, ImportProgress value, CancellationToken cancellationToken)
+        JobContext context,
+        ErrorReport errors,
+        Checkpoint? resume,
+        IReadOnlyList<string> unknownColumns,
+        ImportProgress value,
+        EmporiumDbContext batchDb,
+        CancellationToken cancellationToken)
     {
         var c = value.Counts;
         var checkpoint = new Checkpoint(
@@ -175,7 +180,7 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, Emporium
             Finished: value.RowsProcessed >= value.TotalRows,
             unknownColumns);
         await context.SaveCheckpointAsync(
-            value.RowsProcessed, value.TotalRows, Message(value), JsonSerializer.Serialize(checkpoint, JobJson.Options), db, cancellationToken);
+            value.RowsProcessed, value.TotalRows, Message(value), JsonSerializer.Serialize(checkpoint, JobJson.Options), batchDb, cancellationToken);
     }
 
     private static Result ResultOf(JobContext context, Checkpoint counts, IReadOnlyList<string> unknownColumns, bool dryRun, IReadOnlyList<ProductChange> changeSample) =>

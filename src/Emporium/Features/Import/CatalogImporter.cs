@@ -1,5 +1,3 @@
-using Emporium.Features.Events;
-
 namespace Emporium.Features.Import;
 
 /// <summary>
@@ -8,11 +6,14 @@ namespace Emporium.Features.Import;
 /// batches, a fixed buffer for finding in-file duplicates (<see cref="SupersededRows"/>), one bit per data row, and the
 /// look-ahead's filters of the catalog's keys (<see cref="KeySketch"/>, at most 8 MB each).
 /// </summary>
+/// <param name="services">The import's scope: its DbContext, bulk upsert and event outbox write the first lane's batches.</param>
+/// <param name="scopes">A scope for each further lane (Import:WriterConnections).</param>
 public sealed class CatalogImporter(
     EmporiumDbContext db,
     DbContextOptions<EmporiumDbContext> dbOptions,
     IProductBulkUpsert bulkUpsert,
-    IEventOutbox events,
+    IServiceProvider services,
+    IServiceScopeFactory scopes,
     IOptions<ImportSettings> settings,
     TimeProvider clock,
     Platform.Telemetry.EmporiumMetrics metrics)
@@ -73,24 +74,24 @@ public sealed class CatalogImporter(
         source.Position = start;
         var reader = new CsvRowReader(source);
         await reader.ReadAsync(cancellationToken);
-        await using (await bulkUpsert.BeginImportAsync(cancellationToken))
-        {
-            // The writer's transaction, should a failure leave one open, rolls back before the connection is put back.
-            var variants = new VariantRows(db, events, header.Columns, options.Scope);
-            await using var writer = new BatchWriter(db, bulkUpsert, variants, _settings, clock, header, options, references, totalRows, totalBytes, metrics);
-            var reading = new ReadingStage(header, options, _settings.BatchSize, references, superseded, progressClock, totalRows, () => writer.BatchesCommitted);
-            // Two stages that overlap: the reading stage (on its own task, with its own connection for look-ups) parses and
-            // validates the next rows while the writer writes the batch before them. Segments go through a channel of one:
-            // reading is the faster stage, so a longer queue would only hold more rows (about three batches are in
-            // memory). A reading failure ends the segments early, and nothing after the last complete batch is written.
-            await using var lookups = new EmporiumDbContext(dbOptions);
-            await TwoStages.RunAsync<Segment>(
-                capacity: 1,
-                (output, token) => reading.ReadAsync(reader, lookups, output, token),
-                segment => writer.ApplyAsync(segment, cancellationToken),
-                cancellationToken);
-            return writer.Result();
-        }
+        // A dry run rolls back each transaction, and a later batch may use a brand an earlier one created: one lane.
+        var laneCount = options.DryRun ? 1 : Math.Min(_settings.WriterConnections, bulkUpsert.MaxWriters);
+        await using var lanes = await WriterLanes.OpenAsync(laneCount, services, scopes, header.Columns, options.Scope, cancellationToken);
+        // The writer's transactions, should a failure leave any open, roll back before the connections are put back.
+        await using var writer = new BatchWriter(lanes.All, _settings, clock, header, options, references, totalRows, totalBytes, metrics);
+        var reading = new ReadingStage(header, options, _settings.BatchSize, references, superseded, progressClock, totalRows, () => writer.BatchesCommitted);
+        // Two stages that overlap: the reading stage (on its own task, with its own connection for look-ups) parses and
+        // validates the next rows while the writer writes the batches before them. Segments go through a channel of one:
+        // reading is the faster stage, so a longer queue would only hold more rows (about three batches a lane are in
+        // memory). A reading failure ends the segments early, and nothing after the last complete batch is written.
+        await using var lookups = new EmporiumDbContext(dbOptions);
+        await TwoStages.RunAsync<Segment>(
+            capacity: 1,
+            (output, token) => reading.ReadAsync(reader, lookups, output, token),
+            segment => writer.ApplyAsync(segment, cancellationToken),
+            () => writer.FinishAsync(cancellationToken),
+            cancellationToken);
+        return writer.Result();
     }
 
     private static async Task<FileStream> SpoolAsync(Stream csv, CancellationToken cancellationToken)

@@ -10,6 +10,12 @@ namespace Emporium.Features.Import;
 public interface IProductBulkUpsert
 {
     /// <summary>
+    /// How many connections may write an import's batches at once: a server runs each on its own backend, in parallel; an
+    /// embedded database has one writer at a time.
+    /// </summary>
+    int MaxWriters { get; }
+
+    /// <summary>
     /// Readies the database connection for a whole import (the batches' transactions all run on it); disposing the result
     /// puts it back as it was. An embedded database may hold one connection open with a bigger page cache, since an
     /// import's index writes land all over several indexes at once; a server needs nothing.

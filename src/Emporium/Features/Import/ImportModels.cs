@@ -14,7 +14,16 @@ public sealed class ImportSettings
     public int BatchSize { get; set; } = 5_000;
 
     /// <summary>
-    /// How long one transaction goes on taking batches before it commits (with the checkpoint to resume from and the job's
+    /// Connections that write an import's batches at once, each batch in a transaction of its own, while its checkpoints
+    /// still commit in file order. On PostgreSQL each runs on a server process of its own, so two write a 500,000-row
+    /// import in about two thirds of the time of one (docs/benchmarks.md); SQLite has one writer, and a dry run uses one.
+    /// </summary>
+    [Range(1, 16)]
+    public int WriterConnections { get; set; } = 2;
+
+    /// <summary>
+    /// With one writing connection (SQLite, or Import:WriterConnections = 1): how long one transaction goes on taking
+    /// batches before it commits (with the checkpoint to resume from and the job's
     /// progress). A commit writes every page the transaction changed, and consecutive batches change many of the same
     /// (index leaves, the search index's structure), so on SQLite fewer, larger commits save ~2.5 s of a 500,000-row import
     /// (docs/benchmarks.md). Zero commits each batch on its own. Progress shows at each commit, so keep it under a second.
@@ -80,10 +89,11 @@ public sealed record ImportOptions
 
     /// <summary>
     /// Called when the rows up to <see cref="ImportProgress.CheckpointLine"/> are settled, with the progress that makes
-    /// true: inside the batch's transaction just before it commits (on the importer's DbContext, so whatever it writes
-    /// there commits or rolls back with the batch), or, when the last rows wrote nothing, after them. Not on a dry run.
+    /// true and the DbContext whose transaction is about to commit them: whatever it writes through that context commits
+    /// or rolls back with the batch. When the last rows wrote nothing, it comes after them, with no transaction open. Not
+    /// on a dry run.
     /// </summary>
-    public Func<ImportProgress, CancellationToken, Task>? OnCheckpoint { get; init; }
+    public Func<ImportProgress, EmporiumDbContext, CancellationToken, Task>? OnCheckpoint { get; init; }
 
     /// <summary>
     /// Progress (<see cref="ImportProgress"/>), awaited in the import's own flow and never inside a batch's transaction,

@@ -65,9 +65,13 @@ internal sealed class ImportReferences
         return null;
     }
 
-    /// <summary>The writing stage's: creates each brand first named by these rows (name as written, slug from the name).</summary>
-    public async Task CreateMissingAsync(EmporiumDbContext db, List<ImportRow> rows, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// The writing stage's: creates each brand first named by these rows (name as written, slug from the name), and says
+    /// whether it created any.
+    /// </summary>
+    public async Task<bool> CreateMissingAsync(EmporiumDbContext db, List<ImportRow> rows, DateTime now, CancellationToken cancellationToken)
     {
+        var created = false;
         foreach (var row in rows)
         {
             if (row.Brand is not { } name || row.BrandId is not null)
@@ -92,7 +96,10 @@ internal sealed class ImportReferences
             _created.Add(name.ToLowerInvariant());
             _created.Add(slug);
             row.BrandId = brand.Id;
+            created = true;
         }
+
+        return created;
     }
 
     /// <summary>The transaction that created the latest brands ended: forget them if it rolled back.</summary>

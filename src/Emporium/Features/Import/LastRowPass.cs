@@ -61,6 +61,7 @@ internal static class LastRowPass
                     await onCounted(rows, chunk.BytesConsumed);
                 }
             },
+            finish: () => Task.CompletedTask,
             cancellationToken);
 
         superseded.Seal(rows, cancellationToken);

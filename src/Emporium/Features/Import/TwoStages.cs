@@ -5,7 +5,7 @@ namespace Emporium.Features.Import;
 /// <summary>
 /// A producer on its own task handing items in order to a consumer in the caller's flow, through a bounded channel.
 /// If the consumer fails, the producer is cancelled and awaited before the failure goes on; if the producer fails, the
-/// consumer sees the channel end early and the producer's exception is rethrown after it.
+/// consumer sees the channel end early, finishes what it took, and the producer's exception is rethrown after it.
 /// </summary>
 internal static class TwoStages
 {
@@ -13,6 +13,7 @@ internal static class TwoStages
         int capacity,
         Func<ChannelWriter<T>, CancellationToken, Task> produce,
         Func<T, Task> consume,
+        Func<Task> finish,
         CancellationToken cancellationToken)
     {
         var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
@@ -36,6 +37,8 @@ internal static class TwoStages
             {
                 await consume(item);
             }
+
+            await finish();
         }
         catch
         {

@@ -1,8 +1,11 @@
+using System.Net;
 using System.Text;
 using Emporium.Features.Catalog;
+using Emporium.Features.Catalog.Variants;
 using Emporium.Features.Import;
 using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
+using Emporium.Platform.Security;
 using Emporium.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -454,7 +457,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         var act = () => importer.ImportAsync(ImportData.Text(csv), new ImportOptions
         {
             // The third batch's checkpoint fails inside its transaction, as a lost lease does.
-            OnCheckpoint = (_, _) => ++checkpoints == 3 ? throw new InvalidOperationException("lease lost") : Task.CompletedTask,
+            OnCheckpoint = (_, _, _) => ++checkpoints == 3 ? throw new InvalidOperationException("lease lost") : Task.CompletedTask,
         });
 
         (await act.Should().ThrowAsync<InvalidOperationException>()).WithMessage("lease lost");
@@ -484,13 +487,13 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         var id = Unique();
         using var scope = app.Services.CreateScope();
         // Forty rows take far less than a minute: every batch goes into one transaction, committed at the end of the file.
-        var importer = NewImporter(scope, new ImportSettings { BatchSize = 10, CommitInterval = TimeSpan.FromMinutes(1) });
+        var importer = NewImporter(scope, new ImportSettings { BatchSize = 10, CommitInterval = TimeSpan.FromMinutes(1), WriterConnections = 1 });
         var checkpoints = new List<long?>();
         var reports = new List<ImportProgress>();
 
         var result = await importer.ImportAsync(ImportData.Text(NumberedCsv($"span-{id}", 40)), new ImportOptions
         {
-            OnCheckpoint = (progress, _) =>
+            OnCheckpoint = (progress, _, _) =>
             {
                 checkpoints.Add(progress.CheckpointLine);
                 return Task.CompletedTask;
@@ -509,18 +512,83 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Batches_written_on_several_connections_commit_in_file_order_each_with_its_checkpoint()
+    {
+        var id = Unique();
+        // Rows 15, 47 and 48 are rejected (no name), so their batches' counts and errors.csv lines must land in order too.
+        // A new brand every ten rows, first named at the end of a batch: the next batch uses it before that one commits.
+        var lines = Enumerable.Range(1, 100).Select(i =>
+            $"lanes-{id}-{i:000},{(i is 15 or 47 or 48 ? "" : $"Product {i}")},Lane brand {id} {i / 10}");
+        using var scope = app.Services.CreateScope();
+        var importer = NewImporter(scope, new ImportSettings { BatchSize = 10, CommitInterval = TimeSpan.Zero, WriterConnections = 3 });
+        var checkpoints = new List<(long Line, ImportCounts Counts, EmporiumDbContext Db, int Landed)>();
+        var rejected = new List<long>();
+
+        var result = await importer.ImportAsync(ImportData.Text("sku,name,brand\n" + string.Join("\n", lines)), new ImportOptions
+        {
+            OnRejected = row =>
+            {
+                rejected.Add(row.Line);
+                return ValueTask.CompletedTask;
+            },
+            OnCheckpoint = async (progress, db, _) =>
+                checkpoints.Add((progress.CheckpointLine!.Value, progress.Counts, db, await CountWithPrefixAsync($"lanes-{id}-"))),
+        });
+
+        result.Counts.Should().Be(new ImportCounts(Created: 97, Updated: 0, Unchanged: 0, Rejected: 3, Duplicates: 0));
+        rejected.Should().Equal([16L, 48L, 49L], "errors.csv lists rejected rows in file order");
+        // Ten rows to write a batch: the second and fifth also hold the rejected rows.
+        checkpoints.Select(c => c.Line).Should().Equal([11L, 22L, 32L, 42L, 54L, 64L, 74L, 84L, 94L, 101L],
+            "each batch commits on its own, in file order, with the line it ends at");
+        checkpoints.Select(c => c.Counts.Created + c.Counts.Rejected).Should().Equal(checkpoints.Select(c => (int)c.Line - 1),
+            "a checkpoint counts every row before its line");
+        checkpoints.Select(c => c.Landed).Should().Equal(
+            checkpoints.Select((_, i) => i == 0 ? 0 : checkpoints[i - 1].Counts.Created),
+            "seen from another connection as a batch commits: every batch before it, and none after it");
+
+        var connections = checkpoints.Select(c => c.Db).Distinct().Count();
+        connections.Should().Be(app.Provider == DatabaseProvider.Postgres ? 3 : 1, "SQLite has one writer; PostgreSQL takes the three asked for");
+        (await CountWithPrefixAsync($"lanes-{id}-")).Should().Be(97);
+    }
+
+    [Fact]
+    public async Task Variant_rows_find_products_that_an_earlier_batch_on_another_connection_created()
+    {
+        var id = Unique();
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var size = (await (await staff.PostJson("/api/attributes", new { name = $"Size {id}", values = new[] { new { name = "S", slug = "s" } } }))
+            .ShouldBe(HttpStatusCode.Created)).Str("slug");
+        // Batches of four: the products fill the first, their variants the second, which is written while the first may
+        // not have committed yet.
+        var products = Enumerable.Range(1, 4).Select(i => $"vp-{id}-{i},Product {i},10,,,");
+        var variants = Enumerable.Range(1, 4).Select(i => $"vp-{id}-{i}-s,,,vp-{id}-{i},2,s");
+        using var scope = app.Services.CreateScope();
+        var importer = NewImporter(scope, new ImportSettings { BatchSize = 4, CommitInterval = TimeSpan.Zero, WriterConnections = 2 });
+
+        var result = await importer.ImportAsync(
+            ImportData.Text($"sku,name,price,product_sku,stock,attribute:{size}\n" + string.Join("\n", products.Concat(variants))),
+            new ImportOptions());
+
+        result.Rejections.Should().BeEmpty();
+        result.Counts.Should().Be(new ImportCounts(Created: 8, Updated: 0, Unchanged: 0, Rejected: 0, Duplicates: 0));
+        var prefix = Product.KeyOf($"vp-{id}-");
+        (await app.WithDbAsync(db => db.Set<Variant>().CountAsync(v => v.SkuKey.StartsWith(prefix) && !v.IsDefault && v.OnHand == 2)))
+            .Should().Be(4);
+    }
+
+    [Fact]
     public async Task A_failure_rolls_back_every_batch_of_the_open_transaction()
     {
         var id = Unique();
         var bytes = Encoding.UTF8.GetBytes(NumberedCsv($"span-gone-{id}", 100));
         using var scope = app.Services.CreateScope();
-        var importer = NewImporter(scope, new ImportSettings { BatchSize = 10, CommitInterval = TimeSpan.FromMinutes(1) });
+        var importer = NewImporter(scope, new ImportSettings { BatchSize = 10, CommitInterval = TimeSpan.FromMinutes(1), WriterConnections = 1 });
         var checkpoints = 0;
 
         // Three whole batches are written into the open transaction before the file is lost.
         var act = () => importer.ImportAsync(new SecondPassFailingStream(bytes, failAfter: bytes.Length * 35 / 100), new ImportOptions
         {
-            OnCheckpoint = (_, _) =>
+            OnCheckpoint = (_, _, _) =>
             {
                 checkpoints++;
                 return Task.CompletedTask;
@@ -549,7 +617,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
             source,
             new ImportOptions
             {
-                OnCheckpoint = (p, _) =>
+                OnCheckpoint = (p, _, _) =>
                 {
                     checkpoints.Add(p.CheckpointLine!.Value);
                     if (p.CheckpointLine > 40)
@@ -684,7 +752,8 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         scope.ServiceProvider.GetRequiredService<EmporiumDbContext>(),
         scope.ServiceProvider.GetRequiredService<DbContextOptions<EmporiumDbContext>>(),
         scope.ServiceProvider.GetRequiredService<IProductBulkUpsert>(),
-        scope.ServiceProvider.GetRequiredService<Emporium.Features.Events.IEventOutbox>(),
+        scope.ServiceProvider,
+        scope.ServiceProvider.GetRequiredService<IServiceScopeFactory>(),
         Options.Create(settings),
         clock ?? TimeProvider.System,
         scope.ServiceProvider.GetRequiredService<Emporium.Platform.Telemetry.EmporiumMetrics>());

@@ -45,7 +45,7 @@ public abstract partial class ImportWorkerTests(EmporiumApp app, string connecti
 
         var orphaned = (await app.RowAsync(id))!;
         orphaned.Status.Should().Be(JobStatus.PROCESSING, "nobody released the job: its worker died");
-        orphaned.Attempts.Should().Be(1);
+        orphaned.Attempts.Should().Be(1, orphaned.LastError);
         var checkpoint = CheckpointOf(orphaned)!;
         checkpoint.Line.Should().BeLessThan(file.LastLine, "the worker should be killed before the end of the file (make the file longer if not)");
 

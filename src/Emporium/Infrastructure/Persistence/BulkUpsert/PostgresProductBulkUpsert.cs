@@ -13,6 +13,9 @@ namespace Emporium.Infrastructure.Persistence.BulkUpsert;
 /// </summary>
 internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : ProductBulkUpsert(db)
 {
+    /// <summary>Each connection's batches run on their own server process, beside the others'.</summary>
+    public override int MaxWriters => int.MaxValue;
+
     /// <summary>Nothing to ready: the server's shared buffers serve every connection.</summary>
     public override Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken) => Task.FromResult<IAsyncDisposable>(NothingToUndo.Instance);
 

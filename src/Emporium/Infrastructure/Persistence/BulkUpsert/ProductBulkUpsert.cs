@@ -18,6 +18,8 @@ internal abstract class ProductBulkUpsert(EmporiumDbContext db) : IProductBulkUp
     protected DbTransaction Transaction => Db.Database.CurrentTransaction?.GetDbTransaction()
         ?? throw new InvalidOperationException("The bulk upsert runs inside the caller's transaction.");
 
+    public abstract int MaxWriters { get; }
+
     public abstract Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken);
 
     public async Task<IReadOnlyList<UpsertedProduct>> UpsertAsync(

@@ -17,6 +17,9 @@ namespace Emporium.Infrastructure.Persistence.BulkUpsert;
 /// </summary>
 internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCacheMegabytes) : ProductBulkUpsert(db)
 {
+    /// <summary>SQLite lets one connection write at a time: a second writer would only wait for the first's lock.</summary>
+    public override int MaxWriters => 1;
+
     /// <summary>
     /// Opens the context's connection for the whole import (so every batch runs on the same one, with its staging table)
     /// and gives it a page cache of Database:SqliteImportCacheMegabytes; disposing restores the cache, which frees the

@@ -1,0 +1,100 @@
+using Emporium.Features.Catalog;
+using Emporium.Features.Events;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Emporium.Features.Import;
+
+/// <summary>
+/// The connections an import writes its batches on (Import:WriterConnections, at most what the database allows at once:
+/// one on SQLite). The first is the import's own DbContext, which the job's checkpoints join; each other one is a
+/// DbContext of a service scope of its own, with the bulk upsert and event outbox bound to it.
+/// </summary>
+internal sealed class WriterLanes : IAsyncDisposable
+{
+    private readonly List<WriterLane> _lanes = [];
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    private WriterLanes()
+    {
+    }
+
+    public IReadOnlyList<WriterLane> All => _lanes;
+
+    public static async Task<WriterLanes> OpenAsync(
+        int count,
+        IServiceProvider services,
+        IServiceScopeFactory scopes,
+        ImportColumns columns,
+        CatalogScope scope,
+        CancellationToken cancellationToken)
+    {
+        var lanes = new WriterLanes();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var provider = services;
+                if (i > 0)
+                {
+                    var owned = scopes.CreateAsyncScope();
+                    lanes._owned.Add(owned);
+                    provider = owned.ServiceProvider;
+                }
+
+                var db = provider.GetRequiredService<EmporiumDbContext>();
+                var bulkUpsert = provider.GetRequiredService<IProductBulkUpsert>();
+                // Disposed before its scope: it puts the connection back as it found it.
+                lanes._owned.Add(await bulkUpsert.BeginImportAsync(cancellationToken));
+                lanes._lanes.Add(new WriterLane(db, bulkUpsert, new VariantRows(db, provider.GetRequiredService<IEventOutbox>(), columns, scope)));
+            }
+
+            return lanes;
+        }
+        catch
+        {
+            await lanes.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync();
+        }
+
+        _owned.Clear();
+    }
+}
+
+/// <summary>One connection that writes batches, and the transaction it has open.</summary>
+internal sealed class WriterLane(EmporiumDbContext db, IProductBulkUpsert bulkUpsert, VariantRows variants)
+{
+    public EmporiumDbContext Db => db;
+
+    public IDbContextTransaction? Transaction { get; set; }
+
+    public long TransactionStarted { get; set; }
+
+    public int BatchesInTransaction { get; set; }
+
+    /// <summary>The open transaction created brands, which no other connection sees before it commits.</summary>
+    public bool CreatedBrands { get; set; }
+
+    /// <summary>The batch's products, then its variant rows and stock cells (decision 0016), in the open transaction.</summary>
+    public async Task<Written> WriteAsync(
+        List<ImportRow> rows, List<ImportRow> variantRows, ImportColumns columns, CatalogScope scope, DateTime now, CancellationToken cancellationToken)
+    {
+        var products = (await bulkUpsert.UpsertAsync(rows, columns, scope, now, cancellationToken))
+            .ToDictionary(w => w.SkuKey, w => w.Outcome, StringComparer.Ordinal);
+        return new Written(products, await variants.WriteAsync(rows, variantRows, now, cancellationToken));
+    }
+
+    /// <summary>What a batch's write did, by SKU key: products written (the rest were unchanged), and variant rows.</summary>
+    public sealed record Written(Dictionary<string, UpsertOutcome> Products, VariantRows.Outcome Variants)
+    {
+        /// <summary>A batch with no row to write.</summary>
+        public static Task<Written> Nothing => Task.FromResult(new Written([], new VariantRows.Outcome([], [])));
+    }
+}
