@@ -67,7 +67,7 @@ public sealed class SqliteConnectionSetupTests
         var bulkUpsert = scope.ServiceProvider.GetRequiredService<IProductBulkUpsert>();
 
         SQLitePCL.sqlite3 handle;
-        await using (await bulkUpsert.BeginImportAsync(CancellationToken.None))
+        await using (await bulkUpsert.BeginImportAsync(TimeSpan.FromSeconds(10), CancellationToken.None))
         {
             var connection = (SqliteConnection)db.Database.GetDbConnection();
             handle = connection.Handle!;

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Emporium.Features.Catalog.Caching;
 using Emporium.Features.Catalog;
 
@@ -21,13 +22,15 @@ internal sealed class BatchWriter(
     ImportReferences references,
     long totalRows,
     long totalBytes,
-    Platform.Telemetry.EmporiumMetrics metrics) : IAsyncDisposable
+    Platform.Telemetry.EmporiumMetrics metrics,
+    CancellationToken cancellationToken) : IAsyncDisposable
 {
     // The batch the next segments add to. Unique by SKU key: only the last valid row of a SKU is ever added.
     private Pending _pending = new();
     // Batches handed to a lane and not settled yet, oldest first: at most one per lane.
     private readonly Queue<InFlight> _inFlight = [];
-    private readonly CancellationTokenSource _stop = new();
+    // The lanes' writes stop with the import, or when a failure leaves them unsettled.
+    private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
     private int _nextLane;
     private readonly List<RejectedRow> _rejections = [];
     private readonly List<ProductChange> _changes = [];
@@ -69,8 +72,10 @@ internal sealed class BatchWriter(
     }
 
     /// <summary>
-    /// Settles the batches still being written once the segments end: at the end of the file there are none, but when
-    /// reading fails, the whole batches before the failure still commit.
+    /// Settles the batches still being written once the segments end. At the end of the file there are none; when reading
+    /// fails, the batches already handed to a lane are whole, and they commit as they would have (with several lanes, each
+    /// on its own), while a single lane's transaction still open for Import:CommitInterval rolls back when the writer is
+    /// disposed. Either way the checkpoints say what committed.
     /// </summary>
     public async Task FinishAsync(CancellationToken cancellationToken)
     {
@@ -80,26 +85,42 @@ internal sealed class BatchWriter(
         }
     }
 
-    /// <summary>Rolls back the batches that a failure left unsettled, once their lanes have stopped writing.</summary>
+    /// <summary>
+    /// Rolls back the batches that a failure left unsettled, once their lanes have stopped writing. Their own failures
+    /// are not the import's: the one that ended it goes on.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        foreach (var batch in _inFlight)
+        try
         {
-            await batch.Write.ContinueWith(static _ => { }, TaskScheduler.Default);
-        }
-
-        _inFlight.Clear();
-        foreach (var lane in lanes)
-        {
-            if (lane.Transaction is { } transaction)
+            await _stop.CancelAsync();
+            foreach (var batch in _inFlight)
             {
-                lane.Transaction = null;
-                await transaction.DisposeAsync();
+                // Observed here, so that a write that failed after the import did is not reported as unobserved.
+                await batch.Write.ContinueWith(static write => _ = write.Exception, TaskScheduler.Default);
+            }
+
+            _inFlight.Clear();
+            foreach (var lane in lanes)
+            {
+                if (lane.Transaction is { } transaction)
+                {
+                    lane.Transaction = null;
+                    try
+                    {
+                        await transaction.DisposeAsync();
+                    }
+                    catch (Exception ex) when (ex is DbException or InvalidOperationException or IOException)
+                    {
+                        // A broken connection cannot roll back, and the server ends its transaction when it goes.
+                    }
+                }
             }
         }
-
-        _stop.Dispose();
+        finally
+        {
+            _stop.Dispose();
+        }
     }
 
     /// <summary>
@@ -112,28 +133,20 @@ internal sealed class BatchWriter(
         var lane = lanes[_nextLane];
         _nextLane = (_nextLane + 1) % lanes.Count;
         var rows = batch.Rows.Where(row => row.Rejection is null).ToList();
-        // What another connection's open transaction wrote is invisible here: a variant row may name a product an earlier
-        // batch created, and a row may name a brand one created. Such a batch waits for every batch before it to commit.
-        if (_inFlight.Count > 0 && (rows.Any(row => row.IsVariantRow) || lanes.Any(other => other.CreatedBrands)))
+        // A batch of rejected rows joins the open transaction too, so that with one lane a run of them commits once an
+        // interval, not once a batch.
+        if (batch.Rows.Count > 0 && lane.Transaction is null)
         {
-            while (_inFlight.Count > 0)
-            {
-                await SettleOldestAsync(cancellationToken);
-            }
+            lane.Transaction = await lane.Db.Database.BeginTransactionAsync(cancellationToken);
+            lane.TransactionStarted = clock.GetTimestamp();
+            // An import reaches too many products to supersede one by one: the whole catalog's reads go when it commits.
+            lane.Db.CatalogChanged();
         }
 
         var write = WriterLane.Written.Nothing;
         DryRunDiff? diff = null;
         if (rows.Count > 0)
         {
-            if (lane.Transaction is null)
-            {
-                lane.Transaction = await lane.Db.Database.BeginTransactionAsync(cancellationToken);
-                lane.TransactionStarted = clock.GetTimestamp();
-                // An import reaches too many products to supersede one by one: the whole catalog's reads go when it commits.
-                lane.Db.CatalogChanged();
-            }
-
             var now = clock.GetUtcNow().UtcDateTime;
             // Variant rows follow their batch's products, in the same transaction (decision 0016).
             var variants = rows.Where(row => row.IsVariantRow).ToList();
@@ -142,7 +155,20 @@ internal sealed class BatchWriter(
             // Only a dry run shows before/after values. Both steps run here, in the import's flow, as they change what the
             // import knows (the brands it created).
             diff = options.DryRun ? await DryRunDiff.ReadAsync(lane.Db, rows, header.Columns, references, cancellationToken) : null;
-            lane.CreatedBrands |= await references.CreateMissingAsync(lane.Db, rows, now, cancellationToken);
+            lane.CreatedBrands.UnionWith(await references.CreateMissingAsync(lane.Db, rows, now, cancellationToken));
+
+            // What another connection's open transaction wrote is invisible here: a row may name a brand an unsettled batch
+            // created, and a variant row may name a product one created. Such a batch waits for every batch before it to
+            // commit.
+            if (_inFlight.Count > 0 && (variants.Count > 0 || rows.Any(row => row.BrandId is { } brand
+                && lanes.Any(other => other != lane && other.CreatedBrands.Contains(brand)))))
+            {
+                while (_inFlight.Count > 0)
+                {
+                    await SettleOldestAsync(cancellationToken);
+                }
+            }
+
             write = lane.WriteAsync(rows, variants, header.Columns, options.Scope, now, _stop.Token);
         }
 
@@ -263,7 +289,7 @@ internal sealed class BatchWriter(
         }
 
         references.TransactionEnded(committed: !options.DryRun);
-        lane.CreatedBrands = false;
+        lane.CreatedBrands.Clear();
         // The reading stage's connection sees these batches now (or, after a rollback, knows they are gone).
         Interlocked.Add(ref _batchesCommitted, lane.BatchesInTransaction);
         lane.BatchesInTransaction = 0;

@@ -18,9 +18,13 @@ public interface IProductBulkUpsert
     /// <summary>
     /// Readies the database connection for a whole import (the batches' transactions all run on it); disposing the result
     /// puts it back as it was. An embedded database may hold one connection open with a bigger page cache, since an
-    /// import's index writes land all over several indexes at once; a server needs nothing.
+    /// import's index writes land all over several indexes at once; a server holds it open with a lock timeout.
     /// </summary>
-    Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken);
+    /// <param name="lockTimeout">
+    /// How long a statement of the import may wait for a row lock another transaction holds (Import:LockTimeout); a server
+    /// fails the statement then. An embedded database has one writer and its own busy timeout.
+    /// </param>
+    Task<IAsyncDisposable> BeginImportAsync(TimeSpan lockTimeout, CancellationToken cancellationToken);
 
     /// <summary>
     /// Inserts rows whose SKU key is new (owned by <paramref name="scope"/>'s user) and updates (and restores, when

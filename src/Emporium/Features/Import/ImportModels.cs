@@ -22,9 +22,17 @@ public sealed class ImportSettings
     public int WriterConnections { get; set; } = 2;
 
     /// <summary>
-    /// With one writing connection (SQLite, or Import:WriterConnections = 1): how long one transaction goes on taking
-    /// batches before it commits (with the checkpoint to resume from and the job's
-    /// progress). A commit writes every page the transaction changed, and consecutive batches change many of the same
+    /// How long a batch's write waits for a row another transaction holds (PostgreSQL) before the attempt fails and the
+    /// job retries from its last checkpoint. With several writing connections, one of them waits for the batch before it
+    /// to commit, so a wait that runs through another writer back to that batch is a deadlock the server cannot see: this
+    /// ends it. Waits for other writers' batches are normally well under a second.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// With one writing connection (SQLite, a dry run, or Import:WriterConnections = 1): how long one transaction goes on
+    /// taking batches before it commits (with the checkpoint to resume from and the job's progress). A commit writes every page the transaction changed, and consecutive batches change many of the same
     /// (index leaves, the search index's structure), so on SQLite fewer, larger commits save ~2.5 s of a 500,000-row import
     /// (docs/benchmarks.md). Zero commits each batch on its own. Progress shows at each commit, so keep it under a second.
     /// </summary>
@@ -96,15 +104,18 @@ public sealed record ImportOptions
     public Func<ImportProgress, EmporiumDbContext, CancellationToken, Task>? OnCheckpoint { get; init; }
 
     /// <summary>
-    /// Progress (<see cref="ImportProgress"/>), awaited in the import's own flow and never inside a batch's transaction,
-    /// so whatever it writes is ordered with the checkpoints.
+    /// Progress (<see cref="ImportProgress"/>), awaited in the import's own flow, after the commit it reports, so whatever
+    /// it writes is ordered with the checkpoints. With several writing connections, other batches' transactions may be
+    /// open meanwhile and the import's own DbContext may be writing one: this and <see cref="OnRejected"/> must not use
+    /// it (the job writes progress through its own connections).
     /// </summary>
     public Func<ImportProgress, CancellationToken, Task>? OnProgress { get; init; }
 }
 
 /// <summary>
-/// Progress (<see cref="ImportOptions.OnProgress"/>), reported after each committed batch and at least every <see cref="CatalogImporter.ReportEvery"/> in between
-/// (also while the first pass counts rows). Rows count data rows of the whole file (those before a resume point
+/// Progress (<see cref="ImportOptions.OnProgress"/>), reported after each committed batch and, with one writing
+/// connection, at least every <see cref="CatalogImporter.ReportEvery"/> in between while no transaction is open (also
+/// while the first pass counts rows). With several, each batch commits on its own, so the commits pace the reports. Rows count data rows of the whole file (those before a resume point
 /// included), so RowsProcessed / TotalRows is the share done; while <see cref="Phase"/> is Counting, RowsProcessed is 0
 /// and TotalRows an estimate from the bytes read so far. <see cref="CheckpointLine"/> is set only on the report that
 /// follows a commit: the last physical line whose row is settled (committed, rejected or superseded), which a resumed

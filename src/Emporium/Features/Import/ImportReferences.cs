@@ -66,12 +66,12 @@ internal sealed class ImportReferences
     }
 
     /// <summary>
-    /// The writing stage's: creates each brand first named by these rows (name as written, slug from the name), and says
-    /// whether it created any.
+    /// The writing stage's: creates each brand first named by these rows (name as written, slug from the name); returns
+    /// the ids of those it created.
     /// </summary>
-    public async Task<bool> CreateMissingAsync(EmporiumDbContext db, List<ImportRow> rows, DateTime now, CancellationToken cancellationToken)
+    public async Task<List<long>> CreateMissingAsync(EmporiumDbContext db, List<ImportRow> rows, DateTime now, CancellationToken cancellationToken)
     {
-        var created = false;
+        var created = new List<long>();
         foreach (var row in rows)
         {
             if (row.Brand is not { } name || row.BrandId is not null)
@@ -96,7 +96,7 @@ internal sealed class ImportReferences
             _created.Add(name.ToLowerInvariant());
             _created.Add(slug);
             row.BrandId = brand.Id;
-            created = true;
+            created.Add(brand.Id);
         }
 
         return created;

@@ -6,8 +6,8 @@ namespace Emporium.Features.Import;
 
 /// <summary>
 /// The connections an import writes its batches on (Import:WriterConnections, at most what the database allows at once:
-/// one on SQLite). The first is the import's own DbContext, which the job's checkpoints join; each other one is a
-/// DbContext of a service scope of its own, with the bulk upsert and event outbox bound to it.
+/// one on SQLite). The first is the import's own DbContext; each other one is a DbContext of a service scope of its own,
+/// with the bulk upsert and event outbox bound to it. A batch's checkpoint joins the transaction of the lane that wrote it.
 /// </summary>
 internal sealed class WriterLanes : IAsyncDisposable
 {
@@ -22,6 +22,7 @@ internal sealed class WriterLanes : IAsyncDisposable
 
     public static async Task<WriterLanes> OpenAsync(
         int count,
+        TimeSpan lockTimeout,
         IServiceProvider services,
         IServiceScopeFactory scopes,
         ImportColumns columns,
@@ -44,7 +45,7 @@ internal sealed class WriterLanes : IAsyncDisposable
                 var db = provider.GetRequiredService<EmporiumDbContext>();
                 var bulkUpsert = provider.GetRequiredService<IProductBulkUpsert>();
                 // Disposed before its scope: it puts the connection back as it found it.
-                lanes._owned.Add(await bulkUpsert.BeginImportAsync(cancellationToken));
+                lanes._owned.Add(await bulkUpsert.BeginImportAsync(lockTimeout, cancellationToken));
                 lanes._lanes.Add(new WriterLane(db, bulkUpsert, new VariantRows(db, provider.GetRequiredService<IEventOutbox>(), columns, scope)));
             }
 
@@ -79,8 +80,8 @@ internal sealed class WriterLane(EmporiumDbContext db, IProductBulkUpsert bulkUp
 
     public int BatchesInTransaction { get; set; }
 
-    /// <summary>The open transaction created brands, which no other connection sees before it commits.</summary>
-    public bool CreatedBrands { get; set; }
+    /// <summary>Brands the open transaction created, which no other connection sees before it commits.</summary>
+    public HashSet<long> CreatedBrands { get; } = [];
 
     /// <summary>The batch's products, then its variant rows and stock cells (decision 0016), in the open transaction.</summary>
     public async Task<Written> WriteAsync(

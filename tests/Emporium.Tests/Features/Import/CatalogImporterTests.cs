@@ -10,6 +10,7 @@ using Emporium.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Emporium.Tests.Features.Import;
 
@@ -516,15 +517,13 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     {
         var id = Unique();
         // Rows 15, 47 and 48 are rejected (no name), so their batches' counts and errors.csv lines must land in order too.
-        // A new brand every ten rows, first named at the end of a batch: the next batch uses it before that one commits.
-        var lines = Enumerable.Range(1, 100).Select(i =>
-            $"lanes-{id}-{i:000},{(i is 15 or 47 or 48 ? "" : $"Product {i}")},Lane brand {id} {i / 10}");
+        var lines = Enumerable.Range(1, 100).Select(i => $"lanes-{id}-{i:000},{(i is 15 or 47 or 48 ? "" : $"Product {i}")}");
         using var scope = app.Services.CreateScope();
         var importer = NewImporter(scope, new ImportSettings { BatchSize = 10, CommitInterval = TimeSpan.Zero, WriterConnections = 3 });
         var checkpoints = new List<(long Line, ImportCounts Counts, EmporiumDbContext Db, int Landed)>();
         var rejected = new List<long>();
 
-        var result = await importer.ImportAsync(ImportData.Text("sku,name,brand\n" + string.Join("\n", lines)), new ImportOptions
+        var result = await importer.ImportAsync(ImportData.Text("sku,name\n" + string.Join("\n", lines)), new ImportOptions
         {
             OnRejected = row =>
             {
@@ -549,6 +548,28 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         var connections = checkpoints.Select(c => c.Db).Distinct().Count();
         connections.Should().Be(app.Provider == DatabaseProvider.Postgres ? 3 : 1, "SQLite has one writer; PostgreSQL takes the three asked for");
         (await CountWithPrefixAsync($"lanes-{id}-")).Should().Be(97);
+    }
+
+    [Fact]
+    public async Task Rows_use_brands_that_an_earlier_batch_on_another_connection_created()
+    {
+        var id = Unique();
+        // Batches of ten: the last row of each names a new brand, which every row of the next batch names too, and the
+        // next batch is written while the one before it may not have committed yet.
+        var lines = Enumerable.Range(1, 50).Select(i => $"lb-{id}-{i:000},Product {i},Lane brand {id} {i / 10}");
+        using var scope = app.Services.CreateScope();
+        var importer = NewImporter(scope, new ImportSettings { BatchSize = 10, CommitInterval = TimeSpan.Zero, WriterConnections = 2 });
+
+        var result = await importer.ImportAsync(ImportData.Text("sku,name,brand\n" + string.Join("\n", lines)), new ImportOptions());
+
+        result.Counts.Should().Be(new ImportCounts(Created: 50, Updated: 0, Unchanged: 0, Rejected: 0, Duplicates: 0));
+        var prefix = Product.KeyOf($"lb-{id}-");
+        var brands = await app.WithDbAsync(db => db.Set<Product>().Where(p => p.SkuKey.StartsWith(prefix))
+            .Select(p => new { p.SkuKey, Brand = p.Brand!.Name }).ToDictionaryAsync(p => p.SkuKey, p => p.Brand));
+        brands.Should().HaveCount(50);
+        brands[Product.KeyOf($"lb-{id}-010")].Should().Be($"Lane brand {id} 1");
+        brands[Product.KeyOf($"lb-{id}-019")].Should().Be($"Lane brand {id} 1");
+        brands[Product.KeyOf($"lb-{id}-050")].Should().Be($"Lane brand {id} 5");
     }
 
     [Fact]
@@ -745,10 +766,10 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     /// <summary>An importer that commits each batch on its own, as most tests here describe.</summary>
-    private static CatalogImporter NewImporter(IServiceScope scope, int batchSize) =>
+    internal static CatalogImporter NewImporter(IServiceScope scope, int batchSize) =>
         NewImporter(scope, new ImportSettings { BatchSize = batchSize, CommitInterval = TimeSpan.Zero });
 
-    private static CatalogImporter NewImporter(IServiceScope scope, ImportSettings settings, TimeProvider? clock = null) => new(
+    internal static CatalogImporter NewImporter(IServiceScope scope, ImportSettings settings, TimeProvider? clock = null) => new(
         scope.ServiceProvider.GetRequiredService<EmporiumDbContext>(),
         scope.ServiceProvider.GetRequiredService<DbContextOptions<EmporiumDbContext>>(),
         scope.ServiceProvider.GetRequiredService<IProductBulkUpsert>(),
@@ -887,3 +908,50 @@ public class ImportPostgresApp : PostgresApp
 public sealed class CatalogImporterTestsOnSqlite(ImportSqliteApp app) : CatalogImporterTests(app), IClassFixture<ImportSqliteApp>;
 
 public sealed class CatalogImporterTestsOnPostgres(ImportPostgresApp app) : CatalogImporterTests(app), IClassFixture<ImportPostgresApp>;
+
+/// <summary>PostgreSQL's lock timeout for an import's connections (SQLite has one writer and its own busy timeout).</summary>
+public sealed class ImportLockTimeoutTests(ImportPostgresApp app) : IClassFixture<ImportPostgresApp>
+{
+    [Fact]
+    public async Task A_batch_that_waits_longer_than_the_lock_timeout_for_a_row_fails_the_import_and_keeps_nothing_of_it()
+    {
+        var id = Guid.NewGuid().ToString("N")[..10];
+        var keys = new[] { $"held-{id}-1", $"held-{id}-2", $"held-{id}-3" }.Select(Product.KeyOf).ToList();
+        using var scope = app.Services.CreateScope();
+        await CatalogImporterTests.NewImporter(scope, batchSize: 10)
+            .ImportAsync(ImportData.Text($"sku,name\nheld-{id}-1,One\nheld-{id}-2,Two\nheld-{id}-3,Three"), new ImportOptions());
+
+        // Another writer holds the second product's row; the import changes all three in one batch.
+        await using var blocker = new NpgsqlConnection(PostgresServer.ConnectionStringFor(app.DatabaseName));
+        await blocker.OpenAsync();
+        await using var held = await blocker.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT id FROM products WHERE sku_key = @key FOR UPDATE", blocker, held))
+        {
+            lockRow.Parameters.AddWithValue("key", keys[1]);
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        using var importScope = app.Services.CreateScope();
+        var importer = CatalogImporterTests.NewImporter(importScope, new ImportSettings { BatchSize = 10, LockTimeout = TimeSpan.FromSeconds(1) });
+        var started = DateTime.UtcNow;
+        var act = () => importer.ImportAsync(ImportData.Text($"sku,name\nheld-{id}-1,Uno\nheld-{id}-2,Dos\nheld-{id}-3,Tres"), new ImportOptions());
+
+        (await act.Should().ThrowAsync<PostgresException>()).Which.SqlState.Should().Be(PostgresErrorCodes.LockNotAvailable);
+        (DateTime.UtcNow - started).Should().BeLessThan(TimeSpan.FromSeconds(20), "the import gave up after its lock timeout, not the command's");
+        await held.RollbackAsync();
+        var names = await app.WithDbAsync(db => db.Set<Product>().Where(p => keys.Contains(p.SkuKey)).OrderBy(p => p.SkuKey).Select(p => p.Name).ToListAsync());
+        names.Should().Equal(["One", "Two", "Three"], "the batch rolled back as a whole");
+
+        // The pool keeps sessions as they are (NoResetOnClose): its connections went back without the import's timeout.
+        var scopes = Enumerable.Range(0, 4).Select(_ => app.Services.CreateScope()).ToList();
+        var timeouts = new List<string>();
+        foreach (var db in scopes.Select(s => s.ServiceProvider.GetRequiredService<EmporiumDbContext>()))
+        {
+            await db.Database.OpenConnectionAsync();
+            timeouts.Add(await db.Database.SqlQueryRaw<string>("SELECT current_setting('lock_timeout') AS \"Value\"").SingleAsync());
+        }
+
+        scopes.ForEach(s => s.Dispose());
+        timeouts.Should().AllBe("0");
+    }
+}

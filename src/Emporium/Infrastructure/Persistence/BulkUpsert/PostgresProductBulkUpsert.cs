@@ -16,8 +16,21 @@ internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : ProductB
     /// <summary>Each connection's batches run on their own server process, beside the others'.</summary>
     public override int MaxWriters => int.MaxValue;
 
-    /// <summary>Nothing to ready: the server's shared buffers serve every connection.</summary>
-    public override Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken) => Task.FromResult<IAsyncDisposable>(NothingToUndo.Instance);
+    /// <summary>
+    /// Holds the context's connection open for the whole import with <c>lock_timeout</c> set. An import writes on several
+    /// connections, and one waits, idle in its transaction, until the batch before it commits: a lock wait that runs from
+    /// one of them through another writer (a second import of the same SKUs, a bulk delete) back to the other is a
+    /// deadlock the server cannot see, since one of its edges is in this process. The timeout ends it: the statement
+    /// fails, the attempt's open batches roll back, and the job's next attempt resumes from its last checkpoint.
+    /// </summary>
+    public override async Task<IAsyncDisposable> BeginImportAsync(TimeSpan lockTimeout, CancellationToken cancellationToken)
+    {
+        await Db.Database.OpenConnectionAsync(cancellationToken);
+        var milliseconds = (long)Math.Ceiling(lockTimeout.TotalMilliseconds);
+        await Db.Database.ExecuteSqlRawAsync(
+            string.Create(CultureInfo.InvariantCulture, $"SET lock_timeout = {milliseconds}"), cancellationToken);
+        return new ImportConnection(Db);
+    }
 
     protected override async Task<IReadOnlyList<UpsertedProduct>> WriteAsync(
         IReadOnlyList<ImportRow> rows, ImportColumns columns, CatalogScope scope, DateTime now, CancellationToken cancellationToken)
@@ -106,9 +119,19 @@ internal sealed class PostgresProductBulkUpsert(EmporiumDbContext db) : ProductB
     }
 }
 
-file sealed class NothingToUndo : IAsyncDisposable
+file sealed class ImportConnection(EmporiumDbContext db) : IAsyncDisposable
 {
-    public static readonly NothingToUndo Instance = new();
+    /// <summary>
+    /// Puts the server's default back before the connection returns to the pool, which keeps sessions as they are
+    /// (NoResetOnClose, for the prepared statements; DatabaseOptions). A broken connection is discarded instead.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (db.Database.GetDbConnection().State == ConnectionState.Open)
+        {
+            await db.Database.ExecuteSqlRawAsync("RESET lock_timeout");
+        }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        await db.Database.CloseConnectionAsync();
+    }
 }

@@ -20,7 +20,7 @@ internal abstract class ProductBulkUpsert(EmporiumDbContext db) : IProductBulkUp
 
     public abstract int MaxWriters { get; }
 
-    public abstract Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken);
+    public abstract Task<IAsyncDisposable> BeginImportAsync(TimeSpan lockTimeout, CancellationToken cancellationToken);
 
     public async Task<IReadOnlyList<UpsertedProduct>> UpsertAsync(
         IReadOnlyList<ImportRow> rows, ImportColumns columns, CatalogScope scope, DateTime now, CancellationToken cancellationToken)

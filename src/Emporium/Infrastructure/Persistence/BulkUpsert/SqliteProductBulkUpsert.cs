@@ -25,7 +25,7 @@ internal sealed class SqliteProductBulkUpsert(EmporiumDbContext db, int importCa
     /// and gives it a page cache of Database:SqliteImportCacheMegabytes; disposing restores the cache, which frees the
     /// pages beyond it, and closes the connection.
     /// </summary>
-    public override async Task<IAsyncDisposable> BeginImportAsync(CancellationToken cancellationToken)
+    public override async Task<IAsyncDisposable> BeginImportAsync(TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
         await Db.Database.OpenConnectionAsync(cancellationToken);
         var connection = (SqliteConnection)Db.Database.GetDbConnection();
