@@ -19,7 +19,8 @@
 # BatchSize rows, a commit every FLOOR_BATCHES_PER_COMMIT batches, default 6, about what Import:CommitInterval gives). It
 # shows how much of the gap to the baseline is the statements' own shape (the owner, name-derived slugs, RETURNING,
 # committing as it goes, the staging table) and how much is the service. Three copies: one statement, the batches, and the
-# batches through the staging table as the service writes them.
+# batches through the staging table as the service writes them. The floor runs in one session; on PostgreSQL the service
+# writes its batches on Import:WriterConnections (2) connections at once, so its import can be faster than its floor.
 # EMPORIUM_DLL=path runs that build of the service (e.g. a ReadyToRun publish) instead of building this checkout;
 # EMPORIUM_PG_OPTIONS="-c name=value ..." adds server settings to the PostgreSQL the script starts.
 #   bench/import.sh [rows=500000] [Postgres|Sqlite]        BENCH_KEEP=1 keeps the stack (and files) for a look
