@@ -39,9 +39,6 @@ internal sealed class BatchWriter(
     private int _unchanged;
     private int _rejected;
     private int _duplicates;
-    private long _processed;
-    private long _checkpointLine;
-    private long _bytesRead;
     // Batches committed (or, in a dry run, rolled back); the reading stage reads it.
     private long _batchesCommitted;
     private ImportCounts _countedInMetrics = new(0, 0, 0, 0, 0);
@@ -238,17 +235,18 @@ internal sealed class BatchWriter(
         }
 
         lane.Db.ChangeTracker.Clear();
-        (_processed, _bytesRead, _checkpointLine) = (batch.Processed, batch.BytesRead, batch.CheckpointLine);
         if (lanes.Count == 1 && lane.Transaction is not null && !batch.EndsFile
             && clock.GetElapsedTime(lane.TransactionStarted) < settings.CommitInterval)
         {
             return;
         }
 
-        await EndTransactionAsync(lane, cancellationToken);
+        // Everything up to this batch's end is settled now: the batches before it committed, and this one commits here.
+        var settled = Progress(batch.Processed, batch.BytesRead, batch.CheckpointLine);
+        await EndTransactionAsync(lane, settled, cancellationToken);
         if (options.OnProgress is { } onProgress)
         {
-            await onProgress(Progress(_processed, _bytesRead, _checkpointLine), cancellationToken);
+            await onProgress(settled, cancellationToken);
         }
     }
 
@@ -256,7 +254,7 @@ internal sealed class BatchWriter(
     /// Commits the lane's open transaction with its checkpoint, or rolls it back on a dry run. With no transaction open (the
     /// rows since the last commit were all rejected or superseded) the checkpoint is saved on its own.
     /// </summary>
-    private async Task EndTransactionAsync(WriterLane lane, CancellationToken cancellationToken)
+    private async Task EndTransactionAsync(WriterLane lane, ImportProgress settled, CancellationToken cancellationToken)
     {
         if (options.DryRun)
         {
@@ -269,7 +267,7 @@ internal sealed class BatchWriter(
         {
             if (options.OnCheckpoint is { } onCheckpoint)
             {
-                await onCheckpoint(Progress(_processed, _bytesRead, _checkpointLine), lane.Db, cancellationToken);
+                await onCheckpoint(settled, lane.Db, cancellationToken);
             }
 
             if (lane.Transaction is not null)
