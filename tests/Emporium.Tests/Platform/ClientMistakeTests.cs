@@ -80,6 +80,43 @@ public abstract class ClientMistakeTests(EmporiumApp app)
         problem.GetProperty("errors").TryGetProperty("email", out _).Should().BeTrue();
     }
 
+    public static TheoryData<string, string, string, string> WrongTypes => new()
+    {
+        { "/api/products", """{"sku": "T-1", "name": "x", "price": true}""", "price", "price must be a number" },
+        { "/api/products", """{"sku": "T-2", "name": "x", "price": 1e30}""", "price", "price must be a number" },
+        { "/api/products", """{"sku": "T-3", "name": ["x"], "price": 1}""", "name", "name must be a string" },
+        { "/api/products", """{"sku": "T-4", "name": "x", "price": 1, "is_active": "yes"}""", "is_active", "is_active must be true or false" },
+        { "/api/products", """{"sku": "T-5", "name": "x", "price": 1, "categories": "shoes"}""", "categories", "categories must be an array" },
+        { "/api/attributes", """{"name": "Size", "values": [1]}""", "values[0]", "values[0] must be an object" },
+    };
+
+    [Theory]
+    [MemberData(nameof(WrongTypes))]
+    public async Task A_JSON_value_of_the_wrong_type_is_a_400_that_says_what_the_field_takes(string url, string body, string field, string message)
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var before = await CountsAsync();
+
+        var response = await staff.Http.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var problem = await response.ShouldBeProblem(HttpStatusCode.BadRequest);
+        problem.GetProperty("errors").GetProperty(field)[0].GetString().Should().StartWith(message);
+        problem.GetRawText().Should().NotContain("System.", "the client is told about JSON, not about .NET types");
+        (await CountsAsync()).Should().Be(before, "nothing is written");
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_a_JSON_object_says_so()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+
+        var problem = await (await staff.Http.PostAsync("/api/products", new StringContent("[1]", Encoding.UTF8, "application/json")))
+            .ShouldBeProblem(HttpStatusCode.BadRequest);
+
+        problem.GetProperty("detail").GetString().Should().Be("The body must be an object.");
+        problem.GetRawText().Should().NotContain("Emporium.");
+    }
+
     [Theory]
     [InlineData("""{"roles": [null]}""", "null")]
     [InlineData("""{"roles": ["staff", " "]}""", "empty")]

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Emporium.Platform.Problems;
@@ -82,24 +83,105 @@ internal sealed partial class ApiExceptionHandler(
         });
     }
 
-    private static ProblemDetails BadBody(JsonException json)
+    internal static ProblemDetails BadBody(JsonException json)
     {
+        var field = json.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : null;
+        var message = WrongType().Match(json.Message) is { Success: true } wrong
+            ? $"{field ?? "The body"} must be {Expected(wrong.Groups["type"].Value, field)}."
+            : json.Message;
         var problem = new ProblemDetails
         {
             Status = StatusCodes.Status400BadRequest,
             Title = "The request body is not valid JSON for this operation.",
-            Detail = json.Message,
+            Detail = message,
         };
-        if (json.Path is { Length: > 2 } path)
+        if (field is not null)
         {
-            problem.Extensions["errors"] = new Dictionary<string, string[]>
-            {
-                [path.TrimStart('$', '.')] = [json.Message],
-            };
+            problem.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [message] };
         }
 
         return problem;
     }
+
+    /// <summary>
+    /// What the field's value looks like in JSON, from the .NET type System.Text.Json names in "could not be converted
+    /// to ...", so that a client reads "price must be a number", not "System.Nullable`1[System.Decimal]". For a record
+    /// read through its constructor the message names the record, not the field's type; the constructor's parameter of
+    /// the field's name gives that.
+    /// </summary>
+    private static string Expected(string typeName, string? field)
+    {
+        const string nullable = "System.Nullable`1[";
+        var name = typeName.StartsWith(nullable, StringComparison.Ordinal) ? typeName[nullable.Length..^1] : typeName;
+        var type = Type.GetType(name)
+            ?? AppDomain.CurrentDomain.GetAssemblies().Select(assembly => assembly.GetType(name)).FirstOrDefault(found => found is not null);
+        if (type is null)
+        {
+            // A generic collection of the service's own types, which Type.GetType cannot resolve by this name.
+            var generic = name.IndexOf('`', StringComparison.Ordinal);
+            return generic > 0 && name.StartsWith("System.Collections.", StringComparison.Ordinal)
+                ? name[..generic].EndsWith("Dictionary", StringComparison.Ordinal) ? "an object" : "an array"
+                : "a value of another JSON type";
+        }
+
+        if (field is not null && Describe(type) == "an object")
+        {
+            var last = field[(field.LastIndexOf('.') + 1)..];
+            var element = last.EndsWith(']');
+            var property = element ? last[..last.IndexOf('[', StringComparison.Ordinal)] : last;
+            var parameter = type.GetConstructors()
+                .SelectMany(constructor => constructor.GetParameters())
+                .FirstOrDefault(p => p.Name is { } n && JsonNamingPolicy.SnakeCaseLower.ConvertName(n) == property);
+            if (parameter is not null)
+            {
+                var parameterType = parameter.ParameterType;
+                return Describe(element && ElementOf(parameterType) is { } item ? item : parameterType);
+            }
+        }
+
+        return Describe(type);
+    }
+
+    private static string Describe(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type.IsEnum)
+        {
+            return "one of " + string.Join(", ", Enum.GetNames(type).Select(member => $"\"{JsonNamingPolicy.SnakeCaseLower.ConvertName(member)}\""));
+        }
+
+        const string dateTime = "a date and time in RFC 3339 form, such as \"2026-01-31T12:00:00Z\"";
+        return Type.GetTypeCode(type) switch
+        {
+            TypeCode.Byte or TypeCode.SByte or TypeCode.Int16 or TypeCode.UInt16 or TypeCode.Int32 or TypeCode.UInt32
+                or TypeCode.Int64 or TypeCode.UInt64 => string.Create(CultureInfo.InvariantCulture, $"a whole number from {Limit(type, "MinValue")} to {Limit(type, "MaxValue")}"),
+            TypeCode.Decimal or TypeCode.Double or TypeCode.Single => "a number within range",
+            TypeCode.Boolean => "true or false",
+            TypeCode.String or TypeCode.Char => "a string",
+            TypeCode.DateTime => dateTime,
+            _ when type == typeof(DateTimeOffset) => dateTime,
+            _ when type == typeof(DateOnly) => "a date such as \"2026-01-31\"",
+            _ when type == typeof(Guid) => "a UUID",
+            _ when IsDictionary(type) => "an object",
+            _ when ElementOf(type) is not null => "an array",
+            _ => "an object",
+        };
+    }
+
+    private static bool IsDictionary(Type type) =>
+        type.GetInterfaces().Append(type).Any(i => i.IsGenericType && i.GetGenericTypeDefinition() is var d
+            && (d == typeof(IDictionary<,>) || d == typeof(IReadOnlyDictionary<,>)));
+
+    private static Type? ElementOf(Type type) =>
+        type == typeof(string) || type == typeof(JsonElement) ? null
+        : type.IsArray ? type.GetElementType()
+        : type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
+
+    private static object? Limit(Type type, string field) => type.GetField(field)?.GetValue(null);
+
+    /// <summary>System.Text.Json's message for a value of the wrong JSON type, or a number out of its type's range.</summary>
+    [GeneratedRegex(@"^The JSON value could not be converted to (?<type>\S+?)\. Path: ")]
+    private static partial Regex WrongType();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: a dependency is unavailable ({Reason})")]
     private static partial void LogUnavailable(ILogger logger, string method, string path, string reason);
