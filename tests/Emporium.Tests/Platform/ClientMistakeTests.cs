@@ -39,6 +39,34 @@ public abstract class ClientMistakeTests(EmporiumApp app)
         (await CountsAsync()).Should().Be(before, "nothing is written");
     }
 
+    [Theory]
+    [InlineData("/api/brands", """{"name": "half \ud800 a pair"}""", "name")]
+    [InlineData("/api/products", """{"sku": "S-1", "name": "ok", "price": 1, "\udc00": 1}""", "body")]
+    [InlineData("/api/products/bulk_delete", """{"skus": ["ok", "\udfff"]}""", "skus[1]")]
+    public async Task A_lone_surrogate_in_a_JSON_body_is_a_400_naming_the_field(string url, string body, string field)
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var before = await CountsAsync();
+
+        var response = await staff.Http.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var problem = await response.ShouldBeProblem(HttpStatusCode.BadRequest);
+        problem.GetProperty("errors").GetProperty(field)[0].GetString().Should().Contain("surrogate");
+        (await CountsAsync()).Should().Be(before, "nothing is written");
+    }
+
+    [Fact]
+    public async Task A_surrogate_pair_escaped_in_JSON_is_an_ordinary_character()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = ProductTestKit.Tag();
+
+        var brand = await (await staff.Http.PostAsync("/api/brands", new StringContent($$"""{"name": "Rocket \ud83d\ude80 {{tag}}"}""", Encoding.UTF8, "application/json")))
+            .ShouldBe(HttpStatusCode.Created);
+
+        brand.Str("name").Should().Be($"Rocket \U0001F680 {tag}");
+    }
+
     [Fact]
     public async Task A_NUL_character_in_a_merge_patch_read_as_raw_JSON_is_a_400_naming_the_field()
     {

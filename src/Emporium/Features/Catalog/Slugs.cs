@@ -22,17 +22,19 @@ public static partial class Slugs
         }
 
         var slug = NonSlugCharacters().Replace(ascii.ToString().ToLowerInvariant(), "-").Trim('-');
-        if (slug.Length > CatalogLimits.SlugLength - 8)
-        {
-            slug = slug[..(CatalogLimits.SlugLength - 8)].TrimEnd('-');
-        }
-
         if (slug.Length == 0)
         {
             return fallback;
         }
 
-        return slug.All(char.IsAsciiDigit) || RouteWords.Contains(slug) ? $"{fallback}-{slug}" : slug;
+        if (slug.All(char.IsAsciiDigit) || RouteWords.Contains(slug))
+        {
+            slug = $"{fallback}-{slug}";
+        }
+
+        // Room for the -2, -3, ... suffix UniqueAsync may add, prefix included; the cut keeps the prefix, so the slug
+        // never becomes all digits.
+        return slug.Length > CatalogLimits.SlugLength - 8 ? slug[..(CatalogLimits.SlugLength - 8)].TrimEnd('-') : slug;
     }
 
     /// <summary>Null when <paramref name="slug"/> is acceptable as a user-chosen slug, else the reason.</summary>

@@ -4,7 +4,9 @@ namespace Emporium.Platform.Http;
 
 /// <summary>
 /// Refuses text with the NUL character (U+0000) in a query parameter or a JSON body, with a 400 problem that names the
-/// field (Kestrel itself refuses a path holding %00 with 400). PostgreSQL cannot store NUL in text (it answered 500 with error 22021) and SQLite stored it
+/// field (Kestrel itself refuses a path holding %00 with 400); and, in a JSON body, an escaped lone surrogate
+/// ("\ud800"), which is no character at all and which System.Text.Json refuses to read as a string with an exception
+/// no binder turns into a 400. PostgreSQL cannot store NUL in text (it answered 500 with error 22021) and SQLite stored it
 /// silently; no field of this API has a use for it, so every request is held to one rule before any handler runs,
 /// including handlers that read a body as a <see cref="JsonElement"/>.
 /// </summary>
@@ -13,13 +15,15 @@ public static class NulCharacterGuard
     /// <summary>JSON bodies larger than this are left to the handler (none of this API's JSON bodies comes close).</summary>
     private const int MaxScannedBodyBytes = 8 * 1024 * 1024;
 
-    private const string Message = "must not contain the NUL character (U+0000).";
+    private const string NulMessage = "must not contain the NUL character (U+0000).";
+
+    private const string SurrogateMessage = "must not contain a lone UTF-16 surrogate (an escape such as \\ud800 without its pair).";
 
     public static IApplicationBuilder UseNulCharacterGuard(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
         {
-            var field = InQuery(context.Request) ?? await InJsonBodyAsync(context.Request);
-            if (field is null)
+            var refused = InQuery(context.Request) is { } name ? (name, NulMessage) : await InJsonBodyAsync(context.Request);
+            if (refused is not var (field, message))
             {
                 await next(context);
                 return;
@@ -29,7 +33,7 @@ public static class NulCharacterGuard
             await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
             {
                 HttpContext = context,
-                ProblemDetails = new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [$"{field} {Message}"] })
+                ProblemDetails = new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [$"{field} {message}"] })
                 {
                     Status = StatusCodes.Status400BadRequest,
                     Title = "One or more fields are invalid.",
@@ -63,7 +67,7 @@ public static class NulCharacterGuard
         return null;
     }
 
-    private static async Task<string?> InJsonBodyAsync(HttpRequest request)
+    private static async Task<(string Field, string Message)?> InJsonBodyAsync(HttpRequest request)
     {
         if (!IsJson(request.ContentType) || request.ContentLength is 0 or > MaxScannedBodyBytes)
         {
@@ -85,7 +89,7 @@ public static class NulCharacterGuard
         }
 
         request.Body.Position = 0;
-        return buffer.Length > MaxScannedBodyBytes ? null : FindNul(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        return buffer.Length > MaxScannedBodyBytes ? null : FindUnstorableText(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
     private static bool IsJson(string? contentType) =>
@@ -95,11 +99,12 @@ public static class NulCharacterGuard
          media.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
-    /// The path of the first string (or member name) holding U+0000, as the client would name it ("name",
-    /// "filter.brand", "roles[0]"), or null. JSON can only carry NUL escaped, so only escaped strings are unescaped. An
-    /// invalid document is not this guard's to report: it stops, and the handler's own binding explains the mistake.
+    /// The path of the first string (or member name) holding U+0000 or a lone surrogate, as the client would name it
+    /// ("name", "filter.brand", "roles[0]"), with what is wrong with it; or null. JSON can carry either only escaped, so
+    /// only escaped strings are unescaped. An invalid document is not this guard's to report: it stops, and the
+    /// handler's own binding explains the mistake.
     /// </summary>
-    internal static string? FindNul(ReadOnlySpan<byte> json)
+    internal static (string Field, string Message)? FindUnstorableText(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var frames = new List<Frame>();
@@ -125,16 +130,22 @@ public static class NulCharacterGuard
                         frames.RemoveAt(frames.Count - 1);
                         break;
                     case JsonTokenType.PropertyName:
-                        var name = reader.GetString()!;
+                        var name = Unescaped(ref reader, out var nameProblem);
                         frames[^1].Property = name;
-                        if (reader.ValueIsEscaped && name.Contains('\0', StringComparison.Ordinal))
+                        if (nameProblem is not null)
                         {
-                            return Path(frames, upToParent: true) is { Length: > 0 } parent ? parent : "body";
+                            return (Path(frames, upToParent: true) is { Length: > 0 } parent ? parent : "body", nameProblem);
                         }
 
                         break;
-                    case JsonTokenType.String when reader.ValueIsEscaped && reader.GetString()!.Contains('\0', StringComparison.Ordinal):
-                        return Path(frames, upToParent: false) is { Length: > 0 } path ? path : "body";
+                    case JsonTokenType.String when reader.ValueIsEscaped:
+                        Unescaped(ref reader, out var problem);
+                        if (problem is not null)
+                        {
+                            return (Path(frames, upToParent: false) is { Length: > 0 } path ? path : "body", problem);
+                        }
+
+                        break;
                 }
             }
         }
@@ -143,6 +154,27 @@ public static class NulCharacterGuard
         }
 
         return null;
+    }
+
+    /// <summary>The token's text and, when it is escaped and holds NUL or a lone surrogate, what is wrong with it.</summary>
+    private static string? Unescaped(ref Utf8JsonReader reader, out string? problem)
+    {
+        problem = null;
+        try
+        {
+            var text = reader.GetString();
+            if (reader.ValueIsEscaped && text?.Contains('\0', StringComparison.Ordinal) == true)
+            {
+                problem = NulMessage;
+            }
+
+            return text;
+        }
+        catch (InvalidOperationException)
+        {
+            problem = SurrogateMessage;
+            return null;
+        }
     }
 
     private static string Path(List<Frame> frames, bool upToParent)

@@ -58,7 +58,11 @@ public static class Pager
         errors.When(page < 1, "page", "page must be 1 or more.");
         errors.When(size < 1, "page_size", "page_size must be 1 or more.");
         var clamped = size > options.MaxPageSize;
-        return new ResolvedPage(Math.Max(page, 1), Math.Clamp(size, 1, options.MaxPageSize), clamped);
+        var resolved = new ResolvedPage(Math.Max(page, 1), Math.Clamp(size, 1, options.MaxPageSize), clamped);
+        // The rows before the page are counted in an int, as the database's OFFSET takes them.
+        errors.When((long)(resolved.Page - 1) * resolved.PageSize > int.MaxValue, "page", string.Create(
+            CultureInfo.InvariantCulture, $"page must be at most {int.MaxValue / resolved.PageSize + 1} with page_size {resolved.PageSize}."));
+        return resolved;
     }
 
     public static Paged<T> Create<T>(HttpRequest request, ResolvedPage page, PageCount count, IReadOnlyList<T> results, int maxPageSize)

@@ -38,7 +38,8 @@ internal sealed record ProductCursor(
         {
         }
 
-        if (cursor is null || cursor.Page < 1 || !cursor.ValueParses())
+        // A decoded cursor is the client's text: its sort and value may be missing however the record declares them.
+        if (cursor is null || cursor.Sort is null || cursor.Value is null || cursor.Page < 1 || !cursor.ValueParses())
         {
             errors.Add("cursor", "cursor is not valid; use the next or previous link of a list response.");
             return null;
@@ -90,7 +91,7 @@ internal sealed record ProductCursor(
     private bool ValueParses() => Sort.TrimStart('-') switch
     {
         "name" => true,
-        "price" => decimal.TryParse(Value, NumberStyles.Number, CultureInfo.InvariantCulture, out _),
+        "price" => decimal.TryParse(Value, NumberStyles.Number, CultureInfo.InvariantCulture, out var price) && Math.Abs(price) <= Money.Max,
         "created_at" or "updated_at" => DateTime.TryParse(Value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _),
         _ => false,
     };

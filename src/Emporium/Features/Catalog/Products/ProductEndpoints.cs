@@ -139,12 +139,19 @@ public static partial class ProductEndpoints
             return null;
         }
 
-        if (decimal.TryParse(value, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed))
+        if (!decimal.TryParse(value, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed))
         {
-            return parsed;
+            errors.Add(field, $"{field} must be a number such as 19.99.");
+            return null;
         }
 
-        errors.Add(field, $"{field} must be a number such as 19.99.");
-        return null;
+        // No price lies beyond Money.Max, and SQLite compares in stored units that a larger amount would overflow.
+        if (Math.Abs(parsed) > Money.Max)
+        {
+            errors.Add(field, $"{field} must be between -{Money.Max.ToString("N0", CultureInfo.InvariantCulture)} and {Money.Max.ToString("N0", CultureInfo.InvariantCulture)}.");
+            return null;
+        }
+
+        return parsed;
     }
 }

@@ -300,7 +300,7 @@ public static class VariantEndpoints
         long id, StockAdjustmentRequest request, [AsParameters] RequestScope scope, IEventOutbox events)
     {
         var errors = new ValidationErrors();
-        errors.When(request.Delta is not { } delta || delta == 0 || Math.Abs(delta) > VariantLimits.MaxOnHand, "delta",
+        errors.When(request.Delta is not { } delta || delta == 0 || Math.Abs((long)delta) > VariantLimits.MaxOnHand, "delta",
             $"delta is required: a number of units to add (positive) or remove (negative), not 0, at most {VariantLimits.MaxOnHand:N0} either way.");
         return ChangeStockAsync(scope, id, request.Reason, errors, async (_, cause) =>
         {

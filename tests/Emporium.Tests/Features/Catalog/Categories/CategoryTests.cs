@@ -102,6 +102,21 @@ public abstract class CategoryTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_long_all_digit_name_gets_a_slug_within_the_limit_prefix_and_suffix_included()
+    {
+        var staff = await StaffAsync();
+        var digits = string.Concat(Enumerable.Repeat(Tag(), 40)).Where(char.IsAsciiDigit).Take(200).ToArray();
+        var name = new string(digits).PadRight(200, '7');
+
+        var first = await CreateAsync(staff, name);
+        var second = await CreateAsync(staff, name);
+
+        first.Str("slug").Should().StartWith("category-").And.HaveLength(152);
+        second.Str("slug").Should().Be(first.Str("slug") + "-2");
+        Id(await (await staff.GetAsync($"/api/categories/{second.Str("slug")}")).ShouldBe(HttpStatusCode.OK)).Should().Be(Id(second));
+    }
+
+    [Fact]
     public async Task Tree_nests_three_levels_with_children_ordered_by_name_and_hides_deleted_ones()
     {
         var staff = await StaffAsync();

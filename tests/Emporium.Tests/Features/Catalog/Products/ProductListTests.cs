@@ -51,6 +51,22 @@ public abstract class ProductListTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Name_and_description_filters_fold_the_case_of_letters_beyond_ASCII()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        await staff.Http.CreateProductAsync(tag, "Émile Chair", description: "Крепкий ДУБ");
+        await staff.Http.CreateProductAsync(tag, "Emile Stool");
+
+        (await ListAsync(app.Anonymous(), $"name={Uri.EscapeDataString("émile")}&owner={staff.UserId}")).Names().Should().Equal($"Émile Chair {tag}");
+        (await ListAsync(app.Anonymous(), $"name={Uri.EscapeDataString("ÉMILE CH")}&owner={staff.UserId}")).Names().Should().Equal($"Émile Chair {tag}");
+        (await ListAsync(app.Anonymous(), $"description={Uri.EscapeDataString("дуб")}&name={tag}")).Names().Should().Equal($"Émile Chair {tag}");
+        var brand = await (await staff.Http.PostJson("/api/brands", new { name = $"Чайка {tag}" })).ShouldBe(HttpStatusCode.Created);
+        var brands = await (await app.Anonymous().GetAsync($"/api/brands?name={Uri.EscapeDataString($"ЧАЙКА {tag}")}")).ShouldBe(HttpStatusCode.OK);
+        brands.GetProperty("results").EnumerateArray().Select(b => b.Id()).Should().Equal(brand.Id());
+    }
+
+    [Fact]
     public async Task Price_range_is_inclusive()
     {
         var staff = await app.NewUserAsync(Roles.Staff);
@@ -228,6 +244,9 @@ public abstract class ProductListTests(EmporiumApp app)
     [Theory]
     [InlineData("cursor=not-a-cursor")]
     [InlineData("cursor=eyJzIjoibmFtZSJ9")]
+    [InlineData("cursor=eyJwIjoxfQ")] // {"p":1}: no sort
+    [InlineData("cursor=eyJzIjoibmFtZSIsInAiOjF9")] // {"s":"name","p":1}: no value
+    [InlineData("sort=price&cursor=eyJzIjoicHJpY2UiLCJ2IjoiMTAwMDAwMDAwMDAwMDAwMDAwMCIsImkiOjEsInAiOjJ9")] // a price beyond any
     public async Task A_broken_cursor_is_a_400_naming_the_cursor(string query)
     {
         var problem = await (await app.Anonymous().GetAsync($"/api/products?{query}")).ShouldBeProblem(HttpStatusCode.BadRequest);
@@ -312,6 +331,10 @@ public abstract class ProductListTests(EmporiumApp app)
     [InlineData("category=no-such-category-q7", "category")]
     [InlineData("page=0", "page")]
     [InlineData("page_size=0", "page_size")]
+    [InlineData("page=85899347", "page")]
+    [InlineData("page=21474838&page_size=100", "page")]
+    [InlineData("min_price=1000000000000000", "min_price")]
+    [InlineData("max_price=-1000000000000000", "max_price")]
     public async Task Bad_query_values_are_400_naming_the_parameter(string query, string field)
     {
         var problem = await (await app.Anonymous().GetAsync($"/api/products?{query}")).ShouldBeProblem(HttpStatusCode.BadRequest);

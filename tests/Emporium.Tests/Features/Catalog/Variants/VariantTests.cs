@@ -217,6 +217,9 @@ public abstract class VariantTests(EmporiumApp app)
 
         var bad = await (await staff.Http.PostJson($"/api/variants/{id}/stock/adjustments", new { delta = 0, reason = "" })).ShouldBeProblem(HttpStatusCode.BadRequest);
         bad.GetProperty("errors").EnumerateObject().Select(e => e.Name).Should().BeEquivalentTo("delta", "reason");
+        var lowest = await (await staff.Http.PostJson($"/api/variants/{id}/stock/adjustments", new { delta = int.MinValue, reason = "typo" }))
+            .ShouldBeProblem(HttpStatusCode.BadRequest);
+        lowest.GetProperty("errors").EnumerateObject().Select(e => e.Name).Should().Equal("delta");
         (await app.WithDbAsync(db => db.Set<Variant>().Where(v => v.Id == id).Select(v => v.OnHand).FirstAsync())).Should().Be(3);
     }
 
