@@ -121,20 +121,30 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
             new(null, Stopwatch.GetElapsedTime(started), null, failure, error, null);
     }
 
+    /// <summary>
+    /// The start of the body, for the attempt log. A body cut short (the receiver closed the connection mid-way) keeps
+    /// what arrived: the status already answered is what counts, so a 2xx is not sent again and a 410 still disables.
+    /// </summary>
     private static async Task<string?> ReadPrefixAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         var buffer = new byte[WebhooksOptions.ResponseBodyLimit];
         var read = 0;
-        while (read < buffer.Length)
+        try
         {
-            var n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken);
-            if (n == 0)
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            while (read < buffer.Length)
             {
-                break;
-            }
+                var n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken);
+                if (n == 0)
+                {
+                    break;
+                }
 
-            read += n;
+                read += n;
+            }
+        }
+        catch (Exception exception) when (exception is IOException or HttpRequestException)
+        {
         }
 
         return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read);
@@ -142,9 +152,19 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
 
     private TimeSpan? RetryAfterOf(HttpResponseMessage response)
     {
-        if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable) || response.Headers.RetryAfter is not { } retryAfter)
+        if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable))
         {
             return null;
+        }
+
+        if (response.Headers.RetryAfter is not { } retryAfter)
+        {
+            // .NET reads delta-seconds only up to int.MaxValue; a larger number is still a request to wait, longer than
+            // Webhooks:MaxRetryAfter allows.
+            return response.Headers.TryGetValues("Retry-After", out var values)
+                && values.FirstOrDefault()?.Trim() is { Length: > 0 } raw && raw.All(char.IsAsciiDigit)
+                ? TimeSpan.MaxValue
+                : null;
         }
 
         var delay = retryAfter.Delta ?? (retryAfter.Date is { } date ? date - clock.GetUtcNow() : null);

@@ -174,6 +174,29 @@ public abstract class WebhookDeliveryTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_Retry_After_too_large_to_parse_waits_Webhooks_MaxRetryAfter_not_the_schedule()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Respond = (_, context) =>
+        {
+            context.Response.StatusCode = 503;
+            context.Response.Headers.RetryAfter = "99999999999";
+            return Task.CompletedTask;
+        };
+        var subscription = await app.SubscribeAsync(receiver.Url());
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+
+        await app.WriteEventsAsync();
+        await staff.WaitForDeliveriesAsync(subscription.Id, d => d.Count == 1 && d[0].GetProperty("attempt_count").GetInt32() == 1);
+
+        var (next, updated) = await app.WithDbAsync(db => db.Set<WebhookDelivery>().Where(d => d.SubscriptionId == subscription.Id)
+            .Select(d => new Tuple<DateTime, DateTime>(d.NextAttemptAt, d.UpdatedAt)).SingleAsync());
+        var longest = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebhooksOptions>>().Value.MaxRetryAfter;
+        (next - updated).Should().BeCloseTo(longest, TimeSpan.FromSeconds(5), "the receiver asked for more than the longest wait");
+        receiver.Received.Should().ContainSingle();
+    }
+
+    [Fact]
     public async Task A_410_Gone_disables_the_subscription_and_fails_its_waiting_deliveries_unsent()
     {
         await using var receiver = await WebhookReceiver.StartAsync();

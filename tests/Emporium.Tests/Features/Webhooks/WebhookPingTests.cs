@@ -75,7 +75,7 @@ public sealed class WebhookPingTests(WebhookSqliteApp app) : IClassFixture<Webho
 
         var result = await (await staff.PostAsync($"/api/webhooks/{id}/test", null)).ShouldBe(HttpStatusCode.OK);
 
-        result.GetProperty("succeeded").GetBoolean().Should().BeTrue(result.ToString());
+        result.GetProperty("succeeded").GetBoolean().Should().BeTrue("the receiver answered 200 before it hung up");
         At(path).Should().ContainSingle();
     }
 
@@ -118,6 +118,29 @@ public sealed class WebhookPingTests(WebhookSqliteApp app) : IClassFixture<Webho
         At(path).Should().HaveCount(10, "the refused ping is not sent");
         var colleague = await app.StaffAsync();
         await (await colleague.PostAsync($"/api/webhooks/{id}/test", null)).ShouldBe(HttpStatusCode.OK); // the limit is per user
+    }
+
+    [Fact]
+    public async Task A_response_body_cut_short_keeps_the_status_the_receiver_answered()
+    {
+        var staff = await app.StaffAsync();
+        var path = UniquePath();
+        var id = (await staff.SubscribeAsync(_receiver.Url(path).ToString())).Id();
+        _receiver.Respond = async (request, context) =>
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentLength = 1000;
+            await context.Response.WriteAsync("only the start");
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(300); // the sender reads the status and the start of the body before the connection drops
+            context.Abort();
+        };
+
+        var result = await (await staff.PostAsync($"/api/webhooks/{id}/test", null)).ShouldBe(HttpStatusCode.OK);
+
+        result.GetProperty("succeeded").GetBoolean().Should().BeTrue("the receiver answered 200 before it hung up");
+        result.GetProperty("status_code").GetInt32().Should().Be(200);
+        result.Str("response_body").Should().Be("only the start");
     }
 
     [Fact]
