@@ -98,9 +98,10 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
             {
                 null => Refuse("product_sku", row.ProductSku,
                     $"no product has the SKU '{row.ProductSku}': a variant row must follow its product's row, or name a product in the catalog."),
-                { DeletedAt: not null } => Refuse("product_sku", row.ProductSku, $"the product '{row.ProductSku}' is deleted; restore it first."),
+                // Ownership first: another owner's product, deleted or not, leaks nothing (decision 0013).
                 _ when !scope.Reaches(product.OwnerId) => Refuse("product_sku", row.ProductSku,
                     $"product_sku '{row.ProductSku}' belongs to a product you do not own; the row was left unchanged."),
+                { DeletedAt: not null } => Refuse("product_sku", row.ProductSku, $"the product '{row.ProductSku}' is deleted; restore it first."),
                 _ when existing.GetValueOrDefault(row.SkuKey) is { } held && (held.IsDefault || held.ProductId != product.Id) => Refuse("sku", row.Sku,
                     held.IsDefault
                         ? $"sku '{row.Sku}' is a product's own SKU, so it cannot name a variant."

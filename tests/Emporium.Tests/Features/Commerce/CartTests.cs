@@ -54,6 +54,8 @@ public abstract class CartTests(EmporiumApp app)
             .Should().ContainSingle();
         Errors(await (await customer.PostJson("/api/cart/items", new { variant_id = hidden.VariantId, quantity = 1 })).ShouldBeProblem((HttpStatusCode)422), "variant_id")
             .Should().ContainSingle().Which.Should().Be($"No variant {hidden.VariantId} is for sale.", "an unsold variant reads like a missing one");
+        Errors(await (await customer.PostJson("/api/cart/items", new { sku = hidden.Sku, quantity = 1 })).ShouldBeProblem((HttpStatusCode)422), "sku")
+            .Should().ContainSingle().Which.Should().Be($"No variant with SKU '{hidden.Sku}' is for sale.", "by SKU too, a hidden product reads like a missing one");
         Errors(await (await customer.PostJson("/api/cart/items", new { variant_id = sold.VariantId, quantity = 0 })).ShouldBeProblem(HttpStatusCode.BadRequest), "quantity")
             .Should().ContainSingle();
         await (await customer.PostJson("/api/cart/items", new { variant_id = sold.VariantId, sku = sold.Sku, quantity = 1 })).ShouldBeProblem(HttpStatusCode.BadRequest);

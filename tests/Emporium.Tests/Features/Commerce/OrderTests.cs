@@ -60,6 +60,20 @@ public abstract class OrderTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Cancelling_puts_the_units_back_even_when_a_count_has_since_raised_the_level_to_the_cap()
+    {
+        var (staff, customer, item, id) = await OrderAsync(stock: 10, quantity: 3);
+        await (await staff.PutJson($"/api/variants/{item.VariantId}/stock", new { on_hand = VariantLimits.MaxOnHand, reason = "unlimited" }))
+            .ShouldBe(HttpStatusCode.OK);
+
+        await (await customer.Http.PostAsync($"/api/orders/{id}/cancel", null)).ShouldBe(HttpStatusCode.OK);
+
+        (await app.OnHandAsync(item.VariantId)).Should().Be(VariantLimits.MaxOnHand + 3);
+        var movements = await app.WithDbAsync(db => db.Set<StockMovement>().Where(m => m.OrderId == id).OrderBy(m => m.Id).Select(m => m.Delta).ToListAsync());
+        movements.Should().Equal(-3, 3);
+    }
+
+    [Fact]
     public async Task Customers_see_their_own_orders_and_staff_see_all_with_filters()
     {
         var (staff, customer, _, id) = await OrderAsync();

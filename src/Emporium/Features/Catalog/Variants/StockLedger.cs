@@ -19,11 +19,16 @@ internal static class StockLedger
     /// into a deleted variant (a cancelled order's), never out of one.
     /// </summary>
     /// <param name="save">False leaves the movement and its event to the caller's next SaveChanges (several lines, one round trip).</param>
+    /// <param name="returned">
+    /// Units that were on hand before (a cancelled order's) go back whole, past the cap if a count raised the level to it
+    /// meanwhile: the cap bounds what a person enters, and refusing would lose them silently.
+    /// </param>
     public static async Task<StockMovement?> AdjustAsync(
-        EmporiumDbContext db, IEventOutbox events, long variantId, int delta, Cause cause, CancellationToken cancellationToken, bool save = true)
+        EmporiumDbContext db, IEventOutbox events, long variantId, int delta, Cause cause, CancellationToken cancellationToken, bool save = true,
+        bool returned = false)
     {
         var changed = await db.Set<Variant>()
-            .Where(v => v.Id == variantId && (v.DeletedAt == null || delta > 0) && v.OnHand + delta >= 0 && v.OnHand + delta <= VariantLimits.MaxOnHand)
+            .Where(v => v.Id == variantId && (v.DeletedAt == null || delta > 0) && v.OnHand + delta >= 0 && (returned || v.OnHand + delta <= VariantLimits.MaxOnHand))
             .ExecuteUpdateAsync(set => set
                 .SetProperty(v => v.OnHand, v => v.OnHand + delta)
                 .SetProperty(v => v.UpdatedAt, cause.At)

@@ -57,10 +57,11 @@ public static class CartEndpoints
             .FirstOrDefaultAsync(cancellationToken);
         if (variant is not { Sold: true })
         {
-            // By id, an unsold variant reads like a missing one: its SKU is not the customer's to learn.
+            // An unsold variant reads like a missing one (decision 0013: hidden products leak nothing, not even that
+            // their SKU exists).
             var message = request.VariantId is { } id
                 ? $"No variant {id.ToString(CultureInfo.InvariantCulture)} is for sale."
-                : variant is null ? $"No variant with SKU '{sku}' exists." : $"The variant {variant.Sku} is not sold now (it, or its product, is inactive or deleted).";
+                : $"No variant with SKU '{sku}' is for sale.";
             return Unprocessable(field, message);
         }
 

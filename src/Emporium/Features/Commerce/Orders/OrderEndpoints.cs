@@ -188,7 +188,7 @@ public static class OrderEndpoints
             var cause = new StockLedger.Cause($"order {id} cancelled", http.User.UserId(), id, now);
             foreach (var line in order.Lines.OrderBy(l => l.VariantId))
             {
-                await StockLedger.AdjustAsync(db, events, line.VariantId, line.Quantity, cause, cancellationToken, save: false);
+                await StockLedger.AdjustAsync(db, events, line.VariantId, line.Quantity, cause, cancellationToken, save: false, returned: true);
             }
         }
 

@@ -170,6 +170,26 @@ public abstract class OwnershipTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_seller_variant_row_naming_another_owners_product_says_only_that_it_is_not_theirs()
+    {
+        var seller = await app.NewUserAsync(Roles.Seller);
+        var rival = await app.NewUserAsync(Roles.Seller);
+        var tag = Tag();
+        await rival.Http.CreateProductAsync(new { sku = $"live-{tag}", name = "Live", price = 2m });
+        var deleted = await rival.Http.CreateProductAsync(new { sku = $"hid-{tag}", name = "Hidden", price = 2m });
+        (await rival.Http.DeleteAsync($"/api/products/{deleted.Id()}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        var job = await Uploads.ImportAsync(seller.Http, Uploads.Raw(
+            "sku,name,product_sku\r\n" + $"V1-{tag},Size M,live-{tag}\r\n" + $"V2-{tag},Size M,hid-{tag}\r\n"));
+
+        job.GetProperty("result").GetProperty("rejected").GetInt32().Should().Be(2);
+        var errors = await (await seller.Http.GetAsync(job.GetProperty("result").Str("errors_url"))).Content.ReadAsStringAsync();
+        errors.Split("\r\n").Count(line => line.Contains("belongs to a product you do not own")).Should().Be(2,
+            "a rival's deleted product reads like a live one: whether it is deleted is not the seller's to learn");
+        errors.Should().NotContain("deleted");
+    }
+
+    [Fact]
     public async Task A_staff_import_owns_what_it_creates_and_may_update_a_sellers_product_without_taking_it()
     {
         var seller = await app.NewUserAsync(Roles.Seller);
