@@ -47,7 +47,9 @@ internal sealed class ReadingStage(
     public async Task ReadAsync(
         CsvRowReader reader, EmporiumDbContext lookups, ChannelWriter<Segment> output, CancellationToken cancellationToken)
     {
-        var segment = new Segment();
+        // A resumed run that finds no record past the resume point still checkpoints there, not at line 0 (which would
+        // make a later attempt import the whole file again, counting every row twice).
+        var segment = new Segment { CheckpointLine = options.StartAfterLine };
         var batch = new List<ImportRow>();
         var processed = 0L;
         while (await reader.ReadAsync(cancellationToken) is { } record)

@@ -728,6 +728,27 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_resume_that_finds_every_row_settled_checkpoints_at_its_resume_line_not_at_the_start()
+    {
+        var id = Unique();
+        var csv = $"sku,name\nd1-{id},One\nd2-{id},Two";
+        var checkpoints = new List<long?>();
+
+        var result = await ImportAsync(ImportData.Text(csv), new ImportOptions
+        {
+            StartAfterLine = 3,
+            OnCheckpoint = (progress, _, _) =>
+            {
+                checkpoints.Add(progress.CheckpointLine);
+                return Task.CompletedTask;
+            },
+        });
+
+        result.Counts.DataRows.Should().Be(0, "the earlier run settled both rows");
+        checkpoints.Should().NotBeEmpty().And.OnlyContain(line => line == 3, "a checkpoint at 0 would make the next attempt import the file again");
+    }
+
+    [Fact]
     public async Task Progress_comes_while_counting_and_between_commits_and_only_commits_carry_a_checkpoint()
     {
         var prefix = Unique();
