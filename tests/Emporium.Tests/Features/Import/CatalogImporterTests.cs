@@ -728,6 +728,19 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task When_the_last_row_of_a_SKU_is_refused_the_SKU_is_refused_and_no_older_row_of_it_is_written()
+    {
+        var id = Unique();
+        // Without a currency column, prices are in USD: 10.005 has a place too many, which pass 2 finds.
+        var csv = $"sku,name,price\nlr-{id},Older,10.00\nlr-{id},Latest,10.005";
+
+        var result = await ImportAsync(csv);
+
+        result.Counts.Should().Be(new ImportCounts(Created: 0, Updated: 0, Unchanged: 0, Rejected: 1, Duplicates: 1));
+        (await CountAsync([Product.KeyOf($"lr-{id}")])).Should().Be(0, "the file's latest word on the SKU is never replaced by an older one");
+    }
+
+    [Fact]
     public async Task A_resume_that_finds_every_row_settled_checkpoints_at_its_resume_line_not_at_the_start()
     {
         var id = Unique();
