@@ -22,7 +22,8 @@ public static class JobEndpoints
         jobs.MapPost("/{id:long}/retry", RetryJob)
             .Documented("Run a stopped job again", "A DEAD, FAILED or CANCELLED job becomes PENDING with its attempts reset; any other status answers 409. "
                 + "A job that saved a checkpoint (an import after its committed batches) resumes from it, keeping its progress; "
-                + "?from_start=true drops the checkpoint and runs the job from the beginning.", 404, 409);
+                + "?from_start=true drops the checkpoint and runs the job from the beginning. "
+                + "A seller may not retry a job queued with staff rights (theirs before a change of role): 403.", 404, 409);
         jobs.MapPost("/{id:long}/cancel", CancelJob)
             .Documented("Cancel a job", "A PENDING job is CANCELLED at once (200). A PROCESSING job is marked cancel_requested (202) and becomes "
                 + "CANCELLED when its worker notices, within a third of the lease. A finished job answers 409.", 404, 409);
@@ -73,6 +74,14 @@ public static class JobEndpoints
         if (stopped is null)
         {
             return Problems.NotFound("Job");
+        }
+
+        if (!user.IsStaffOrAdmin() && QueuedWithTheStoresReach(stopped.Payload))
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Forbidden.",
+                detail: "This job was queued with the store's reach over every owner's products, which your role no longer has; queue it again as you are now.");
         }
 
         // A stopped job's progress no longer changes, so what is read here is what the guarded update replaces.
@@ -193,6 +202,18 @@ public static class JobEndpoints
 
             await Task.Delay(EventsPollInterval, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// A job that acts on the catalog carries its requester's reach as it was when queued (own_products_only, from
+    /// CatalogScope; decision 0013). A requester since demoted to seller may not run again what staff rights queued.
+    /// </summary>
+    private static bool QueuedWithTheStoresReach(string payload)
+    {
+        using var document = JsonDocument.Parse(payload);
+        return document.RootElement.ValueKind == JsonValueKind.Object
+            && document.RootElement.TryGetProperty("own_products_only", out var own)
+            && own.ValueKind == JsonValueKind.False;
     }
 
     private static Task<Job?> FindAsync(EmporiumDbContext db, ClaimsPrincipal user, long id, CancellationToken cancellationToken) =>

@@ -270,6 +270,26 @@ public abstract class OwnershipTests(EmporiumApp app)
         await (await seller.Http.PostAsync($"/api/jobs/{id}/cancel", null)).ShouldBeProblem(HttpStatusCode.Conflict);
     }
 
+    [Fact]
+    public async Task A_requester_demoted_to_seller_cannot_retry_a_job_queued_with_staff_reach()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var seller = await app.NewUserAsync(Roles.Seller);
+        var storeWide = (await BulkDeleteAsync(staff.Http, new { skus = new[] { $"none-{Tag()}" } })).GetProperty("id").GetInt64();
+        var own = (await Uploads.ImportAsync(seller.Http, Uploads.Raw($"sku,name\r\nmine-{Tag()},Mine\r\n"))).GetProperty("id").GetInt64();
+        // As if the staff member who queued it had since been made a seller: the job is theirs, their role no longer staff.
+        await app.WithDbAsync(db => db.Set<Emporium.Features.Jobs.Job>().Where(j => j.Id == storeWide || j.Id == own)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.Status, Emporium.Features.Jobs.JobStatus.FAILED).SetProperty(j => j.RequestedBy, seller.UserId)));
+
+        var refused = await (await seller.Http.PostAsync($"/api/jobs/{storeWide}/retry", null)).ShouldBeProblem(HttpStatusCode.Forbidden);
+
+        refused.Str("detail").Should().Contain("no longer has");
+        (await app.WithDbAsync(db => db.Set<Emporium.Features.Jobs.Job>().Where(j => j.Id == storeWide).Select(j => j.Status).SingleAsync()))
+            .Should().Be(Emporium.Features.Jobs.JobStatus.FAILED);
+        await (await seller.Http.PostAsync($"/api/jobs/{own}/retry", null)).ShouldBe(HttpStatusCode.OK);
+        await (await staff.Http.PostAsync($"/api/jobs/{storeWide}/retry", null)).ShouldBe(HttpStatusCode.OK);
+    }
+
     private static async Task<JsonElement> BulkDeleteAsync(HttpClient client, object body)
     {
         var accepted = await (await client.PostJson("/api/products/bulk_delete", body)).ShouldBe(HttpStatusCode.Accepted);
