@@ -24,7 +24,8 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IFileSto
 
     /// <param name="Finished">Every row of the file is settled: the counts are the result.</param>
     /// <param name="UnknownColumns">The header's unknown columns, for the result when the upload is gone.</param>
-    /// <param name="ErrorParts">Parts of errors.csv that hold the rows settled up to <paramref name="Line"/> (<see cref="ErrorReport"/>).</param>
+    /// <param name="ErrorParts">How many parts of errors.csv hold the rows settled up to <paramref name="Line"/> (<see cref="ErrorReport"/>).</param>
+    /// <param name="ErrorPartKeys">Those parts' keys, in order; absent in checkpoints written before parts had writers.</param>
     public sealed record Checkpoint(
         long Line,
         int ErrorParts,
@@ -34,7 +35,8 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IFileSto
         int Rejected,
         int Duplicates,
         bool Finished = false,
-        IReadOnlyList<string>? UnknownColumns = null);
+        IReadOnlyList<string>? UnknownColumns = null,
+        IReadOnlyList<string>? ErrorPartKeys = null);
 
     public sealed record Result(
         int Created,
@@ -83,7 +85,7 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IFileSto
         upload.Position = 0;
         var unknownColumns = header is null ? [] : ImportHeader.Parse(header).Header?.Unknown ?? [];
 
-        var errors = await ErrorReport.OpenAsync(store, context.Id, header?.Fields ?? [], resume?.ErrorParts ?? 0, cancellationToken);
+        var errors = await ErrorReport.OpenAsync(store, context.Id, header?.Fields ?? [], resume?.ErrorPartKeys, resume?.ErrorParts ?? 0, cancellationToken);
         var result = await importer.ImportAsync(
             upload,
             new ImportOptions
@@ -169,16 +171,18 @@ internal sealed class CatalogImportJobHandler(CatalogImporter importer, IFileSto
         CancellationToken cancellationToken)
     {
         var c = value.Counts;
+        var parts = await errors.FlushAsync(cancellationToken);
         var checkpoint = new Checkpoint(
             value.CheckpointLine ?? throw new InvalidOperationException("A checkpoint needs its line."),
-            await errors.FlushAsync(cancellationToken),
+            parts.Count,
             (resume?.Created ?? 0) + c.Created,
             (resume?.Updated ?? 0) + c.Updated,
             (resume?.Unchanged ?? 0) + c.Unchanged,
             (resume?.Rejected ?? 0) + c.Rejected,
             (resume?.Duplicates ?? 0) + c.Duplicates,
             Finished: value.RowsProcessed >= value.TotalRows,
-            unknownColumns);
+            unknownColumns,
+            parts);
         await context.SaveCheckpointAsync(
             value.RowsProcessed, value.TotalRows, Message(value), JsonSerializer.Serialize(checkpoint, JobJson.Options), batchDb, cancellationToken);
     }

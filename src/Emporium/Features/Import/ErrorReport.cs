@@ -14,15 +14,22 @@ public static class ImportFiles
 
     public static string ErrorsPrefixOf(long jobId) => $"{ErrorsPrefix}{jobId}/";
 
-    public static string ErrorsPartKey(long jobId, int part) => $"{ErrorsPrefixOf(jobId)}{part:D6}.csv";
+    /// <summary>
+    /// Part <paramref name="part"/> as written by one attempt (<paramref name="writer"/>), so an attempt whose lease has
+    /// run out can never overwrite a part the attempt that took over wrote. Reports written before parts had writers
+    /// named them by number alone (<paramref name="writer"/> null).
+    /// </summary>
+    public static string ErrorsPartKey(long jobId, int part, string? writer) =>
+        writer is null ? $"{ErrorsPrefixOf(jobId)}{part:D6}.csv" : $"{ErrorsPrefixOf(jobId)}{part:D6}-{writer}.csv";
 }
 
 /// <summary>
 /// errors.csv in the file store, written in parts (an object store cannot append): part 0 is the heading, then every part
 /// holds rejected rows in file order. A part is stored at each checkpoint that has new rows, and whenever
-/// <see cref="PartBytes"/> pile up between checkpoints, so memory stays bounded. The checkpoint records how many parts its
-/// rows fill: an attempt that resumes from it deletes the parts after them (written for rows that will be read again), so
-/// no row is listed twice. GET errors.csv streams the parts in order.
+/// <see cref="PartBytes"/> pile up between checkpoints, so memory stays bounded. Each attempt names its parts with a
+/// token of its own, and the checkpoint records the keys of the parts its rows fill: an attempt that resumes from it
+/// deletes every other part (written for rows that will be read again, or by an attempt whose lease ran out), and GET
+/// errors.csv streams the recorded parts in order, so no row is listed twice or lost to a stale attempt's overwrite.
 /// </summary>
 internal sealed class ErrorReport
 {
@@ -31,37 +38,44 @@ internal sealed class ErrorReport
 
     private readonly IFileStore _store;
     private readonly long _jobId;
+    private readonly string _writer = Guid.NewGuid().ToString("N")[..12];
+    private readonly List<string> _keys;
     private readonly StringBuilder _pending = new();
 
-    private ErrorReport(IFileStore store, long jobId, int parts)
+    private ErrorReport(IFileStore store, long jobId, List<string> keys)
     {
         _store = store;
         _jobId = jobId;
-        Parts = parts;
+        _keys = keys;
     }
 
-    /// <summary>Parts stored so far, the heading included.</summary>
-    public int Parts { get; private set; }
+    /// <summary>The keys of the parts stored so far, the heading first: what a checkpoint records.</summary>
+    public IReadOnlyList<string> Keys => _keys;
 
     /// <summary>
-    /// Opens the report of <paramref name="jobId"/> as a checkpoint left it (<paramref name="committedParts"/>, 0 for a fresh
-    /// start): later parts go, and a fresh report gets its heading, "error" then the file's own header.
+    /// Opens the report of <paramref name="jobId"/> as a checkpoint left it: <paramref name="committedKeys"/>, or for a
+    /// checkpoint written before parts had writers its first <paramref name="committedParts"/> parts; none for a fresh
+    /// start. Every other part goes, and a fresh report gets its heading, "error" then the file's own header.
     /// </summary>
     public static async Task<ErrorReport> OpenAsync(
-        IFileStore store, long jobId, IReadOnlyList<string> header, int committedParts, CancellationToken cancellationToken)
+        IFileStore store, long jobId, IReadOnlyList<string> header, IReadOnlyList<string>? committedKeys, int committedParts, CancellationToken cancellationToken)
     {
+        var kept = committedKeys?.ToList()
+            ?? Enumerable.Range(0, committedParts).Select(part => ImportFiles.ErrorsPartKey(jobId, part, writer: null)).ToList();
         foreach (var part in await PartsAsync(store, jobId, cancellationToken))
         {
-            if (NumberOf(part) >= Math.Max(committedParts, 1))
+            if (!kept.Contains(part, StringComparer.Ordinal))
             {
                 await store.DeleteAsync(part, cancellationToken);
             }
         }
 
-        var report = new ErrorReport(store, jobId, Math.Max(committedParts, 1));
-        if (committedParts == 0)
+        var report = new ErrorReport(store, jobId, kept);
+        if (kept.Count == 0)
         {
-            await Put(store, ImportFiles.ErrorsPartKey(jobId, 0), CsvCells.Line(["error", .. header]) + "\r\n", cancellationToken);
+            var heading = ImportFiles.ErrorsPartKey(jobId, 0, report._writer);
+            await Put(store, heading, CsvCells.Line(["error", .. header]) + "\r\n", cancellationToken);
+            kept.Add(heading);
         }
 
         return report;
@@ -94,17 +108,18 @@ internal sealed class ErrorReport
         }
     }
 
-    /// <summary>Stores the rows held as the next part; answers the parts stored, which a checkpoint records.</summary>
-    public async Task<int> FlushAsync(CancellationToken cancellationToken)
+    /// <summary>Stores the rows held as the next part; answers the keys of the parts stored, which a checkpoint records.</summary>
+    public async Task<IReadOnlyList<string>> FlushAsync(CancellationToken cancellationToken)
     {
         if (_pending.Length > 0)
         {
-            await Put(_store, ImportFiles.ErrorsPartKey(_jobId, Parts), _pending.ToString(), cancellationToken);
-            Parts++;
+            var key = ImportFiles.ErrorsPartKey(_jobId, _keys.Count, _writer);
+            await Put(_store, key, _pending.ToString(), cancellationToken);
+            _keys.Add(key);
             _pending.Clear();
         }
 
-        return Parts;
+        return [.. _keys];
     }
 
     private static async Task Put(IFileStore store, string key, string text, CancellationToken cancellationToken)
@@ -112,8 +127,6 @@ internal sealed class ErrorReport
         await using var content = new MemoryStream(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
         await store.PutAsync(key, content, "text/csv", cancellationToken);
     }
-
-    private static int NumberOf(string key) => int.Parse(Path.GetFileNameWithoutExtension(key), System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task DeleteAllAsync(IFileStore store, Task<List<string>> parts, CancellationToken cancellationToken)
     {

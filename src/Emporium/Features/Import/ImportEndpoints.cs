@@ -181,7 +181,7 @@ public static class ImportEndpoints
     {
         var job = await JobEndpoints.VisibleJobs(db, user)
             .Where(j => j.Id == id && j.Kind == CatalogImportJobHandler.KindName)
-            .Select(j => new { j.FinishedAt })
+            .Select(j => new { j.FinishedAt, j.Progress })
             .FirstOrDefaultAsync(cancellationToken);
         if (job is null)
         {
@@ -189,6 +189,13 @@ public static class ImportEndpoints
         }
 
         var parts = await ErrorReport.PartsAsync(store, id, cancellationToken);
+        // The parts the latest checkpoint records: a part an attempt stored after its lease ran out is not among them.
+        if (JobCheckpoint.Read(job.Progress) is { } json
+            && JsonSerializer.Deserialize<CatalogImportJobHandler.Checkpoint>(json, JobJson.Options)?.ErrorPartKeys is { } recorded)
+        {
+            parts = [.. parts.Where(part => recorded.Contains(part, StringComparer.Ordinal))];
+        }
+
         if (parts.Count == 0)
         {
             var retention = settings.Value.RetainFilesFor;
@@ -200,7 +207,7 @@ public static class ImportEndpoints
                 : Problems.NotFound("The job's errors.csv");
         }
 
-        // The parts written so far, in order: a running import's report grows by whole parts.
+        // The parts written so far, in order: a running import's report grows by whole checkpoints.
         return TypedResults.Stream(
             async body =>
             {
