@@ -12,7 +12,7 @@ public sealed class ErrorReportTests : IDisposable
 {
     private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("emporium-errors-");
 
-    private IFileStore Store => new LocalFileStore(_root.FullName);
+    private LocalFileStore Store => new(_root.FullName);
 
     public void Dispose() => _root.Delete(recursive: true);
 

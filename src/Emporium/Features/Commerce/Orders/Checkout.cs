@@ -143,10 +143,21 @@ public sealed class Checkout(
         {
             if (await StockLedger.AdjustAsync(db, events, line.VariantId, -line.Quantity, cause, cancellationToken, save: false) is null)
             {
-                var left = await db.Set<Variant>().Where(v => v.Id == line.VariantId).Select(v => v.OnHand).FirstAsync(cancellationToken);
+                // A variant deleted meanwhile has nothing for sale, whatever it still holds.
+                var left = await db.Set<Variant>().Where(v => v.Id == line.VariantId).Select(v => v.DeletedAt == null ? v.OnHand : 0).FirstAsync(cancellationToken);
                 shortLines.Add(new ShortLine(line.Sku, line.Quantity, left));
             }
         }
+
+        // The products were read sellable before the decrements, which may have waited for other checkouts' row locks; a
+        // product deleted or deactivated meanwhile (PostgreSQL runs writers side by side) is not sold: read them again.
+        var productIds = order.Lines.Select(l => l.ProductId).Distinct().ToList();
+        var withdrawn = await db.Set<Product>().AsNoTracking()
+            .Where(p => EF.Parameter(productIds).Contains(p.Id) && (p.DeletedAt != null || !p.IsActive))
+            .Select(p => p.Id)
+            .ToListAsync(cancellationToken);
+        shortLines.AddRange(order.Lines.Where(l => withdrawn.Contains(l.ProductId) && shortLines.All(s => s.Sku != l.Sku))
+            .Select(l => new ShortLine(l.Sku, l.Quantity, 0)));
 
         if (shortLines.Count > 0)
         {

@@ -1,0 +1,61 @@
+using System.Net;
+using Emporium.Data;
+using Emporium.Features.Catalog;
+using Emporium.Features.Commerce.Orders;
+using Emporium.Platform.Security;
+using Emporium.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Emporium.Tests.Features.Commerce;
+
+/// <summary>
+/// PostgreSQL runs checkouts and catalog edits side by side: what changes while a checkout waits for a stock row's lock
+/// must still count. Another transaction holds the lock here, so the wait is certain rather than a matter of timing.
+/// </summary>
+public sealed class CheckoutRaceTestsOnPostgres(PostgresApp app) : IClassFixture<PostgresApp>
+{
+    [Fact]
+    public async Task A_product_withdrawn_while_the_checkout_waits_for_its_stock_row_is_not_sold()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var customer = (await app.NewUserAsync(Roles.Customer)).Http;
+        var item = await staff.ProductForSaleAsync(5m, stock: 4);
+        await customer.AddToCartAsync(item.VariantId, 2);
+
+        await using var holder = app.Services.CreateAsyncScope();
+        var db = holder.ServiceProvider.GetRequiredService<EmporiumDbContext>();
+        await using (var held = await db.Database.BeginTransactionAsync())
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM variants WHERE id = {item.VariantId} FOR UPDATE");
+            var checkout = customer.CheckoutAsync();
+            await WaitForALockWaitAsync();
+
+            await app.WithDbAsync(other => other.Set<Product>().Where(p => p.Id == item.ProductId)
+                .ExecuteUpdateAsync(set => set.SetProperty(p => p.IsActive, false)));
+            await held.RollbackAsync();
+
+            var problem = await (await checkout).ShouldBeProblem(HttpStatusCode.Conflict);
+            problem.Str("detail").Should().Contain($"{item.Sku}: 2 requested, 0 available");
+        }
+
+        (await app.OnHandAsync(item.VariantId)).Should().Be(4, "nothing was sold");
+        (await app.WithDbAsync(other => other.Set<Order>().CountAsync(o => o.Lines.Any(l => l.VariantId == item.VariantId)))).Should().Be(0);
+    }
+
+    private async Task WaitForALockWaitAsync()
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            var waiting = await app.WithDbAsync(db => db.Database.SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM pg_locks WHERE NOT granted").SingleAsync());
+            if (waiting > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("The checkout never waited for the held stock row.");
+    }
+}
