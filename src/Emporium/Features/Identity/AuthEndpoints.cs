@@ -55,6 +55,7 @@ public static class AuthEndpoints
         UserManager<User> users,
         TokenService tokens,
         RefreshTokenStore refreshTokens,
+        EmporiumDbContext db,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors()
@@ -76,7 +77,8 @@ public static class AuthEndpoints
 
         if (!await users.CheckPasswordAsync(user, request.Password!))
         {
-            await users.AccessFailedAsync(user);
+            // Concurrent wrong passwords each count: a lost update would let a guesser try far more than five.
+            await UserAccounts.ChangeAsync(db, user, () => users.AccessFailedAsync(user));
             return InvalidCredentials();
         }
 

@@ -12,6 +12,25 @@ internal static class UserAccounts
 
     public static bool IsLockedByAdmin(User user) => user.LockoutEnd == AdminLock;
 
+    /// <summary>
+    /// Runs <paramref name="change"/>, an Identity change of <paramref name="user"/> that saves the row, and when another
+    /// write of the same user came first (Identity's concurrency stamp refuses the save) reads the row again and repeats
+    /// it: a failed sign-in is always counted, a lock always lands. The last result when the races never stop.
+    /// </summary>
+    public static async Task<IdentityResult> ChangeAsync(EmporiumDbContext db, User user, Func<Task<IdentityResult>> change)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = await change();
+            if (result.Succeeded || attempt == 10 || !result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.ConcurrencyFailure)))
+            {
+                return result;
+            }
+
+            await db.Entry(user).ReloadAsync();
+        }
+    }
+
     /// <summary>The distinct, lower-case roles of a request, or null after recording why they are unacceptable.</summary>
     public static List<string>? CheckRoles(IReadOnlyList<string?>? given, ValidationErrors errors)
     {

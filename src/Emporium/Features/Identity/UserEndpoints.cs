@@ -19,10 +19,12 @@ public static class UserEndpoints
         group.MapPost("/{id:long}/lock", LockUser)
             .Documented("Lock a user out", "The account can no longer sign in or refresh its tokens, and every refresh token it holds is revoked; " +
                 "access tokens already issued stay valid until they expire (Auth:AccessTokenLifetime). Admins cannot lock " +
-                "themselves out (409). Locking a locked account is a no-op. Admins only.", 404, 409);
+                "themselves out (409). Locking a locked account is a no-op. A concurrent write of the account (a failed sign-in, another " +
+                "admin) is read and the lock applied again; 409 only when that keeps happening. Admins only.", 404, 409);
 
         group.MapPost("/{id:long}/unlock", UnlockUser)
-            .Documented("Unlock a user", "Lifts an admin's lock and any lockout after failed sign-ins; the user signs in again. Admins only.", 404);
+            .Documented("Unlock a user", "Lifts an admin's lock and any lockout after failed sign-ins; the user signs in again. Admins only. "
+                + "409 when the account kept changing (failed sign-ins, another admin) through several tries; nothing changed.", 404, 409);
 
         group.MapGet("/{id:long}", GetUser)
             .Documented("Get a user", "One user with their roles. Admins only.", 404);
@@ -77,25 +79,33 @@ public static class UserEndpoints
             return Problems.NotFound("User");
         }
 
-        if (!UserAccounts.IsLockedByAdmin(user))
+        var locked = await UserAccounts.ChangeAsync(scope.Db, user, async () =>
+            UserAccounts.IsLockedByAdmin(user) ? IdentityResult.Success
+            : await users.SetLockoutEnabledAsync(user, true) is { Succeeded: false } failed ? failed
+            : await users.SetLockoutEndDateAsync(user, UserAccounts.AdminLock));
+        if (!locked.Succeeded)
         {
-            await users.SetLockoutEnabledAsync(user, true);
-            await users.SetLockoutEndDateAsync(user, UserAccounts.AdminLock);
+            return Problems.Conflict("The account kept changing while it was being locked; nothing was locked. Try again.");
         }
 
         await refreshTokens.RevokeAllOfAsync(user.Id, scope.Aborted);
         return TypedResults.Ok(UserResponse.From(user, await users.GetRolesAsync(user)));
     }
 
-    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> UnlockUser(long id, UserManager<User> users)
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> UnlockUser(long id, UserManager<User> users, EmporiumDbContext db)
     {
         if (await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture)) is not { } user)
         {
             return Problems.NotFound("User");
         }
 
-        await users.SetLockoutEndDateAsync(user, null);
-        await users.ResetAccessFailedCountAsync(user);
+        var unlocked = await UserAccounts.ChangeAsync(db, user, async () =>
+            await users.SetLockoutEndDateAsync(user, null) is { Succeeded: false } failed ? failed : await users.ResetAccessFailedCountAsync(user));
+        if (!unlocked.Succeeded)
+        {
+            return Problems.Conflict("The account kept changing while it was being unlocked; try again.");
+        }
+
         return TypedResults.Ok(UserResponse.From(user, await users.GetRolesAsync(user)));
     }
 

@@ -130,6 +130,21 @@ public abstract class AuthTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Wrong_passwords_sent_at_once_each_count_towards_the_lockout()
+    {
+        var email = AuthApi.NewEmail();
+        await app.RegisterAsync(email);
+
+        var answers = await Task.WhenAll(Enumerable.Range(1, 6).Select(attempt =>
+            app.Anonymous().PostJson("/api/auth/login", new { email, password = $"wrong password {attempt}" })));
+
+        answers.Should().OnlyContain(a => a.StatusCode == HttpStatusCode.Unauthorized);
+        var user = await app.WithDbAsync(db => db.Users.SingleAsync(u => u.Email == email));
+        user.LockoutEnd.Should().NotBeNull("six failures at once are six failures, past the five that lock the account");
+        await (await app.Anonymous().PostJson("/api/auth/login", new { email, password = AuthApi.Password })).ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task A_successful_login_resets_the_failure_count()
     {
         var email = AuthApi.NewEmail();
