@@ -17,6 +17,7 @@ public static class PlatformExtensions
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 
         builder.AddStructuredLogging();
+        builder.Services.AddTrustedProxies();
         builder.Services.AddApiProblemDetails();
         builder.Services.AddPaging();
         builder.AddSecurity();
@@ -36,6 +37,7 @@ public static class PlatformExtensions
 
     public static WebApplication UsePlatform(this WebApplication app)
     {
+        app.UseTrustedProxies();
         app.UseTrailingSlashTolerance();
         app.UseRequestLogging();
         app.UseExceptionHandler();

@@ -2,6 +2,8 @@ using System.Net;
 using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Emporium.Tests.Features.Identity;
 
@@ -34,5 +36,85 @@ public sealed class RateLimitTests(LowAuthRateLimitApp app) : IClassFixture<LowA
         await limited.ShouldBeProblem(HttpStatusCode.TooManyRequests);
         limited.Headers.RetryAfter.Should().NotBeNull();
         limited.Headers.RetryAfter!.Delta.Should().BeGreaterThan(TimeSpan.Zero);
+    }
+}
+
+/// <summary>
+/// Behind the proxy of deploy/compose.yaml: requests arrive from the proxy's address with the client's in X-Forwarded-For.
+/// TestServer has no peer address, so a startup filter gives each request the one its X-Test-Peer header names.
+/// </summary>
+public sealed class ProxiedAuthRateLimitApp : EmporiumApp
+{
+    public const string Proxy = "10.1.2.3";
+
+    public ProxiedAuthRateLimitApp()
+    {
+        With("RateLimiting:Auth:PermitLimit", LowAuthRateLimitApp.PermitLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        With("Http:TrustedProxies", "10.1.0.0/16");
+    }
+
+    public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
+    protected override string ConnectionString => $"Data Source={Path.Combine(DataDirectory, "emporium.db")}";
+
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(services => services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, PeerFromHeader>());
+    }
+
+    private sealed class PeerFromHeader : Microsoft.AspNetCore.Hosting.IStartupFilter
+    {
+        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, following) =>
+            {
+                if (context.Request.Headers["X-Test-Peer"].FirstOrDefault() is { } peer)
+                {
+                    context.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(peer);
+                }
+
+                return following(context);
+            });
+            next(app);
+        };
+    }
+}
+
+public sealed class ProxiedRateLimitTests(ProxiedAuthRateLimitApp app) : IClassFixture<ProxiedAuthRateLimitApp>
+{
+    [Fact]
+    public async Task Clients_behind_a_trusted_proxy_each_get_their_own_limit_and_others_cannot_claim_an_address()
+    {
+        HttpClient Client(string peer, string? forwardedFor)
+        {
+            var client = app.Anonymous();
+            client.DefaultRequestHeaders.Add("X-Test-Peer", peer);
+            if (forwardedFor is not null)
+            {
+                client.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
+            }
+
+            return client;
+        }
+
+        var first = Client(ProxiedAuthRateLimitApp.Proxy, "203.0.113.1");
+        for (var i = 0; i < LowAuthRateLimitApp.PermitLimit; i++)
+        {
+            await (await first.PostJson("/api/auth/login", new { })).ShouldBeProblem(HttpStatusCode.BadRequest);
+        }
+
+        await (await first.PostJson("/api/auth/login", new { })).ShouldBeProblem(HttpStatusCode.TooManyRequests);
+        await (await Client(ProxiedAuthRateLimitApp.Proxy, "203.0.113.2").PostJson("/api/auth/login", new { }))
+            .ShouldBeProblem(HttpStatusCode.BadRequest); // another client behind the same proxy has a window of its own
+
+        // A direct client is not a trusted proxy: its X-Forwarded-For is ignored, so it cannot pass for a fresh address.
+        var direct = Client("198.51.100.7", "203.0.113.3");
+        for (var i = 0; i < LowAuthRateLimitApp.PermitLimit; i++)
+        {
+            await (await direct.PostJson("/api/auth/login", new { })).ShouldBeProblem(HttpStatusCode.BadRequest);
+        }
+
+        await (await Client("198.51.100.7", "203.0.113.4").PostJson("/api/auth/login", new { })).ShouldBeProblem(HttpStatusCode.TooManyRequests);
     }
 }
