@@ -55,6 +55,20 @@ public abstract class ClientMistakeTests(EmporiumApp app)
         (await CountsAsync()).Should().Be(before, "nothing is written");
     }
 
+    [Theory]
+    [InlineData("{\"name\": \"bad ", " byte\"}", "name")]
+    [InlineData("{\"na", "me\": \"x\"}", "body")]
+    public async Task Bytes_that_are_not_UTF_8_in_a_JSON_body_are_a_400_naming_the_field(string before, string after, string field)
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var content = new ByteArrayContent([.. Encoding.UTF8.GetBytes(before), 0xFF, .. Encoding.UTF8.GetBytes(after)]);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json");
+
+        var problem = await (await staff.Http.PostAsync("/api/brands", content)).ShouldBeProblem(HttpStatusCode.BadRequest);
+
+        problem.GetProperty("errors").GetProperty(field)[0].GetString().Should().Contain("UTF-8");
+    }
+
     [Fact]
     public async Task A_surrogate_pair_escaped_in_JSON_is_an_ordinary_character()
     {

@@ -49,9 +49,6 @@ internal sealed class ErrorReport
         _keys = keys;
     }
 
-    /// <summary>The keys of the parts stored so far, the heading first: what a checkpoint records.</summary>
-    public IReadOnlyList<string> Keys => _keys;
-
     /// <summary>
     /// Opens the report of <paramref name="jobId"/> as a checkpoint left it: <paramref name="committedKeys"/>, or for a
     /// checkpoint written before parts had writers its first <paramref name="committedParts"/> parts; none for a fresh

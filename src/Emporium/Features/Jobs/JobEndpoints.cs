@@ -205,15 +205,17 @@ public static class JobEndpoints
     }
 
     /// <summary>
-    /// A job that acts on the catalog carries its requester's reach as it was when queued (own_products_only, from
-    /// CatalogScope; decision 0013). A requester since demoted to seller may not run again what staff rights queued.
+    /// A job that acts on the catalog for its requester carries who that was (requested_by) and their reach as it was
+    /// when queued (own_products_only, from CatalogScope; decision 0013); one queued before the reach was recorded
+    /// reached the whole catalog. A requester since demoted to seller may not run again what staff rights queued.
     /// </summary>
     private static bool QueuedWithTheStoresReach(string payload)
     {
         using var document = JsonDocument.Parse(payload);
-        return document.RootElement.ValueKind == JsonValueKind.Object
-            && document.RootElement.TryGetProperty("own_products_only", out var own)
-            && own.ValueKind == JsonValueKind.False;
+        var root = document.RootElement;
+        return root.ValueKind == JsonValueKind.Object
+            && root.TryGetProperty("requested_by", out _)
+            && !(root.TryGetProperty("own_products_only", out var own) && own.ValueKind == JsonValueKind.True);
     }
 
     private static Task<Job?> FindAsync(EmporiumDbContext db, ClaimsPrincipal user, long id, CancellationToken cancellationToken) =>

@@ -85,7 +85,7 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
         try
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            var body = await ReadPrefixAsync(response, timeout.Token);
+            var body = await ReadPrefixAsync(response, timeout.Token, cancellationToken);
             var status = (int)response.StatusCode;
             var ok = status is >= 200 and < 300;
             return new WebhookAttemptResult(
@@ -122,10 +122,11 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
     }
 
     /// <summary>
-    /// The start of the body, for the attempt log. A body cut short (the receiver closed the connection mid-way) keeps
-    /// what arrived: the status already answered is what counts, so a 2xx is not sent again and a 410 still disables.
+    /// The start of the body, for the attempt log. A body cut short (the receiver closed the connection mid-way, or
+    /// stalled past Webhooks:Timeout) keeps what arrived: the status already answered is what counts, so a 2xx is not
+    /// sent again and a 410 still disables. Only the caller's own cancellation (shutting down) stops the attempt.
     /// </summary>
-    private static async Task<string?> ReadPrefixAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<string?> ReadPrefixAsync(HttpResponseMessage response, CancellationToken cancellationToken, CancellationToken stopping)
     {
         var buffer = new byte[WebhooksOptions.ResponseBodyLimit];
         var read = 0;
@@ -143,7 +144,8 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
                 read += n;
             }
         }
-        catch (Exception exception) when (exception is IOException or HttpRequestException)
+        catch (Exception exception) when (exception is IOException or HttpRequestException
+            || (exception is OperationCanceledException && !stopping.IsCancellationRequested))
         {
         }
 

@@ -6,7 +6,7 @@ namespace Emporium.Platform.Http;
 /// Refuses text with the NUL character (U+0000) in a query parameter or a JSON body, with a 400 problem that names the
 /// field (Kestrel itself refuses a path holding %00 with 400); and, in a JSON body, an escaped lone surrogate
 /// ("\ud800"), which is no character at all and which System.Text.Json refuses to read as a string with an exception
-/// no binder turns into a 400. PostgreSQL cannot store NUL in text (it answered 500 with error 22021) and SQLite stored it
+/// no binder turns into a 400, and bytes that are not UTF-8 (the binder called that a wrong type). PostgreSQL cannot store NUL in text (it answered 500 with error 22021) and SQLite stored it
 /// silently; no field of this API has a use for it, so every request is held to one rule before any handler runs,
 /// including handlers that read a body as a <see cref="JsonElement"/>.
 /// </summary>
@@ -18,6 +18,8 @@ public static class NulCharacterGuard
     private const string NulMessage = "must not contain the NUL character (U+0000).";
 
     private const string SurrogateMessage = "must not contain a lone UTF-16 surrogate (an escape such as \\ud800 without its pair).";
+
+    private const string Utf8Message = "must be UTF-8 text; it holds bytes that are not.";
 
     public static IApplicationBuilder UseNulCharacterGuard(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
@@ -99,9 +101,9 @@ public static class NulCharacterGuard
          media.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
-    /// The path of the first string (or member name) holding U+0000 or a lone surrogate, as the client would name it
-    /// ("name", "filter.brand", "roles[0]"), with what is wrong with it; or null. JSON can carry either only escaped, so
-    /// only escaped strings are unescaped. An invalid document is not this guard's to report: it stops, and the
+    /// The path of the first string (or member name) holding U+0000, a lone surrogate or bytes that are not UTF-8, as
+    /// the client would name it ("name", "filter.brand", "roles[0]"), with what is wrong with it; or null. JSON can carry
+    /// the first two only escaped, so only escaped strings are unescaped; the others' bytes are checked as they are. An invalid document is not this guard's to report: it stops, and the
     /// handler's own binding explains the mistake.
     /// </summary>
     internal static (string Field, string Message)? FindUnstorableText(ReadOnlySpan<byte> json)
@@ -138,7 +140,7 @@ public static class NulCharacterGuard
                         }
 
                         break;
-                    case JsonTokenType.String when reader.ValueIsEscaped:
+                    case JsonTokenType.String:
                         Unescaped(ref reader, out var problem);
                         if (problem is not null)
                         {
@@ -160,6 +162,18 @@ public static class NulCharacterGuard
     private static string? Unescaped(ref Utf8JsonReader reader, out string? problem)
     {
         problem = null;
+        // The reader reads any bytes; invalid UTF-8 surfaced only when the binder turned it into a string, as a wrong type.
+        if (!reader.ValueIsEscaped)
+        {
+            if (!System.Text.Unicode.Utf8.IsValid(reader.ValueSpan))
+            {
+                problem = Utf8Message;
+                return null;
+            }
+
+            return reader.TokenType == JsonTokenType.PropertyName ? reader.GetString() : null;
+        }
+
         try
         {
             var text = reader.GetString();
@@ -172,7 +186,7 @@ public static class NulCharacterGuard
         }
         catch (InvalidOperationException)
         {
-            problem = SurrogateMessage;
+            problem = System.Text.Unicode.Utf8.IsValid(reader.ValueSpan) ? SurrogateMessage : Utf8Message;
             return null;
         }
     }

@@ -60,8 +60,12 @@ public static class Pager
         var clamped = size > options.MaxPageSize;
         var resolved = new ResolvedPage(Math.Max(page, 1), Math.Clamp(size, 1, options.MaxPageSize), clamped);
         // The rows before the page are counted in an int, as the database's OFFSET takes them.
-        errors.When((long)(resolved.Page - 1) * resolved.PageSize > int.MaxValue, "page", string.Create(
-            CultureInfo.InvariantCulture, $"page must be at most {int.MaxValue / resolved.PageSize + 1} with page_size {resolved.PageSize}."));
+        if ((long)(resolved.Page - 1) * resolved.PageSize > int.MaxValue)
+        {
+            errors.Add("page", string.Create(
+                CultureInfo.InvariantCulture, $"page must be at most {int.MaxValue / resolved.PageSize + 1} with page_size {resolved.PageSize}."));
+        }
+
         return resolved;
     }
 

@@ -210,6 +210,15 @@ public abstract class ImportUploadTests(EmporiumApp app)
         rows[1][1..].Should().Equal($"short-{id}", "Short");
         rows[2][0].Should().Contain("line 3").And.Contain("the row has 5 field(s)");
         rows[2][1..].Should().Equal($"long-{id}", "Long", "1", "extra", "cells");
+
+        // A part the import's checkpoint does not record (as an attempt whose lease ran out may leave) is not served.
+        var store = app.Services.GetRequiredService<IFileStore>();
+        await using (var stale = new MemoryStream(Encoding.UTF8.GetBytes("\"line 9: stale\",x\r\n")))
+        {
+            await store.PutAsync($"{Emporium.Features.Import.ImportFiles.ErrorsPrefixOf(job.GetProperty("id").GetInt64())}000009-stale.csv", stale, "text/csv", CancellationToken.None);
+        }
+
+        (await staff.GetStringAsync(job.GetProperty("result").Str("errors_url"))).Should().Be(errors);
     }
 
     [Fact]

@@ -144,6 +144,34 @@ public sealed class WebhookPingTests(WebhookSqliteApp app) : IClassFixture<Webho
     }
 
     [Fact]
+    public async Task A_response_body_that_stalls_past_the_timeout_keeps_the_status_the_receiver_answered()
+    {
+        var staff = await app.StaffAsync();
+        var path = UniquePath();
+        var id = (await staff.SubscribeAsync(_receiver.Url(path).ToString())).Id();
+        _receiver.Respond = async (request, context) =>
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentLength = 1000;
+            await context.Response.WriteAsync("a slow start");
+            await context.Response.Body.FlushAsync();
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        };
+
+        var result = await (await staff.PostAsync($"/api/webhooks/{id}/test", null)).ShouldBe(HttpStatusCode.OK);
+
+        result.GetProperty("succeeded").GetBoolean().Should().BeTrue("the receiver answered 200 before its body stalled");
+        result.GetProperty("status_code").GetInt32().Should().Be(200);
+        result.Str("response_body").Should().Be("a slow start");
+    }
+
+    [Fact]
     public async Task A_redirect_is_not_followed_and_counts_as_a_failure()
     {
         var staff = await app.StaffAsync();

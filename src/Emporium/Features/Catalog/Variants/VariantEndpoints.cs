@@ -317,7 +317,8 @@ public static class VariantEndpoints
                     $"at most {level} units can be removed.")
                 : Problems.OfField(StatusCodes.Status409Conflict, "Too much stock.",
                     $"{level} units are on hand; adding {delta} would pass {VariantLimits.MaxOnHand:N0}. Nothing changed.", "delta",
-                    $"at most {VariantLimits.MaxOnHand - level} units can be added."));
+                    // A cancelled order's units may have taken the level past the cap (they go back whole).
+                    level >= VariantLimits.MaxOnHand ? "no units can be added: the stock is at or past the cap." : $"at most {VariantLimits.MaxOnHand - level} units can be added."));
         });
     }
 

@@ -286,6 +286,12 @@ public abstract class OwnershipTests(EmporiumApp app)
         refused.Str("detail").Should().Contain("no longer has");
         (await app.WithDbAsync(db => db.Set<Emporium.Features.Jobs.Job>().Where(j => j.Id == storeWide).Select(j => j.Status).SingleAsync()))
             .Should().Be(Emporium.Features.Jobs.JobStatus.FAILED);
+        // One queued before jobs recorded their reach reached the whole catalog too.
+        await app.WithDbAsync(db => db.Set<Emporium.Features.Jobs.Job>().Where(j => j.Id == storeWide)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.Payload, j => j.Payload.Replace("\"own_products_only\":false,", ""))));
+        (await app.WithDbAsync(db => db.Set<Emporium.Features.Jobs.Job>().Where(j => j.Id == storeWide).Select(j => j.Payload).SingleAsync()))
+            .Should().NotContain("own_products_only").And.Contain("requested_by");
+        await (await seller.Http.PostAsync($"/api/jobs/{storeWide}/retry", null)).ShouldBeProblem(HttpStatusCode.Forbidden);
         await (await seller.Http.PostAsync($"/api/jobs/{own}/retry", null)).ShouldBe(HttpStatusCode.OK);
         await (await staff.Http.PostAsync($"/api/jobs/{storeWide}/retry", null)).ShouldBe(HttpStatusCode.OK);
     }
