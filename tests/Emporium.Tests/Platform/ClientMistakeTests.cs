@@ -190,6 +190,24 @@ public abstract class ClientMistakeTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_multipart_boundary_longer_than_RFC_2046_allows_is_a_400_on_the_file_field()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var product = await staff.Http.CreateProductAsync(ProductTestKit.Tag());
+        var boundary = new string('b', 5000);
+
+        foreach (var url in new[] { "/api/products/upload", $"/api/products/{product.Id()}/images" })
+        {
+            var content = new ByteArrayContent(Encoding.UTF8.GetBytes($"--{boundary}\r\n"));
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/form-data; boundary={boundary}");
+
+            var problem = await (await staff.Http.PostAsync(url, content)).ShouldBeProblem(HttpStatusCode.BadRequest);
+
+            problem.GetProperty("errors").GetProperty("file")[0].GetString().Should().Contain("70 characters");
+        }
+    }
+
+    [Fact]
     public async Task HEAD_answers_as_GET_does_without_a_body()
     {
         var staff = await app.NewUserAsync(Roles.Staff);

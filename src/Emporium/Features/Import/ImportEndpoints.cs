@@ -94,6 +94,12 @@ public static class ImportEndpoints
                 return Problems.Validation(FileField, "The multipart body has no boundary.");
             }
 
+            if (boundary.Length > 70)
+            {
+                // RFC 2046's limit; the reader refuses longer ones with an exception.
+                return Problems.Validation(FileField, "The multipart boundary is longer than 70 characters (RFC 2046).");
+            }
+
             // Our own byte count enforces the limit; the reader's default cap (128 MB) would be lower.
             var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = null };
             MultipartSection? section;

@@ -115,6 +115,12 @@ public static class ImageEndpoints
             return Problems.Validation(FileField, "The multipart body has no boundary.");
         }
 
+        if (boundary.Length > 70)
+        {
+            // RFC 2046's limit; the reader refuses longer ones with an exception.
+            return Problems.Validation(FileField, "The multipart boundary is longer than 70 characters (RFC 2046).");
+        }
+
         var stored = new List<ImageIntake.NewImage>();
         var kept = false;
         try
