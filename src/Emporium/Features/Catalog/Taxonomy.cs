@@ -98,6 +98,10 @@ internal static class Taxonomy
 /// </param>
 /// <param name="ReservedSlug">A slug no row may take because a route shadows it (categories: "tree").</param>
 /// <param name="including">Adds what every read of a row loads with it (an attribute's values), or null.</param>
+/// <param name="inUse">
+/// For kinds a live row may not be deleted while something uses it (an attribute its variants): rows in use, and the 409
+/// that names the use, or null. Checked again in the delete's own statement.
+/// </param>
 internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     string What,
     string Path,
@@ -106,7 +110,8 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     Func<T, TRequest> current,
     Func<EmporiumDbContext, T, TRequest, ValidationErrors, CancellationToken, Task<IResult?>>? applyMore = null,
     string? ReservedSlug = null,
-    Func<IQueryable<T>, IQueryable<T>>? including = null)
+    Func<IQueryable<T>, IQueryable<T>>? including = null,
+    Func<EmporiumDbContext, (Expression<Func<T, bool>> Used, Func<T, Task<ProblemHttpResult?>> Refuse)>? inUse = null)
     where T : class, ITaxonomyRow
     where TRequest : class, ITaxonomyRequest
 {
@@ -136,7 +141,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
         writes.MapPatch("/{ref}", PatchHandler)
             .WithName($"Patch{singular}").AcceptsMergePatch<TRequest>().Documented(texts.Patch.Summary, texts.Patch.Description, 404, 409, 412);
         writes.MapDelete("/{ref}", DeleteHandler)
-            .WithName($"Delete{singular}").Documented(texts.Delete.Summary, texts.Delete.Description, 404, 412);
+            .WithName($"Delete{singular}").Documented(texts.Delete.Summary, texts.Delete.Description, inUse is null ? [404, 412] : [404, 409, 412]);
         writes.MapPost("/{ref}/restore", RestoreHandler)
             .WithName($"Restore{singular}").Documented(texts.Restore.Summary, texts.Restore.Description, 404, 412);
     }
@@ -154,7 +159,9 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
         PatchAsync(scope, reference, patch);
 
     private Task<Results<NoContent, ProblemHttpResult>> DeleteHandler([FromRoute(Name = "ref")] string reference, [AsParameters] RequestScope scope) =>
-        DeleteAsync(scope, reference);
+        inUse?.Invoke(scope.Db) is var (used, refuse)
+            ? DeleteAsync(scope, reference, Expression.Lambda<Func<T, bool>>(Expression.Not(used.Body), used.Parameters), refuse)
+            : DeleteAsync(scope, reference);
 
     private Task<Results<Ok<TResponse>, ProblemHttpResult>> RestoreHandler([FromRoute(Name = "ref")] string reference, [AsParameters] RequestScope scope) =>
         RestoreAsync(scope, reference);

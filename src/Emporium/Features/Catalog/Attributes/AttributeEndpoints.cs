@@ -19,7 +19,12 @@ public static class AttributeEndpoints
             Values = attribute.Values.OrderBy(v => v.Position).Select(v => new AttributeValueRequest { Name = v.Name, Slug = v.Slug }).ToList(),
         },
         ApplyValuesAsync,
-        including: rows => rows.Include(a => a.Values));
+        including: rows => rows.Include(a => a.Values),
+        inUse: db => (
+            attribute => db.Set<VariantValue>().Any(vv => vv.AttributeId == attribute.Id && db.Set<Variant>().Any(v => v.Id == vv.VariantId && v.DeletedAt == null)),
+            async attribute => await UsedByAsync(db, attribute.Id) is { } sku
+                ? Problems.Conflict($"The attribute '{attribute.Slug}' is used by the variant {sku} (and perhaps others); change or delete those variants before deleting it.")
+                : null));
 
     public static IEndpointRouteBuilder MapAttributes(this IEndpointRouteBuilder app)
     {
@@ -29,7 +34,7 @@ public static class AttributeEndpoints
             Create: new("Create an attribute", "Slugs are generated from names when absent (the attribute's across attributes, each value's within its attribute). Staff or admin."),
             Replace: new("Replace an attribute", "Replaces the name and the list of values (absent values clear it); a value whose slug stays keeps its id. An absent slug keeps the current one. Honours If-Match."),
             Patch: new("Change some fields of an attribute", "JSON merge patch: only the fields present change; values, when present, replace the list; \"slug\": null derives a new slug from the name. Honours If-Match."),
-            Delete: new("Soft-delete an attribute", "Honours If-Match. Deleting a deleted attribute is a no-op."),
+            Delete: new("Soft-delete an attribute", "Not while a live variant has one of its values (409: change or delete those variants first). Honours If-Match. Deleting a deleted attribute is a no-op."),
             Restore: new("Undo an attribute's soft delete", "Restoring a live attribute is a no-op. Honours If-Match.")),
             CreateAttribute, ReplaceAttribute);
         return app;
@@ -114,6 +119,14 @@ public static class AttributeEndpoints
 
         return null;
     }
+
+    /// <summary>The SKU of a live variant that has a value of the attribute, or null: an export would write a column for it
+    /// that no import could read once the attribute is deleted.</summary>
+    private static Task<string?> UsedByAsync(EmporiumDbContext db, long attributeId) =>
+        db.Set<VariantValue>().AsNoTracking()
+            .Where(vv => vv.AttributeId == attributeId)
+            .Join(db.Set<Variant>().Where(v => v.DeletedAt == null), vv => vv.VariantId, v => v.Id, (vv, v) => v.Sku)
+            .FirstOrDefaultAsync();
 
     /// <summary>A 409 naming a value the request leaves out while a live variant still has it (decision 0016); null when none is.</summary>
     private static async Task<IResult?> RemovedValueInUseAsync(

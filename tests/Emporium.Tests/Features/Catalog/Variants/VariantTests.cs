@@ -75,6 +75,23 @@ public abstract class VariantTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task An_attribute_a_live_variant_uses_cannot_be_deleted_until_the_variant_goes()
+    {
+        var staff = await StaffAsync();
+        var tag = Tag();
+        var size = await SizesAsync(staff, tag);
+        var product = await staff.CreateProductAsync(new { sku = $"CAP-{tag}", name = $"Cap {tag}", price = 20m });
+        var variant = await (await AddVariantAsync(staff, product.Id(), $"CAP-{tag}-M", size, "m")).ShouldBe(HttpStatusCode.Created);
+
+        var refused = await (await staff.DeleteAsync($"/api/attributes/{size}")).ShouldBeProblem(HttpStatusCode.Conflict);
+
+        refused.Str("detail").Should().Contain($"CAP-{tag}-M");
+        await (await app.Anonymous().GetAsync($"/api/attributes/{size}")).ShouldBe(HttpStatusCode.OK);
+        await (await staff.DeleteAsync($"/api/variants/{variant.GetProperty("id").GetInt64()}")).ShouldBe(HttpStatusCode.NoContent);
+        await (await staff.DeleteAsync($"/api/attributes/{size}")).ShouldBe(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
     public async Task A_variant_has_its_own_sku_price_stock_and_attribute_values()
     {
         var staff = await StaffAsync();
