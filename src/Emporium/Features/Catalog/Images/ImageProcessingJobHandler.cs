@@ -30,11 +30,19 @@ internal sealed class ImageProcessingJobHandler(
 
     public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
     {
-        var id = context.ReadPayload<Payload>().ImageId;
+        var payload = context.ReadPayload<Payload>();
+        var id = payload.ImageId;
         var image = await db.Set<ProductImage>().AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, cancellationToken);
         if (image is null || image.Status == ImageStatus.READY)
         {
-            // Deleted since it was queued, or a redelivery of work already done.
+            // Deleted since it was queued, or a redelivery of work already done. A deleted image's files were cleared when
+            // it was deleted, but an earlier attempt may have stored more after that (a download, renditions) before it
+            // failed or was handed back: they go now.
+            if (image is null && payload.StoragePrefix is { } prefix)
+            {
+                await ImageFiles.DeleteAsync(store, prefix, cancellationToken);
+            }
+
             context.SetResult(new Result(image is null ? "deleted" : "already_ready", 0));
             return;
         }

@@ -216,6 +216,41 @@ public abstract class ImageTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_job_that_runs_again_after_its_image_was_deleted_removes_what_an_earlier_attempt_left()
+    {
+        var staff = await StaffAsync();
+        var productId = await ProductAsync(staff);
+        var images = await staff.UploadAsync(productId, (TestImages.Jpeg(300, 200), "gone.jpg", "image/jpeg"));
+        await staff.SettledAsync(images[0].Id());
+        var prefix = await app.WithDbAsync(db => db.Set<ProductImage>().Where(i => i.Id == images[0].Id()).Select(i => i.StoragePrefix).SingleAsync());
+        await (await staff.DeleteAsync($"/api/images/{images[0].Id()}")).ShouldBe(HttpStatusCode.NoContent);
+        await using var scope = app.Services.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<Emporium.Platform.Storage.IFileStore>();
+
+        // An attempt that was still running stores a rendition after the delete cleared the files, then fails; its job
+        // runs again.
+        await using (var late = new MemoryStream([1, 2, 3]))
+        {
+            await store.PutAsync($"{prefix}/thumb.webp", late, "image/webp", CancellationToken.None);
+        }
+
+        var job = await app.WithDbAsync(async db =>
+        {
+            var row = new Job
+            {
+                Kind = ImageProcessingJobHandler.KindName, Payload = $"{{\"image_id\":{images[0].Id()},\"storage_prefix\":\"{prefix}\"}}",
+                Status = JobStatus.PENDING, MaxAttempts = 3, NextRunAt = DateTime.UtcNow, CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow,
+            };
+            db.Add(row);
+            await db.SaveChangesAsync();
+            return row.Id;
+        });
+        (await Emporium.Tests.Features.Import.Uploads.WaitAsync(staff, job)).Str("status").Should().Be("COMPLETED");
+
+        (await store.ListAsync($"{prefix}/", CancellationToken.None).ToListAsync()).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task Images_are_reordered_described_linked_to_a_variant_and_deleted_with_their_files()
     {
         var staff = await StaffAsync();
