@@ -27,6 +27,9 @@ export async function productFormPage({ id, params, path }) {
   // The ETag of the version the user is editing: PUT sends it as If-Match, so a change someone else
   // saved meanwhile is answered 412 instead of being silently overwritten.
   let etag = loaded?.etag ?? null;
+  // The product as the form last loaded it: a 412 caused only by what this form does not edit (its images and variants,
+  // which change the product's ETag too, on this very page or in a background job) is not a conflict with the user's edit.
+  let base = loaded?.data ?? null;
   const categories = flattenTree(tree);
 
   const controls = {
@@ -80,6 +83,7 @@ export async function productFormPage({ id, params, path }) {
     try {
       const latest = await api(`/api/products/${id}`);
       etag = latest.etag;
+      base = latest.data;
       fill(latest.data);
       message.replaceChildren(h('p', { class: 'notice', role: 'status' }, 'Loaded the latest version. Make your changes again and save.'));
       controls.name.focus();
@@ -101,12 +105,19 @@ export async function productFormPage({ id, params, path }) {
     }
 
     save.disabled = true;
+    const send = () => api(isNew ? '/api/products' : `/api/products/${id}`, {
+      method: isNew ? 'POST' : 'PUT',
+      headers: !isNew && etag ? { 'If-Match': etag } : {},
+      body: requestBody(controls, price),
+    });
     try {
-      const response = await api(isNew ? '/api/products' : `/api/products/${id}`, {
-        method: isNew ? 'POST' : 'PUT',
-        headers: !isNew && etag ? { 'If-Match': etag } : {},
-        body: requestBody(controls, price),
-      });
+      let response;
+      try {
+        response = await send();
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.status !== 412 || isNew || !await onlyElsewhereChanged()) throw error;
+        response = await send();
+      }
       flash(isNew ? `Created “${response.data.name}”.` : `Saved “${response.data.name}”.`);
       navigate('#/products');
     } catch (error) {
@@ -115,6 +126,15 @@ export async function productFormPage({ id, params, path }) {
       save.disabled = false;
     }
   });
+
+  // True (with the ETag taken) when the product changed since it was loaded only in what this form does not edit.
+  async function onlyElsewhereChanged() {
+    const latest = await api(`/api/products/${id}`);
+    if (base === null || editable(latest.data) !== editable(base)) return false;
+    etag = latest.etag;
+    base = latest.data;
+    return true;
+  }
 
   function showFailure(error) {
     if (!(error instanceof ApiError)) {
@@ -165,4 +185,12 @@ function requestBody(controls, price) {
   if (slug) body.slug = slug;
   const json = JSON.stringify(body);
   return price === '' ? json : `${json.slice(0, -1)},"price":${price}}`;
+}
+
+/** The fields this form edits, as one comparable string. */
+function editable(product) {
+  return JSON.stringify([
+    product.sku, product.name, product.slug, product.description ?? null, String(product.price), product.currency, product.is_active,
+    product.brand?.id ?? null, (product.categories ?? []).map((category) => category.id).sort((a, b) => a - b),
+  ]);
 }
