@@ -90,4 +90,27 @@ public sealed class CommercePagesTests(AdminUiApp app, ChromiumBrowser chromium)
         var level = await (await api.GetAsync($"/api/variants/{variantId}")).ShouldBe(HttpStatusCode.OK);
         level.GetProperty("on_hand").GetInt32().Should().Be(10, "the cancelled order's units went back");
     }
+
+    [Fact]
+    public async Task An_order_action_refused_because_someone_else_moved_the_order_says_why_and_can_be_tried_again()
+    {
+        var tag = Tag();
+        var api = await AdminApiAsync();
+        var product = await CreateProductAsync($"Kettle {tag}", price: 30m);
+        var variantId = product.GetProperty("variants")[0].GetProperty("id").GetInt64();
+        await (await api.PutJson($"/api/variants/{variantId}/stock", new { on_hand = 5, reason = "delivery" })).ShouldBe(HttpStatusCode.OK);
+        var customer = await App.NewUserAsync(Roles.Customer);
+        await (await customer.Http.PostJson("/api/cart/items", new { variant_id = variantId, quantity = 1 })).ShouldBe(HttpStatusCode.OK);
+        var id = (await (await customer.Http.PostJson("/api/orders", new { })).ShouldBe(HttpStatusCode.Created)).GetProperty("id").GetInt64();
+        await SignInAsync();
+        await Page.GotoAsync(App.AdminUrl($"/orders/{id}"));
+        await Expect(Heading($"Order #{id}")).ToBeVisibleAsync();
+
+        // The customer cancels while staff have the page open.
+        await (await customer.Http.PostAsync($"/api/orders/{id}/cancel", null)).ShouldBe(HttpStatusCode.OK);
+        await Button("Mark paid").ClickAsync();
+
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync($"Order #{id} was not changed.");
+        await Expect(Button("Mark paid")).ToBeEnabledAsync();
+    }
 }

@@ -70,14 +70,16 @@ export async function orderPage({ id }) {
     class: action === 'cancel' ? 'danger' : null,
     onclick: async (event) => {
       if (action === 'cancel' && !window.confirm(`Cancel order #${order.id}? Its units go back into stock.`)) return;
-      event.currentTarget.disabled = true;
+      // Held now: after the await, event.currentTarget is null.
+      const button = event.currentTarget;
+      button.disabled = true;
       try {
         const { data } = await api(`/api/orders/${order.id}/${action}`, { method: 'POST' });
         flash(`Order #${data.id} is ${data.status}.`);
         navigate(`#/orders/${order.id}?status=${data.status}`);
       } catch (error) {
         message.replaceChildren(alertBox(`Order #${order.id} was not changed.`, describe(error)));
-        event.currentTarget.disabled = false;
+        button.disabled = false;
       }
     },
   }, label));
