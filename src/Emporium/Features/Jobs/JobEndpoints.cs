@@ -116,14 +116,15 @@ public static class JobEndpoints
         return TypedResults.Ok(JobResponse.From(job));
     }
 
-    public static async Task<Results<Ok<JobResponse>, Accepted<JobResponse>, ProblemHttpResult>> CancelJob(
+    internal static async Task<Results<Ok<JobResponse>, Accepted<JobResponse>, ProblemHttpResult>> CancelJob(
         long id,
         ClaimsPrincipal user,
         EmporiumDbContext db,
+        JobOutcomes outcomes,
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
-        if (await FindAsync(db, user, id, cancellationToken) is null)
+        if (await FindAsync(db, user, id, cancellationToken) is not { } found)
         {
             return Problems.NotFound("Job");
         }
@@ -132,14 +133,15 @@ public static class JobEndpoints
         for (var round = 0; round < 5; round++)
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            var cancelled = await db.Set<Job>()
+            // Through the outcomes, so what the job's kind ties to it learns the job will not run (an image shows as failed).
+            var cancelled = await outcomes.RecordAsync(id, found.Kind, JobStatus.CANCELLED, _ => db.Set<Job>()
                 .Where(j => j.Id == id && j.Status == JobStatus.PENDING)
                 .ExecuteUpdateAsync(set => set
                     .SetProperty(j => j.Status, JobStatus.CANCELLED)
                     .SetProperty(j => j.LastError, "Cancelled on request.")
                     .SetProperty(j => j.FinishedAt, now)
                     .SetProperty(j => j.UpdatedAt, now),
-                    cancellationToken);
+                    cancellationToken));
             if (cancelled == 1)
             {
                 return TypedResults.Ok(JobResponse.From((await FindAsync(db, user, id, cancellationToken))!));

@@ -6,7 +6,7 @@ namespace Emporium.Features.Jobs;
 /// Records a job's final status and, in the same transaction, what its kind ties to it: the event when the kind announces
 /// that outcome (<see cref="IJobOutcomeEvents"/>), so an import is COMPLETED exactly when its import.completed event
 /// exists, and the handler's own record of a failure (<see cref="IJobFailureRecorder"/>), so an image is FAILED exactly when
-/// its job is.
+/// its job is FAILED, DEAD or CANCELLED (and can be retried, rather than waiting for a job that will never run).
 /// </summary>
 internal sealed class JobOutcomes(EmporiumDbContext db, IJobStore store, IEventOutbox outbox, IServiceProvider services, Platform.Telemetry.EmporiumMetrics metrics)
 {
@@ -26,7 +26,7 @@ internal sealed class JobOutcomes(EmporiumDbContext db, IJobStore store, IEventO
 
     private async Task<int> RecordWithOutcomeAsync(long jobId, string kind, JobStatus outcome, Func<IJobStore, Task<int>> record)
     {
-        if (outcome is not (JobStatus.COMPLETED or JobStatus.FAILED or JobStatus.DEAD))
+        if (outcome is not (JobStatus.COMPLETED or JobStatus.FAILED or JobStatus.DEAD or JobStatus.CANCELLED))
         {
             return await record(store);
         }
@@ -34,7 +34,12 @@ internal sealed class JobOutcomes(EmporiumDbContext db, IJobStore store, IEventO
         // Only this kind's handler is built; outcomes are rare next to the work they end.
         var handler = services.GetKeyedService<IJobHandler>(kind);
         var announcer = handler as IJobOutcomeEvents;
-        var eventType = outcome == JobStatus.COMPLETED ? announcer?.CompletedEventType : announcer?.FailedEventType;
+        var eventType = outcome switch
+        {
+            JobStatus.COMPLETED => announcer?.CompletedEventType,
+            JobStatus.CANCELLED => null,
+            _ => announcer?.FailedEventType,
+        };
         var recorder = outcome == JobStatus.COMPLETED ? null : handler as IJobFailureRecorder;
         if (eventType is null && recorder is null)
         {

@@ -98,7 +98,7 @@ internal sealed partial class JobRunner(
     {
         if (job.CancelRequested)
         {
-            await StoreAsync(store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.CANCELLED, "Cancelled on request.", Now));
+            await RecordAsync(job.Id, job.Kind, JobStatus.CANCELLED, store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.CANCELLED, "Cancelled on request.", Now));
             return;
         }
 
@@ -152,7 +152,7 @@ internal sealed partial class JobRunner(
             outcome = reason switch
             {
                 StopReason.Shutdown => () => StoreAsync(store => store.ReleaseAsync(job.Id, Owner, job.Attempts, Now)),
-                StopReason.CancelRequested => () => StoreAsync(store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.CANCELLED, "Cancelled on request.", Now)),
+                StopReason.CancelRequested => () => Record(JobStatus.CANCELLED, store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.CANCELLED, "Cancelled on request.", Now)),
                 // Another worker holds the job now: the row is theirs to write.
                 _ => null,
             };

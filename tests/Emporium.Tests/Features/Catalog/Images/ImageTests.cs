@@ -216,6 +216,39 @@ public abstract class ImageTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task An_image_whose_job_is_cancelled_shows_as_failed_and_can_be_retried()
+    {
+        var staff = await StaffAsync();
+        var productId = await ProductAsync(staff);
+        // An image queued for later (a URL image waiting its turn): its job has not started.
+        var (imageId, jobId) = await app.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            var image = new ProductImage
+            {
+                ProductId = productId, StoragePrefix = $"images/{productId}/cancelled", SourceUrl = "https://example.com/a.jpg",
+                CreatedAt = now, UpdatedAt = now,
+            };
+            db.Add(image);
+            await db.SaveChangesAsync();
+            var job = new Job
+            {
+                Kind = ImageProcessingJobHandler.KindName, Payload = $"{{\"image_id\":{image.Id}}}", Status = JobStatus.PENDING, MaxAttempts = 3,
+                NextRunAt = now.AddHours(1), CreatedAt = now, UpdatedAt = now,
+            };
+            db.Add(job);
+            await db.SaveChangesAsync();
+            return (image.Id, job.Id);
+        });
+
+        await (await staff.PostAsync($"/api/jobs/{jobId}/cancel", null)).ShouldBe(HttpStatusCode.OK);
+
+        var image = await (await staff.GetAsync($"/api/images/{imageId}")).ShouldBe(HttpStatusCode.OK);
+        image.Str("status").Should().Be("failed", "its job will never run, so it is not waiting for anything");
+        image.Str("failure_reason").Should().Contain("Cancelled");
+    }
+
+    [Fact]
     public async Task A_job_that_runs_again_after_its_image_was_deleted_removes_what_an_earlier_attempt_left()
     {
         var staff = await StaffAsync();
