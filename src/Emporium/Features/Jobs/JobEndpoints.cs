@@ -170,17 +170,25 @@ public static class JobEndpoints
         return Problems.Conflict("The job kept changing status; try again.");
     }
 
-    public static async Task<Results<ServerSentEventsResult<JobResponse>, ProblemHttpResult>> JobEvents(long id, [AsParameters] RequestScope scope)
+    public static async Task<Results<ServerSentEventsResult<JobResponse>, ProblemHttpResult>> JobEvents(
+        long id, [AsParameters] RequestScope scope, IHostApplicationLifetime lifetime)
     {
         return await FindAsync(scope.Db, scope.Http.User, id, scope.Aborted) is null
             ? Problems.NotFound("Job")
-            : TypedResults.ServerSentEvents(Follow(id, scope.Db, scope.Aborted));
+            : TypedResults.ServerSentEvents(Follow(id, scope.Db, lifetime.ApplicationStopping, scope.Aborted));
     }
 
-    private static async IAsyncEnumerable<SseItem<JobResponse>> Follow(long id, EmporiumDbContext db, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Polls the job until it ends, the client goes, or the process stops: an open stream would otherwise hold the
+    /// shutdown for Host:ShutdownTimeout, and the job runner's hand-back of running jobs with it. The client reconnects
+    /// (EventSource does) to another process.
+    /// </summary>
+    private static async IAsyncEnumerable<SseItem<JobResponse>> Follow(
+        long id, EmporiumDbContext db, CancellationToken stopping, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        using var ends = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         string? last = null;
-        while (!cancellationToken.IsCancellationRequested)
+        while (!ends.IsCancellationRequested)
         {
             var job = await db.Set<Job>().AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
             if (job is null)
@@ -202,7 +210,7 @@ public static class JobEndpoints
                 yield return new SseItem<JobResponse>(JobResponse.From(job), "progress");
             }
 
-            await Task.Delay(EventsPollInterval, cancellationToken);
+            await Task.Delay(EventsPollInterval, ends.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
         }
     }
 

@@ -367,6 +367,37 @@ public abstract class JobEngineTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task An_open_event_stream_ends_when_the_process_stops_so_it_does_not_hold_the_shutdown()
+    {
+        await using var stopping = new SqliteApp();
+        await stopping.InitializeAsync();
+        var staff = (await stopping.NewUserAsync(Roles.Staff)).Http;
+        var id = await stopping.WithDbAsync(async db =>
+        {
+            var job = new Job
+            {
+                Kind = "test.later", Payload = "{}", Status = JobStatus.PENDING, MaxAttempts = 1,
+                NextRunAt = DateTime.UtcNow.AddHours(1), CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow,
+            };
+            db.Add(job);
+            await db.SaveChangesAsync();
+            return job.Id;
+        });
+        using var response = await staff.GetAsync($"/api/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        using var timeout = new CancellationTokenSource(TestTime.Of(10));
+        var events = new List<string>();
+
+        await foreach (var item in SseParser.Create(stream).EnumerateAsync(timeout.Token))
+        {
+            events.Add(item.EventType);
+            stopping.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        }
+
+        events.Should().Equal(["progress"], "the stream ended when the process began to stop, long before the job would run");
+    }
+
+    [Fact]
     public async Task The_event_stream_of_a_finished_job_sends_one_final_event()
     {
         var staff = await StaffAsync();
