@@ -259,9 +259,18 @@ internal sealed partial class JobRunner(
         var now = Now;
         foreach (var (id, kind) in await StoreAsync(store => store.FindExpiredLastAttemptsAsync(now, cancellationToken)))
         {
-            if (await RecordAsync(id, kind, JobStatus.DEAD, store => store.BuryAsync(id, now, cancellationToken)) > 0)
+            try
             {
-                LogBuried(id, kind);
+                if (await RecordAsync(id, kind, JobStatus.DEAD, store => store.BuryAsync(id, now, cancellationToken)) > 0)
+                {
+                    LogBuried(id, kind);
+                }
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // One job whose end cannot be recorded now (its kind's files in a store that is down) is tried again on
+                // the next round; it must not stop this worker claiming every other job meanwhile.
+                LogBuryFailed(exception, id, kind);
             }
         }
     }
@@ -398,6 +407,9 @@ internal sealed partial class JobRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} ({Kind}) is dead: its worker stopped during the last attempt")]
     private partial void LogBuried(long jobId, string kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({Kind}): recording that it is dead failed; trying again on the next round")]
+    private partial void LogBuryFailed(Exception exception, long jobId, string kind);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Jobs: this worker takes {Kinds}")]
     private partial void LogTaking(string kinds);

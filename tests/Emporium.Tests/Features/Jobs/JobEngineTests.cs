@@ -325,6 +325,38 @@ public abstract class JobEngineTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_dead_job_whose_end_cannot_be_recorded_yet_does_not_stop_other_jobs_being_claimed()
+    {
+        var staff = await StaffAsync();
+        var stuck = NewKey();
+        long id;
+        using (var scope = app.Services.CreateScope())
+        {
+            var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue("test.unrecordable", new TestPayload(stuck));
+            job.Status = JobStatus.PROCESSING;
+            job.Attempts = 3;
+            job.LeaseOwner = "a-dead-worker";
+            job.LeaseExpiresAt = DateTime.UtcNow.AddSeconds(-1);
+            await scope.ServiceProvider.GetRequiredService<EmporiumDbContext>().SaveChangesAsync();
+            id = job.Id;
+        }
+
+        try
+        {
+            var other = await app.EnqueueAsync("test.count", new TestPayload(NewKey()));
+            await staff.WaitForStatusAsync(other, "COMPLETED");
+            (await (await staff.GetAsync($"/api/jobs/{id}")).ShouldBe(HttpStatusCode.OK))
+                .Str("status").Should().Be("PROCESSING", "its burial waits until its failure can be recorded");
+        }
+        finally
+        {
+            Executions.Open(stuck);
+        }
+
+        await staff.WaitForStatusAsync(id, "DEAD");
+    }
+
+    [Fact]
     public async Task Progress_shows_on_the_job_and_its_event_stream_until_it_completes()
     {
         var staff = await StaffAsync();

@@ -43,6 +43,7 @@ public static class JobSettings
             services.AddJobHandler<CountingHandler>("test.count");
             services.AddJobHandler<AnnouncingHandler>("test.announce");
             services.AddJobHandler<CheckpointHandler>("test.checkpoint");
+            services.AddJobHandler<UnrecordableHandler>("test.unrecordable");
         });
 }
 
@@ -125,6 +126,18 @@ public static class Executions
 }
 
 public sealed record TestPayload(string Key, int Failures = 0);
+
+/// <summary>test.unrecordable: recording its failure throws until <see cref="Executions.Open"/> is called with its key.</summary>
+public sealed class UnrecordableHandler : IJobHandler, IJobFailureRecorder
+{
+    public Task HandleAsync(JobContext context, CancellationToken cancellationToken) => throw new InvalidOperationException("never succeeds");
+
+    public Task RecordFailureAsync(Job job, CancellationToken cancellationToken)
+    {
+        var key = JsonSerializer.Deserialize<TestPayload>(job.Payload, JobJson.Options)!.Key;
+        return Executions.Gate(key).IsCompleted ? Task.CompletedTask : throw new IOException("the store is down");
+    }
+}
 
 /// <summary>test.flaky: throws on its first <c>failures</c> executions (counted across retries by hand too), then succeeds.</summary>
 public sealed class FlakyHandler : IJobHandler
