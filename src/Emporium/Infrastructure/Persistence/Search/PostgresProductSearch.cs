@@ -21,12 +21,15 @@ internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSear
         // a stem such as "happi" is not always a prefix of the word); or when the token as a whole matches
         // as a 'simple' phrase, which is how an SKU such as ACME-123 is indexed ('acme' <-> '-123').
         // Every value is a parameter and the words hold only letters and digits, so no input can break the
-        // tsquery syntax; phraseto_tsquery accepts any text. Stop words give empty queries, which && ignores.
+        // tsquery syntax; phraseto_tsquery accepts any text. A token made only of English stop words ("the", "with") is
+        // left out, as the English index leaves those words out of names and descriptions: its query is the empty one,
+        // which && ignores (otherwise its 'simple' forms would demand a word that no name is indexed with).
         var sql = new StringBuilder("SELECT * FROM products WHERE search_vector @@ (");
         var arguments = new List<object>();
         for (var t = 0; t < tokens.Count; t++)
         {
-            sql.Append(t > 0 ? " && ((" : "((");
+            var english = $"to_tsquery('english', {Parameter(arguments, string.Join(" & ", tokens[t].Words.Select(w => w + ":*")))})";
+            sql.Append(t > 0 ? " && " : "").Append("(CASE WHEN numnode(").Append(english).Append(") = 0 THEN ").Append(english).Append(" ELSE ((");
             for (var w = 0; w < tokens[t].Words.Count; w++)
             {
                 var word = Parameter(arguments, tokens[t].Words[w] + ":*");
@@ -34,7 +37,7 @@ internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSear
                     .Append("(to_tsquery('english', ").Append(word).Append(") || to_tsquery('simple', ").Append(word).Append("))");
             }
 
-            sql.Append(") || phraseto_tsquery('simple', ").Append(Parameter(arguments, tokens[t].Raw)).Append("))");
+            sql.Append(") || phraseto_tsquery('simple', ").Append(Parameter(arguments, tokens[t].Raw)).Append(")) END)");
         }
 
         sql.Append(')');

@@ -351,6 +351,17 @@ public abstract class ProductListTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Search_ignores_common_words_a_name_holds()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var word = Letters();
+        await staff.Http.CreateProductAsync(new { sku = $"S-{Tag()}", name = $"The Blue Shirt {word}", price = 1 });
+
+        (await ListAsync(app.Anonymous(), $"search=the%20shirt%20{word}")).Names().Should().Equal($"The Blue Shirt {word}");
+        (await ListAsync(app.Anonymous(), $"search=THE%20blue%20{word}")).Names().Should().Equal($"The Blue Shirt {word}");
+    }
+
+    [Fact]
     public async Task Search_finds_products_by_name_word_prefixes()
     {
         var staff = await app.NewUserAsync(Roles.Staff);
