@@ -138,7 +138,7 @@ public static class ImportEndpoints
         long bytes;
         try
         {
-            bytes = await store.PutAsync(key, new LengthLimitedStream(source, max), Csv, cancellationToken);
+            bytes = await FileStoreException.Guard(new LengthLimitedStream(source, max), body => store.PutAsync(key, body, Csv, cancellationToken));
         }
         catch (ContentTooLargeException)
         {

@@ -152,7 +152,7 @@ public static class ImageEndpoints
                     var prefix = ProductImage.NewPrefix(id);
                     var key = ImageFiles.OriginalKey(prefix, format);
                     var content = new LengthLimitedStream(section.Body, settings.MaxUploadBytes, head.AsMemory(0, headLength));
-                    var bytes = await store.PutAsync(key, content, format.ContentType, cancellationToken);
+                    var bytes = await FileStoreException.Guard(content, body => store.PutAsync(key, body, format.ContentType, cancellationToken));
                     stored.Add(new ImageIntake.NewImage(prefix, key, format, bytes, null));
                 }
             }
