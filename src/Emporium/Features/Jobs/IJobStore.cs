@@ -41,9 +41,11 @@ public interface IJobStore
 
     Task<int> CompleteAsync(long id, string owner, int attempt, string? result, string? progress, DateTime now);
 
-    Task<int> FinishAsync(long id, string owner, int attempt, JobStatus status, string? error, DateTime now);
+    /// <param name="unlessCancelRequested">Writes nothing (0) when a cancel was requested meanwhile: the caller records that instead.</param>
+    Task<int> FinishAsync(long id, string owner, int attempt, JobStatus status, string? error, DateTime now, bool unlessCancelRequested = false);
 
-    Task<int> ScheduleRetryAsync(long id, string owner, int attempt, string error, DateTime nextRunAt, DateTime now);
+    /// <param name="unlessCancelRequested">Writes nothing (0) when a cancel was requested meanwhile: the caller records that instead.</param>
+    Task<int> ScheduleRetryAsync(long id, string owner, int attempt, string error, DateTime nextRunAt, DateTime now, bool unlessCancelRequested = false);
 
     Task<int> ReleaseAsync(long id, string owner, int attempt, DateTime now);
 }

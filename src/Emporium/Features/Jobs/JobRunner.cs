@@ -165,17 +165,23 @@ internal sealed partial class JobRunner(
         catch (Exception exception)
         {
             var error = $"{exception.GetType().Name}: {exception.Message}";
+            Func<Task<int>> failed;
             if (job.Attempts >= job.MaxAttempts)
             {
                 LogDead(exception, job.Id, job.Kind, job.Attempts);
-                outcome = () => Record(JobStatus.DEAD, store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.DEAD, error, Now));
+                failed = () => Record(JobStatus.DEAD, store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.DEAD, error, Now, unlessCancelRequested: true));
             }
             else
             {
                 var next = Now + RetryDelay(job.Attempts);
                 LogRetrying(exception, job.Id, job.Kind, job.Attempts, next);
-                outcome = () => StoreAsync(store => store.ScheduleRetryAsync(job.Id, Owner, job.Attempts, error, next, Now));
+                failed = () => StoreAsync(store => store.ScheduleRetryAsync(job.Id, Owner, job.Attempts, error, next, Now, unlessCancelRequested: true));
             }
+
+            // A cancel asked for while the attempt was failing (before a heartbeat saw it) is what the job ends with.
+            outcome = async () => await failed() is > 0 and var written
+                ? written
+                : await Record(JobStatus.CANCELLED, store => store.FinishAsync(job.Id, Owner, job.Attempts, JobStatus.CANCELLED, "Cancelled on request.", Now));
         }
         finally
         {

@@ -161,8 +161,8 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
             .SetProperty(j => j.UpdatedAt, now));
 
     /// <summary>FAILED, DEAD or CANCELLED: the job stops here until someone retries it by hand.</summary>
-    public Task<int> FinishAsync(long id, string owner, int attempt, JobStatus status, string? error, DateTime now) =>
-        Held(id, owner, attempt).ExecuteUpdateAsync(set => set
+    public Task<int> FinishAsync(long id, string owner, int attempt, JobStatus status, string? error, DateTime now, bool unlessCancelRequested = false) =>
+        Held(id, owner, attempt).Where(j => !unlessCancelRequested || !j.CancelRequested).ExecuteUpdateAsync(set => set
             .SetProperty(j => j.Status, status)
             .SetProperty(j => j.LastError, error)
             .SetProperty(j => j.LeaseOwner, (string?)null)
@@ -170,8 +170,8 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
             .SetProperty(j => j.FinishedAt, now)
             .SetProperty(j => j.UpdatedAt, now));
 
-    public Task<int> ScheduleRetryAsync(long id, string owner, int attempt, string error, DateTime nextRunAt, DateTime now) =>
-        Held(id, owner, attempt).ExecuteUpdateAsync(set => set
+    public Task<int> ScheduleRetryAsync(long id, string owner, int attempt, string error, DateTime nextRunAt, DateTime now, bool unlessCancelRequested = false) =>
+        Held(id, owner, attempt).Where(j => !unlessCancelRequested || !j.CancelRequested).ExecuteUpdateAsync(set => set
             .SetProperty(j => j.Status, JobStatus.PENDING)
             .SetProperty(j => j.LastError, error)
             .SetProperty(j => j.NextRunAt, nextRunAt)

@@ -197,6 +197,21 @@ public abstract class JobEngineTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_cancel_that_arrives_while_the_attempt_fails_ends_the_job_cancelled_not_dead()
+    {
+        var staff = await StaffAsync();
+        var key = NewKey();
+        var id = await app.EnqueueAsync("test.gate-fail", new TestPayload(key), maxAttempts: 1);
+        await staff.WaitForStatusAsync(id, "PROCESSING");
+
+        await (await staff.PostAsync($"/api/jobs/{id}/cancel", null)).ShouldBe(HttpStatusCode.Accepted);
+        Executions.Open(key);
+
+        var ended = await staff.WaitForAsync(id, job => job.Str("status") is not ("PENDING" or "PROCESSING"));
+        ended.Str("status").Should().Be("CANCELLED", "the cancel came before the failure was recorded");
+    }
+
+    [Fact]
     public async Task A_worker_that_lost_its_lease_stops_its_handler_and_leaves_the_row_to_the_new_owner()
     {
         var staff = await StaffAsync();

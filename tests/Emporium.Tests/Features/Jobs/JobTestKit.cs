@@ -44,6 +44,7 @@ public static class JobSettings
             services.AddJobHandler<AnnouncingHandler>("test.announce");
             services.AddJobHandler<CheckpointHandler>("test.checkpoint");
             services.AddJobHandler<UnrecordableHandler>("test.unrecordable");
+            services.AddJobHandler<GateThenFailHandler>("test.gate-fail");
         });
 }
 
@@ -126,6 +127,16 @@ public static class Executions
 }
 
 public sealed record TestPayload(string Key, int Failures = 0);
+
+/// <summary>test.gate-fail: waits until <see cref="Executions.Open"/> is called with its key, then fails.</summary>
+public sealed class GateThenFailHandler : IJobHandler
+{
+    public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        await Executions.Gate(context.ReadPayload<TestPayload>().Key).WaitAsync(cancellationToken);
+        throw new InvalidOperationException("failed after the gate");
+    }
+}
 
 /// <summary>test.unrecordable: recording its failure throws until <see cref="Executions.Open"/> is called with its key.</summary>
 public sealed class UnrecordableHandler : IJobHandler, IJobFailureRecorder
