@@ -17,6 +17,19 @@ public abstract class JobEngineTests(EmporiumApp app)
 {
     private static string NewKey() => Guid.NewGuid().ToString("N")[..12];
 
+    /// <summary>What a worker killed during attempt 3 of 3 leaves behind: a job PROCESSING under a lease that has expired.</summary>
+    private async Task<long> LeftByAWorkerThatDiedOnItsLastAttemptAsync(string kind, string key)
+    {
+        using var scope = app.Services.CreateScope();
+        var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue(kind, new TestPayload(key));
+        job.Status = JobStatus.PROCESSING;
+        job.Attempts = 3;
+        job.LeaseOwner = "a-dead-worker";
+        job.LeaseExpiresAt = DateTime.UtcNow.AddSeconds(-1);
+        await scope.ServiceProvider.GetRequiredService<EmporiumDbContext>().SaveChangesAsync();
+        return job.Id;
+    }
+
     private Task<HttpClient> StaffAsync() => app.NewUserAsync(Roles.Staff).ContinueWith(user => user.Result.Http, TaskScheduler.Default);
 
     [Fact]
@@ -260,18 +273,7 @@ public abstract class JobEngineTests(EmporiumApp app)
     {
         var staff = await StaffAsync();
         var key = NewKey();
-        long id;
-        using (var scope = app.Services.CreateScope())
-        {
-            var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue("test.flaky", new TestPayload(key));
-            // What a worker killed during attempt 3 of 3 leaves behind.
-            job.Status = JobStatus.PROCESSING;
-            job.Attempts = 3;
-            job.LeaseOwner = "a-dead-worker";
-            job.LeaseExpiresAt = DateTime.UtcNow.AddSeconds(-1);
-            await scope.ServiceProvider.GetRequiredService<EmporiumDbContext>().SaveChangesAsync();
-            id = job.Id;
-        }
+        var id = await LeftByAWorkerThatDiedOnItsLastAttemptAsync("test.flaky", key);
 
         var dead = await staff.WaitForStatusAsync(id, "DEAD");
 
@@ -321,17 +323,7 @@ public abstract class JobEngineTests(EmporiumApp app)
     public async Task A_job_buried_after_its_worker_died_on_the_last_attempt_announces_its_failure()
     {
         var staff = await StaffAsync();
-        long id;
-        using (var scope = app.Services.CreateScope())
-        {
-            var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue("test.announce", new TestPayload(NewKey()));
-            job.Status = JobStatus.PROCESSING;
-            job.Attempts = 3;
-            job.LeaseOwner = "a-dead-worker";
-            job.LeaseExpiresAt = DateTime.UtcNow.AddSeconds(-1);
-            await scope.ServiceProvider.GetRequiredService<EmporiumDbContext>().SaveChangesAsync();
-            id = job.Id;
-        }
+        var id = await LeftByAWorkerThatDiedOnItsLastAttemptAsync("test.announce", NewKey());
 
         await staff.WaitForStatusAsync(id, "DEAD");
 
@@ -344,17 +336,7 @@ public abstract class JobEngineTests(EmporiumApp app)
     {
         var staff = await StaffAsync();
         var stuck = NewKey();
-        long id;
-        using (var scope = app.Services.CreateScope())
-        {
-            var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue("test.unrecordable", new TestPayload(stuck));
-            job.Status = JobStatus.PROCESSING;
-            job.Attempts = 3;
-            job.LeaseOwner = "a-dead-worker";
-            job.LeaseExpiresAt = DateTime.UtcNow.AddSeconds(-1);
-            await scope.ServiceProvider.GetRequiredService<EmporiumDbContext>().SaveChangesAsync();
-            id = job.Id;
-        }
+        var id = await LeftByAWorkerThatDiedOnItsLastAttemptAsync("test.unrecordable", stuck);
 
         try
         {
