@@ -55,8 +55,12 @@ internal sealed partial class StampMirror : IDisposable
     /// <summary>Raised whenever the mirror is emptied or doubted: a stamp read from Redis before it is not recorded after it.</summary>
     private long _epoch;
 
-    /// <summary>Doubts so far, and how many of them the last ping's emptying covered (both under <see cref="_gate"/>).</summary>
-    private long _losses;
+    /// <summary>
+    /// Doubts so far, and how many of them the last ping's emptying covered (both under <see cref="_gate"/>). A process
+    /// starts with one: reads sent before its subscription to changes is in place can miss a change published meanwhile,
+    /// so nothing recorded before its first ping is kept.
+    /// </summary>
+    private long _losses = 1;
     private long _cleared;
 
     /// <summary>Stopwatch ticks until which the mirror may answer reads; 0 when it may not.</summary>

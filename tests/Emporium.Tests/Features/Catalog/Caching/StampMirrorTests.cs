@@ -97,6 +97,29 @@ public sealed class StampMirrorTests : OwnRedisTests
     }
 
     [Fact]
+    public async Task Stamps_read_before_a_starting_process_has_subscribed_are_not_trusted()
+    {
+        // A starting process's first reads go to Redis before its subscription to changes is in place. A write landing in
+        // between is published to nobody it reaches, so a stamp read before that write must not be kept. The copy is
+        // bounded at one product, with two in Redis: it is never loaded whole, which would hide what it kept.
+        await Admin.GetDatabase().StringSetAsync("emporium:{stamps}:catalog", 7);
+        await Admin.GetDatabase().HashSetAsync(Products, [new HashEntry(1, 5), new HashEntry(2, 5)]);
+        var connection = await ConnectAsync("starting");
+        var starting = new RedisCatalogStamps(
+            connection, new CacheOptions { PeerLease = TimeSpan.FromSeconds(3), MaxEntries = 1 }, NullLogger<RedisCatalogStamps>.Instance);
+        Own(starting);
+        starting.Mirror.Trusted.Should().BeFalse("the process has not pinged itself yet");
+
+        // What a read sent before the write (stamp 5, published while the process was not yet listening) brings back.
+        starting.Mirror.Record(starting.Mirror.Epoch, [(1, 3)], catalog: 7);
+        await TrustedAsync(starting);
+
+        starting.Mirror.Complete.Should().BeFalse("two stamps do not fit a copy of one");
+        (await starting.ReadAsync(1, CancellationToken.None))!.Value.Product.Should().Be(5,
+            "a stamp read before the process listened for changes may have missed one");
+    }
+
+    [Fact]
     public async Task Stamps_read_from_redis_that_do_not_fit_the_copy_are_dropped_and_never_replace_later_ones()
     {
         var reader = await ProcessAsync("reader", maxEntries: 2);
