@@ -112,10 +112,12 @@ public sealed class WorkMetricsTests(JobsApiOnlyPostgresApp app) : IClassFixture
         for (var i = 0; i < 2; i++)
         {
             await (await anonymous.GetAsync($"/api/products/{product.Id()}")).ShouldBe(HttpStatusCode.OK);
+            await (await anonymous.GetAsync($"/api/products/{product.Str("slug")}")).ShouldBe(HttpStatusCode.OK);
         }
 
         var cache = await MetricsTests.ScrapeUntilAsync(scraper, "emporium_cache_lookups_total{");
         cache.Should().MatchRegex("emporium_cache_lookups_total\\{[^}]*outcome=\"hit\"").And.MatchRegex("emporium_cache_lookups_total\\{[^}]*outcome=\"miss\"");
+        cache.Should().MatchRegex("emporium_cache_lookups_total\\{[^}]*entry=\"slug\"[^}]*outcome=\"hit\"[^}]*\\} 1\\b", "a slug read again is a hit too");
 
         // A checkout placed, one short of stock (a stock conflict), and the confirmation email's job finishing.
         var item = await service.Http.ProductForSaleAsync(5m, stock: 1);

@@ -88,6 +88,7 @@ public sealed partial class CatalogCache(
             var found = await ByIdAsync(mapped.Value, load, cancellationToken);
             if (found is not null && string.Equals(found.Row.Slug, slug, StringComparison.Ordinal))
             {
+                metrics.Looked("slug", hit: true);
                 return found;
             }
 
