@@ -72,6 +72,20 @@ public sealed class PlatformTests(SqliteApp app) : IClassFixture<SqliteApp>
         line.State["TraceId"].Should().BeOfType<string>().Which.Should().NotBeEmpty();
     }
 
+    [Fact]
+    public async Task A_request_answered_by_the_exception_handler_still_logs_its_route_template()
+    {
+        var sink = new CapturingLoggerProvider();
+        await using var logged = new LoggedApp(sink);
+        var response = await logged.Anonymous().GetAsync("/api/categories/shoes/products?page=abc");
+        await response.ShouldBeProblem(HttpStatusCode.BadRequest);
+
+        // Grouped by route, as dashboards do: the template, not each path, even when binding failed before the handler ran.
+        var line = sink.Entries.Should().ContainSingle(e => e.Category == "Emporium.Requests").Subject;
+        line.State["Route"].Should().Be("/api/categories/{ref}/products");
+        line.State["StatusCode"].Should().Be(400);
+    }
+
     private sealed class LoggedApp(CapturingLoggerProvider sink) : EmporiumApp
     {
         public override Emporium.Infrastructure.Persistence.DatabaseProvider Provider =>

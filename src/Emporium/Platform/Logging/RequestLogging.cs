@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics;
 
 namespace Emporium.Platform.Logging;
 
@@ -79,7 +80,9 @@ public static partial class RequestLogging
             }
             finally
             {
-                var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "";
+                // The exception handler clears the endpoint before it writes its answer, and keeps it on its feature.
+                var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
+                var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "";
                 var statusCode = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted
                     ? 499
                     : context.Response.StatusCode;
