@@ -187,7 +187,9 @@ public abstract class WebhookDeliveryTests(EmporiumApp app)
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;
 
         await app.WriteEventsAsync();
-        await staff.WaitForDeliveriesAsync(subscription.Id, d => d.Count == 1 && d[0].GetProperty("attempt_count").GetInt32() == 1);
+        // PENDING again: while the attempt runs the row is SENDING, its next attempt the claim's lease.
+        await staff.WaitForDeliveriesAsync(
+            subscription.Id, d => d.Count == 1 && d[0].GetProperty("attempt_count").GetInt32() == 1 && d[0].Status() == "PENDING");
 
         var (next, updated) = await app.WithDbAsync(db => db.Set<WebhookDelivery>().Where(d => d.SubscriptionId == subscription.Id)
             .Select(d => new Tuple<DateTime, DateTime>(d.NextAttemptAt, d.UpdatedAt)).SingleAsync());
