@@ -299,7 +299,7 @@ public sealed class OpenApiContractTests(ContractApp app) : IClassFixture<Contra
             Add("GET", "/api/categories/{ref}/products", anonymous, () => Get($"/api/categories/{category.Str("slug")}/products?include_descendants=true"), HttpStatusCode.OK);
             Add("GET", "/api/products/export", admin, () => Get($"/api/products/export?name={tag}"), HttpStatusCode.OK);
             Add("POST", "/api/products/upload", admin, () => Task.FromResult(new HttpRequestMessage(HttpMethod.Post, "/api/products/upload?dry_run=true") { Content = Csv($"sku,name\r\ndry-{tag},Dry\r\n") }), HttpStatusCode.Accepted);
-            Add("POST", "/api/products/bulk_delete", admin, () => Json("POST", "/api/products/bulk_delete", new { skus = new[] { $"nothing-{tag}" } }), HttpStatusCode.Accepted);
+            Add("POST", "/api/products/bulk_delete", admin, () => Json("POST", "/api/products/bulk_delete", new { filter = new { name = $"nothing-{tag}" } }), HttpStatusCode.Accepted);
             Add("GET", "/api/jobs/{id}/errors.csv", admin, () => Get($"/api/jobs/{import}/errors.csv"), HttpStatusCode.OK);
 
             var customer = (await app.NewUserAsync(Roles.Customer)).Http;

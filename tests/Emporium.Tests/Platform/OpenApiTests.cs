@@ -62,6 +62,22 @@ public sealed class OpenApiTests(SqliteApp app) : IClassFixture<SqliteApp>
              "/api/brands", "/api/brands/{ref}", "/api/categories", "/api/categories/tree", "/api/categories/{ref}"]);
     }
 
+    [Fact]
+    public async Task What_a_body_or_query_must_carry_is_required_in_the_document_and_nothing_more()
+    {
+        var document = await (await app.Anonymous().GetAsync("/openapi/v1.json")).ShouldBe(HttpStatusCode.OK);
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        string[] Required(string schema) =>
+            schemas.GetProperty(schema).TryGetProperty("required", out var names) ? [.. names.EnumerateArray().Select(n => n.GetString()!)] : [];
+
+        // A webhook without url or event_types is 400; a bulk delete's filter needs any one of its fields, not all ten.
+        Required("WebhookRequest").Should().BeEquivalentTo(["url", "event_types"]);
+        Required("BulkDeleteFilter").Should().BeEmpty();
+        var recover = document.GetProperty("paths").GetProperty("/api/webhooks/{id}/recover").GetProperty("post").GetProperty("parameters")
+            .EnumerateArray().Single(p => p.GetProperty("name").GetString() == "since");
+        recover.GetProperty("required").GetBoolean().Should().BeTrue("recover without since is 400");
+    }
+
     private static bool HasText(JsonElement operation, string property) =>
         operation.TryGetProperty(property, out var value) && !string.IsNullOrWhiteSpace(value.GetString());
 }

@@ -23,16 +23,16 @@ public sealed record BulkDeleteRequest
 /// <summary>The product list's filter fields (GET /api/products), as JSON; sort, paging and include_deleted do not apply.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record BulkDeleteFilter(
-    [property: Description("Exact SKU, any case.")] string? Sku,
-    [property: Description("true or false.")] bool? Active,
-    [property: Description("Part of the name, any case.")] string? Name,
-    [property: Description("Part of the description, any case.")] string? Description,
-    [property: Description("Lowest price, inclusive.")] decimal? MinPrice,
-    [property: Description("Highest price, inclusive.")] decimal? MaxPrice,
-    [property: Description("Brand id or slug.")] string? Brand,
-    [property: Description("Category id or slug; products of its subcategories are included.")] string? Category,
-    [property: Description("'me' or a user id.")] string? Owner,
-    [property: Description("Words to find in the SKU, name or description; each word matches as a prefix.")] string? Search)
+    [property: Description("Exact SKU, any case.")] string? Sku = null,
+    [property: Description("true or false.")] bool? Active = null,
+    [property: Description("Part of the name, any case.")] string? Name = null,
+    [property: Description("Part of the description, any case.")] string? Description = null,
+    [property: Description("Lowest price, inclusive.")] decimal? MinPrice = null,
+    [property: Description("Highest price, inclusive.")] decimal? MaxPrice = null,
+    [property: Description("Brand id or slug.")] string? Brand = null,
+    [property: Description("Category id or slug; products of its subcategories are included.")] string? Category = null,
+    [property: Description("'me' or a user id.")] string? Owner = null,
+    [property: Description("Words to find in the SKU, name or description; each word matches as a prefix.")] string? Search = null)
 {
     internal bool IsEmpty =>
         string.IsNullOrWhiteSpace(Sku) && Active is null && string.IsNullOrEmpty(Name) && string.IsNullOrEmpty(Description)

@@ -1,12 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Emporium.Features.Webhooks;
 
 /// <summary>Body of POST and PUT /api/webhooks. PUT replaces every field: an absent optional field gets its default.</summary>
 public sealed record WebhookRequest
 {
+    [Required]
     [Description("Where events are POSTed: an absolute https URL (http only where Webhooks:AllowHttp), no user:password@, at most 2048 characters. "
         + "The host must resolve, and every address it resolves to must be allowed (no loopback, private, link-local or metadata addresses).")]
     public string? Url { get; init; }
 
+    [Required]
     [Description("Event types to receive (see GET /api/events/types), or [\"*\"] for every type, including types added later.")]
     public IReadOnlyList<string?>? EventTypes { get; init; }
 

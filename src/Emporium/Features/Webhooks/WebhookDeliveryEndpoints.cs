@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Emporium.Features.Events;
 
 namespace Emporium.Features.Webhooks;
@@ -50,7 +51,7 @@ public sealed record WebhookDeliveryListQuery(
     [FromQuery(Name = "event_type")] string? EventType);
 
 public sealed record WebhookRecoverQuery(
-    [property: Description("ISO 8601 instant, e.g. 2025-01-31T00:00:00Z: FAILED deliveries created at or after it are sent again.")]
+    [property: Required, Description("ISO 8601 instant, e.g. 2025-01-31T00:00:00Z: FAILED deliveries created at or after it are sent again.")]
     [FromQuery(Name = "since")] string? Since);
 
 /// <summary>The delivery log of a subscription and the two ways to send again: one delivery, or every failure since a time.</summary>

@@ -252,7 +252,7 @@ internal sealed class OperationTruths : IOpenApiOperationTransformer
                     AddHeader(concrete, "Location", "The URL of the created resource.");
                     break;
                 case "202":
-                    AddHeader(concrete, "Location", "The URL to follow the accepted work at (a job).");
+                    AddHeader(concrete, "Location", "The URL to follow the accepted work at: its job, or what it works on (the images, the delivery) where that shows its progress.");
                     break;
                 case "429" or "503":
                     AddHeader(concrete, "Retry-After", "Seconds to wait before trying again.", JsonSchemaType.Integer);

@@ -40,7 +40,8 @@ public static class ImageEndpoints
         ofProduct.MapPut("/order", ReorderImages)
             .RequireAuthorization(Policies.ManageProducts)
             .Documented("Reorder a product's images", "image_ids lists every image of the product exactly once, in the new order; answers with " +
-                "the images in that order. Staff and admins (any product) or the owning seller (others get 404).", 404);
+                "the images in that order. Staff and admins (any product) or the owning seller (others get 404). 409 when an image changed meanwhile " +
+                "(its processing finished, or another edit): read the images again and resend.", 404, 409);
 
         var images = app.MapGroup("/api/images").WithTags("Images");
 

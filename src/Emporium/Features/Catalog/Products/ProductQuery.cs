@@ -16,5 +16,5 @@ public sealed record ProductQuery(
     [FromQuery(Name = "owner")][property: Description("'me' (the caller's own products) or a user id.")] string? Owner,
     [FromQuery(Name = "search")][property: Description("Words to find in the SKU, name or description; each word matches as a prefix.")] string? Search,
     [FromQuery(Name = "sort")][property: Description("name, price, created_at or updated_at; prefix - for descending. Default -created_at.")] string? Sort,
-    [FromQuery(Name = "include_deleted")][property: Description("Staff only: include soft-deleted products.")] string? IncludeDeleted,
+    [FromQuery(Name = "include_deleted")][property: Description("true: include soft-deleted products (staff: every product; sellers: their own). Needs a signed-in staff member or seller.")] string? IncludeDeleted,
     [FromQuery(Name = "cursor")][property: Description("Position from a list's next or previous link (keyset paging, fast at any depth); instead of page.")] string? Cursor);

@@ -58,7 +58,8 @@ public static class VariantEndpoints
         writes.MapPost("/{id:long}/stock/adjustments", AdjustStock)
             .ProducesETag()
             .Documented("Add or remove units", "A guarded change: removing more than is on hand is 409 with the level available, and nothing changes. " +
-                "Recorded as a movement; concurrent adjustments and sales never lose an update.", 404, 409);
+                "Recorded as a movement; concurrent adjustments and sales never lose an update. Honours If-Match with the variant's ETag (412 on " +
+                "mismatch); without it, the units are added to or removed from whatever the level is.", 404, 409, 412);
 
         writes.MapGet("/{id:long}/stock/movements", ListStockMovements)
             .Documented("List a variant's stock movements", "Every change with who, when, delta, reason, the order if any, and the level it left; " +

@@ -20,8 +20,9 @@ public static class CartEndpoints
 
         cart.MapPost("/items", AddCartItem)
             .Documented("Add a variant to your cart", "By variant_id or sku. A variant already in the cart gets the quantity added to its line. " +
-                "An unknown variant, or one no longer sold (deleted, or its product inactive or deleted), is 422 naming the field; so is a line " +
-                "that would pass Commerce:MaxQuantity or a cart that would pass Commerce:MaxCartLines.", 422);
+                "A quantity outside 1 to Commerce:MaxQuantity is 400. An unknown variant, or one no longer sold (deleted, or its product inactive or " +
+                "deleted), is 422 naming the field; so is a line whose units added together would pass Commerce:MaxQuantity, or a cart that would " +
+                "pass Commerce:MaxCartLines.", 422);
 
         cart.MapPatch("/items/{id:long}", UpdateCartItem)
             .Documented("Change a line's quantity", "1 to Commerce:MaxQuantity; remove a line with DELETE.", 404);
