@@ -112,6 +112,53 @@ public abstract class ClientMistakeTests(EmporiumApp app)
         problem.GetProperty("errors").GetProperty(field)[0].GetString().Should().Contain("NUL");
     }
 
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/xml")]
+    [InlineData("text/html")]
+    public async Task A_client_that_does_not_ask_for_JSON_still_gets_its_4xx_as_problem_details(string accept)
+    {
+        var anonymous = app.Anonymous();
+        using var nul = new HttpRequestMessage(HttpMethod.Get, "/api/products?name=a%00");
+        nul.Headers.Accept.ParseAdd(accept);
+        (await (await anonymous.SendAsync(nul)).ShouldBeProblem(HttpStatusCode.BadRequest))
+            .GetProperty("errors").TryGetProperty("name", out _).Should().BeTrue();
+
+        using var badJson = new HttpRequestMessage(HttpMethod.Post, "/api/auth/login") { Content = new StringContent("{", Encoding.UTF8, "application/json") };
+        badJson.Headers.Accept.ParseAdd(accept);
+        (await (await anonymous.SendAsync(badJson)).ShouldBeProblem(HttpStatusCode.BadRequest)).Str("trace_id").Should().NotBeNullOrEmpty();
+
+        using var badQuery = new HttpRequestMessage(HttpMethod.Get, "/api/products?page=abc");
+        badQuery.Headers.Accept.ParseAdd(accept);
+        await (await anonymous.SendAsync(badQuery)).ShouldBeProblem(HttpStatusCode.BadRequest);
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=foo")]
+    [InlineData("application/json; charset=utf-16")]
+    [InlineData("application/merge-patch+json; charset=latin1")]
+    public async Task A_JSON_body_declared_in_another_charset_than_UTF_8_is_a_415(string contentType)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"email": "a@b.c", "password": "whatever it is"}"""));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        var problem = await (await app.Anonymous().PostAsync("/api/auth/login", content)).ShouldBeProblem(HttpStatusCode.UnsupportedMediaType);
+
+        problem.Str("detail").Should().Contain("UTF-8");
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("application/json; charset=\"UTF-8\"")]
+    [InlineData("application/json; charset=utf8")]
+    public async Task A_JSON_body_declared_as_UTF_8_in_any_spelling_is_read(string contentType)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"email": "nobody@example.com", "password": "whatever it is"}"""));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        await (await app.Anonymous().PostAsync("/api/auth/login", content)).ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
     [Fact]
     public async Task Signing_in_with_a_NUL_in_the_email_is_a_400()
     {

@@ -24,6 +24,22 @@ public static class NulCharacterGuard
     public static IApplicationBuilder UseNulCharacterGuard(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
         {
+            if (NotUtf8Json(context.Request) is { } charset)
+            {
+                context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails = new ProblemDetails
+                    {
+                        Status = StatusCodes.Status415UnsupportedMediaType,
+                        Title = "JSON bodies must be UTF-8.",
+                        Detail = $"The body is declared as charset {charset}; send UTF-8 JSON (RFC 8259), with no charset or charset=utf-8.",
+                    },
+                });
+                return;
+            }
+
             var refused = InQuery(context.Request) is { } name ? (name, NulMessage) : await InJsonBodyAsync(context.Request);
             if (refused is not var (field, message))
             {
@@ -94,11 +110,37 @@ public static class NulCharacterGuard
         return buffer.Length > MaxScannedBodyBytes ? null : FindUnstorableText(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
+    /// <summary>
+    /// The charset a JSON body is declared in when it is not UTF-8 (JSON between systems is UTF-8, RFC 8259, and this guard
+    /// reads bodies as such); null for UTF-8 or no charset. ASP.NET Core would transcode a known one and answer 500 for one
+    /// it does not know, including UTF-8 spelled "utf8" or in quotes: a UTF-8 charset is dropped from the request, which
+    /// is read as UTF-8 all the same.
+    /// </summary>
+    private static string? NotUtf8Json(HttpRequest request)
+    {
+        if (request.ContentType is not { } contentType
+            || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) || !IsJson(media) || !media.Charset.HasValue)
+        {
+            return null;
+        }
+
+        var charset = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(media.Charset).Value;
+        if (charset is not null && (charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)))
+        {
+            request.ContentType = media.MediaType.Value;
+            return null;
+        }
+
+        return charset;
+    }
+
     private static bool IsJson(string? contentType) =>
         contentType is not null &&
-        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) &&
-        (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
-         media.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) && IsJson(media);
+
+    private static bool IsJson(Microsoft.Net.Http.Headers.MediaTypeHeaderValue media) =>
+        media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
+        media.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// The path of the first string (or member name) holding U+0000, a lone surrogate or bytes that are not UTF-8, as

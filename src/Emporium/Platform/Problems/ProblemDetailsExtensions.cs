@@ -13,7 +13,25 @@ public static class ProblemDetailsExtensions
             context.ProblemDetails.Extensions["trace_id"] =
                 Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
         });
+        // After ASP.NET Core's own writer, which writes only for clients that accept JSON: every other client gets
+        // problem+json all the same, instead of an exception (a 500 in place of a 429 or a 400) where no writer is found.
+        services.AddSingleton<IProblemDetailsWriter, AnyClientProblemWriter>();
         services.AddExceptionHandler<ApiExceptionHandler>();
         return services;
+    }
+
+    /// <summary>Problem details as JSON whatever the request's Accept header says, with the same customization.</summary>
+    private sealed class AnyClientProblemWriter(IOptions<ProblemDetailsOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IProblemDetailsWriter
+    {
+        public bool CanWrite(ProblemDetailsContext context) => true;
+
+        public ValueTask WriteAsync(ProblemDetailsContext context)
+        {
+            var problem = context.ProblemDetails;
+            problem.Status ??= context.HttpContext.Response.StatusCode;
+            options.Value.CustomizeProblemDetails?.Invoke(context);
+            return new ValueTask(context.HttpContext.Response.WriteAsJsonAsync(
+                problem, json.Value.SerializerOptions.GetTypeInfo(problem.GetType()), "application/problem+json"));
+        }
     }
 }

@@ -36,6 +36,13 @@ public sealed class RateLimitTests(LowAuthRateLimitApp app) : IClassFixture<LowA
         await limited.ShouldBeProblem(HttpStatusCode.TooManyRequests);
         limited.Headers.RetryAfter.Should().NotBeNull();
         limited.Headers.RetryAfter!.Delta.Should().BeGreaterThan(TimeSpan.Zero);
+
+        // A client that does not ask for JSON is refused the same way (no writer accepted it: the refusal became a 500).
+        using var plain = new HttpRequestMessage(HttpMethod.Post, "/api/auth/login") { Content = System.Net.Http.Json.JsonContent.Create(new { }) };
+        plain.Headers.Accept.ParseAdd("text/plain");
+        var refused = await client.SendAsync(plain);
+        await refused.ShouldBeProblem(HttpStatusCode.TooManyRequests);
+        refused.Headers.RetryAfter.Should().NotBeNull();
     }
 }
 
