@@ -123,6 +123,16 @@ public sealed class StartupTests
     [InlineData("--Auth:SigningKey=too-short", "Auth:SigningKey")]
     [InlineData("--Auth:ClockSkew=00:05:00", "Auth:ClockSkew")]
     [InlineData("--Paging:MaxPageSize=0", "MaxPageSize")]
+    [InlineData("--Paging:DefaultPageSize=200", "Paging:DefaultPageSize")]
+    [InlineData("--RateLimiting:Auth:Window=00:00:00", "Window")]
+    [InlineData("--DATABASE_URL=postgres://u:p@db/shop?sslmode=sideways", "sslmode=sideways")]
+    [InlineData("--DATABASE_URL=postgres://u:p@db/shop?target_session_attrs=any", "target_session_attrs")]
+    [InlineData("--Media:Download:MaxBytes=0", "Media:Download:MaxBytes")]
+    [InlineData("--Media:Download:MaxRedirects=-1", "Media:Download:MaxRedirects")]
+    [InlineData("--Logging:Format=yaml", "Logging:Format")]
+    [InlineData("--Telemetry:Prometheus:Enabled=yes", "Telemetry:Prometheus:Enabled")]
+    [InlineData("--Auth:RefreshTokenPurgeInterval=60.00:00:00", "Auth:RefreshTokenPurgeInterval")]
+    [InlineData("--Email:Smtp:Timeout=-00:00:01", "Email:Smtp:Timeout")]
     public Task A_wrong_setting_stops_the_service_with_one_line_naming_it(string argument, string named) =>
         RealBinary.RefusesToStartAsync(named, argument);
 

@@ -109,13 +109,55 @@ public sealed class DatabaseOptions : IValidatableObject
         foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = pair.Split('=', 2);
-            if (parts[0].Equals("sslmode", StringComparison.OrdinalIgnoreCase) && parts.Length == 2)
+            var (name, value) = (Uri.UnescapeDataString(parts[0]), parts.Length == 2 ? Uri.UnescapeDataString(parts[1]) : "");
+            if (!UrlParameters.TryGetValue(name, out var apply) || !apply(builder, value))
             {
-                builder.SslMode = Enum.Parse<SslMode>(parts[1], ignoreCase: true);
+                throw new OptionsValidationException(Section, typeof(DatabaseOptions),
+                [
+                    UrlParameters.ContainsKey(name)
+                        ? $"DATABASE_URL: {name}={value} is not a value it takes."
+                        : $"DATABASE_URL: the parameter {name} is not supported (supported: {string.Join(", ", UrlParameters.Keys.Order(StringComparer.Ordinal))}); use Database:ConnectionString for other settings.",
+                ]);
             }
         }
 
         return builder.ConnectionString;
+    }
+
+    /// <summary>The libpq URL parameters a DATABASE_URL may carry, as their Npgsql settings; false for a value they do not take.</summary>
+    private static readonly Dictionary<string, Func<NpgsqlConnectionStringBuilder, string, bool>> UrlParameters = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["sslmode"] = (builder, value) =>
+        {
+            // libpq spells them disable, allow, prefer, require, verify-ca and verify-full.
+            var parsed = Enum.TryParse<SslMode>(value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var mode)
+                && Enum.IsDefined(mode) && !value.All(char.IsAsciiDigit);
+            builder.SslMode = mode;
+            return parsed;
+        },
+        ["sslrootcert"] = (builder, value) => Set(() => builder.RootCertificate = value, value),
+        ["sslcert"] = (builder, value) => Set(() => builder.SslCertificate = value, value),
+        ["sslkey"] = (builder, value) => Set(() => builder.SslKey = value, value),
+        ["application_name"] = (builder, value) => Set(() => builder.ApplicationName = value, value),
+        ["connect_timeout"] = (builder, value) =>
+            int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= 1024 && Set(() => builder.Timeout = seconds, value),
+        ["channel_binding"] = (builder, value) =>
+        {
+            var parsed = Enum.TryParse<ChannelBinding>(value, ignoreCase: true, out var binding) && Enum.IsDefined(binding) && !value.All(char.IsAsciiDigit);
+            builder.ChannelBinding = binding;
+            return parsed;
+        },
+    };
+
+    private static bool Set(Action set, string value)
+    {
+        if (value.Length == 0)
+        {
+            return false;
+        }
+
+        set();
+        return true;
     }
 }
 

@@ -16,6 +16,14 @@ public enum LogFormat
     Text,
 }
 
+/// <summary>The console format settings (section Logging), bound only to report a wrong value at start.</summary>
+public sealed class LogSettings
+{
+    public LogFormat Format { get; set; }
+
+    public bool? Json { get; set; }
+}
+
 public static partial class RequestLogging
 {
     /// <summary>
@@ -26,6 +34,8 @@ public static partial class RequestLogging
     /// </summary>
     public static WebApplicationBuilder AddStructuredLogging(this WebApplicationBuilder builder)
     {
+        // Read leniently below; a value that is not one of the formats is reported by the settings check at start.
+        builder.Services.AddSettings<LogSettings>("Logging");
         if (ChooseFormat(builder.Configuration, Console.IsOutputRedirected) == LogFormat.Json)
         {
             builder.Logging.ClearProviders();
@@ -53,8 +63,8 @@ public static partial class RequestLogging
     /// <summary>The format of console logs: Logging:Format, else Logging:Json, else JSON unless a person is watching.</summary>
     public static LogFormat ChooseFormat(IConfiguration configuration, bool outputRedirected)
     {
-        var format = configuration.GetValue("Logging:Format", LogFormat.Auto);
-        if (format != LogFormat.Auto)
+        if (Enum.TryParse<LogFormat>(configuration["Logging:Format"], ignoreCase: true, out var format) && Enum.IsDefined(format)
+            && format != LogFormat.Auto)
         {
             return format;
         }

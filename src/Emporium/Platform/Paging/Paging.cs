@@ -1,6 +1,6 @@
 namespace Emporium.Platform.Paging;
 
-public sealed class PagingOptions
+public sealed class PagingOptions : System.ComponentModel.DataAnnotations.IValidatableObject
 {
     public const string Section = "Paging";
 
@@ -17,6 +17,16 @@ public sealed class PagingOptions
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(1, int.MaxValue - 1)]
     public int ExactCountLimit { get; set; } = 10_000;
+
+    public IEnumerable<System.ComponentModel.DataAnnotations.ValidationResult> Validate(System.ComponentModel.DataAnnotations.ValidationContext validationContext)
+    {
+        if (DefaultPageSize > MaxPageSize)
+        {
+            // Every list asked for without page_size would be cut to the maximum and say so.
+            yield return new System.ComponentModel.DataAnnotations.ValidationResult(
+                $"Paging:DefaultPageSize ({DefaultPageSize}) must not be larger than Paging:MaxPageSize ({MaxPageSize}).", [nameof(DefaultPageSize)]);
+        }
+    }
 }
 
 /// <summary>How many items a list has: exact, or an estimate when there are more than Paging:ExactCountLimit.</summary>

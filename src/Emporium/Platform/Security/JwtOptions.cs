@@ -40,9 +40,9 @@ public sealed class JwtOptions : IValidatableObject
             yield return new ValidationResult("Auth:AccessTokenLifetime must be between 00:00:01 and 1.00:00:00.", [nameof(AccessTokenLifetime)]);
         }
 
-        if (RefreshTokenPurgeInterval < TimeSpan.FromMilliseconds(100))
+        if (RefreshTokenPurgeInterval < TimeSpan.FromMilliseconds(100) || RefreshTokenPurgeInterval > TimeSpan.FromDays(30))
         {
-            yield return new ValidationResult("Auth:RefreshTokenPurgeInterval must be at least 00:00:00.1.", [nameof(RefreshTokenPurgeInterval)]);
+            yield return new ValidationResult("Auth:RefreshTokenPurgeInterval must be between 00:00:00.1 and 30.00:00:00.", [nameof(RefreshTokenPurgeInterval)]);
         }
 
         if (RefreshTokenLifetime <= AccessTokenLifetime)

@@ -12,6 +12,8 @@ public sealed class AuthRateLimitOptions
     [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
     public int PermitLimit { get; set; } = 10;
 
+    /// <summary>The window the permits are counted in; 1 second to 1 day.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 }
 

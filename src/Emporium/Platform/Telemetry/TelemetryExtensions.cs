@@ -23,7 +23,8 @@ public static class TelemetryExtensions
     {
         builder.Services.AddSettings<TelemetryOptions>(TelemetryOptions.Section);
         builder.Services.AddSingleton<EmporiumMetrics>();
-        var prometheus = builder.Configuration.GetValue($"{TelemetryOptions.Section}:Prometheus:Enabled", false);
+        // Read leniently here: a value that is not true or false is reported by the settings check at start, naming it.
+        var prometheus = bool.TryParse(builder.Configuration[$"{TelemetryOptions.Section}:Prometheus:Enabled"], out var enabled) && enabled;
         // The standard variables of every OpenTelemetry SDK (OTEL_EXPORTER_OTLP_ENDPOINT, _PROTOCOL, _HEADERS, ...).
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         if (!prometheus && !otlp)

@@ -87,6 +87,17 @@ public sealed partial class MediaOptions : IValidatableObject
         {
             yield return new ValidationResult("Media:Download:Timeout must be between 00:00:01 and 00:10:00.", ["Download:Timeout"]);
         }
+
+        // Data annotations do not reach into nested objects, so Download's ranges are checked here.
+        if (Download.MaxBytes is < 1 or > 1L << 32)
+        {
+            yield return new ValidationResult("Media:Download:MaxBytes must be between 1 and 4294967296.", ["Download:MaxBytes"]);
+        }
+
+        if (Download.MaxRedirects is < 0 or > 10)
+        {
+            yield return new ValidationResult("Media:Download:MaxRedirects must be between 0 and 10.", ["Download:MaxRedirects"]);
+        }
     }
 
     [GeneratedRegex("^[a-z0-9-]{1,32}$")]
@@ -110,14 +121,12 @@ public sealed class RenditionSize
 /// <summary>Limits on downloading an image from a URL (section Media:Download).</summary>
 public sealed class MediaDownloadOptions
 {
-    /// <summary>Largest image a URL may deliver; larger fails the image at once.</summary>
-    [Range(1, 1L << 32)]
+    /// <summary>Largest image a URL may deliver; larger fails the image at once. 1 to 4 GiB (checked by MediaOptions).</summary>
     public long MaxBytes { get; set; } = 20 * 1024 * 1024;
 
     /// <summary>The whole download (connect, redirects, body) must finish within this.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Redirects followed (each to an address the SSRF guard allows); more fails the image.</summary>
-    [Range(0, 10)]
+    /// <summary>Redirects followed (each to an address the SSRF guard allows); more fails the image. 0 to 10 (checked by MediaOptions).</summary>
     public int MaxRedirects { get; set; } = 3;
 }

@@ -25,6 +25,11 @@ public sealed class EmailOptions : IValidatableObject
             yield return new ValidationResult("Email:Smtp:Port must be 1-65535.", ["Smtp.Port"]);
         }
 
+        if (Smtp.Timeout < TimeSpan.FromSeconds(1) || Smtp.Timeout > TimeSpan.FromMinutes(10))
+        {
+            yield return new ValidationResult("Email:Smtp:Timeout must be between 00:00:01 and 00:10:00.", ["Smtp.Timeout"]);
+        }
+
         if (string.IsNullOrEmpty(Smtp.User) != string.IsNullOrEmpty(Smtp.Password))
         {
             yield return new ValidationResult("Email:Smtp:User and Email:Smtp:Password go together: set both or neither.", ["Smtp.User"]);
