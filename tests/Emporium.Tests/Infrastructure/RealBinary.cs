@@ -9,9 +9,14 @@ public static class RealBinary
     /// Starts the service with <paramref name="arguments"/>, expects it to refuse (exit code 2), and returns
     /// its single stderr line, asserting that there is exactly one and that it names the bad setting.
     /// </summary>
-    public static async Task<string> RefusesToStartAsync(string named, params string[] arguments)
+    public static Task<string> RefusesToStartAsync(string named, params string[] arguments) =>
+        RefusesToStartAsync(named, _ => { }, arguments);
+
+    /// <summary>As above, with the data directory prepared by <paramref name="prepare"/> first.</summary>
+    public static async Task<string> RefusesToStartAsync(string named, Action<string> prepare, params string[] arguments)
     {
         var data = Directory.CreateTempSubdirectory("emporium-settings-");
+        prepare(data.FullName);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Emporium.dll"));
         foreach (var argument in arguments.Append($"--Emporium:DataDirectory={data.FullName}").Append("--urls=http://127.0.0.1:0"))

@@ -136,6 +136,13 @@ public sealed class StartupTests
     public Task A_wrong_setting_stops_the_service_with_one_line_naming_it(string argument, string named) =>
         RealBinary.RefusesToStartAsync(named, argument);
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("not a key at all")]
+    [InlineData("c2hvcnQ=")]
+    public Task A_damaged_generated_signing_key_stops_the_service_with_one_line_naming_the_file(string content) =>
+        RealBinary.RefusesToStartAsync("jwt-signing.key", data => File.WriteAllText(Path.Combine(data, "jwt-signing.key"), content));
+
     [Fact]
     public void The_built_service_runs_with_workstation_GC_and_without_dynamic_PGO_unless_the_environment_asks()
     {

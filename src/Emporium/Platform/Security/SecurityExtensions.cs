@@ -27,6 +27,7 @@ public static class SecurityExtensions
         services.AddSettings<JwtOptions>(JwtOptions.Section);
         services.AddSettings<AuthRateLimitOptions>(AuthRateLimitOptions.Section);
         services.AddSingleton<SigningKeyProvider>();
+        services.AddSingleton<IValidateOptions<JwtOptions>, SigningKeyProvider.FileCheck>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
