@@ -58,7 +58,7 @@ public static class SecurityExtensions
             {
                 var settings = context.RequestServices.GetRequiredService<IOptions<AuthRateLimitOptions>>().Value;
                 return RateLimitPartition.GetFixedWindowLimiter(
-                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    ClientOf(context.Connection.RemoteIpAddress),
                     _ => new FixedWindowRateLimiterOptions
                     {
                         PermitLimit = settings.PermitLimit,
@@ -86,6 +86,33 @@ public static class SecurityExtensions
             };
         });
         return builder;
+    }
+
+    /// <summary>
+    /// Whom a request counts against: its IPv4 address, or the /64 network of its IPv6 address. An IPv6 client is given a
+    /// /64 (or more) and can pick any address in it, so counting addresses would give it billions of fresh windows.
+    /// </summary>
+    internal static string ClientOf(System.Net.IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return $"{new System.Net.IPAddress(bytes)}/64";
     }
 
     public static WebApplication UseSecurity(this WebApplication app)

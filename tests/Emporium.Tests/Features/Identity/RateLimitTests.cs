@@ -124,4 +124,23 @@ public sealed class ProxiedRateLimitTests(ProxiedAuthRateLimitApp app) : IClassF
 
         await (await Client("198.51.100.7", "203.0.113.4").PostJson("/api/auth/login", new { })).ShouldBeProblem(HttpStatusCode.TooManyRequests);
     }
+
+    [Fact]
+    public async Task An_IPv6_client_cannot_get_fresh_windows_by_changing_addresses_within_its_64()
+    {
+        HttpClient From(string peer)
+        {
+            var client = app.Anonymous();
+            client.DefaultRequestHeaders.Add("X-Test-Peer", peer);
+            return client;
+        }
+
+        for (var i = 0; i < LowAuthRateLimitApp.PermitLimit; i++)
+        {
+            await (await From($"2001:db8:1:2::{i + 1:x}").PostJson("/api/auth/login", new { })).ShouldBeProblem(HttpStatusCode.BadRequest);
+        }
+
+        await (await From("2001:db8:1:2:ffff::9").PostJson("/api/auth/login", new { })).ShouldBeProblem(HttpStatusCode.TooManyRequests);
+        await (await From("2001:db8:1:3::1").PostJson("/api/auth/login", new { })).ShouldBeProblem(HttpStatusCode.BadRequest); // another /64
+    }
 }
