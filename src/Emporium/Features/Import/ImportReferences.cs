@@ -10,7 +10,8 @@ namespace Emporium.Features.Import;
 /// </summary>
 internal sealed class ImportReferences
 {
-    // Brands by lower-cased name and by slug.
+    // Brands by slug, and by lower-cased name (prefixed with a NUL, which no slug or name holds, so that the two kinds of
+    // key never meet: a slug always names its own brand, even where another brand's name lower-cases to it).
     private readonly Dictionary<string, BrandEntry> _brands = new(StringComparer.Ordinal);
     private readonly Dictionary<long, string> _brandNames = [];
     // Keys of the brands the open transaction created: a dry run's rollback forgets them.
@@ -93,7 +94,7 @@ internal sealed class ImportReferences
             db.Add(brand);
             await db.SaveChangesAsync(cancellationToken);
             Remember(brand.Id, name, slug, deleted: false);
-            _created.Add(name.ToLowerInvariant());
+            _created.Add(NameKey(name));
             _created.Add(slug);
             row.BrandId = brand.Id;
             created.Add(brand.Id);
@@ -118,16 +119,22 @@ internal sealed class ImportReferences
 
     public string? BrandName(long? id) => id is { } value && _brandNames.TryGetValue(value, out var name) ? name : null;
 
-    /// <summary>By lower-cased name first, then by the slug the name would get.</summary>
+    /// <summary>
+    /// By slug as written (what the export writes), then by name in any case, then by the slug the name would get (which
+    /// also finds a slug written in another case).
+    /// </summary>
     private static BrandEntry? Find(IReadOnlyDictionary<string, BrandEntry> brands, string name) =>
-        brands.TryGetValue(name.ToLowerInvariant(), out var entry) || brands.TryGetValue(Slugs.FromName(name, "brand"), out entry)
+        brands.TryGetValue(name, out var entry) || brands.TryGetValue(NameKey(name), out entry)
+        || brands.TryGetValue(Slugs.FromName(name, "brand"), out entry)
             ? entry
             : null;
+
+    private static string NameKey(string name) => "\0" + name.Trim().ToLowerInvariant();
 
     private void Remember(long id, string name, string slug, bool deleted)
     {
         var entry = new BrandEntry(id, deleted);
-        foreach (var key in new[] { slug, name.Trim().ToLowerInvariant() })
+        foreach (var key in new[] { slug, NameKey(name) })
         {
             // A live brand wins over a deleted one of the same name.
             if (!_brands.TryGetValue(key, out var known) || (known.Deleted && !deleted))

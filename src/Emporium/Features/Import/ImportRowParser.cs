@@ -86,28 +86,33 @@ public sealed class ImportHeader
         Positions.TryGetValue(column, out var index) ? CsvCells.Unneutralise(record.Fields[index]) : null;
 }
 
-/// <summary>Known categories by slug and by name (case-insensitive), for rows that name them.</summary>
-public sealed class CategoryLookup(IEnumerable<(long Id, string Name, string Slug)> categories)
+/// <summary>
+/// Known categories for rows that name them: by slug as written (what the export writes), then by name and by slug in any
+/// case. A slug as written names its own category even where it is also another category's name in lower case; a name
+/// shared by two categories (in different branches) cannot pick one, and is -1.
+/// </summary>
+public sealed class CategoryLookup
 {
-    private readonly Dictionary<string, long> _byKey = Build(categories);
+    private readonly Dictionary<string, long> _bySlug = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _byName = new(StringComparer.Ordinal);
 
-    public long? Find(string value) => _byKey.TryGetValue(value.ToLowerInvariant(), out var id) ? id : null;
-
-    private static Dictionary<string, long> Build(IEnumerable<(long Id, string Name, string Slug)> categories)
+    public CategoryLookup(IEnumerable<(long Id, string Name, string Slug)> categories)
     {
-        var map = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var (id, name, slug) in categories)
         {
-            map[slug] = id;
-            // A name shared by two categories (in different branches) cannot pick one: only their slugs can.
+            _bySlug[slug] = id;
             var key = name.Trim().ToLowerInvariant();
-            if (!map.TryAdd(key, id) && map[key] != id && key != slug)
+            if (!_byName.TryAdd(key, id) && _byName[key] != id)
             {
-                map[key] = -1;
+                _byName[key] = -1;
             }
         }
+    }
 
-        return map;
+    public long? Find(string value)
+    {
+        var key = value.ToLowerInvariant();
+        return _bySlug.TryGetValue(value, out var id) || _byName.TryGetValue(key, out id) || _bySlug.TryGetValue(key, out id) ? id : null;
     }
 }
 

@@ -197,11 +197,12 @@ internal sealed class ReadingStage(
             }
         }
 
+        var ownPrices = await OwnPricesOfCurrencyChangesAsync(rows, existing, lookups, cancellationToken);
         var pending = new List<ImportRow>();
         foreach (var row in rows)
         {
             var stored = existing.GetValueOrDefault(row.SkuKey);
-            if (Refuse(row, stored) is { } rejection)
+            if (Refuse(row, stored, ownPrices) is { } rejection)
             {
                 row.Rejection = rejection;
             }
@@ -310,10 +311,11 @@ internal sealed class ReadingStage(
 
     /// <summary>
     /// Why a valid row still cannot be written once its stored product is known: the product is out of the import's scope
-    /// (a seller's row naming another owner's SKU), or, when the file has no currency column, the price has more decimal
-    /// places than the currency the product keeps (USD for a new one) allows.
+    /// (a seller's row naming another owner's SKU); when the file has no currency column, the price has more decimal
+    /// places than the currency the product keeps (USD for a new one) allows; or, as the API refuses it, a new currency
+    /// cannot express the price the product keeps (the file has no price column) or a variant's own price.
     /// </summary>
-    private RejectedRow? Refuse(ImportRow row, StoredProduct? stored)
+    private RejectedRow? Refuse(ImportRow row, StoredProduct? stored, Dictionary<long, List<(string Sku, decimal Price)>> ownPrices)
     {
         if (stored is not null && !options.Scope.Reaches(stored.OwnerId))
         {
@@ -325,7 +327,47 @@ internal sealed class ReadingStage(
             return new RejectedRow(row.Line, "price", row.Price.ToString(CultureInfo.InvariantCulture), problem);
         }
 
+        if (stored is not null && row.Currency is { } currency && currency != stored.Currency)
+        {
+            if (!header.Columns.Price && Money.Problem(stored.Price, currency, "price") is not null)
+            {
+                return new RejectedRow(row.Line, "currency", currency,
+                    $"the product's price {stored.Price.ToString(CultureInfo.InvariantCulture)} cannot be expressed in {currency}; add a price column, or change the price first.");
+            }
+
+            foreach (var (sku, price) in ownPrices.GetValueOrDefault(stored.Id) ?? [])
+            {
+                if (Money.Problem(price, currency, "price") is not null)
+                {
+                    return new RejectedRow(row.Line, "currency", currency,
+                        $"the variant {sku} has its own price {price.ToString(CultureInfo.InvariantCulture)}, which {currency} cannot express; change that price first.");
+                }
+            }
+        }
+
         return null;
+    }
+
+    /// <summary>The variants' own prices of the stored products whose currency a row changes (rare: one query only then).</summary>
+    private static async Task<Dictionary<long, List<(string Sku, decimal Price)>>> OwnPricesOfCurrencyChangesAsync(
+        List<ImportRow> rows, Dictionary<string, StoredProduct> existing, EmporiumDbContext lookups, CancellationToken cancellationToken)
+    {
+        var ids = rows
+            .Select(row => (row, stored: existing.GetValueOrDefault(row.SkuKey)))
+            .Where(pair => pair.stored is not null && pair.row.Currency is { } currency && currency != pair.stored.Currency)
+            .Select(pair => pair.stored!.Id)
+            .ToList();
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        return (await lookups.Set<Variant>().AsNoTracking()
+                .Where(v => EF.Parameter(ids).Contains(v.ProductId) && v.DeletedAt == null && v.Price != null)
+                .Select(v => new { v.ProductId, v.Sku, v.Price })
+                .ToListAsync(cancellationToken))
+            .GroupBy(v => v.ProductId)
+            .ToDictionary(g => g.Key, g => g.Select(v => (v.Sku, v.Price!.Value)).ToList());
     }
 
     /// <summary>

@@ -355,6 +355,63 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_new_currency_that_cannot_express_the_kept_price_or_a_variant_s_own_price_is_refused_as_the_API_refuses_it()
+    {
+        var id = Unique();
+        await SeedAsync($"mug-{id}", "Mug", price: 12.50m);
+        var cup = await SeedAsync($"cup-{id}", "Cup", price: 10m);
+        await app.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            db.Add(new Variant { ProductId = cup.Id, Sku = $"cup-{id}-big", SkuKey = Product.KeyOf($"cup-{id}-big"), Price = 9.99m, Signature = "size:big", CreatedAt = now, UpdatedAt = now });
+            return await db.SaveChangesAsync();
+        });
+        await SeedAsync($"pen-{id}", "Pen", price: 3m);
+
+        var result = await ImportAsync($"sku,name,currency\nmug-{id},Mug,JPY\ncup-{id},Cup,JPY\npen-{id},Pen,JPY");
+
+        result.Counts.Should().Be(new ImportCounts(Created: 0, Updated: 1, Unchanged: 0, Rejected: 2, Duplicates: 0));
+        result.Rejections.Should().OnlyContain(r => r.Column == "currency");
+        result.Rejections.Select(r => r.Reason).Should().Contain(r => r.Contains("12.50") || r.Contains("12.5"))
+            .And.Contain(r => r.Contains($"cup-{id}-big"));
+        (await ProductAsync($"mug-{id}")).Currency.Should().Be("USD", "12.50 yen does not exist");
+        (await ProductAsync($"cup-{id}")).Currency.Should().Be("USD");
+        (await ProductAsync($"pen-{id}")).Currency.Should().Be("JPY", "3 is a price in yen");
+    }
+
+    [Fact]
+    public async Task A_slug_as_the_export_writes_it_names_its_own_category_or_brand_even_where_it_is_another_s_name()
+    {
+        // Men > Shoes took the slug shoes-{id}; a category named "Shoes-{id}" (another branch) has a slug of its own. The
+        // export writes slugs, so shoes-{id} must name the first, not be called ambiguous or taken for the second.
+        var id = Unique();
+        var (bySlug, byName, brandBySlug) = await app.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            var first = new Category { Name = $"Men shoes {id}", Slug = $"shoes-{id}", CreatedAt = now, UpdatedAt = now };
+            var second = new Category { Name = $"Shoes-{id}", Slug = $"women-shoes-{id}", CreatedAt = now, UpdatedAt = now };
+            var brand = new Brand { Name = $"Old acme {id}", Slug = $"acme-{id}", CreatedAt = now, UpdatedAt = now };
+            var other = new Brand { Name = $"Acme-{id}", Slug = $"acme-{id}-2", CreatedAt = now, UpdatedAt = now };
+            // Each kind in both orders of loading: the slug's holder first, then the one whose name is that slug.
+            db.AddRange(first, brand);
+            await db.SaveChangesAsync();
+            db.AddRange(second, other);
+            await db.SaveChangesAsync();
+            return (first.Id, second.Id, brand.Id);
+        });
+
+        var result = await ImportAsync($"sku,name,brand,categories\nsl-{id},Slugged,acme-{id},shoes-{id}\nnm-{id},Named,Old ACME {id},Shoes-{id}");
+
+        result.Counts.Should().Be(new ImportCounts(Created: 2, Updated: 0, Unchanged: 0, Rejected: 0, Duplicates: 0));
+        var products = await app.WithDbAsync(db => db.Set<Product>().AsNoTracking().Include(p => p.Categories)
+            .Where(p => p.SkuKey.EndsWith(id.ToUpperInvariant())).ToDictionaryAsync(p => p.Sku));
+        products[$"sl-{id}"].Categories.Select(c => c.Id).Should().BeEquivalentTo([bySlug]);
+        products[$"sl-{id}"].BrandId.Should().Be(brandBySlug);
+        products[$"nm-{id}"].Categories.Select(c => c.Id).Should().BeEquivalentTo([byName], "a name written in its own case finds it");
+        products[$"nm-{id}"].BrandId.Should().Be(brandBySlug);
+    }
+
+    [Fact]
     public async Task A_SKU_bearing_slug_given_in_a_committed_batch_is_not_given_again()
     {
         // tw-1.x and tw-1-x differ as SKUs but give the same slug after the name's: the second, three batches later, must
