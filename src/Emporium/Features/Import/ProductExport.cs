@@ -34,7 +34,7 @@ public static class ProductExport
                 + "default one, a product_sku column and one attribute:{slug} column per attribute in use follow, and each product's row is "
                 + "followed by one row per variant (its SKU, its own price, its product's SKU, its values). include=stock adds a stock column "
                 + "(the level when the file was written: importing it later sets the levels back to it). Takes the same filters as "
-                + "GET /api/products but sort and cursor (the file is ordered by id and has no pages: either is 400). Cells starting with = + - @ tab or CR get a leading ' so spreadsheets do not "
+                + "GET /api/products but sort, cursor and include_deleted (the file is ordered by id, has no pages and holds live products only, since importing a deleted product restores it: each is 400). Cells starting with = + - @ tab or CR get a leading ' so spreadsheets do not "
                 + "run them as formulas; the importer removes it, so re-importing the file changes nothing. Staff and admins export the "
                 + "whole catalog, a seller only its own products (inactive ones included).");
         return app;
@@ -52,6 +52,9 @@ public static class ProductExport
         var (filter, denied) = await ProductEndpoints.ProductFilter.ResolveAsync(query, null, http.User, db, errors, cancellationToken);
         errors.When(!string.IsNullOrWhiteSpace(query.Sort), "sort", "The export is always ordered by id; leave sort out.");
         errors.When(!string.IsNullOrWhiteSpace(query.Cursor), "cursor", "The export has no pages; leave cursor out.");
+        // The file has no column that says deleted: importing it would bring every deleted product back.
+        errors.When(!string.IsNullOrWhiteSpace(query.IncludeDeleted), "include_deleted",
+            "The export holds live products only (importing a deleted product restores it); leave include_deleted out.");
         if (denied is not null)
         {
             return denied;

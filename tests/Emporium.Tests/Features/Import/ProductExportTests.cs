@@ -133,6 +133,14 @@ public abstract class ProductExportTests(EmporiumApp app)
         await response.ShouldBeProblem(HttpStatusCode.BadRequest);
     }
 
+    [Fact]
+    public async Task Export_refuses_deleted_products_since_importing_the_file_would_restore_them()
+    {
+        var problem = await (await (await StaffAsync()).GetAsync("/api/products/export?include_deleted=true")).ShouldBeProblem(HttpStatusCode.BadRequest);
+
+        problem.GetProperty("errors").GetProperty("include_deleted")[0].GetString().Should().Contain("restores");
+    }
+
     private async Task<HttpClient> StaffAsync() => (await app.NewUserAsync(Roles.Staff)).Http;
 
     private async Task<string> ExportAsync(string filter)

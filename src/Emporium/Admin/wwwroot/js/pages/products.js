@@ -35,8 +35,8 @@ export async function productListPage({ params, refresh }) {
   const deleteAll = deleteAllForm();
   const heading = h('div', { class: 'page-heading' },
     h('h1', {}, 'Products'),
-    // The export takes the list's filters; sort and paging do not apply to it.
-    exportButton(pick(params, ['search', 'active', 'include_deleted']), rowMessage),
+    // The export takes the list's filters; sort and paging do not apply to it, and it holds live products only.
+    exportButton(pick(params, ['search', 'active']), rowMessage),
     h('a', { class: 'button', href: '#/products/new' }, 'New product'),
     h('button', {
       type: 'button',
