@@ -1,8 +1,7 @@
-using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Emporium.Features.Events;
 using Emporium.Features.Jobs;
-using Microsoft.EntityFrameworkCore.Diagnostics;
+using Emporium.Platform.Persistence;
 
 namespace Emporium.Infrastructure.Jobs;
 
@@ -12,7 +11,7 @@ namespace Emporium.Infrastructure.Jobs;
 /// see the row yet) and never for a rollback. A SaveChanges outside an explicit transaction has committed when
 /// SavedChanges runs; inside one, they wait for TransactionCommitted on that context.
 /// </summary>
-public sealed class OutboxSignalInterceptor(IJobTransport transport, IEventsWrittenSignal events) : SaveChangesInterceptor, IDbTransactionInterceptor
+public sealed class OutboxSignalInterceptor(IJobTransport transport, IEventsWrittenSignal events) : AfterCommitInterceptor
 {
     private sealed class Pending
     {
@@ -27,64 +26,8 @@ public sealed class OutboxSignalInterceptor(IJobTransport transport, IEventsWrit
 
     private readonly ConditionalWeakTable<DbContext, Pending> _pending = [];
 
-    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    protected override void Collect(DbContext context)
     {
-        Collect(eventData.Context);
-        return result;
-    }
-
-    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(
-        DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-    {
-        Collect(eventData.Context);
-        return ValueTask.FromResult(result);
-    }
-
-    public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
-    {
-        Saved(eventData.Context);
-        return result;
-    }
-
-    public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
-    {
-        Saved(eventData.Context);
-        return ValueTask.FromResult(result);
-    }
-
-    public override void SaveChangesFailed(DbContextErrorEventData eventData) => Forget(eventData.Context);
-
-    public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
-    {
-        Forget(eventData.Context);
-        return Task.CompletedTask;
-    }
-
-    void IDbTransactionInterceptor.TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) =>
-        Committed(eventData.Context);
-
-    Task IDbTransactionInterceptor.TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken)
-    {
-        Committed(eventData.Context);
-        return Task.CompletedTask;
-    }
-
-    void IDbTransactionInterceptor.TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) =>
-        Forget(eventData.Context);
-
-    Task IDbTransactionInterceptor.TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken)
-    {
-        Forget(eventData.Context);
-        return Task.CompletedTask;
-    }
-
-    private void Collect(DbContext? context)
-    {
-        if (context is null)
-        {
-            return;
-        }
-
         var added = context.ChangeTracker.Entries<Job>().Where(entry => entry.State == EntityState.Added).Select(entry => entry.Entity).ToList();
         if (added.Count > 0)
         {
@@ -97,11 +40,11 @@ public sealed class OutboxSignalInterceptor(IJobTransport transport, IEventsWrit
         }
     }
 
-    private void Saved(DbContext? context)
+    protected override ValueTask SavedAsync(DbContext context)
     {
-        if (context is null || !_pending.TryGetValue(context, out var pending))
+        if (!_pending.TryGetValue(context, out var pending))
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
         var ids = pending.Saving.Select(job => job.Id).ToList();
@@ -117,14 +60,16 @@ public sealed class OutboxSignalInterceptor(IJobTransport transport, IEventsWrit
             pending.AwaitingCommit.AddRange(ids);
             pending.EventsAwaitingCommit |= eventsSaved;
         }
+
+        return ValueTask.CompletedTask;
     }
 
-    private void Committed(DbContext? context)
+    protected override ValueTask CommittedAsync(DbContext context)
     {
         // EF's own SaveChanges transaction commits before SavedChanges; only an explicit one has work waiting.
-        if (context is null || !_pending.TryGetValue(context, out var pending))
+        if (!_pending.TryGetValue(context, out var pending))
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
         var ids = pending.AwaitingCommit.ToList();
@@ -132,6 +77,7 @@ public sealed class OutboxSignalInterceptor(IJobTransport transport, IEventsWrit
         pending.AwaitingCommit.Clear();
         pending.EventsAwaitingCommit = false;
         Signal(ids, eventsCommitted);
+        return ValueTask.CompletedTask;
     }
 
     private void Signal(List<long> jobIds, bool eventsWritten)
@@ -147,13 +93,21 @@ public sealed class OutboxSignalInterceptor(IJobTransport transport, IEventsWrit
         }
     }
 
-    private void Forget(DbContext? context)
+    protected override void ForgetSaving(DbContext context)
     {
-        if (context is not null && _pending.TryGetValue(context, out var pending))
+        if (_pending.TryGetValue(context, out var pending))
         {
             pending.Saving.Clear();
-            pending.AwaitingCommit.Clear();
             pending.EventsSaving = false;
+        }
+    }
+
+    protected override void Forget(DbContext context)
+    {
+        if (_pending.TryGetValue(context, out var pending))
+        {
+            ForgetSaving(context);
+            pending.AwaitingCommit.Clear();
             pending.EventsAwaitingCommit = false;
         }
     }

@@ -5,6 +5,7 @@ using Emporium.Features.Catalog.Images;
 using Emporium.Features.Catalog.Variants;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Emporium.Platform.Persistence;
 
 namespace Emporium.Features.Catalog.Caching;
 
@@ -49,57 +50,12 @@ public static class CatalogChanges
 /// SaveChanges outside a transaction, on commit inside one, and after a statement run outside a transaction for changes
 /// marked through <see cref="CatalogChanges"/>. A rollback forgets them.
 /// </summary>
-public sealed class CatalogChangeInterceptor(IServiceProvider services) : SaveChangesInterceptor, IDbTransactionInterceptor, IDbCommandInterceptor
+public sealed class CatalogChangeInterceptor(IServiceProvider services) : AfterCommitInterceptor, IDbCommandInterceptor
 {
     // Resolved late: the cache's own services are built after the DbContext options that hold this interceptor.
     private CatalogCache Cache => services.GetRequiredService<CatalogCache>();
 
-    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
-    {
-        Collect(eventData.Context);
-        return result;
-    }
-
-    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(
-        DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-    {
-        Collect(eventData.Context);
-        return ValueTask.FromResult(result);
-    }
-
-    public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
-    {
-        SavedAsync(eventData.Context).AsTask().GetAwaiter().GetResult();
-        return result;
-    }
-
-    public override async ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
-    {
-        await SavedAsync(eventData.Context);
-        return result;
-    }
-
-    public override void SaveChangesFailed(DbContextErrorEventData eventData) => ForgetSaving(eventData.Context);
-
-    public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
-    {
-        ForgetSaving(eventData.Context);
-        return Task.CompletedTask;
-    }
-
-    void IDbTransactionInterceptor.TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) =>
-        FlushAsync(eventData.Context).AsTask().GetAwaiter().GetResult();
-
-    Task IDbTransactionInterceptor.TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken) =>
-        FlushAsync(eventData.Context).AsTask();
-
-    void IDbTransactionInterceptor.TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Forget(eventData.Context);
-
-    Task IDbTransactionInterceptor.TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken)
-    {
-        Forget(eventData.Context);
-        return Task.CompletedTask;
-    }
+    protected override ValueTask CommittedAsync(DbContext context) => FlushAsync(context);
 
     int IDbCommandInterceptor.NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
     {
@@ -122,13 +78,8 @@ public sealed class CatalogChangeInterceptor(IServiceProvider services) : SaveCh
         return result;
     }
 
-    private static void Collect(DbContext? context)
+    protected override void Collect(DbContext context)
     {
-        if (context is null)
-        {
-            return;
-        }
-
         CatalogChanges.Pending? pending = null;
         foreach (var entry in context.ChangeTracker.Entries())
         {
@@ -152,9 +103,9 @@ public sealed class CatalogChangeInterceptor(IServiceProvider services) : SaveCh
         }
     }
 
-    private ValueTask SavedAsync(DbContext? context)
+    protected override ValueTask SavedAsync(DbContext context)
     {
-        if (context is null || CatalogChanges.Find(context) is not { } pending)
+        if (CatalogChanges.Find(context) is not { } pending)
         {
             return ValueTask.CompletedTask;
         }
@@ -177,9 +128,9 @@ public sealed class CatalogChangeInterceptor(IServiceProvider services) : SaveCh
         return context.Database.CurrentTransaction is null ? FlushAsync(context) : ValueTask.CompletedTask;
     }
 
-    private async ValueTask FlushAsync(DbContext? context)
+    private async ValueTask FlushAsync(DbContext context)
     {
-        if (context is null || CatalogChanges.Find(context) is not { IsEmpty: false } pending)
+        if (CatalogChanges.Find(context) is not { IsEmpty: false } pending)
         {
             return;
         }
@@ -200,18 +151,18 @@ public sealed class CatalogChangeInterceptor(IServiceProvider services) : SaveCh
         }
     }
 
-    private static void ForgetSaving(DbContext? context)
+    protected override void ForgetSaving(DbContext context)
     {
-        if (context is not null && CatalogChanges.Find(context) is { } pending)
+        if (CatalogChanges.Find(context) is { } pending)
         {
             pending.Saving.Clear();
             pending.SavingEverything = false;
         }
     }
 
-    private static void Forget(DbContext? context)
+    protected override void Forget(DbContext context)
     {
-        if (context is not null && CatalogChanges.Find(context) is { } pending)
+        if (CatalogChanges.Find(context) is { } pending)
         {
             pending.Products.Clear();
             pending.Everything = false;
