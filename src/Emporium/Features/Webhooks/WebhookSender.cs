@@ -149,7 +149,9 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
         {
         }
 
-        return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read);
+        // NUL (a UTF-16 or binary answer) is kept as U+FFFD: PostgreSQL stores no NUL in text or jsonb, and no reader of
+        // the delivery log needs it.
+        return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read).Replace('\0', '\uFFFD');
     }
 
     private TimeSpan? RetryAfterOf(HttpResponseMessage response)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using Emporium.Features.Events;
 using Emporium.Features.Webhooks;
@@ -90,6 +91,27 @@ public abstract class WebhookDeliveryTests(EmporiumApp app)
         attempts[0].Str("error").Should().Be("HTTP 500");
         attempts.Select(a => a.Str("id")).Should().Equal(requests.Select(r => r.Header(WebhookSender.AttemptIdHeader)));
         (await app.SubscriptionRowAsync(subscription.Id)).FailingSince.Should().BeNull("a success clears the failing streak");
+    }
+
+    [Fact]
+    public async Task A_response_body_holding_NUL_bytes_is_recorded_and_the_delivery_succeeds_once()
+    {
+        // A UTF-16 or binary answer: PostgreSQL's jsonb refuses \u0000, and the outcome's batch failed to record, so the
+        // delivery was sent again at every lease, with every other outcome of its batch.
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Respond = async (_, context) =>
+        {
+            context.Response.StatusCode = 200;
+            await context.Response.Body.WriteAsync(Encoding.Unicode.GetBytes("OK"));
+        };
+        var subscription = await app.SubscribeAsync(receiver.Url());
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+
+        await app.WriteEventsAsync();
+        var delivery = (await staff.WaitForDeliveriesAsync(subscription.Id, d => d.Count == 1 && d[0].Status() == "SUCCEEDED")).Single();
+
+        delivery.GetProperty("attempts").EnumerateArray().Single().Str("response_body").Should().Be("O\uFFFDK\uFFFD");
+        receiver.Received.Should().ContainSingle();
     }
 
     [Fact]
