@@ -71,6 +71,12 @@ public abstract class OrderTests(EmporiumApp app)
         (await app.OnHandAsync(item.VariantId)).Should().Be(VariantLimits.MaxOnHand + 3);
         var movements = await app.WithDbAsync(db => db.Set<StockMovement>().Where(m => m.OrderId == id).OrderBy(m => m.Id).Select(m => m.Delta).ToListAsync());
         movements.Should().Equal(-3, 3);
+
+        // Past the cap, units still go out: a sale of one and a removal of one (only additions are capped).
+        await customer.Http.AddToCartAsync(item.VariantId, 1);
+        await (await customer.Http.CheckoutAsync()).ShouldBe(HttpStatusCode.Created);
+        await (await staff.PostJson($"/api/variants/{item.VariantId}/stock/adjustments", new { delta = -1, reason = "breakage" })).ShouldBe(HttpStatusCode.OK);
+        (await app.OnHandAsync(item.VariantId)).Should().Be(VariantLimits.MaxOnHand + 1);
     }
 
     [Fact]

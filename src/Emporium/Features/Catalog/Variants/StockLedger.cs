@@ -14,7 +14,8 @@ internal static class StockLedger
     public sealed record Cause(string Reason, long? UserId, long? OrderId, DateTime At);
 
     /// <summary>
-    /// Adds <paramref name="delta"/> to the variant's stock unless that would take it below 0 or above the cap; the recorded
+    /// Adds <paramref name="delta"/> to the variant's stock unless that would take it below 0 or, adding, above the cap (a
+    /// level a cancellation took past the cap still sells: units going out are never capped); the recorded
     /// movement, or null when the guard refused (short, or the variant is deleted) and nothing changed. Units may go back
     /// into a deleted variant (a cancelled order's), never out of one.
     /// </summary>
@@ -28,7 +29,8 @@ internal static class StockLedger
         bool returned = false)
     {
         var changed = await db.Set<Variant>()
-            .Where(v => v.Id == variantId && (v.DeletedAt == null || delta > 0) && v.OnHand + delta >= 0 && (returned || v.OnHand + delta <= VariantLimits.MaxOnHand))
+            .Where(v => v.Id == variantId && (v.DeletedAt == null || delta > 0) && v.OnHand + delta >= 0
+                        && (returned || delta < 0 || v.OnHand + delta <= VariantLimits.MaxOnHand))
             .ExecuteUpdateAsync(set => set
                 .SetProperty(v => v.OnHand, v => v.OnHand + delta)
                 .SetProperty(v => v.UpdatedAt, cause.At)
