@@ -1,5 +1,6 @@
 using Emporium.Features.Catalog.Caching;
 using Emporium.Features.Catalog.Attributes;
+using Emporium.Features.Catalog.Images;
 using Emporium.Features.Catalog.Products;
 using Emporium.Features.Events;
 
@@ -39,27 +40,30 @@ public static class VariantEndpoints
             .Documented("Get a variant", "Answers with an ETag; If-None-Match with the current ETag gives 304. Visible to whoever may see its product; " +
                 "a deleted variant only to those who may change the product.", 404);
 
+        // Every write below is 409 while the variant's product is deleted: restore the product first.
         var writes = variants.MapGroup("").RequireAuthorization(Policies.ManageProducts);
 
         writes.MapPatch("/{id:long}", PatchVariant)
             .AcceptsMergePatch<VariantRequest>()
             .Documented("Change a variant (JSON merge patch)", "sku, price (null: sell at the product's price) and attributes (replace the whole " +
                 "combination). A default variant's SKU is its product's: change it there. Stock changes go through the stock endpoints. " +
-                "Honours If-Match (412 on mismatch).", 404, 409, 412);
+                "Honours If-Match (412 on mismatch). 409 while its product is deleted.", 404, 409, 412);
 
         writes.MapDelete("/{id:long}", DeleteVariant)
             .Documented("Soft-delete a variant", "It is no longer listed or sold; its SKU stays taken and its movements stay. A product's default " +
-                "variant cannot be deleted (409): delete the product instead. Honours If-Match (412 on mismatch).", 404, 409, 412);
+                "variant cannot be deleted (409): delete the product instead. Images that showed it then show the product as a whole. 409 while " +
+                "its product is deleted. Honours If-Match (412 on mismatch).", 404, 409, 412);
 
         writes.MapPut("/{id:long}/stock", SetStock)
             .Documented("Set a variant's stock to a counted level", "Records a movement with the difference (none when the level already is that). " +
-                "Honours If-Match with the variant's ETag (412 on mismatch); without it, the level is set whatever sold meanwhile.", 404, 409, 412);
+                "Honours If-Match with the variant's ETag (412 on mismatch); without it, the level is set whatever sold meanwhile. 409 while its " +
+                "product is deleted.", 404, 409, 412);
 
         writes.MapPost("/{id:long}/stock/adjustments", AdjustStock)
             .ProducesETag()
             .Documented("Add or remove units", "A guarded change: removing more than is on hand is 409 with the level available, and nothing changes. " +
                 "Recorded as a movement; concurrent adjustments and sales never lose an update. Honours If-Match with the variant's ETag (412 on " +
-                "mismatch); without it, the units are added to or removed from whatever the level is.", 404, 409, 412);
+                "mismatch); without it, the units are added to or removed from whatever the level is. 409 while its product is deleted.", 404, 409, 412);
 
         writes.MapGet("/{id:long}/stock/movements", ListStockMovements)
             .Documented("List a variant's stock movements", "Every change with who, when, delta, reason, the order if any, and the level it left; " +
@@ -278,6 +282,13 @@ public static class VariantEndpoints
             return stale;
         }
 
+        // Its images show the product as a whole from now on: an image links only a live variant.
+        var variantId = variant.Id;
+        await db.Set<ProductImage>().Where(i => i.VariantId == variantId).ExecuteUpdateAsync(set => set
+            .SetProperty(i => i.VariantId, (long?)null)
+            .SetProperty(i => i.UpdatedAt, scope.UtcNow)
+            .SetProperty(i => i.Version, i => i.Version + 1), cancellationToken);
+
         await ProductEndpoints.AnnounceAsync(db, events, variant.ProductId, EventTypes.ProductUpdated, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.NoContent();
@@ -357,6 +368,12 @@ public static class VariantEndpoints
         if (shown is null)
         {
             return new WriteTarget<Variant>(null, Problems.NotFound(What));
+        }
+
+        // As adding a variant to it is: a deleted product's variants stay as they were until it is restored.
+        if (await db.Set<Product>().AnyAsync(p => p.Id == shown.ProductId && p.DeletedAt != null, cancellationToken))
+        {
+            return new WriteTarget<Variant>(null, Problems.Conflict("The variant's product is deleted; restore it before changing its variants."));
         }
 
         if (!ETags.IfMatchSatisfied(http.Request, shown.ETag))

@@ -7,6 +7,7 @@ using Emporium.Features.Catalog.Variants;
 using Emporium.Features.Events;
 using Emporium.Platform.Security;
 using Emporium.Tests.Features.Catalog.Products;
+using Emporium.Tests.Features.Commerce;
 using Emporium.Tests.Features.Import;
 using Emporium.Tests.Infrastructure;
 
@@ -125,6 +126,51 @@ public abstract class VariantTests(EmporiumApp app)
         var patched = await (await SendAsync(staff, HttpMethod.Patch, $"/api/variants/{id}", """{"price": null}""")).ShouldBe(HttpStatusCode.OK);
         patched.GetProperty("price").GetDecimal().Should().Be(20m);
         patched.GetProperty("price_override").ValueKind.Should().Be(JsonValueKind.Null);
+    }
+
+    [Fact]
+    public async Task A_deleted_product_s_variants_stay_as_they_were_until_it_is_restored()
+    {
+        var staff = await StaffAsync();
+        var tag = Tag();
+        var size = await SizesAsync(staff, tag);
+        var product = await staff.CreateProductAsync(new { sku = $"DEL-{tag}", name = $"Deleted {tag}", price = 5m });
+        var id = (await (await AddVariantAsync(staff, product.Id(), $"DEL-{tag}-M", size, "m", stock: 4)).ShouldBe(HttpStatusCode.Created)).Id();
+        await (await staff.DeleteAsync($"/api/products/{product.Id()}")).ShouldBe(HttpStatusCode.NoContent);
+
+        await (await SendAsync(staff, HttpMethod.Patch, $"/api/variants/{id}", $$"""{"sku": "DEL-{{tag}}-X"}""")).ShouldBeProblem(HttpStatusCode.Conflict);
+        await (await AdjustAsync(staff, id, -1)).ShouldBeProblem(HttpStatusCode.Conflict);
+        await (await staff.PutJson($"/api/variants/{id}/stock", new { on_hand = 9, reason = "count" })).ShouldBeProblem(HttpStatusCode.Conflict);
+        await (await staff.DeleteAsync($"/api/variants/{id}")).ShouldBeProblem(HttpStatusCode.Conflict);
+        (await app.OnHandAsync(id)).Should().Be(4);
+
+        await (await staff.PostAsync($"/api/products/{product.Id()}/restore", null)).ShouldBe(HttpStatusCode.OK);
+        (await (await AdjustAsync(staff, id, -1)).ShouldBe(HttpStatusCode.OK)).GetProperty("on_hand").GetInt32().Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Deleting_a_variant_leaves_its_images_showing_the_product_as_a_whole()
+    {
+        var staff = await StaffAsync();
+        var tag = Tag();
+        var size = await SizesAsync(staff, tag);
+        var product = await staff.CreateProductAsync(new { sku = $"IMG-{tag}", name = $"Pictured {tag}", price = 5m });
+        var id = (await (await AddVariantAsync(staff, product.Id(), $"IMG-{tag}-M", size, "m")).ShouldBe(HttpStatusCode.Created)).Id();
+        var imageId = await app.WithDbAsync(async db =>
+        {
+            var image = new Emporium.Features.Catalog.Images.ProductImage
+            {
+                ProductId = product.Id(), VariantId = id, StoragePrefix = $"test/{tag}", CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow,
+            };
+            db.Add(image);
+            await db.SaveChangesAsync();
+            return image.Id;
+        });
+
+        await (await staff.DeleteAsync($"/api/variants/{id}")).ShouldBe(HttpStatusCode.NoContent);
+
+        var image = await (await staff.GetAsync($"/api/images/{imageId}")).ShouldBe(HttpStatusCode.OK);
+        image.GetProperty("variant_id").ValueKind.Should().Be(JsonValueKind.Null, "an image links only a live variant");
     }
 
     [Fact]
