@@ -41,8 +41,9 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
         """;
 
     // Per active subscription, at most its free slots of due deliveries (PENDING and due, or SENDING with an expired
-    // lease: next_attempt_at holds the lease expiry), so one busy or slow subscription never fills a batch. The attempt
-    // rows are written by the same statement, before anything is sent.
+    // lease: next_attempt_at holds the lease expiry), so one busy or slow subscription never fills a batch; the longest
+    // due first across subscriptions, so that when the batch is full the subscriptions scanned first do not take every
+    // slot while the others wait. The attempt rows are written by the same statement, before anything is sent.
     private const string PostgresClaim = """
         WITH slots AS (
             SELECT s.id, GREATEST(@per_subscription - COALESCE(b.busy, 0), 0) AS free
@@ -52,11 +53,12 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
         ), picked AS (
             SELECT d.id FROM slots
             CROSS JOIN LATERAL (
-                SELECT id FROM webhook_deliveries
+                SELECT id, next_attempt_at FROM webhook_deliveries
                 WHERE subscription_id = slots.id AND status IN ('PENDING', 'SENDING') AND next_attempt_at <= @now
                 ORDER BY next_attempt_at
                 LIMIT slots.free
                 FOR UPDATE SKIP LOCKED) d
+            ORDER BY d.next_attempt_at, d.id
             LIMIT @max
         ), claimed AS (
             UPDATE webhook_deliveries d
@@ -81,11 +83,12 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
             next_attempt_at = @expires, updated_at = @now
         WHERE id IN (
             SELECT id FROM (
-                SELECT d.id, d.subscription_id,
+                SELECT d.id, d.subscription_id, d.next_attempt_at,
                        row_number() OVER (PARTITION BY d.subscription_id ORDER BY d.next_attempt_at, d.id) AS n
                 FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.is_active
                 WHERE d.status IN ('PENDING', 'SENDING') AND d.next_attempt_at <= @now) r
             WHERE r.n <= @per_subscription - COALESCE(json_extract(@busy, '$."' || r.subscription_id || '"'), 0)
+            ORDER BY r.n, r.next_attempt_at, r.id
             LIMIT @max)
         RETURNING id
         """;
