@@ -86,7 +86,8 @@ public static class WebhookDeliveryEndpoints
         webhooks.MapPost("/recover", RecoverWebhookDeliveries)
             .ProducesValidationProblem()
             .Documented("Send every failed delivery since a time again", "Queues every FAILED delivery of this subscription created at or after `since` (ISO 8601) to be sent again now, "
-                + "and answers 202 with how many. For a receiver that was down: fix it, re-enable the subscription, then recover. "
+                + "and answers 202 with how many. For a receiver that was down: fix it, re-enable the subscription, then recover. Events written "
+                + "while the subscription was disabled were never queued for it, so recover cannot send them: GET /api/events lists them. "
                 + "400 when since is missing or not a date; 409 when the subscription is disabled.", 409);
         return app;
     }
