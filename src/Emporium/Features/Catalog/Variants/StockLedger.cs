@@ -24,12 +24,14 @@ internal static class StockLedger
     /// Units that were on hand before (a cancelled order's) go back whole, past the cap if a count raised the level to it
     /// meanwhile: the cap bounds what a person enters, and refusing would lose them silently.
     /// </param>
+    /// <param name="seenVersion">The version the caller's If-Match named: any change since refuses the adjustment too.</param>
     public static async Task<StockMovement?> AdjustAsync(
         EmporiumDbContext db, IEventOutbox events, long variantId, int delta, Cause cause, CancellationToken cancellationToken, bool save = true,
-        bool returned = false)
+        bool returned = false, int? seenVersion = null)
     {
         var changed = await db.Set<Variant>()
-            .Where(v => v.Id == variantId && (v.DeletedAt == null || delta > 0) && v.OnHand + delta >= 0
+            .Where(v => v.Id == variantId && (seenVersion == null || v.Version == seenVersion)
+                        && (v.DeletedAt == null || delta > 0) && v.OnHand + delta >= 0
                         && (returned || delta < 0 || v.OnHand + delta <= VariantLimits.MaxOnHand))
             .ExecuteUpdateAsync(set => set
                 .SetProperty(v => v.OnHand, v => v.OnHand + delta)

@@ -314,15 +314,23 @@ public static class VariantEndpoints
         var errors = new ValidationErrors();
         errors.When(request.Delta is not { } delta || delta == 0 || Math.Abs((long)delta) > VariantLimits.MaxOnHand, "delta",
             $"delta is required: a number of units to add (positive) or remove (negative), not 0, at most {VariantLimits.MaxOnHand:N0} either way.");
-        return ChangeStockAsync(scope, id, request.Reason, errors, async (_, cause) =>
+        return ChangeStockAsync(scope, id, request.Reason, errors, async (variant, cause) =>
         {
             var delta = request.Delta!.Value;
-            if (await StockLedger.AdjustAsync(scope.Db, events, id, delta, cause, scope.Aborted) is { } movement)
+            // With If-Match the adjustment applies to exactly the level the caller saw: a sale in between makes it stale (412).
+            int? seen = scope.Http.Request.Headers.IfMatch.Count > 0 ? variant.Version : null;
+            if (await StockLedger.AdjustAsync(scope.Db, events, id, delta, cause, scope.Aborted, seenVersion: seen) is { } movement)
             {
                 return (movement, null);
             }
 
-            var level = await scope.Db.Set<Variant>().Where(v => v.Id == id).Select(v => v.OnHand).FirstAsync(scope.Aborted);
+            var now = await scope.Db.Set<Variant>().Where(v => v.Id == id).Select(v => new { v.OnHand, v.Version }).FirstAsync(scope.Aborted);
+            if (seen is not null && now.Version != seen)
+            {
+                return (null, Problems.PreconditionFailed());
+            }
+
+            var level = now.OnHand;
             return (null, delta < 0
                 ? Problems.OfField(StatusCodes.Status409Conflict, "Not enough stock.",
                     $"Only {level} units are on hand; removing {-delta} would take the stock below 0. Nothing changed.", "delta",

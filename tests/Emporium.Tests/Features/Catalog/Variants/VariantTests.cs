@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Emporium.Features.Catalog.Variants;
 using Emporium.Features.Events;
 using Emporium.Platform.Security;
@@ -304,6 +305,29 @@ public abstract class VariantTests(EmporiumApp app)
         fresh.Headers.TryAddWithoutValidation("If-Match", current);
         var counted = await (await staff.SendAsync(fresh)).ShouldBe(HttpStatusCode.OK);
         counted.GetProperty("movement").GetProperty("delta").GetInt32().Should().Be(-5);
+    }
+
+    [Fact]
+    public async Task An_adjustment_made_for_a_version_refuses_a_change_since_even_one_made_after_its_ETag_was_checked()
+    {
+        // The endpoint checks If-Match when it reads the variant; a sale committed between that read and the adjustment's
+        // write is caught by the write itself.
+        var staff = await StaffAsync();
+        var product = await staff.CreateProductAsync(new { sku = $"INK-{Tag()}", name = $"Ink {Tag()}", price = 1m });
+        var id = product.GetProperty("variants")[0].GetProperty("id").GetInt64();
+        await (await AdjustAsync(staff, id, 5)).ShouldBe(HttpStatusCode.OK);
+        var seen = await app.WithDbAsync(db => db.Set<Variant>().Where(v => v.Id == id).Select(v => v.Version).SingleAsync());
+        await (await AdjustAsync(staff, id, -1)).ShouldBe(HttpStatusCode.OK); // the sale in between
+
+        using var scope = app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<Emporium.Data.EmporiumDbContext>();
+        var events = scope.ServiceProvider.GetRequiredService<IEventOutbox>();
+        var cause = new StockLedger.Cause("count", null, null, DateTime.UtcNow);
+
+        (await StockLedger.AdjustAsync(db, events, id, -2, cause, CancellationToken.None, seenVersion: seen)).Should().BeNull();
+        (await app.OnHandAsync(id)).Should().Be(4, "nothing changed");
+        (await StockLedger.AdjustAsync(db, events, id, -2, cause, CancellationToken.None, seenVersion: seen + 1)).Should().NotBeNull();
+        (await app.OnHandAsync(id)).Should().Be(2);
     }
 
     [Fact]
