@@ -53,7 +53,8 @@ public sealed partial class AdminAccountSeeder(
             return;
         }
 
-        var email = configuration["EMPORIUM_ADMIN_EMAIL"];
+        // Trimmed as sign-in trims what it is given: a stray space in an env file must not make the account unreachable.
+        var email = configuration["EMPORIUM_ADMIN_EMAIL"]?.Trim();
         var password = configuration["EMPORIUM_ADMIN_PASSWORD"];
         var generated = false;
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrWhiteSpace(password))

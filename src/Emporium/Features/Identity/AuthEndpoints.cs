@@ -77,8 +77,17 @@ public static class AuthEndpoints
 
         if (!await users.CheckPasswordAsync(user, request.Password!))
         {
-            // Concurrent wrong passwords each count: a lost update would let a guesser try far more than five.
-            await UserAccounts.ChangeAsync(db, user, () => users.AccessFailedAsync(user));
+            // Concurrent wrong passwords each count: a lost update would let a guesser try far more than five. An admin's
+            // lock that landed meanwhile stays as it is (counting would replace its end with a lockout's).
+            await UserAccounts.ChangeAsync(db, user, () =>
+                UserAccounts.IsLockedByAdmin(user) ? Task.FromResult(IdentityResult.Success) : users.AccessFailedAsync(user));
+            return InvalidCredentials();
+        }
+
+        // A lock that landed while the password was being checked stops this sign-in too.
+        await db.Entry(user).ReloadAsync(cancellationToken);
+        if (await users.IsLockedOutAsync(user))
+        {
             return InvalidCredentials();
         }
 

@@ -7,7 +7,9 @@ public static class UserEndpoints
 {
     public static IEndpointRouteBuilder MapUsers(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization(Policies.Admin);
+        // Admins only, by their account as it is now (403 for one locked or demoted since their access token was issued).
+        var group = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization(Policies.Admin)
+            .AddEndpointFilter(StillAnAdmin);
 
         group.MapGet("/", ListUsers)
             .Documented("List users", "Users ordered by id, paged, optionally filtered by part of the email and by role. Admins only.");
@@ -166,6 +168,26 @@ public static class UserEndpoints
 
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(UserResponse.From(user, wanted));
+    }
+
+    /// <summary>
+    /// The caller's account, not only its access token, is an unlocked admin's: a token outlives a lock or a demotion by up
+    /// to Auth:AccessTokenLifetime, and with it a locked or demoted admin could unlock or promote themselves again.
+    /// </summary>
+    private static async ValueTask<object?> StillAnAdmin(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var users = http.RequestServices.GetRequiredService<UserManager<User>>();
+        if (http.User.UserId() is not { } id
+            || await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture)) is not { } caller
+            || await users.IsLockedOutAsync(caller)
+            || !await users.IsInRoleAsync(caller, Roles.Admin))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",
+                detail: "Your account is no longer an unlocked admin's, whatever your access token still says.");
+        }
+
+        return await next(context);
     }
 
     private static readonly string KnownRolesMessage = $"Roles are {UserAccounts.KnownRoles}.";

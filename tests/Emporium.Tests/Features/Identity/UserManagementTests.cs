@@ -211,6 +211,26 @@ public abstract class UserManagementTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_locked_or_demoted_admin_cannot_undo_it_with_the_access_token_still_in_hand()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+        var locked = await app.NewUserAsync(Roles.Admin);
+        var demoted = await app.NewUserAsync(Roles.Admin);
+
+        await (await admin.Http.PostAsync($"/api/users/{locked.UserId}/lock", null)).ShouldBe(HttpStatusCode.OK);
+        await (await admin.Http.PutJson($"/api/users/{demoted.UserId}/roles", new { roles = new[] { "customer" } })).ShouldBe(HttpStatusCode.OK);
+
+        // Their access tokens still say admin: the account decides.
+        await (await locked.Http.PostAsync($"/api/users/{locked.UserId}/unlock", null)).ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await demoted.Http.PutJson($"/api/users/{demoted.UserId}/roles", new { roles = new[] { "admin" } })).ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await demoted.Http.PostAsync($"/api/users/{admin.UserId}/lock", null)).ShouldBeProblem(HttpStatusCode.Forbidden);
+        (await (await admin.Http.GetAsync($"/api/users/{locked.UserId}")).ShouldBe(HttpStatusCode.OK)).GetProperty("locked").GetBoolean().Should().BeTrue();
+        (await (await admin.Http.GetAsync($"/api/users/{demoted.UserId}")).ShouldBe(HttpStatusCode.OK)).GetProperty("roles").EnumerateArray()
+            .Select(r => r.GetString()).Should().Equal("customer");
+        (await (await admin.Http.GetAsync($"/api/users/{admin.UserId}")).ShouldBe(HttpStatusCode.OK)).GetProperty("locked").GetBoolean().Should().BeFalse();
+    }
+
+    [Fact]
     public async Task Anonymous_callers_get_401_on_user_management()
     {
         await (await app.Anonymous().GetAsync("/api/users")).ShouldBeProblem(HttpStatusCode.Unauthorized);
