@@ -24,6 +24,14 @@ public static class ETags
         return tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || (!tag.IsWeak && tag.Tag == current));
     }
 
+    /// <summary>
+    /// True when If-Match names tags (not only *), so that a guarded write must still find the version the check read; a
+    /// write under If-Match: * asks only that the resource exists.
+    /// </summary>
+    public static bool IfMatchNamesAVersion(HttpRequest request) =>
+        request.Headers.IfMatch.Count > 0
+        && !(EntityTagHeaderValue.TryParseList(request.Headers.IfMatch, out var tags) && tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any)));
+
     /// <summary>True when If-None-Match names <paramref name="current"/> or is *: weak comparison, as RFC 9110 asks for GET and HEAD.</summary>
     public static bool IfNoneMatchSatisfied(HttpRequest request, string current)
     {

@@ -38,13 +38,17 @@ public interface IFileStore
     Task CheckAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>File keys: '/'-separated segments of letters, digits, dot, dash and underscore; no empty, "." or ".." segment.</summary>
+/// <summary>
+/// File keys: '/'-separated segments of letters, digits, dot, dash and underscore, at most 255 each (a file name's limit on
+/// Linux, and more than any key the service makes); no empty, "." or ".." segment.
+/// </summary>
 public static partial class FileKeys
 {
     public static string Check(string key) =>
         IsValid(key) ? key : throw new ArgumentException($"'{key}' is not a valid file key.", nameof(key));
 
-    public static bool IsValid(string key) => ValidKey().IsMatch(key) && !key.Split('/').Any(segment => segment is "." or "..");
+    public static bool IsValid(string key) =>
+        ValidKey().IsMatch(key) && !key.Split('/').Any(segment => segment is "." or ".." || segment.Length > 255);
 
     [GeneratedRegex("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")]
     private static partial Regex ValidKey();

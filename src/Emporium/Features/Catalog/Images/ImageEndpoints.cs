@@ -302,7 +302,7 @@ public static class ImageEndpoints
 
         // Guarded by the version only when the caller sent If-Match: processing raises it too, and a caller who did not
         // ask for a precondition must not get 412 for the job's progress.
-        var guarded = http.Request.Headers.IfMatch.Count > 0;
+        var guarded = ETags.IfMatchNamesAVersion(http.Request);
         var version = image.Version;
         var variant = request.VariantId;
         db.ProductChanged(image.ProductId);
@@ -333,7 +333,7 @@ public static class ImageEndpoints
             return Problems.NotFound(What);
         }
 
-        var guarded = http.Request.Headers.IfMatch.Count > 0;
+        var guarded = ETags.IfMatchNamesAVersion(http.Request);
         if (!ETags.IfMatchSatisfied(http.Request, ETags.For(image.Id, image.Version)))
         {
             return Problems.PreconditionFailed();
@@ -344,7 +344,7 @@ public static class ImageEndpoints
             await ImageEvents.LockImagesOfAsync(db, image.ProductId, cancellationToken);
             var version = image.Version;
             var gone = await db.Set<ProductImage>().Where(i => i.Id == id && (!guarded || i.Version == version))
-                .Select(i => new { i.Status }).FirstOrDefaultAsync(cancellationToken);
+                .Select(i => new { i.Status, i.Position }).FirstOrDefaultAsync(cancellationToken);
             if (gone is null)
             {
                 return guarded ? Problems.PreconditionFailed() : Problems.NotFound(What);
@@ -352,6 +352,12 @@ public static class ImageEndpoints
 
             db.ProductChanged(image.ProductId);
             await db.Set<ProductImage>().Where(i => i.Id == id).ExecuteDeleteAsync(cancellationToken);
+            // Positions stay 0 to n-1: the images after it move up (under the product's image lock, as uploads count).
+            var productId = image.ProductId;
+            await db.Set<ProductImage>().Where(i => i.ProductId == productId && i.Position > gone.Position).ExecuteUpdateAsync(set => set
+                .SetProperty(i => i.Position, i => i.Position - 1)
+                .SetProperty(i => i.UpdatedAt, scope.UtcNow)
+                .SetProperty(i => i.Version, i => i.Version + 1), cancellationToken);
             if (gone.Status is ImageStatus.PENDING or ImageStatus.PROCESSING)
             {
                 // The product's last unsettled image went: the rest are all it will have, announce them.

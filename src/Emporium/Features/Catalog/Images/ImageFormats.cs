@@ -10,7 +10,7 @@ public sealed record ImageFormat(string Name, string ContentType);
 public static class ImageFormats
 {
     /// <summary>How many leading bytes <see cref="Detect"/> needs.</summary>
-    public const int SniffLength = 16;
+    public const int SniffLength = 64;
 
     public static readonly ImageFormat Jpeg = new("jpeg", "image/jpeg");
     public static readonly ImageFormat Png = new("png", "image/png");
@@ -18,10 +18,12 @@ public static class ImageFormats
     public static readonly ImageFormat Webp = new("webp", "image/webp");
     public static readonly ImageFormat Tiff = new("tiff", "image/tiff");
     public static readonly ImageFormat Avif = new("avif", "image/avif");
-    public static readonly ImageFormat Heic = new("heic", "image/heic");
 
-    /// <summary>What the API names as accepted, for messages and documentation.</summary>
-    public const string Accepted = "JPEG, PNG, GIF, WebP, TIFF, AVIF or HEIC";
+    /// <summary>
+    /// What the API names as accepted, for messages and documentation. Not HEIC: the bundled libvips decodes HEIF with AV1
+    /// only (AVIF), never HEVC, so an iPhone's HEIC photo would be accepted and then always fail.
+    /// </summary>
+    public const string Accepted = "JPEG, PNG, GIF, WebP, TIFF or AVIF";
 
     public static ImageFormat? Detect(ReadOnlySpan<byte> head)
     {
@@ -50,20 +52,25 @@ public static class ImageFormats
             return Tiff;
         }
 
-        // ISO base media: a box of type ftyp first, whose major brand names the image kind.
+        // ISO base media: a box of type ftyp first, whose brands name the image kind. AVIF is its major brand, or a
+        // compatible brand of a generic HEIF one (mif1, msf1); HEVC-coded HEIF (HEIC) is not accepted.
         if (head.Length >= 12 && head[4..8].SequenceEqual("ftyp"u8))
         {
             var brand = head[8..12];
-            if (brand.SequenceEqual("avif"u8) || brand.SequenceEqual("avis"u8))
+            if (IsAvifBrand(brand))
             {
                 return Avif;
             }
 
-            foreach (var heif in HeifBrands)
+            if (brand.SequenceEqual("mif1"u8) || brand.SequenceEqual("msf1"u8))
             {
-                if (brand.SequenceEqual(heif))
+                var boxEnd = Math.Min(head.Length, (int)Math.Min(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(head), int.MaxValue));
+                for (var at = 16; at + 4 <= boxEnd; at += 4)
                 {
-                    return Heic;
+                    if (IsAvifBrand(head[at..(at + 4)]))
+                    {
+                        return Avif;
+                    }
                 }
             }
         }
@@ -71,6 +78,5 @@ public static class ImageFormats
         return null;
     }
 
-    private static readonly byte[][] HeifBrands = ["heic"u8.ToArray(), "heix"u8.ToArray(), "hevc"u8.ToArray(), "hevx"u8.ToArray(), "heim"u8.ToArray(),
-        "heis"u8.ToArray(), "mif1"u8.ToArray(), "msf1"u8.ToArray()];
+    private static bool IsAvifBrand(ReadOnlySpan<byte> brand) => brand.SequenceEqual("avif"u8) || brand.SequenceEqual("avis"u8);
 }

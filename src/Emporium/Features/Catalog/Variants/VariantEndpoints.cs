@@ -178,7 +178,7 @@ public static class VariantEndpoints
     private static async Task<TResult> UnlessStaleAsync<TResult>(RequestScope scope, Func<Task<TResult>> write)
         where TResult : INestedHttpResult
     {
-        var ifMatch = scope.Http.Request.Headers.IfMatch.Count > 0;
+        var ifMatch = ETags.IfMatchNamesAVersion(scope.Http.Request);
         for (var attempt = 1; ; attempt++)
         {
             scope.Db.ChangeTracker.Clear();
@@ -302,7 +302,7 @@ public static class VariantEndpoints
         return ChangeStockAsync(scope, id, request.Reason, errors, async (variant, cause) =>
         {
             // With If-Match the count replaces exactly the level the caller saw: a sale in between makes it stale (412).
-            int? seen = scope.Http.Request.Headers.IfMatch.Count > 0 ? variant.Version : null;
+            int? seen = ETags.IfMatchNamesAVersion(scope.Http.Request) ? variant.Version : null;
             var (applied, movement) = await StockLedger.SetAsync(scope.Db, events, id, request.OnHand!.Value, seen, cause, scope.Aborted);
             return applied ? (movement, null) : (null, Problems.PreconditionFailed());
         });
@@ -318,7 +318,7 @@ public static class VariantEndpoints
         {
             var delta = request.Delta!.Value;
             // With If-Match the adjustment applies to exactly the level the caller saw: a sale in between makes it stale (412).
-            int? seen = scope.Http.Request.Headers.IfMatch.Count > 0 ? variant.Version : null;
+            int? seen = ETags.IfMatchNamesAVersion(scope.Http.Request) ? variant.Version : null;
             if (await StockLedger.AdjustAsync(scope.Db, events, id, delta, cause, scope.Aborted, seenVersion: seen) is { } movement)
             {
                 return (movement, null);
@@ -391,7 +391,7 @@ public static class VariantEndpoints
 
         // With If-Match, the row must still be the one the tag described (a sale in between makes it stale).
         var variant = await db.Set<Variant>().FirstAsync(v => v.Id == id, cancellationToken);
-        return http.Request.Headers.IfMatch.Count > 0 && variant.Version != shown.Version
+        return ETags.IfMatchNamesAVersion(http.Request) && variant.Version != shown.Version
             ? new WriteTarget<Variant>(null, Problems.PreconditionFailed())
             : new WriteTarget<Variant>(variant, null);
     }

@@ -85,4 +85,18 @@ public sealed class ImageRendererTests
             render.Should().Throw<ImageRejectedException>().WithMessage("*cannot be decoded*");
         }
     }
+
+    [Fact]
+    public void HEIC_is_refused_at_once_and_AVIF_named_by_a_generic_HEIF_brand_is_AVIF()
+    {
+        // What an iPhone writes: the bundled libvips cannot decode HEVC, so it is refused before it is stored.
+        byte[] heic = [0, 0, 0, 24, .. "ftypheic"u8, 0, 0, 0, 0, .. "mif1heic"u8];
+        byte[] generic = [0, 0, 0, 28, .. "ftypmif1"u8, 0, 0, 0, 0, .. "mif1miafavif"u8];
+        byte[] genericHevc = [0, 0, 0, 24, .. "ftypmif1"u8, 0, 0, 0, 0, .. "mif1heic"u8];
+
+        ImageFormats.Detect(heic).Should().BeNull();
+        ImageFormats.Detect(generic)!.Name.Should().Be("avif");
+        ImageFormats.Detect(genericHevc).Should().BeNull();
+        ImageFormats.Accepted.Should().NotContain("HEIC");
+    }
 }
