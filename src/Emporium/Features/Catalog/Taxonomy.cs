@@ -310,8 +310,12 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     /// Soft delete, in one statement guarded by the version read (If-Match) and by <paramref name="still"/> (a condition that
     /// must hold at the moment of the write); <paramref name="refuse"/> explains why it may not go ahead (409).
     /// </summary>
-    public async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        RequestScope scope, string reference, Expression<Func<T, bool>>? still = null, Func<T, Task<ProblemHttpResult?>>? refuse = null)
+    public Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        RequestScope scope, string reference, Expression<Func<T, bool>>? still = null, Func<T, Task<ProblemHttpResult?>>? refuse = null) =>
+        VersionedRows.UnlessStaleAsync(scope.Http.Request, scope.Db, () => DeleteOnceAsync(scope, reference, still, refuse));
+
+    private async Task<Results<NoContent, ProblemHttpResult>> DeleteOnceAsync(
+        RequestScope scope, string reference, Expression<Func<T, bool>>? still, Func<T, Task<ProblemHttpResult?>>? refuse)
     {
         var (db, _, _, cancellationToken) = scope;
         var target = await FindForWriteAsync(scope, reference, tracked: false);
@@ -348,8 +352,12 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     }
 
     /// <summary>Undoes a soft delete (a no-op for a live row) unless <paramref name="refuse"/> says why not, guarded by If-Match.</summary>
-    public async Task<Results<Ok<TResponse>, ProblemHttpResult>> RestoreAsync(
-        RequestScope scope, string reference, Func<T, Task<ProblemHttpResult?>>? refuse = null)
+    public Task<Results<Ok<TResponse>, ProblemHttpResult>> RestoreAsync(
+        RequestScope scope, string reference, Func<T, Task<ProblemHttpResult?>>? refuse = null) =>
+        VersionedRows.UnlessStaleAsync(scope.Http.Request, scope.Db, () => RestoreOnceAsync(scope, reference, refuse));
+
+    private async Task<Results<Ok<TResponse>, ProblemHttpResult>> RestoreOnceAsync(
+        RequestScope scope, string reference, Func<T, Task<ProblemHttpResult?>>? refuse)
     {
         var target = await FindForWriteAsync(scope, reference);
         if (!target.Found)
@@ -379,7 +387,11 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     /// The row If-Match allows, not deleted, given the body <paramref name="build"/> makes of it, checked and applied as
     /// on create, given its new slug and saved as a new version.
     /// </summary>
-    private async Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+    private Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+        RequestScope scope, string reference, Func<T, ValidationErrors, TRequest> build, bool regenerateSlug) =>
+        VersionedRows.UnlessStaleAsync(scope.Http.Request, scope.Db, () => UpdateOnceAsync(scope, reference, build, regenerateSlug));
+
+    private async Task<Results<Ok<TResponse>, ValidationProblem, ProblemHttpResult>> UpdateOnceAsync(
         RequestScope scope, string reference, Func<T, ValidationErrors, TRequest> build, bool regenerateSlug)
     {
         var target = await FindForWriteAsync(scope, reference);

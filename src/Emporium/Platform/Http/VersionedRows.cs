@@ -24,6 +24,26 @@ public sealed record WriteTarget<T>(T? Row, ProblemHttpResult? Problem)
 /// <summary>The guard every write to a versioned row starts with, and the save it ends with.</summary>
 public static class VersionedRows
 {
+    /// <summary>
+    /// Runs a write again when it found the version changed under it (412) and the client named no version in If-Match:
+    /// a sale, a processed image or another edit raises versions, and a client that asked for no precondition must not fail
+    /// because of them (decision 0016). With If-Match naming a version the 412 stands.
+    /// </summary>
+    public static async Task<TResult> UnlessStaleAsync<TResult>(HttpRequest request, DbContext db, Func<Task<TResult>> write)
+        where TResult : INestedHttpResult
+    {
+        var ifMatch = ETags.IfMatchNamesAVersion(request);
+        for (var attempt = 1; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            var result = await write();
+            if (ifMatch || attempt == 5 || result.Result is not ProblemHttpResult { StatusCode: StatusCodes.Status412PreconditionFailed })
+            {
+                return result;
+            }
+        }
+    }
+
     /// <summary>The row to change, or the problem that stops the write: 404 when it does not exist, 412 when If-Match names another version.</summary>
     public static async Task<WriteTarget<T>> FindForWriteAsync<T>(
         IQueryable<T> rows, Expression<Func<T, bool>> match, string notFound, HttpRequest request, CancellationToken cancellationToken)

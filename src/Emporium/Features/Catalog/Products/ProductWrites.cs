@@ -44,18 +44,21 @@ public static partial class ProductEndpoints
         ProductRequest request,
         [AsParameters] RequestScope scope,
         [AsParameters] ProductWriteServices services) =>
-        UpdateAsync(scope, services, productRef, (_, _) => request);
+        VersionedRows.UnlessStaleAsync(scope.Http.Request, scope.Db, () => UpdateAsync(scope, services, productRef, (_, _) => request));
 
     public static Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> PatchProduct(
         [FromRoute(Name = "ref")] string productRef,
         JsonElement patch,
         [AsParameters] RequestScope scope,
         [AsParameters] ProductWriteServices services) =>
-        UpdateAsync(
-            scope, services, productRef, (current, errors) => MergePatch.Apply(current, patch, errors, "sku", "name", "slug", "price", "currency", "is_active"));
+        VersionedRows.UnlessStaleAsync(scope.Http.Request, scope.Db, () => UpdateAsync(
+            scope, services, productRef, (current, errors) => MergePatch.Apply(current, patch, errors, "sku", "name", "slug", "price", "currency", "is_active")));
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProduct(
-        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, [AsParameters] ProductWriteServices services)
+    public static Task<Results<NoContent, ProblemHttpResult>> DeleteProduct(
+        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, [AsParameters] ProductWriteServices services) =>
+        VersionedRows.UnlessStaleAsync(scope.Http.Request, scope.Db, () => DeleteOnceAsync(productRef, scope, services));
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteOnceAsync(string productRef, RequestScope scope, ProductWriteServices services)
     {
         var target = await FindForWriteAsync(scope, productRef);
         if (!target.Found)
@@ -69,8 +72,12 @@ public static partial class ProductEndpoints
             : TypedResults.NoContent();
     }
 
-    public static async Task<Results<Ok<ProductResponse>, ProblemHttpResult>> RestoreProduct(
-        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, [AsParameters] ProductWriteServices services)
+    public static Task<Results<Ok<ProductResponse>, ProblemHttpResult>> RestoreProduct(
+        [FromRoute(Name = "ref")] string productRef, [AsParameters] RequestScope scope, [AsParameters] ProductWriteServices services) =>
+        VersionedRows.UnlessStaleAsync(scope.Http.Request, scope.Db, () => RestoreOnceAsync(productRef, scope, services));
+
+    private static async Task<Results<Ok<ProductResponse>, ProblemHttpResult>> RestoreOnceAsync(
+        string productRef, RequestScope scope, ProductWriteServices services)
     {
         var target = await FindForWriteAsync(scope, productRef);
         if (!target.Found)

@@ -171,24 +171,10 @@ public static class VariantEndpoints
     public static Task<Results<NoContent, ProblemHttpResult>> DeleteVariant(long id, [AsParameters] RequestScope scope, [AsParameters] ProductEndpoints.ProductWriteServices events) =>
         UnlessStaleAsync(scope, () => DeleteOnceAsync(id, scope, events));
 
-    /// <summary>
-    /// Runs a variant write again when it found the version changed under it and the client sent no If-Match: every sale
-    /// raises the version, and a price edit must not fail because a unit sold meanwhile. With If-Match the 412 stands.
-    /// </summary>
-    private static async Task<TResult> UnlessStaleAsync<TResult>(RequestScope scope, Func<Task<TResult>> write)
-        where TResult : INestedHttpResult
-    {
-        var ifMatch = ETags.IfMatchNamesAVersion(scope.Http.Request);
-        for (var attempt = 1; ; attempt++)
-        {
-            scope.Db.ChangeTracker.Clear();
-            var result = await write();
-            if (ifMatch || attempt == 5 || result.Result is not ProblemHttpResult { StatusCode: StatusCodes.Status412PreconditionFailed })
-            {
-                return result;
-            }
-        }
-    }
+    /// <summary>Every sale raises a variant's version: a price edit without If-Match must not fail because a unit sold meanwhile.</summary>
+    private static Task<TResult> UnlessStaleAsync<TResult>(RequestScope scope, Func<Task<TResult>> write)
+        where TResult : INestedHttpResult =>
+        VersionedRows.UnlessStaleAsync(scope.Http.Request, scope.Db, write);
 
     private static async Task<Results<Ok<VariantResponse>, ValidationProblem, ProblemHttpResult>> PatchOnceAsync(
         long id, JsonElement patch, RequestScope scope, ProductEndpoints.ProductWriteServices events)

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Emporium.Platform.Security;
 using Emporium.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using static Emporium.Tests.Features.Catalog.Products.ProductTestKit;
 
 namespace Emporium.Tests.Features.Catalog.Products;
@@ -414,6 +415,28 @@ public abstract class ProductWriteTests(EmporiumApp app)
         await put.ShouldBe(HttpStatusCode.OK);
         var deleted = await staff.Http.SendAsync(WithIfMatch(HttpMethod.Delete, url, put.Headers.ETag!.Tag, null));
         deleted.StatusCode.Should().Be(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task Concurrent_edits_without_If_Match_all_land_instead_of_failing_on_each_other()
+    {
+        // No precondition asked: a write that finds the product changed under it runs again on the new version (decision
+        // 0016), as variant writes do; only If-Match naming a version makes it 412.
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var product = await staff.Http.CreateProductAsync(Tag());
+        var url = $"/api/products/{product.Id()}";
+        Task<int> VersionAsync() => app.WithDbAsync(db => db.Set<Emporium.Features.Catalog.Product>().Where(p => p.Id == product.Id()).Select(p => p.Version).SingleAsync());
+        var before = await VersionAsync();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => staff.Http.PatchJson(url, new { description = $"edit {i}" })));
+
+        answers.Select(a => a.StatusCode).Should().AllBeEquivalentTo(HttpStatusCode.OK);
+        (await VersionAsync()).Should().Be(before + 4, "each edit landed once");
+
+        // Brands (the taxonomy's shared write path) too.
+        var brand = await (await staff.Http.PostJson("/api/brands", new { name = $"Concurrent {Tag()}" })).ShouldBe(HttpStatusCode.Created);
+        var renames = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => staff.Http.PatchJson($"/api/brands/{brand.Id()}", new { name = $"Renamed {i} {Tag()}" })));
+        renames.Select(a => a.StatusCode).Should().AllBeEquivalentTo(HttpStatusCode.OK);
     }
 
     [Fact]
