@@ -37,9 +37,14 @@ public sealed class FullDiskApp : SqliteApp
 
         public Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken) => inner.OpenReadAsync(key, cancellationToken);
 
-        public Task DeleteAsync(string key, CancellationToken cancellationToken) => inner.DeleteAsync(key, cancellationToken);
+        /// <summary>Files under a prefix holding "unreachable" are listed but cannot be deleted (the store failing mid-request).</summary>
+        public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
+            key.Contains("unreachable", StringComparison.Ordinal) ? throw new IOException("Input/output error") : inner.DeleteAsync(key, cancellationToken);
 
-        public IAsyncEnumerable<StoredFile> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
+        public IAsyncEnumerable<StoredFile> ListAsync(string prefix, CancellationToken cancellationToken) =>
+            prefix.Contains("unreachable", StringComparison.Ordinal)
+                ? new[] { new StoredFile($"{prefix}original.png", 10, DateTime.UtcNow) }.ToAsyncEnumerable()
+                : inner.ListAsync(prefix, cancellationToken);
 
         public Uri? DirectUrl(string key, TimeSpan lifetime) => inner.DirectUrl(key, lifetime);
 
@@ -65,5 +70,27 @@ public sealed class FullDiskTests(FullDiskApp app) : IClassFixture<FullDiskApp>
             var problem = await (await staff.Http.PostAsync(url, body)).ShouldBeProblem(HttpStatusCode.InternalServerError);
             problem.GetRawText().Should().NotContain("cut short", "the client sent its upload whole");
         }
+    }
+
+    [Fact]
+    public async Task An_image_whose_files_cannot_be_removed_is_still_deleted_and_the_client_told_so()
+    {
+        // The row goes first (a job still working on it cleans up after itself); a store failing after that is the
+        // service's to log, not a 500 that makes the client send a delete that then finds nothing.
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var product = await staff.Http.CreateProductAsync(ProductTestKit.Tag());
+        var imageId = await app.WithDbAsync(async db =>
+        {
+            var image = new Emporium.Features.Catalog.Images.ProductImage
+            {
+                ProductId = product.Id(), StoragePrefix = $"images/{product.Id()}/unreachable", CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow,
+            };
+            db.Add(image);
+            await db.SaveChangesAsync();
+            return image.Id;
+        });
+
+        (await staff.Http.DeleteAsync($"/api/images/{imageId}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await staff.Http.GetAsync($"/api/images/{imageId}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 }

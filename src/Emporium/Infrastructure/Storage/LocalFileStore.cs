@@ -16,12 +16,12 @@ internal sealed class LocalFileStore(string root) : IFileStore
     public async Task<long> PutAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = Path.Combine(Path.GetDirectoryName(path)!, $"{TemporaryPrefix}{Guid.NewGuid():N}");
+        var folder = Path.GetDirectoryName(path)!;
+        var temporary = Path.Combine(folder, $"{TemporaryPrefix}{Guid.NewGuid():N}");
         try
         {
             long length;
-            await using (var target = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
+            await using (var target = CreateIn(folder, temporary))
             {
                 await content.CopyToAsync(target, 80 * 1024, cancellationToken);
                 length = target.Length;
@@ -51,9 +51,51 @@ internal sealed class LocalFileStore(string root) : IFileStore
         }
     }
 
+    /// <summary>The new file, in a folder made for it; made again when a delete took the folder away as it emptied it.</summary>
+    private static FileStream CreateIn(string folder, string file)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            Directory.CreateDirectory(folder);
+            try
+            {
+                return new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+            }
+            catch (DirectoryNotFoundException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    /// <summary>Deletes the file, then the folders it leaves empty (an image's own folder, then its product's).</summary>
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
-        File.Delete(PathOf(key));
+        var path = PathOf(key);
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Its folder went with an earlier delete: the file is not there either, which is what was asked.
+            return Task.CompletedTask;
+        }
+
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Root));
+        for (var folder = Path.GetDirectoryName(path); folder is not null && folder.Length > root.Length && folder.StartsWith(root, StringComparison.Ordinal);
+             folder = Path.GetDirectoryName(folder))
+        {
+            try
+            {
+                // Refused (IOException) when not empty: another file arrived or stays, and the folders above stay too.
+                Directory.Delete(folder);
+            }
+            catch (IOException)
+            {
+                break;
+            }
+        }
+
         return Task.CompletedTask;
     }
 

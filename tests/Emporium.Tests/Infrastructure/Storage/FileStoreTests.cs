@@ -152,6 +152,26 @@ public sealed class LocalFileStoreTests : FileStoreTests
 
         Directory.GetFiles(_root.FullName, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Should().Equal("file.txt");
     }
+
+    [Fact]
+    public async Task Deleting_the_last_files_of_a_folder_removes_the_folders_it_leaves_empty_and_no_others()
+    {
+        await Store.PutAsync("images/7/a1/original.png", new MemoryStream("x"u8.ToArray()), "image/png", default);
+        await Store.PutAsync("images/7/a1/thumb.webp", new MemoryStream("x"u8.ToArray()), "image/webp", default);
+        await Store.PutAsync("images/7/b2/original.png", new MemoryStream("x"u8.ToArray()), "image/png", default);
+
+        await Store.DeleteAsync("images/7/a1/original.png", default);
+        Directory.Exists(Path.Combine(_root.FullName, "images", "7", "a1")).Should().BeTrue("a file is still in it");
+        await Store.DeleteAsync("images/7/a1/thumb.webp", default);
+        Directory.Exists(Path.Combine(_root.FullName, "images", "7", "a1")).Should().BeFalse("a deleted image leaves no empty folder behind");
+        Directory.Exists(Path.Combine(_root.FullName, "images", "7")).Should().BeTrue("another image of the product is in it");
+
+        await Store.DeleteAsync("images/7/b2/original.png", default);
+        Directory.Exists(Path.Combine(_root.FullName, "images")).Should().BeFalse();
+        Directory.Exists(_root.FullName).Should().BeTrue("the root stays");
+        await Store.PutAsync("images/7/c3/original.png", new MemoryStream("x"u8.ToArray()), "image/png", default);
+        (await Store.OpenReadAsync("images/7/c3/original.png", default)).Should().NotBeNull();
+    }
 }
 
 public sealed class S3FileStoreTests : FileStoreTests

@@ -12,7 +12,7 @@ namespace Emporium.Features.Catalog.Images;
 /// A product's images (decision 0017): uploaded or downloaded originals, processed into renditions in the background. Written
 /// by those who may change the product; read by those who may see it; the files are served under /media.
 /// </summary>
-public static class ImageEndpoints
+public static partial class ImageEndpoints
 {
     private const string What = "Image";
     private const string FileField = "file";
@@ -324,7 +324,7 @@ public static class ImageEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteImage(
-        long id, [AsParameters] RequestScope scope, IFileStore store, Events.IEventOutbox events, MediaUrls urls)
+        long id, [AsParameters] RequestScope scope, IFileStore store, Events.IEventOutbox events, MediaUrls urls, ILoggerFactory loggers)
     {
         var (db, _, http, cancellationToken) = scope;
         var image = await ChangeableAsync(scope, id);
@@ -369,9 +369,22 @@ public static class ImageEndpoints
         }
 
         // After the row: a job still processing it finds the row gone and removes what it wrote itself.
-        await ImageFiles.DeleteAsync(store, image.StoragePrefix, CancellationToken.None);
+        try
+        {
+            await ImageFiles.DeleteAsync(store, image.StoragePrefix, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            // The image is deleted; what is left of its files is for an operator, not a 500 that makes the client retry a
+            // delete that then finds nothing.
+            LogFilesLeft(loggers.CreateLogger("Emporium.Images"), exception, id, image.StoragePrefix);
+        }
+
         return TypedResults.NoContent();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Image {ImageId} was deleted but its files under {Prefix} could not all be removed")]
+    private static partial void LogFilesLeft(ILogger logger, Exception exception, long imageId, string prefix);
 
     public static async Task<Results<Accepted<ImageResponse>, ProblemHttpResult>> RetryImage(
         long id, [AsParameters] RequestScope scope, Jobs.IJobQueue queue, MediaUrls urls)
