@@ -134,29 +134,24 @@ public abstract class ClientMistakeTests(EmporiumApp app)
     }
 
     [Theory]
-    [InlineData("application/json; charset=foo")]
-    [InlineData("application/json; charset=utf-16")]
-    [InlineData("application/merge-patch+json; charset=latin1")]
-    public async Task A_JSON_body_declared_in_another_charset_than_UTF_8_is_a_415(string contentType)
+    [InlineData("application/json; charset=foo", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("application/json; charset=utf-16", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("application/merge-patch+json; charset=latin1", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("application/json; charset=utf-8", HttpStatusCode.Unauthorized)]
+    [InlineData("application/json; charset=\"UTF-8\"", HttpStatusCode.Unauthorized)]
+    [InlineData("application/json; charset=utf8", HttpStatusCode.Unauthorized)]
+    public async Task A_JSON_body_is_read_as_UTF_8_in_any_spelling_and_another_charset_is_a_415(string contentType, HttpStatusCode expected)
     {
-        var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"email": "a@b.c", "password": "whatever it is"}"""));
-        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
-
-        var problem = await (await app.Anonymous().PostAsync("/api/auth/login", content)).ShouldBeProblem(HttpStatusCode.UnsupportedMediaType);
-
-        problem.Str("detail").Should().Contain("UTF-8");
-    }
-
-    [Theory]
-    [InlineData("application/json; charset=utf-8")]
-    [InlineData("application/json; charset=\"UTF-8\"")]
-    [InlineData("application/json; charset=utf8")]
-    public async Task A_JSON_body_declared_as_UTF_8_in_any_spelling_is_read(string contentType)
-    {
+        // A sign-in of nobody: read, it is a 401.
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"email": "nobody@example.com", "password": "whatever it is"}"""));
         content.Headers.TryAddWithoutValidation("Content-Type", contentType);
 
-        await (await app.Anonymous().PostAsync("/api/auth/login", content)).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        var problem = await (await app.Anonymous().PostAsync("/api/auth/login", content)).ShouldBeProblem(expected);
+
+        if (expected == HttpStatusCode.UnsupportedMediaType)
+        {
+            problem.Str("detail").Should().Contain("UTF-8");
+        }
     }
 
     [Fact]
