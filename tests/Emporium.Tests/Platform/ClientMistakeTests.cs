@@ -140,6 +140,7 @@ public abstract class ClientMistakeTests(EmporiumApp app)
     [InlineData("application/json; charset=utf-8", HttpStatusCode.Unauthorized)]
     [InlineData("application/json; charset=\"UTF-8\"", HttpStatusCode.Unauthorized)]
     [InlineData("application/json; charset=utf8", HttpStatusCode.Unauthorized)]
+    [InlineData("application/json; charset=us-ascii", HttpStatusCode.Unauthorized)]
     public async Task A_JSON_body_is_read_as_UTF_8_in_any_spelling_and_another_charset_is_a_415(string contentType, HttpStatusCode expected)
     {
         // A sign-in of nobody: read, it is a 401.

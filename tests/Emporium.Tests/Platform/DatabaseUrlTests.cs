@@ -27,13 +27,19 @@ public sealed class DatabaseUrlTests
         builder.ApplicationName.Should().Be("emporium");
         builder.Timeout.Should().Be(7);
         builder.ChannelBinding.Should().Be(ChannelBinding.Require);
+
+        var more = new NpgsqlConnectionStringBuilder(DatabaseOptions.FromDatabaseUrl(
+            "postgres://shop:secret@db/catalog?ssl=true&target_session_attrs=read-write&gssencmode=disable&sslrootcert=system"));
+        (more.SslMode, more.TargetSessionAttributes, more.GssEncryptionMode, more.RootCertificate).Should().Be(
+            (SslMode.Require, "read-write", GssEncryptionMode.Disable, (string?)null));
     }
 
     [Theory]
     [InlineData("sslmode=sideways", "sslmode=sideways")]
     [InlineData("sslmode=1", "sslmode=1")]
     [InlineData("connect_timeout=soon", "connect_timeout=soon")]
-    [InlineData("target_session_attrs=any", "target_session_attrs is not supported")]
+    [InlineData("target_session_attrs=sideways", "target_session_attrs=sideways")]
+    [InlineData("keepalives=1", "keepalives is not supported")]
     public void A_parameter_it_cannot_honour_is_refused_by_name(string query, string message)
     {
         var refuse = () => DatabaseOptions.FromDatabaseUrl($"postgres://shop:secret@db/catalog?{query}");

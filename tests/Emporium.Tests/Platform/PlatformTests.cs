@@ -126,7 +126,7 @@ public sealed class StartupTests
     [InlineData("--Paging:DefaultPageSize=200", "Paging:DefaultPageSize")]
     [InlineData("--RateLimiting:Auth:Window=00:00:00", "Window")]
     [InlineData("--DATABASE_URL=postgres://u:p@db/shop?sslmode=sideways", "sslmode=sideways")]
-    [InlineData("--DATABASE_URL=postgres://u:p@db/shop?target_session_attrs=any", "target_session_attrs")]
+    [InlineData("--DATABASE_URL=postgres://u:p@db/shop?keepalives=1", "keepalives")]
     [InlineData("--Media:Download:MaxBytes=0", "Media:Download:MaxBytes")]
     [InlineData("--Media:Download:MaxRedirects=-1", "Media:Download:MaxRedirects")]
     [InlineData("--Logging:Format=yaml", "Logging:Format")]

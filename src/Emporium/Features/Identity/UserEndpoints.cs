@@ -171,8 +171,10 @@ public static class UserEndpoints
     }
 
     /// <summary>
-    /// The caller's account, not only its access token, is an unlocked admin's: a token outlives a lock or a demotion by up
-    /// to Auth:AccessTokenLifetime, and with it a locked or demoted admin could unlock or promote themselves again.
+    /// The caller's account, not only its access token, is an admin's that no admin has locked: a token outlives a lock or
+    /// a demotion by up to Auth:AccessTokenLifetime, and with it a locked or demoted admin could unlock or promote
+    /// themselves again. A lockout after failed sign-ins does not count here (anyone who knows the email can cause one),
+    /// as it does not at refresh.
     /// </summary>
     private static async ValueTask<object?> StillAnAdmin(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -180,7 +182,7 @@ public static class UserEndpoints
         var users = http.RequestServices.GetRequiredService<UserManager<User>>();
         if (http.User.UserId() is not { } id
             || await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture)) is not { } caller
-            || await users.IsLockedOutAsync(caller)
+            || UserAccounts.IsLockedByAdmin(caller)
             || !await users.IsInRoleAsync(caller, Roles.Admin))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",

@@ -53,7 +53,7 @@ public static class ProductExport
         errors.When(!string.IsNullOrWhiteSpace(query.Sort), "sort", "The export is always ordered by id; leave sort out.");
         errors.When(!string.IsNullOrWhiteSpace(query.Cursor), "cursor", "The export has no pages; leave cursor out.");
         // The file has no column that says deleted: importing it would bring every deleted product back.
-        errors.When(!string.IsNullOrWhiteSpace(query.IncludeDeleted), "include_deleted",
+        errors.When(!string.IsNullOrWhiteSpace(query.IncludeDeleted) && !query.IncludeDeleted.Trim().Equals("false", StringComparison.OrdinalIgnoreCase), "include_deleted",
             "The export holds live products only (importing a deleted product restores it); leave include_deleted out.");
         if (denied is not null)
         {

@@ -93,20 +93,19 @@ public sealed class OutboxSignalInterceptor(IJobTransport transport, IEventsWrit
         }
     }
 
-    protected override void ForgetSaving(DbContext context)
-    {
-        if (_pending.TryGetValue(context, out var pending))
-        {
-            pending.Saving.Clear();
-            pending.EventsSaving = false;
-        }
-    }
+    /// <summary>
+    /// A failed save inside a transaction is the end of that transaction in practice (a checkout attempt that met a
+    /// conflict), and one disposed without a rollback raises no event: what it kept for its commit is forgotten too, so a
+    /// later transaction's commit on the same context never publishes jobs that were rolled back.
+    /// </summary>
+    protected override void ForgetSaving(DbContext context) => Forget(context);
 
     protected override void Forget(DbContext context)
     {
         if (_pending.TryGetValue(context, out var pending))
         {
-            ForgetSaving(context);
+            pending.Saving.Clear();
+            pending.EventsSaving = false;
             pending.AwaitingCommit.Clear();
             pending.EventsAwaitingCommit = false;
         }

@@ -135,7 +135,19 @@ public sealed class DatabaseOptions : IValidatableObject
             builder.SslMode = mode;
             return parsed;
         },
-        ["sslrootcert"] = (builder, value) => Set(() => builder.RootCertificate = value, value),
+        // "system" is libpq's name for the system's certificate store, which Npgsql uses when no file is named.
+        ["sslrootcert"] = (builder, value) => value == "system" || Set(() => builder.RootCertificate = value, value),
+        // The JDBC-style switch some providers write instead of sslmode.
+        ["ssl"] = (builder, value) => bool.TryParse(value, out var ssl) && Set(() => builder.SslMode = ssl ? SslMode.Require : SslMode.Disable, value),
+        ["target_session_attrs"] = (builder, value) =>
+            value is "any" or "read-write" or "read-only" or "primary" or "standby" or "prefer-primary" or "prefer-standby"
+            && Set(() => builder.TargetSessionAttributes = value, value),
+        ["gssencmode"] = (builder, value) =>
+        {
+            var parsed = Enum.TryParse<GssEncryptionMode>(value, ignoreCase: true, out var mode) && Enum.IsDefined(mode) && !value.All(char.IsAsciiDigit);
+            builder.GssEncryptionMode = mode;
+            return parsed;
+        },
         ["sslcert"] = (builder, value) => Set(() => builder.SslCertificate = value, value),
         ["sslkey"] = (builder, value) => Set(() => builder.SslKey = value, value),
         ["application_name"] = (builder, value) => Set(() => builder.ApplicationName = value, value),

@@ -18,6 +18,7 @@ internal sealed class LocalFileStore(string root) : IFileStore
         var path = PathOf(key);
         var folder = Path.GetDirectoryName(path)!;
         var temporary = Path.Combine(folder, $"{TemporaryPrefix}{Guid.NewGuid():N}");
+        var stored = false;
         try
         {
             long length;
@@ -28,11 +29,17 @@ internal sealed class LocalFileStore(string root) : IFileStore
             }
 
             File.Move(temporary, path, overwrite: true);
+            stored = true;
             return length;
         }
         finally
         {
-            File.Delete(temporary);
+            if (!stored)
+            {
+                // A refused or failed put leaves neither its temporary file nor a folder it made for nothing.
+                DeleteQuietly(temporary);
+                RemoveEmptyFolders(folder);
+            }
         }
     }
 
@@ -56,9 +63,9 @@ internal sealed class LocalFileStore(string root) : IFileStore
     {
         for (var attempt = 1; ; attempt++)
         {
-            Directory.CreateDirectory(folder);
             try
             {
+                Directory.CreateDirectory(folder);
                 return new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
             }
             catch (DirectoryNotFoundException) when (attempt < 5)
@@ -71,32 +78,44 @@ internal sealed class LocalFileStore(string root) : IFileStore
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
+        if (DeleteQuietly(path))
+        {
+            RemoveEmptyFolders(Path.GetDirectoryName(path)!);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Deletes a file; false when its folder is gone already (an earlier delete emptied it), so the file is too.</summary>
+    private static bool DeleteQuietly(string path)
+    {
         try
         {
             File.Delete(path);
+            return true;
         }
         catch (DirectoryNotFoundException)
         {
-            // Its folder went with an earlier delete: the file is not there either, which is what was asked.
-            return Task.CompletedTask;
+            return false;
         }
+    }
 
-        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Root));
-        for (var folder = Path.GetDirectoryName(path); folder is not null && folder.Length > root.Length && folder.StartsWith(root, StringComparison.Ordinal);
-             folder = Path.GetDirectoryName(folder))
+    /// <summary><paramref name="folder"/> and the folders above it, up to the root, while each is empty.</summary>
+    private void RemoveEmptyFolders(string folder)
+    {
+        var root = Path.TrimEndingDirectorySeparator(Root);
+        for (var current = folder; current.Length > root.Length && current.StartsWith(root, StringComparison.Ordinal); current = Path.GetDirectoryName(current)!)
         {
             try
             {
                 // Refused (IOException) when not empty: another file arrived or stays, and the folders above stay too.
-                Directory.Delete(folder);
+                Directory.Delete(current);
             }
             catch (IOException)
             {
                 break;
             }
         }
-
-        return Task.CompletedTask;
     }
 
     public async IAsyncEnumerable<StoredFile> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -109,8 +128,26 @@ internal sealed class LocalFileStore(string root) : IFileStore
             yield break;
         }
 
-        foreach (var path in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+        // A delete may take the folder (or one below it) away as it empties it: what is gone is simply not listed.
+        using var files = Directory.EnumerateFiles(directory, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 })
+            .GetEnumerator();
+        while (true)
         {
+            string path;
+            try
+            {
+                if (!files.MoveNext())
+                {
+                    break;
+                }
+
+                path = files.Current;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                break;
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             var info = new FileInfo(path);
             if (info.Name.StartsWith(TemporaryPrefix, StringComparison.Ordinal))

@@ -50,16 +50,20 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
             FROM webhook_subscriptions s
             LEFT JOIN unnest(@busy_ids, @busy_counts) AS b(id, busy) ON b.id = s.id
             WHERE s.is_active
-        ), picked AS (
+        ), candidates AS (
             SELECT d.id FROM slots
             CROSS JOIN LATERAL (
                 SELECT id, next_attempt_at FROM webhook_deliveries
                 WHERE subscription_id = slots.id AND status IN ('PENDING', 'SENDING') AND next_attempt_at <= @now
                 ORDER BY next_attempt_at
-                LIMIT slots.free
-                FOR UPDATE SKIP LOCKED) d
+                LIMIT slots.free) d
             ORDER BY d.next_attempt_at, d.id
             LIMIT @max
+        ), picked AS (
+            -- Only the chosen rows are locked (read again as they are now); one another worker holds is left to it.
+            SELECT d.id FROM webhook_deliveries d
+            WHERE d.id IN (SELECT id FROM candidates) AND d.status IN ('PENDING', 'SENDING') AND d.next_attempt_at <= @now
+            FOR UPDATE SKIP LOCKED
         ), claimed AS (
             UPDATE webhook_deliveries d
             SET status = 'SENDING', attempts = d.attempts + 1, lease_owner = @owner, lease_expires_at = @expires,
@@ -88,7 +92,7 @@ public sealed class WebhookDeliveryStore(EmporiumDbContext db) : IWebhookDeliver
                 FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.is_active
                 WHERE d.status IN ('PENDING', 'SENDING') AND d.next_attempt_at <= @now) r
             WHERE r.n <= @per_subscription - COALESCE(json_extract(@busy, '$."' || r.subscription_id || '"'), 0)
-            ORDER BY r.n, r.next_attempt_at, r.id
+            ORDER BY r.next_attempt_at, r.id
             LIMIT @max)
         RETURNING id
         """;

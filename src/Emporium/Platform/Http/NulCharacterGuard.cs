@@ -118,14 +118,16 @@ public static class NulCharacterGuard
     /// </summary>
     private static string? NotUtf8Json(HttpRequest request)
     {
-        if (request.ContentType is not { } contentType
+        if (request.ContentType is not { } contentType || request.ContentLength is 0
             || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) || !IsJson(media) || !media.Charset.HasValue)
         {
             return null;
         }
 
         var charset = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(media.Charset).Value;
-        if (charset is not null && (charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)))
+        // US-ASCII is UTF-8's first 128 characters: such a body reads the same either way.
+        if (charset is not null && (charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)
+            || charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase)))
         {
             request.ContentType = media.MediaType.Value;
             return null;

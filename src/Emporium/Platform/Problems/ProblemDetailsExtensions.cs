@@ -29,6 +29,8 @@ public static class ProblemDetailsExtensions
         {
             var problem = context.ProblemDetails;
             problem.Status ??= context.HttpContext.Response.StatusCode;
+            // As ASP.NET Core's writer does for a bare status (an empty 401 or 404 made into a problem).
+            problem.Title ??= Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(problem.Status.Value);
             options.Value.CustomizeProblemDetails?.Invoke(context);
             return new ValueTask(context.HttpContext.Response.WriteAsJsonAsync(
                 problem, json.Value.SerializerOptions.GetTypeInfo(problem.GetType()), "application/problem+json"));

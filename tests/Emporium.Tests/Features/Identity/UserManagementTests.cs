@@ -228,6 +228,15 @@ public abstract class UserManagementTests(EmporiumApp app)
         (await (await admin.Http.GetAsync($"/api/users/{demoted.UserId}")).ShouldBe(HttpStatusCode.OK)).GetProperty("roles").EnumerateArray()
             .Select(r => r.GetString()).Should().Equal("customer");
         (await (await admin.Http.GetAsync($"/api/users/{admin.UserId}")).ShouldBe(HttpStatusCode.OK)).GetProperty("locked").GetBoolean().Should().BeFalse();
+
+        // Anyone who knows an admin's email can cause a lockout after failed sign-ins: that does not stop their session.
+        for (var i = 0; i < 6; i++)
+        {
+            await (await app.Anonymous().PostJson("/api/auth/login", new { email = admin.Email, password = "not the password at all" }))
+                .ShouldBeProblem(HttpStatusCode.Unauthorized);
+        }
+
+        await (await admin.Http.GetAsync("/api/users")).ShouldBe(HttpStatusCode.OK);
     }
 
     [Fact]

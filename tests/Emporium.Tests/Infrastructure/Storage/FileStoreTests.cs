@@ -151,6 +151,10 @@ public sealed class LocalFileStoreTests : FileStoreTests
         await ((Func<Task>)(() => Store.PutAsync("deep/er/failed.txt", failing, "text/plain", default))).Should().ThrowAsync<ContentTooLargeException>();
 
         Directory.GetFiles(_root.FullName, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Should().Equal("file.txt");
+
+        var refused = new LengthLimitedStream(new MemoryStream(new byte[100]), 10);
+        await ((Func<Task>)(() => Store.PutAsync("fresh/folder/refused.txt", refused, "text/plain", default))).Should().ThrowAsync<ContentTooLargeException>();
+        Directory.Exists(Path.Combine(_root.FullName, "fresh")).Should().BeFalse("a refused put leaves no folder made for it");
     }
 
     [Fact]
