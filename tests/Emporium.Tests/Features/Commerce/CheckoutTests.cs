@@ -236,6 +236,23 @@ public abstract class CheckoutTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_retry_that_writes_the_same_total_with_other_decimals_is_the_same_request()
+    {
+        // 8 and 8.00 are one amount: a client library that re-serialises it on a retry must get its order back, not 422.
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var customer = (await app.NewUserAsync(Roles.Customer)).Http;
+        var item = await staff.ProductForSaleAsync(4m, stock: 10);
+        await customer.AddToCartAsync(item.VariantId, 2);
+        var key = Guid.NewGuid().ToString();
+
+        var order = await (await customer.CheckoutAsync(key, new { expected_total = 8m })).ShouldBe(HttpStatusCode.Created);
+        var again = await customer.CheckoutAsync(key, new { expected_total = 8.00m });
+
+        (await again.ShouldBe(HttpStatusCode.Created)).GetProperty("id").GetInt64().Should().Be(order.GetProperty("id").GetInt64());
+        again.Headers.GetValues("Idempotent-Replayed").Should().Equal("true");
+    }
+
+    [Fact]
     public async Task Expired_idempotency_keys_are_purged_and_a_request_after_expiry_runs_anew()
     {
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;

@@ -69,7 +69,9 @@ public static class OrderEndpoints
                 return Problems.Validation(IdempotencyKeys.Field, problem);
             }
 
-            var hash = IdempotencyKeys.HashOf(JsonSerializer.Serialize(request, serializer));
+            // One amount is one request however many trailing zeros it was written with (8 and 8.00).
+            var canonical = request with { ExpectedTotal = request.ExpectedTotal is { } total ? decimal.Parse(total.ToString("G29", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture) : null };
+            var hash = IdempotencyKeys.HashOf(JsonSerializer.Serialize(canonical, serializer));
             switch (await IdempotencyKeys.ClaimAsync(db, clock, userId, text, hash, options.Value.IdempotencyKeyLifetime, cancellationToken))
             {
                 case IdempotencyKeys.Replay replay:
