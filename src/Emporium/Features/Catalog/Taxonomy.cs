@@ -1,5 +1,7 @@
 using Emporium.Features.Catalog.Caching;
 using System.Linq.Expressions;
+using Emporium.Platform.Persistence;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Emporium.Features.Catalog;
 
@@ -102,6 +104,11 @@ internal static class Taxonomy
 /// For kinds a live row may not be deleted while something uses it (an attribute its variants): rows in use, and the 409
 /// that names the use, or null. Checked again in the delete's own statement.
 /// </param>
+/// <param name="writeLock">
+/// For kinds whose writes check other rows first (a category's parent and children; an attribute's values against the
+/// variants that use them): the <see cref="IWriteLocks"/> lock each write holds from before its checks to its commit, and
+/// the key of a row (every category takes one key: a move and a move can make a cycle anywhere in the tree).
+/// </param>
 internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     string What,
     string Path,
@@ -111,7 +118,8 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     Func<EmporiumDbContext, T, TRequest, ValidationErrors, CancellationToken, Task<IResult?>>? applyMore = null,
     string? ReservedSlug = null,
     Func<IQueryable<T>, IQueryable<T>>? including = null,
-    Func<EmporiumDbContext, (Expression<Func<T, bool>> Used, Func<T, Task<ProblemHttpResult?>> Refuse)>? inUse = null)
+    Func<EmporiumDbContext, (Expression<Func<T, bool>> Used, Func<T, Task<ProblemHttpResult?>> Refuse)>? inUse = null,
+    (string Name, Func<T, long> KeyOf)? writeLock = null)
     where T : class, ITaxonomyRow
     where TRequest : class, ITaxonomyRequest
 {
@@ -260,6 +268,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
     {
         var (db, _, http, cancellationToken) = scope;
         var row = blank(scope.UtcNow);
+        await using var transaction = await BeginLockedAsync(scope, row);
         switch (await ApplyAsync(db, row, request, cancellationToken))
         {
             case ValidationProblem invalid:
@@ -290,6 +299,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             }
         }
 
+        await CommitAsync(transaction, cancellationToken);
         ETags.Set(http.Response, ETags.For(row.Id, row.Version));
         return TypedResults.Created($"{Path}/{row.Id}", respond(row));
     }
@@ -330,6 +340,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             return TypedResults.NoContent();
         }
 
+        await using var transaction = await BeginLockedAsync(scope, row);
         if (refuse is not null && await refuse(row) is { } refused)
         {
             return refused;
@@ -344,6 +355,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             cancellationToken);
         if (deleted > 0)
         {
+            await CommitAsync(transaction, cancellationToken);
             return TypedResults.NoContent();
         }
 
@@ -368,6 +380,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
         var row = target.Row;
         if (row.DeletedAt is not null)
         {
+            await using var transaction = await BeginLockedAsync(scope, row);
             if (refuse is not null && await refuse(row) is { } refused)
             {
                 return refused;
@@ -378,6 +391,8 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             {
                 return problem;
             }
+
+            await CommitAsync(transaction, scope.Aborted);
         }
 
         return Answer(scope.Http, row);
@@ -414,6 +429,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
         }
 
         var (db, _, http, cancellationToken) = scope;
+        await using var transaction = await BeginLockedAsync(scope, row);
         switch (await ApplyAsync(db, row, request, cancellationToken))
         {
             case ValidationProblem invalid:
@@ -432,8 +448,28 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             return problem;
         }
 
+        await CommitAsync(transaction, cancellationToken);
         return Answer(http, row);
     }
+
+    /// <summary>
+    /// For a kind with a write lock, the transaction the write runs in, holding the lock for <paramref name="row"/>: what
+    /// the write checks from here on is what the last write under the lock committed. Null (no transaction) for the others.
+    /// </summary>
+    private async Task<IDbContextTransaction?> BeginLockedAsync(RequestScope scope, T row)
+    {
+        if (writeLock is not var (name, keyOf))
+        {
+            return null;
+        }
+
+        var transaction = await scope.Db.Database.BeginTransactionAsync(scope.Aborted);
+        await scope.Http.RequestServices.GetRequiredService<IWriteLocks>().HoldAsync(name, keyOf(row), scope.Aborted);
+        return transaction;
+    }
+
+    private static Task CommitAsync(IDbContextTransaction? transaction, CancellationToken cancellationToken) =>
+        transaction?.CommitAsync(cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>Saves the row's change as its next version (412 when another write got there first).</summary>
     private Task<ProblemHttpResult?> SaveVersionAsync(RequestScope scope, T row)

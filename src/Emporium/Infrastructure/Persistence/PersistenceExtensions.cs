@@ -1,6 +1,7 @@
 using Emporium.Features.Catalog.Products;
 using Emporium.Infrastructure.Persistence.BulkUpsert;
 using Emporium.Infrastructure.Persistence.Search;
+using Emporium.Platform.Persistence;
 using Emporium.Platform.Health;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
@@ -78,6 +79,10 @@ public static class PersistenceExtensions
             provider.GetRequiredService<IOptions<DatabaseOptions>>().Value is { Provider: DatabaseProvider.Postgres } database
                 ? new Reads.PostgresProductReads(provider.GetRequiredService<NpgsqlDataSource>(), database.CommandTimeoutSeconds)
                 : new EfProductReads());
+        services.AddScoped<IWriteLocks>(provider =>
+            provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+                ? new PostgresWriteLocks(provider.GetRequiredService<EmporiumDbContext>())
+                : new SqliteWriteLocks(provider.GetRequiredService<EmporiumDbContext>()));
         services.AddScoped<IRowEstimator>(provider =>
             provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
                 ? new PostgresRowEstimator(provider.GetRequiredService<EmporiumDbContext>())

@@ -7,6 +7,13 @@ public static class AttributeEndpoints
     /// <summary>Most values one attribute may list.</summary>
     public const int MaxValues = 1_000;
 
+    /// <summary>
+    /// Held, keyed by the attribute's id, by the attribute's own writes and by every variant write that names one of its
+    /// values: removing a value (or deleting the attribute) checks that no live variant uses it, and a variant written
+    /// meanwhile would otherwise lose the value to the cascade or fail on its foreign key.
+    /// </summary>
+    public const string ValuesLock = "attribute";
+
     private static readonly TaxonomyKind<ProductAttribute, AttributeRequest, AttributeResponse> Attributes = new(
         "attribute",
         "/api/attributes",
@@ -20,6 +27,7 @@ public static class AttributeEndpoints
         },
         ApplyValuesAsync,
         including: rows => rows.Include(a => a.Values),
+        writeLock: (ValuesLock, attribute => attribute.Id),
         inUse: db => (
             attribute => db.Set<VariantValue>().Any(vv => vv.AttributeId == attribute.Id && db.Set<Variant>().Any(v => v.Id == vv.VariantId && v.DeletedAt == null)),
             async attribute => await UsedByAsync(db, attribute.Id) is { } sku

@@ -19,7 +19,15 @@ public static class CategoryEndpoints
             Parent = category.ParentId is { } parentId ? JsonSerializer.SerializeToElement(parentId) : null,
         },
         ApplyDescriptionAndParentAsync,
-        ReservedSlug: "tree");
+        ReservedSlug: "tree",
+        writeLock: (TreeLock, _ => 0));
+
+    /// <summary>
+    /// Every write of a category holds it: a move checks the new parent's ancestors, a delete that no child is live, a
+    /// create or restore that the parent is; two of them at once could each pass on what the other changes (a cycle, a
+    /// live category under a deleted one).
+    /// </summary>
+    private const string TreeLock = "category-tree";
 
     /// <summary>
     /// The tree nests two JSON levels per category; the default depth limit (64) would turn a deep but legal

@@ -3,6 +3,7 @@ using Emporium.Features.Catalog.Attributes;
 using Emporium.Features.Catalog.Images;
 using Emporium.Features.Catalog.Products;
 using Emporium.Features.Events;
+using Emporium.Platform.Persistence;
 
 namespace Emporium.Features.Catalog.Variants;
 
@@ -122,7 +123,8 @@ public static class VariantEndpoints
         errors.When(Skus.Problem(request.Sku) is not null, "sku", Skus.Problem(request.Sku) ?? "");
         CheckPrice(request.Price, product.Currency, errors);
         errors.When(request.Stock is < 0 or > VariantLimits.MaxOnHand, "stock", $"stock must be 0 to {VariantLimits.MaxOnHand:N0}.");
-        var values = await ResolveAttributesAsync(db, request.Attributes, errors, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var values = await ResolveAttributesAsync(scope, request.Attributes, errors);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();
@@ -145,7 +147,6 @@ public static class VariantEndpoints
         };
         variant.SetValues(values);
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Set<Variant>().Add(variant);
         if (await SaveOrConflictAsync(db, variant, cancellationToken) is { } conflict)
         {
@@ -207,7 +208,8 @@ public static class VariantEndpoints
         errors.When(Skus.Problem(request.Sku) is not null, "sku", Skus.Problem(request.Sku) ?? "");
         var currency = await db.Set<Product>().Where(p => p.Id == variant.ProductId).Select(p => p.Currency).FirstAsync(cancellationToken);
         CheckPrice(request.Price, currency, errors);
-        var values = await ResolveAttributesAsync(db, request.Attributes, errors, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var values = await ResolveAttributesAsync(scope, request.Attributes, errors);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();
@@ -226,7 +228,6 @@ public static class VariantEndpoints
         await db.Entry(variant).Collection(v => v.Values).LoadAsync(cancellationToken);
         variant.SetValues(values);
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (await SaveOrConflictAsync(db, variant, cancellationToken) is { } conflict)
         {
             return conflict;
@@ -455,9 +456,15 @@ public static class VariantEndpoints
     /// The attribute values <paramref name="given"/> names (attribute slug to value slug), as ids; each unknown attribute or
     /// value is an error on attributes.{slug}.
     /// </summary>
+    /// <summary>
+    /// The attribute and value ids a body's attributes name, holding each named attribute's lock for the caller's
+    /// transaction (in ascending order), and read again once held: a value removed meanwhile is then a field error here, and
+    /// none can be removed before the variant commits.
+    /// </summary>
     private static async Task<List<(long AttributeId, long ValueId)>> ResolveAttributesAsync(
-        EmporiumDbContext db, IReadOnlyDictionary<string, string>? given, ValidationErrors errors, CancellationToken cancellationToken)
+        RequestScope scope, IReadOnlyDictionary<string, string>? given, ValidationErrors errors)
     {
+        var (db, _, http, cancellationToken) = scope;
         if (given is not { Count: > 0 })
         {
             return [];
@@ -470,10 +477,22 @@ public static class VariantEndpoints
         }
 
         var slugs = given.Keys.ToList();
-        var attributes = await db.Set<ProductAttribute>().AsNoTracking()
+        Task<List<ProductAttribute>> LoadAsync() => db.Set<ProductAttribute>().AsNoTracking()
             .Where(a => EF.Parameter(slugs).Contains(a.Slug) && a.DeletedAt == null)
             .Include(a => a.Values)
             .ToListAsync(cancellationToken);
+        var attributes = await LoadAsync();
+        if (attributes.Count > 0)
+        {
+            var locks = http.RequestServices.GetRequiredService<IWriteLocks>();
+            foreach (var id in attributes.Select(a => a.Id).Order())
+            {
+                await locks.HoldAsync(AttributeEndpoints.ValuesLock, id, cancellationToken);
+            }
+
+            attributes = await LoadAsync();
+        }
+
         var resolved = new List<(long, long)>(given.Count);
         foreach (var (attributeSlug, valueSlug) in given)
         {

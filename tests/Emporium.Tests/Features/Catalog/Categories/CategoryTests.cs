@@ -165,6 +165,79 @@ public abstract class CategoryTests(EmporiumApp app)
         moved.GetProperty("parent_id").GetInt64().Should().Be(Id(top));
     }
 
+    private const int Rounds = 20;
+
+    /// <summary>Runs two writes at once, released together.</summary>
+    private static async Task<(HttpResponseMessage First, HttpResponseMessage Second)> AtOnceAsync(
+        Func<Task<HttpResponseMessage>> first, Func<Task<HttpResponseMessage>> second)
+    {
+        using var start = new SemaphoreSlim(0);
+        var a = Task.Run(async () => { await start.WaitAsync(); return await first(); });
+        var b = Task.Run(async () => { await start.WaitAsync(); return await second(); });
+        start.Release(2);
+        return (await a, await b);
+    }
+
+    [Fact]
+    public async Task Two_concurrent_moves_of_a_category_under_each_other_never_make_a_cycle()
+    {
+        var staff = await StaffAsync();
+        for (var round = 0; round < Rounds; round++)
+        {
+            var a = Id(await CreateAsync(staff, $"Swap A {Tag()}"));
+            var b = Id(await CreateAsync(staff, $"Swap B {Tag()}"));
+
+            var (aUnderB, bUnderA) = await AtOnceAsync(
+                () => staff.PatchJson($"/api/categories/{a}", new { parent = b }),
+                () => staff.PatchJson($"/api/categories/{b}", new { parent = a }));
+
+            // One move lands; the other then finds the category it would sit under inside its own subtree.
+            new[] { aUnderB.StatusCode, bUnderA.StatusCode }.Should().BeEquivalentTo(
+                [HttpStatusCode.OK, HttpStatusCode.UnprocessableEntity], $"round {round}");
+            var parentOfA = (await (await staff.GetAsync($"/api/categories/{a}")).ShouldBe(HttpStatusCode.OK)).GetProperty("parent_id");
+            var parentOfB = (await (await staff.GetAsync($"/api/categories/{b}")).ShouldBe(HttpStatusCode.OK)).GetProperty("parent_id");
+            (parentOfA.ValueKind == JsonValueKind.Number && parentOfB.ValueKind == JsonValueKind.Number)
+                .Should().BeFalse($"A and B must not be each other's parent (round {round})");
+        }
+    }
+
+    [Fact]
+    public async Task A_delete_racing_a_create_under_the_category_never_leaves_a_live_child_under_a_deleted_parent()
+    {
+        var staff = await StaffAsync();
+        for (var round = 0; round < Rounds; round++)
+        {
+            var parent = Id(await CreateAsync(staff, $"Doomed {Tag()}"));
+
+            var (delete, create) = await AtOnceAsync(
+                () => staff.DeleteAsync($"/api/categories/{parent}"),
+                () => staff.PostJson("/api/categories", new { name = $"Late child {Tag()}", parent }));
+
+            // Either the child came first (the delete is refused: 409) or the delete did (the create is refused: 400).
+            (delete.StatusCode, create.StatusCode).Should().BeOneOf(
+                [(HttpStatusCode.Conflict, HttpStatusCode.Created), (HttpStatusCode.NoContent, HttpStatusCode.BadRequest)], $"round {round}");
+        }
+    }
+
+    [Fact]
+    public async Task A_restore_racing_the_parents_delete_never_leaves_a_live_child_under_a_deleted_parent()
+    {
+        var staff = await StaffAsync();
+        for (var round = 0; round < Rounds; round++)
+        {
+            var parent = Id(await CreateAsync(staff, $"Parent {Tag()}"));
+            var child = Id(await CreateAsync(staff, $"Child {Tag()}", parent: parent));
+            (await staff.DeleteAsync($"/api/categories/{child}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+            var (restore, delete) = await AtOnceAsync(
+                () => staff.PostAsync($"/api/categories/{child}/restore", null),
+                () => staff.DeleteAsync($"/api/categories/{parent}"));
+
+            (restore.StatusCode, delete.StatusCode).Should().BeOneOf(
+                [(HttpStatusCode.OK, HttpStatusCode.Conflict), (HttpStatusCode.Conflict, HttpStatusCode.NoContent)], $"round {round}");
+        }
+    }
+
     [Fact]
     public async Task Patch_changes_only_present_fields_and_a_null_parent_moves_to_the_top_level()
     {

@@ -450,6 +450,34 @@ public abstract class VariantTests(EmporiumApp app)
         replaced.GetProperty("values").EnumerateArray().Select(v => v.Str("slug")).Should().Equal("s", "l");
     }
 
+    [Fact]
+    public async Task Removing_a_value_while_a_variant_is_created_with_it_never_loses_the_value_or_fails_with_500()
+    {
+        var staff = await StaffAsync();
+        for (var round = 0; round < 15; round++)
+        {
+            var tag = Tag();
+            var size = await SizesAsync(staff, tag);
+            var product = await staff.CreateProductAsync(new { sku = $"RACE-{tag}", name = $"Race {tag}", price = 2m });
+            var withoutM = new { name = $"Size {tag}", values = new[] { new { name = "S", slug = "s" }, new { name = "L", slug = "l" } } };
+            using var start = new SemaphoreSlim(0);
+            var remove = Task.Run(async () => { await start.WaitAsync(); return await staff.PutJson($"/api/attributes/{size}", withoutM); });
+            var create = Task.Run(async () => { await start.WaitAsync(); return await AddVariantAsync(staff, product.Id(), $"RACE-{tag}-M", size, "m"); });
+            start.Release(2);
+            var (removed, created) = (await remove, await create);
+
+            // The variant came first (the removal is refused: 409) or the removal did (the variant names no such value: 400).
+            (removed.StatusCode, created.StatusCode).Should().BeOneOf(
+                [(HttpStatusCode.Conflict, HttpStatusCode.Created), (HttpStatusCode.OK, HttpStatusCode.BadRequest)], $"round {round}");
+            if (created.StatusCode == HttpStatusCode.Created)
+            {
+                var variant = await created.ShouldBe(HttpStatusCode.Created);
+                var read = await (await staff.GetAsync($"/api/variants/{variant.GetProperty("id").GetInt64()}")).ShouldBe(HttpStatusCode.OK);
+                read.GetProperty("attributes").GetProperty(size).GetString().Should().Be("m");
+            }
+        }
+    }
+
     private async Task<long> ProductIdAsync(string skuKey) =>
         await app.WithDbAsync(db => db.Set<Emporium.Features.Catalog.Product>().Where(p => p.SkuKey == skuKey).Select(p => p.Id).FirstAsync());
 
