@@ -93,3 +93,41 @@ public abstract class CartTests(EmporiumApp app)
 public sealed class CartTestsOnSqlite(SqliteApp app) : CartTests(app), IClassFixture<SqliteApp>;
 
 public sealed class CartTestsOnPostgres(PostgresApp app) : CartTests(app), IClassFixture<PostgresApp>;
+
+/// <summary>A cart's line cap holds when the adds that would pass it arrive together.</summary>
+public abstract class CartLineCapTests
+{
+    private readonly EmporiumApp _app;
+
+    protected CartLineCapTests(EmporiumApp app) => _app = app.With("Commerce:MaxCartLines", "2");
+
+    [Fact]
+    public async Task Two_adds_at_once_into_a_cart_one_line_from_full_add_one_line_and_refuse_the_other()
+    {
+        var staff = (await _app.NewUserAsync(Roles.Staff)).Http;
+        var first = await staff.ProductForSaleAsync(1m, stock: 5);
+        var second = await staff.ProductForSaleAsync(1m, stock: 5);
+        var third = await staff.ProductForSaleAsync(1m, stock: 5);
+        for (var round = 0; round < 10; round++)
+        {
+            var customer = (await _app.NewUserAsync(Roles.Customer)).Http;
+            await customer.AddToCartAsync(first.VariantId, 1);
+            using var start = new SemaphoreSlim(0);
+            var adds = new[] { second, third }.Select(item => Task.Run(async () =>
+            {
+                await start.WaitAsync();
+                return await customer.PostJson("/api/cart/items", new { variant_id = item.VariantId, quantity = 1 });
+            })).ToArray();
+            start.Release(2);
+            var statuses = (await Task.WhenAll(adds)).Select(r => r.StatusCode);
+
+            statuses.Should().BeEquivalentTo([HttpStatusCode.OK, (HttpStatusCode)422], $"round {round}");
+            var cart = await (await customer.GetAsync("/api/cart")).ShouldBe(HttpStatusCode.OK);
+            cart.GetProperty("items").GetArrayLength().Should().Be(2, $"the cart holds at most 2 lines (round {round})");
+        }
+    }
+}
+
+public sealed class CartLineCapTestsOnSqlite(SqliteApp app) : CartLineCapTests(app), IClassFixture<SqliteApp>;
+
+public sealed class CartLineCapTestsOnPostgres(PostgresApp app) : CartLineCapTests(app), IClassFixture<PostgresApp>;

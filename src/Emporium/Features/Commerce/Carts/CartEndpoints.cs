@@ -1,5 +1,6 @@
 using Emporium.Features.Catalog;
 using Emporium.Features.Catalog.Variants;
+using Emporium.Platform.Persistence;
 
 namespace Emporium.Features.Commerce.Carts;
 
@@ -10,6 +11,9 @@ namespace Emporium.Features.Commerce.Carts;
 public static class CartEndpoints
 {
     private const string What = "Cart item";
+
+    /// <summary>Held, keyed by the user's id, by each add to a cart.</summary>
+    private const string CartLock = "cart";
 
     public static IEndpointRouteBuilder MapCart(this IEndpointRouteBuilder app)
     {
@@ -37,7 +41,7 @@ public static class CartEndpoints
         TypedResults.Ok(await LoadAsync(scope.Db, UserOf(scope), scope.Aborted));
 
     public static async Task<Results<Ok<CartResponse>, ValidationProblem, ProblemHttpResult>> AddCartItem(
-        CartItemRequest request, [AsParameters] RequestScope scope, IOptions<CommerceOptions> options)
+        CartItemRequest request, [AsParameters] RequestScope scope, IOptions<CommerceOptions> options, IWriteLocks locks)
     {
         var (db, _, _, cancellationToken) = scope;
         var limits = options.Value;
@@ -69,17 +73,15 @@ public static class CartEndpoints
         var userId = UserOf(scope);
         var now = scope.UtcNow;
         var quantity = request.Quantity!.Value;
-        for (var attempt = 1; ; attempt++)
+        // One add of a user's at a time: two at once each counted the lines before either added one, and a full cart
+        // took a line past Commerce:MaxCartLines (or both added the same variant and one failed on the unique key).
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await locks.HoldAsync(CartLock, userId, cancellationToken);
+        var merged = await db.Set<CartItem>()
+            .Where(i => i.UserId == userId && i.VariantId == variant.Id && i.Quantity + quantity <= limits.MaxQuantity)
+            .ExecuteUpdateAsync(set => set.SetProperty(i => i.Quantity, i => i.Quantity + quantity).SetProperty(i => i.UpdatedAt, now), cancellationToken);
+        if (merged == 0)
         {
-            // A variant already in the cart gets the units added in one guarded statement, so concurrent adds both count.
-            var merged = await db.Set<CartItem>()
-                .Where(i => i.UserId == userId && i.VariantId == variant.Id && i.Quantity + quantity <= limits.MaxQuantity)
-                .ExecuteUpdateAsync(set => set.SetProperty(i => i.Quantity, i => i.Quantity + quantity).SetProperty(i => i.UpdatedAt, now), cancellationToken);
-            if (merged == 1)
-            {
-                break;
-            }
-
             if (await db.Set<CartItem>().Where(i => i.UserId == userId && i.VariantId == variant.Id).Select(i => (int?)i.Quantity)
                     .FirstOrDefaultAsync(cancellationToken) is { } held)
             {
@@ -91,20 +93,11 @@ public static class CartEndpoints
                 return Unprocessable("variant_id", $"A cart holds at most {limits.MaxCartLines} lines; check out or remove some first.");
             }
 
-            var line = new CartItem { UserId = userId, VariantId = variant.Id, Quantity = quantity, CreatedAt = now, UpdatedAt = now };
-            db.Set<CartItem>().Add(line);
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-                break;
-            }
-            catch (DbUpdateException) when (attempt < 3)
-            {
-                // Most likely the same variant added by a concurrent request of this user: merge into that line instead.
-                db.Entry(line).State = EntityState.Detached;
-            }
+            db.Set<CartItem>().Add(new CartItem { UserId = userId, VariantId = variant.Id, Quantity = quantity, CreatedAt = now, UpdatedAt = now });
+            await db.SaveChangesAsync(cancellationToken);
         }
 
+        await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(await LoadAsync(db, userId, cancellationToken));
     }
 
