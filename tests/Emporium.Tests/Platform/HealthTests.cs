@@ -1,4 +1,5 @@
 using System.Net;
+using Emporium.Platform.Security;
 using Emporium.Tests.Infrastructure;
 
 namespace Emporium.Tests.Platform;
@@ -44,6 +45,12 @@ public sealed class HealthTestsOnPostgres(PostgresApp app) : HealthTests(app), I
         var unready = await (await missing.Anonymous().GetAsync("/health/ready")).ShouldBe(HttpStatusCode.ServiceUnavailable);
         unready.GetProperty("checks").GetProperty("storage").Str("status").Should().Be("Unhealthy");
         unready.GetProperty("checks").GetProperty("database").Str("status").Should().Be("Healthy");
+        // What failed, with the store's address and error, is for staff; anonymous probes get the statuses.
+        unready.GetProperty("checks").GetProperty("storage").TryGetProperty("description", out _).Should().BeFalse();
+        unready.GetRawText().Should().NotContain("no-such-bucket").And.NotContain("127.0.0.1");
+        var staff = (await missing.NewUserAsync(Roles.Staff)).Http;
+        var detailed = await (await staff.GetAsync("/health/ready")).ShouldBe(HttpStatusCode.ServiceUnavailable);
+        detailed.GetProperty("checks").GetProperty("storage").Str("description").Should().Contain("file store");
     }
 
     [Fact]

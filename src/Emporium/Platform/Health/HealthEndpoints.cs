@@ -25,8 +25,15 @@ public static class HealthEndpoints
         app.MapHealthChecks("/health", ready).WithTags("Health");
     }
 
+    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    /// <summary>
+    /// Each check's status and time for anyone (probes and load balancers call anonymously); what a failing check says
+    /// (host names, addresses, the driver's error) only for staff and admins signed in: it maps the deployment for an attacker.
+    /// </summary>
     private static Task WriteJson(HttpContext context, HealthReport report)
     {
+        var detailed = context.User.IsStaffOrAdmin();
         context.Response.ContentType = "application/json";
         context.Response.Headers.CacheControl = "no-store";
         var body = new
@@ -39,9 +46,9 @@ public static class HealthEndpoints
                 {
                     status = entry.Value.Status.ToString(),
                     duration_ms = Math.Round(entry.Value.Duration.TotalMilliseconds, 1),
-                    description = entry.Value.Description ?? entry.Value.Exception?.Message,
+                    description = detailed ? entry.Value.Description ?? entry.Value.Exception?.Message : null,
                 }),
         };
-        return JsonSerializer.SerializeAsync(context.Response.Body, body, cancellationToken: context.RequestAborted);
+        return JsonSerializer.SerializeAsync(context.Response.Body, body, Json, context.RequestAborted);
     }
 }
