@@ -26,6 +26,8 @@ public static class CatalogFeature
             // Media:Download:Timeout covers the whole download, redirects included; the client's own timeout must not cut in first.
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddJobHandler<ImageProcessingJobHandler>(ImageProcessingJobHandler.KindName);
+        builder.Services.AddSingleton<ImageFileSweep>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ImageFileSweep>());
         return builder;
     }
 

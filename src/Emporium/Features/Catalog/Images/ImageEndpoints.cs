@@ -427,7 +427,7 @@ public static partial class ImageEndpoints
 
     public static async Task<IResult> ServeMedia(string key, HttpContext http, IFileStore store, IOptions<MediaOptions> options, CancellationToken cancellationToken)
     {
-        if (!key.StartsWith("images/", StringComparison.Ordinal) || ImageFiles.ContentTypeOf(key) is not { } contentType || !FileKeys.IsValid(key))
+        if (!key.StartsWith(ImageFiles.Root, StringComparison.Ordinal) || ImageFiles.ContentTypeOf(key) is not { } contentType || !FileKeys.IsValid(key))
         {
             return TypedResults.NotFound();
         }

@@ -256,6 +256,22 @@ internal static class ImageEvents
 /// <summary>Names of an image's files: generated, never taken from an upload.</summary>
 internal static class ImageFiles
 {
+    /// <summary>Where every image's files live: images/{product id}/{image's own folder}/{file}.</summary>
+    public const string Root = "images/";
+
+    /// <summary>The product and folder (the row's storage prefix) a file belongs to.</summary>
+    public sealed record Owner(long ProductId, string Prefix);
+
+    /// <summary>The owner a key names, or null for a key not laid out as the service writes them.</summary>
+    public static Owner? OwnerOf(string key)
+    {
+        var segments = key.Split('/');
+        return segments.Length >= 4 && segments[0] == "images"
+            && long.TryParse(segments[1], NumberStyles.None, CultureInfo.InvariantCulture, out var productId)
+            ? new Owner(productId, $"images/{segments[1]}/{segments[2]}")
+            : null;
+    }
+
     public static string OriginalKey(string prefix, ImageFormat format) => $"{prefix}/original.{Extension(format)}";
 
     public static string Extension(ImageFormat format) => format.Name switch

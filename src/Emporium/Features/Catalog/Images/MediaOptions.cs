@@ -50,6 +50,14 @@ public sealed partial class MediaOptions : IValidatableObject
 
     public MediaDownloadOptions Download { get; set; } = new();
 
+    /// <summary>How often worker processes look for image files no image owns (left by a crash or a failed store).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>How old such a file must be to go: longer than any upload takes, so one in flight keeps its files.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
+    public TimeSpan OrphanFileAge { get; set; } = TimeSpan.FromDays(1);
+
     public static readonly RenditionSize[] DefaultRenditions =
         [new("thumb", 160), new("small", 320), new("medium", 640), new("large", 1280)];
 

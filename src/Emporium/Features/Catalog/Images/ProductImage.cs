@@ -62,7 +62,7 @@ public sealed class ProductImage
     /// <summary>Raised by every change; the product's ETag covers it.</summary>
     public int Version { get; set; } = 1;
 
-    public static string NewPrefix(long productId) => $"images/{productId}/{Guid.NewGuid():N}";
+    public static string NewPrefix(long productId) => $"{ImageFiles.Root}{productId}/{Guid.NewGuid():N}";
 }
 
 /// <summary>One stored rendition as the row keeps it.</summary>

@@ -90,7 +90,8 @@ internal static class ImageSettings
             .With("Media:MaxUploadBytes", "3000000")
             .With("Media:Download:MaxBytes", "3000000")
             .With("Media:Download:Timeout", "00:00:01")
-            .With("Media:Download:MaxRedirects", "2");
+            .With("Media:Download:MaxRedirects", "2")
+            .With("Media:OrphanFileAge", "00:00:02");
     }
 }
 

@@ -47,6 +47,40 @@ public abstract class ImageTests(EmporiumApp app)
         app.WithDbAsync(async db => await db.Set<ProductImage>().Where(i => i.ProductId == productId).Select(i => i.StoragePrefix).ToListAsync());
 
     [Fact]
+    public async Task The_sweep_removes_old_files_no_image_owns_and_keeps_an_images_files_and_an_upload_in_flight()
+    {
+        var staff = await StaffAsync();
+        var productId = await ProductAsync(staff);
+        var images = await staff.UploadAsync(productId, (TestImages.Jpeg(400, 300), "kept.jpg", "image/jpeg"), (TestImages.Jpeg(400, 300), "lost.jpg", "image/jpeg"));
+        var kept = images[0].GetProperty("id").GetInt64();
+        var lost = images[1].GetProperty("id").GetInt64();
+        await staff.SettledAsync(kept);
+        await staff.SettledAsync(lost);
+        var prefixes = await app.WithDbAsync(db => db.Set<ProductImage>().Where(i => i.Id == kept || i.Id == lost)
+            .ToDictionaryAsync(i => i.Id, i => i.StoragePrefix));
+        // A crash between deleting the row and deleting its files (the API deletes files after the commit).
+        await app.WithDbAsync(db => db.Set<ProductImage>().Where(i => i.Id == lost).ExecuteDeleteAsync());
+        using var scope = app.Services.CreateScope();
+        var store = scope.ServiceProvider.GetRequiredService<Emporium.Platform.Storage.IFileStore>();
+        async Task<List<string>> FilesAsync(string prefix) =>
+            (await store.ListAsync(prefix + "/", CancellationToken.None).ToListAsync()).ConvertAll(f => f.Key);
+        (await FilesAsync(prefixes[lost])).Should().HaveCountGreaterThan(1, "the original and its renditions");
+
+        // Older than Media:OrphanFileAge (2 s here); then an upload in flight stores a file whose row is not written yet.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var inFlight = ProductImage.NewPrefix(productId);
+        await store.PutAsync($"{inFlight}/original.jpg", new MemoryStream(TestImages.Jpeg(10, 10)), "image/jpeg", CancellationToken.None);
+        var swept = await app.Services.GetRequiredService<ImageFileSweep>().SweepAsync(CancellationToken.None);
+
+        (await FilesAsync(prefixes[lost])).Should().BeEmpty("no image owns them");
+        swept.Should().BeGreaterThanOrEqualTo(2);
+        (await FilesAsync(prefixes[kept])).Should().HaveCountGreaterThan(1, "a live image keeps its files, however old");
+        (await FilesAsync(inFlight)).Should().ContainSingle("a file younger than Media:OrphanFileAge may belong to an upload in flight");
+        var served = await (await staff.GetAsync($"/api/images/{kept}")).ShouldBe(HttpStatusCode.OK);
+        (await FetchAsync(served.GetProperty("renditions").EnumerateArray().First().Str("url"))).Bytes.Should().NotBeEmpty();
+    }
+
+    [Fact]
     public async Task Uploaded_photos_become_renditions_in_webp_and_jpeg_that_are_served_and_announced()
     {
         var staff = await StaffAsync();
