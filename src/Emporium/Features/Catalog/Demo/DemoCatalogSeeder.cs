@@ -1,11 +1,13 @@
 using System.IO.Compression;
+using Emporium.Features.Catalog.Variants;
 
 namespace Emporium.Features.Catalog.Demo;
 
 /// <summary>
 /// Loads eShop's 101-product sample catalog (MIT, dotnet/eShop) so a newcomer sees a real catalog at
 /// once: 13 brands, an "Outdoor" category with one child per product type, and the products with
-/// SKUs ESHOP-001.. . Idempotent: rows that exist (by SKU or slug) are left alone.
+/// SKUs ESHOP-001.. . Idempotent: rows that exist (by SKU or slug) are left alone; a SKU any variant holds is skipped, and
+/// a brand or category someone deleted is not linked (nor made a parent) again.
 /// </summary>
 public sealed partial class DemoCatalogSeeder(
     EmporiumDbContext db,
@@ -37,7 +39,9 @@ public sealed partial class DemoCatalogSeeder(
         }
 
         var categories = await db.Set<Category>().ToDictionaryAsync(c => c.Slug, cancellationToken);
-        if (!categories.TryGetValue("outdoor", out var root))
+        // A deleted "outdoor" keeps its slug; the product types then go at the top level, not under a deleted parent.
+        var root = categories.GetValueOrDefault("outdoor");
+        if (root is null)
         {
             root = categories["outdoor"] = db.Add(new Category
             {
@@ -47,6 +51,10 @@ public sealed partial class DemoCatalogSeeder(
                 CreatedAt = now,
                 UpdatedAt = now,
             }).Entity;
+        }
+        else if (root.DeletedAt is not null)
+        {
+            root = null;
         }
 
         foreach (var type in items.Select(i => i.Type).Distinct())
@@ -58,7 +66,10 @@ public sealed partial class DemoCatalogSeeder(
             }
         }
 
-        var existingSkus = (await db.Set<Product>().Select(p => p.SkuKey).ToListAsync(cancellationToken)).ToHashSet();
+        // Variants share the SKU namespace with products (a product's SKU is its default variant's).
+        var existingSkus = (await db.Set<Variant>().Select(v => v.SkuKey).ToListAsync(cancellationToken))
+            .Concat(await db.Set<Product>().Select(p => p.SkuKey).ToListAsync(cancellationToken))
+            .ToHashSet();
         var existingSlugs = (await db.Set<Product>().Select(p => p.Slug).ToListAsync(cancellationToken)).ToHashSet();
         var added = 0;
         foreach (var item in items)
@@ -83,8 +94,8 @@ public sealed partial class DemoCatalogSeeder(
                 Price = item.Price,
                 Currency = "USD",
                 IsActive = true,
-                Brand = brands[Slugs.FromName(item.Brand, "brand")],
-                Categories = [categories[Slugs.FromName(item.Type, "category")]],
+                Brand = brands[Slugs.FromName(item.Brand, "brand")] is { DeletedAt: null } brand ? brand : null,
+                Categories = categories[Slugs.FromName(item.Type, "category")] is { DeletedAt: null } category ? [category] : [],
                 CreatedAt = now,
                 UpdatedAt = now,
             });

@@ -3,6 +3,7 @@ using Emporium.Features.Catalog.Demo;
 using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
 using Emporium.Platform;
+using Emporium.Tests.Features.Catalog.Products;
 using Emporium.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -35,7 +36,9 @@ public abstract class DemoCatalogTests(EmporiumApp app)
         boots.Categories.Single().Slug.Should().Be("footwear");
     }
 
-    private Task<bool> SeedAsync() => app.WithDbAsync(async db =>
+    private Task<bool> SeedAsync() => SeedAsync(app);
+
+    public static Task<bool> SeedAsync(EmporiumApp app) => app.WithDbAsync(async db =>
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["seed-demo"] = "true" })
@@ -46,6 +49,42 @@ public abstract class DemoCatalogTests(EmporiumApp app)
         return true;
     });
 }
+
+/// <summary>A catalog that already holds a demo SKU on a variant, and deleted the demo's brand and root category.</summary>
+public abstract class DemoCatalogOnAUsedCatalogTests(EmporiumApp app)
+{
+    [Fact]
+    public async Task Seeding_skips_a_sku_a_variant_holds_and_links_no_deleted_brand_or_category()
+    {
+        var staff = (await app.NewUserAsync(Emporium.Platform.Security.Roles.Staff)).Http;
+        var host = await staff.CreateProductAsync(new { sku = $"HOST-{Guid.NewGuid():N}"[..20], name = "Host", price = 1m });
+        var size = await (await staff.PostJson("/api/attributes", new { name = "Size", values = new[] { new { name = "M", slug = "m" } } }))
+            .ShouldBe(System.Net.HttpStatusCode.Created);
+        await (await staff.PostJson($"/api/products/{host.Id()}/variants", new { sku = "eshop-002", price = 1m, attributes = new Dictionary<string, string> { [size.Str("slug")] = "m" } }))
+            .ShouldBe(System.Net.HttpStatusCode.Created);
+        var daybird = await (await staff.PostJson("/api/brands", new { name = "Daybird" })).ShouldBe(System.Net.HttpStatusCode.Created);
+        var outdoor = await (await staff.PostJson("/api/categories", new { name = "Outdoor", slug = "outdoor" })).ShouldBe(System.Net.HttpStatusCode.Created);
+        (await staff.DeleteAsync($"/api/brands/{daybird.Str("slug")}")).StatusCode.Should().Be(System.Net.HttpStatusCode.NoContent);
+        (await staff.DeleteAsync("/api/categories/outdoor")).StatusCode.Should().Be(System.Net.HttpStatusCode.NoContent);
+
+        await DemoCatalogTests.SeedAsync(app);
+
+        var (products, footwear) = await app.WithDbAsync(async db => (
+            await db.Set<Product>().Where(p => p.Sku.StartsWith("ESHOP-")).Include(p => p.Brand).Include(p => p.Categories).ToListAsync(),
+            await db.Set<Category>().SingleAsync(c => c.Slug == "footwear")));
+        products.Should().HaveCount(100, "ESHOP-002 is a variant's SKU already");
+        products.Should().NotContain(p => p.Sku == "ESHOP-002");
+        var boots = products.Single(p => p.Sku == "ESHOP-001");
+        boots.Brand.Should().BeNull("its brand, Daybird, is deleted");
+        boots.Categories.Single().Slug.Should().Be("footwear");
+        footwear.ParentId.Should().BeNull("the deleted 'outdoor' is nobody's parent");
+        products.Should().OnlyContain(p => p.Brand == null || p.Brand.DeletedAt == null);
+    }
+}
+
+public sealed class DemoCatalogOnAUsedCatalogTestsOnSqlite(SqliteApp app) : DemoCatalogOnAUsedCatalogTests(app), IClassFixture<SqliteApp>;
+
+public sealed class DemoCatalogOnAUsedCatalogTestsOnPostgres(PostgresApp app) : DemoCatalogOnAUsedCatalogTests(app), IClassFixture<PostgresApp>;
 
 public sealed class DemoCatalogTestsOnSqlite(SqliteApp app) : DemoCatalogTests(app), IClassFixture<SqliteApp>;
 
