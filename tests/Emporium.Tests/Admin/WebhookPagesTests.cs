@@ -1,3 +1,4 @@
+using System.Net;
 using Emporium.Tests.Features.Webhooks;
 using Emporium.Tests.Infrastructure;
 using Microsoft.Playwright;
@@ -85,5 +86,33 @@ public sealed class WebhookPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
         await Button("Create subscription").ClickAsync();
 
         await Expect(Page.Locator("[data-error-for='url']")).ToContainTextAsync("cloud metadata endpoint");
+    }
+
+    [Fact]
+    public async Task A_double_click_on_create_makes_one_subscription()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var url = receiver.Url($"/hook-{Tag()}").ToString();
+        await SignInAsync();
+        await Page.GetByRole(AriaRole.Link, new PageGetByRoleOptions { Name = "Webhooks" }).ClickAsync();
+        await Expect(Heading("Webhooks")).ToBeVisibleAsync();
+
+        var posts = 0;
+        Page.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && request.Url.EndsWith("/api/webhooks", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref posts);
+            }
+        };
+        await Field("URL").FillAsync(url);
+        await Button("Create subscription").DblClickAsync();
+
+        await Expect(Flash).ToHaveTextAsync($"Created webhook subscription for {url}.");
+        await Page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        posts.Should().Be(1, "the button is disabled while the first request runs");
+        var admin = await AdminApiAsync();
+        var list = await (await admin.GetAsync("/api/webhooks?page_size=100")).ShouldBe(HttpStatusCode.OK);
+        list.GetProperty("results").EnumerateArray().Count(hook => hook.Str("url") == url).Should().Be(1);
     }
 }

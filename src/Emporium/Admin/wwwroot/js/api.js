@@ -68,21 +68,31 @@ export function describe(error) {
 
 let refreshing = null;
 
+/** What a failed renewal tells the user when the session itself is still good. */
+const unavailable = () => new ApiError(503, {
+  title: 'The session could not be renewed just now.',
+  detail: 'The server could not be reached or is busy; nothing was sent. Try again in a moment.',
+});
+
 /**
  * Refresh tokens are single-use and a reused one revokes the whole login, so concurrent 401s must share
- * one refresh call rather than each spending the token.
+ * one refresh call rather than each spending the token. Resolves to 'ok'; 'rejected' when the API refused the
+ * token (400, 401: the session is over); or 'unavailable' when it could not say (no connection, 429 from the
+ * auth rate limit, a 5xx during a deploy): the token was not spent, so the session and the page stay.
  */
 function refreshTokens() {
   refreshing ??= (async () => {
     const current = session.get();
-    if (!current?.refresh_token) return false;
+    if (!current?.refresh_token) return 'rejected';
     try {
       const response = await send('/api/auth/refresh', { method: 'POST', body: { refresh_token: current.refresh_token } });
-      if (!response.ok) return false;
-      session.update(tokenFields(await response.json()));
-      return true;
+      if (response.ok) {
+        session.update(tokenFields(await response.json()));
+        return 'ok';
+      }
+      return response.status === 400 || response.status === 401 ? 'rejected' : 'unavailable';
     } catch {
-      return false;
+      return 'unavailable';
     }
   })().finally(() => {
     refreshing = null;
@@ -116,12 +126,29 @@ async function readBody(response) {
   }
 }
 
+/**
+ * The session's fields from a token answer. Roles and email are read from the access token itself, so a refresh
+ * after an admin changed the account's role shows the pages of the new role (the API already acts on it).
+ */
 function tokenFields(tokens) {
+  const claims = claimsOf(tokens.access_token);
   return {
     access_token: tokens.access_token,
     refresh_token: tokens.refresh_token,
     expires_at: Date.now() + tokens.expires_in * 1000,
+    ...(claims ? { roles: [].concat(claims.role ?? []), email: claims.email } : {}),
   };
+}
+
+/** The JWT's payload (base64url JSON), or null for a token that is not one. */
+function claimsOf(token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, '=')), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
 }
 
 // Public reads (products, brands) answer an expired token as if the caller were anonymous rather than
@@ -132,15 +159,20 @@ const RENEW_BEFORE_MS = 30_000;
 async function currentToken() {
   const current = session.get();
   if (current?.access_token && current.expires_at && current.expires_at - Date.now() < RENEW_BEFORE_MS) {
-    if (!(await refreshTokens())) {
+    const renewed = await refreshTokens();
+    if (renewed === 'rejected') {
       endSession();
       throw new ApiError(401, { title: 'Your session has expired.', detail: 'Please sign in again.' });
     }
+    // Not renewed now, but the token may still have a few seconds; past them the call waits for the user to retry.
+    if (renewed === 'unavailable' && current.expires_at <= Date.now()) throw unavailable();
   }
   return session.get()?.access_token ?? null;
 }
 
+/** Ends the session once: the calls of one page that all find it over must not each record where to return. */
 function endSession() {
+  if (!session.get()) return;
   session.clear();
   window.dispatchEvent(new CustomEvent('session-expired'));
 }
@@ -154,7 +186,9 @@ async function authorized(attempt, anonymous = false) {
   const token = anonymous ? null : await currentToken();
   let response = await attempt(token);
   if (response.status === 401 && token) {
-    if (await refreshTokens()) {
+    const renewed = await refreshTokens();
+    if (renewed === 'unavailable') throw unavailable();
+    if (renewed === 'ok') {
       response = await attempt(session.get()?.access_token);
     }
     if (response.status === 401) endSession();

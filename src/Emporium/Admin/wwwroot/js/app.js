@@ -112,6 +112,9 @@ export async function render() {
 
   // A slower, older render must not replace the page the user has moved on to.
   if (ticket !== renderCount) return;
+  // The page's calls may have renewed the session meanwhile, and a renewal reads the roles again (an admin may have
+  // changed them): the navigation follows.
+  showChrome(Boolean(session.get()?.access_token) && route.public !== true, route.section);
   main.replaceChildren(view);
   main.removeAttribute('aria-busy');
   const heading = main.querySelector('h1');
@@ -133,6 +136,14 @@ window.addEventListener('session-expired', () => {
   flash('Your session has expired. Please sign in again.');
   sessionStorage.setItem('emporium.admin.return', location.hash);
   navigate('#/login');
+});
+
+// The skip link's "#main" would be taken for a route (and replace the page with the product list): it moves focus instead.
+document.querySelector('.skip-link').addEventListener('click', (event) => {
+  event.preventDefault();
+  const main = document.getElementById('main');
+  main.setAttribute('tabindex', '-1');
+  main.focus();
 });
 
 window.addEventListener('hashchange', render);

@@ -1,7 +1,7 @@
-import { api, ApiError, describe } from '../api.js';
-import { alertBox, clearFieldErrors, field, formatDate, h, setChildren, showFieldErrors } from '../dom.js';
+import { api, describe } from '../api.js';
+import { alertBox, field, formatDate, h, setChildren } from '../dom.js';
 import { flash } from '../app.js';
-import { listColumns, pick } from './shared.js';
+import { listColumns, onSubmit, pick } from './shared.js';
 
 // A secret is shown once by the API; it survives the page's re-render after a create or rotation, then is gone.
 let pendingSecret = null;
@@ -113,24 +113,17 @@ function createForm(refresh) {
     message,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create subscription')));
 
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    message.replaceChildren();
-    clearFieldErrors(form);
-    try {
-      const body = {
-        url: url.value.trim(),
-        event_types: events.value.split(',').map((type) => type.trim()).filter(Boolean),
-        description: description.value.trim() || null,
-      };
-      const { data } = await api('/api/webhooks', { method: 'POST', body });
-      pendingSecret = { url: data.url, secret: data.secret };
-      flash(`Created webhook subscription for ${data.url}.`);
-      await refresh();
-    } catch (error) {
-      const unplaced = error instanceof ApiError ? showFieldErrors(form, error.errors) : [];
-      message.replaceChildren(alertBox(describe(error), null, unplaced.map((text) => h('p', {}, text))));
-    }
+  // onSubmit disables the button while the request runs: a double click made two subscriptions, each with its own secret.
+  onSubmit(form, message, async () => {
+    const body = {
+      url: url.value.trim(),
+      event_types: events.value.split(',').map((type) => type.trim()).filter(Boolean),
+      description: description.value.trim() || null,
+    };
+    const { data } = await api('/api/webhooks', { method: 'POST', body });
+    pendingSecret = { url: data.url, secret: data.secret };
+    flash(`Created webhook subscription for ${data.url}.`);
+    await refresh();
   });
   return form;
 }
