@@ -18,6 +18,12 @@ public static class Money
 
     public const string DefaultCurrency = "USD";
 
+    /// <summary>
+    /// A filter bound with more places than are stored, as the stored amount that selects the same prices: a lower bound
+    /// rounded up (<see cref="MidpointRounding.ToPositiveInfinity"/>), an upper bound down.
+    /// </summary>
+    public static decimal Inward(decimal bound, MidpointRounding direction) => Math.Round(bound, StoredDecimals, direction);
+
     /// <summary>Decimal places an amount in <paramref name="currency"/> may have, or null when it is not an active ISO 4217 code.</summary>
     public static int? DecimalsOf(string? currency) =>
         currency is not null && Currencies.TryGetValue(currency, out var decimals) ? decimals : null;

@@ -106,11 +106,21 @@ public sealed partial class CatalogCache(
     }
 
     /// <summary>
-    /// A list that changes only with the catalog's stamp (brands, categories, attributes, the category tree), for the
-    /// request <paramref name="request"/> (its scheme, host, path and query: the answer's links name them). Kept in
-    /// memory only: it is cheap to load, and its key already carries the version.
+    /// A list that changes only with the catalog's stamp (brands, categories, attributes), for the request
+    /// <paramref name="request"/> (its scheme, host, path and query: the answer's links name them). Kept in memory only:
+    /// it is cheap to load, and its key already carries the version.
     /// </summary>
-    public async Task<T> ListAsync<T>(HttpRequest request, Func<CancellationToken, Task<T>> load, CancellationToken cancellationToken)
+    public Task<T> ListAsync<T>(HttpRequest request, Func<CancellationToken, Task<T>> load, CancellationToken cancellationToken) =>
+        CatalogWideAsync($"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{request.QueryString}", load, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ListAsync"/> for an answer that takes no parameters and names no URL (the category tree): one entry
+    /// whatever query string a client adds, so made-up ones cannot fill the cache with copies.
+    /// </summary>
+    public Task<T> WholeAsync<T>(string name, Func<CancellationToken, Task<T>> load, CancellationToken cancellationToken) =>
+        CatalogWideAsync($"whole:{name}", load, cancellationToken);
+
+    private async Task<T> CatalogWideAsync<T>(string what, Func<CancellationToken, Task<T>> load, CancellationToken cancellationToken)
     {
         if (!_enabled)
         {
@@ -125,7 +135,7 @@ public sealed partial class CatalogCache(
 
         var loaded = false;
         var value = await cache.GetOrSetAsync<T>(
-            $"{Build}:list:{catalog}:{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{request.QueryString}",
+            $"{Build}:list:{catalog}:{what}",
             async (_, token) =>
             {
                 loaded = true;

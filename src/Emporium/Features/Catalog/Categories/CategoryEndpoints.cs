@@ -96,8 +96,8 @@ public static class CategoryEndpoints
 
     /// <summary>One query for every live category, assembled in memory: the tree is small next to its products.</summary>
     public static async Task<JsonHttpResult<IReadOnlyList<CategoryNode>>> GetCategoryTree(
-        EmporiumDbContext db, CatalogCache cache, HttpRequest request, CancellationToken cancellationToken) =>
-        TypedResults.Json(await cache.ListAsync(request, token => LoadTreeAsync(db, token), cancellationToken), TreeJson);
+        EmporiumDbContext db, CatalogCache cache, CancellationToken cancellationToken) =>
+        TypedResults.Json(await cache.WholeAsync("category-tree", token => LoadTreeAsync(db, token), cancellationToken), TreeJson);
 
     private static async Task<IReadOnlyList<CategoryNode>> LoadTreeAsync(EmporiumDbContext db, CancellationToken cancellationToken)
     {

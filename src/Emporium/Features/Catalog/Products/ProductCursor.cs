@@ -90,7 +90,8 @@ internal sealed record ProductCursor(
 
     private bool ValueParses() => Sort.TrimStart('-') switch
     {
-        "name" => true,
+        // A NUL is refused by PostgreSQL's text (a 500); no name is longer than the limit.
+        "name" => !Value.Contains('\0', StringComparison.Ordinal) && Value.Length <= CatalogLimits.NameLength,
         "price" => decimal.TryParse(Value, NumberStyles.Number, CultureInfo.InvariantCulture, out var price) && Math.Abs(price) <= Money.Max,
         "created_at" or "updated_at" => DateTime.TryParse(Value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _),
         _ => false,

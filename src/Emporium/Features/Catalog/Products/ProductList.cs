@@ -108,7 +108,9 @@ public static partial class ProductEndpoints
             total,
             items,
             hasNext ? ProductCursor.After(sort, rows[^1], number + 1).Encode() : null,
-            hasPrevious ? ProductCursor.Before(sort, rows[0], number - 1).Encode() : null,
+            // Rows added ahead of the pages since the client started can leave more to read back from page 1: that link is
+            // page 1 again (a page number below 1 is no cursor at all).
+            hasPrevious ? ProductCursor.Before(sort, rows[0], Math.Max(number - 1, 1)).Encode() : null,
             options.MaxPageSize));
     }
 
@@ -142,8 +144,10 @@ public static partial class ProductEndpoints
             var filter = new ProductFilter { _query = query, _within = within, _user = user, _db = db };
             filter._active = ParseBool(query.Active, "active", errors);
             filter._includeDeleted = ParseBool(query.IncludeDeleted, "include_deleted", errors) ?? false;
-            filter._minPrice = ParseDecimal(query.MinPrice, "min_price", errors);
-            filter._maxPrice = ParseDecimal(query.MaxPrice, "max_price", errors);
+            // Prices are stored at Money.StoredDecimals places, so a bound with more is the nearest stored amount inside it:
+            // the same products on both databases (SQLite compared rounded stored units, PostgreSQL the exact bound).
+            filter._minPrice = ParseDecimal(query.MinPrice, "min_price", errors) is { } min ? Money.Inward(min, MidpointRounding.ToPositiveInfinity) : null;
+            filter._maxPrice = ParseDecimal(query.MaxPrice, "max_price", errors) is { } max ? Money.Inward(max, MidpointRounding.ToNegativeInfinity) : null;
             errors.When(filter._minPrice > filter._maxPrice, "min_price", "min_price must not be greater than max_price.");
 
             var ownerIsMe = false;

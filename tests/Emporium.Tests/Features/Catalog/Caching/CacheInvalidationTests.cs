@@ -247,6 +247,20 @@ public abstract class CacheInvalidationTests(EmporiumApp app)
         (await app.Anonymous().ReadAsync(brands)).Names().Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task The_category_tree_is_one_entry_whatever_query_string_a_client_adds()
+    {
+        await app.Anonymous().WarmAsync("/api/categories/tree");
+        using var lookups = new CacheLookups(app);
+        for (var i = 0; i < 5; i++)
+        {
+            await (await app.Anonymous().GetAsync($"/api/categories/tree?junk={Tag()}")).ShouldBe(HttpStatusCode.OK);
+        }
+
+        lookups["list:hit"].Should().Be(5, "made-up query strings must not each store a copy of the tree");
+        lookups["list:miss"].Should().Be(0);
+    }
+
     private static List<string> ChildrenOf(JsonElement tree, long id)
     {
         foreach (var node in tree.EnumerateArray())

@@ -80,6 +80,25 @@ public abstract class ProductListTests(EmporiumApp app)
         page.GetProperty("results").EnumerateArray().Select(p => p.GetProperty("price").GetDecimal()).Should().Equal(10m, 15.5m);
     }
 
+    [Theory]
+    [InlineData("max_price=9.99995", new[] { 5.0 })]
+    [InlineData("max_price=10.00001", new[] { 5.0, 10.0 })]
+    [InlineData("min_price=10.00001", new[] { 15.5, 20.0 })]
+    [InlineData("min_price=9.99995", new[] { 10.0, 15.5, 20.0 })]
+    public async Task A_bound_with_more_decimals_than_prices_have_selects_the_same_products_on_both_databases(string bounds, double[] expected)
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        foreach (var price in new[] { 5m, 10m, 15.5m, 20m })
+        {
+            await staff.Http.CreateProductAsync(tag, $"P{price}", price: price);
+        }
+
+        var page = await ListAsync(app.Anonymous(), $"name={tag}&{bounds}&sort=price");
+        page.GetProperty("results").EnumerateArray().Select(p => p.GetProperty("price").GetDecimal())
+            .Should().Equal(expected.Select(e => (decimal)e));
+    }
+
     [Fact]
     public async Task Brand_filter_accepts_an_id_or_a_slug()
     {
@@ -239,6 +258,20 @@ public abstract class ProductListTests(EmporiumApp app)
         }
 
         backward.Should().Equal(expected.Take(6), "walking back from the last page returns the earlier pages whole");
+
+        // A product that sorts before page 1 arrives while the client reads: back from page 2 there is more than page 1
+        // holds, and the link beyond it still answers.
+        var first = await (await app.Anonymous().GetAsync(pages[1].GetProperty("previous").GetString())).ShouldBe(HttpStatusCode.OK);
+        await staff.Http.CreateProductAsync(tag, "Walk", price: 1m);
+        var back = await (await app.Anonymous().GetAsync(pages[1].GetProperty("previous").GetString())).ShouldBe(HttpStatusCode.OK);
+        if (sort is "name" or "price" or "-updated_at")
+        {
+            back.GetProperty("previous").GetString().Should().NotBeNull($"{sort}: the new product sorts before page 1's rows");
+            var newest = await (await app.Anonymous().GetAsync(back.GetProperty("previous").GetString())).ShouldBe(HttpStatusCode.OK);
+            newest.GetProperty("results").GetArrayLength().Should().Be(1);
+        }
+
+        first.GetProperty("results").GetArrayLength().Should().Be(3);
     }
 
     [Theory]
@@ -247,6 +280,7 @@ public abstract class ProductListTests(EmporiumApp app)
     [InlineData("cursor=eyJwIjoxfQ")] // {"p":1}: no sort
     [InlineData("cursor=eyJzIjoibmFtZSIsInAiOjF9")] // {"s":"name","p":1}: no value
     [InlineData("sort=price&cursor=eyJzIjoicHJpY2UiLCJ2IjoiMTAwMDAwMDAwMDAwMDAwMDAwMCIsImkiOjEsInAiOjJ9")] // a price beyond any
+    [InlineData("sort=name&cursor=eyJzIjoibmFtZSIsImIiOmZhbHNlLCJ2IjoiYVx1MDAwMCIsImkiOjEsInAiOjJ9")] // a name with a NUL, which PostgreSQL's text refuses
     public async Task A_broken_cursor_is_a_400_naming_the_cursor(string query)
     {
         var problem = await (await app.Anonymous().GetAsync($"/api/products?{query}")).ShouldBeProblem(HttpStatusCode.BadRequest);
