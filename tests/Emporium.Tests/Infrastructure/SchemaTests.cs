@@ -156,6 +156,47 @@ public abstract class SchemaTests : IAsyncLifetime
             ("NEW-3", "New-3", true, 0, null, "", null));
     }
 
+    [Fact]
+    public async Task Images_left_linked_to_deleted_variants_or_with_gaps_in_their_positions_are_repaired()
+    {
+        await using var db = await NewContextAsync();
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync();
+        await MigrateBeforeAsync(connection, "0018");
+        var yes = Provider == DatabaseProvider.Sqlite ? "1" : "true";
+        // 0011 wrote times as SQLite's strftime('%f') does; the service writes them without trailing zeros.
+        var written = Provider == DatabaseProvider.Sqlite ? "'2026-01-01 10:00:00.120'" : "'2026-01-01 10:00:00.12'";
+        await ExecuteAsync(connection,
+            "INSERT INTO products (sku, sku_key, slug, name, price, currency, is_active, created_at, updated_at, version) " +
+            $"VALUES ('Pic', 'PIC', 'pic', 'Pictured', 1, 'USD', {yes}, '2026-01-01 00:00:00', {written}, 1);");
+        await ExecuteAsync(connection,
+            "INSERT INTO variants (product_id, sku, sku_key, price, on_hand, is_default, signature, created_at, updated_at, deleted_at, version) " +
+            $"SELECT id, 'Pic-Red', 'PIC-RED', NULL, 0, {(Provider == DatabaseProvider.Sqlite ? "0" : "false")}, 'red', '2026-01-01 00:00:00', " +
+            "'2026-01-01 00:00:00', '2026-02-01 00:00:00', 1 FROM products WHERE sku_key = 'PIC';");
+        foreach (var (position, deletedVariant) in new[] { (0, false), (2, true), (5, false) })
+        {
+            var variant = deletedVariant ? "(SELECT id FROM variants WHERE sku_key = 'PIC-RED')" : "NULL";
+            await ExecuteAsync(connection,
+                "INSERT INTO product_images (product_id, variant_id, position, status, storage_prefix, created_at, updated_at, version) " +
+                $"SELECT id, {variant}, {position}, 'ready', 'images/1/p{position}', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1 FROM products WHERE sku_key = 'PIC';");
+        }
+
+        await db.Database.CloseConnectionAsync();
+        (await Migrator(db).MigrateAsync(CancellationToken.None)).Should().Contain("0018_image_links_and_positions");
+
+        var images = await db.Set<Emporium.Features.Catalog.Images.ProductImage>().OrderBy(i => i.Position)
+            .Select(i => new { i.StoragePrefix, i.Position, i.VariantId, i.Version }).ToListAsync();
+        images.Select(i => (i.StoragePrefix, i.Position, i.VariantId, i.Version)).Should().Equal(
+            ("images/1/p0", 0, (long?)null, 1),
+            ("images/1/p2", 1, null, 3),
+            ("images/1/p5", 2, null, 2));
+        var product = await db.Set<Emporium.Features.Catalog.Product>().SingleAsync(p => p.SkuKey == "PIC");
+        product.UpdatedAt.Should().Be(new DateTime(2026, 1, 1, 10, 0, 0, 120, DateTimeKind.Utc));
+        (await db.Set<Emporium.Features.Catalog.Product>().CountAsync(p => p.UpdatedAt >= product.UpdatedAt))
+            .Should().Be(1, "a cursor's bound written by the service compares equal to the stored time");
+        (await db.Set<Emporium.Features.Catalog.Product>().CountAsync(p => p.UpdatedAt > product.UpdatedAt)).Should().Be(0);
+    }
+
     /// <summary>Applies the migrations before <paramref name="version"/> and records them, as a database of that time was left.</summary>
     private async Task MigrateBeforeAsync(DbConnection connection, string version)
     {
