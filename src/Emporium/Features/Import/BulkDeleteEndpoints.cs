@@ -80,6 +80,7 @@ public static class BulkDeleteEndpoints
         HttpContext http,
         EmporiumDbContext db,
         IJobQueue queue,
+        ICommittedProductIds committed,
         TimeProvider clock,
         IOptions<BulkDeleteSettings> settings,
         CancellationToken cancellationToken)
@@ -132,8 +133,9 @@ public static class BulkDeleteEndpoints
             return errors.ToProblem();
         }
 
-        // The set is bounded now: products created after this request (a higher id or a later created_at) are never swept.
-        var maxId = await db.Set<Product>().MaxAsync(p => (long?)p.Id, cancellationToken) ?? 0;
+        // The set is bounded now: products created after this request (a higher id) are never swept. Not created_at: it is
+        // the clock of whichever process wrote the product, and on PostgreSQL a lower id may still be on its way to commit.
+        var maxId = await committed.HighestAsync(cancellationToken);
         var scope = CatalogScope.Of(http.User);
         var payload = new BulkDeleteJobHandler.Payload(
             scope.UserId ?? 0,

@@ -9,7 +9,7 @@ namespace Emporium.Features.Import;
 
 /// <summary>
 /// catalog.bulk_delete (decision 0007): soft-deletes, one transaction per batch, the products that existed when the request
-/// was accepted (id at most <see cref="Payload.MaxId"/>, created at or before <see cref="Payload.RequestedAt"/>), that the
+/// was accepted (id at most <see cref="Payload.MaxId"/>, the highest id committed then: <see cref="ICommittedProductIds"/>), that the
 /// requester may change and that still match when the job reaches them. After each batch it saves a checkpoint (the last id,
 /// or how many SKUs are settled, with the counts so far), so an attempt taken after a crash goes on from there; every
 /// UPDATE also requires deleted_at IS NULL, so nothing is ever deleted twice.
@@ -71,7 +71,7 @@ internal sealed partial class BulkDeleteJobHandler(
 
         // Existed when the request was accepted, and the requester may change it (the single DELETE's ownership rule).
         var existing = db.Set<Product>().AsNoTracking().ChangeableBy(user)
-            .Where(p => p.Id <= payload.MaxId && p.CreatedAt <= payload.RequestedAt);
+            .Where(p => p.Id <= payload.MaxId);
 
         Checkpoint done;
         string selector;
@@ -85,7 +85,7 @@ internal sealed partial class BulkDeleteJobHandler(
             selector = payload.Filter is null ? "all" : "filter";
             var matching = payload.Filter is { } filter ? await MatchingAsync(filter, user, cancellationToken) : db.Set<Product>();
             var candidates = matching.ChangeableBy(user)
-                .Where(p => p.DeletedAt == null && p.Id <= payload.MaxId && p.CreatedAt <= payload.RequestedAt);
+                .Where(p => p.DeletedAt == null && p.Id <= payload.MaxId);
             done = payload.Filter is null
                 ? await DeleteAllAsync(context, candidates, payload.MaxId, resume, cancellationToken)
                 : await DeleteMatchingAsync(context, candidates, resume, cancellationToken);

@@ -25,7 +25,9 @@ public sealed class DbErrors : Platform.Problems.IUnavailableDependencies, Platf
             {
                 case PostgresException postgres when postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
                     || postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
-                        or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections:
+                        or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections
+                        // lock_timeout: a lock another transaction holds was not granted in time.
+                        or PostgresErrorCodes.LockNotAvailable:
                     return true;
                 case PostgresException:
                     return false;

@@ -83,6 +83,10 @@ public static class PersistenceExtensions
             provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
                 ? new PostgresWriteLocks(provider.GetRequiredService<EmporiumDbContext>())
                 : new SqliteWriteLocks(provider.GetRequiredService<EmporiumDbContext>()));
+        services.AddScoped<Features.Import.ICommittedProductIds>(provider =>
+            provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+                ? new PostgresCommittedProductIds(provider.GetRequiredService<EmporiumDbContext>())
+                : new SqliteCommittedProductIds(provider.GetRequiredService<EmporiumDbContext>()));
         services.AddScoped<IRowEstimator>(provider =>
             provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
                 ? new PostgresRowEstimator(provider.GetRequiredService<EmporiumDbContext>())

@@ -236,7 +236,23 @@ public abstract class BulkDeleteTests(EmporiumApp app)
         await (await customer.Http.PostJson("/api/products/bulk_delete", new { all = true })).ShouldBeProblem(HttpStatusCode.Forbidden);
     }
 
-    private static async Task<JsonElement> BulkDeleteAsync(HttpClient client, object body)
+    [Fact]
+    public async Task A_product_written_by_a_process_whose_clock_runs_ahead_is_still_deleted()
+    {
+        var tag = ProductTestKit.Tag();
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var ahead = (await staff.Http.CreateProductAsync(new { sku = $"ck-{tag}", name = $"Clock {tag}", price = 5m })).Id();
+        // Written moments ago by a process whose clock is an hour ahead of the one that takes the request.
+        await app.WithDbAsync(db => db.Set<Product>().Where(p => p.Id == ahead)
+            .ExecuteUpdateAsync(set => set.SetProperty(p => p.CreatedAt, DateTime.UtcNow.AddHours(1))));
+
+        var job = await BulkDeleteAsync(staff.Http, new { filter = new { name = $"Clock {tag}" } });
+
+        job.GetProperty("result").GetProperty("deleted").GetInt64().Should().Be(1);
+        (await DeletedAsync([ahead])).Should().Equal(true);
+    }
+
+    internal static async Task<JsonElement> BulkDeleteAsync(HttpClient client, object body)
     {
         var response = await client.PostJson("/api/products/bulk_delete", body);
         var accepted = await response.ShouldBe(HttpStatusCode.Accepted);
@@ -286,4 +302,35 @@ public abstract class BulkDeleteTests(EmporiumApp app)
 
 public sealed class BulkDeleteTestsOnSqlite(BulkDeleteSqliteApp app) : BulkDeleteTests(app), IClassFixture<BulkDeleteSqliteApp>;
 
-public sealed class BulkDeleteTestsOnPostgres(BulkDeletePostgresApp app) : BulkDeleteTests(app), IClassFixture<BulkDeletePostgresApp>;
+public sealed class BulkDeleteTestsOnPostgres(BulkDeletePostgresApp app) : BulkDeleteTests(app), IClassFixture<BulkDeletePostgresApp>
+{
+    /// <summary>
+    /// Two writers commit out of id order (two import lanes, a slow create): a product inserted before the request and
+    /// committed after its 202 would have an id below the bound and be swept, though the request never saw it.
+    /// </summary>
+    [Fact]
+    public async Task A_delete_waits_for_products_being_written_so_none_committed_after_its_answer_is_swept()
+    {
+        var tag = ProductTestKit.Tag();
+        var staff = await app.NewUserAsync(Roles.Staff);
+        await using var writer = new Npgsql.NpgsqlConnection(PostgresServer.ConnectionStringFor(app.DatabaseName));
+        await writer.OpenAsync();
+        await using var inFlight = await writer.BeginTransactionAsync();
+        await using (var insert = new Npgsql.NpgsqlCommand(
+            "INSERT INTO products (sku, sku_key, slug, name, price, currency, is_active, created_at, updated_at, version) " +
+            $"VALUES ('if-{tag}', 'IF-{tag.ToUpperInvariant()}', 'if-{tag}', 'In flight {tag}', 1, 'USD', true, now(), now(), 1)", writer, inFlight))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await staff.Http.CreateProductAsync(new { sku = $"later-{tag}", name = $"Committed {tag}", price = 5m });
+        var request = staff.Http.PostJson("/api/products/bulk_delete", new { filter = new { name = tag } });
+
+        var answered = await Task.WhenAny(request, Task.Delay(TimeSpan.FromSeconds(1))) == request;
+        answered.Should().BeFalse("the delete's bound waits for the insert in flight to commit");
+        await inFlight.CommitAsync();
+        var accepted = await (await request).ShouldBe(HttpStatusCode.Accepted);
+        var job = await Uploads.WaitAsync(staff.Http, accepted.GetProperty("job_id").GetInt64());
+        job.GetProperty("result").GetProperty("deleted").GetInt64().Should().Be(2, "both existed, committed, when the request was accepted");
+    }
+}
