@@ -157,7 +157,8 @@ public static class ProductExport
                     p.Currency,
                     p.IsActive,
                     Brand = p.Brand == null ? null : p.Brand.Slug,
-                    Categories = p.Categories.OrderBy(c => c.Slug).Select(c => c.Slug).ToList(),
+                    // Live ones, as a product read shows them: a deleted category's slug would make the row refused on import.
+                    Categories = p.Categories.Where(c => c.DeletedAt == null).OrderBy(c => c.Slug).Select(c => c.Slug).ToList(),
                 })
                 .ToListAsync(cancellationToken);
             var ids = batch.ConvertAll(p => p.Id);

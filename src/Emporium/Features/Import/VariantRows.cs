@@ -87,6 +87,7 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
                 .ToListAsync(cancellationToken))
             .ToDictionary(v => (v.ProductId, v.Signature), v => (v.SkuKey, v.Sku));
         var attributes = await AttributesAsync(cancellationToken);
+        var covered = attributes.Values.Select(a => a.Id).ToHashSet();
 
         var levels = new List<(ImportRow Row, Variant Variant)>();
         foreach (var row in rows)
@@ -110,6 +111,16 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
                     Refuse("price", price.ToString(CultureInfo.InvariantCulture), priceProblem),
                 _ => Resolve(row, attributes, values),
             };
+            // A column the file does not have leaves what it would hold alone (decision 0005), as on product rows: an
+            // existing variant keeps its own price without a price column, and its values of attributes the file has no
+            // column for (a stock update with one attribute column must not drop the others).
+            var current = rejection is null ? existing.GetValueOrDefault(row.SkuKey) : null;
+            if (current is not null)
+            {
+                values.AddRange(current.Values.Where(v => !covered.Contains(v.AttributeId)).Select(v => (v.AttributeId, v.ValueId)));
+            }
+
+            var variantPrice = columns.Price || current is null ? row.VariantPrice : current.Price;
             var signature = Variant.SignatureOf(values);
             if (rejection is null && combinations.TryGetValue((product!.Id, signature), out var twin) && twin.SkuKey != row.SkuKey)
             {
@@ -130,7 +141,7 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
                 existing[row.SkuKey] = variant;
                 outcome.Written[row.SkuKey] = UpsertOutcome.Created;
             }
-            else if (variant.DeletedAt is not null || variant.Sku != row.Sku || variant.Price != row.VariantPrice || variant.Signature != signature)
+            else if (variant.DeletedAt is not null || variant.Sku != row.Sku || variant.Price != variantPrice || variant.Signature != signature)
             {
                 combinations.Remove((variant.ProductId, variant.Signature));
                 variant.Version++;
@@ -144,7 +155,7 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
             }
 
             variant.Sku = row.Sku;
-            variant.Price = row.VariantPrice;
+            variant.Price = variantPrice;
             variant.UpdatedAt = cause.At;
             variant.SetValues(values);
             combinations[(product!.Id, signature)] = (row.SkuKey, row.Sku);

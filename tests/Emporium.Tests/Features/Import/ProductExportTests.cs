@@ -141,6 +141,24 @@ public abstract class ProductExportTests(EmporiumApp app)
         problem.GetProperty("errors").GetProperty("include_deleted")[0].GetString().Should().Contain("restores");
     }
 
+    [Fact]
+    public async Task A_deleted_category_is_not_exported_so_the_file_imports_again()
+    {
+        var id = Unique();
+        await CreateCategoryAsync($"kept-{id}");
+        await CreateCategoryAsync($"gone-{id}");
+        var staff = await StaffAsync();
+        await (await staff.PostJson("/api/products", new { sku = $"two-{id}", name = $"Two cats {id}", price = 1m, categories = new[] { $"kept-{id}", $"gone-{id}" } }))
+            .ShouldBe(HttpStatusCode.Created);
+        (await staff.DeleteAsync($"/api/categories/gone-{id}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        var exported = await ExportAsync($"name={id}");
+
+        exported.Should().Contain($"kept-{id}").And.NotContain($"gone-{id}", "a product read does not show a deleted category either");
+        var again = await ImportAsync(exported);
+        again.Counts.Rejected.Should().Be(0, string.Join("; ", again.Rejections.Select(r => r.Reason)));
+    }
+
     private async Task<HttpClient> StaffAsync() => (await app.NewUserAsync(Roles.Staff)).Http;
 
     private async Task<string> ExportAsync(string filter)

@@ -91,6 +91,35 @@ public abstract class VariantImportTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_file_without_a_price_or_an_attribute_column_leaves_a_variants_own_price_and_other_values_alone()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var t = Tag();
+        var size = (await (await staff.PostJson("/api/attributes", new { name = $"Size {t}", values = new[] { new { name = "M", slug = "m" } } }))
+            .ShouldBe(HttpStatusCode.Created)).Str("slug");
+        var color = (await (await staff.PostJson("/api/attributes", new { name = $"Color {t}", values = new[] { new { name = "Red", slug = "red" } } }))
+            .ShouldBe(HttpStatusCode.Created)).Str("slug");
+        var first = await Uploads.ImportAsync(staff, Uploads.Raw(
+            $"sku,name,price,product_sku,stock,attribute:{size},attribute:{color}\r\n" +
+            $"TEE-{t},Tee {t},20,,,,\r\n" +
+            $"TEE-{t}-M,,22.50,TEE-{t},1,m,red\r\n"));
+        Counts(first).GetProperty("created").GetInt32().Should().Be(2, "the import was {0}", first);
+
+        // A stock update with one attribute column, and a price update with none.
+        var stock = await Uploads.ImportAsync(staff, Uploads.Raw($"sku,name,product_sku,stock,attribute:{size}\r\nTEE-{t}-M,,TEE-{t},7,m\r\n"));
+        Counts(stock).GetProperty("updated").GetInt32().Should().Be(1, "the import was {0}", stock);
+        var price = await Uploads.ImportAsync(staff, Uploads.Raw($"sku,name,price,product_sku\r\nTEE-{t}-M,,24,TEE-{t}\r\n"));
+        Counts(price).GetProperty("updated").GetInt32().Should().Be(1, "the import was {0}", price);
+        Counts(price).GetProperty("rejected").GetInt32().Should().Be(0);
+
+        var key = $"TEE-{t}-M".ToUpperInvariant();
+        var variant = await app.WithDbAsync(db => db.Set<Variant>().Include(v => v.Values).ThenInclude(v => v.Value).SingleAsync(v => v.SkuKey == key));
+        variant.OnHand.Should().Be(7);
+        variant.Price.Should().Be(24m);
+        variant.Values.Select(v => v.Value!.Slug).Should().BeEquivalentTo("m", "red");
+    }
+
+    [Fact]
     public async Task A_variant_row_cannot_take_a_product_s_sku_and_a_dry_run_writes_nothing()
     {
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;
