@@ -16,6 +16,7 @@ internal sealed partial class JobRunner(
     IOptions<EmporiumOptions> emporium,
     Workers.WorkerActivity worker,
     TimeProvider clock,
+    IEnumerable<HandledJobKind> handled,
     ILogger<JobRunner> logger) : BackgroundService
 {
     private enum StopReason
@@ -27,7 +28,7 @@ internal sealed partial class JobRunner(
     }
 
     private readonly JobsOptions _options = options.Value;
-    private readonly JobKinds _kinds = options.Value.KindFilter;
+    private readonly JobKinds _kinds = options.Value.KindFilter.Handling(handled.Select(h => h.Kind));
 
     /// <summary>This process's worker (unique per host: several hosts may share a process in tests), readable in the jobs table.</summary>
     public string Owner => worker.Id;
@@ -290,11 +291,7 @@ internal sealed partial class JobRunner(
     /// </summary>
     private sealed class ProgressWriter(JobRunner runner, ClaimedJob job, TimeProvider clock, TimeSpan interval, IJobStore jobStore)
     {
-        /// <summary>The rate is measured over about this much recent work, so it follows the job's current pace.</summary>
-        private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(10);
-
-        private readonly Queue<(long Timestamp, long Processed)> _samples = new([(clock.GetTimestamp(), 0)]);
-        private long _lastSampleAt = clock.GetTimestamp();
+        private readonly JobPace _pace = new(clock, resuming: job.Progress is not null);
         private long _lastWrite = long.MinValue;
         private string? _progress = job.Progress;
 
@@ -343,7 +340,7 @@ internal sealed partial class JobRunner(
 
         private string Compose(JobProgress progress)
         {
-            var rate = Rate(progress.Processed);
+            var rate = _pace.Rate(progress.Processed);
             double? percent = progress.Total is > 0 ? Math.Round(Math.Min(100.0, progress.Processed * 100.0 / progress.Total.Value), 1) : null;
             double? eta = progress.Total is { } total && rate is > 0 ? Math.Round(Math.Max(0, total - progress.Processed) / rate.Value, 1) : null;
             return JsonSerializer.Serialize(new JobProgressResponse(progress.Processed, progress.Total, percent, rate, eta, progress.Message), JobJson.Options);
@@ -362,31 +359,6 @@ internal sealed partial class JobRunner(
             _lastWrite = now;
             var json = Latest;
             await runner.StoreAsync(store => store.SaveProgressAsync(job.Id, runner.Owner, job.Attempts, json, runner.Now, cancellationToken));
-        }
-
-        /// <summary>
-        /// Items per second over the last <see cref="RateWindow"/> (since the attempt started while it is younger), so
-        /// an attempt that resumes and skips settled work quickly, or slows down, shows its present pace.
-        /// </summary>
-        private double? Rate(long processed)
-        {
-            var now = clock.GetTimestamp();
-            if (clock.GetElapsedTime(_lastSampleAt, now) >= TimeSpan.FromMilliseconds(100))
-            {
-                // A sample per tenth of a second at most, however often the handler reports.
-                _samples.Enqueue((now, processed));
-                _lastSampleAt = now;
-            }
-
-            // Drop the oldest sample while the next one alone still spans the window.
-            while (_samples.Count > 2 && clock.GetElapsedTime(_samples.Skip(1).First().Timestamp, now) >= RateWindow)
-            {
-                _samples.Dequeue();
-            }
-
-            var (since, from) = _samples.Peek();
-            var seconds = clock.GetElapsedTime(since, now).TotalSeconds;
-            return seconds > 0 ? Math.Round(Math.Max(0, processed - from) / seconds, 1) : null;
         }
     }
 
