@@ -134,10 +134,13 @@ public interface IJobFailureRecorder
     Task RecordFailureAsync(Job job, CancellationToken cancellationToken);
 }
 
+/// <summary>A kind this process has a handler for: its workers claim only those (<see cref="JobKinds.Handled"/>).</summary>
+public sealed record HandledJobKind(string Kind);
+
 public static class JobHandlerRegistration
 {
     /// <summary>Registers <typeparamref name="THandler"/> (scoped) as the handler of the jobs of <paramref name="kind"/>.</summary>
     public static IServiceCollection AddJobHandler<THandler>(this IServiceCollection services, string kind)
         where THandler : class, IJobHandler =>
-        services.AddKeyedScoped<IJobHandler, THandler>(kind);
+        services.AddKeyedScoped<IJobHandler, THandler>(kind).AddSingleton(new HandledJobKind(kind));
 }

@@ -10,11 +10,21 @@ public sealed class JobKinds
     /// <summary>Every kind: the default.</summary>
     public static readonly JobKinds All = new([], []);
 
-    private JobKinds(IReadOnlyList<string> included, IReadOnlyList<string> excluded) => (Included, Excluded) = (included, excluded);
+    private JobKinds(IReadOnlyList<string> included, IReadOnlyList<string> excluded, IReadOnlyList<string>? handled = null) =>
+        (Included, Excluded, Handled) = (included, excluded, handled ?? []);
 
     public IReadOnlyList<string> Included { get; }
 
     public IReadOnlyList<string> Excluded { get; }
+
+    /// <summary>
+    /// The kinds this process has handlers for (empty: not narrowed). During a rolling upgrade an older worker must leave a
+    /// newer release's kind to the workers that know it, not fail the job for want of a handler.
+    /// </summary>
+    public IReadOnlyList<string> Handled { get; }
+
+    /// <summary>These patterns, taking only the kinds in <paramref name="handled"/>.</summary>
+    public JobKinds Handling(IEnumerable<string> handled) => new(Included, Excluded, [.. handled.Distinct().Order(StringComparer.Ordinal)]);
 
     public bool TakesAll => Included.Count == 0 && Excluded.Count == 0;
 

@@ -31,7 +31,10 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
 
     private static readonly string SqliteClaim = Claim.Replace("{0}", "", StringComparison.Ordinal);
 
-    /// <summary>The claim limited to <paramref name="kinds"/> (Jobs:Kinds) as LIKE conditions, with their parameters.</summary>
+    /// <summary>
+    /// The claim limited to <paramref name="kinds"/>: Jobs:Kinds as LIKE conditions, and the kinds this process handles, with
+    /// their parameters.
+    /// </summary>
     private static (string Sql, List<(string Name, object Value)> Parameters) ClaimOf(string claim, JobKinds kinds)
     {
         var parameters = new List<(string Name, object Value)>();
@@ -50,6 +53,12 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
         if (kinds.Excluded.Count > 0)
         {
             filter += $" AND NOT ({string.Join(" OR ", kinds.Excluded.Select(Like))})";
+        }
+
+        if (kinds.Handled.Count > 0)
+        {
+            parameters.AddRange(kinds.Handled.Select((kind, i) => ($"handled{i}", (object)kind)));
+            filter += $" AND kind IN ({string.Join(", ", kinds.Handled.Select((_, i) => $"@handled{i}"))})";
         }
 
         return (claim.Replace("{1}", filter, StringComparison.Ordinal), parameters);

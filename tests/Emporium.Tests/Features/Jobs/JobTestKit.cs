@@ -78,11 +78,14 @@ public class JobsPostgresApp : PostgresApp
 public sealed class SecondHost : EmporiumApp
 {
     private readonly string _connectionString;
+    private readonly (string Kind, Type Handler)[] _more;
 
-    public SecondHost(DatabaseProvider provider, string connectionString)
+    /// <param name="more">Handlers of kinds the first host lacks (a newer release's, in a rolling upgrade).</param>
+    public SecondHost(DatabaseProvider provider, string connectionString, params (string Kind, Type Handler)[] more)
     {
         Provider = provider;
         _connectionString = connectionString;
+        _more = more;
         JobSettings.Apply(this);
     }
 
@@ -94,6 +97,13 @@ public sealed class SecondHost : EmporiumApp
     {
         base.ConfigureWebHost(builder);
         JobSettings.AddTestHandlers(builder);
+        builder.ConfigureTestServices(services =>
+        {
+            foreach (var (kind, handler) in _more)
+            {
+                services.AddKeyedScoped(typeof(IJobHandler), kind, handler).AddSingleton(new HandledJobKind(kind));
+            }
+        });
     }
 }
 
