@@ -208,6 +208,14 @@ internal sealed partial class RabbitMqJobService(
             {
                 try
                 {
+                    // Messages still queued wake the workers, and a woken worker claims the longest-due job whatever id
+                    // woke it: publishing the backlog again (every interval, from every worker) only grows the queue. A
+                    // lost message matters once nothing is queued.
+                    if (await QueuedAsync(stoppingToken) > 0)
+                    {
+                        continue;
+                    }
+
                     var cutoff = clock.GetUtcNow().UtcDateTime - interval;
                     await using var scope = scopes.CreateAsyncScope();
                     var db = scope.ServiceProvider.GetRequiredService<EmporiumDbContext>();
@@ -233,6 +241,21 @@ internal sealed partial class RabbitMqJobService(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>How many messages the job queue holds, not counting those delivered and not yet acknowledged.</summary>
+    private async Task<uint> QueuedAsync(CancellationToken cancellationToken)
+    {
+        var open = await connection.GetAsync(cancellationToken);
+        var channel = await open.CreateChannelAsync(cancellationToken: cancellationToken);
+        try
+        {
+            return await channel.MessageCountAsync(Settings.Queue, cancellationToken);
+        }
+        finally
+        {
+            await CloseAsync(channel);
         }
     }
 

@@ -263,4 +263,31 @@ public sealed class RabbitMqSweeperTests(RabbitMqSweepingApp app) : IClassFixtur
         job.Attempts.Should().Be(1);
         Executions.Of(key).Should().Be(1);
     }
+
+    [Fact]
+    public async Task A_backlog_still_queued_is_not_published_again_at_every_sweep()
+    {
+        var key = Guid.NewGuid().ToString("N");
+        _ = app.Services;
+        await RabbitMqTransportTests.WaitForConsumersAsync(app.Name, 1);
+        try
+        {
+            // Every slot busy (Jobs:Concurrency 4) and twenty due jobs behind them: a backlog that outlasts several sweeps.
+            for (var i = 0; i < 24; i++)
+            {
+                await app.EnqueueAsync("test.gate", new TestPayload(key));
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            await using var connection = await RabbitMqServer.ConnectAsync();
+            await using var channel = await connection.CreateChannelAsync();
+            var queued = (await channel.QueueDeclarePassiveAsync(app.Name)).MessageCount;
+
+            queued.Should().BeLessThanOrEqualTo(24, "each job was published once; five sweeps must not add the backlog again each time");
+        }
+        finally
+        {
+            Executions.Open(key);
+        }
+    }
 }
