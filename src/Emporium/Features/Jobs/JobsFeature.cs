@@ -17,6 +17,8 @@ public static class JobsFeature
         builder.Services.AddSettings<Workers.WorkersOptions>(Workers.WorkersOptions.Section);
         builder.Services.AddSingleton<Workers.WorkerActivity>();
         builder.Services.AddHostedService<Workers.WorkerRegistry>();
+        builder.Services.AddSingleton<JobRetention>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<JobRetention>());
         return builder;
     }
 }

@@ -36,6 +36,16 @@ public sealed class JobsOptions : IValidatableObject
     /// <summary>Progress reports are written at most this often (the last one always is).</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// How long a job that ended (completed, failed, dead or cancelled) and a worker process silent since are kept; then
+    /// workers delete them, every <see cref="RetentionSweepInterval"/>. As long as an import's errors.csv by default.
+    /// </summary>
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    public TimeSpan RetainFor { get; set; } = TimeSpan.FromDays(30);
+
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromHours(1);
+
     public static readonly TimeSpan[] DefaultRetryDelays =
         [TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10)];
 
