@@ -45,6 +45,9 @@ public sealed class CsvRowReader
     private bool _invalidUtf8;
     private bool _recordHasContent;
     private long _line = 1;
+
+    /// <summary>A quoted run ended the buffer with a CR: whether it was a line of its own depends on the next byte (LF or not).</summary>
+    private bool _quotedCrPending;
     private long _recordLine = 1;
 
     public CsvRowReader(Stream stream, int bufferSize = 64 * 1024)
@@ -200,7 +203,7 @@ public sealed class CsvRowReader
                     var stop = span.IndexOf(Quote);
                     var run = stop < 0 ? span : span[..stop];
                     Append(run);
-                    _line += run.Count(Lf);
+                    _line += LineBreaksInQuotes(run, endsAtQuote: stop >= 0);
                     _position += run.Length;
                     if (stop < 0)
                     {
@@ -235,6 +238,42 @@ public sealed class CsvRowReader
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Line breaks inside a quoted field's run: LF, CRLF, and a CR alone (the break of files saved with CR line ends, which
+    /// the reader accepts between records too), so line numbers after such a field stay right.
+    /// </summary>
+    private int LineBreaksInQuotes(ReadOnlySpan<byte> run, bool endsAtQuote)
+    {
+        var breaks = run.Count(Lf);
+        if (_quotedCrPending)
+        {
+            _quotedCrPending = false;
+            if (run.Length == 0 ? endsAtQuote : run[0] != Lf)
+            {
+                breaks++;
+            }
+        }
+
+        for (var from = 0; run[from..].IndexOf(Cr) is var found and >= 0; from += found + 1)
+        {
+            var at = from + found;
+            if (at + 1 < run.Length)
+            {
+                breaks += run[at + 1] == Lf ? 0 : 1;
+            }
+            else if (endsAtQuote)
+            {
+                breaks++;
+            }
+            else
+            {
+                _quotedCrPending = true;
+            }
+        }
+
+        return breaks;
     }
 
     private CsvRecord? Finish()

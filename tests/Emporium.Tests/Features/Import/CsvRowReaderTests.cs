@@ -43,6 +43,22 @@ public sealed class CsvRowReaderTests
     }
 
     [Fact]
+    public async Task Counts_a_lone_cr_inside_quotes_as_a_line_as_files_with_cr_line_ends_have_it_whatever_the_read_sizes()
+    {
+        // Saved with CR line ends (Excel for Mac's "CSV (Macintosh)"): the break inside a quoted field is a CR too; so is one
+        // just before a closing quote, and one before an escaped quote.
+        var bytes = Encoding.UTF8.GetBytes("sku,name,description\rA1,N,\"two\rlines\"\rB2,,x\rC3,M,\"end\r\"\rD4,M,\"q\r\"\"\"\rE5,M,\"crlf\r\nkept\"\rF6,,y");
+        var whole = await ImportData.ReadAllAsync(new MemoryStream(bytes));
+        foreach (var chunk in new[] { 1, 2, 3, 7 })
+        {
+            var trickled = await ImportData.ReadAllAsync(ImportData.Trickle(bytes, chunk), bufferSize: 1024);
+            trickled.Should().BeEquivalentTo(whole, o => o.WithStrictOrdering());
+        }
+
+        whole.Select(r => (r.Line, r.Fields[0])).Should().Equal((1, "sku"), (2, "A1"), (4, "B2"), (5, "C3"), (7, "D4"), (9, "E5"), (11, "F6"));
+    }
+
+    [Fact]
     public async Task Skips_blank_lines_and_keeps_an_empty_last_field()
     {
         var records = await ImportData.ReadAllAsync(ImportData.Text("sku,name\n\na,\n\r\nb,c,"));
