@@ -34,6 +34,9 @@ internal sealed class BatchWriter(
     private int _nextLane;
     private readonly List<RejectedRow> _rejections = [];
     private readonly List<ProductChange> _changes = [];
+
+    /// <summary>A dry run's products created in transactions it rolled back (kept only when the file has variant rows).</summary>
+    private readonly HashSet<string> _rolledBack = new(StringComparer.Ordinal);
     private int _created;
     private int _updated;
     private int _unchanged;
@@ -166,7 +169,7 @@ internal sealed class BatchWriter(
                 }
             }
 
-            write = lane.WriteAsync(rows, variants, header.Columns, options.Scope, now, _stop.Token);
+            write = lane.WriteAsync(rows, variants, header.Columns, options.Scope, now, options.DryRun ? _rolledBack : null, _stop.Token);
         }
 
         lane.BatchesInTransaction++;
@@ -201,6 +204,12 @@ internal sealed class BatchWriter(
         foreach (var (row, rejection) in variantOutcome.Rejected)
         {
             await RejectAsync(rejection with { Cells = row.Cells });
+        }
+
+        if (options.DryRun && header.Columns.ProductSku)
+        {
+            // Rolled back at the end of its transaction, unlike the real run's: later batches' variant rows must know.
+            _rolledBack.UnionWith(written.Where(w => w.Value == UpsertOutcome.Created).Select(w => w.Key));
         }
 
         foreach (var (key, outcome) in variantOutcome.Written)

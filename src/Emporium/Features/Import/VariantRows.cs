@@ -22,8 +22,16 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
     /// <summary>What the batch's variant rows and stock cells did, by SKU key: written rows and rejected ones.</summary>
     public sealed record Outcome(Dictionary<string, UpsertOutcome> Written, List<(ImportRow Row, RejectedRow Rejection)> Rejected);
 
+    /// <param name="rolledBack">
+    /// On a dry run, the SKU keys of products that earlier batches created in transactions since rolled back: a variant row
+    /// naming one finds no product, where the real run (which committed that batch) would create the variant.
+    /// </param>
     public async Task<Outcome> WriteAsync(
-        IReadOnlyList<ImportRow> productRows, IReadOnlyList<ImportRow> variantRows, DateTime now, CancellationToken cancellationToken)
+        IReadOnlyList<ImportRow> productRows,
+        IReadOnlyList<ImportRow> variantRows,
+        DateTime now,
+        IReadOnlySet<string>? rolledBack,
+        CancellationToken cancellationToken)
     {
         var outcome = new Outcome(new Dictionary<string, UpsertOutcome>(StringComparer.Ordinal), []);
         if (!columns.Variants)
@@ -39,7 +47,7 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
 
         if (variantRows.Count > 0)
         {
-            await WriteVariantsAsync(variantRows, cause, outcome, cancellationToken);
+            await WriteVariantsAsync(variantRows, cause, rolledBack, outcome, cancellationToken);
         }
 
         return outcome;
@@ -69,7 +77,8 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
         }
     }
 
-    private async Task WriteVariantsAsync(IReadOnlyList<ImportRow> rows, StockLedger.Cause cause, Outcome outcome, CancellationToken cancellationToken)
+    private async Task WriteVariantsAsync(
+        IReadOnlyList<ImportRow> rows, StockLedger.Cause cause, IReadOnlySet<string>? rolledBack, Outcome outcome, CancellationToken cancellationToken)
     {
         var productKeys = rows.Select(row => row.ProductSkuKey!).Distinct().ToList();
         var products = await db.Set<Product>().AsNoTracking()
@@ -94,6 +103,24 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
         {
             var product = products.GetValueOrDefault(row.ProductSkuKey!);
             RejectedRow? Refuse(string column, string? value, string reason) => new(row.Line, column, value, reason);
+            if (product is null && rolledBack?.Contains(row.ProductSkuKey!) == true)
+            {
+                // A dry run's product, created by a batch it rolled back: what can be checked without it is.
+                var refused = existing.ContainsKey(row.SkuKey)
+                    ? Refuse("sku", row.Sku, $"sku '{row.Sku}' is the SKU of a variant of another product; it was left unchanged.")
+                    : Resolve(row, attributes, []);
+                if (refused is not null)
+                {
+                    outcome.Rejected.Add((row, refused));
+                }
+                else
+                {
+                    outcome.Written[row.SkuKey] = UpsertOutcome.Created;
+                }
+
+                continue;
+            }
+
             var values = new List<(long AttributeId, long ValueId)>();
             var rejection = product switch
             {

@@ -84,12 +84,19 @@ internal sealed class WriterLane(EmporiumDbContext db, IProductBulkUpsert bulkUp
     public HashSet<long> CreatedBrands { get; } = [];
 
     /// <summary>The batch's products, then its variant rows and stock cells (decision 0016), in the open transaction.</summary>
+    /// <param name="rolledBack">On a dry run, the products earlier batches created and rolled back (see <see cref="VariantRows"/>).</param>
     public async Task<Written> WriteAsync(
-        List<ImportRow> rows, List<ImportRow> variantRows, ImportColumns columns, CatalogScope scope, DateTime now, CancellationToken cancellationToken)
+        List<ImportRow> rows,
+        List<ImportRow> variantRows,
+        ImportColumns columns,
+        CatalogScope scope,
+        DateTime now,
+        IReadOnlySet<string>? rolledBack,
+        CancellationToken cancellationToken)
     {
         var products = (await bulkUpsert.UpsertAsync(rows, columns, scope, now, cancellationToken))
             .ToDictionary(w => w.SkuKey, w => w.Outcome, StringComparer.Ordinal);
-        return new Written(products, await variants.WriteAsync(rows, variantRows, now, cancellationToken));
+        return new Written(products, await variants.WriteAsync(rows, variantRows, now, rolledBack, cancellationToken));
     }
 
     /// <summary>What a batch's write did, by SKU key: products written (the rest were unchanged), and variant rows.</summary>

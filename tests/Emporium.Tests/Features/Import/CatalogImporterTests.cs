@@ -231,6 +231,34 @@ public abstract class CatalogImporterTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_dry_run_counts_a_variant_row_whose_product_an_earlier_transaction_created_as_the_real_run_does()
+    {
+        var id = Unique();
+        await app.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            db.Add(new Emporium.Features.Catalog.Attributes.ProductAttribute
+            {
+                Name = $"Size {id}", Slug = $"size-{id}", CreatedAt = now, UpdatedAt = now,
+                Values = [new() { Name = "S", Slug = "s" }, new() { Name = "M", Slug = "m" }],
+            });
+            await db.SaveChangesAsync();
+            return 0;
+        });
+        // Batches of 4 rows, each its own transaction here: the product TEE ends the first; its variants start the second.
+        var csv = $"sku,name,price,product_sku,attribute:size-{id}\n" +
+            $"p1-{id},P1,1,,\np2-{id},P2,1,,\np3-{id},P3,1,,\ntee-{id},Tee,20,,\n" +
+            $"tee-{id}-s,,,tee-{id},s\ntee-{id}-m,,,tee-{id},m\ntee-{id}-xl,,,tee-{id},xl\n";
+
+        var dry = await ImportAsync(ImportData.Text(csv), new ImportOptions { DryRun = true });
+        var real = await ImportAsync(ImportData.Text(csv), new ImportOptions());
+
+        real.Counts.Should().Be(new ImportCounts(Created: 6, Updated: 0, Unchanged: 0, Rejected: 1, Duplicates: 0));
+        dry.Counts.Should().Be(real.Counts, "a dry run reports what the import would do");
+        dry.Rejections.Select(r => (r.Line, r.Column)).Should().Equal(real.Rejections.Select(r => (r.Line, r.Column)));
+    }
+
+    [Fact]
     public async Task A_dry_run_writes_nothing_but_reports_the_same_counts_and_the_changes()
     {
         var id = Unique();
