@@ -134,6 +134,35 @@ public sealed class JobPagesTests(AdminUiApp app, ChromiumBrowser chromium) : Ad
         await Expect(alert).ToContainTextAsync(problem.Str("title"));
     }
 
+    [Fact]
+    public async Task A_refresh_that_fails_once_shows_an_alert_that_goes_when_refreshing_works_again()
+    {
+        var id = await EnqueueSleepAsync(seconds: 300);
+        await SignInAsync();
+        await Page.GotoAsync(App.AdminUrl("/jobs"));
+        await Expect(Page.Locator("table.data")).ToContainTextAsync("PROCESSING");
+
+        // The list of an active job refreshes every second: one refresh meets a server that is restarting.
+        var failed = 0;
+        await Page.RouteAsync("**/api/jobs?*", async route =>
+        {
+            if (Interlocked.Increment(ref failed) == 1)
+            {
+                await route.FulfillAsync(new RouteFulfillOptions { Status = 503 });
+            }
+            else
+            {
+                await route.ContinueAsync();
+            }
+        });
+        var alert = Page.GetByRole(AriaRole.Alert);
+        await Expect(alert).ToContainTextAsync("The jobs could not be refreshed.");
+        await Expect(alert).ToBeHiddenAsync();
+
+        var api = await AdminApiAsync();
+        await (await api.PostAsync($"/api/jobs/{id}/cancel", null)).ShouldBe(HttpStatusCode.Accepted);
+    }
+
     private async Task<long> EnqueueSleepAsync(double seconds, bool dueLater = false)
     {
         using var scope = App.Services.CreateScope();

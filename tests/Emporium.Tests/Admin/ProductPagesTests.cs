@@ -176,4 +176,22 @@ public sealed class ProductPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
         await Expect(Flash).ToHaveTextAsync($"Restored “Canteen {tag}”.");
         await Expect(row).ToContainTextAsync("Active");
     }
+
+    [Fact]
+    public async Task A_price_typed_with_a_leading_zero_is_saved_as_the_number()
+    {
+        var tag = Tag();
+        var id = (await CreateProductAsync($"Zero {tag}")).GetProperty("id").GetInt64();
+        await SignInAsync();
+        await Page.GotoAsync(App.AdminUrl($"/products/{id}"));
+        await Expect(Field("Name")).ToHaveValueAsync($"Zero {tag}");
+
+        await Field("Price").FillAsync("05.50");
+        await Button("Save changes").ClickAsync();
+
+        await Expect(Flash).ToHaveTextAsync($"Saved “Zero {tag}”.");
+        var api = await AdminApiAsync();
+        var saved = await (await api.GetAsync($"/api/products/{id}")).ShouldBe(HttpStatusCode.OK);
+        saved.GetProperty("price").GetDecimal().Should().Be(5.5m);
+    }
 }

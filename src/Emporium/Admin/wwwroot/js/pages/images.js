@@ -41,6 +41,8 @@ export function imagesSection(product) {
     }
   }
 
+  let refreshFailed = false;
+
   async function refresh() {
     polling = null;
     if (!list.isConnected) return;
@@ -49,8 +51,13 @@ export function imagesSection(product) {
       ({ data: fresh } = await api(`/api/products/${product.id}/images`));
     } catch (error) {
       message.replaceChildren(alertBox('The images could not be refreshed.', describe(error)));
+      refreshFailed = true;
+      // A failed refresh does not end the watch: images still processing are looked at again a little later.
+      if (images.some((image) => !SETTLED.includes(image.status))) polling = setTimeout(refresh, 3000);
       return;
     }
+    if (refreshFailed) message.replaceChildren();
+    refreshFailed = false;
     if (JSON.stringify(fresh) === JSON.stringify(images)) {
       if (images.some((image) => !SETTLED.includes(image.status))) polling = setTimeout(refresh, 1000);
       return;

@@ -33,6 +33,8 @@ export async function jobsPage({ params, signal }) {
   }
 
   /** Loads the page again and redraws the listing; the newest answer wins when refreshes overlap. */
+  let refreshFailed = false;
+
   async function reload() {
     const ticket = ++latest;
     try {
@@ -40,8 +42,14 @@ export async function jobsPage({ params, signal }) {
       if (ticket !== latest || signal.aborted) return;
       envelope = next;
       fill();
+      // A refresh that works again takes away the alert of one that failed (not an action's message).
+      if (refreshFailed) message.replaceChildren();
+      refreshFailed = false;
     } catch (error) {
-      if (ticket === latest && !signal.aborted) message.replaceChildren(alertBox('The jobs could not be refreshed.', describe(error)));
+      if (ticket === latest && !signal.aborted) {
+        message.replaceChildren(alertBox('The jobs could not be refreshed.', describe(error)));
+        refreshFailed = true;
+      }
     }
     schedule();
   }

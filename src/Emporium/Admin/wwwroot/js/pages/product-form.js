@@ -97,7 +97,8 @@ export async function productFormPage({ id, params, path }) {
     message.replaceChildren();
     clearFieldErrors(form);
 
-    const price = controls.price.value.trim();
+    // Leading zeros ("05") are a number to a person but not to JSON, where the price is written as typed.
+    const price = controls.price.value.trim().replace(/^(-?)0+(?=\d)/, '$1');
     if (price !== '' && !PRICE.test(price)) {
       showFieldErrors(form, { price: ['price must be a number such as 19.99.'] });
       message.replaceChildren(alertBox('Please correct the highlighted field.'));
