@@ -205,6 +205,7 @@ internal sealed class OperationTruths : IOpenApiOperationTransformer
         else
         {
             operation.Security = [new OpenApiSecurityRequirement(), bearer];
+            AddProblem(operation, document, StatusCodes.Status401Unauthorized, "An access token was sent and is not valid (expired, revoked, malformed); send a fresh one, or none to be served as anonymous.");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
 
@@ -89,6 +90,21 @@ public static class SecurityExtensions
     }
 
     /// <summary>
+    /// A bearer token that does not validate (expired, revoked by a key rotation, malformed) is answered 401 with
+    /// <c>WWW-Authenticate: Bearer error="invalid_token"</c> (RFC 6750 section 3.1) on every API route, not read as no token: a
+    /// staff member's expired token on a public list silently hid the inactive products instead of telling the client to
+    /// refresh. Signing in and refreshing (/api/auth/*) take requests whatever stale token a client still sends.
+    /// </summary>
+    private static Task RefuseInvalidBearerTokens(HttpContext context, RequestDelegate next) =>
+        context.User.Identity?.IsAuthenticated != true
+        && context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+        && !context.Request.Path.StartsWithSegments("/api/auth", StringComparison.OrdinalIgnoreCase)
+        && System.Net.Http.Headers.AuthenticationHeaderValue.TryParse(context.Request.Headers.Authorization, out var header)
+        && header.Scheme.Equals(JwtBearerDefaults.AuthenticationScheme, StringComparison.OrdinalIgnoreCase)
+            ? context.ChallengeAsync(JwtBearerDefaults.AuthenticationScheme)
+            : next(context);
+
+    /// <summary>
     /// Whom a request counts against: its IPv4 address, or the /64 network of its IPv6 address. An IPv6 client is given a
     /// /64 (or more) and can pick any address in it, so counting addresses would give it billions of fresh windows.
     /// </summary>
@@ -118,6 +134,7 @@ public static class SecurityExtensions
     public static WebApplication UseSecurity(this WebApplication app)
     {
         app.UseAuthentication();
+        app.Use(RefuseInvalidBearerTokens);
         app.UseAuthorization();
         app.UseRateLimiter();
         return app;

@@ -186,6 +186,31 @@ public abstract class AuthTests(EmporiumApp app)
         me.Strings("roles").Should().Contain(Roles.Admin);
     }
 
+    /// <summary>
+    /// An expired or otherwise invalid bearer token on a public route is refused with 401 and invalid_token (RFC 6750), so a
+    /// staff client refreshes instead of being served the anonymous answer (a list without the inactive products).
+    /// </summary>
+    [Fact]
+    public async Task An_invalid_token_on_a_public_route_is_a_401_telling_the_client_to_refresh_not_an_anonymous_answer()
+    {
+        var email = AuthApi.NewEmail();
+        await app.RegisterAsync(email);
+        var tokens = await app.LoginAsync(email);
+        var spoiled = tokens.Str("access_token")[..^4] + "AAAA";
+        var stale = app.WithToken(spoiled);
+
+        var refused = await stale.GetAsync("/api/products");
+        var problem = await refused.ShouldBeProblem(HttpStatusCode.Unauthorized);
+        refused.Headers.WwwAuthenticate.ToString().Should().Contain("invalid_token");
+        problem.GetProperty("status").GetInt32().Should().Be(401);
+        await (await app.Anonymous().GetAsync("/api/products")).ShouldBe(HttpStatusCode.OK);
+        await (await app.WithToken(tokens.Str("access_token")).GetAsync("/api/products")).ShouldBe(HttpStatusCode.OK);
+
+        // Refreshing works whatever stale token the client still sends along.
+        var refresh = new HttpRequestMessage(HttpMethod.Post, "/api/auth/refresh") { Content = System.Net.Http.Json.JsonContent.Create(new { refresh_token = tokens.Str("refresh_token") }) };
+        await (await stale.SendAsync(refresh)).ShouldBe(HttpStatusCode.OK);
+    }
+
     [Fact]
     public async Task Refresh_rotates_the_token_so_the_old_one_stops_working_and_the_new_one_works()
     {

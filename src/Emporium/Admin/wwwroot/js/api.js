@@ -151,9 +151,8 @@ function claimsOf(token) {
   }
 }
 
-// Public reads (products, brands) answer an expired token as if the caller were anonymous rather than
-// with 401, which would quietly hide inactive products from staff; so the token is renewed shortly before
-// it expires, and the 401 path below covers everything else (clock skew, revoked tokens).
+// The token is renewed shortly before it expires, so a page's calls do not each meet a 401 (the API answers an
+// expired or invalid token with 401 on every route); the 401 path below covers the rest (clock skew, revoked tokens).
 const RENEW_BEFORE_MS = 30_000;
 
 async function currentToken() {
