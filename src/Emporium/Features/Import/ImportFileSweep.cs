@@ -10,19 +10,15 @@ namespace Emporium.Features.Import;
 /// recently finished import needs (those of DEAD or CANCELLED jobs, kept for a manual retry, and any left by a crash before
 /// their job was written). Several workers sweeping at once is harmless.
 /// </summary>
-internal sealed partial class ImportFileSweep(
+internal sealed class ImportFileSweep(
     IServiceScopeFactory scopes,
     IFileStore store,
     IOptions<ImportSettings> settings,
     IOptions<EmporiumOptions> emporium,
     TimeProvider clock,
-    ILogger<ImportFileSweep> logger) : PeriodicSweep(emporium, clock)
+    ILogger<ImportFileSweep> logger) : PeriodicSweep(emporium, clock, logger, "import files past Import:RetainFilesFor")
 {
     protected override TimeSpan Interval => settings.Value.SweepInterval;
-
-    protected override void OnSwept(int count) => LogSwept(count, settings.Value.RetainFilesFor);
-
-    protected override void OnFailed(Exception exception) => LogSweepFailed(exception);
 
     /// <summary>Deletes what is past retention; answers how many files went.</summary>
     public override async Task<int> SweepAsync(CancellationToken cancellationToken)
@@ -98,10 +94,4 @@ internal sealed partial class ImportFileSweep(
 
         return deleted;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} import files older than {Retention} after their job")]
-    private partial void LogSwept(int count, TimeSpan retention);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweeping import files failed; the next run tries again")]
-    private partial void LogSweepFailed(Exception exception);
 }

@@ -1,10 +1,14 @@
+using System.Linq.Expressions;
+
 namespace Emporium.Platform.Workers;
 
 /// <summary>
-/// Housekeeping that worker processes run every <see cref="Interval"/>: one sweep at start, then one per tick. A failed
-/// sweep is logged and the next tick tries again; several workers sweeping at once must be harmless.
+/// Housekeeping that worker processes run every <see cref="Interval"/>: one sweep at start, then one per tick. What went is
+/// logged as "Deleted {Count} {What}"; a failed sweep is logged and the next tick tries again. Several workers sweeping at
+/// once must be harmless.
 /// </summary>
-internal abstract class PeriodicSweep(IOptions<EmporiumOptions> emporium, TimeProvider clock) : BackgroundService
+/// <param name="what">What a sweep deletes, in the log's words ("expired refresh tokens").</param>
+internal abstract partial class PeriodicSweep(IOptions<EmporiumOptions> emporium, TimeProvider clock, ILogger logger, string what) : BackgroundService
 {
     protected TimeProvider Clock { get; } = clock;
 
@@ -15,9 +19,36 @@ internal abstract class PeriodicSweep(IOptions<EmporiumOptions> emporium, TimePr
     /// <summary>Does one round of the work; answers how many things it removed (0 logs nothing).</summary>
     public abstract Task<int> SweepAsync(CancellationToken cancellationToken);
 
-    protected abstract void OnSwept(int count);
+    /// <summary>
+    /// Deletes the rows of <typeparamref name="T"/> that <paramref name="gone"/> selects, a chunk of ids at a time, so a first
+    /// sweep over years of rows holds no long transaction; a row that no longer matches when its chunk is deleted stays.
+    /// </summary>
+    protected static async Task<int> DeleteInChunksAsync<T>(
+        IServiceScopeFactory scopes, Expression<Func<T, bool>> gone, CancellationToken cancellationToken, int chunk = 5_000)
+        where T : class
+    {
+        var total = 0;
+        while (true)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<EmporiumDbContext>();
+            var ids = await db.Set<T>().Where(gone)
+                .OrderBy(row => EF.Property<long>(row, "Id"))
+                .Select(row => EF.Property<long>(row, "Id"))
+                .Take(chunk)
+                .ToListAsync(cancellationToken);
+            if (ids.Count == 0)
+            {
+                return total;
+            }
 
-    protected abstract void OnFailed(Exception exception);
+            total += await db.Set<T>().Where(row => ids.Contains(EF.Property<long>(row, "Id"))).Where(gone).ExecuteDeleteAsync(cancellationToken);
+            if (ids.Count < chunk)
+            {
+                return total;
+            }
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,14 +65,20 @@ internal abstract class PeriodicSweep(IOptions<EmporiumOptions> emporium, TimePr
                 var swept = await SweepAsync(stoppingToken);
                 if (swept > 0)
                 {
-                    OnSwept(swept);
+                    LogSwept(logger, swept, what);
                 }
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
-                OnFailed(exception);
+                LogSweepFailed(logger, exception, what);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} {What}")]
+    private static partial void LogSwept(ILogger logger, int count, string what);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting {What} failed; the next run tries again")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception, string what);
 }

@@ -10,21 +10,17 @@ namespace Emporium.Features.Catalog.Images;
 /// Media:OrphanFileAge go, so an upload in flight keeps its files. The store is read in chunks, never listed whole into
 /// memory; several workers sweeping at once is harmless.
 /// </summary>
-internal sealed partial class ImageFileSweep(
+internal sealed class ImageFileSweep(
     IServiceScopeFactory scopes,
     IFileStore store,
     IOptions<MediaOptions> settings,
     IOptions<EmporiumOptions> emporium,
     TimeProvider clock,
-    ILogger<ImageFileSweep> logger) : PeriodicSweep(emporium, clock)
+    ILogger<ImageFileSweep> logger) : PeriodicSweep(emporium, clock, logger, "image files that no image owns")
 {
     private const int ChunkSize = 1_000;
 
     protected override TimeSpan Interval => settings.Value.OrphanSweepInterval;
-
-    protected override void OnSwept(int count) => LogSwept(count);
-
-    protected override void OnFailed(Exception exception) => LogSweepFailed(exception);
 
     /// <summary>Deletes old files of images that have no row; answers how many files went.</summary>
     public override async Task<int> SweepAsync(CancellationToken cancellationToken)
@@ -74,10 +70,4 @@ internal sealed partial class ImageFileSweep(
 
         return deleted;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} image files that no image owns")]
-    private partial void LogSwept(int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweeping orphaned image files failed; the next run tries again")]
-    private partial void LogSweepFailed(Exception exception);
 }
