@@ -35,8 +35,11 @@ internal sealed class BatchWriter(
     private readonly List<RejectedRow> _rejections = [];
     private readonly List<ProductChange> _changes = [];
 
-    /// <summary>A dry run's products created in transactions it rolled back (kept only when the file has variant rows).</summary>
-    private readonly HashSet<string> _rolledBack = new(StringComparer.Ordinal);
+    /// <summary>
+    /// A dry run's products created in transactions it rolled back, with their currencies (kept only when the file has
+    /// variant rows: about 100 bytes a product).
+    /// </summary>
+    private readonly Dictionary<string, string> _rolledBack = new(StringComparer.Ordinal);
     private int _created;
     private int _updated;
     private int _unchanged;
@@ -151,6 +154,17 @@ internal sealed class BatchWriter(
             // Variant rows follow their batch's products, in the same transaction (decision 0016).
             var variants = rows.Where(row => row.IsVariantRow).ToList();
             rows.RemoveAll(row => row.IsVariantRow);
+            if (variants.Count > 0 && header.Columns.Attributes.Count > 0)
+            {
+                // Their attributes' locks come first, as in the API's variant writes, once every batch before them has
+                // settled (so no other lane holds one).
+                while (_inFlight.Count > 0)
+                {
+                    await SettleOldestAsync(cancellationToken);
+                }
+
+                await lane.HoldAttributesAsync(header.Columns.Attributes, cancellationToken);
+            }
 
             // Only a dry run shows before/after values. Both steps run here, in the import's flow, as they change what the
             // import knows (the brands it created).
@@ -209,7 +223,10 @@ internal sealed class BatchWriter(
         if (options.DryRun && header.Columns.ProductSku)
         {
             // Rolled back at the end of its transaction, unlike the real run's: later batches' variant rows must know.
-            _rolledBack.UnionWith(written.Where(w => w.Value == UpsertOutcome.Created).Select(w => w.Key));
+            foreach (var row in batch.Rows.Where(row => !row.IsVariantRow && written.GetValueOrDefault(row.SkuKey) == UpsertOutcome.Created))
+            {
+                _rolledBack[row.SkuKey] = row.Currency ?? Money.DefaultCurrency;
+            }
         }
 
         foreach (var (key, outcome) in variantOutcome.Written)

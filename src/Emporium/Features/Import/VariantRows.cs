@@ -19,18 +19,24 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
 
     private Dictionary<string, ProductAttribute>? _attributes;
 
+    /// <summary>On a dry run, the combinations given so far to products that exist only in rolled-back batches.</summary>
+    private readonly Dictionary<string, HashSet<string>> _unseenCombinations = new(StringComparer.Ordinal);
+
+    /// <summary>Reads the file's attributes again at their next use (a new transaction holds their locks).</summary>
+    public void ForgetAttributes() => _attributes = null;
+
     /// <summary>What the batch's variant rows and stock cells did, by SKU key: written rows and rejected ones.</summary>
     public sealed record Outcome(Dictionary<string, UpsertOutcome> Written, List<(ImportRow Row, RejectedRow Rejection)> Rejected);
 
     /// <param name="rolledBack">
-    /// On a dry run, the SKU keys of products that earlier batches created in transactions since rolled back: a variant row
-    /// naming one finds no product, where the real run (which committed that batch) would create the variant.
+    /// On a dry run, the SKU keys (with their currencies) of products that earlier batches created in transactions since rolled
+    /// back: a variant row naming one finds no product, where the real run (which committed that batch) would create the variant.
     /// </param>
     public async Task<Outcome> WriteAsync(
         IReadOnlyList<ImportRow> productRows,
         IReadOnlyList<ImportRow> variantRows,
         DateTime now,
-        IReadOnlySet<string>? rolledBack,
+        IReadOnlyDictionary<string, string>? rolledBack,
         CancellationToken cancellationToken)
     {
         var outcome = new Outcome(new Dictionary<string, UpsertOutcome>(StringComparer.Ordinal), []);
@@ -78,7 +84,7 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
     }
 
     private async Task WriteVariantsAsync(
-        IReadOnlyList<ImportRow> rows, StockLedger.Cause cause, IReadOnlySet<string>? rolledBack, Outcome outcome, CancellationToken cancellationToken)
+        IReadOnlyList<ImportRow> rows, StockLedger.Cause cause, IReadOnlyDictionary<string, string>? rolledBack, Outcome outcome, CancellationToken cancellationToken)
     {
         var productKeys = rows.Select(row => row.ProductSkuKey!).Distinct().ToList();
         var products = await db.Set<Product>().AsNoTracking()
@@ -103,12 +109,22 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
         {
             var product = products.GetValueOrDefault(row.ProductSkuKey!);
             RejectedRow? Refuse(string column, string? value, string reason) => new(row.Line, column, value, reason);
-            if (product is null && rolledBack?.Contains(row.ProductSkuKey!) == true)
+            if (product is null && rolledBack?.GetValueOrDefault(row.ProductSkuKey!) is { } unseenCurrency)
             {
-                // A dry run's product, created by a batch it rolled back: what can be checked without it is.
+                // A dry run's product, created by a batch it rolled back: checked as the real run would check it, against the
+                // combinations given to it so far (its default variant has none).
+                var unseenValues = new List<(long AttributeId, long ValueId)>();
+                var given = _unseenCombinations.TryGetValue(row.ProductSkuKey!, out var taken) ? taken : _unseenCombinations[row.ProductSkuKey!] = [""];
                 var refused = existing.ContainsKey(row.SkuKey)
                     ? Refuse("sku", row.Sku, $"sku '{row.Sku}' is the SKU of a variant of another product; it was left unchanged.")
-                    : Resolve(row, attributes, []);
+                    : row.VariantPrice is { } unseenPrice && Money.Problem(unseenPrice, unseenCurrency, "price") is { } unseenPriceProblem
+                        ? Refuse("price", unseenPrice.ToString(CultureInfo.InvariantCulture), unseenPriceProblem)
+                        : Resolve(row, attributes, unseenValues);
+                if (refused is null && !given.Add(Variant.SignatureOf(unseenValues)))
+                {
+                    refused = Refuse("attributes", null, "another variant of this product already has these attribute values.");
+                }
+
                 if (refused is not null)
                 {
                     outcome.Rejected.Add((row, refused));

@@ -1,5 +1,6 @@
 using Emporium.Features.Catalog;
 using Emporium.Features.Events;
+using Emporium.Platform.Persistence;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Emporium.Features.Import;
@@ -46,7 +47,8 @@ internal sealed class WriterLanes : IAsyncDisposable
                 var bulkUpsert = provider.GetRequiredService<IProductBulkUpsert>();
                 // Disposed before its scope: it puts the connection back as it found it.
                 lanes._owned.Add(await bulkUpsert.BeginImportAsync(lockTimeout, cancellationToken));
-                lanes._lanes.Add(new WriterLane(db, bulkUpsert, new VariantRows(db, provider.GetRequiredService<IEventOutbox>(), columns, scope)));
+                lanes._lanes.Add(new WriterLane(
+                    db, bulkUpsert, new VariantRows(db, provider.GetRequiredService<IEventOutbox>(), columns, scope), provider.GetRequiredService<IWriteLocks>()));
             }
 
             return lanes;
@@ -70,7 +72,7 @@ internal sealed class WriterLanes : IAsyncDisposable
 }
 
 /// <summary>One connection that writes batches, and the transaction it has open.</summary>
-internal sealed class WriterLane(EmporiumDbContext db, IProductBulkUpsert bulkUpsert, VariantRows variants)
+internal sealed class WriterLane(EmporiumDbContext db, IProductBulkUpsert bulkUpsert, VariantRows variants, IWriteLocks locks)
 {
     public EmporiumDbContext Db => db;
 
@@ -84,6 +86,26 @@ internal sealed class WriterLane(EmporiumDbContext db, IProductBulkUpsert bulkUp
     public HashSet<long> CreatedBrands { get; } = [];
 
     /// <summary>The batch's products, then its variant rows and stock cells (decision 0016), in the open transaction.</summary>
+    /// <summary>
+    /// Holds, for the open transaction, the lock of each attribute the file's columns name (ascending), as the API's variant
+    /// writes do (decision 0016): an attribute's value cannot be removed while this transaction writes variants with it, nor
+    /// be gone from under them. The variant rows then read those attributes afresh.
+    /// </summary>
+    public async Task HoldAttributesAsync(IReadOnlyList<string> slugs, CancellationToken cancellationToken)
+    {
+        var ids = await db.Set<Catalog.Attributes.ProductAttribute>().AsNoTracking()
+            .Where(a => EF.Parameter(slugs).Contains(a.Slug))
+            .Select(a => a.Id)
+            .OrderBy(id => id)
+            .ToListAsync(cancellationToken);
+        foreach (var id in ids)
+        {
+            await locks.HoldAsync(Catalog.Attributes.AttributeEndpoints.ValuesLock, id, cancellationToken);
+        }
+
+        variants.ForgetAttributes();
+    }
+
     /// <param name="rolledBack">On a dry run, the products earlier batches created and rolled back (see <see cref="VariantRows"/>).</param>
     public async Task<Written> WriteAsync(
         List<ImportRow> rows,
@@ -91,7 +113,7 @@ internal sealed class WriterLane(EmporiumDbContext db, IProductBulkUpsert bulkUp
         ImportColumns columns,
         CatalogScope scope,
         DateTime now,
-        IReadOnlySet<string>? rolledBack,
+        IReadOnlyDictionary<string, string>? rolledBack,
         CancellationToken cancellationToken)
     {
         var products = (await bulkUpsert.UpsertAsync(rows, columns, scope, now, cancellationToken))

@@ -11,7 +11,7 @@ namespace Emporium.Infrastructure.Persistence;
 /// </summary>
 internal sealed class PostgresCommittedProductIds(EmporiumDbContext db) : ICommittedProductIds
 {
-    private const string LockTimeout = "10s";
+    private const string LockTimeout = "2s";
 
     public async Task<long> HighestAsync(CancellationToken cancellationToken)
     {

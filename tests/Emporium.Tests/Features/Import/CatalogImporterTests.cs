@@ -248,12 +248,14 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         // Batches of 4 rows, each its own transaction here: the product TEE ends the first; its variants start the second.
         var csv = $"sku,name,price,product_sku,attribute:size-{id}\n" +
             $"p1-{id},P1,1,,\np2-{id},P2,1,,\np3-{id},P3,1,,\ntee-{id},Tee,20,,\n" +
-            $"tee-{id}-s,,,tee-{id},s\ntee-{id}-m,,,tee-{id},m\ntee-{id}-xl,,,tee-{id},xl\n";
+            $"tee-{id}-s,,,tee-{id},s\ntee-{id}-m,,,tee-{id},m\ntee-{id}-xl,,,tee-{id},xl\n" +
+            // The default variant's combination (none), and a combination another row gave: both refused by the real run.
+            $"tee-{id}-none,,,tee-{id},\ntee-{id}-s2,,,tee-{id},s\n";
 
         var dry = await ImportAsync(ImportData.Text(csv), new ImportOptions { DryRun = true });
         var real = await ImportAsync(ImportData.Text(csv), new ImportOptions());
 
-        real.Counts.Should().Be(new ImportCounts(Created: 6, Updated: 0, Unchanged: 0, Rejected: 1, Duplicates: 0));
+        real.Counts.Should().Be(new ImportCounts(Created: 6, Updated: 0, Unchanged: 0, Rejected: 3, Duplicates: 0));
         dry.Counts.Should().Be(real.Counts, "a dry run reports what the import would do");
         dry.Rejections.Select(r => (r.Line, r.Column)).Should().Equal(real.Rejections.Select(r => (r.Line, r.Column)));
     }
@@ -930,9 +932,9 @@ public abstract class CatalogImporterTests(EmporiumApp app)
             _rewound && Position > failAfter ? throw new IOException("The file is no longer readable.") : read;
     }
 
-    private Task<ImportResult> ImportAsync(string csv) => ImportAsync(ImportData.Text(csv), new ImportOptions());
+    private protected Task<ImportResult> ImportAsync(string csv) => ImportAsync(ImportData.Text(csv), new ImportOptions());
 
-    private async Task<ImportResult> ImportAsync(Stream csv, ImportOptions options, IProgress<ImportProgress>? progress = null)
+    private protected async Task<ImportResult> ImportAsync(Stream csv, ImportOptions options, IProgress<ImportProgress>? progress = null)
     {
         await using var stream = csv;
         using var scope = app.Services.CreateScope();
@@ -1026,7 +1028,56 @@ public class ImportPostgresApp : PostgresApp
 
 public sealed class CatalogImporterTestsOnSqlite(ImportSqliteApp app) : CatalogImporterTests(app), IClassFixture<ImportSqliteApp>;
 
-public sealed class CatalogImporterTestsOnPostgres(ImportPostgresApp app) : CatalogImporterTests(app), IClassFixture<ImportPostgresApp>;
+public sealed class CatalogImporterTestsOnPostgres(ImportPostgresApp app) : CatalogImporterTests(app), IClassFixture<ImportPostgresApp>
+{
+    /// <summary>
+    /// An attribute's value removed while an import writes variants with it: the import waits for the removal (or the
+    /// removal for the import) and the row is refused as naming no such value; it was written, and the value then vanished
+    /// from the variant by the cascade (or a later batch failed on the foreign key).
+    /// </summary>
+    [Fact]
+    public async Task A_value_removed_while_an_import_writes_variants_with_it_is_never_lost_from_a_variant()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var (attributeId, valueId) = await app.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            var attribute = new Emporium.Features.Catalog.Attributes.ProductAttribute
+            {
+                Name = $"Fit {id}", Slug = $"fit-{id}", CreatedAt = now, UpdatedAt = now, Values = [new() { Name = "Slim", Slug = "slim" }],
+            };
+            db.Add(attribute);
+            await db.SaveChangesAsync();
+            return (attribute.Id, attribute.Values[0].Id);
+        });
+        await ImportAsync($"sku,name,price\njean-{id},Jean,20\n");
+
+        // An attribute write in progress (as PUT /api/attributes would hold it), removing the value.
+        await using var writer = new Npgsql.NpgsqlConnection(PostgresServer.ConnectionStringFor(app.DatabaseName));
+        await writer.OpenAsync();
+        await using var removal = await writer.BeginTransactionAsync();
+        await using (var command = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_xact_lock(hashtext('attribute'), {attributeId})", writer, removal))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var import = ImportAsync($"sku,name,product_sku,attribute:fit-{id}\njean-{id}-slim,,jean-{id},slim\n");
+        var finished = await Task.WhenAny(import, Task.Delay(TimeSpan.FromSeconds(1))) == import;
+        await using (var command = new Npgsql.NpgsqlCommand($"DELETE FROM attribute_values WHERE id = {valueId}", writer, removal))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await removal.CommitAsync();
+        var result = await import;
+
+        finished.Should().BeFalse("the import waits for the attribute write it would race");
+        result.Counts.Rejected.Should().Be(1, string.Join("; ", result.Rejections.Select(r => r.Reason)));
+        result.Rejections.Single().Reason.Should().Contain("has no value 'slim'");
+        var key = $"JEAN-{id}-SLIM".ToUpperInvariant();
+        (await app.WithDbAsync(db => db.Set<Emporium.Features.Catalog.Variants.Variant>().CountAsync(v => v.SkuKey == key))).Should().Be(0);
+    }
+}
 
 /// <summary>PostgreSQL's lock timeout for an import's connections (SQLite has one writer and its own busy timeout).</summary>
 public sealed class ImportLockTimeoutTests(ImportPostgresApp app) : IClassFixture<ImportPostgresApp>
