@@ -24,8 +24,11 @@ internal sealed partial class RabbitMqJobService(
     IOptions<JobsOptions> jobsOptions,
     IOptions<EmporiumOptions> emporium,
     TimeProvider clock,
+    IEnumerable<HandledJobKind> handled,
     ILogger<RabbitMqJobService> logger) : BackgroundService
 {
+    private readonly List<string> _handledKinds = [.. handled.Select(h => h.Kind).Distinct()];
+
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
     private const int SweepBatch = 1000;
 
@@ -208,19 +211,21 @@ internal sealed partial class RabbitMqJobService(
             {
                 try
                 {
+                    var cutoff = clock.GetUtcNow().UtcDateTime - interval;
                     // Messages still queued wake the workers, and a woken worker claims the longest-due job whatever id
                     // woke it: publishing the backlog again (every interval, from every worker) only grows the queue. A
                     // lost message matters once nothing is queued.
                     if (await QueuedAsync(stoppingToken) > 0)
                     {
+                        transport.ForgetPublishedBefore(cutoff);
                         continue;
                     }
 
-                    var cutoff = clock.GetUtcNow().UtcDateTime - interval;
                     await using var scope = scopes.CreateAsyncScope();
                     var db = scope.ServiceProvider.GetRequiredService<EmporiumDbContext>();
+                    // Only kinds this release handles: a kind only a newer (or rolled-back) release knows waits for its workers.
                     var due = await db.Set<Job>()
-                        .Where(j => j.Status == JobStatus.PENDING && j.NextRunAt <= cutoff)
+                        .Where(j => j.Status == JobStatus.PENDING && j.NextRunAt <= cutoff && _handledKinds.Contains(j.Kind))
                         .OrderBy(j => j.NextRunAt).ThenBy(j => j.Id)
                         .Select(j => j.Id)
                         .Take(SweepBatch)

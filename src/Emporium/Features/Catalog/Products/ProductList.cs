@@ -146,9 +146,11 @@ public static partial class ProductEndpoints
             filter._includeDeleted = ParseBool(query.IncludeDeleted, "include_deleted", errors) ?? false;
             // Prices are stored at Money.StoredDecimals places, so a bound with more is the nearest stored amount inside it:
             // the same products on both databases (SQLite compared rounded stored units, PostgreSQL the exact bound).
-            filter._minPrice = ParseDecimal(query.MinPrice, "min_price", errors) is { } min ? Money.Inward(min, MidpointRounding.ToPositiveInfinity) : null;
-            filter._maxPrice = ParseDecimal(query.MaxPrice, "max_price", errors) is { } max ? Money.Inward(max, MidpointRounding.ToNegativeInfinity) : null;
-            errors.When(filter._minPrice > filter._maxPrice, "min_price", "min_price must not be greater than max_price.");
+            // A range inside one stored step (1.00001 to 1.00009) selects nothing rather than reading as crossed bounds.
+            var (min, max) = (ParseDecimal(query.MinPrice, "min_price", errors), ParseDecimal(query.MaxPrice, "max_price", errors));
+            errors.When(min > max, "min_price", "min_price must not be greater than max_price.");
+            filter._minPrice = min is { } low ? Money.Inward(low, MidpointRounding.ToPositiveInfinity) : null;
+            filter._maxPrice = max is { } high ? Money.Inward(high, MidpointRounding.ToNegativeInfinity) : null;
 
             var ownerIsMe = false;
             if (!string.IsNullOrWhiteSpace(query.Owner))
