@@ -9,8 +9,10 @@ namespace Emporium.Tests.Admin;
 public sealed class SessionPagesTests(AdminUiApp app, ChromiumBrowser chromium) : AdminUiTest(app, chromium)
 {
     /// <summary>Makes the next API call renew the access token first.</summary>
-    private async Task ExpireAccessTokenAsync(string? refreshToken = null) =>
-        await Page.EvaluateAsync("""
+    private Task ExpireAccessTokenAsync(string? refreshToken = null) => ExpireAccessTokenAsync(Page, refreshToken);
+
+    private static async Task ExpireAccessTokenAsync(IPage tab, string? refreshToken = null) =>
+        await tab.EvaluateAsync("""
             (refreshToken) => {
               const s = JSON.parse(sessionStorage.getItem('emporium.admin.session'));
               s.expires_at = Date.now();
@@ -86,6 +88,33 @@ public sealed class SessionPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
 
         await Expect(Heading("Products")).ToBeVisibleAsync();
         await Expect(brands).ToBeVisibleAsync();
+    }
+
+    /// <summary>
+    /// A link opened in a new tab starts with a copy of the tab's session, refresh token included. Each tab renewing with
+    /// it spent the same single-use token twice, which the API takes for theft: the login was revoked in both tabs.
+    /// </summary>
+    [Fact]
+    public async Task A_page_opened_in_a_new_tab_shares_the_login_and_renewing_in_either_tab_keeps_both_signed_in()
+    {
+        await SignInAsync();
+        await Page.GotoAsync(App.AdminUrl("/brands"));
+        await Expect(Heading("Brands")).ToBeVisibleAsync();
+        var opened = Page.WaitForPopupAsync();
+        await Page.EvaluateAsync("() => window.open(location.href.replace('#/brands', '#/categories'))");
+        var other = await opened;
+        await Expect(other.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = "Categories", Exact = true })).ToBeVisibleAsync();
+
+        // Renew in the first tab, then in the second, then in the first again.
+        foreach (var (tab, route, heading) in new[] { (Page, "/products", "Products"), (other, "/brands", "Brands"), (Page, "/categories", "Categories") })
+        {
+            await ExpireAccessTokenAsync(tab);
+            await tab.GotoAsync(App.AdminUrl(route));
+            await Expect(tab.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = heading, Exact = true })).ToBeVisibleAsync();
+        }
+
+        await Expect(Page.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = "Sign in" })).ToBeHiddenAsync();
+        await Expect(other.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = "Sign in" })).ToBeHiddenAsync();
     }
 
     [Fact]

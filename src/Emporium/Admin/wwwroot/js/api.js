@@ -2,8 +2,9 @@
 
 const SESSION_KEY = 'emporium.admin.session';
 
-// sessionStorage: the tokens live as long as the tab, are not shared with other tabs and are not sent
-// automatically with requests the way cookies are.
+// sessionStorage: the tokens live as long as the tab and are not sent automatically with requests the way cookies
+// are. A tab opened from this one (a link opened in a new tab, a duplicated tab) starts with a copy of them: see
+// `renewals` below for how the tabs then share one login.
 /** Roles that run the store (every product, brands, categories, webhooks); a seller manages only its own products. */
 export const STORE_ROLES = ['admin', 'staff'];
 
@@ -75,26 +76,80 @@ const unavailable = () => new ApiError(503, {
 });
 
 /**
+ * Tabs that hold copies of one login (a link opened in a new tab copies sessionStorage) must not each spend the same
+ * refresh token: the API takes a reused one for a stolen one and revokes the login in every tab. So a tab renews under a
+ * lock all its tabs share (Web Locks), tells the others the pair it got for the token it spent (BroadcastChannel; a tab
+ * holding that token takes the new pair), and before spending its own token asks whether another tab already did. The
+ * pairs a tab handed out are kept in memory only, for a few minutes.
+ */
+const renewals = (() => {
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('emporium.admin.session') : null;
+  const given = new Map(); // refresh token spent here -> the fields it was exchanged for
+  const waiting = new Map(); // refresh token asked about -> resolve(fields | null)
+  channel?.addEventListener('message', ({ data }) => {
+    if (data?.type === 'renewed') {
+      if (session.get()?.refresh_token === data.from) session.update(data.fields);
+      waiting.get(data.from)?.(data.fields);
+    } else if (data?.type === 'renewed?' && given.has(data.from)) {
+      channel.postMessage({ type: 'renewed', from: data.from, fields: given.get(data.from) });
+    }
+  });
+  return {
+    /** Runs `renew` alone among the tabs of this origin (where the browser has Web Locks). */
+    exclusive: (renew) => (navigator.locks ? navigator.locks.request('emporium.admin.refresh', renew) : renew()),
+    /** The fields another tab got for `token`, if one answers within a moment; null otherwise. */
+    async askFor(token) {
+      if (!channel) return null;
+      const answer = new Promise((resolve) => {
+        waiting.set(token, resolve);
+        setTimeout(() => resolve(null), 150);
+      });
+      channel.postMessage({ type: 'renewed?', from: token });
+      const fields = await answer;
+      waiting.delete(token);
+      return fields;
+    },
+    /** Tells the other tabs what `token` was exchanged for. */
+    announce(token, fields) {
+      given.set(token, fields);
+      setTimeout(() => given.delete(token), 5 * 60_000);
+      channel?.postMessage({ type: 'renewed', from: token, fields });
+    },
+  };
+})();
+
+/**
  * Refresh tokens are single-use and a reused one revokes the whole login, so concurrent 401s must share
- * one refresh call rather than each spending the token. Resolves to 'ok'; 'rejected' when the API refused the
- * token (400, 401: the session is over); or 'unavailable' when it could not say (no connection, 429 from the
- * auth rate limit, a 5xx during a deploy): the token was not spent, so the session and the page stay.
+ * one refresh call rather than each spending the token (and tabs share one through `renewals`). Resolves to 'ok';
+ * 'rejected' when the API refused the token (400, 401: the session is over); or 'unavailable' when it could not say
+ * (no connection, 429 from the auth rate limit, a 5xx during a deploy): the token was not spent, so the session and
+ * the page stay.
  */
 function refreshTokens() {
-  refreshing ??= (async () => {
+  const started = session.get()?.refresh_token;
+  refreshing ??= renewals.exclusive(async () => {
     const current = session.get();
     if (!current?.refresh_token) return 'rejected';
+    // Another tab renewed meanwhile and this one took its pair: nothing to spend.
+    if (current.refresh_token !== started) return 'ok';
+    const fromAnotherTab = await renewals.askFor(current.refresh_token);
+    if (fromAnotherTab) {
+      session.update(fromAnotherTab);
+      return 'ok';
+    }
     try {
       const response = await send('/api/auth/refresh', { method: 'POST', body: { refresh_token: current.refresh_token } });
       if (response.ok) {
-        session.update(tokenFields(await response.json()));
+        const fields = tokenFields(await response.json());
+        session.update(fields);
+        renewals.announce(current.refresh_token, fields);
         return 'ok';
       }
       return response.status === 400 || response.status === 401 ? 'rejected' : 'unavailable';
     } catch {
       return 'unavailable';
     }
-  })().finally(() => {
+  }).finally(() => {
     refreshing = null;
   });
   return refreshing;
