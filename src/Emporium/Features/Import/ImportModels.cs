@@ -228,6 +228,9 @@ public sealed record ImportRow(
     /// </summary>
     public RejectedRow? Rejection { get; set; }
 
+    /// <summary>Set when <see cref="BrandId"/> names a deleted brand: allowed only for a product that already has it.</summary>
+    public bool BrandDeleted { get; set; }
+
     /// <summary>The record's original cells, for errors.csv should the row be rejected after the reading stage.</summary>
     public IReadOnlyList<string>? Cells { get; set; }
 

@@ -46,7 +46,9 @@ internal sealed class ImportReferences
 
     /// <summary>
     /// The reading stage's check: brands known before the import get their id now; others are left for the writing stage
-    /// to create, unless the scope is a seller's (brands are the store's). Deleted brands reject the row.
+    /// to create, unless the scope is a seller's (brands are the store's). A deleted brand is marked on the row: as in the
+    /// API, a product may keep a brand deleted since it was linked (an exported file imports again), and the look-ahead,
+    /// which reads the product, refuses it for any other (<see cref="DeletedBrand"/>).
     /// </summary>
     public RejectedRow? Resolve(ImportRow row, string brand, CatalogScope scope)
     {
@@ -57,14 +59,14 @@ internal sealed class ImportReferences
                 : null;
         }
 
-        if (entry.Deleted)
-        {
-            return new RejectedRow(row.Line, "brand", brand, $"brand '{brand}' is deleted; restore it first or name another brand.");
-        }
-
         row.BrandId = entry.Id;
+        row.BrandDeleted = entry.Deleted;
         return null;
     }
+
+    /// <summary>The rejection of a row naming a deleted brand that its product does not already have.</summary>
+    public static RejectedRow DeletedBrand(ImportRow row) =>
+        new(row.Line, "brand", row.Brand, $"brand '{row.Brand}' is deleted; restore it first or name another brand.");
 
     /// <summary>
     /// The writing stage's: creates each brand first named by these rows (name as written, slug from the name); returns

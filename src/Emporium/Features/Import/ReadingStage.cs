@@ -322,6 +322,11 @@ internal sealed class ReadingStage(
             return NotOwned(row);
         }
 
+        if (row.BrandDeleted && stored?.BrandId != row.BrandId)
+        {
+            return ImportReferences.DeletedBrand(row);
+        }
+
         if (header.Columns.Price && row.Currency is null && Money.Problem(row.Price, stored?.Currency ?? Money.DefaultCurrency, "price") is { } problem)
         {
             return new RejectedRow(row.Line, "price", row.Price.ToString(CultureInfo.InvariantCulture), problem);

@@ -159,6 +159,27 @@ public abstract class ProductExportTests(EmporiumApp app)
         again.Counts.Rejected.Should().Be(0, string.Join("; ", again.Rejections.Select(r => r.Reason)));
     }
 
+    [Fact]
+    public async Task A_brand_deleted_since_its_products_were_linked_exports_and_imports_again_but_links_no_other_product()
+    {
+        var id = Unique();
+        var staff = await StaffAsync();
+        var brand = await (await staff.PostJson("/api/brands", new { name = $"Gone brand {id}" })).ShouldBe(HttpStatusCode.Created);
+        await (await staff.PostJson("/api/products", new { sku = $"kept-{id}", name = $"Kept {id}", price = 1m, brand = brand.Str("slug") }))
+            .ShouldBe(HttpStatusCode.Created);
+        (await staff.DeleteAsync($"/api/brands/{brand.Str("slug")}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        var exported = await ExportAsync($"name={id}");
+        exported.Should().Contain(brand.Str("slug"), "a product read still shows the brand it keeps");
+        var again = await ImportAsync(exported);
+        again.Counts.Should().Be(new ImportCounts(0, 0, 1, 0, 0), string.Join("; ", again.Rejections.Select(r => r.Reason)));
+
+        // As in the API: a product may keep such a brand, but no product is newly linked to it.
+        var other = await ImportAsync($"sku,name,price,brand\nnew-{id},New {id},1,{brand.Str("slug")}\n");
+        other.Counts.Rejected.Should().Be(1);
+        other.Rejections.Single().Reason.Should().Contain("is deleted");
+    }
+
     private async Task<HttpClient> StaffAsync() => (await app.NewUserAsync(Roles.Staff)).Http;
 
     private async Task<string> ExportAsync(string filter)
