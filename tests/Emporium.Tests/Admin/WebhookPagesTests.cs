@@ -115,4 +115,22 @@ public sealed class WebhookPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
         var list = await (await admin.GetAsync("/api/webhooks?page_size=100")).ShouldBe(HttpStatusCode.OK);
         list.GetProperty("results").EnumerateArray().Count(hook => hook.Str("url") == url).Should().Be(1);
     }
+
+    [Fact]
+    public async Task The_new_secret_is_shown_even_when_the_list_after_the_create_fails_to_load()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var url = receiver.Url($"/hook-{Tag()}").ToString();
+        await SignInAsync();
+        await Page.GetByRole(AriaRole.Link, new PageGetByRoleOptions { Name = "Webhooks" }).ClickAsync();
+        await Expect(Heading("Webhooks")).ToBeVisibleAsync();
+        // The list read after the create meets a server that is restarting.
+        await Page.RouteAsync("**/api/webhooks?*", route => route.FulfillAsync(new RouteFulfillOptions { Status = 503 }));
+
+        await Field("URL").FillAsync(url);
+        await Button("Create subscription").ClickAsync();
+
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("could not be loaded");
+        await Expect(Page.Locator("#webhook-secret")).ToContainTextAsync("whsec_");
+    }
 }

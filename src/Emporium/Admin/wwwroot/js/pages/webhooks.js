@@ -15,7 +15,9 @@ export async function webhooksPage({ params, refresh }) {
   try {
     ({ data: envelope } = await api(`/api/webhooks?${pick(params, ['page', 'page_size'])}`));
   } catch (error) {
-    return h('section', {}, h('h1', {}, 'Webhooks'), alertBox('The webhook subscriptions could not be loaded.', describe(error)), form);
+    // The secret is shown once: a list that fails to load must not take it with it.
+    return h('section', {}, h('h1', {}, 'Webhooks'), secret ? secretPanel(secret) : null,
+      alertBox('The webhook subscriptions could not be loaded.', describe(error)), form);
   }
 
   const list = envelope.results.length === 0
