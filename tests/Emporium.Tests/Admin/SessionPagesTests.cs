@@ -118,6 +118,24 @@ public sealed class SessionPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
     }
 
     [Fact]
+    public async Task Signing_out_in_one_tab_signs_out_the_tabs_opened_from_it()
+    {
+        await SignInAsync();
+        await Page.GotoAsync(App.AdminUrl("/brands"));
+        await Expect(Heading("Brands")).ToBeVisibleAsync();
+        var opened = Page.WaitForPopupAsync();
+        await Page.EvaluateAsync("() => window.open(location.href.replace('#/brands', '#/categories'))");
+        var other = await opened;
+        await Expect(other.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = "Categories", Exact = true })).ToBeVisibleAsync();
+
+        await Button("Sign out").ClickAsync();
+
+        await Expect(Heading("Sign in")).ToBeVisibleAsync();
+        // The API revoked the login: the other tab does not go on showing the store until its next renewal.
+        await Expect(other.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = "Sign in" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task The_skip_link_moves_to_the_content_and_stays_on_the_page()
     {
         await SignInAsync();

@@ -142,6 +142,12 @@ internal sealed class BatchWriter(
         {
             lane.Transaction = await lane.Db.Database.BeginTransactionAsync(cancellationToken);
             lane.TransactionStarted = clock.GetTimestamp();
+            if (lanes.Count == 1 && header.Columns.ProductSku && header.Columns.Attributes.Count > 0)
+            {
+                // One lane's transaction spans batches: its attribute locks come first, before the rows of any batch, in
+                // the order the API and the other lanes take them (locks, then rows).
+                await lane.HoldAttributesAsync(header.Columns.Attributes, cancellationToken);
+            }
             // An import reaches too many products to supersede one by one: the whole catalog's reads go when it commits.
             lane.Db.CatalogChanged();
         }

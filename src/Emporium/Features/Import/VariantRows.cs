@@ -19,8 +19,11 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
 
     private Dictionary<string, ProductAttribute>? _attributes;
 
-    /// <summary>On a dry run, the combinations given so far to products that exist only in rolled-back batches.</summary>
-    private readonly Dictionary<string, HashSet<string>> _unseenCombinations = new(StringComparer.Ordinal);
+    /// <summary>
+    /// On a dry run, the combinations its variant rows gave each product (by SKU key), which the batches it rolled back took
+    /// out of sight of the later ones (a product only such a batch created also has its default variant's: none).
+    /// </summary>
+    private readonly Dictionary<string, HashSet<string>> _dryRunCombinations = new(StringComparer.Ordinal);
 
     /// <summary>Reads the file's attributes again at their next use (a new transaction holds their locks).</summary>
     public void ForgetAttributes() => _attributes = null;
@@ -114,7 +117,8 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
                 // A dry run's product, created by a batch it rolled back: checked as the real run would check it, against the
                 // combinations given to it so far (its default variant has none).
                 var unseenValues = new List<(long AttributeId, long ValueId)>();
-                var given = _unseenCombinations.TryGetValue(row.ProductSkuKey!, out var taken) ? taken : _unseenCombinations[row.ProductSkuKey!] = [""];
+                var given = _dryRunCombinations.TryGetValue(row.ProductSkuKey!, out var taken) ? taken : _dryRunCombinations[row.ProductSkuKey!] = [];
+                given.Add(""); // the new product's default variant
                 var refused = existing.ContainsKey(row.SkuKey)
                     ? Refuse("sku", row.Sku, $"sku '{row.Sku}' is the SKU of a variant of another product; it was left unchanged.")
                     : row.VariantPrice is { } unseenPrice && Money.Problem(unseenPrice, unseenCurrency, "price") is { } unseenPriceProblem
@@ -169,6 +173,10 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
             {
                 rejection = Refuse("attributes", null, $"the variant {twin.Sku} of this product already has these attribute values.");
             }
+            else if (rejection is null && rolledBack is not null && _dryRunCombinations.GetValueOrDefault(row.ProductSkuKey!)?.Contains(signature) == true)
+            {
+                rejection = Refuse("attributes", null, "another variant of this product already has these attribute values.");
+            }
 
             if (rejection is not null)
             {
@@ -202,6 +210,10 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
             variant.UpdatedAt = cause.At;
             variant.SetValues(values);
             combinations[(product!.Id, signature)] = (row.SkuKey, row.Sku);
+            if (rolledBack is not null)
+            {
+                (_dryRunCombinations.TryGetValue(row.ProductSkuKey!, out var written) ? written : _dryRunCombinations[row.ProductSkuKey!] = []).Add(signature);
+            }
             levels.Add((row, variant));
         }
 

@@ -247,7 +247,9 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         });
         // Batches of 4 rows, each its own transaction here: the product TEE ends the first; its variants start the second.
         var csv = $"sku,name,price,product_sku,attribute:size-{id}\n" +
-            $"p1-{id},P1,1,,\np2-{id},P2,1,,\np3-{id},P3,1,,\ntee-{id},Tee,20,,\n" +
+            $"p1-{id},P1,1,,\np2-{id},P2,1,,\ncap-{id},Cap,5,,\ncap-{id}-s,,,cap-{id},s\n" +
+            // A combination the product's own (rolled-back) batch gave, given again in the next batch: refused by the real run.
+            $"cap-{id}-s2,,,cap-{id},s\np3-{id},P3,1,,\np4-{id},P4,1,,\ntee-{id},Tee,20,,\n" +
             $"tee-{id}-s,,,tee-{id},s\ntee-{id}-m,,,tee-{id},m\ntee-{id}-xl,,,tee-{id},xl\n" +
             // The default variant's combination (none), and a combination another row gave: both refused by the real run.
             $"tee-{id}-none,,,tee-{id},\ntee-{id}-s2,,,tee-{id},s\n";
@@ -255,7 +257,7 @@ public abstract class CatalogImporterTests(EmporiumApp app)
         var dry = await ImportAsync(ImportData.Text(csv), new ImportOptions { DryRun = true });
         var real = await ImportAsync(ImportData.Text(csv), new ImportOptions());
 
-        real.Counts.Should().Be(new ImportCounts(Created: 6, Updated: 0, Unchanged: 0, Rejected: 3, Duplicates: 0));
+        real.Counts.Should().Be(new ImportCounts(Created: 9, Updated: 0, Unchanged: 0, Rejected: 4, Duplicates: 0));
         dry.Counts.Should().Be(real.Counts, "a dry run reports what the import would do");
         dry.Rejections.Select(r => (r.Line, r.Column)).Should().Equal(real.Rejections.Select(r => (r.Line, r.Column)));
     }

@@ -84,21 +84,33 @@ const unavailable = () => new ApiError(503, {
  */
 const renewals = (() => {
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('emporium.admin.session') : null;
-  const given = new Map(); // refresh token spent here -> the fields it was exchanged for
+  // Every exchange of this login this tab has seen (spent here or told by another tab): refresh token -> the fields it
+  // bought. A tab that slept through some renewals is answered with the end of the chain. About 100 small entries a day.
+  const given = new Map();
   const waiting = new Map(); // refresh token asked about -> resolve(fields | null)
+  const latest = (token) => {
+    let fields = given.get(token);
+    while (fields && given.has(fields.refresh_token)) fields = given.get(fields.refresh_token);
+    return fields ?? null;
+  };
   channel?.addEventListener('message', ({ data }) => {
     if (data?.type === 'renewed') {
+      given.set(data.from, data.fields);
       if (session.get()?.refresh_token === data.from) session.update(data.fields);
       waiting.get(data.from)?.(data.fields);
-    } else if (data?.type === 'renewed?' && given.has(data.from)) {
-      channel.postMessage({ type: 'renewed', from: data.from, fields: given.get(data.from) });
+    } else if (data?.type === 'renewed?' && latest(data.from)) {
+      channel.postMessage({ type: 'renewed', from: data.from, fields: latest(data.from) });
+    } else if (data?.type === 'signed-out' && session.get()?.refresh_token === data.from) {
+      given.clear();
+      endSession();
     }
   });
   return {
-    /** Runs `renew` alone among the tabs of this origin (where the browser has Web Locks). */
+    /** Runs `renew` alone among the tabs of this origin (Web Locks: https or localhost only; see docs/operations.md). */
     exclusive: (renew) => (navigator.locks ? navigator.locks.request('emporium.admin.refresh', renew) : renew()),
-    /** The fields another tab got for `token`, if one answers within a moment; null otherwise. */
+    /** The fields another tab got for `token` (or for its successors), if one answers within a moment; null otherwise. */
     async askFor(token) {
+      if (latest(token)) return latest(token);
       if (!channel) return null;
       const answer = new Promise((resolve) => {
         waiting.set(token, resolve);
@@ -107,13 +119,17 @@ const renewals = (() => {
       channel.postMessage({ type: 'renewed?', from: token });
       const fields = await answer;
       waiting.delete(token);
-      return fields;
+      return fields && (latest(token) ?? fields);
     },
     /** Tells the other tabs what `token` was exchanged for. */
     announce(token, fields) {
       given.set(token, fields);
-      setTimeout(() => given.delete(token), 5 * 60_000);
       channel?.postMessage({ type: 'renewed', from: token, fields });
+    },
+    /** Tells the other tabs holding this login that it was signed out. */
+    signedOut(token) {
+      given.clear();
+      channel?.postMessage({ type: 'signed-out', from: token });
     },
   };
 })();
@@ -208,7 +224,9 @@ function claimsOf(token) {
 
 // The token is renewed shortly before it expires, so a page's calls do not each meet a 401 (the API answers an
 // expired or invalid token with 401 on every route); the 401 path below covers the rest (clock skew, revoked tokens).
-const RENEW_BEFORE_MS = 30_000;
+// Each tab picks its own margin, so tabs holding one login (see `renewals`) seldom renew at the same moment where the
+// browser offers no Web Locks.
+const RENEW_BEFORE_MS = 30_000 + Math.floor(Math.random() * 20_000);
 
 async function currentToken() {
   const current = session.get();
@@ -394,6 +412,8 @@ export async function signIn(email, password) {
 export async function signOut() {
   const refreshToken = session.get()?.refresh_token;
   session.clear();
+  // The API revokes the whole login: the other tabs holding it sign out too, at once rather than at their next renewal.
+  if (refreshToken) renewals.signedOut(refreshToken);
   if (refreshToken) {
     try {
       await send('/api/auth/logout', { method: 'POST', body: { refresh_token: refreshToken } });
