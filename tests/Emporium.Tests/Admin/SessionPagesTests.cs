@@ -90,12 +90,8 @@ public sealed class SessionPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
         await Expect(brands).ToBeVisibleAsync();
     }
 
-    /// <summary>
-    /// A link opened in a new tab starts with a copy of the tab's session, refresh token included. Each tab renewing with
-    /// it spent the same single-use token twice, which the API takes for theft: the login was revoked in both tabs.
-    /// </summary>
-    [Fact]
-    public async Task A_page_opened_in_a_new_tab_shares_the_login_and_renewing_in_either_tab_keeps_both_signed_in()
+    /// <summary>Signs in on the brands page and opens the categories page in a new tab, as a link opened there would.</summary>
+    private async Task<IPage> SignedInWithASecondTabAsync()
     {
         await SignInAsync();
         await Page.GotoAsync(App.AdminUrl("/brands"));
@@ -104,6 +100,17 @@ public sealed class SessionPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
         await Page.EvaluateAsync("() => window.open(location.href.replace('#/brands', '#/categories'))");
         var other = await opened;
         await Expect(other.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = "Categories", Exact = true })).ToBeVisibleAsync();
+        return other;
+    }
+
+    /// <summary>
+    /// A link opened in a new tab starts with a copy of the tab's session, refresh token included. Each tab renewing with
+    /// it spent the same single-use token twice, which the API takes for theft: the login was revoked in both tabs.
+    /// </summary>
+    [Fact]
+    public async Task A_page_opened_in_a_new_tab_shares_the_login_and_renewing_in_either_tab_keeps_both_signed_in()
+    {
+        var other = await SignedInWithASecondTabAsync();
 
         // Renew in the first tab, then in the second, then in the first again.
         foreach (var (tab, route, heading) in new[] { (Page, "/products", "Products"), (other, "/brands", "Brands"), (Page, "/categories", "Categories") })
@@ -120,13 +127,7 @@ public sealed class SessionPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
     [Fact]
     public async Task Signing_out_in_one_tab_signs_out_the_tabs_opened_from_it()
     {
-        await SignInAsync();
-        await Page.GotoAsync(App.AdminUrl("/brands"));
-        await Expect(Heading("Brands")).ToBeVisibleAsync();
-        var opened = Page.WaitForPopupAsync();
-        await Page.EvaluateAsync("() => window.open(location.href.replace('#/brands', '#/categories'))");
-        var other = await opened;
-        await Expect(other.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = "Categories", Exact = true })).ToBeVisibleAsync();
+        var other = await SignedInWithASecondTabAsync();
 
         await Button("Sign out").ClickAsync();
 
