@@ -14,9 +14,7 @@ public sealed class WebhookPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
         await using var receiver = await WebhookReceiver.StartAsync();
         var url = receiver.Url($"/hook-{Tag()}").ToString();
         Page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
-        await SignInAsync();
-        await Page.GetByRole(AriaRole.Link, new PageGetByRoleOptions { Name = "Webhooks" }).ClickAsync();
-        await Expect(Heading("Webhooks")).ToBeVisibleAsync();
+        await OpenWebhooksPageAsync();
 
         await Field("URL").FillAsync(url);
         await Field("Description").FillAsync("Browser test");
@@ -93,9 +91,7 @@ public sealed class WebhookPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         var url = receiver.Url($"/hook-{Tag()}").ToString();
-        await SignInAsync();
-        await Page.GetByRole(AriaRole.Link, new PageGetByRoleOptions { Name = "Webhooks" }).ClickAsync();
-        await Expect(Heading("Webhooks")).ToBeVisibleAsync();
+        await OpenWebhooksPageAsync();
 
         var posts = 0;
         Page.Request += (_, request) =>
@@ -121,9 +117,7 @@ public sealed class WebhookPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         var url = receiver.Url($"/hook-{Tag()}").ToString();
-        await SignInAsync();
-        await Page.GetByRole(AriaRole.Link, new PageGetByRoleOptions { Name = "Webhooks" }).ClickAsync();
-        await Expect(Heading("Webhooks")).ToBeVisibleAsync();
+        await OpenWebhooksPageAsync();
         // The list read after the create meets a server that is restarting.
         await Page.RouteAsync("**/api/webhooks?*", route => route.FulfillAsync(new RouteFulfillOptions { Status = 503 }));
 
@@ -132,5 +126,12 @@ public sealed class WebhookPagesTests(AdminUiApp app, ChromiumBrowser chromium) 
 
         await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("could not be loaded");
         await Expect(Page.Locator("#webhook-secret")).ToContainTextAsync("whsec_");
+    }
+
+    private async Task OpenWebhooksPageAsync()
+    {
+        await SignInAsync();
+        await Page.GetByRole(AriaRole.Link, new PageGetByRoleOptions { Name = "Webhooks" }).ClickAsync();
+        await Expect(Heading("Webhooks")).ToBeVisibleAsync();
     }
 }

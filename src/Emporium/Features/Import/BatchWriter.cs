@@ -160,10 +160,10 @@ internal sealed class BatchWriter(
             // Variant rows follow their batch's products, in the same transaction (decision 0016).
             var variants = rows.Where(row => row.IsVariantRow).ToList();
             rows.RemoveAll(row => row.IsVariantRow);
-            if (variants.Count > 0 && header.Columns.Attributes.Count > 0)
+            if (lanes.Count > 1 && variants.Count > 0 && header.Columns.Attributes.Count > 0)
             {
                 // Their attributes' locks come first, as in the API's variant writes, once every batch before them has
-                // settled (so no other lane holds one).
+                // settled (so no other lane holds one). A single lane took them when its transaction began.
                 while (_inFlight.Count > 0)
                 {
                     await SettleOldestAsync(cancellationToken);
