@@ -81,7 +81,7 @@ public sealed record WebhookTestResponse(
     [property: Description("The receiver's HTTP status; null when there was no answer (timeout, refused, blocked address).")] int? StatusCode,
     long DurationMs,
     [property: Description("The first 4 KB of the receiver's response body.")] string? ResponseBody,
-    [property: Description("status, timeout, connection or blocked_address; null on success.")] string? Failure,
+    [property: Description("status, timeout, connection, blocked_address or blocked_scheme; null on success.")] string? Failure,
     [property: Description("What went wrong, e.g. \"HTTP 500\", \"timeout: ...\", \"connection refused\", \"blocked address: ...\".")] string? Error);
 
 public sealed record WebhookListQuery(

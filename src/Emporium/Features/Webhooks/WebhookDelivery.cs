@@ -88,7 +88,7 @@ public sealed class WebhookAttempt
 
     public int? StatusCode { get; set; }
 
-    /// <summary>Null on success; status, timeout, connection, blocked_address or interrupted (<see cref="WebhookFailures"/>).</summary>
+    /// <summary>Null on success; status, timeout, connection, blocked_address, blocked_scheme or interrupted (<see cref="WebhookFailures"/>).</summary>
     public string? Failure { get; set; }
 
     public string? Error { get; set; }

@@ -9,7 +9,7 @@ public sealed record WebhookAttemptResponse(
     DateTime StartedAt,
     [property: Description("Null while in flight, or when the worker stopped before the answer was recorded (failure interrupted).")] DateTime? FinishedAt,
     [property: Description("The receiver's HTTP status, when it answered.")] int? StatusCode,
-    [property: Description("Null on success; otherwise status, timeout, connection, blocked_address or interrupted.")] string? Failure,
+    [property: Description("Null on success; otherwise status, timeout, connection, blocked_address, blocked_scheme or interrupted.")] string? Failure,
     [property: Description("What went wrong, e.g. \"HTTP 500\", \"timeout: ...\", \"connection refused\", \"blocked address: ...\".")] string? Error,
     int? DurationMs,
     [property: Description("The first 4 KB of the receiver's response body.")] string? ResponseBody)

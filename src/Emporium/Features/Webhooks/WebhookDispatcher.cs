@@ -268,9 +268,15 @@ internal sealed partial class WebhookDispatcher(
             return Outcome(WebhookDeliveryStatus.FAILED, now, $"gave up after {delivery.Attempt} attempts: {result.Error}");
         }
 
-        var delay = result.RetryAfter is { } retryAfter
-            ? (retryAfter < _options.MaxRetryAfter ? retryAfter : _options.MaxRetryAfter)
-            : schedule[delivery.Attempt - 1] * (1 + ((Random.Shared.NextDouble() * 0.4) - 0.2));
+        // A Retry-After may lengthen the wait, never shorten it: a throttled receiver answering "1" to a burst would
+        // otherwise use up the whole schedule (days) in seconds, every delivery retrying at the same instant.
+        var delay = schedule[delivery.Attempt - 1] * (1 + ((Random.Shared.NextDouble() * 0.4) - 0.2));
+        if (result.RetryAfter is { } retryAfter)
+        {
+            var asked = retryAfter < _options.MaxRetryAfter ? retryAfter : _options.MaxRetryAfter;
+            delay = asked > delay ? asked : delay;
+        }
+
         return Outcome(WebhookDeliveryStatus.PENDING, now + delay, result.Error);
     }
 

@@ -257,7 +257,7 @@ public static partial class WebhookEndpoints
         var subscription = target.Row;
         var errors = new ValidationErrors();
         var request = build(subscription, errors);
-        var url = errors.IsEmpty ? rules.Url(request.Url, errors) : null;
+        var url = errors.IsEmpty ? rules.Url(request.Url, errors, subscription.Url) : null;
         var eventTypes = errors.IsEmpty ? WebhookRules.EventTypes(request.EventTypes, errors) : null;
         var description = errors.IsEmpty ? WebhookRules.Description(request.Description, errors) : null;
         if (url is null || eventTypes is null || !errors.IsEmpty)

@@ -11,8 +11,12 @@ public sealed class WebhookRules(WebhookAddressGuard guard, IOptions<WebhooksOpt
     /// <summary>How long the save-time check waits for DNS before calling the host unresolvable.</summary>
     private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>The URL if its form is acceptable; otherwise null after recording why.</summary>
-    public Uri? Url(string? url, ValidationErrors errors)
+    /// <summary>
+    /// The URL if its form is acceptable; otherwise null after recording why. The URL a subscription already has
+    /// (<paramref name="current"/>) keeps its scheme after Webhooks:AllowHttp is turned off, so it can still be edited or
+    /// switched off: the sender refuses to send it in clear text.
+    /// </summary>
+    public Uri? Url(string? url, ValidationErrors errors, string? current = null)
     {
         const string field = "url";
         if (string.IsNullOrWhiteSpace(url))
@@ -35,7 +39,7 @@ public sealed class WebhookRules(WebhookAddressGuard guard, IOptions<WebhooksOpt
         }
 
         var httpAllowed = options.Value.AllowHttp;
-        if (uri.Scheme != Uri.UriSchemeHttps && !(httpAllowed && uri.Scheme == Uri.UriSchemeHttp))
+        if (uri.Scheme != Uri.UriSchemeHttps && !((httpAllowed || url == current) && uri.Scheme == Uri.UriSchemeHttp))
         {
             errors.Add(field, httpAllowed ? "url must use https or http." : "url must use https (http is not allowed here: Webhooks:AllowHttp).");
             return null;

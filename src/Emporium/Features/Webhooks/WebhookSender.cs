@@ -15,6 +15,8 @@ public enum WebhookFailure
     Connection,
     /// <summary>The URL's host is or resolves to an address SSRF protection refuses.</summary>
     BlockedAddress,
+    /// <summary>An http:// URL saved while Webhooks:AllowHttp was on, sent after it was turned off: nothing goes out in clear text.</summary>
+    BlockedScheme,
 }
 
 /// <summary>The one spelling of a failure in the API, the delivery log and the test ping (snake_case, as every enum on the wire).</summary>
@@ -30,6 +32,7 @@ public static class WebhookFailures
         WebhookFailure.Timeout => "timeout",
         WebhookFailure.Connection => "connection",
         WebhookFailure.BlockedAddress => "blocked_address",
+        WebhookFailure.BlockedScheme => "blocked_scheme",
         _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, null),
     };
 }
@@ -79,9 +82,14 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
             request.Headers.Add(AttemptIdHeader, message.AttemptId);
         }
 
+        var started = Stopwatch.GetTimestamp();
+        if (url.Scheme != Uri.UriSchemeHttps && !options.Value.AllowHttp)
+        {
+            return Failed(WebhookFailure.BlockedScheme, "blocked scheme: http is not allowed here (Webhooks:AllowHttp); change the url to https");
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.Timeout);
-        var started = Stopwatch.GetTimestamp();
         try
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);

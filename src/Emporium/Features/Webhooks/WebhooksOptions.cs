@@ -68,9 +68,10 @@ public sealed class WebhooksOptions : IValidatableObject
             yield return new ValidationResult("Webhooks:Timeout must be between 00:00:00.001 and 00:05:00.", [nameof(Timeout)]);
         }
 
-        if (LeaseDuration <= Timeout || LeaseDuration > TimeSpan.FromHours(1))
+        // An attempt answered just before its timeout must still be recorded under its lease, or another worker sends it again.
+        if (LeaseDuration < Timeout * 2 || LeaseDuration > TimeSpan.FromHours(1))
         {
-            yield return new ValidationResult("Webhooks:LeaseDuration must be longer than Webhooks:Timeout and at most 01:00:00.", [nameof(LeaseDuration)]);
+            yield return new ValidationResult("Webhooks:LeaseDuration must be at least twice Webhooks:Timeout and at most 01:00:00.", [nameof(LeaseDuration)]);
         }
 
         if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromMinutes(10))
@@ -83,24 +84,24 @@ public sealed class WebhooksOptions : IValidatableObject
             yield return new ValidationResult("Webhooks:TestWindow must be between 00:00:00.001 and 1.00:00:00.", [nameof(TestWindow)]);
         }
 
-        if (MaxRetryAfter < TimeSpan.Zero)
+        if (MaxRetryAfter < TimeSpan.Zero || MaxRetryAfter > TimeSpan.FromDays(1))
         {
-            yield return new ValidationResult("Webhooks:MaxRetryAfter must not be negative.", [nameof(MaxRetryAfter)]);
+            yield return new ValidationResult("Webhooks:MaxRetryAfter must be between 00:00:00 and 1.00:00:00.", [nameof(MaxRetryAfter)]);
         }
 
-        if (RetrySchedule.Any(delay => delay < TimeSpan.Zero))
+        if (RetrySchedule.Any(delay => delay < TimeSpan.Zero || delay > TimeSpan.FromDays(7)))
         {
-            yield return new ValidationResult("Webhooks:RetrySchedule must not contain negative delays.", [nameof(RetrySchedule)]);
+            yield return new ValidationResult("Webhooks:RetrySchedule delays must be between 00:00:00 and 7.00:00:00.", [nameof(RetrySchedule)]);
         }
 
-        if (DisableAfter <= TimeSpan.Zero)
+        if (DisableAfter <= TimeSpan.Zero || DisableAfter > TimeSpan.FromDays(365))
         {
-            yield return new ValidationResult("Webhooks:DisableAfter must be positive.", [nameof(DisableAfter)]);
+            yield return new ValidationResult("Webhooks:DisableAfter must be between 00:00:00.001 and 365.00:00:00.", [nameof(DisableAfter)]);
         }
 
-        if (SecretOverlap < TimeSpan.Zero)
+        if (SecretOverlap < TimeSpan.Zero || SecretOverlap > TimeSpan.FromDays(30))
         {
-            yield return new ValidationResult("Webhooks:SecretOverlap must not be negative.", [nameof(SecretOverlap)]);
+            yield return new ValidationResult("Webhooks:SecretOverlap must be between 00:00:00 and 30.00:00:00.", [nameof(SecretOverlap)]);
         }
     }
 }

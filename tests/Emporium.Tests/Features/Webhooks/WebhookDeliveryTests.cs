@@ -469,3 +469,78 @@ public sealed class WebhookSsrfDeliveryTests(WebhookSsrfDeliveryTests.App app) :
             .And.OnlyContain(a => a.Str("failure") == "blocked_address" && a.Str("error").StartsWith("blocked address"));
     }
 }
+
+/// <summary>Webhooks:AllowHttp turned off after http subscriptions were saved: nothing goes out in clear text, and they stay editable.</summary>
+public sealed class WebhookHttpTurnedOffTests(WebhookHttpTurnedOffTests.App app) : IClassFixture<WebhookHttpTurnedOffTests.App>
+{
+    public sealed class App : SqliteApp
+    {
+        public App()
+        {
+            WebhookSettings.Apply(this);
+            With("Webhooks:AllowHttp", "false");
+        }
+    }
+
+    [Fact]
+    public async Task An_http_subscription_saved_before_gets_nothing_sent_and_can_still_be_switched_off()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        // Written around the save-time check, as a subscription saved while http was allowed.
+        var subscription = await app.SubscribeAsync(receiver.Url());
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+
+        await app.WriteEventsAsync();
+        var delivery = (await staff.WaitForDeliveriesAsync(subscription.Id, d => d.Count == 1 && d[0].Status() == "FAILED")).Single();
+        var ping = await (await staff.PostAsync($"/api/webhooks/{subscription.Id}/test", null)).ShouldBe(HttpStatusCode.OK);
+
+        receiver.Received.Should().BeEmpty("neither the deliveries nor the ping may go out over http");
+        delivery.GetProperty("attempts").EnumerateArray().Should().HaveCount(4).And.OnlyContain(a => a.Str("failure") == "blocked_scheme");
+        ping.GetProperty("succeeded").GetBoolean().Should().BeFalse();
+        ping.Str("failure").Should().Be("blocked_scheme");
+        ping.Str("error").Should().Contain("Webhooks:AllowHttp");
+
+        var switchedOff = await (await staff.PatchJson($"/api/webhooks/{subscription.Id}", new { is_active = false })).ShouldBe(HttpStatusCode.OK);
+        switchedOff.GetProperty("is_active").GetBoolean().Should().BeFalse();
+        var problem = await (await staff.PatchJson($"/api/webhooks/{subscription.Id}", new { url = receiver.Url("/elsewhere").ToString() }))
+            .ShouldBeProblem(HttpStatusCode.BadRequest);
+        problem.GetProperty("errors").GetProperty("url")[0].GetString().Should().Contain("https", "a new http URL is still refused");
+    }
+}
+
+/// <summary>A first retry ten minutes away: a receiver's shorter Retry-After does not bring it forward.</summary>
+public sealed class WebhookLongScheduleTests(WebhookLongScheduleTests.App app) : IClassFixture<WebhookLongScheduleTests.App>
+{
+    public sealed class App : SqliteApp
+    {
+        public App()
+        {
+            WebhookSettings.Apply(this);
+            With("Webhooks:RetrySchedule:0", "00:10:00");
+        }
+    }
+
+    [Fact]
+    public async Task A_Retry_After_shorter_than_the_schedule_waits_the_schedule()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Respond = (_, context) =>
+        {
+            context.Response.StatusCode = 429;
+            context.Response.Headers.RetryAfter = "1";
+            return Task.CompletedTask;
+        };
+        var subscription = await app.SubscribeAsync(receiver.Url());
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+
+        await app.WriteEventsAsync();
+        await staff.WaitForDeliveriesAsync(
+            subscription.Id, d => d.Count == 1 && d[0].GetProperty("attempt_count").GetInt32() == 1 && d[0].Status() == "PENDING");
+
+        var (next, updated) = await app.WithDbAsync(db => db.Set<WebhookDelivery>().Where(d => d.SubscriptionId == subscription.Id)
+            .Select(d => new Tuple<DateTime, DateTime>(d.NextAttemptAt, d.UpdatedAt)).SingleAsync());
+        (next - updated).Should().BeGreaterThan(TimeSpan.FromMinutes(7.9), "the schedule's 10 minutes (±20 %) outlast the receiver's 1 s");
+        await Task.Delay(1500);
+        receiver.Received.Should().ContainSingle();
+    }
+}
