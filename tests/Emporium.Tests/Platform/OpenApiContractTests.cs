@@ -361,6 +361,7 @@ public sealed class OpenApiContractTests(ContractApp app) : IClassFixture<Contra
             }), HttpStatusCode.Accepted);
             Add("PUT", "/api/products/{ref}/images/order", admin, () => Json("PUT", $"{productUrl}/images/order", new { image_ids = new[] { second, first } }), HttpStatusCode.OK);
             Add("GET", "/api/images/{id}", anonymous, () => Get($"/api/images/{first}"), HttpStatusCode.OK);
+            Add("GET", "/api/images/{id}/original", admin, () => Get($"/api/images/{first}/original"), HttpStatusCode.OK);
             Add("PATCH", "/api/images/{id}", admin, () => Json("PATCH", $"/api/images/{first}", new { alt_text = "Front view" }, "application/merge-patch+json"), HttpStatusCode.OK);
             Add("DELETE", "/api/images/{id}", admin, () => Get($"/api/images/{extra[0].GetProperty("id").GetInt64()}", HttpMethod.Delete), HttpStatusCode.NoContent);
             Add("POST", "/api/images/{id}/retry", admin, () => Get($"/api/images/{broken}/retry", HttpMethod.Post), HttpStatusCode.Accepted);

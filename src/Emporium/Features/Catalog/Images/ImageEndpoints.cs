@@ -51,6 +51,14 @@ public static partial class ImageEndpoints
 
         var writes = images.MapGroup("").RequireAuthorization(Policies.ManageProducts);
 
+        writes.MapGet("/{id:long}/original", GetOriginal)
+            .Produces<Stream>(StatusCodes.Status200OK, "image/jpeg", "image/png", "image/gif", "image/webp", "image/tiff", "image/avif")
+            .Produces(StatusCodes.Status302Found)
+            .Documented("Download an image's original", "The file as it was received, with the content type its bytes showed (or, with S3, a "
+                + "redirect to a short-lived presigned URL). It keeps its metadata (a photo's GPS position, camera serial, time taken), so only "
+                + "staff, admins and the owning seller may fetch it (others get 404); it is never served under /media. 404 too before a URL "
+                + "image's download.", 404);
+
         writes.MapPatch("/{id:long}", PatchImage)
             .AcceptsMergePatch<ImageUpdateRequest>()
             .Documented("Change an image's alt text or variant (JSON merge patch)", "alt_text (at most 500 characters; null clears it) and " +
@@ -425,30 +433,60 @@ public static partial class ImageEndpoints
         return TypedResults.Accepted($"/api/images/{image.Id}", urls.ToResponse(image));
     }
 
+    /// <summary>Where an image's original is fetched: the API, since it is not public.</summary>
+    public static string OriginalPath(long imageId) => $"/api/images/{imageId}/original";
+
     public static async Task<IResult> ServeMedia(string key, HttpContext http, IFileStore store, IOptions<MediaOptions> options, CancellationToken cancellationToken)
     {
-        if (!key.StartsWith(ImageFiles.Root, StringComparison.Ordinal) || ImageFiles.ContentTypeOf(key) is not { } contentType || !FileKeys.IsValid(key))
+        if (!key.StartsWith(ImageFiles.Root, StringComparison.Ordinal) || ImageFiles.ContentTypeOf(key) is not { } contentType || !FileKeys.IsValid(key)
+            || ImageFiles.IsOriginal(key))
         {
             return TypedResults.NotFound();
         }
 
+        // Stored names are never reused for other content (each image has its own random prefix): safe to cache for good.
+        return await ServeFileAsync(key, contentType, "public, max-age=31536000, immutable", http, store, options.Value, cancellationToken)
+            ?? TypedResults.NotFound();
+    }
+
+    public static async Task<IResult> GetOriginal(long id, [AsParameters] RequestScope scope, IFileStore store, IOptions<MediaOptions> options)
+    {
+        var changeable = scope.Db.Set<Product>().ChangeableBy(scope.Http.User);
+        var image = await scope.Db.Set<ProductImage>().AsNoTracking()
+            .Where(i => i.Id == id && changeable.Any(p => p.Id == i.ProductId))
+            .Select(i => new { i.OriginalKey, i.OriginalContentType })
+            .FirstOrDefaultAsync(scope.Aborted);
+        if (image?.OriginalKey is not { } key)
+        {
+            return Problems.NotFound(image is null ? What : "Original");
+        }
+
+        return await ServeFileAsync(
+                key, image.OriginalContentType ?? "application/octet-stream", "private, no-store", scope.Http, store, options.Value, scope.Aborted)
+            ?? Problems.NotFound("Original");
+    }
+
+    /// <summary>A stored file, or with S3 a redirect to a presigned URL (cached for a part of its life only, and privately); null when the file is missing.</summary>
+    private static async Task<IResult?> ServeFileAsync(
+        string key, string contentType, string cacheControl, HttpContext http, IFileStore store, MediaOptions options, CancellationToken cancellationToken)
+    {
         var headers = http.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
-        if (store.DirectUrl(key, options.Value.PresignedUrlLifetime) is { } direct)
+        if (store.DirectUrl(key, options.PresignedUrlLifetime) is { } direct)
         {
-            // A presigned URL expires: the redirect may be cached for a part of its life only.
-            headers.CacheControl = $"private, max-age={(int)(options.Value.PresignedUrlLifetime.TotalSeconds / 2)}";
+            headers.CacheControl = cacheControl.StartsWith("private", StringComparison.Ordinal)
+                ? cacheControl
+                : $"private, max-age={(int)(options.PresignedUrlLifetime.TotalSeconds / 2)}";
             return TypedResults.Redirect(direct.ToString());
         }
 
         var stream = await store.OpenReadAsync(key, cancellationToken);
         if (stream is null)
         {
-            return TypedResults.NotFound();
+            return null;
         }
 
-        // Stored names are never reused for other content (each image has its own random prefix): safe to cache for good.
-        headers.CacheControl = "public, max-age=31536000, immutable";
+        headers.CacheControl = cacheControl;
         headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
         return TypedResults.Stream(stream, contentType);
     }

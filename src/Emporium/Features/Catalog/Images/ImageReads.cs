@@ -17,7 +17,7 @@ public sealed class MediaUrls(IOptions<MediaOptions> options)
         image.FailureReason,
         image.SourceUrl,
         image.OriginalKey is { } key
-            ? new ImageOriginal(For(key), image.OriginalContentType ?? "application/octet-stream", image.OriginalBytes ?? 0, image.Width, image.Height)
+            ? new ImageOriginal(ImageEndpoints.OriginalPath(image.Id), image.OriginalContentType ?? "application/octet-stream", image.OriginalBytes ?? 0, image.Width, image.Height)
             : null,
         ImageReads.RenditionsOf(image).ConvertAll(r => new ImageRendition(r.Name, r.Format, For(r.Key), r.Width, r.Height, r.Bytes)),
         image.CreatedAt,

@@ -29,9 +29,9 @@ public abstract class ImageTests(EmporiumApp app)
     }
 
     /// <summary>The file behind a URL the API gave out, as a browser would fetch it (following S3's redirect to a presigned URL).</summary>
-    private async Task<(HttpResponseMessage Response, byte[] Bytes)> FetchAsync(string url)
+    private async Task<(HttpResponseMessage Response, byte[] Bytes)> FetchAsync(string url, HttpClient? client = null)
     {
-        var response = await app.Anonymous().GetAsync(url);
+        var response = await (client ?? app.Anonymous()).GetAsync(url);
         if (response.StatusCode == HttpStatusCode.Redirect)
         {
             response.Headers.CacheControl!.Private.Should().BeTrue("a presigned URL expires: the redirect must not be cached by shared caches");
@@ -127,7 +127,13 @@ public abstract class ImageTests(EmporiumApp app)
 
         // eShop's 600x600 picture is never upscaled: large and medium stay at its own size or below.
         eshop.GetProperty("renditions").EnumerateArray().Max(r => r.GetProperty("width").GetInt32()).Should().Be(600);
-        (await FetchAsync(original.Str("url"))).Bytes.LongLength.Should().Be(original.GetProperty("bytes").GetInt64());
+        (await FetchAsync(original.Str("url"), staff)).Bytes.LongLength.Should().Be(original.GetProperty("bytes").GetInt64());
+        // The original keeps what the camera wrote (GPS position included): its owner and staff fetch it, nobody else.
+        (await app.Anonymous().GetAsync(original.Str("url"))).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        var stranger = (await app.NewUserAsync(Roles.Seller)).Http;
+        (await stranger.GetAsync(original.Str("url"))).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        var originalKey = await app.WithDbAsync(db => db.Set<ProductImage>().Where(i => i.Id == photo.Id()).Select(i => i.OriginalKey).SingleAsync());
+        (await app.Anonymous().GetAsync($"/media/{originalKey}")).StatusCode.Should().Be(HttpStatusCode.NotFound, "an original is never served under /media");
 
         var product = await staff.GetAsync($"/api/products/{productId}");
         product.Headers.ETag!.Tag.Should().NotBe(tagBefore, "the product's ETag covers its images");
@@ -193,8 +199,9 @@ public abstract class ImageTests(EmporiumApp app)
         var images = await staff.UploadAsync(productId, (TestImages.Png(30, 30), "../../x.png", "image/png"));
 
         var image = await staff.SettledAsync(images[0].Id());
-        var urls = image.GetProperty("renditions").EnumerateArray().Select(r => r.Str("url")).Append(image.GetProperty("original").Str("url")).ToList();
+        var urls = image.GetProperty("renditions").EnumerateArray().Select(r => r.Str("url")).ToList();
         urls.Should().AllSatisfy(url => url.Should().StartWith($"/media/images/{productId}/").And.NotContain("x.png").And.NotContain(".."));
+        image.GetProperty("original").Str("url").Should().Be($"/api/images/{image.Id()}/original");
         Directory.EnumerateFiles(Path.GetDirectoryName(app.DataDirectory)!, "x.png", SearchOption.TopDirectoryOnly).Should().BeEmpty();
         Directory.EnumerateFiles(app.DataDirectory, "x.png", SearchOption.AllDirectories).Should().BeEmpty();
     }
