@@ -52,7 +52,7 @@ internal sealed class LocalFileStore(string root) : IFileStore
                 FileOptions.Asynchronous | FileOptions.SequentialScan);
             return Task.FromResult<Stream?>(stream);
         }
-        catch (Exception missing) when (missing is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception missing) when (missing is FileNotFoundException or DirectoryNotFoundException or PathTooLongException)
         {
             return Task.FromResult<Stream?>(null);
         }

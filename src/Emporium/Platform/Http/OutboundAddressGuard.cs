@@ -72,7 +72,10 @@ public class OutboundAddressGuard(bool allowPrivateNetworks)
         {
             if (WhyBlocked(address, allowPrivateNetworks) is { } reason)
             {
-                throw new BlockedAddressException($"blocked address: {host} resolves to {address} ({reason}).");
+                // The address itself is not told: a seller naming an internal host must not learn its address.
+                throw new BlockedAddressException(literal is null
+                    ? $"blocked address: {host} resolves to an address this service may not reach ({reason})."
+                    : $"blocked address: {host} is an address this service may not reach ({reason}).");
             }
         }
 

@@ -47,8 +47,11 @@ public static partial class FileKeys
     public static string Check(string key) =>
         IsValid(key) ? key : throw new ArgumentException($"'{key}' is not a valid file key.", nameof(key));
 
+    /// <summary>The longest key: S3's limit, well inside every file system's longest path.</summary>
+    public const int MaxLength = 1024;
+
     public static bool IsValid(string key) =>
-        ValidKey().IsMatch(key) && !key.Split('/').Any(segment => segment is "." or ".." || segment.Length > 255);
+        key.Length <= MaxLength && ValidKey().IsMatch(key) && !key.Split('/').Any(segment => segment is "." or ".." || segment.Length > 255);
 
     [GeneratedRegex("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")]
     private static partial Regex ValidKey();

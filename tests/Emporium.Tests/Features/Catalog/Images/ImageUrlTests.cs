@@ -199,4 +199,14 @@ public sealed class ImageUrlSsrfTests(SqliteApp app) : IClassFixture<SqliteApp>
             .ShouldBeProblem(HttpStatusCode.BadRequest);
         refused.GetProperty("errors").GetProperty("image_urls").ToString().Should().Contain("blocked address").And.Contain(kind);
     }
+
+    [Fact]
+    public async Task A_refused_host_name_is_not_answered_with_the_address_it_resolves_to()
+    {
+        var seller = (await app.NewUserAsync(Roles.Seller)).Http;
+        var refused = await (await seller.PostJson("/api/products", new { sku = $"SSRF-{ProductTestKit.Tag()}", name = "SSRF", price = 1m, image_urls = new[] { "http://localhost/x.jpg" } }))
+            .ShouldBeProblem(HttpStatusCode.BadRequest);
+        refused.GetProperty("errors").GetProperty("image_urls").ToString().Should().Contain("blocked address").And.Contain("localhost")
+            .And.NotContain("127.0.0.1", "a seller naming an internal host must not learn its address").And.NotContain("::1");
+    }
 }
