@@ -19,6 +19,7 @@ public interface IUnavailableDependencies
 internal sealed partial class ApiExceptionHandler(
     IProblemDetailsService problems,
     IEnumerable<IUnavailableDependencies> dependencies,
+    IEnumerable<ITransientConflicts> conflicts,
     ILogger<ApiExceptionHandler> logger)
     : IExceptionHandler
 {
@@ -40,6 +41,26 @@ internal sealed partial class ApiExceptionHandler(
                     Status = StatusCodes.Status503ServiceUnavailable,
                     Title = "The service is temporarily unavailable.",
                     Detail = $"A service it depends on cannot be reached; nothing was changed. Try again in {RetryAfterSeconds} seconds.",
+                },
+                Exception = exception,
+            });
+        }
+
+        if (!context.RequestAborted.IsCancellationRequested && conflicts.Any(c => c.IsTransientConflict(exception)))
+        {
+            // A deadlock or serialization failure the endpoint did not run again (or lost every time): the database
+            // rolled the whole transaction back, and the same request sent again is expected to succeed.
+            LogLostRace(logger, context.Request.Method, context.Request.Path, exception.GetBaseException().Message);
+            context.Response.Headers.RetryAfter = "1";
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = new ProblemDetails
+                {
+                    Status = StatusCodes.Status503ServiceUnavailable,
+                    Title = "The request collided with another.",
+                    Detail = "The database aborted it to let a concurrent change through; nothing was changed. Send it again.",
                 },
                 Exception = exception,
             });
@@ -182,6 +203,9 @@ internal sealed partial class ApiExceptionHandler(
     /// <summary>System.Text.Json's message for a value of the wrong JSON type, or a number out of its type's range.</summary>
     [GeneratedRegex(@"^The JSON value could not be converted to (?<type>\S+?)\. Path: ")]
     private static partial Regex WrongType();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: it lost a race in the database ({Reason})")]
+    private static partial void LogLostRace(ILogger logger, string method, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: a dependency is unavailable ({Reason})")]
     private static partial void LogUnavailable(ILogger logger, string method, string path, string reason);

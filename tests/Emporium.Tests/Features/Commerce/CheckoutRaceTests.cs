@@ -43,6 +43,39 @@ public sealed class CheckoutRaceTestsOnPostgres(PostgresApp app) : IClassFixture
         (await app.WithDbAsync(other => other.Set<Order>().CountAsync(o => o.Lines.Any(l => l.VariantId == item.VariantId)))).Should().Be(0);
     }
 
+    [Fact]
+    public async Task A_cancellation_the_database_aborts_in_a_deadlock_runs_again_and_restocks_once()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var customer = (await app.NewUserAsync(Roles.Customer)).Http;
+        var first = await staff.ProductForSaleAsync(5m, stock: 4);
+        var second = await staff.ProductForSaleAsync(6m, stock: 4);
+        await customer.AddToCartAsync(first.VariantId, 1);
+        await customer.AddToCartAsync(second.VariantId, 2);
+        var order = (await (await customer.CheckoutAsync()).ShouldBe(HttpStatusCode.Created)).GetProperty("id").GetInt64();
+
+        // Another writer (an import setting stock in file order) holds the second variant, then wants the first, which the
+        // cancellation (restocking in id order) holds by then: a deadlock. This side checks for it late, so PostgreSQL
+        // aborts the cancellation.
+        await using var holder = app.Services.CreateAsyncScope();
+        var db = holder.ServiceProvider.GetRequiredService<EmporiumDbContext>();
+        await using (var held = await db.Database.BeginTransactionAsync())
+        {
+            await db.Database.ExecuteSqlRawAsync("SET LOCAL deadlock_timeout = '20s'");
+            await db.Database.ExecuteSqlAsync($"UPDATE variants SET on_hand = on_hand WHERE id = {second.VariantId}");
+            var cancel = customer.PostAsync($"/api/orders/{order}/cancel", null);
+            await WaitForALockWaitAsync();
+            await db.Database.ExecuteSqlAsync($"UPDATE variants SET on_hand = on_hand WHERE id = {first.VariantId}");
+            await held.CommitAsync();
+
+            var cancelled = await (await cancel).ShouldBe(HttpStatusCode.OK);
+            cancelled.Str("status").Should().Be("cancelled");
+        }
+
+        (await app.OnHandAsync(first.VariantId)).Should().Be(4, "the unit came back once");
+        (await app.OnHandAsync(second.VariantId)).Should().Be(4);
+    }
+
     private async Task WaitForALockWaitAsync()
     {
         for (var i = 0; i < 200; i++)

@@ -88,6 +88,9 @@ public abstract class CheckoutTests(EmporiumApp app)
         await customer.AddToCartAsync(dollars.VariantId, 1);
         var changed = await (await customer.CheckoutAsync(body: new { expected_total = 9.99m })).ShouldBeProblem(HttpStatusCode.Conflict);
         changed.GetProperty("total").GetDecimal().Should().Be(10m);
+        var repriced = await (await customer.CheckoutAsync(body: new { expected_total = 10m, expected_currency = "eur" })).ShouldBeProblem(HttpStatusCode.Conflict);
+        repriced.Str("currency").Should().Be("USD", "the customer was shown euros: the same number in dollars is another price");
+        repriced.Str("detail").Should().Contain("10.00 USD").And.Contain("not 10 EUR");
 
         var euros = await staff.ProductForSaleAsync(10m, stock: 5, currency: "EUR");
         await customer.AddToCartAsync(euros.VariantId, 1);

@@ -68,6 +68,32 @@ public sealed class ConfirmationEmailTests(SmtpPostgresApp app) : IClassFixture<
         SmtpPostgresApp.Received().Count(m => m.To.Mailboxes.Any(to => to.Address == customer.Email)).Should().Be(1);
     }
 
+    [Fact]
+    public async Task An_order_cancelled_before_its_confirmation_job_runs_gets_no_thank_you_mail()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var customer = await app.NewUserAsync(Roles.Customer);
+        var item = await staff.ProductForSaleAsync(4m, stock: 5);
+        await customer.Http.AddToCartAsync(item.VariantId, 1);
+        var id = (await (await customer.Http.CheckoutAsync()).ShouldBe(HttpStatusCode.Created)).GetProperty("id").GetInt64();
+        await SentAsync(app, id);
+        (await customer.Http.PostAsync($"/api/orders/{id}/cancel", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        // As if the job had waited in a long queue until after the cancel: its order shows no send yet.
+        await app.WithDbAsync(db => db.Set<Order>().Where(o => o.Id == id).ExecuteUpdateAsync(set => set.SetProperty(o => o.ConfirmationSentAt, (DateTime?)null)));
+        long late;
+        using (var scope = app.Services.CreateScope())
+        {
+            var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue(OrderConfirmationJobHandler.KindName, new OrderConfirmationJobHandler.Payload(id));
+            await scope.ServiceProvider.GetRequiredService<Emporium.Data.EmporiumDbContext>().SaveChangesAsync();
+            late = job.Id;
+        }
+
+        await WaitAsync(() => app.WithDbAsync(db => db.Set<Job>().AnyAsync(j => j.Id == late && j.Status == JobStatus.COMPLETED)));
+        SmtpPostgresApp.Received().Count(m => m.To.Mailboxes.Any(to => to.Address == customer.Email)).Should().Be(1, "only the mail sent before the cancel");
+        (await app.WithDbAsync(db => db.Set<Order>().Where(o => o.Id == id).Select(o => o.ConfirmationSentAt).SingleAsync())).Should().BeNull();
+    }
+
     internal static Task SentAsync(EmporiumApp app, long orderId) =>
         WaitAsync(() => app.WithDbAsync(db => db.Set<Order>().AnyAsync(o => o.Id == orderId && o.ConfirmationSentAt != null)));
 

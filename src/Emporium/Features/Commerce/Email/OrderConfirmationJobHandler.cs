@@ -17,7 +17,8 @@ internal sealed class OrderConfirmationJobHandler(EmporiumDbContext db, IMailSen
 
     public sealed record Payload(long OrderId);
 
-    public sealed record Result(bool Sent, string MessageId);
+    /// <param name="Skipped">Why nothing was sent: already sent, or the order was cancelled before the job ran.</param>
+    public sealed record Result(bool Sent, string MessageId, string? Skipped = null);
 
     public async Task HandleAsync(JobContext context, CancellationToken cancellationToken)
     {
@@ -27,7 +28,14 @@ internal sealed class OrderConfirmationJobHandler(EmporiumDbContext db, IMailSen
         var message = Render(order, options.Value.Domain);
         if (order.ConfirmationSentAt is not null)
         {
-            context.SetResult(new Result(false, message.MessageId));
+            context.SetResult(new Result(false, message.MessageId, "already sent"));
+            return;
+        }
+
+        // A queue that ran behind, or a customer who cancelled at once: "thank you for your order" would be wrong now.
+        if (order.Status == OrderStatus.Cancelled)
+        {
+            context.SetResult(new Result(false, message.MessageId, "the order was cancelled before its confirmation was sent"));
             return;
         }
 

@@ -113,12 +113,14 @@ public sealed class Checkout(
             return Refuse(Problems.OfField(StatusCodes.Status422UnprocessableEntity, "The order is too large.", message, "items", message));
         }
 
-        if (request.ExpectedTotal is { } expected && expected != order.Total)
+        var otherCurrency = request.ExpectedCurrency?.Trim() is { } expectedCurrency && !expectedCurrency.Equals(currency, StringComparison.OrdinalIgnoreCase);
+        if ((request.ExpectedTotal is { } expected && expected != order.Total) || otherCurrency)
         {
+            var shown = $"{request.ExpectedTotal?.ToString(CultureInfo.InvariantCulture)} {request.ExpectedCurrency?.Trim().ToUpperInvariant()}".Trim();
             return Refuse(TypedResults.Problem(
                 statusCode: StatusCodes.Status409Conflict,
                 title: "The total changed.",
-                detail: $"The cart now costs {Money.Format(order.Total, currency)} {currency}, not {expected.ToString(CultureInfo.InvariantCulture)}; nothing was ordered. Show the customer the new total.",
+                detail: $"The cart now costs {Money.Format(order.Total, currency)} {currency}, not {shown}; nothing was ordered. Show the customer the new total.",
                 extensions: new Dictionary<string, object?> { ["total"] = Money.Normalize(order.Total, currency), ["currency"] = currency }));
         }
 

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Emporium.Features.Commerce.Orders;
 
 /// <summary>Body of POST /api/orders (optional): checks out the caller's cart.</summary>
@@ -6,6 +8,12 @@ public sealed record CheckoutRequest
     [Description("The total the customer was shown, in the cart's currency. When given and the cart now costs something else, nothing " +
         "changes and the answer is 409 with the current total: a price change never charges a customer more than they saw.")]
     public decimal? ExpectedTotal { get; init; }
+
+    [Description("The currency the customer was shown (ISO 4217, any case). When given and the cart's lines are now priced in another, " +
+        "nothing changes and the answer is 409 with the current total and currency: send it with expected_total, which alone compares the number only.")]
+    // Left out of the idempotency hash when absent, so a request a key was first given for still matches it after an upgrade.
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ExpectedCurrency { get; init; }
 }
 
 /// <summary>An order as clients see it.</summary>

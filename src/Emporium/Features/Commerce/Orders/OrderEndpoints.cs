@@ -20,7 +20,7 @@ public static class OrderEndpoints
             .AcceptsIdempotencyKey()
             .Documented("Check out your cart", "One transaction: the order with a snapshot of every line, the stock taken, the cart emptied, the " +
                 "order.created event and the confirmation email queued. If any line is short, nothing changes: 409 with `lines` listing each " +
-                "short line (sku, requested, available). 409 too for an empty cart or when expected_total no longer matches; 422 for a cart in " +
+                "short line (sku, requested, available). 409 too for an empty cart or when expected_total or expected_currency no longer matches; 422 for a cart in " +
                 "several currencies. Send an Idempotency-Key to make retries safe: the same key and body answer as the first time " +
                 "(Idempotent-Replayed: true), another body is 422, a duplicate while the first is in flight is 409.", 409, 422);
 
@@ -70,7 +70,11 @@ public static class OrderEndpoints
             }
 
             // One amount is one request however many trailing zeros it was written with (8 and 8.00).
-            var canonical = request with { ExpectedTotal = request.ExpectedTotal is { } total ? decimal.Parse(total.ToString("G29", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture) : null };
+            var canonical = request with
+            {
+                ExpectedTotal = request.ExpectedTotal is { } total ? decimal.Parse(total.ToString("G29", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture) : null,
+                ExpectedCurrency = request.ExpectedCurrency?.Trim().ToUpperInvariant(),
+            };
             var hash = IdempotencyKeys.HashOf(JsonSerializer.Serialize(canonical, serializer));
             switch (await IdempotencyKeys.ClaimAsync(db, clock, userId, text, hash, options.Value.IdempotencyKeyLifetime, cancellationToken))
             {
@@ -143,20 +147,46 @@ public static class OrderEndpoints
         return TypedResults.Ok(movements.ConvertAll(StockMovementResponse.From));
     }
 
-    public static Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MarkOrderPaid(long id, [AsParameters] RequestScope scope, IEventOutbox events) =>
-        MoveAsync(scope, events, id, [OrderStatus.Pending], OrderStatus.Paid);
+    public static Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MarkOrderPaid(
+        long id, [AsParameters] RequestScope scope, IEventOutbox events, ITransientConflicts conflicts) =>
+        MoveAsync(scope, events, conflicts, id, [OrderStatus.Pending], OrderStatus.Paid);
 
-    public static Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MarkOrderFulfilled(long id, [AsParameters] RequestScope scope, IEventOutbox events) =>
-        MoveAsync(scope, events, id, [OrderStatus.Paid], OrderStatus.Fulfilled);
+    public static Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MarkOrderFulfilled(
+        long id, [AsParameters] RequestScope scope, IEventOutbox events, ITransientConflicts conflicts) =>
+        MoveAsync(scope, events, conflicts, id, [OrderStatus.Paid], OrderStatus.Fulfilled);
 
-    public static Task<Results<Ok<OrderResponse>, ProblemHttpResult>> CancelOrder(long id, [AsParameters] RequestScope scope, IEventOutbox events) =>
-        MoveAsync(scope, events, id, scope.Http.User.IsStaffOrAdmin() ? [OrderStatus.Pending, OrderStatus.Paid] : [OrderStatus.Pending], OrderStatus.Cancelled);
+    public static Task<Results<Ok<OrderResponse>, ProblemHttpResult>> CancelOrder(
+        long id, [AsParameters] RequestScope scope, IEventOutbox events, ITransientConflicts conflicts) =>
+        MoveAsync(scope, events, conflicts, id,
+            scope.Http.User.IsStaffOrAdmin() ? [OrderStatus.Pending, OrderStatus.Paid] : [OrderStatus.Pending], OrderStatus.Cancelled);
+
+    /// <summary>
+    /// <see cref="MoveOnceAsync"/>, run again when the database aborted it for a lost race (a cancellation restocking
+    /// variants in id order deadlocked with an import setting the same variants in file order): nothing of it was kept.
+    /// </summary>
+    private static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MoveAsync(
+        RequestScope scope, IEventOutbox events, ITransientConflicts conflicts, long id, OrderStatus[] from, OrderStatus to)
+    {
+        const int attempts = 5;
+        for (var attempt = 1; ; attempt++)
+        {
+            scope.Db.ChangeTracker.Clear();
+            try
+            {
+                return await MoveOnceAsync(scope, events, id, from, to);
+            }
+            catch (Exception exception) when (attempt < attempts && conflicts.IsTransientConflict(exception))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 + (10 * attempt))), scope.Aborted);
+            }
+        }
+    }
 
     /// <summary>
     /// A transition as one guarded UPDATE (the status must still be one of <paramref name="from"/>), with its event and, for a
     /// cancellation, the units back into stock, in one transaction. 409 names the order's state when the move is not allowed.
     /// </summary>
-    private static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MoveAsync(
+    private static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MoveOnceAsync(
         RequestScope scope, IEventOutbox events, long id, OrderStatus[] from, OrderStatus to)
     {
         var (db, _, http, cancellationToken) = scope;
