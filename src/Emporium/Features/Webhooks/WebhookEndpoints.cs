@@ -118,11 +118,11 @@ public static partial class WebhookEndpoints
 
     public static Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> ReplaceWebhook(
         long id, WebhookRequest request, WebhookRules rules, [AsParameters] RequestScope scope) =>
-        UpdateAsync(scope, rules, id, (_, _) => request);
+        VersionedRows.UnlessStaleAsync(scope.Http.Request, scope.Db, () => UpdateAsync(scope, rules, id, (_, _) => request));
 
     public static Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> PatchWebhook(
         long id, JsonElement patch, WebhookRules rules, [AsParameters] RequestScope scope) =>
-        UpdateAsync(
+        VersionedRows.UnlessStaleAsync(scope.Http.Request, scope.Db, () => UpdateAsync(
             scope,
             rules,
             id,
@@ -138,9 +138,14 @@ public static partial class WebhookEndpoints
                 errors,
                 "url",
                 "event_types",
-                "is_active"));
+                "is_active")));
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteWebhook(long id, [AsParameters] RequestScope scope)
+    // A worker raises the version when it disables the subscription (410 Gone, failing too long): a write without If-Match
+    // runs again rather than answering 412 to a client that asked for no precondition.
+    public static Task<Results<NoContent, ProblemHttpResult>> DeleteWebhook(long id, [AsParameters] RequestScope scope) =>
+        VersionedRows.UnlessStaleAsync(scope.Http.Request, scope.Db, () => DeleteOnceAsync(id, scope));
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteOnceAsync(long id, RequestScope scope)
     {
         var (db, _, http, cancellationToken) = scope;
         var target = await VersionedRows.FindForWriteAsync(db.Set<WebhookSubscription>().AsNoTracking(), s => s.Id == id, What, http.Request, cancellationToken);
@@ -180,6 +185,12 @@ public static partial class WebhookEndpoints
             overlap = TimeSpan.FromSeconds(seconds);
         }
 
+        return await VersionedRows.UnlessStaleAsync(http.Request, db, () => RotateOnceAsync(id, overlap, db, clock, loggers, http, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<RotateSecretResponse>, ValidationProblem, ProblemHttpResult>> RotateOnceAsync(
+        long id, TimeSpan overlap, EmporiumDbContext db, TimeProvider clock, ILoggerFactory loggers, HttpContext http, CancellationToken cancellationToken)
+    {
         var target = await VersionedRows.FindForWriteAsync(db.Set<WebhookSubscription>(), s => s.Id == id, What, http.Request, cancellationToken);
         if (!target.Found)
         {

@@ -21,6 +21,9 @@ public sealed record WriteTarget<T>(T? Row, ProblemHttpResult? Problem)
     public bool Found => Row is not null && Problem is null;
 }
 
+/// <summary>A write without If-Match that found its row changed under it every time it ran: answered 503 with Retry-After.</summary>
+public sealed class ContendedRowException() : Exception("The row changed under the write each time it ran.");
+
 /// <summary>The guard every write to a versioned row starts with, and the save it ends with.</summary>
 public static class VersionedRows
 {
@@ -37,9 +40,15 @@ public static class VersionedRows
         {
             db.ChangeTracker.Clear();
             var result = await write();
-            if (ifMatch || attempt == 5 || result.Result is not ProblemHttpResult { StatusCode: StatusCodes.Status412PreconditionFailed })
+            if (ifMatch || result.Result is not ProblemHttpResult { StatusCode: StatusCodes.Status412PreconditionFailed })
             {
                 return result;
+            }
+
+            if (attempt == 5)
+            {
+                // Still no 412 for a client that sent no precondition: the row is too busy now (a flash sale on a variant).
+                throw new ContendedRowException();
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
+using Emporium.Platform.Http;
 
 namespace Emporium.Platform.Problems;
 
@@ -46,7 +47,7 @@ internal sealed partial class ApiExceptionHandler(
             });
         }
 
-        if (!context.RequestAborted.IsCancellationRequested && conflicts.Any(c => c.IsTransientConflict(exception)))
+        if (!context.RequestAborted.IsCancellationRequested && (exception is ContendedRowException || conflicts.Any(c => c.IsTransientConflict(exception))))
         {
             // A deadlock or serialization failure the endpoint did not run again (or lost every time): the database
             // rolled the whole transaction back, and the same request sent again is expected to succeed.

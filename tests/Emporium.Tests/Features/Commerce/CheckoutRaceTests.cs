@@ -29,7 +29,7 @@ public sealed class CheckoutRaceTestsOnPostgres(PostgresApp app) : IClassFixture
         {
             await db.Database.ExecuteSqlAsync($"SELECT 1 FROM variants WHERE id = {item.VariantId} FOR UPDATE");
             var checkout = customer.CheckoutAsync();
-            await WaitForALockWaitAsync();
+            await app.WaitForALockWaitAsync();
 
             await app.WithDbAsync(other => other.Set<Product>().Where(p => p.Id == item.ProductId)
                 .ExecuteUpdateAsync(set => set.SetProperty(p => p.IsActive, false)));
@@ -64,7 +64,7 @@ public sealed class CheckoutRaceTestsOnPostgres(PostgresApp app) : IClassFixture
             await db.Database.ExecuteSqlRawAsync("SET LOCAL deadlock_timeout = '20s'");
             await db.Database.ExecuteSqlAsync($"UPDATE variants SET on_hand = on_hand WHERE id = {second.VariantId}");
             var cancel = customer.PostAsync($"/api/orders/{order}/cancel", null);
-            await WaitForALockWaitAsync();
+            await app.WaitForALockWaitAsync();
             await db.Database.ExecuteSqlAsync($"UPDATE variants SET on_hand = on_hand WHERE id = {first.VariantId}");
             await held.CommitAsync();
 
@@ -74,21 +74,5 @@ public sealed class CheckoutRaceTestsOnPostgres(PostgresApp app) : IClassFixture
 
         (await app.OnHandAsync(first.VariantId)).Should().Be(4, "the unit came back once");
         (await app.OnHandAsync(second.VariantId)).Should().Be(4);
-    }
-
-    private async Task WaitForALockWaitAsync()
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            var waiting = await app.WithDbAsync(db => db.Database.SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM pg_locks WHERE NOT granted").SingleAsync());
-            if (waiting > 0)
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("The checkout never waited for the held stock row.");
     }
 }
