@@ -195,9 +195,10 @@ public static class WebhookDeliveryEndpoints
             return Problems.Validation("since", "since is required: an ISO 8601 instant such as 2025-01-31T00:00:00Z.");
         }
 
-        if (!DateTimeOffset.TryParse(query.Since.Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        var errors = new ValidationErrors();
+        if (errors.Instant(query.Since, "since") is not { } since)
         {
-            return Problems.Validation("since", $"since must be an ISO 8601 instant such as 2025-01-31T00:00:00Z; '{query.Since}' is not.");
+            return errors.ToProblem();
         }
 
         if (await InactiveSubscriptionAsync(db, id, cancellationToken) is { } refused)
@@ -205,7 +206,6 @@ public static class WebhookDeliveryEndpoints
             return refused;
         }
 
-        var since = parsed.UtcDateTime;
         var now = clock.GetUtcNow().UtcDateTime;
         var requeued = await db.Set<WebhookDelivery>()
             .Where(d => d.SubscriptionId == id && d.Status == WebhookDeliveryStatus.FAILED && d.CreatedAt >= since)

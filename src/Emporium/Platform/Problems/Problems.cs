@@ -63,14 +63,39 @@ public sealed class ValidationErrors
             return null;
         }
 
-        if (Enum.TryParse<TEnum>(given.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+        // By name only: Enum.TryParse also reads "1" and "0,2", which name no status a client can see.
+        if (Enum.GetNames<TEnum>().FirstOrDefault(name => name.Equals(given.Trim(), StringComparison.OrdinalIgnoreCase)) is { } name)
         {
-            return parsed;
+            return Enum.Parse<TEnum>(name);
         }
 
         Add(field, $"{field} must be one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
         return null;
     }
+
+    /// <summary>
+    /// A filter naming an instant in ISO 8601 (2026-01-31, 2026-01-31T08:00:00Z, with an offset or fractions; without
+    /// one, UTC), as UTC; null when not given, an error otherwise. Never a culture's spelling: 01/02/2026 is refused, not
+    /// read as the 2nd of January.
+    /// </summary>
+    public DateTime? Instant(string? given, string field)
+    {
+        if (string.IsNullOrWhiteSpace(given))
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParseExact(given.Trim(), IsoInstants, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            return parsed.UtcDateTime;
+        }
+
+        Add(field, $"{field} must be an ISO 8601 instant such as 2026-01-31T00:00:00Z; '{given}' is not.");
+        return null;
+    }
+
+    private static readonly string[] IsoInstants =
+        ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"];
 
     public IDictionary<string, string[]> ToDictionary() =>
         _errors.ToDictionary(pair => pair.Key, pair => pair.Value.ToArray(), StringComparer.Ordinal);

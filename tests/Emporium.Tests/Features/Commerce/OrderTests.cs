@@ -99,6 +99,11 @@ public abstract class OrderTests(EmporiumApp app)
         later.GetProperty("count").GetInt64().Should().Be(0);
         var bad = await (await staff.GetAsync("/api/orders?status=lost&created_to=yesterday")).ShouldBeProblem(HttpStatusCode.BadRequest);
         bad.GetProperty("errors").EnumerateObject().Select(e => e.Name).Should().BeEquivalentTo("status", "created_to");
+        var ambiguous = await (await staff.GetAsync("/api/orders?status=1&created_from=01/02/2026")).ShouldBeProblem(HttpStatusCode.BadRequest);
+        ambiguous.GetProperty("errors").EnumerateObject().Select(e => e.Name).Should().BeEquivalentTo(["status", "created_from"],
+            "a status is named, not numbered, and a culture's date is ambiguous (2 January or 1 February)");
+        var byDay = await (await staff.GetAsync($"/api/orders?user_id={customer.UserId}&created_from={own.GetProperty("results")[0].Str("created_at")[..10]}")).ShouldBe(HttpStatusCode.OK);
+        byDay.GetProperty("count").GetInt64().Should().Be(1, "a date alone is that day's start, UTC");
     }
 }
 

@@ -330,6 +330,8 @@ public abstract class WebhookDeliveryTests(EmporiumApp app)
         var url = $"/api/webhooks/{subscription.Id}/recover";
         (await (await staff.PostAsync(url, null)).ShouldBeProblem(HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("since", out _).Should().BeTrue();
         await (await staff.PostAsync(url + "?since=last-tuesday", null)).ShouldBeProblem(HttpStatusCode.BadRequest);
+        (await (await staff.PostAsync(url + "?since=" + Uri.EscapeDataString("01/02/2026"), null)).ShouldBeProblem(HttpStatusCode.BadRequest))
+            .GetProperty("errors").GetProperty("since")[0].GetString().Should().Contain("ISO 8601", "a culture's spelling is ambiguous: not read as the 2nd of January");
         var none = await (await staff.PostAsync(url + "?since=" + Uri.EscapeDataString(DateTime.UtcNow.AddMinutes(1).ToString("O")), null)).ShouldBe(HttpStatusCode.Accepted);
         none.GetProperty("requeued").GetInt32().Should().Be(0);
 
@@ -424,6 +426,7 @@ public abstract class WebhookDeliveryTests(EmporiumApp app)
         all.Should().BeInDescendingOrder("newest first");
 
         await (await staff.GetAsync($"/api/webhooks/{subscription.Id}/deliveries?status=LOST")).ShouldBeProblem(HttpStatusCode.BadRequest);
+        await (await staff.GetAsync($"/api/webhooks/{subscription.Id}/deliveries?status=1")).ShouldBeProblem(HttpStatusCode.BadRequest);
         await (await staff.GetAsync($"/api/webhooks/{subscription.Id}/deliveries?event_type=nope")).ShouldBeProblem(HttpStatusCode.BadRequest);
         await (await staff.GetAsync("/api/webhooks/987654321/deliveries")).ShouldBeProblem(HttpStatusCode.NotFound);
         await (await staff.GetAsync($"/api/webhooks/987654321/deliveries/{all[0]}")).ShouldBeProblem(HttpStatusCode.NotFound);

@@ -119,8 +119,8 @@ public static class OrderEndpoints
         var (db, _, http, _) = scope;
         var errors = new ValidationErrors();
         var status = errors.OneOf<OrderStatus>(query.Status, "status");
-        var from = Instant(query.CreatedFrom, "created_from", errors);
-        var to = Instant(query.CreatedTo, "created_to", errors);
+        var from = errors.Instant(query.CreatedFrom, "created_from");
+        var to = errors.Instant(query.CreatedTo, "created_to");
         var orders = Visible(db, http.User).AsNoTracking()
             .WhereIf(status is not null, o => o.Status == status)
             .WhereIf(query.UserId is not null, o => o.UserId == query.UserId)
@@ -246,21 +246,5 @@ public static class OrderEndpoints
 
         var userId = user.UserId();
         return db.Set<Order>().Where(o => o.UserId == userId);
-    }
-
-    private static DateTime? Instant(string? given, string field, ValidationErrors errors)
-    {
-        if (string.IsNullOrWhiteSpace(given))
-        {
-            return null;
-        }
-
-        if (DateTimeOffset.TryParse(given.Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-        {
-            return parsed.UtcDateTime;
-        }
-
-        errors.Add(field, $"{field} must be an ISO 8601 instant such as 2026-01-31T00:00:00Z.");
-        return null;
     }
 }
