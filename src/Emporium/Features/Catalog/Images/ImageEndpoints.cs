@@ -35,13 +35,14 @@ public static partial class ImageEndpoints
                 $"bytes ({ImageFormats.Accepted}), never from its name or Content-Type: anything else is 415. A file larger than Media:MaxUploadBytes " +
                 "is 413; more files than Media:MaxFilesPerUpload, or more images than Media:MaxImagesPerProduct, is 400. On any refusal nothing of " +
                 "the request is kept. Answers 202 with the images, pending: a background job per image makes the renditions (GET the product or " +
-                "its images for status; images.ready is announced when none is left). Staff and admins (any product) or the owning seller.", 404, 413);
+                "its images for status; images.ready is announced when none is left). 409 while the product is deleted (restore it first). " +
+                "Staff and admins (any product) or the owning seller.", 404, 409, 413);
 
         ofProduct.MapPut("/order", ReorderImages)
             .RequireAuthorization(Policies.ManageProducts)
             .Documented("Reorder a product's images", "image_ids lists every image of the product exactly once, in the new order; answers with " +
                 "the images in that order. Staff and admins (any product) or the owning seller (others get 404). 409 when an image changed meanwhile " +
-                "(its processing finished, or another edit): read the images again and resend.", 404, 409);
+                "(its processing finished, or another edit): read the images again and resend; 409 too while the product is deleted.", 404, 409);
 
         var images = app.MapGroup("/api/images").WithTags("Images");
 
@@ -62,10 +63,12 @@ public static partial class ImageEndpoints
         writes.MapPatch("/{id:long}", PatchImage)
             .AcceptsMergePatch<ImageUpdateRequest>()
             .Documented("Change an image's alt text or variant (JSON merge patch)", "alt_text (at most 500 characters; null clears it) and " +
-                "variant_id (a live variant of the image's product; null: the product as a whole). Honours If-Match (412 on mismatch).", 404, 412);
+                "variant_id (a live variant of the image's product; null: the product as a whole). Honours If-Match (412 on mismatch). " +
+                "409 while the product is deleted (restore it first).", 404, 409, 412);
 
         writes.MapDelete("/{id:long}", DeleteImage)
-            .Documented("Delete an image", "Removes the image and its files (original and renditions). Honours If-Match (412 on mismatch).", 404, 412);
+            .Documented("Delete an image", "Removes the image and its files (original and renditions). Honours If-Match (412 on mismatch). " +
+                "409 while the product is deleted (restore it first).", 404, 409, 412);
 
         writes.MapPost("/{id:long}/retry", RetryImage)
             .Documented("Process an image again", "A failed image, or one left pending because its job was cancelled (409 otherwise): it " +
@@ -105,12 +108,19 @@ public static partial class ImageEndpoints
             return Unsupported($"Send the images as {Multipart} with one '{FileField}' field per file, not '{request.ContentType}'.");
         }
 
-        var productId = await db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).ChangeableBy(http.User)
-            .Where(p => p.DeletedAt == null).Select(p => (long?)p.Id).FirstOrDefaultAsync(cancellationToken);
-        if (productId is not { } id)
+        var product = await db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).ChangeableBy(http.User)
+            .Select(p => new { p.Id, p.DeletedAt }).FirstOrDefaultAsync(cancellationToken);
+        if (product is null)
         {
             return Problems.NotFound("Product");
         }
+
+        if (product.DeletedAt is not null)
+        {
+            return DeletedProduct();
+        }
+
+        var id = product.Id;
 
         var bodyLimit = settings.MaxFilesPerUpload * (settings.MaxUploadBytes + PartOverhead);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
@@ -218,14 +228,22 @@ public static partial class ImageEndpoints
         [FromRoute(Name = "ref")] string productRef, ImageOrderRequest request, [AsParameters] RequestScope scope, MediaUrls urls)
     {
         var (db, _, http, cancellationToken) = scope;
-        var productId = await db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).ChangeableBy(http.User)
-            .Select(p => (long?)p.Id).FirstOrDefaultAsync(cancellationToken);
-        if (productId is not { } id)
+        var product = await db.Set<Product>().AsNoTracking().WhereRef(CatalogRef.Parse(productRef)).ChangeableBy(http.User)
+            .Select(p => new { p.Id, p.DeletedAt }).FirstOrDefaultAsync(cancellationToken);
+        if (product is null)
         {
             return Problems.NotFound("Product");
         }
 
+        if (product.DeletedAt is not null)
+        {
+            return DeletedProduct();
+        }
+
+        var id = product.Id;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // As every image write: a delete shifting the positions after its image must not interleave with a new order.
+        await ImageEvents.LockImagesOfAsync(db, id, cancellationToken);
         var images = await db.Set<ProductImage>().Where(i => i.ProductId == id).ToListAsync(cancellationToken);
         var order = request.ImageIds ?? [];
         if (order.Count != images.Count || order.Distinct().Count() != order.Count || !order.All(imageId => images.Any(i => i.Id == imageId)))
@@ -282,17 +300,23 @@ public static partial class ImageEndpoints
         long id, JsonElement patch, [AsParameters] RequestScope scope, MediaUrls urls)
     {
         var (db, _, http, cancellationToken) = scope;
-        var image = await ChangeableAsync(scope, id);
-        if (image is null)
+        var target = await ChangeableAsync(scope, id);
+        if (!target.Found)
         {
-            return Problems.NotFound(What);
+            return target.Problem;
         }
+
+        var image = target.Row;
 
         if (!ETags.IfMatchSatisfied(http.Request, ETags.For(image.Id, image.Version)))
         {
             return Problems.PreconditionFailed();
         }
 
+        // Under the product's lock, which a variant's delete takes too: the variant checked live below stays live until
+        // the link is written (or the delete, coming after, unlinks it).
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await ImageEvents.LockImagesOfAsync(db, image.ProductId, cancellationToken);
         var errors = new ValidationErrors();
         var request = MergePatch.Apply(new ImageUpdateRequest { AltText = image.AltText, VariantId = image.VariantId }, patch, errors);
         var altText = string.IsNullOrWhiteSpace(request.AltText) ? null : request.AltText.Trim();
@@ -327,6 +351,7 @@ public static partial class ImageEndpoints
             return changed == 0 && guarded ? Problems.PreconditionFailed() : Problems.NotFound(What);
         }
 
+        await transaction.CommitAsync(cancellationToken);
         ETags.Set(http.Response, ETags.For(saved.Id, saved.Version));
         return TypedResults.Ok(urls.ToResponse(saved));
     }
@@ -335,11 +360,13 @@ public static partial class ImageEndpoints
         long id, [AsParameters] RequestScope scope, IFileStore store, Events.IEventOutbox events, MediaUrls urls, ILoggerFactory loggers)
     {
         var (db, _, http, cancellationToken) = scope;
-        var image = await ChangeableAsync(scope, id);
-        if (image is null)
+        var target = await ChangeableAsync(scope, id);
+        if (!target.Found)
         {
-            return Problems.NotFound(What);
+            return target.Problem;
         }
+
+        var image = target.Row;
 
         var guarded = ETags.IfMatchNamesAVersion(http.Request);
         if (!ETags.IfMatchSatisfied(http.Request, ETags.For(image.Id, image.Version)))
@@ -398,11 +425,13 @@ public static partial class ImageEndpoints
         long id, [AsParameters] RequestScope scope, Jobs.IJobQueue queue, MediaUrls urls)
     {
         var (db, _, http, cancellationToken) = scope;
-        var image = await ChangeableAsync(scope, id);
-        if (image is null)
+        var target = await ChangeableAsync(scope, id);
+        if (!target.Found)
         {
-            return Problems.NotFound(What);
+            return target.Problem;
         }
+
+        var image = target.Row;
 
         // A failed image; or one left pending because its job was cancelled (or lost): no live job is working on it.
         var payload = JsonSerializer.Serialize(new ImageProcessingJobHandler.Payload(image.Id, image.StoragePrefix), Jobs.JobJson.Options);
@@ -491,12 +520,24 @@ public static partial class ImageEndpoints
         return TypedResults.Stream(stream, contentType);
     }
 
-    /// <summary>The image, tracked, when the caller may change its product; null otherwise (reported as missing).</summary>
-    private static Task<ProductImage?> ChangeableAsync(RequestScope scope, long id)
+    /// <summary>
+    /// The image, tracked, when the caller may change its product: 404 otherwise, and 409 while the product is deleted
+    /// (restore it first, as for its variants: its images stay as they were until then).
+    /// </summary>
+    private static async Task<WriteTarget<ProductImage>> ChangeableAsync(RequestScope scope, long id)
     {
         var changeable = scope.Db.Set<Product>().ChangeableBy(scope.Http.User);
-        return scope.Db.Set<ProductImage>().Where(i => i.Id == id && changeable.Any(p => p.Id == i.ProductId)).FirstOrDefaultAsync(scope.Aborted);
+        var image = await scope.Db.Set<ProductImage>().Where(i => i.Id == id && changeable.Any(p => p.Id == i.ProductId)).FirstOrDefaultAsync(scope.Aborted);
+        return image is null ? new(null, Problems.NotFound(What))
+            : await ProductDeletedAsync(scope.Db, image.ProductId, scope.Aborted) ? new(null, DeletedProduct())
+            : new(image, null);
     }
+
+    private static Task<bool> ProductDeletedAsync(EmporiumDbContext db, long productId, CancellationToken cancellationToken) =>
+        db.Set<Product>().AnyAsync(p => p.Id == productId && p.DeletedAt != null, cancellationToken);
+
+    private static ProblemHttpResult DeletedProduct() =>
+        Problems.Conflict("The product is deleted; restore it before changing its images.");
 
     private static ProblemHttpResult Unsupported(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.", detail: detail);

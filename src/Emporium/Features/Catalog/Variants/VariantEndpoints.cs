@@ -264,6 +264,8 @@ public static class VariantEndpoints
         variant.UpdatedAt = scope.UtcNow;
         variant.Version++;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The product's image lock first, as an image's PATCH takes it before checking the variant it links is live.
+        await ImageEvents.LockImagesOfAsync(db, variant.ProductId, cancellationToken);
         if (await VersionedRows.SaveAsync(db, cancellationToken) is { } stale)
         {
             return stale;

@@ -426,6 +426,31 @@ public abstract class ImageTests(EmporiumApp app)
         (await app.Anonymous().GetAsync($"/media/images/{longPath}.jpg")).StatusCode.Should()
             .Be(HttpStatusCode.NotFound, "a path longer than any file can have is missing (Linux refused to open it: a 500)");
     }
+
+    [Fact]
+    public async Task A_deleted_products_images_are_not_changed_until_it_is_restored()
+    {
+        var staff = await StaffAsync();
+        var productId = await ProductAsync(staff);
+        var images = await staff.UploadAsync(productId, (TestImages.Png(20, 20), "a.png", "image/png"), (TestImages.Png(20, 20), "b.png", "image/png"));
+        var (first, second) = (images[0].Id(), images[1].Id());
+        (await staff.DeleteAsync($"/api/products/{productId}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        using (var form = TestImages.Files((TestImages.Png(20, 20), "c.png", "image/png")))
+        {
+            (await (await staff.PostAsync($"/api/products/{productId}/images", form)).ShouldBeProblem(HttpStatusCode.Conflict))
+                .Str("detail").Should().Contain("restore");
+        }
+
+        await (await staff.PutJson($"/api/products/{productId}/images/order", new { image_ids = new[] { second, first } })).ShouldBeProblem(HttpStatusCode.Conflict);
+        await (await staff.PatchJson($"/api/images/{first}", new { alt_text = "Front" })).ShouldBeProblem(HttpStatusCode.Conflict);
+        await (await staff.DeleteAsync($"/api/images/{second}")).ShouldBeProblem(HttpStatusCode.Conflict);
+        var kept = await (await staff.GetAsync($"/api/products/{productId}/images")).ShouldBe(HttpStatusCode.OK);
+        kept.EnumerateArray().Select(i => (i.Id(), i.GetProperty("alt_text").ValueKind)).Should().Equal((first, JsonValueKind.Null), (second, JsonValueKind.Null));
+
+        (await staff.PostAsync($"/api/products/{productId}/restore", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        await (await staff.PatchJson($"/api/images/{first}", new { alt_text = "Front" })).ShouldBe(HttpStatusCode.OK);
+    }
 }
 
 public sealed class ImageTestsOnSqliteAndFolder(ImagesSqliteApp app) : ImageTests(app), IClassFixture<ImagesSqliteApp>;
@@ -438,5 +463,41 @@ internal static class Fluent
     {
         action(value);
         return value;
+    }
+}
+
+/// <summary>
+/// On PostgreSQL image writes queue behind the product's image lock (SQLite has one writer): another transaction holds it
+/// here, as a delete shifting positions does, so the wait is certain rather than a matter of timing.
+/// </summary>
+public sealed class ImageLockTestsOnPostgres(ImagesPostgresS3App app) : IClassFixture<ImagesPostgresS3App>
+{
+    [Fact]
+    public async Task Reordering_and_linking_images_wait_for_a_write_that_holds_the_products_images()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var tag = ProductTestKit.Tag();
+        var productId = (await staff.CreateProductAsync(new { sku = $"LOCK-{tag}", name = $"Locked {tag}", price = 5m })).Id();
+        var images = await staff.UploadAsync(productId, (TestImages.Png(20, 20), "a.png", "image/png"), (TestImages.Png(20, 20), "b.png", "image/png"));
+        var (first, second) = (images[0].Id(), images[1].Id());
+        await staff.SettledAsync(first);
+        await staff.SettledAsync(second);
+
+        foreach (var write in new Func<Task<HttpResponseMessage>>[]
+        {
+            () => staff.PutJson($"/api/products/{productId}/images/order", new { image_ids = new[] { second, first } }),
+            () => staff.PatchJson($"/api/images/{first}", new { alt_text = "Front" }),
+        })
+        {
+            await using var holder = app.Services.CreateAsyncScope();
+            var db = holder.ServiceProvider.GetRequiredService<Emporium.Data.EmporiumDbContext>();
+            await using var held = await db.Database.BeginTransactionAsync();
+            await db.Database.ExecuteSqlAsync($"UPDATE products SET version = version WHERE id = {productId}");
+            var waiting = write();
+            await app.WaitForALockWaitAsync();
+            waiting.IsCompleted.Should().BeFalse("the write waits for the product's images");
+            await held.RollbackAsync();
+            await (await waiting).ShouldBe(HttpStatusCode.OK);
+        }
     }
 }
