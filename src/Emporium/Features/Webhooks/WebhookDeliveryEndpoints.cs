@@ -63,6 +63,8 @@ public static class WebhookDeliveryEndpoints
         services.AddSingleton<Events.IEventsWrittenSignal>(provider => provider.GetRequiredService<WebhookSignals>());
         // Registered in every process; it returns at once unless Emporium:Role includes the worker.
         services.AddHostedService<WebhookDispatcher>();
+        services.AddSingleton<EventRetention>();
+        services.AddHostedService(provider => provider.GetRequiredService<EventRetention>());
         return services;
     }
 

@@ -23,8 +23,14 @@ internal abstract partial class PeriodicSweep(IOptions<EmporiumOptions> emporium
     /// Deletes the rows of <typeparamref name="T"/> that <paramref name="gone"/> selects, a chunk of ids at a time, so a first
     /// sweep over years of rows holds no long transaction; a row that no longer matches when its chunk is deleted stays.
     /// </summary>
-    protected static async Task<int> DeleteInChunksAsync<T>(
+    protected static Task<int> DeleteInChunksAsync<T>(
         IServiceScopeFactory scopes, Expression<Func<T, bool>> gone, CancellationToken cancellationToken, int chunk = 5_000)
+        where T : class =>
+        DeleteInChunksAsync<T>(scopes, _ => gone, cancellationToken, chunk);
+
+    /// <summary>As above, for a condition that reads other tables (<paramref name="goneIn"/> is given each chunk's context).</summary>
+    protected static async Task<int> DeleteInChunksAsync<T>(
+        IServiceScopeFactory scopes, Func<EmporiumDbContext, Expression<Func<T, bool>>> goneIn, CancellationToken cancellationToken, int chunk = 5_000)
         where T : class
     {
         var total = 0;
@@ -32,6 +38,7 @@ internal abstract partial class PeriodicSweep(IOptions<EmporiumOptions> emporium
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<EmporiumDbContext>();
+            var gone = goneIn(db);
             var ids = await db.Set<T>().Where(gone)
                 .OrderBy(row => EF.Property<long>(row, "Id"))
                 .Select(row => EF.Property<long>(row, "Id"))
