@@ -14,6 +14,8 @@ public static class CommerceFeature
         builder.Services.AddScoped<Checkout>();
         builder.Services.AddJobHandler<OrderConfirmationJobHandler>(OrderConfirmationJobHandler.KindName);
         builder.Services.AddHostedService<IdempotencyKeyPurge>();
+        builder.Services.AddSingleton<UnpaidOrderExpiry>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<UnpaidOrderExpiry>());
         return builder;
     }
 

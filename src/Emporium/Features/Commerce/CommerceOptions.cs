@@ -29,4 +29,19 @@ public sealed class CommerceOptions
     /// </summary>
     [Range(1, 50)]
     public int CheckoutAttempts { get; set; } = 8;
+
+    /// <summary>
+    /// How long an order may stay pending (unpaid) before workers cancel it and put its units back into stock; 0 keeps
+    /// unpaid orders until staff cancel them (a store taking slow payments such as bank transfers).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan UnpaidOrderLifetime { get; set; } = TimeSpan.FromDays(3);
+
+    /// <summary>How often worker processes look for orders past <see cref="UnpaidOrderLifetime"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan UnpaidOrderSweepInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most pending (unpaid) orders one customer may have; a checkout beyond is 409 (one account cannot hold a product's whole stock).</summary>
+    [Range(1, 10_000)]
+    public int MaxUnpaidOrders { get; set; } = 10;
 }

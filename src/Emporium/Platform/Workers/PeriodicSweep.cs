@@ -8,7 +8,9 @@ namespace Emporium.Platform.Workers;
 /// once must be harmless.
 /// </summary>
 /// <param name="what">What a sweep deletes, in the log's words ("expired refresh tokens").</param>
-internal abstract partial class PeriodicSweep(IOptions<EmporiumOptions> emporium, TimeProvider clock, ILogger logger, string what) : BackgroundService
+/// <param name="done">What the sweep did to them, for the log ("Deleted", or "Cancelled" for unpaid orders).</param>
+internal abstract partial class PeriodicSweep(
+    IOptions<EmporiumOptions> emporium, TimeProvider clock, ILogger logger, string what, string done = "Deleted") : BackgroundService
 {
     protected TimeProvider Clock { get; } = clock;
 
@@ -72,7 +74,7 @@ internal abstract partial class PeriodicSweep(IOptions<EmporiumOptions> emporium
                 var swept = await SweepAsync(stoppingToken);
                 if (swept > 0)
                 {
-                    LogSwept(logger, swept, what);
+                    LogSwept(logger, done, swept, what);
                 }
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
@@ -83,9 +85,9 @@ internal abstract partial class PeriodicSweep(IOptions<EmporiumOptions> emporium
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} {What}")]
-    private static partial void LogSwept(ILogger logger, int count, string what);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Done} {Count} {What}")]
+    private static partial void LogSwept(ILogger logger, string done, int count, string what);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting {What} failed; the next run tries again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweeping {What} failed; the next run tries again")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception, string what);
 }

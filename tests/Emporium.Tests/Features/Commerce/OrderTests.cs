@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Emporium.Features.Catalog.Variants;
+using Emporium.Features.Commerce.Orders;
+using Microsoft.Extensions.DependencyInjection;
 using Emporium.Platform.Security;
 using Emporium.Tests.Infrastructure;
 
@@ -104,6 +106,61 @@ public abstract class OrderTests(EmporiumApp app)
             "a status is named, not numbered, and a culture's date is ambiguous (2 January or 1 February)");
         var byDay = await (await staff.GetAsync($"/api/orders?user_id={customer.UserId}&created_from={own.GetProperty("results")[0].Str("created_at")[..10]}")).ShouldBe(HttpStatusCode.OK);
         byDay.GetProperty("count").GetInt64().Should().Be(1, "a date alone is that day's start, UTC");
+    }
+
+    [Fact]
+    public async Task An_order_left_unpaid_past_Commerce_UnpaidOrderLifetime_is_cancelled_and_its_units_go_back()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var customer = (await app.NewUserAsync(Roles.Customer)).Http;
+        var item = await staff.ProductForSaleAsync(4m, stock: 5);
+        async Task<long> PlaceAsync(int quantity)
+        {
+            await customer.AddToCartAsync(item.VariantId, quantity);
+            return (await (await customer.CheckoutAsync()).ShouldBe(HttpStatusCode.Created)).GetProperty("id").GetInt64();
+        }
+
+        var (forgotten, paid, recent) = (await PlaceAsync(2), await PlaceAsync(1), await PlaceAsync(1));
+        (await staff.PostAsync($"/api/orders/{paid}/pay", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        var placedLongAgo = DateTime.UtcNow.AddDays(-4);
+        await app.WithDbAsync(db => db.Set<Order>().Where(o => o.Id == forgotten || o.Id == paid)
+            .ExecuteUpdateAsync(set => set.SetProperty(o => o.CreatedAt, placedLongAgo)));
+        (await app.OnHandAsync(item.VariantId)).Should().Be(1);
+
+        var cancelled = await app.Services.GetRequiredService<UnpaidOrderExpiry>().SweepAsync(CancellationToken.None);
+
+        cancelled.Should().Be(1);
+        var statuses = await app.WithDbAsync(db => db.Set<Order>().Where(o => o.Id == forgotten || o.Id == paid || o.Id == recent)
+            .OrderBy(o => o.Id).Select(o => o.Status).ToListAsync());
+        statuses.Should().Equal(OrderStatus.Cancelled, OrderStatus.Paid, OrderStatus.Pending);
+        (await app.OnHandAsync(item.VariantId)).Should().Be(3, "the forgotten order's two units are for sale again");
+        var movements = await (await staff.GetAsync($"/api/orders/{forgotten}/movements")).ShouldBe(HttpStatusCode.OK);
+        movements.ToString().Should().Contain("Commerce:UnpaidOrderLifetime");
+        var events = await (await staff.GetAsync("/api/events?type=order.cancelled&page_size=100")).ShouldBe(HttpStatusCode.OK);
+        events.GetProperty("results").EnumerateArray().Should().Contain(e => e.GetProperty("data").GetProperty("id").GetInt64() == forgotten);
+        (await app.Services.GetRequiredService<UnpaidOrderExpiry>().SweepAsync(CancellationToken.None)).Should().Be(0, "nothing is cancelled twice");
+    }
+
+    [Fact]
+    public async Task A_customer_with_Commerce_MaxUnpaidOrders_unpaid_orders_places_no_more_until_one_is_paid_or_cancelled()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var customer = (await app.NewUserAsync(Roles.Customer)).Http;
+        var item = await staff.ProductForSaleAsync(1m, stock: 50);
+        var orders = new List<long>();
+        for (var i = 0; i < 10; i++)
+        {
+            await customer.AddToCartAsync(item.VariantId, 1);
+            orders.Add((await (await customer.CheckoutAsync()).ShouldBe(HttpStatusCode.Created)).GetProperty("id").GetInt64());
+        }
+
+        await customer.AddToCartAsync(item.VariantId, 1);
+        var refused = await (await customer.CheckoutAsync()).ShouldBeProblem(HttpStatusCode.Conflict);
+        refused.Str("detail").Should().Contain("10 unpaid orders");
+        (await app.OnHandAsync(item.VariantId)).Should().Be(40, "nothing was taken for the refused checkout");
+
+        (await customer.PostAsync($"/api/orders/{orders[0]}/cancel", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        await (await customer.CheckoutAsync()).ShouldBe(HttpStatusCode.Created);
     }
 }
 

@@ -65,6 +65,14 @@ public sealed class Checkout(
             return Refuse(Problems.Conflict("The cart is empty: add items (POST /api/cart/items) before checking out."));
         }
 
+        // Under the cart's lock, so two checkouts of one customer cannot both pass.
+        var unpaid = await db.Set<Order>().CountAsync(o => o.UserId == userId && o.Status == OrderStatus.Pending, cancellationToken);
+        if (unpaid >= options.Value.MaxUnpaidOrders)
+        {
+            return Refuse(Problems.Conflict($"You have {unpaid} unpaid orders (at most {options.Value.MaxUnpaidOrders}, Commerce:MaxUnpaidOrders): " +
+                "pay or cancel one before placing another; nothing was ordered and the cart is unchanged."));
+        }
+
         var variants = await VariantReads.ByIdAsync(db, items.ConvertAll(i => i.VariantId), cancellationToken);
         var unsold = items.Where(i => variants[i.VariantId] is { } v && (v.DeletedAt is not null || !v.ProductSellable))
             .Select(i => new ShortLine(variants[i.VariantId].Sku, i.Quantity, 0)).ToList();

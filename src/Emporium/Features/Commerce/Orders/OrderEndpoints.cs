@@ -20,7 +20,8 @@ public static class OrderEndpoints
             .AcceptsIdempotencyKey()
             .Documented("Check out your cart", "One transaction: the order with a snapshot of every line, the stock taken, the cart emptied, the " +
                 "order.created event and the confirmation email queued. If any line is short, nothing changes: 409 with `lines` listing each " +
-                "short line (sku, requested, available). 409 too for an empty cart or when expected_total or expected_currency no longer matches; 422 for a cart in " +
+                "short line (sku, requested, available). 409 too for an empty cart, when expected_total or expected_currency no longer matches, or for a customer with " +
+                "Commerce:MaxUnpaidOrders unpaid orders already (an unpaid order is cancelled after Commerce:UnpaidOrderLifetime); 422 for a cart in " +
                 "several currencies. Send an Idempotency-Key to make retries safe: the same key and body answer as the first time " +
                 "(Idempotent-Replayed: true), another body is 422, a duplicate while the first is in flight is 409.", 409, 422);
 
@@ -182,10 +183,7 @@ public static class OrderEndpoints
         }
     }
 
-    /// <summary>
-    /// A transition as one guarded UPDATE (the status must still be one of <paramref name="from"/>), with its event and, for a
-    /// cancellation, the units back into stock, in one transaction. 409 names the order's state when the move is not allowed.
-    /// </summary>
+    /// <summary>The transition if the caller may see the order: 404 otherwise, 409 naming the order's state when the move is not allowed.</summary>
     private static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MoveOnceAsync(
         RequestScope scope, IEventOutbox events, long id, OrderStatus[] from, OrderStatus to)
     {
@@ -196,44 +194,15 @@ public static class OrderEndpoints
             return Problems.NotFound(What);
         }
 
-        var now = scope.UtcNow;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var moved = await db.Set<Order>()
-            .Where(o => o.Id == id && from.Contains(o.Status))
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(o => o.Status, to)
-                .SetProperty(o => o.UpdatedAt, now)
-                .SetProperty(o => o.PaidAt, o => to == OrderStatus.Paid ? now : o.PaidAt)
-                .SetProperty(o => o.FulfilledAt, o => to == OrderStatus.Fulfilled ? now : o.FulfilledAt)
-                .SetProperty(o => o.CancelledAt, o => to == OrderStatus.Cancelled ? now : o.CancelledAt)
-                .SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
-        if (moved == 0)
+        var reason = to == OrderStatus.Cancelled ? $"order {id} cancelled" : null;
+        if (await OrderTransitions.MoveAsync(db, events, id, from, to, http.User.UserId(), reason, scope.UtcNow, cancellationToken) is not { } moved)
         {
             var allowed = string.Join(" or ", from.Select(s => s.ToString().ToLowerInvariant()));
             return Problems.Conflict($"The order is {status.ToString().ToLowerInvariant()}; only a {allowed} order can become {to.ToString().ToLowerInvariant()}" +
                 (to == OrderStatus.Cancelled && !http.User.IsStaffOrAdmin() ? " by its customer (staff can cancel a paid one)." : "."));
         }
 
-        var order = await db.Set<Order>().AsNoTracking().Include(o => o.Lines).FirstAsync(o => o.Id == id, cancellationToken);
-        if (to == OrderStatus.Cancelled)
-        {
-            var cause = new StockLedger.Cause($"order {id} cancelled", http.User.UserId(), id, now);
-            foreach (var line in order.Lines.OrderBy(l => l.VariantId))
-            {
-                await StockLedger.AdjustAsync(db, events, line.VariantId, line.Quantity, cause, cancellationToken, save: false, returned: true);
-            }
-        }
-
-        var response = OrderResponse.From(order);
-        events.Add(to switch
-        {
-            OrderStatus.Paid => EventTypes.OrderPaid,
-            OrderStatus.Fulfilled => EventTypes.OrderFulfilled,
-            _ => EventTypes.OrderCancelled,
-        }, response);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Ok(response);
+        return TypedResults.Ok(moved);
     }
 
     /// <summary>Orders the caller may see: all for staff and admins, their own for everyone else.</summary>
