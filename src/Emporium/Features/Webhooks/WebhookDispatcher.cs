@@ -39,6 +39,7 @@ internal sealed partial class WebhookDispatcher(
     IOptions<EmporiumOptions> emporium,
     TimeProvider clock,
     Platform.Telemetry.EmporiumMetrics metrics,
+    ITransientConflicts conflicts,
     ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     private const int FanOutBatch = 1000;
@@ -292,7 +293,7 @@ internal sealed partial class WebhookDispatcher(
 
             try
             {
-                await StoreAsync(store => store.RecordAsync(Owner, batch, Now, _options.DisableAfter, CancellationToken.None));
+                await RecordAsync(batch);
                 if (batch.Exists(o => o.Next == WebhookDeliveryStatus.PENDING && o.NextAttemptAt <= Now))
                 {
                     signals.DeliveriesDue();
@@ -344,6 +345,27 @@ internal sealed partial class WebhookDispatcher(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>
+    /// Writes a batch of outcomes, again when the database aborted the write for a lost race (a deadlock with a
+    /// subscription's delete, which locks the subscription before its deliveries): the receivers already answered, and a
+    /// lost batch would be sent to all of them again.
+    /// </summary>
+    private async Task RecordAsync(List<DeliveryOutcome> batch)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await StoreAsync(store => store.RecordAsync(Owner, batch, Now, _options.DisableAfter, CancellationToken.None));
+                return;
+            }
+            catch (Exception exception) when (attempt < 5 && conflicts.IsTransientConflict(exception))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 + (10 * attempt))), clock, CancellationToken.None);
+            }
         }
     }
 

@@ -33,3 +33,54 @@ public sealed class WebhookWriteRaceTests(WebhookPostgresApp app) : IClassFixtur
         }
     }
 }
+
+/// <summary>
+/// An outcome written while another transaction holds the subscription and wants the delivery (a subscription's delete
+/// cascading to its deliveries): PostgreSQL aborts one side of the deadlock, here the outcome's, which must be written again.
+/// </summary>
+public sealed class WebhookOutcomeRaceTests(WebhooksPostgresApp app) : IClassFixture<WebhooksPostgresApp>
+{
+    [Fact]
+    public async Task An_outcome_the_database_aborts_in_a_deadlock_is_recorded_not_lost_and_sent_again()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        receiver.Respond = async (_, context) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                arrived.SetResult();
+                await held.Task;
+                context.Response.StatusCode = 500;
+            }
+            else
+            {
+                context.Response.StatusCode = 204;
+            }
+        };
+        var subscription = await app.SubscribeAsync(receiver.Url());
+        var staff = await app.StaffAsync();
+        await app.WriteEventsAsync();
+        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        await using var holder = app.Services.CreateAsyncScope();
+        var db = holder.ServiceProvider.GetRequiredService<EmporiumDbContext>();
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            // This side checks for the deadlock late, so PostgreSQL aborts the outcome's transaction.
+            await db.Database.ExecuteSqlRawAsync("SET LOCAL deadlock_timeout = '20s'");
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM webhook_subscriptions WHERE id = {subscription.Id} FOR UPDATE");
+            held.SetResult();
+            await app.WaitForALockWaitAsync();
+            await db.Database.ExecuteSqlAsync($"UPDATE webhook_deliveries SET attempts = attempts WHERE subscription_id = {subscription.Id}");
+            await transaction.CommitAsync();
+        }
+
+        var delivery = (await staff.WaitForDeliveriesAsync(subscription.Id, d => d.Count == 1 && d[0].Status() == "SUCCEEDED", seconds: 30)).Single();
+        var first = delivery.GetProperty("attempts").EnumerateArray().First(a => a.GetProperty("number").GetInt32() == 1);
+        first.GetProperty("status_code").GetInt32().Should().Be(500, "the receiver's answer was recorded, not lost to the deadlock (then 'interrupted' at the lease's end)");
+        receiver.Received.Should().HaveCount(2);
+    }
+}
