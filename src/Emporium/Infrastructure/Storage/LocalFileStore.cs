@@ -5,11 +5,15 @@ namespace Emporium.Infrastructure.Storage;
 
 /// <summary>
 /// Files in a folder: the embedded default. A put writes a temporary file beside the target and renames it over the
-/// target, so a reader sees the old file or the whole new one.
+/// target, so a reader sees the old file or the whole new one. A temporary file a listing meets that is older than
+/// <see cref="AbandonedAfter"/> was left by a process killed mid-put (no put takes that long): it is deleted then, so
+/// the sweeps that list the store clear them as they go.
 /// </summary>
 internal sealed class LocalFileStore(string root) : IFileStore
 {
     private const string TemporaryPrefix = ".put-";
+
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromDays(1);
 
     public string Root { get; } = Path.GetFullPath(root);
 
@@ -152,6 +156,12 @@ internal sealed class LocalFileStore(string root) : IFileStore
             var info = new FileInfo(path);
             if (info.Name.StartsWith(TemporaryPrefix, StringComparison.Ordinal))
             {
+                if (info.Exists && DateTime.UtcNow - info.LastWriteTimeUtc > AbandonedAfter)
+                {
+                    DeleteQuietly(path);
+                    RemoveEmptyFolders(info.DirectoryName!);
+                }
+
                 continue;
             }
 

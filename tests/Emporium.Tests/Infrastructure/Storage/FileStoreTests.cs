@@ -158,6 +158,31 @@ public sealed class LocalFileStoreTests : FileStoreTests
     }
 
     [Fact]
+    public async Task A_temporary_file_a_killed_put_left_behind_is_deleted_by_a_listing_once_it_is_old()
+    {
+        await Store.PutAsync("images/9/c3/original.png", new MemoryStream("x"u8.ToArray()), "image/png", default);
+        var folder = Path.Combine(_root.FullName, "images", "9", "c3");
+        var abandoned = Path.Combine(folder, ".put-0123456789abcdef");
+        var writing = Path.Combine(folder, ".put-fedcba9876543210");
+        var orphanFolder = Path.Combine(_root.FullName, "images", "9", "d4");
+        Directory.CreateDirectory(orphanFolder);
+        var alone = Path.Combine(orphanFolder, ".put-00000000000000000000000000000000");
+        foreach (var file in new[] { abandoned, writing, alone })
+        {
+            await File.WriteAllBytesAsync(file, new byte[1024]);
+        }
+
+        File.SetLastWriteTimeUtc(abandoned, DateTime.UtcNow.AddDays(-2));
+        File.SetLastWriteTimeUtc(alone, DateTime.UtcNow.AddDays(-2));
+
+        (await Store.ListAsync("images/", default).Select(f => f.Key).ToListAsync()).Should().Equal("images/9/c3/original.png");
+
+        File.Exists(abandoned).Should().BeFalse("a put two days old was killed mid-way");
+        File.Exists(writing).Should().BeTrue("a put in progress keeps its temporary file");
+        Directory.Exists(orphanFolder).Should().BeFalse("the folder the killed put made is removed with it");
+    }
+
+    [Fact]
     public async Task Deleting_the_last_files_of_a_folder_removes_the_folders_it_leaves_empty_and_no_others()
     {
         await Store.PutAsync("images/7/a1/original.png", new MemoryStream("x"u8.ToArray()), "image/png", default);
