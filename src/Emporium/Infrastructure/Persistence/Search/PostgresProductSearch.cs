@@ -5,7 +5,10 @@ using Emporium.Features.Catalog.Products;
 
 namespace Emporium.Infrastructure.Persistence.Search;
 
-/// <summary>The generated products.search_vector column and its GIN index (migration 0002).</summary>
+/// <summary>
+/// The generated products.search_vector column and its GIN index (migrations 0002 and 0019): the emporium_english and
+/// emporium_simple configurations are PostgreSQL's english and simple with accents folded first, in the index and here.
+/// </summary>
 internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSearch
 {
     public IQueryable<Product> Matching(string terms, bool few = true, bool includeDeleted = false)
@@ -28,16 +31,16 @@ internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSear
         var arguments = new List<object>();
         for (var t = 0; t < tokens.Count; t++)
         {
-            var english = $"to_tsquery('english', {Parameter(arguments, string.Join(" & ", tokens[t].Words.Select(w => w + ":*")))})";
+            var english = $"to_tsquery('emporium_english', {Parameter(arguments, string.Join(" & ", tokens[t].Words.Select(w => w + ":*")))})";
             sql.Append(t > 0 ? " && " : "").Append("(CASE WHEN numnode(").Append(english).Append(") = 0 THEN ").Append(english).Append(" ELSE ((");
             for (var w = 0; w < tokens[t].Words.Count; w++)
             {
                 var word = Parameter(arguments, tokens[t].Words[w] + ":*");
                 sql.Append(w > 0 ? " && " : "")
-                    .Append("(to_tsquery('english', ").Append(word).Append(") || to_tsquery('simple', ").Append(word).Append("))");
+                    .Append("(to_tsquery('emporium_english', ").Append(word).Append(") || to_tsquery('emporium_simple', ").Append(word).Append("))");
             }
 
-            sql.Append(") || phraseto_tsquery('simple', ").Append(Parameter(arguments, tokens[t].Raw)).Append(")) END)");
+            sql.Append(") || phraseto_tsquery('emporium_simple', ").Append(Parameter(arguments, tokens[t].Raw)).Append(")) END)");
         }
 
         sql.Append(')');

@@ -411,6 +411,19 @@ public abstract class ProductListTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Search_folds_accents_both_ways_on_either_database()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var word = Letters();
+        await staff.Http.CreateProductAsync(new { sku = $"S-{Tag()}", name = $"Crème brûlée torch {word}", price = 1 });
+        await staff.Http.CreateProductAsync(new { sku = $"S-{Tag()}", name = $"Cafe table {word}", price = 1, description = "Façade-friendly naïve design" });
+
+        (await ListAsync(app.Anonymous(), $"search=creme%20brulee%20{word}")).Names().Should().Equal($"Crème brûlée torch {word}");
+        (await ListAsync(app.Anonymous(), $"search={Uri.EscapeDataString("café")}%20{word}")).Names().Should().Equal($"Cafe table {word}");
+        (await ListAsync(app.Anonymous(), $"search=facade%20naive%20{word}")).Names().Should().Equal($"Cafe table {word}");
+    }
+
+    [Fact]
     public async Task Search_finds_an_exact_sku_and_a_description_word()
     {
         var staff = await app.NewUserAsync(Roles.Staff);
