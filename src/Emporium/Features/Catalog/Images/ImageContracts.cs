@@ -17,10 +17,10 @@ public sealed record ImageResponse(
     DateTime CreatedAt,
     DateTime UpdatedAt);
 
-/// <summary>The stored original of an image: kept as received, so never public.</summary>
+/// <summary>The stored original of an image: kept as received, so not served to the public.</summary>
 public sealed record ImageOriginal(
     [property: Description("Where the product's owner and staff fetch it (GET /api/images/{id}/original, signed in). It is kept as received, "
-        + "metadata included (a phone photo's GPS position, camera serial, time taken), so it is never public: shoppers get the renditions.")] string Url,
+        + "metadata included (a phone photo's GPS position, camera serial, time taken), so /media does not serve it: shoppers get the renditions.")] string Url,
     [property: Description("Decided from the file's bytes.")] string ContentType,
     long Bytes,
     [property: Description("Pixels, known once processed.")] int? Width,

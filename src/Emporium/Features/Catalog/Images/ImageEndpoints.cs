@@ -57,8 +57,8 @@ public static partial class ImageEndpoints
             .Produces(StatusCodes.Status302Found)
             .Documented("Download an image's original", "The file as it was received, with the content type its bytes showed (or, with S3, a "
                 + "redirect to a short-lived presigned URL). It keeps its metadata (a photo's GPS position, camera serial, time taken), so only "
-                + "staff, admins and the owning seller may fetch it (others get 404); it is never served under /media. 404 too before a URL "
-                + "image's download.", 404);
+                + "staff, admins and the owning seller may fetch it (customers get 403, other sellers 404); it is never served under /media. "
+                + "404 too before a URL image's download.", 404);
 
         writes.MapPatch("/{id:long}", PatchImage)
             .AcceptsMergePatch<ImageUpdateRequest>()
@@ -244,6 +244,11 @@ public static partial class ImageEndpoints
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // As every image write: a delete shifting the positions after its image must not interleave with a new order.
         await ImageEvents.LockImagesOfAsync(db, id, cancellationToken);
+        if (await ProductDeletedAsync(db, id, cancellationToken))
+        {
+            return DeletedProduct();
+        }
+
         var images = await db.Set<ProductImage>().Where(i => i.ProductId == id).ToListAsync(cancellationToken);
         var order = request.ImageIds ?? [];
         if (order.Count != images.Count || order.Distinct().Count() != order.Count || !order.All(imageId => images.Any(i => i.Id == imageId)))
@@ -300,6 +305,18 @@ public static partial class ImageEndpoints
         long id, JsonElement patch, [AsParameters] RequestScope scope, MediaUrls urls)
     {
         var (db, _, http, cancellationToken) = scope;
+        var changeable = db.Set<Product>().ChangeableBy(http.User);
+        var productId = await db.Set<ProductImage>().Where(i => i.Id == id && changeable.Any(p => p.Id == i.ProductId))
+            .Select(i => (long?)i.ProductId).FirstOrDefaultAsync(cancellationToken);
+        if (productId is null)
+        {
+            return Problems.NotFound(What);
+        }
+
+        // Read under the product's lock, which a variant's delete takes too: the image as it is after a delete that
+        // committed meanwhile (unlinked), and the variant checked live below stays live until the link is written.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await ImageEvents.LockImagesOfAsync(db, productId.Value, cancellationToken);
         var target = await ChangeableAsync(scope, id);
         if (!target.Found)
         {
@@ -307,16 +324,11 @@ public static partial class ImageEndpoints
         }
 
         var image = target.Row;
-
         if (!ETags.IfMatchSatisfied(http.Request, ETags.For(image.Id, image.Version)))
         {
             return Problems.PreconditionFailed();
         }
 
-        // Under the product's lock, which a variant's delete takes too: the variant checked live below stays live until
-        // the link is written (or the delete, coming after, unlinks it).
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await ImageEvents.LockImagesOfAsync(db, image.ProductId, cancellationToken);
         var errors = new ValidationErrors();
         var request = MergePatch.Apply(new ImageUpdateRequest { AltText = image.AltText, VariantId = image.VariantId }, patch, errors);
         var altText = string.IsNullOrWhiteSpace(request.AltText) ? null : request.AltText.Trim();

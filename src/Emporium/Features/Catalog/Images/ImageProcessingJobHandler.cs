@@ -275,7 +275,7 @@ internal static class ImageFiles
     public static string OriginalKey(string prefix, ImageFormat format) => $"{prefix}/original.{Extension(format)}";
 
     /// <summary>An original's key: served through its image's API route to its owner and staff only, never under /media.</summary>
-    public static bool IsOriginal(string key) => key[(key.LastIndexOf('/') + 1)..].StartsWith("original.", StringComparison.Ordinal);
+    public static bool IsOriginal(string key) => key[(key.LastIndexOf('/') + 1)..].StartsWith("original.", StringComparison.OrdinalIgnoreCase);
 
     public static string Extension(ImageFormat format) => format.Name switch
     {

@@ -473,6 +473,34 @@ internal static class Fluent
 public sealed class ImageLockTestsOnPostgres(ImagesPostgresS3App app) : IClassFixture<ImagesPostgresS3App>
 {
     [Fact]
+    public async Task An_alt_text_edit_waiting_on_a_variants_delete_does_not_write_the_deleted_link_back()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var tag = ProductTestKit.Tag();
+        var productId = (await staff.CreateProductAsync(new { sku = $"LINK-{tag}", name = $"Linked {tag}", price = 5m })).Id();
+        var image = (await staff.UploadAsync(productId, (TestImages.Png(20, 20), "a.png", "image/png")))[0].Id();
+        await staff.SettledAsync(image);
+        var variant = (await (await staff.GetAsync($"/api/products/{productId}")).ShouldBe(HttpStatusCode.OK)).GetProperty("variants")[0].Id();
+        await (await staff.PatchJson($"/api/images/{image}", new { variant_id = variant })).ShouldBe(HttpStatusCode.OK);
+
+        await using var holder = app.Services.CreateAsyncScope();
+        var db = holder.ServiceProvider.GetRequiredService<Emporium.Data.EmporiumDbContext>();
+        await using (var held = await db.Database.BeginTransactionAsync())
+        {
+            // What a variant's delete does under the product's lock: its images show the product as a whole from then on.
+            await db.Database.ExecuteSqlAsync($"UPDATE products SET version = version WHERE id = {productId}");
+            var edit = staff.PatchJson($"/api/images/{image}", new { alt_text = "Front" });
+            await app.WaitForALockWaitAsync();
+            await db.Database.ExecuteSqlAsync($"UPDATE product_images SET variant_id = NULL, version = version + 1 WHERE id = {image}");
+            await held.CommitAsync();
+
+            var edited = await (await edit).ShouldBe(HttpStatusCode.OK);
+            edited.Str("alt_text").Should().Be("Front");
+            edited.GetProperty("variant_id").ValueKind.Should().Be(JsonValueKind.Null, "the edit read the image after the delete unlinked it");
+        }
+    }
+
+    [Fact]
     public async Task Reordering_and_linking_images_wait_for_a_write_that_holds_the_products_images()
     {
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;
