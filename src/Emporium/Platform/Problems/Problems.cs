@@ -34,7 +34,7 @@ public static class Problems
 }
 
 /// <summary>Collects field-level messages keyed by the snake_case name the client sent.</summary>
-public sealed class ValidationErrors
+public sealed partial class ValidationErrors
 {
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
 
@@ -85,7 +85,16 @@ public sealed class ValidationErrors
             return null;
         }
 
-        if (DateTimeOffset.TryParseExact(given.Trim(), IsoInstants, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        // RFC 3339's spellings too: a space or a lower-case t between date and time, a lower-case z, and up to nine
+        // fractional digits (Go's RFC3339Nano), of which .NET keeps seven.
+        var text = given.Trim().ToUpperInvariant();
+        if (text.Length > 10 && text[10] == ' ')
+        {
+            text = string.Concat(text.AsSpan(0, 10), "T", text.AsSpan(11));
+        }
+
+        text = ExtraFractionDigits().Replace(text, "$1");
+        if (DateTimeOffset.TryParseExact(text, IsoInstants, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
         {
             return parsed.UtcDateTime;
         }
@@ -93,6 +102,9 @@ public sealed class ValidationErrors
         Add(field, $"{field} must be an ISO 8601 instant such as 2026-01-31T00:00:00Z; '{given}' is not.");
         return null;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(\.[0-9]{7})[0-9]{1,2}(?=[Z+-]|$)")]
+    private static partial System.Text.RegularExpressions.Regex ExtraFractionDigits();
 
     private static readonly string[] IsoInstants =
         ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"];

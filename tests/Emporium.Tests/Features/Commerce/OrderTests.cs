@@ -106,6 +106,12 @@ public abstract class OrderTests(EmporiumApp app)
             "a status is named, not numbered, and a culture's date is ambiguous (2 January or 1 February)");
         var byDay = await (await staff.GetAsync($"/api/orders?user_id={customer.UserId}&created_from={own.GetProperty("results")[0].Str("created_at")[..10]}")).ShouldBe(HttpStatusCode.OK);
         byDay.GetProperty("count").GetInt64().Should().Be(1, "a date alone is that day's start, UTC");
+        var day = own.GetProperty("results")[0].Str("created_at")[..10];
+        foreach (var spelling in new[] { $"{day} 00:00:00Z", $"{day}t00:00:00z", $"{day}T00:00:00.123456789Z", $"{day}T02:00:00+02:00" })
+        {
+            var page = await (await staff.GetAsync($"/api/orders?user_id={customer.UserId}&created_from={Uri.EscapeDataString(spelling)}")).ShouldBe(HttpStatusCode.OK);
+            page.GetProperty("count").GetInt64().Should().Be(1, $"{spelling} is an RFC 3339 spelling of that day's start");
+        }
     }
 
     [Fact]
