@@ -18,7 +18,12 @@ public sealed record EventTypeResponse(string Type, string Description);
 
 public sealed record EventListQuery(
     [property: Description("Only events of this type, e.g. product.updated.")]
-    [FromQuery(Name = "type")] string? Type);
+    [FromQuery(Name = "type")] string? Type,
+    [property: Description("Only events that happened at or after this ISO 8601 instant (2026-01-31T00:00:00Z); a receiver catching up "
+        + "after an outage asks from a little before its last event, since events commit slightly out of time order.")]
+    [FromQuery(Name = "occurred_from")] string? OccurredFrom = null,
+    [property: Description("Only events that happened before this ISO 8601 instant.")]
+    [FromQuery(Name = "occurred_to")] string? OccurredTo = null);
 
 public static class EventEndpoints
 {
@@ -28,7 +33,7 @@ public static class EventEndpoints
 
         events.MapGet("", ListEvents)
             .Documented("List events", "Every event Emporium emitted, newest first, in the envelope webhooks deliver ({id, type, timestamp, data}). "
-                + "Filter by type. Staff or admin.");
+                + "Filter by type and by when they happened (occurred_from, occurred_to); kept Events:RetainFor (30 days). Staff or admin.");
         events.MapGet("/types", ListEventTypes)
             .Documented("List event types", "Every event type a webhook subscription can name, with what its data holds.");
         return app;
@@ -41,7 +46,12 @@ public static class EventEndpoints
         var type = query.Type?.Trim();
         errors.When(!string.IsNullOrEmpty(type) && !EventTypes.IsKnown(type), "type",
             $"type must be one of {string.Join(", ", EventTypes.All.Keys)}.");
-        var events = scope.Db.Set<OutboxEvent>().AsNoTracking().WhereIf(!string.IsNullOrEmpty(type), e => e.Type == type);
+        var from = errors.Instant(query.OccurredFrom, "occurred_from");
+        var to = errors.Instant(query.OccurredTo, "occurred_to");
+        var events = scope.Db.Set<OutboxEvent>().AsNoTracking()
+            .WhereIf(!string.IsNullOrEmpty(type), e => e.Type == type)
+            .WhereIf(from is not null, e => e.OccurredAt >= from)
+            .WhereIf(to is not null, e => e.OccurredAt < to);
         return pager.ListAsync(events, paging, errors, e => e.OrderByDescending(x => x.Id), EventResponse.From, scope);
     }
 

@@ -91,6 +91,28 @@ public abstract class ProductEventTests(EmporiumApp app)
         types.EnumerateArray().Select(t => t.Str("type")).Should().Contain(["product.updated", "import.completed", "bulk_delete.completed"]);
     }
 
+    [Fact]
+    public async Task Events_filter_by_when_they_happened_as_a_receiver_catching_up_asks()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var before = await staff.Http.CreateProductAsync(new { sku = $"EV-{Tag()}", name = "Before", price = 1m });
+        var earlier = await EventsOfProductAsync(staff.Http, before.Id());
+        // A millisecond on: PostgreSQL keeps microseconds, so a tick would round back onto the event.
+        var cut = earlier.Single().GetProperty("timestamp").GetDateTime().ToUniversalTime().AddMilliseconds(1);
+        await Task.Delay(5);
+        var after = await staff.Http.CreateProductAsync(new { sku = $"EV-{Tag()}", name = "After", price = 1m });
+
+        var since = await (await staff.Http.GetAsync($"/api/events?type=product.created&page_size=100&occurred_from={Uri.EscapeDataString(cut.ToString("O"))}"))
+            .ShouldBe(HttpStatusCode.OK);
+        var ids = since.GetProperty("results").EnumerateArray().Select(e => e.GetProperty("data").GetProperty("id").GetInt64()).ToList();
+        ids.Should().Contain(after.Id()).And.NotContain(before.Id());
+        var until = await (await staff.Http.GetAsync($"/api/events?type=product.created&page_size=100&occurred_to={Uri.EscapeDataString(cut.ToString("O"))}"))
+            .ShouldBe(HttpStatusCode.OK);
+        until.GetProperty("results").EnumerateArray().Select(e => e.GetProperty("data").GetProperty("id").GetInt64()).Should().Contain(before.Id()).And.NotContain(after.Id());
+        (await (await staff.Http.GetAsync("/api/events?occurred_from=yesterday")).ShouldBeProblem(HttpStatusCode.BadRequest))
+            .GetProperty("errors").GetProperty("occurred_from")[0].GetString().Should().Contain("ISO 8601");
+    }
+
     /// <summary>The product's events, oldest first, read through GET /api/events.</summary>
     private static async Task<List<JsonElement>> EventsOfProductAsync(HttpClient client, long id)
     {
