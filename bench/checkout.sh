@@ -32,6 +32,8 @@ port="$(free_port)"
 dotnet build src/Emporium -c Release -v q -nologo >/dev/null
 export EMPORIUM_ADMIN_EMAIL=admin@bench.local EMPORIUM_ADMIN_PASSWORD=bench-password-123 Emporium__DataDirectory="$work/data"
 export Logging__LogLevel__Default=Warning RateLimiting__Auth__PermitLimit=100000 MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+# The buyers place many orders each and pay none: no cap on unpaid orders here.
+export Commerce__MaxUnpaidOrders=10000
 dotnet src/Emporium/bin/Release/net10.0/Emporium.dll --urls "http://127.0.0.1:$port" >"$work/app.log" 2>&1 &
 app_pid=$!
 base="http://127.0.0.1:$port"
