@@ -154,6 +154,9 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
             .WithName($"Restore{singular}").Documented(texts.Restore.Summary, texts.Restore.Description, 404, 412);
     }
 
+    /// <summary>The query parameters every list of the kind binds (<see cref="TaxonomyListQuery"/> and <see cref="PageRequest"/>).</summary>
+    private static readonly string[] ListParameters = ["name", "include_deleted", "sort", "page", "page_size"];
+
     private Task<Results<Ok<Paged<TResponse>>, ValidationProblem, ProblemHttpResult>> ListHandler(
         [AsParameters] TaxonomyListQuery query, [AsParameters] PageRequest paging, ListPager pager, CatalogCache cache, [AsParameters] RequestScope scope) =>
         ListAsync(scope, query, paging, pager, cache);
@@ -195,7 +198,8 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
         PageRequest paging,
         ListPager pager,
         CatalogCache cache,
-        Func<IQueryable<T>, Task<(IQueryable<T>? Rows, ValidationProblem? Invalid)>>? narrow = null)
+        Func<IQueryable<T>, Task<(IQueryable<T>? Rows, ValidationProblem? Invalid)>>? narrow = null,
+        string? narrowParameter = null)
     {
         var (db, _, http, cancellationToken) = scope;
         var all = Rows(db);
@@ -235,7 +239,7 @@ internal sealed class TaxonomyKind<T, TRequest, TResponse>(
 
         // Names sort case-insensitively on both databases (their default collations disagree about case). The answer
         // depends on the request's URL alone (include_deleted is refused above to those who may not ask for it).
-        return TypedResults.Ok(await cache.ListAsync(http.Request, token =>
+        return TypedResults.Ok(await cache.ListAsync(http.Request, narrowParameter is null ? ListParameters : [.. ListParameters, narrowParameter], token =>
             pager.PageAsync(rows, page, sort switch
             {
                 TaxonomySort.NameDescending => r => r.OrderByDescending(x => x.Name.ToLower()).ThenByDescending(x => x.Name).ThenByDescending(x => x.Id),

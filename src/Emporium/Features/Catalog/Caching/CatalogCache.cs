@@ -108,10 +108,22 @@ public sealed partial class CatalogCache(
     /// <summary>
     /// A list that changes only with the catalog's stamp (brands, categories, attributes), for the request
     /// <paramref name="request"/> (its scheme, host, path and query: the answer's links name them). Kept in memory only:
-    /// it is cheap to load, and its key already carries the version.
+    /// it is cheap to load, and its key already carries the version. A request with a query parameter outside
+    /// <paramref name="parameters"/> (those the list reads) is answered from the database: made-up parameters
+    /// (?x=1, ?x=2, ...) would otherwise each store a copy of a full page, pushing out what is worth keeping.
     /// </summary>
-    public Task<T> ListAsync<T>(HttpRequest request, Func<CancellationToken, Task<T>> load, CancellationToken cancellationToken) =>
-        CatalogWideAsync($"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{request.QueryString}", load, cancellationToken);
+    public async Task<T> ListAsync<T>(
+        HttpRequest request, IReadOnlyCollection<string> parameters, Func<CancellationToken, Task<T>> load, CancellationToken cancellationToken)
+    {
+        if (_enabled && request.Query.Keys.Any(key => !parameters.Contains(key)))
+        {
+            metrics.Bypassed("list");
+            return await load(cancellationToken);
+        }
+
+        return await CatalogWideAsync(
+            $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{request.QueryString}", load, cancellationToken);
+    }
 
     /// <summary>
     /// As <see cref="ListAsync"/> for an answer that takes no parameters and names no URL (the category tree): one entry

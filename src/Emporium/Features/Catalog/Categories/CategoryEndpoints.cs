@@ -72,7 +72,7 @@ public static class CategoryEndpoints
         CatalogCache cache,
         [AsParameters] RequestScope scope)
     {
-        return Categories.ListAsync(scope, query, paging, pager, cache, UnderParent);
+        return Categories.ListAsync(scope, query, paging, pager, cache, UnderParent, "parent");
 
         // Only the direct subcategories of the parent named (among the rows the caller may see), or top-level ones for "root".
         async Task<(IQueryable<Category>?, ValidationProblem?)> UnderParent(IQueryable<Category> visible)

@@ -261,6 +261,25 @@ public abstract class CacheInvalidationTests(EmporiumApp app)
         lookups["list:miss"].Should().Be(0);
     }
 
+    [Fact]
+    public async Task A_list_with_made_up_query_parameters_is_read_from_the_database_not_stored_once_per_parameter()
+    {
+        await app.Anonymous().WarmAsync("/api/brands?page_size=50&sort=name");
+        using var lookups = new CacheLookups(app);
+        for (var i = 0; i < 5; i++)
+        {
+            await (await app.Anonymous().GetAsync($"/api/brands?page_size=50&sort=name&junk={Tag()}")).ShouldBe(HttpStatusCode.OK);
+        }
+
+        await (await app.Anonymous().GetAsync("/api/brands?page_size=50&sort=name")).ShouldBe(HttpStatusCode.OK);
+        await (await app.Anonymous().GetAsync("/api/categories?parent=root&page_size=47")).ShouldBe(HttpStatusCode.OK);
+        await (await app.Anonymous().GetAsync("/api/categories?parent=root&page_size=47")).ShouldBe(HttpStatusCode.OK);
+
+        lookups["list:bypass"].Should().Be(5, "made-up query parameters must not each store a copy of a full page");
+        lookups["list:miss"].Should().Be(1, "the category list with its own parameter is stored once");
+        lookups["list:hit"].Should().Be(2);
+    }
+
     private static List<string> ChildrenOf(JsonElement tree, long id)
     {
         foreach (var node in tree.EnumerateArray())
