@@ -32,19 +32,8 @@ internal sealed partial class ApiExceptionHandler(
         if (!context.RequestAborted.IsCancellationRequested && dependencies.Any(d => d.IsUnavailable(exception)))
         {
             LogUnavailable(logger, context.Request.Method, context.Request.Path, exception.GetBaseException().Message);
-            context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            return await problems.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails = new ProblemDetails
-                {
-                    Status = StatusCodes.Status503ServiceUnavailable,
-                    Title = "The service is temporarily unavailable.",
-                    Detail = $"A service it depends on cannot be reached; nothing was changed. Try again in {RetryAfterSeconds} seconds.",
-                },
-                Exception = exception,
-            });
+            return await UnavailableAsync(context, exception, RetryAfterSeconds, "The service is temporarily unavailable.",
+                $"A service it depends on cannot be reached; nothing was changed. Try again in {RetryAfterSeconds} seconds.");
         }
 
         if (!context.RequestAborted.IsCancellationRequested && (exception is ContendedRowException || conflicts.Any(c => c.IsTransientConflict(exception))))
@@ -52,19 +41,8 @@ internal sealed partial class ApiExceptionHandler(
             // A deadlock or serialization failure the endpoint did not run again (or lost every time): the database
             // rolled the whole transaction back, and the same request sent again is expected to succeed.
             LogLostRace(logger, context.Request.Method, context.Request.Path, exception.GetBaseException().Message);
-            context.Response.Headers.RetryAfter = "1";
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            return await problems.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails = new ProblemDetails
-                {
-                    Status = StatusCodes.Status503ServiceUnavailable,
-                    Title = "The request collided with another.",
-                    Detail = "The database aborted it to let a concurrent change through; nothing was changed. Send it again.",
-                },
-                Exception = exception,
-            });
+            return await UnavailableAsync(context, exception, 1, "The request collided with another.",
+                "The database aborted it to let a concurrent change through; nothing was changed. Send it again.");
         }
 
         var problem = exception switch
@@ -204,6 +182,19 @@ internal sealed partial class ApiExceptionHandler(
     /// <summary>System.Text.Json's message for a value of the wrong JSON type, or a number out of its type's range.</summary>
     [GeneratedRegex(@"^The JSON value could not be converted to (?<type>\S+?)\. Path: ")]
     private static partial Regex WrongType();
+
+    /// <summary>503 with Retry-After: nothing was changed, and the same request later is expected to work.</summary>
+    private async ValueTask<bool> UnavailableAsync(HttpContext context, Exception exception, int retryAfterSeconds, string title, string detail)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new ProblemDetails { Status = StatusCodes.Status503ServiceUnavailable, Title = title, Detail = detail },
+            Exception = exception,
+        });
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: it lost a race in the database ({Reason})")]
     private static partial void LogLostRace(ILogger logger, string method, string path, string reason);

@@ -88,6 +88,23 @@ public static class WebhookDeliveryTestKit
         return events.ConvertAll(e => e.EventId);
     }
 
+    /// <summary>
+    /// Subscribes <paramref name="receiver"/> alone, writes an event, and answers how long its first failed attempt was
+    /// told to wait for the next (once the delivery is PENDING again: while the attempt runs it is SENDING, its next
+    /// attempt the claim's lease).
+    /// </summary>
+    public static async Task<TimeSpan> FirstRetryWaitAsync(this EmporiumApp app, WebhookReceiver receiver)
+    {
+        var subscription = await app.SubscribeAsync(receiver.Url());
+        var staff = (await app.NewUserAsync(Emporium.Platform.Security.Roles.Staff)).Http;
+        await app.WriteEventsAsync();
+        await staff.WaitForDeliveriesAsync(
+            subscription.Id, d => d.Count == 1 && d[0].GetProperty("attempt_count").GetInt32() == 1 && d[0].Status() == "PENDING");
+        var (next, updated) = await app.WithDbAsync(db => db.Set<WebhookDelivery>().Where(d => d.SubscriptionId == subscription.Id)
+            .Select(d => new Tuple<DateTime, DateTime>(d.NextAttemptAt, d.UpdatedAt)).SingleAsync());
+        return next - updated;
+    }
+
     public static Task<WebhookSubscription> SubscriptionRowAsync(this EmporiumApp app, long id) =>
         app.WithDbAsync(db => db.Set<WebhookSubscription>().AsNoTracking().SingleAsync(s => s.Id == id));
 
