@@ -93,7 +93,7 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
         try
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            var body = await ReadPrefixAsync(response, timeout.Token, cancellationToken);
+            var body = await ReadPrefixAsync(response, timeout.Token);
             var status = (int)response.StatusCode;
             var ok = status is >= 200 and < 300;
             return new WebhookAttemptResult(
@@ -130,11 +130,11 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
     }
 
     /// <summary>
-    /// The start of the body, for the attempt log. A body cut short (the receiver closed the connection mid-way, or
-    /// stalled past Webhooks:Timeout) keeps what arrived: the status already answered is what counts, so a 2xx is not
-    /// sent again and a 410 still disables. Only the caller's own cancellation (shutting down) stops the attempt.
+    /// The start of the body, for the attempt log. A body cut short (the receiver closed the connection mid-way, stalled
+    /// past Webhooks:Timeout, or the worker is shutting down) keeps what arrived: the status already answered is what
+    /// counts, so a 2xx is not sent again and a 410 still disables.
     /// </summary>
-    private static async Task<string?> ReadPrefixAsync(HttpResponseMessage response, CancellationToken cancellationToken, CancellationToken stopping)
+    private static async Task<string?> ReadPrefixAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var buffer = new byte[WebhooksOptions.ResponseBodyLimit];
         var read = 0;
@@ -152,8 +152,7 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
                 read += n;
             }
         }
-        catch (Exception exception) when (exception is IOException or HttpRequestException
-            || (exception is OperationCanceledException && !stopping.IsCancellationRequested))
+        catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
         {
         }
 

@@ -532,3 +532,41 @@ public sealed class WebhookLongScheduleTests(WebhookLongScheduleTests.App app) :
         receiver.Received.Should().ContainSingle();
     }
 }
+
+/// <summary>A worker stopping while a receiver's answer is still arriving: the status it already answered counts.</summary>
+public sealed class WebhookShutdownTests
+{
+    [Fact]
+    public async Task A_2xx_whose_body_is_still_arriving_when_the_worker_stops_is_recorded_as_succeeded_not_sent_again()
+    {
+        await using var app = new WebhooksSqliteApp();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        receiver.Respond = async (_, context) =>
+        {
+            context.Response.StatusCode = 200;
+            await context.Response.StartAsync();
+            await context.Response.Body.FlushAsync();
+            answered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        };
+        var subscription = await app.SubscribeAsync(receiver.Url());
+
+        await app.WriteEventsAsync();
+        await answered.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await Task.Delay(200);
+        app.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().StopApplication();
+
+        var deadline = TestTime.Deadline(20);
+        WebhookDelivery delivery;
+        while ((delivery = await app.WithDbAsync(db => db.Set<WebhookDelivery>().Include(d => d.AttemptLog).AsNoTracking()
+            .SingleAsync(d => d.SubscriptionId == subscription.Id))).Status == WebhookDeliveryStatus.SENDING)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the stopping worker records its attempt");
+            await Task.Delay(100);
+        }
+
+        delivery.Status.Should().Be(WebhookDeliveryStatus.SUCCEEDED, "the receiver answered 200 before the worker stopped: sending it again would repeat it");
+        delivery.AttemptLog.Single().StatusCode.Should().Be(200);
+    }
+}
