@@ -44,3 +44,36 @@ public sealed class VersionedRowsTests(SqliteApp app) : IClassFixture<SqliteApp>
         calls.Should().Be(runs);
     }
 }
+
+/// <summary>What the API answers for a request that lost a race the endpoint did not (or could not) run again.</summary>
+public sealed class LostRaceAnswerTests(SqliteApp app) : IClassFixture<SqliteApp>
+{
+    public static TheoryData<string> Races => ["contended row", "deadlock", "serialization failure"];
+
+    [Theory]
+    [MemberData(nameof(Races))]
+    public async Task A_lost_race_is_a_503_with_Retry_After_and_a_problem_not_a_500(string race)
+    {
+        Exception exception = race switch
+        {
+            "contended row" => new ContendedRowException(),
+            "deadlock" => new Microsoft.EntityFrameworkCore.DbUpdateException("save failed", new Npgsql.PostgresException("deadlock detected", "ERROR", "ERROR", "40P01")),
+            _ => new Npgsql.PostgresException("could not serialize access", "ERROR", "ERROR", "40001"),
+        };
+        using var scope = app.Services.CreateScope();
+        var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+        context.Request.Method = "POST";
+        context.Request.Path = "/api/orders/1/cancel";
+        context.Response.Body = new MemoryStream();
+        var handler = scope.ServiceProvider.GetServices<Microsoft.AspNetCore.Diagnostics.IExceptionHandler>().Single();
+
+        (await handler.TryHandleAsync(context, exception, CancellationToken.None)).Should().BeTrue();
+
+        context.Response.StatusCode.Should().Be(StatusCodes.Status503ServiceUnavailable);
+        context.Response.Headers.RetryAfter.ToString().Should().Be("1");
+        context.Response.Body.Position = 0;
+        var problem = await System.Text.Json.JsonDocument.ParseAsync(context.Response.Body);
+        problem.RootElement.GetProperty("status").GetInt32().Should().Be(503);
+        problem.RootElement.GetProperty("detail").GetString().Should().Contain("nothing was changed");
+    }
+}
