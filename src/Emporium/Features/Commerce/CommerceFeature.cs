@@ -12,6 +12,7 @@ public static class CommerceFeature
     {
         builder.Services.AddSettings<CommerceOptions>(CommerceOptions.Section);
         builder.Services.AddScoped<Checkout>();
+        builder.Services.AddScoped<Catalog.Variants.IUnshippedUnits, UnshippedUnits>();
         builder.Services.AddJobHandler<OrderConfirmationJobHandler>(OrderConfirmationJobHandler.KindName);
         builder.Services.AddHostedService<IdempotencyKeyPurge>();
         builder.Services.AddSingleton<UnpaidOrderExpiry>();

@@ -168,6 +168,38 @@ public abstract class OrderTests(EmporiumApp app)
         (await customer.PostAsync($"/api/orders/{orders[0]}/cancel", null)).StatusCode.Should().Be(HttpStatusCode.OK);
         await (await customer.CheckoutAsync()).ShouldBe(HttpStatusCode.Created);
     }
+
+    [Fact]
+    public async Task A_shelf_count_leaves_on_hand_at_what_is_counted_less_the_units_sold_and_not_yet_shipped()
+    {
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var customer = (await app.NewUserAsync(Roles.Customer)).Http;
+        var item = await staff.ProductForSaleAsync(2m, stock: 10);
+        async Task<long> PlaceAsync(int quantity)
+        {
+            await customer.AddToCartAsync(item.VariantId, quantity);
+            return (await (await customer.CheckoutAsync()).ShouldBe(HttpStatusCode.Created)).GetProperty("id").GetInt64();
+        }
+
+        var (pending, paid, shipped, cancelled) = (await PlaceAsync(3), await PlaceAsync(2), await PlaceAsync(1), await PlaceAsync(1));
+        (await staff.PostAsync($"/api/orders/{paid}/pay", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await staff.PostAsync($"/api/orders/{shipped}/pay", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await staff.PostAsync($"/api/orders/{shipped}/fulfill", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await staff.PostAsync($"/api/orders/{cancelled}/cancel", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        _ = pending;
+        (await app.OnHandAsync(item.VariantId)).Should().Be(4, "10 less the 3, 2 and 1 sold (the cancelled one came back)");
+
+        // Nine on the shelf (one shipped), but one was lost: eight counted, of which five are sold and wait for shipping.
+        var counted = await (await staff.PutJson($"/api/variants/{item.VariantId}/stock", new { counted = 8, reason = "stock count" })).ShouldBe(HttpStatusCode.OK);
+        counted.GetProperty("on_hand").GetInt32().Should().Be(3, "8 counted less the 5 units of the pending and the paid order");
+        counted.GetProperty("movement").GetProperty("delta").GetInt32().Should().Be(-1);
+
+        var short_ = await (await staff.PutJson($"/api/variants/{item.VariantId}/stock", new { counted = 4, reason = "stock count" })).ShouldBeProblem(HttpStatusCode.Conflict);
+        short_.Str("detail").Should().Contain("hold 5");
+        (await staff.PutJson($"/api/variants/{item.VariantId}/stock", new { counted = 8, on_hand = 3, reason = "both" })).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await staff.PutJson($"/api/variants/{item.VariantId}/stock", new { reason = "neither" })).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await app.OnHandAsync(item.VariantId)).Should().Be(3);
+    }
 }
 
 public sealed class OrderTestsOnSqlite(SqliteApp app) : OrderTests(app), IClassFixture<SqliteApp>;

@@ -39,9 +39,12 @@ public sealed record VariantResponse(
 /// <summary>Body of PUT /api/variants/{id}/stock: the level counted on the shelf.</summary>
 public sealed record StockLevelRequest
 {
-    [Required]
-    [Description("The new number of units on hand, 0 to 1,000,000,000.")]
+    [Description("The new number of units on hand, available to sell, 0 to 1,000,000,000. Give on_hand or counted, not both.")]
     public int? OnHand { get; init; }
+
+    [Description("Units counted on the shelf, 0 to 1,000,000,000: on_hand becomes this less the units of orders pending or paid, " +
+        "sold but still on the shelf until fulfilled (409 when fewer were counted than those). Give on_hand or counted, not both.")]
+    public int? Counted { get; init; }
 
     [Required]
     [Description("Why the level changed (\"stock count\", \"delivery 4711\"), 1-200 characters; kept in the movement.")]

@@ -56,7 +56,9 @@ public static class VariantEndpoints
                 "its product is deleted. Honours If-Match (412 on mismatch).", 404, 409, 412);
 
         writes.MapPut("/{id:long}/stock", SetStock)
-            .Documented("Set a variant's stock to a counted level", "Records a movement with the difference (none when the level already is that). " +
+            .Documented("Set a variant's stock to a counted level", "on_hand sets the units available to sell; counted takes a shelf count and " +
+                "sets on_hand to it less the units of orders pending or paid (sold, still on the shelf until fulfilled; 409 when fewer were " +
+                "counted). Records a movement with the difference (none when the level already is that). " +
                 "Honours If-Match with the variant's ETag (412 on mismatch); without it, the level is set whatever sold meanwhile. 409 while its " +
                 "product is deleted.", 404, 409, 412);
 
@@ -284,15 +286,34 @@ public static class VariantEndpoints
     }
 
     public static Task<Results<Ok<StockResponse>, ValidationProblem, ProblemHttpResult>> SetStock(
-        long id, StockLevelRequest request, [AsParameters] RequestScope scope, IEventOutbox events)
+        long id, StockLevelRequest request, [AsParameters] RequestScope scope, IEventOutbox events, IUnshippedUnits unshipped)
     {
         var errors = new ValidationErrors();
-        errors.When(request.OnHand is not (>= 0 and <= VariantLimits.MaxOnHand), "on_hand", $"on_hand is required, 0 to {VariantLimits.MaxOnHand:N0}.");
+        var (field, level) = request.Counted is { } counted ? ("counted", counted) : ("on_hand", request.OnHand);
+        errors.When(request.OnHand is not null && request.Counted is not null, "counted", "Give on_hand (units to sell) or counted (units on the shelf), not both.");
+        errors.When(level is not (>= 0 and <= VariantLimits.MaxOnHand), field, $"on_hand or counted is required, 0 to {VariantLimits.MaxOnHand:N0}.");
         return ChangeStockAsync(scope, id, request.Reason, errors, async (variant, cause) =>
         {
             // With If-Match the count replaces exactly the level the caller saw: a sale in between makes it stale (412).
             int? seen = ETags.IfMatchNamesAVersion(scope.Http.Request) ? variant.Version : null;
-            var (applied, movement) = await StockLedger.SetAsync(scope.Db, events, id, request.OnHand!.Value, seen, cause, scope.Aborted);
+            var onHand = level!.Value;
+            if (request.Counted is not null)
+            {
+                // The variant's row first: a checkout taking units waits until this count is set, and one that took them
+                // before is among the orders read next.
+                await scope.Db.Set<Variant>().Where(v => v.Id == id).ExecuteUpdateAsync(set => set.SetProperty(v => v.Version, v => v.Version), scope.Aborted);
+                var sold = await unshipped.OfAsync(id, scope.Aborted);
+                if (onHand < sold)
+                {
+                    return (null, Problems.OfField(StatusCodes.Status409Conflict, "Fewer units counted than sold.",
+                        $"{onHand} units were counted, but orders not yet fulfilled hold {sold}: find the missing units, or cancel orders. Nothing changed.",
+                        "counted", $"at least {sold} units, the orders pending or paid, must be on the shelf."));
+                }
+
+                onHand -= sold;
+            }
+
+            var (applied, movement) = await StockLedger.SetAsync(scope.Db, events, id, onHand, seen, cause, scope.Aborted);
             return applied ? (movement, null) : (null, Problems.PreconditionFailed());
         });
     }
