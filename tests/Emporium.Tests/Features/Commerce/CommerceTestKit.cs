@@ -39,6 +39,13 @@ internal static class CommerceTestKit
         return customer.SendAsync(request);
     }
 
+    /// <summary>Puts <paramref name="quantity"/> units in the cart and checks out; the new order's id.</summary>
+    public static async Task<long> PlaceOrderAsync(this HttpClient customer, long variantId, int quantity)
+    {
+        await customer.AddToCartAsync(variantId, quantity);
+        return (await (await customer.CheckoutAsync()).ShouldBe(HttpStatusCode.Created)).GetProperty("id").GetInt64();
+    }
+
     public static async Task<int> OnHandAsync(this EmporiumApp app, long variantId) =>
         await app.WithDbAsync(db => db.Set<Emporium.Features.Catalog.Variants.Variant>().Where(v => v.Id == variantId).Select(v => v.OnHand).FirstAsync());
 }
