@@ -353,21 +353,16 @@ internal sealed partial class WebhookDispatcher(
     /// subscription's delete, which locks the subscription before its deliveries): the receivers already answered, and a
     /// lost batch would be sent to all of them again.
     /// </summary>
-    private async Task RecordAsync(List<DeliveryOutcome> batch)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+    private async Task RecordAsync(List<DeliveryOutcome> batch) =>
+        await conflicts.RetryAsync(
+            async () =>
             {
                 await StoreAsync(store => store.RecordAsync(Owner, batch, Now, _options.DisableAfter, CancellationToken.None));
-                return;
-            }
-            catch (Exception exception) when (attempt < 5 && conflicts.IsTransientConflict(exception))
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 + (10 * attempt))), clock, CancellationToken.None);
-            }
-        }
-    }
+                return true;
+            },
+            attempts: 5,
+            clock,
+            CancellationToken.None);
 
     private Task<T> StoreAsync<T>(Func<IWebhookDeliveryStore, Task<T>> work) => scopes.WithScopedAsync(work);
 

@@ -31,23 +31,20 @@ public sealed class Checkout(
 
     internal async Task<Answer> RunAsync(long userId, CheckoutRequest request, IdempotencyKeys.Claimed? key, Func<Order, string> answerBody, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            db.ChangeTracker.Clear();
-            try
+        var answer = await conflicts.RetryAsync(
+            () =>
             {
-                var answer = await AttemptAsync(userId, request, key, answerBody, cancellationToken);
-                metrics.Checkout(answer.Order is not null ? "placed"
-                    : answer.Refusal?.ProblemDetails.Extensions.ContainsKey("lines") == true ? "out_of_stock"
-                    : "refused");
-                return answer;
-            }
-            catch (Exception exception) when (attempt < options.Value.CheckoutAttempts && conflicts.IsTransientConflict(exception))
-            {
-                logger.LogDebug(exception, "Checkout of user {UserId} lost a race (attempt {Attempt}); running it again", userId, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 + (10 * attempt))), clock, cancellationToken);
-            }
-        }
+                db.ChangeTracker.Clear();
+                return AttemptAsync(userId, request, key, answerBody, cancellationToken);
+            },
+            options.Value.CheckoutAttempts,
+            clock,
+            cancellationToken,
+            (exception, attempt) => logger.LogDebug(exception, "Checkout of user {UserId} lost a race (attempt {Attempt}); running it again", userId, attempt));
+        metrics.Checkout(answer.Order is not null ? "placed"
+            : answer.Refusal?.ProblemDetails.Extensions.ContainsKey("lines") == true ? "out_of_stock"
+            : "refused");
+        return answer;
     }
 
     private async Task<Answer> AttemptAsync(

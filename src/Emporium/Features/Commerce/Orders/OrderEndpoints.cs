@@ -165,23 +165,17 @@ public static class OrderEndpoints
     /// <see cref="MoveOnceAsync"/>, run again when the database aborted it for a lost race (a cancellation restocking
     /// variants in id order deadlocked with an import setting the same variants in file order): nothing of it was kept.
     /// </summary>
-    private static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MoveAsync(
-        RequestScope scope, IEventOutbox events, ITransientConflicts conflicts, long id, OrderStatus[] from, OrderStatus to)
-    {
-        const int attempts = 5;
-        for (var attempt = 1; ; attempt++)
-        {
-            scope.Db.ChangeTracker.Clear();
-            try
+    private static Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MoveAsync(
+        RequestScope scope, IEventOutbox events, ITransientConflicts conflicts, long id, OrderStatus[] from, OrderStatus to) =>
+        conflicts.RetryAsync(
+            () =>
             {
-                return await MoveOnceAsync(scope, events, id, from, to);
-            }
-            catch (Exception exception) when (attempt < attempts && conflicts.IsTransientConflict(exception))
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 + (10 * attempt))), scope.Aborted);
-            }
-        }
-    }
+                scope.Db.ChangeTracker.Clear();
+                return MoveOnceAsync(scope, events, id, from, to);
+            },
+            attempts: 5,
+            scope.Clock,
+            scope.Aborted);
 
     /// <summary>The transition if the caller may see the order: 404 otherwise, 409 naming the order's state when the move is not allowed.</summary>
     private static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> MoveOnceAsync(

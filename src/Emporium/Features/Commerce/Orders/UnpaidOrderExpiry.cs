@@ -14,6 +14,7 @@ internal sealed class UnpaidOrderExpiry(
     IOptions<CommerceOptions> options,
     IOptions<EmporiumOptions> emporium,
     TimeProvider clock,
+    ITransientConflicts conflicts,
     ILogger<UnpaidOrderExpiry> logger)
     : PeriodicSweep(emporium, clock, logger, "unpaid orders past Commerce:UnpaidOrderLifetime", done: "Cancelled")
 {
@@ -57,23 +58,19 @@ internal sealed class UnpaidOrderExpiry(
         }
     }
 
-    private async Task<bool> CancelAsync(long id, TimeSpan lifetime, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var services = scope.ServiceProvider;
-            try
+    private Task<bool> CancelAsync(long id, TimeSpan lifetime, CancellationToken cancellationToken) =>
+        conflicts.RetryAsync(
+            async () =>
             {
+                // A new scope each run: nothing of a lost one is tracked.
+                await using var scope = scopes.CreateAsyncScope();
+                var services = scope.ServiceProvider;
                 return await OrderTransitions.MoveAsync(
                     services.GetRequiredService<EmporiumDbContext>(), services.GetRequiredService<IEventOutbox>(), id, [OrderStatus.Pending],
                     OrderStatus.Cancelled, actor: null, $"order {id} unpaid for {lifetime:c} (Commerce:UnpaidOrderLifetime)",
                     Clock.GetUtcNow().UtcDateTime, cancellationToken) is not null;
-            }
-            catch (Exception exception) when (attempt < Attempts && services.GetRequiredService<ITransientConflicts>().IsTransientConflict(exception))
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 + (10 * attempt))), Clock, cancellationToken);
-            }
-        }
-    }
+            },
+            Attempts,
+            Clock,
+            cancellationToken);
 }
