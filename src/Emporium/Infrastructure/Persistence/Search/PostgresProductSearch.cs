@@ -26,9 +26,20 @@ internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSear
         // Every value is a parameter and the words hold only letters and digits, so no input can break the
         // tsquery syntax; phraseto_tsquery accepts any text. A token made only of English stop words ("the", "with") is
         // left out, as the English index leaves those words out of names and descriptions: its query is the empty one,
-        // which && ignores (otherwise its 'simple' forms would demand a word that no name is indexed with).
-        var sql = new StringBuilder("SELECT * FROM products WHERE search_vector @@ (");
+        // which && ignores (otherwise its 'simple' forms would demand a word that no name is indexed with). When every
+        // word typed is a stop word ("to", "can", "be": the first letters of "Toaster", "Candle", "Bed" as a shopper
+        // types them), the words are prefixes as typed instead: an empty query would match nothing.
         var arguments = new List<object>();
+        var everyWord = $"to_tsquery('emporium_english', {Parameter(arguments, string.Join(" & ", tokens.SelectMany(t => t.Words).Select(w => w + ":*")))})";
+        var sql = new StringBuilder("SELECT * FROM products WHERE search_vector @@ (CASE WHEN numnode(").Append(everyWord).Append(") = 0 THEN ");
+        for (var t = 0; t < tokens.Count; t++)
+        {
+            sql.Append(t > 0 ? " && " : "").Append("(to_tsquery('emporium_simple', ")
+                .Append(Parameter(arguments, string.Join(" & ", tokens[t].Words.Select(w => w + ":*"))))
+                .Append(") || phraseto_tsquery('emporium_simple', ").Append(Parameter(arguments, tokens[t].Raw)).Append("))");
+        }
+
+        sql.Append(" ELSE ");
         for (var t = 0; t < tokens.Count; t++)
         {
             var english = $"to_tsquery('emporium_english', {Parameter(arguments, string.Join(" & ", tokens[t].Words.Select(w => w + ":*")))})";
@@ -43,7 +54,7 @@ internal sealed class PostgresProductSearch(EmporiumDbContext db) : IProductSear
             sql.Append(") || phraseto_tsquery('emporium_simple', ").Append(Parameter(arguments, tokens[t].Raw)).Append(")) END)");
         }
 
-        sql.Append(')');
+        sql.Append(" END)");
         // The GIN index holds live products only (migration 0008); saying so here lets the planner use it even behind
         // the OFFSET 0 fence below.
         if (!includeDeleted)
