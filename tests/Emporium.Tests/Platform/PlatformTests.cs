@@ -135,6 +135,8 @@ public sealed class StartupTests
     [InlineData("--Email:Smtp:Timeout=-00:00:01", "Email:Smtp:Timeout")]
     [InlineData("--Webhooks:DisableAfter=10675199.02:48:05", "Webhooks:DisableAfter")]
     [InlineData("--Webhooks:LeaseDuration=00:00:11", "Webhooks:LeaseDuration")]
+    [InlineData("--Auth:RefreshTokenLifetime=3650000.00:00:00", "Auth:RefreshTokenLifetime")]
+    [InlineData("--Identity:Lockout:DefaultLockoutTimeSpan=10675199.02:48:05", "Identity:Lockout:DefaultLockoutTimeSpan")]
     public Task A_wrong_setting_stops_the_service_with_one_line_naming_it(string argument, string named) =>
         RealBinary.RefusesToStartAsync(named, argument);
 

@@ -34,8 +34,9 @@ public static class IdentityFeature
                 configuration.GetSection(LockoutSection).Bind(options.Lockout))
             .Validate(options => options.Lockout.MaxFailedAccessAttempts >= 1,
                 $"{LockoutSection}:MaxFailedAccessAttempts must be 1 or more.")
-            .Validate(options => options.Lockout.DefaultLockoutTimeSpan > TimeSpan.Zero,
-                $"{LockoutSection}:DefaultLockoutTimeSpan must be longer than zero.")
+            // Identity adds the span to now when an account locks: one past the calendar's end failed every such sign-in.
+            .Validate(options => options.Lockout.DefaultLockoutTimeSpan > TimeSpan.Zero && options.Lockout.DefaultLockoutTimeSpan <= TimeSpan.FromDays(365),
+                $"{LockoutSection}:DefaultLockoutTimeSpan must be between 00:00:00.001 and 365.00:00:00 (an admin's unlock ends a lock early).")
             .ValidateOnStart();
         builder.Services.Configure<PasswordHasherOptions>(options => options.IterationCount = PasswordHashIterations);
         builder.Services.AddSingleton(TimeProvider.System);

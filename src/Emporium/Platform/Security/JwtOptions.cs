@@ -45,9 +45,10 @@ public sealed class JwtOptions : IValidatableObject
             yield return new ValidationResult("Auth:RefreshTokenPurgeInterval must be between 00:00:00.1 and 30.00:00:00.", [nameof(RefreshTokenPurgeInterval)]);
         }
 
-        if (RefreshTokenLifetime <= AccessTokenLifetime)
+        if (RefreshTokenLifetime <= AccessTokenLifetime || RefreshTokenLifetime > TimeSpan.FromDays(365))
         {
-            yield return new ValidationResult("Auth:RefreshTokenLifetime must be longer than Auth:AccessTokenLifetime.", [nameof(RefreshTokenLifetime)]);
+            yield return new ValidationResult(
+                "Auth:RefreshTokenLifetime must be longer than Auth:AccessTokenLifetime and at most 365.00:00:00.", [nameof(RefreshTokenLifetime)]);
         }
 
         if (ClockSkew < TimeSpan.Zero || ClockSkew > TimeSpan.FromSeconds(30))
