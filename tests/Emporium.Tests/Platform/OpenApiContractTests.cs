@@ -282,6 +282,10 @@ public sealed class OpenApiContractTests(ContractApp app) : IClassFixture<Contra
             Add("POST", "/api/auth/refresh", anonymous, () => Json("POST", "/api/auth/refresh", new { refresh_token = tokens.Str("refresh_token") }), HttpStatusCode.OK);
             Add("GET", "/api/auth/me", admin, () => Get("/api/auth/me"), HttpStatusCode.OK);
             Add("POST", "/api/auth/logout", anonymous, () => Json("POST", "/api/auth/logout", new { refresh_token = tokens.Str("refresh_token") }), HttpStatusCode.NoContent);
+            var signedIn = Features.Identity.AuthApi.WithToken(app, tokens.Str("access_token"));
+            Add("POST", "/api/auth/password", signedIn, () => Json("POST", "/api/auth/password", new { current_password = "a long enough password", new_password = "a brand new long password" }), HttpStatusCode.OK);
+            Add("POST", "/api/auth/logout-all", signedIn, () => Get("/api/auth/logout-all", HttpMethod.Post), HttpStatusCode.NoContent);
+            Add("PUT", "/api/users/{id}/password", admin, () => Json("PUT", $"{userUrl}/password", new { password = "an admin's long password" }), HttpStatusCode.NoContent);
             Add("GET", "/api/users", admin, () => Get("/api/users?email=contract&role=customer"), HttpStatusCode.OK);
             Add("GET", "/api/users/{id}", admin, () => Get(userUrl), HttpStatusCode.OK);
             Add("PUT", "/api/users/{id}/roles", admin, () => Json("PUT", $"{userUrl}/roles", new { roles = new[] { "seller" } }), HttpStatusCode.OK);

@@ -40,6 +40,18 @@ public static class AuthEndpoints
                 "Always 204, also for unknown or already revoked tokens. Access tokens already issued " +
                 "stay valid until they expire.");
 
+        auth.MapPost("/password", ChangePassword)
+            .RequireAuthorization()
+            .Documented("Change the signed-in user's password", "Takes the current password and a new one (at least 10 characters). Every " +
+                "refresh token of the account is revoked, so each other session ends at its next refresh (a stolen token with it), and a " +
+                "new pair is answered for this one. A wrong current password answers 400 and counts as a failed sign-in " +
+                "(Identity:Lockout:*); the password is not changed.", 401, 409);
+
+        auth.MapPost("/logout-all", LogoutEverywhere)
+            .RequireAuthorization()
+            .Documented("Sign out everywhere", "Revokes every refresh token of the signed-in user: each session, on any device, ends at " +
+                "its next refresh. Access tokens already issued stay valid until they expire (Auth:AccessTokenLifetime).", 401);
+
         auth.MapGet("/me", Me)
             .RequireAuthorization()
             .Documented("The signed-in user", "The user the access token was issued to, with their current roles.");
@@ -145,6 +157,70 @@ public static class AuthEndpoints
         }
 
         await refreshTokens.RevokeFamilyOfAsync(request.RefreshToken, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> ChangePassword(
+        ChangePasswordRequest request,
+        ClaimsPrincipal principal,
+        UserManager<User> users,
+        TokenService tokens,
+        RefreshTokenStore refreshTokens,
+        [AsParameters] RequestScope scope)
+    {
+        var errors = new ValidationErrors();
+        Credentials.CheckPasswordPresent(request.CurrentPassword, errors, "current_password");
+        Credentials.CheckPasswordPresent(request.NewPassword, errors, "new_password");
+        if (principal.UserId() is not { } id || await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture)) is not { } user)
+        {
+            return Unauthorized("The account no longer exists.");
+        }
+
+        await Credentials.CheckPasswordRulesAsync(users, user, request.NewPassword, errors, "new_password");
+        errors.When(request.NewPassword is { Length: > 0 } && request.NewPassword == request.CurrentPassword, "new_password",
+            "new_password must differ from the current password.");
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        // As at sign-in: a locked account is refused, and a wrong password counts towards a lockout, so a stolen access
+        // token cannot be used to guess the password it would need to take the account over.
+        var locked = await users.IsLockedOutAsync(user);
+        if (locked || !await users.CheckPasswordAsync(user, request.CurrentPassword!))
+        {
+            if (!locked)
+            {
+                await UserAccounts.ChangeAsync(scope.Db, user, () =>
+                    UserAccounts.IsLockedByAdmin(user) ? Task.FromResult(IdentityResult.Success) : users.AccessFailedAsync(user));
+            }
+
+            return Problems.Validation("current_password",
+                "The current password is incorrect, or the account is locked for a while after repeated failed sign-ins.");
+        }
+
+        await using var transaction = await scope.Db.Database.BeginTransactionAsync(scope.Aborted);
+        var changed = await UserAccounts.ChangeAsync(scope.Db, user, () => UserAccounts.SetPasswordAsync(users, user, request.NewPassword!));
+        if (!changed.Succeeded)
+        {
+            return Problems.Conflict("The account kept changing while its password was being changed; nothing changed. Try again.");
+        }
+
+        await refreshTokens.RevokeAllOfAsync(user.Id, scope.Aborted);
+        var refreshToken = await refreshTokens.IssueAsync(user.Id, scope.Aborted);
+        await transaction.CommitAsync(scope.Aborted);
+        return TypedResults.Ok(await TokensAsync(user, refreshToken, users, tokens));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> LogoutEverywhere(
+        ClaimsPrincipal principal, RefreshTokenStore refreshTokens, CancellationToken cancellationToken)
+    {
+        if (principal.UserId() is not { } id)
+        {
+            return Unauthorized("The account no longer exists.");
+        }
+
+        await refreshTokens.RevokeAllOfAsync(id, cancellationToken);
         return TypedResults.NoContent();
     }
 

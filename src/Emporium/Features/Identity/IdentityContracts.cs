@@ -1,4 +1,5 @@
 using System.Net.Mail;
+using Microsoft.AspNetCore.Identity;
 
 namespace Emporium.Features.Identity;
 
@@ -7,6 +8,13 @@ public sealed record RegisterRequest(string? Email, string? Password);
 public sealed record LoginRequest(string? Email, string? Password);
 
 public sealed record RefreshRequest(string? RefreshToken);
+
+public sealed record ChangePasswordRequest(
+    [property: Description("The password the account signs in with now.")] string? CurrentPassword,
+    [property: Description("At least 10 characters, and not the current one.")] string? NewPassword);
+
+public sealed record SetPasswordRequest(
+    [property: Description("The account's new password: at least 10 characters.")] string? Password);
 
 public sealed record CreateUserRequest(
     [property: Description("The sign-in email; unique in any letter case.")] string? Email,
@@ -74,15 +82,32 @@ internal static class Credentials
         return trimmed;
     }
 
-    public static void CheckPasswordPresent(string? password, ValidationErrors errors)
+    public static void CheckPasswordPresent(string? password, ValidationErrors errors, string field = "password")
     {
         if (string.IsNullOrEmpty(password))
         {
-            errors.Add("password", "password is required.");
+            errors.Add(field, $"{field} is required.");
         }
         else if (password.Length > PasswordLength)
         {
-            errors.Add("password", $"password must be at most {PasswordLength} characters.");
+            errors.Add(field, $"{field} must be at most {PasswordLength} characters.");
+        }
+    }
+
+    /// <summary>Records under <paramref name="field"/> why Identity's password rules refuse <paramref name="password"/>, if they do.</summary>
+    public static async Task CheckPasswordRulesAsync(UserManager<User> users, User user, string? password, ValidationErrors errors, string field = "password")
+    {
+        if (string.IsNullOrEmpty(password))
+        {
+            return;
+        }
+
+        foreach (var validator in users.PasswordValidators)
+        {
+            foreach (var error in (await validator.ValidateAsync(users, user, password)).Errors)
+            {
+                errors.Add(field, error.Description);
+            }
         }
     }
 }

@@ -31,6 +31,17 @@ internal static class UserAccounts
         }
     }
 
+    /// <summary>
+    /// Replaces the password's hash and the security stamp in one write (the caller checked the rules), and clears the count of
+    /// failed sign-ins; a <see cref="IdentityErrorDescriber.ConcurrencyFailure"/> is left to <see cref="ChangeAsync"/>.
+    /// </summary>
+    public static Task<IdentityResult> SetPasswordAsync(UserManager<User> users, User user, string password)
+    {
+        user.PasswordHash = users.PasswordHasher.HashPassword(user, password);
+        user.AccessFailedCount = 0;
+        return users.UpdateSecurityStampAsync(user);
+    }
+
     /// <summary>The distinct, lower-case roles of a request, or null after recording why they are unacceptable.</summary>
     public static List<string>? CheckRoles(IReadOnlyList<string?>? given, ValidationErrors errors)
     {
@@ -69,18 +80,7 @@ internal static class UserAccounts
         var address = Credentials.CheckEmail(email, errors);
         Credentials.CheckPasswordPresent(password, errors);
         var user = new User { UserName = address, Email = address, CreatedAt = scope.UtcNow };
-        if (!string.IsNullOrEmpty(password))
-        {
-            foreach (var validator in users.PasswordValidators)
-            {
-                var result = await validator.ValidateAsync(users, user, password!);
-                foreach (var error in result.Errors)
-                {
-                    errors.Add("password", error.Description);
-                }
-            }
-        }
-
+        await Credentials.CheckPasswordRulesAsync(users, user, password, errors);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();

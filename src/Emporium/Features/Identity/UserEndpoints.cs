@@ -28,6 +28,11 @@ public static class UserEndpoints
             .Documented("Unlock a user", "Lifts an admin's lock and any lockout after failed sign-ins; the user signs in again. Admins only. "
                 + "409 when the account kept changing (failed sign-ins, another admin) through several tries; nothing changed.", 404, 409);
 
+        group.MapPut("/{id:long}/password", SetPassword)
+            .Documented("Set a user's password", "For a user who lost theirs, or whose account was taken over: the new password (at least " +
+                "10 characters) replaces the old one, the count of failed sign-ins is cleared, and every refresh token the account holds " +
+                "is revoked, so each of its sessions ends at its next refresh. An admin's lock stays as it is. Admins only.", 404, 409);
+
         group.MapGet("/{id:long}", GetUser)
             .Documented("Get a user", "One user with their roles. Admins only.", 404);
 
@@ -109,6 +114,34 @@ public static class UserEndpoints
         }
 
         return TypedResults.Ok(UserResponse.From(user, await users.GetRolesAsync(user)));
+    }
+
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SetPassword(
+        long id, SetPasswordRequest request, UserManager<User> users, RefreshTokenStore refreshTokens, [AsParameters] RequestScope scope)
+    {
+        if (await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture)) is not { } user)
+        {
+            return Problems.NotFound("User");
+        }
+
+        var errors = new ValidationErrors();
+        Credentials.CheckPasswordPresent(request.Password, errors);
+        await Credentials.CheckPasswordRulesAsync(users, user, request.Password, errors);
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        await using var transaction = await scope.Db.Database.BeginTransactionAsync(scope.Aborted);
+        var changed = await UserAccounts.ChangeAsync(scope.Db, user, () => UserAccounts.SetPasswordAsync(users, user, request.Password!));
+        if (!changed.Succeeded)
+        {
+            return Problems.Conflict("The account kept changing while its password was being set; nothing changed. Try again.");
+        }
+
+        await refreshTokens.RevokeAllOfAsync(user.Id, scope.Aborted);
+        await transaction.CommitAsync(scope.Aborted);
+        return TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetUser(long id, UserManager<User> users)
