@@ -98,7 +98,9 @@ internal sealed class ErrorReport
     public async ValueTask AppendAsync(RejectedRow row, CancellationToken cancellationToken)
     {
         var where = row.Column is null ? $"line {row.Line}" : $"line {row.Line}, column {row.Column}";
-        _pending.Append(CsvCells.Line([$"{where}: {row.Reason}", .. row.Cells ?? []])).Append("\r\n");
+        // The cells as the import read them (a quote the file's own export added is stripped, then added again once), so
+        // a corrected errors.csv imports the same values as the original file.
+        _pending.Append(CsvCells.Line([$"{where}: {row.Reason}", .. (row.Cells ?? []).Select(CsvCells.Unneutralise)])).Append("\r\n");
         if (_pending.Length >= PartBytes)
         {
             await FlushAsync(cancellationToken);

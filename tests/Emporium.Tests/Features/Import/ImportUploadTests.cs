@@ -366,7 +366,8 @@ public abstract class ImportUploadTests(EmporiumApp app)
     {
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;
         var id = Guid.NewGuid().ToString("N")[..8];
-        var csv = $"sku,name,description,price\r\nf-{id},\"=HYPERLINK(\"\"http://evil\"\")\",@SUM(A1),abc\r\n";
+        // The description is neutralised already, as an export writes it: errors.csv must not add a second quote.
+        var csv = $"sku,name,description,price\r\nf-{id},\"=HYPERLINK(\"\"http://evil\"\")\",'@SUM(A1),abc\r\n";
 
         var job = await Uploads.ImportAsync(staff, Uploads.Raw(csv));
 
