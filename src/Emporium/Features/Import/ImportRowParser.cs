@@ -322,6 +322,11 @@ public static class ImportRowParser
             }
         }
 
+        if (values.Count > VariantLimits.MaxAttributes)
+        {
+            return Reject(record, null, null, $"a variant combines at most {VariantLimits.MaxAttributes} attributes; this row gives {values.Count}.");
+        }
+
         return (new ImportRow(record.Line, sku, Product.KeyOf(sku), "", null, 0, null, true, null, [])
         {
             ProductSku = productSku,

@@ -104,8 +104,10 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
                 .Select(v => new { v.ProductId, v.Signature, v.SkuKey, v.Sku })
                 .ToListAsync(cancellationToken))
             .ToDictionary(v => (v.ProductId, v.Signature), v => (v.SkuKey, v.Sku));
+        var live = combinations.Keys.CountBy(key => key.ProductId).ToDictionary();
         var attributes = await AttributesAsync(cancellationToken);
         var covered = attributes.Values.Select(a => a.Id).ToHashSet();
+        var tooMany = $"the product already has {VariantLimits.MaxVariantsPerProduct:N0} live variants, the most one product may have.";
 
         var levels = new List<(ImportRow Row, Variant Variant)>();
         foreach (var row in rows)
@@ -124,7 +126,11 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
                     : row.VariantPrice is { } unseenPrice && Money.Problem(unseenPrice, unseenCurrency, "price") is { } unseenPriceProblem
                         ? Refuse("price", unseenPrice.ToString(CultureInfo.InvariantCulture), unseenPriceProblem)
                         : Resolve(row, attributes, unseenValues);
-                if (refused is null && !given.Add(Variant.SignatureOf(unseenValues)))
+                if (refused is null && given.Count >= VariantLimits.MaxVariantsPerProduct)
+                {
+                    refused = Refuse("product_sku", row.ProductSku, tooMany);
+                }
+                else if (refused is null && !given.Add(Variant.SignatureOf(unseenValues)))
                 {
                     refused = Refuse("attributes", null, "another variant of this product already has these attribute values.");
                 }
@@ -177,6 +183,11 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
             {
                 rejection = Refuse("attributes", null, "another variant of this product already has these attribute values.");
             }
+            else if (rejection is null && existing.GetValueOrDefault(row.SkuKey) is null or { DeletedAt: not null }
+                && live.GetValueOrDefault(product!.Id) >= VariantLimits.MaxVariantsPerProduct)
+            {
+                rejection = Refuse("product_sku", row.ProductSku, tooMany);
+            }
 
             if (rejection is not null)
             {
@@ -185,6 +196,11 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
             }
 
             var variant = existing.GetValueOrDefault(row.SkuKey);
+            if (variant is null || variant.DeletedAt is not null)
+            {
+                live[product!.Id] = live.GetValueOrDefault(product.Id) + 1;
+            }
+
             if (variant is null)
             {
                 variant = new Variant { ProductId = product!.Id, Sku = row.Sku, SkuKey = row.SkuKey, CreatedAt = cause.At };

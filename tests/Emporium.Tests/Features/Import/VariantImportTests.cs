@@ -62,6 +62,35 @@ public abstract class VariantImportTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task An_import_keeps_the_APIs_variant_limits()
+    {
+        // More than 1,000 live variants, or a variant of more than 10 attributes (a signature past its column's width on
+        // PostgreSQL, which failed every attempt of the job), are refused row by row as the API refuses them.
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var t = Tag();
+        var sizes = Enumerable.Range(1, 1_000).Select(n => new { name = $"N{n}", slug = $"n{n}" }).ToArray();
+        var size = (await (await staff.PostJson("/api/attributes", new { name = $"Number {t}", values = sizes })).ShouldBe(HttpStatusCode.Created)).Str("slug");
+        var many = string.Join("", Enumerable.Range(1, 11).Select(n => $",attribute:a{n}-{t}"));
+        var csv = new System.Text.StringBuilder($"sku,name,price,product_sku,attribute:{size}{many}\r\n").Append($"BIG-{t},Big {t},1,,{new string(',', 11)}\r\n");
+        for (var n = 1; n <= 1_000; n++)
+        {
+            csv.Append($"BIG-{t}-{n},,,BIG-{t},n{n}{new string(',', 11)}\r\n");
+        }
+
+        csv.Append($"WIDE-{t},,,BIG-{t},{string.Concat(Enumerable.Repeat(",x", 11))}\r\n");
+
+        var job = await Uploads.ImportAsync(staff, Uploads.Raw(csv.ToString()));
+
+        job.Str("status").Should().Be("COMPLETED", "the job was {0}", job);
+        Counts(job).GetProperty("created").GetInt32().Should().Be(1_000, "the product and 999 variants: with its default variant, 1,000");
+        Counts(job).GetProperty("rejected").GetInt32().Should().Be(2);
+        var errors = await (await staff.GetAsync(Counts(job).Str("errors_url"))).Content.ReadAsStringAsync();
+        errors.Should().Contain($"BIG-{t}-1000").And.Contain("already has 1,000 live variants").And.Contain("at most 10 attributes");
+        var productKey = $"BIG-{t}".ToUpperInvariant();
+        (await app.WithDbAsync(db => db.Set<Variant>().CountAsync(v => v.Product!.SkuKey == productKey && v.DeletedAt == null))).Should().Be(1_000);
+    }
+
+    [Fact]
     public async Task An_export_with_variants_and_stock_imports_again_unchanged()
     {
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;

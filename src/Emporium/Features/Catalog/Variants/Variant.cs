@@ -148,6 +148,9 @@ public static class VariantLimits
     /// <summary>Most attributes one variant may combine.</summary>
     public const int MaxAttributes = 10;
 
+    /// <summary>Most live variants one product may have, its default variant included (the API's and the import's limit).</summary>
+    public const int MaxVariantsPerProduct = 1_000;
+
     public const int SignatureLength = 500;
 
     public const int ReasonLength = 200;

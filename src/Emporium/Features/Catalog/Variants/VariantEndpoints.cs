@@ -17,7 +17,7 @@ public static class VariantEndpoints
     private const string What = "Variant";
 
     /// <summary>Most live variants one product may have.</summary>
-    public const int MaxVariantsPerProduct = 1_000;
+    public const int MaxVariantsPerProduct = VariantLimits.MaxVariantsPerProduct;
 
     public static IEndpointRouteBuilder MapVariants(this IEndpointRouteBuilder app)
     {
