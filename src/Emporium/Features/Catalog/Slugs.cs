@@ -52,16 +52,40 @@ public static partial class Slugs
     /// </summary>
     public const int GeneratedSlugAttempts = 25;
 
-    /// <summary>The first of slug, slug-2, slug-3, ... that <paramref name="taken"/> says is free.</summary>
+    /// <summary>
+    /// A free one of slug, slug-2, slug-3, ...: the first one when those taken run without a gap (they mostly do: deleted
+    /// rows keep their slugs), found with a few calls of <paramref name="taken"/> by doubling, then halving, the step.
+    /// Trying each in turn made the 5,000th product named "Чай" (slug "product") wait for 5,000 queries.
+    /// </summary>
     public static async Task<string> UniqueAsync(string slug, Func<string, Task<bool>> taken)
     {
-        var candidate = slug;
-        for (var n = 2; await taken(candidate); n++)
+        string Candidate(long n) => n == 1 ? slug : $"{slug}-{n.ToString(CultureInfo.InvariantCulture)}";
+        if (!await taken(slug))
         {
-            candidate = $"{slug}-{n}";
+            return slug;
         }
 
-        return candidate;
+        // Candidate(taken) is taken and Candidate(free) is not, throughout.
+        long takenN = 1, free = 2;
+        while (await taken(Candidate(free)))
+        {
+            (takenN, free) = (free, free * 2);
+        }
+
+        while (free - takenN > 1)
+        {
+            var middle = takenN + ((free - takenN) / 2);
+            if (await taken(Candidate(middle)))
+            {
+                takenN = middle;
+            }
+            else
+            {
+                free = middle;
+            }
+        }
+
+        return Candidate(free);
     }
 
     [GeneratedRegex("[^a-z0-9]+")]
