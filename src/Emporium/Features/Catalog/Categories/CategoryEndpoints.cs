@@ -51,9 +51,9 @@ public static class CategoryEndpoints
         var writes = categories.MapGroup("").RequireAuthorization(Policies.Staff);
         writes.MapPost("", CreateCategory)
             .ProducesETag()
-            .Documented("Create a category", "parent is an id or slug of a live category, or null for top level. The slug is generated from the name when absent. Staff or admin.", 409);
+            .Documented("Create a category", "parent is an id or slug of a live category, or null for top level; the tree has at most 30 levels (422 past them). The slug is generated from the name when absent. Staff or admin.", 409, 422);
         writes.MapPut("/{ref}", ReplaceCategory)
-            .Documented("Replace a category", "Absent description and parent are cleared (parent_id is read as well); an absent slug keeps the current one. Moving a category under itself or one of its descendants is 422. Honours If-Match.", 404, 409, 412, 422);
+            .Documented("Replace a category", "Absent description and parent are cleared (parent_id is read as well); an absent slug keeps the current one. Moving a category under itself or one of its descendants, or past the tree's 30 levels, is 422. Honours If-Match.", 404, 409, 412, 422);
         writes.MapPatch("/{ref}", PatchCategory)
             .AcceptsMergePatch<CategoryRequest>()
             .Documented("Change some fields of a category", "JSON merge patch: only the fields present change; \"parent\": null moves it to the top level; \"slug\": null derives a new slug from the name. Honours If-Match.", 404, 409, 412, 422);
@@ -191,6 +191,18 @@ public static class CategoryEndpoints
                 "A category cannot be its own parent or sit under one of its own descendants.",
                 "parent",
                 "parent must not be the category itself or one of its descendants.");
+        }
+
+        if (parentId is { } under && under != category.ParentId
+            && await CategoryTree.LevelAsync(db, under, cancellationToken) + 1
+                + (category.Id == 0 ? 0 : await CategoryTree.HeightAsync(db, category.Id, cancellationToken)) > CategoryTree.MaxDepth)
+        {
+            return Problems.OfField(
+                StatusCodes.Status422UnprocessableEntity,
+                "The category cannot go there.",
+                $"The tree has at most {CategoryTree.MaxDepth} levels, and the category (with its subcategories) would go past them there.",
+                "parent",
+                $"parent is too deep: the tree has at most {CategoryTree.MaxDepth} levels.");
         }
 
         category.Description = request.Description;

@@ -165,6 +165,29 @@ public abstract class CategoryTests(EmporiumApp app)
         moved.GetProperty("parent_id").GetInt64().Should().Be(Id(top));
     }
 
+    [Fact]
+    public async Task The_tree_has_at_most_thirty_levels_for_new_and_moved_categories()
+    {
+        var staff = await StaffAsync();
+        var tag = Tag();
+        var chain = new List<JsonElement> { await CreateAsync(staff, $"Level 1 {tag}") };
+        for (var level = 2; level <= 30; level++)
+        {
+            chain.Add(await CreateAsync(staff, $"Level {level} {tag}", parent: Id(chain[^1])));
+        }
+
+        var tooDeep = await (await staff.PostJson("/api/categories", new { name = $"Level 31 {tag}", parent = Id(chain[^1]) }))
+            .ShouldBeProblem(HttpStatusCode.UnprocessableEntity);
+        tooDeep.GetProperty("errors").TryGetProperty("parent", out _).Should().BeTrue();
+        // A category with a child of its own fits under level 28, not under level 29: its child would be the 31st level.
+        var branch = await CreateAsync(staff, $"Branch {tag}");
+        await CreateAsync(staff, $"Twig {tag}", parent: Id(branch));
+        await (await staff.PatchJson($"/api/categories/{Id(branch)}", new { parent = Id(chain[28]) })).ShouldBeProblem(HttpStatusCode.UnprocessableEntity);
+        await (await staff.PatchJson($"/api/categories/{Id(branch)}", new { parent = Id(chain[27]) })).ShouldBe(HttpStatusCode.OK);
+
+        (await (await staff.GetAsync("/api/categories/tree")).ShouldBe(HttpStatusCode.OK)).GetArrayLength().Should().BeGreaterThan(0);
+    }
+
     private const int Rounds = 20;
 
     /// <summary>Runs two writes at once, released together.</summary>
