@@ -17,8 +17,11 @@ public static class AuthEndpoints
 
     public static IEndpointRouteBuilder MapAuth(this IEndpointRouteBuilder app)
     {
-        var auth = app.MapGroup("/api/auth")
-            .WithTags("Auth")
+        // What takes a password or a refresh token to guess is rate-limited per client address; signing out and who-am-I
+        // are not, so a user who mistyped their password a few times can still sign in and out (the admin UI asks
+        // /me right after signing in, and a refused sign-out left the refresh token valid).
+        var open = app.MapGroup("/api/auth").WithTags("Auth");
+        var auth = open.MapGroup("")
             .RequireRateLimiting(SecurityExtensions.AuthRateLimitPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         auth.MapPost("/register", Register)
@@ -35,7 +38,7 @@ public static class AuthEndpoints
                 "Roles are read again, so role changes take effect here. Presenting a token that was " +
                 "already rotated revokes every token of that login and answers 401.", 401);
 
-        auth.MapPost("/logout", Logout)
+        open.MapPost("/logout", Logout)
             .Documented("Revoke a refresh token and its family", "Revokes the presented refresh token and every token rotated from the same login. " +
                 "Always 204, also for unknown or already revoked tokens. Access tokens already issued " +
                 "stay valid until they expire.");
@@ -47,12 +50,12 @@ public static class AuthEndpoints
                 "new pair is answered for this one. A wrong current password answers 400 and counts as a failed sign-in " +
                 "(Identity:Lockout:*); the password is not changed.", 401, 409);
 
-        auth.MapPost("/logout-all", LogoutEverywhere)
+        open.MapPost("/logout-all", LogoutEverywhere)
             .RequireAuthorization()
             .Documented("Sign out everywhere", "Revokes every refresh token of the signed-in user: each session, on any device, ends at " +
                 "its next refresh. Access tokens already issued stay valid until they expire (Auth:AccessTokenLifetime).", 401);
 
-        auth.MapGet("/me", Me)
+        open.MapGet("/me", Me)
             .RequireAuthorization()
             .Documented("The signed-in user", "The user the access token was issued to, with their current roles.");
         return app;

@@ -57,7 +57,13 @@ public static class TrustedProxies
             return app;
         }
 
-        var options = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+        // Every hop from the right that is one of the proxies is stepped over (a CDN in front of nginx is two): with the
+        // default of one, every client of the CDN shared the CDN's address, and one auth rate-limit window.
+        var options = new ForwardedHeadersOptions
+        {
+            ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto,
+            ForwardLimit = null,
+        };
         options.KnownIPNetworks.Clear();
         options.KnownProxies.Clear();
         foreach (var network in networks)

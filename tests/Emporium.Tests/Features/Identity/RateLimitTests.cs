@@ -126,6 +126,43 @@ public sealed class ProxiedRateLimitTests(ProxiedAuthRateLimitApp app) : IClassF
     }
 
     [Fact]
+    public async Task A_client_past_the_limit_can_still_ask_who_it_is_and_sign_out()
+    {
+        var user = await app.NewUserAsync(Emporium.Platform.Security.Roles.Customer);
+        user.Http.DefaultRequestHeaders.Add("X-Test-Peer", "198.51.100.50");
+        for (var i = 0; i <= LowAuthRateLimitApp.PermitLimit; i++)
+        {
+            await user.Http.PostJson("/api/auth/login", new { });
+        }
+
+        await (await user.Http.PostJson("/api/auth/login", new { })).ShouldBeProblem(HttpStatusCode.TooManyRequests);
+        await (await user.Http.GetAsync("/api/auth/me")).ShouldBe(HttpStatusCode.OK);
+        await (await user.Http.PostJson("/api/auth/logout", new { refresh_token = "one the user held" })).ShouldBe(HttpStatusCode.NoContent);
+        await (await user.Http.PostAsync("/api/auth/logout-all", null)).ShouldBe(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task Behind_a_CDN_and_a_proxy_each_client_has_its_own_limit_and_cannot_claim_another_address()
+    {
+        // The CDN (10.1.9.9) appends the client's address to what the client sent, nginx (the peer) appends the CDN's.
+        HttpClient Through(string forwardedFor)
+        {
+            var client = app.Anonymous();
+            client.DefaultRequestHeaders.Add("X-Test-Peer", ProxiedAuthRateLimitApp.Proxy);
+            client.DefaultRequestHeaders.Add("X-Forwarded-For", $"{forwardedFor}, 10.1.9.9");
+            return client;
+        }
+
+        for (var i = 0; i < LowAuthRateLimitApp.PermitLimit; i++)
+        {
+            await (await Through($"192.0.2.{i + 1}, 203.0.113.20").PostJson("/api/auth/login", new { })).ShouldBeProblem(HttpStatusCode.BadRequest);
+        }
+
+        await (await Through("192.0.2.99, 203.0.113.20").PostJson("/api/auth/login", new { })).ShouldBeProblem(HttpStatusCode.TooManyRequests);
+        await (await Through("203.0.113.21").PostJson("/api/auth/login", new { })).ShouldBeProblem(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task An_IPv6_client_cannot_get_fresh_windows_by_changing_addresses_within_its_64()
     {
         HttpClient From(string peer)
