@@ -1,3 +1,4 @@
+using Emporium.Platform.Persistence;
 using Microsoft.AspNetCore.Identity;
 
 namespace Emporium.Features.Identity;
@@ -11,6 +12,25 @@ internal static class UserAccounts
     public static readonly string KnownRoles = string.Join(", ", Roles.All);
 
     public static bool IsLockedByAdmin(User user) => user.LockoutEnd == AdminLock;
+
+    /// <summary>
+    /// Whether an admin who can sign in remains besides <paramref name="userId"/>, read under a lock every write that may
+    /// take an admin away holds (a role change, a lock) to the end of its transaction: two admins demoting or locking each
+    /// other at once each saw the other still there, and the store was left with no admin.
+    /// </summary>
+    public static async Task<bool> AnotherAdminRemainsAsync(EmporiumDbContext db, IWriteLocks locks, long userId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await locks.HoldAsync("admins", 0, cancellationToken);
+        var admin = Roles.Admin.ToUpperInvariant();
+        var lockouts = await db.Users.AsNoTracking()
+            .Where(u => u.Id != userId && db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.NormalizedName == admin)))
+            .Select(u => u.LockoutEnd)
+            .ToListAsync(cancellationToken);
+        return lockouts.Exists(end => end is null || end <= now);
+    }
+
+    public static ProblemHttpResult LastAdmin(string what) =>
+        Problems.Conflict($"No other admin who can sign in would remain; {what} another admin first.");
 
     /// <summary>
     /// Runs <paramref name="change"/>, an Identity change of <paramref name="user"/> that saves the row, and when another

@@ -1,3 +1,4 @@
+using Emporium.Platform.Persistence;
 using Microsoft.AspNetCore.Identity;
 
 namespace Emporium.Features.Identity;
@@ -21,7 +22,7 @@ public static class UserEndpoints
         group.MapPost("/{id:long}/lock", LockUser)
             .Documented("Lock a user out", "The account can no longer sign in or refresh its tokens, and every refresh token it holds is revoked; " +
                 "access tokens already issued stay valid until they expire (Auth:AccessTokenLifetime). Admins cannot lock " +
-                "themselves out (409). Locking a locked account is a no-op. A concurrent write of the account (a failed sign-in, another " +
+                "themselves out (409), nor the last admin who can sign in (409). Locking a locked account is a no-op. A concurrent write of the account (a failed sign-in, another " +
                 "admin) is read and the lock applied again; 409 only when that keeps happening. Admins only.", 404, 409);
 
         group.MapPost("/{id:long}/unlock", UnlockUser)
@@ -39,7 +40,7 @@ public static class UserEndpoints
         group.MapPut("/{id:long}/roles", SetRoles)
             .Documented("Replace a user's roles", "Sets the user's roles to exactly the given list (admin, staff, seller, customer). The change " +
                 "reaches the user's access token at their next refresh. Admins cannot drop their own " +
-                "admin role (409).", 404, 409);
+                "admin role (409), and the last admin who can sign in keeps theirs (409).", 404, 409);
         return app;
     }
 
@@ -74,7 +75,7 @@ public static class UserEndpoints
     }
 
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> LockUser(
-        long id, UserManager<User> users, RefreshTokenStore refreshTokens, [AsParameters] RequestScope scope)
+        long id, UserManager<User> users, RefreshTokenStore refreshTokens, IWriteLocks locks, [AsParameters] RequestScope scope)
     {
         if (scope.Http.User.UserId() == id)
         {
@@ -84,6 +85,13 @@ public static class UserEndpoints
         if (await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture)) is not { } user)
         {
             return Problems.NotFound("User");
+        }
+
+        await using var transaction = await scope.Db.Database.BeginTransactionAsync(scope.Aborted);
+        if (await users.IsInRoleAsync(user, Roles.Admin)
+            && !await UserAccounts.AnotherAdminRemainsAsync(scope.Db, locks, user.Id, scope.Clock.GetUtcNow(), scope.Aborted))
+        {
+            return UserAccounts.LastAdmin("unlock or make");
         }
 
         var locked = await UserAccounts.ChangeAsync(scope.Db, user, async () =>
@@ -96,6 +104,7 @@ public static class UserEndpoints
         }
 
         await refreshTokens.RevokeAllOfAsync(user.Id, scope.Aborted);
+        await transaction.CommitAsync(scope.Aborted);
         return TypedResults.Ok(UserResponse.From(user, await users.GetRolesAsync(user)));
     }
 
@@ -158,6 +167,8 @@ public static class UserEndpoints
         ClaimsPrincipal principal,
         UserManager<User> users,
         EmporiumDbContext db,
+        IWriteLocks locks,
+        TimeProvider clock,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
@@ -182,6 +193,12 @@ public static class UserEndpoints
         var toAdd = wanted.Where(r => !current.Contains(r, StringComparer.OrdinalIgnoreCase)).ToList();
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (toRemove.Contains(Roles.Admin, StringComparer.OrdinalIgnoreCase)
+            && !await UserAccounts.AnotherAdminRemainsAsync(db, locks, user.Id, clock.GetUtcNow(), cancellationToken))
+        {
+            return UserAccounts.LastAdmin("make");
+        }
+
         var outcome = IdentityResult.Success;
         if (toRemove.Count > 0)
         {
