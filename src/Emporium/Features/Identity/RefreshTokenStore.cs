@@ -52,13 +52,19 @@ public sealed class RefreshTokenStore(EmporiumDbContext db, IOptions<JwtOptions>
             return new Rotation(RotationFailure.Unknown, 0, null);
         }
 
-        if (current.RevokedAt is not null)
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (current.RevokedAt is { } revokedAt)
         {
+            if (current.ReplacedById is { } successor && now - revokedAt <= options.Value.RefreshReuseGrace
+                && await ReplaceUnusedSuccessorAsync(current, successor, cancellationToken) is { } again)
+            {
+                return new Rotation(RotationFailure.None, current.UserId, again);
+            }
+
             await RevokeFamilyAsync(current.FamilyId, cancellationToken);
             return new Rotation(RotationFailure.Reused, current.UserId, null);
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
         if (current.ExpiresAt <= now)
         {
             return new Rotation(RotationFailure.Expired, current.UserId, null);
@@ -86,6 +92,32 @@ public sealed class RefreshTokenStore(EmporiumDbContext db, IOptions<JwtOptions>
 
         await RevokeFamilyAsync(current.FamilyId, cancellationToken);
         return new Rotation(RotationFailure.Reused, current.UserId, null);
+    }
+
+    /// <summary>
+    /// A rotated token presented again within Auth:RefreshReuseGrace: when its successor was never used (the answer that
+    /// carried it was lost), the successor is revoked and a new one issued in the same family; null when it was used (the
+    /// usual sign of a stolen token), which the caller answers by revoking the family.
+    /// </summary>
+    private async Task<string?> ReplaceUnusedSuccessorAsync(RefreshToken current, long successor, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var (value, replacement) = New(current.UserId, current.FamilyId);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Guarded: of a reuse and the successor's own rotation at once, one wins.
+        var revoked = await Tokens.Where(t => t.Id == successor && t.RevokedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.RevokedAt, now), cancellationToken);
+        if (revoked == 0)
+        {
+            return null;
+        }
+
+        Tokens.Add(replacement);
+        await db.SaveChangesAsync(cancellationToken);
+        await Tokens.Where(t => t.Id == current.Id)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.ReplacedById, replacement.Id), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return value;
     }
 
     /// <summary>Revokes the family of <paramref name="presented"/>; unknown tokens are ignored (logout is idempotent).</summary>

@@ -25,6 +25,13 @@ public sealed class JwtOptions : IValidatableObject
 
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long after a rotation the rotated token may be presented again while its successor is still unused: the answer
+    /// that carried the successor was lost (a proxy's 502, a dropped connection), and the client still holds the old
+    /// token. It then gets a new pair and the unused successor is revoked. Zero makes every second use a theft.
+    /// </summary>
+    public TimeSpan RefreshReuseGrace { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often a worker deletes refresh tokens that expired more than a day ago.</summary>
     public TimeSpan RefreshTokenPurgeInterval { get; set; } = TimeSpan.FromHours(1);
 
@@ -49,6 +56,11 @@ public sealed class JwtOptions : IValidatableObject
         {
             yield return new ValidationResult(
                 "Auth:RefreshTokenLifetime must be longer than Auth:AccessTokenLifetime and at most 365.00:00:00.", [nameof(RefreshTokenLifetime)]);
+        }
+
+        if (RefreshReuseGrace < TimeSpan.Zero || RefreshReuseGrace > TimeSpan.FromMinutes(5))
+        {
+            yield return new ValidationResult("Auth:RefreshReuseGrace must be between 0 and 00:05:00.", [nameof(RefreshReuseGrace)]);
         }
 
         if (ClockSkew < TimeSpan.Zero || ClockSkew > TimeSpan.FromSeconds(30))

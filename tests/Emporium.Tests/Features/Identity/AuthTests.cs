@@ -221,8 +221,43 @@ public abstract class AuthTests(EmporiumApp app)
         var second = await (await app.RefreshAsync(first.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
         second.Str("refresh_token").Should().NotBe(first.Str("refresh_token"));
         await (await app.WithToken(second.Str("access_token")).GetAsync("/api/auth/me")).ShouldBe(HttpStatusCode.OK);
+        await (await app.RefreshAsync(second.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
 
         await (await app.RefreshAsync(first.Str("refresh_token"))).ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_refresh_whose_answer_was_lost_can_be_sent_again_and_the_pair_it_lost_stops_working()
+    {
+        // The rotation committed, but a proxy's 502 or a dropped connection lost the answer: the client still holds the old
+        // token. Within Auth:RefreshReuseGrace, with the lost successor never used, that is not a theft.
+        var email = AuthApi.NewEmail();
+        await app.RegisterAsync(email);
+        var first = await app.LoginAsync(email);
+        var lost = await (await app.RefreshAsync(first.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
+
+        var again = await (await app.RefreshAsync(first.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
+
+        again.Str("refresh_token").Should().NotBe(lost.Str("refresh_token"));
+        await (await app.RefreshAsync(again.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
+        // The lost one turning up later is a theft after all: the whole login is signed out.
+        await (await app.RefreshAsync(lost.Str("refresh_token"))).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await app.RefreshAsync(again.Str("refresh_token"))).ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_rotated_token_presented_again_after_the_grace_is_a_theft()
+    {
+        var email = AuthApi.NewEmail();
+        await app.RegisterAsync(email);
+        var first = await app.LoginAsync(email);
+        var second = await (await app.RefreshAsync(first.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
+        var hash = RefreshTokenStore.Hash(first.Str("refresh_token"));
+        await app.WithDbAsync(db => db.Set<RefreshToken>().Where(t => t.TokenHash == hash)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.RevokedAt, DateTime.UtcNow.AddMinutes(-1))));
+
+        await (await app.RefreshAsync(first.Str("refresh_token"))).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await app.RefreshAsync(second.Str("refresh_token"))).ShouldBeProblem(HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -247,7 +282,8 @@ public abstract class AuthTests(EmporiumApp app)
         await app.RegisterAsync(email);
         var phone = await app.LoginAsync(email);
         var laptop = await app.LoginAsync(email);
-        await (await app.RefreshAsync(phone.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
+        var rotated = await (await app.RefreshAsync(phone.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
+        await (await app.RefreshAsync(rotated.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
 
         await (await app.RefreshAsync(phone.Str("refresh_token"))).ShouldBeProblem(HttpStatusCode.Unauthorized);
 
