@@ -109,9 +109,10 @@ public static partial class ProductEndpoints
         return await categories.Select(c => (long?)c.Id).FirstOrDefaultAsync(cancellationToken);
     }
 
+    /// <summary>A deleted brand too: its products keep it and show it (as categories, deleted ones are not shown or filtered by).</summary>
     private static async Task<long?> FindBrandIdAsync(EmporiumDbContext db, CatalogRef reference, CancellationToken cancellationToken)
     {
-        var brands = db.Set<Brand>().Where(b => b.DeletedAt == null);
+        var brands = db.Set<Brand>().AsQueryable();
         brands = reference.Id is { } id ? brands.Where(b => b.Id == id) : brands.Where(b => b.Slug == reference.Slug);
         return await brands.Select(b => (long?)b.Id).FirstOrDefaultAsync(cancellationToken);
     }
