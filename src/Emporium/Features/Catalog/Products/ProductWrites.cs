@@ -340,8 +340,12 @@ public static partial class ProductEndpoints
         product.Currency = request.Currency ?? Money.DefaultCurrency;
         product.IsActive = request.IsActive ?? true;
         product.BrandId = brandId;
+        // Links to deleted categories are in no read, so a PUT of what a read shows keeps them: a category restored holds
+        // its products again.
+        var hidden = product.Categories.Where(c => c.DeletedAt is not null && !categories.Contains(c)).ToList();
         product.Categories.Clear();
         product.Categories.AddRange(categories);
+        product.Categories.AddRange(hidden);
         product.UpdatedAt = now;
         if (product.Id == 0)
         {

@@ -93,8 +93,9 @@ internal abstract class ProductBulkUpsert(EmporiumDbContext db) : IProductBulkUp
     }
 
     /// <summary>
-    /// A present categories column replaces each product's categories. A product whose only change is its categories still
-    /// gets a new version and counts as updated.
+    /// A present categories column replaces each product's live categories. A product whose only change is its categories
+    /// still gets a new version and counts as updated. Links to deleted categories, which no read or export shows and no
+    /// file can name, stay (a restored category holds its products again), as the API's PUT keeps them.
     /// </summary>
     private async Task ReplaceCategoriesAsync(
         List<ImportRow> rows, Dictionary<string, long> ids, Dictionary<string, UpsertedProduct> written, DateTime now, CancellationToken cancellationToken)
@@ -102,6 +103,7 @@ internal abstract class ProductBulkUpsert(EmporiumDbContext db) : IProductBulkUp
         var productIds = rows.Select(row => ids[row.SkuKey]).ToList();
         var current = (await Db.Set<Dictionary<string, object>>("product_categories").AsNoTracking()
                 .Where(pc => EF.Parameter(productIds).Contains(EF.Property<long>(pc, "product_id")))
+                .Where(pc => Db.Set<Category>().Any(c => c.Id == EF.Property<long>(pc, "category_id") && c.DeletedAt == null))
                 .Select(pc => new { ProductId = EF.Property<long>(pc, "product_id"), CategoryId = EF.Property<long>(pc, "category_id") })
                 .ToListAsync(cancellationToken))
             .ToLookup(pc => pc.ProductId, pc => pc.CategoryId);
@@ -128,7 +130,7 @@ internal abstract class ProductBulkUpsert(EmporiumDbContext db) : IProductBulkUp
         foreach (var chunk in replace.Chunk(1_000))
         {
             var list = string.Join(",", chunk.Select(r => r.ProductId.ToString(CultureInfo.InvariantCulture)));
-            var delete = $"DELETE FROM product_categories WHERE product_id IN ({list})";
+            var delete = $"DELETE FROM product_categories WHERE product_id IN ({list}) AND category_id IN (SELECT id FROM categories WHERE deleted_at IS NULL)";
             await Db.Database.ExecuteSqlRawAsync(delete, cancellationToken);
             var pairs = chunk
                 .SelectMany(r => r.CategoryIds.Select(c => string.Create(CultureInfo.InvariantCulture, $"({r.ProductId},{c})")))

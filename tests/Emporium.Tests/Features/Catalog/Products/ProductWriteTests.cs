@@ -507,6 +507,28 @@ public abstract class ProductWriteTests(EmporiumApp app)
     private static System.Net.Http.Json.JsonContent JsonContent(object body) => System.Net.Http.Json.JsonContent.Create(body, options: Emporium.Tests.Infrastructure.Json.Options);
 
     [Fact]
+    public async Task A_put_of_what_a_read_shows_keeps_the_link_to_a_deleted_category()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        var kept = await app.AddCategoryAsync($"Kept {tag}");
+        var gone = await app.AddCategoryAsync($"Gone {tag}");
+        var product = await (await staff.Http.PostJson("/api/products", new { sku = $"K-{tag}", name = $"Linked {tag}", price = 1m, categories = new[] { kept.Id, gone.Id } }))
+            .ShouldBe(HttpStatusCode.Created);
+        var url = $"/api/products/{product.Id()}";
+        (await staff.Http.DeleteAsync($"/api/categories/{gone.Id}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        var read = await (await staff.Http.GetAsync(url)).ShouldBe(HttpStatusCode.OK);
+        read.GetProperty("categories").EnumerateArray().Select(c => c.GetProperty("id").GetInt64()).Should().Equal(kept.Id);
+
+        await (await staff.Http.PutJson(url, new { sku = $"K-{tag}", name = $"Renamed {tag}", price = 1m, categories = new[] { kept.Id } }))
+            .ShouldBe(HttpStatusCode.OK);
+        (await staff.Http.PostAsync($"/api/categories/{gone.Id}/restore", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var restored = await (await staff.Http.GetAsync(url)).ShouldBe(HttpStatusCode.OK);
+        restored.GetProperty("categories").EnumerateArray().Select(c => c.GetProperty("id").GetInt64()).Should().BeEquivalentTo([kept.Id, gone.Id]);
+    }
+
+    [Fact]
     public async Task Soft_deleted_product_is_hidden_from_the_public_and_visible_to_staff()
     {
         var staff = await app.NewUserAsync(Roles.Staff);
