@@ -18,6 +18,7 @@ public static class PlatformExtensions
 
         builder.AddStructuredLogging();
         builder.Services.AddTrustedProxies();
+        builder.Services.AddSettings<JsonBodyOptions>(JsonBodyOptions.Section);
         builder.Services.AddApiProblemDetails();
         builder.Services.AddPaging();
         builder.AddSecurity();

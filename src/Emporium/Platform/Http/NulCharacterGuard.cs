@@ -12,8 +12,6 @@ namespace Emporium.Platform.Http;
 /// </summary>
 public static class NulCharacterGuard
 {
-    /// <summary>JSON bodies larger than this are left to the handler (none of this API's JSON bodies comes close).</summary>
-    private const int MaxScannedBodyBytes = 8 * 1024 * 1024;
 
     private const string NulMessage = "must not contain the NUL character (U+0000).";
 
@@ -40,7 +38,24 @@ public static class NulCharacterGuard
                 return;
             }
 
-            var refused = InQuery(context.Request) is { } name ? (name, NulMessage) : await InJsonBodyAsync(context.Request);
+            var limit = context.RequestServices.GetRequiredService<IOptions<JsonBodyOptions>>().Value.MaxJsonBodyBytes;
+            var refused = InQuery(context.Request) is { } name ? (name, NulMessage) : await InJsonBodyAsync(context.Request, limit);
+            if (refused is (TooLarge, _))
+            {
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails = new ProblemDetails
+                    {
+                        Status = StatusCodes.Status413PayloadTooLarge,
+                        Title = "The body is too large.",
+                        Detail = $"JSON bodies may be at most {limit:N0} bytes (Http:MaxJsonBodyBytes); nothing was changed.",
+                    },
+                });
+                return;
+            }
+
             if (refused is not var (field, message))
             {
                 await next(context);
@@ -85,29 +100,37 @@ public static class NulCharacterGuard
         return null;
     }
 
-    private static async Task<(string Field, string Message)?> InJsonBodyAsync(HttpRequest request)
+    /// <summary>The "field" of a JSON body over Http:MaxJsonBodyBytes: a 413, not a 400.</summary>
+    private const string TooLarge = "";
+
+    private static async Task<(string Field, string Message)?> InJsonBodyAsync(HttpRequest request, long limit)
     {
-        if (!IsJson(request.ContentType) || request.ContentLength is 0 or > MaxScannedBodyBytes)
+        if (!IsJson(request.ContentType) || request.ContentLength is 0)
         {
             return null;
         }
 
+        if (request.ContentLength > limit)
+        {
+            return (TooLarge, "");
+        }
+
         request.EnableBuffering();
         using var buffer = new MemoryStream();
-        // Reads at most one byte past the limit: a longer body (sent without a length) is left to the handler.
+        // Stops reading past the limit (a body sent without a length): the whole of every body a handler reads is scanned.
         var limited = new byte[81920];
         int read;
         while ((read = await request.Body.ReadAsync(limited, request.HttpContext.RequestAborted)) > 0)
         {
             buffer.Write(limited, 0, read);
-            if (buffer.Length > MaxScannedBodyBytes)
+            if (buffer.Length > limit)
             {
-                break;
+                return (TooLarge, "");
             }
         }
 
         request.Body.Position = 0;
-        return buffer.Length > MaxScannedBodyBytes ? null : FindUnstorableText(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        return FindUnstorableText(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
     /// <summary>
@@ -262,4 +285,17 @@ public static class NulCharacterGuard
 
         public string? Property { get; set; }
     }
+}
+
+/// <summary>Http:MaxJsonBodyBytes: the largest JSON body any operation reads (file uploads have limits of their own).</summary>
+public sealed class JsonBodyOptions
+{
+    public const string Section = "Http";
+
+    /// <summary>
+    /// 4 MiB by default: a bulk delete of BulkDeleteJob's 10,000 SKUs (the largest body) fits several times over. Larger
+    /// bodies are refused with 413 before anything reads them; every body up to it is checked for NUL and lone surrogates.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(65_536, 268_435_456)]
+    public long MaxJsonBodyBytes { get; set; } = 4 * 1024 * 1024;
 }

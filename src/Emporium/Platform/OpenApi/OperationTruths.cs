@@ -262,7 +262,7 @@ internal sealed class OperationTruths : IOpenApiOperationTransformer
         }
     }
 
-    /// <summary>An operation that takes a body refuses other media types (415) and malformed ones (400).</summary>
+    /// <summary>An operation that takes a body refuses other media types (415), malformed ones (400) and too large ones (413).</summary>
     private static void Bodies(OpenApiOperation operation, OpenApiDocument document)
     {
         if (operation.RequestBody is null)
@@ -273,6 +273,7 @@ internal sealed class OperationTruths : IOpenApiOperationTransformer
         AddProblem(operation, document, StatusCodes.Status400BadRequest, "The body or a parameter is invalid; errors names each field.",
             "HttpValidationProblemDetails");
         AddProblem(operation, document, StatusCodes.Status415UnsupportedMediaType, "The body's media type is not one this operation reads.");
+        AddProblem(operation, document, StatusCodes.Status413PayloadTooLarge, "The body is larger than the service takes (Http:MaxJsonBodyBytes for JSON).");
     }
 
     /// <summary>Every operation that reads or writes the database answers 503 with Retry-After while it is unreachable.</summary>
