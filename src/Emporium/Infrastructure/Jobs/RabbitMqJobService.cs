@@ -45,13 +45,11 @@ internal sealed partial class RabbitMqJobService(
         List<Task> loops = [PublishAsync(stoppingToken)];
         if (emporium.Value.RunsWorker)
         {
-            // A worker limited by Jobs:Kinds does not consume: a delivery it took for a kind it leaves alone would be lost to
-            // the workers that take it. It finds its jobs by polling (Jobs:PollInterval), and the others still get every id.
-            if (jobsOptions.Value.KindFilter.TakesAll)
-            {
-                loops.Add(ConsumeAsync(stoppingToken));
-            }
-
+            // A worker limited by Jobs:Kinds consumes too: a message is only a wake-up, and one for a kind it leaves alone
+            // costs it one claim attempt while the workers that take that kind find the job at their next poll
+            // (Jobs:PollInterval). When no worker consumed (every one limited, as docs/operations.md suggests), each job
+            // left messages in the queue for ever, and the sweeper, which waits for an empty queue, never ran again.
+            loops.Add(ConsumeAsync(stoppingToken));
             loops.Add(SweepAsync(stoppingToken));
         }
 
