@@ -137,6 +137,7 @@ public sealed class StartupTests
     [InlineData("--Webhooks:LeaseDuration=00:00:11", "Webhooks:LeaseDuration")]
     [InlineData("--Auth:RefreshTokenLifetime=3650000.00:00:00", "Auth:RefreshTokenLifetime")]
     [InlineData("--Auth:RefreshReuseGrace=01:00:00", "Auth:RefreshReuseGrace")]
+    [InlineData("--Jobs:RetryDelays:0=3000000", "Jobs:RetryDelays")]
     [InlineData("--Identity:Lockout:DefaultLockoutTimeSpan=10675199.02:48:05", "Identity:Lockout:DefaultLockoutTimeSpan")]
     public Task A_wrong_setting_stops_the_service_with_one_line_naming_it(string argument, string named) =>
         RealBinary.RefusesToStartAsync(named, argument);

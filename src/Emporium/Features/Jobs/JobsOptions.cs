@@ -64,9 +64,11 @@ public sealed class JobsOptions : IValidatableObject
             yield return new ValidationResult("Jobs:PollInterval must be between 00:00:00.01 and 00:10:00.", [nameof(PollInterval)]);
         }
 
-        if (RetryDelays.Any(delay => delay < TimeSpan.Zero))
+        // A delay past the calendar's end (a bare "3000000" reads as days) overflowed when a failed attempt was scheduled,
+        // and the job waited out its lease instead of its retry.
+        if (RetryDelays.Any(delay => delay < TimeSpan.Zero || delay > TimeSpan.FromDays(7)))
         {
-            yield return new ValidationResult("Jobs:RetryDelays must not contain negative delays.", [nameof(RetryDelays)]);
+            yield return new ValidationResult("Jobs:RetryDelays must be delays between 0 and 7.00:00:00.", [nameof(RetryDelays)]);
         }
 
         if (JobKinds.Parse(Kinds, out var kindsError) is null)
