@@ -29,9 +29,9 @@ public interface IJobStore
     /// <summary>Claims the next due job of a kind <paramref name="kinds"/> takes, oldest first; null when there is none.</summary>
     Task<ClaimedJob?> ClaimAsync(string owner, DateTime now, TimeSpan lease, JobKinds kinds, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<(long Id, string Kind)>> FindExpiredLastAttemptsAsync(DateTime now, CancellationToken cancellationToken);
+    Task<IReadOnlyList<(long Id, string Kind, bool CancelRequested)>> FindExpiredLastAttemptsAsync(DateTime now, CancellationToken cancellationToken);
 
-    Task<int> BuryAsync(long id, DateTime now, CancellationToken cancellationToken);
+    Task<int> BuryAsync(long id, bool cancelRequested, DateTime now, CancellationToken cancellationToken);
 
     Task<bool?> HeartbeatAsync(long id, string owner, int attempt, DateTime now, TimeSpan lease, CancellationToken cancellationToken);
 

@@ -26,7 +26,8 @@ public static class JobEndpoints
                 + "A seller may not retry a job queued with staff rights (theirs before a change of role): 403.", 404, 409);
         jobs.MapPost("/{id:long}/cancel", CancelJob)
             .Documented("Cancel a job", "A PENDING job is CANCELLED at once (200). A PROCESSING job is marked cancel_requested (202) and becomes "
-                + "CANCELLED when its worker notices, within a third of the lease. A finished job answers 409.", 404, 409);
+                + "CANCELLED when its worker notices, within a third of the lease (also when the worker dies first); one whose work ends before "
+                + "that is COMPLETED, the cancel having come too late. A finished job answers 409.", 404, 409);
         jobs.MapGet("/{id:long}/events", JobEvents)
             .Produces<JobResponse>(StatusCodes.Status200OK, "text/event-stream")
             .Documented("Follow a job as server-sent events", "A `progress` event with the job whenever it changes (status, attempts, progress, error), then one `done` "

@@ -264,11 +264,12 @@ internal sealed partial class JobRunner(
     private async Task BuryExpiredLastAttemptsAsync(CancellationToken cancellationToken)
     {
         var now = Now;
-        foreach (var (id, kind) in await StoreAsync(store => store.FindExpiredLastAttemptsAsync(now, cancellationToken)))
+        foreach (var (id, kind, cancelRequested) in await StoreAsync(store => store.FindExpiredLastAttemptsAsync(now, cancellationToken)))
         {
             try
             {
-                if (await RecordAsync(id, kind, JobStatus.DEAD, store => store.BuryAsync(id, now, cancellationToken)) > 0)
+                var status = cancelRequested ? JobStatus.CANCELLED : JobStatus.DEAD;
+                if (await RecordAsync(id, kind, status, store => store.BuryAsync(id, cancelRequested, now, cancellationToken)) > 0)
                 {
                     LogBuried(id, kind);
                 }

@@ -67,17 +67,18 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
     // A job whose worker died during its last attempt is not run again: a job that kills its worker every
     // time (out of memory, say) would otherwise be taken again forever.
     private const string ExpiredLastAttempts = """
-        SELECT id, kind FROM jobs
+        SELECT id, kind, cancel_requested FROM jobs
         WHERE status = 'PROCESSING' AND lease_expires_at < @now AND attempts >= max_attempts
         ORDER BY id
         LIMIT 100
         """;
 
+    // A cancel asked for before the worker died is what ends the job (CANCELLED), as it would have at the next heartbeat.
     private const string Bury = """
         UPDATE jobs
-        SET status = 'DEAD', last_error = 'The worker stopped during the last attempt (its lease expired).',
+        SET status = @status, last_error = @error, cancel_requested = @cleared,
             lease_owner = NULL, lease_expires_at = NULL, finished_at = @now, updated_at = @now
-        WHERE id = @id AND status = 'PROCESSING' AND lease_expires_at < @now AND attempts >= max_attempts
+        WHERE id = @id AND status = 'PROCESSING' AND lease_expires_at < @now AND attempts >= max_attempts AND cancel_requested = @cancelled
         """;
 
     // Never shortens the lease: @expires is computed before the statement waits for its lock (on SQLite, seconds behind
@@ -113,24 +114,31 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
             reader.IsDBNull(7) ? null : reader.GetString(7));
     }
 
-    /// <summary>Jobs whose worker died during their last attempt: <see cref="BuryAsync"/> makes each DEAD.</summary>
-    public async Task<IReadOnlyList<(long Id, string Kind)>> FindExpiredLastAttemptsAsync(DateTime now, CancellationToken cancellationToken)
+    /// <summary>Jobs whose worker died during their last attempt: <see cref="BuryAsync"/> ends each.</summary>
+    public async Task<IReadOnlyList<(long Id, string Kind, bool CancelRequested)>> FindExpiredLastAttemptsAsync(DateTime now, CancellationToken cancellationToken)
     {
         await using var command = await db.Database.CommandAsync(ExpiredLastAttempts, cancellationToken, ("now", now));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var found = new List<(long, string)>();
+        var found = new List<(long, string, bool)>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            found.Add((reader.GetInt64(0), reader.GetString(1)));
+            found.Add((reader.GetInt64(0), reader.GetString(1), reader.GetBoolean(2)));
         }
 
         return found;
     }
 
-    /// <summary>DEAD for a job found by <see cref="FindExpiredLastAttemptsAsync"/>, unless something else took it since (0).</summary>
-    public async Task<int> BuryAsync(long id, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// DEAD (CANCELLED when <paramref name="cancelRequested"/>) for a job found by <see cref="FindExpiredLastAttemptsAsync"/>,
+    /// unless something else took it, or a cancel was asked for, since (0: the next round sees it again).
+    /// </summary>
+    public async Task<int> BuryAsync(long id, bool cancelRequested, DateTime now, CancellationToken cancellationToken)
     {
-        return await db.Database.ExecuteAsync(Bury, cancellationToken, ("id", id), ("now", now));
+        var (status, error) = cancelRequested
+            ? (JobStatus.CANCELLED, "Cancelled as asked; the worker stopped during the last attempt (its lease expired).")
+            : (JobStatus.DEAD, "The worker stopped during the last attempt (its lease expired).");
+        return await db.Database.ExecuteAsync(Bury, cancellationToken,
+            ("id", id), ("now", now), ("status", status.ToString()), ("error", error), ("cancelled", cancelRequested), ("cleared", false));
     }
 
     /// <summary>Extends the lease. Null when the lease is lost; otherwise whether a cancel was requested.</summary>
@@ -158,9 +166,11 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
                 .SetProperty(j => j.UpdatedAt, now),
             cancellationToken);
 
+    /// <summary>Done: a cancel asked for too late to stop the work is dropped (cancel_requested is true only while it can).</summary>
     public Task<int> CompleteAsync(long id, string owner, int attempt, string? result, string? progress, DateTime now) =>
         Held(id, owner, attempt).ExecuteUpdateAsync(set => set
             .SetProperty(j => j.Status, JobStatus.COMPLETED)
+            .SetProperty(j => j.CancelRequested, false)
             .SetProperty(j => j.Result, result)
             .SetProperty(j => j.Progress, j => progress ?? j.Progress)
             .SetProperty(j => j.LastError, (string?)null)
@@ -173,6 +183,7 @@ public sealed class JobStore(EmporiumDbContext db) : IJobStore
     public Task<int> FinishAsync(long id, string owner, int attempt, JobStatus status, string? error, DateTime now, bool unlessCancelRequested = false) =>
         Held(id, owner, attempt).Where(j => !unlessCancelRequested || !j.CancelRequested).ExecuteUpdateAsync(set => set
             .SetProperty(j => j.Status, status)
+            .SetProperty(j => j.CancelRequested, false)
             .SetProperty(j => j.LastError, error)
             .SetProperty(j => j.LeaseOwner, (string?)null)
             .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null)

@@ -18,10 +18,11 @@ public abstract class JobEngineTests(EmporiumApp app)
     private static string NewKey() => Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>What a worker killed during attempt 3 of 3 leaves behind: a job PROCESSING under a lease that has expired.</summary>
-    private async Task<long> LeftByAWorkerThatDiedOnItsLastAttemptAsync(string kind, string key)
+    private async Task<long> LeftByAWorkerThatDiedOnItsLastAttemptAsync(string kind, string key, bool cancelRequested = false)
     {
         using var scope = app.Services.CreateScope();
         var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue(kind, new TestPayload(key));
+        job.CancelRequested = cancelRequested;
         job.Status = JobStatus.PROCESSING;
         job.Attempts = 3;
         job.LeaseOwner = "a-dead-worker";
@@ -236,6 +237,43 @@ public abstract class JobEngineTests(EmporiumApp app)
 
         var ended = await staff.WaitForAsync(id, job => job.Str("status") is not ("PENDING" or "PROCESSING"));
         ended.Str("status").Should().Be("CANCELLED", "the cancel came before the failure was recorded");
+    }
+
+    [Fact]
+    public async Task A_job_cancelled_before_its_worker_died_on_the_last_attempt_ends_cancelled_not_dead()
+    {
+        var staff = await StaffAsync();
+        var id = await LeftByAWorkerThatDiedOnItsLastAttemptAsync("test.flaky", NewKey(), cancelRequested: true);
+
+        var ended = await staff.WaitForAsync(id, job => job.Str("status") is not ("PENDING" or "PROCESSING"));
+
+        ended.Str("status").Should().Be("CANCELLED");
+        ended.GetProperty("cancel_requested").GetBoolean().Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_job_that_completes_before_its_worker_sees_the_cancel_is_completed_with_no_cancel_pending()
+    {
+        // The row of a job another worker runs, a cancel asked for and not yet seen by its heartbeat.
+        long id;
+        using (var scope = app.Services.CreateScope())
+        {
+            var job = scope.ServiceProvider.GetRequiredService<IJobQueue>().Enqueue("test.gate", new TestPayload(NewKey()));
+            job.Status = JobStatus.PROCESSING;
+            job.Attempts = 1;
+            job.CancelRequested = true;
+            job.LeaseOwner = "a-busy-worker";
+            job.LeaseExpiresAt = DateTime.UtcNow.AddMinutes(5);
+            await scope.ServiceProvider.GetRequiredService<EmporiumDbContext>().SaveChangesAsync();
+            id = job.Id;
+        }
+
+        var completed = await app.WithDbAsync(db => new Emporium.Infrastructure.Jobs.JobStore(db).CompleteAsync(id, "a-busy-worker", 1, null, null, DateTime.UtcNow));
+
+        completed.Should().Be(1);
+        var row = await app.RowAsync(id);
+        row!.Status.Should().Be(JobStatus.COMPLETED);
+        row.CancelRequested.Should().BeFalse("cancel_requested is true only while a cancel can still stop the job");
     }
 
     [Fact]
