@@ -45,6 +45,7 @@ public static class PlatformExtensions
         app.UseStatusCodePages();
         app.UseHeadAsGet();
         app.UseNulCharacterGuard();
+        app.UseIfMatchSyntaxCheck();
         app.UseRouting();
         app.UseSecurity();
         return app;

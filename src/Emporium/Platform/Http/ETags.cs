@@ -45,4 +45,33 @@ public static class ETags
     }
 
     public static void Set(HttpResponse response, string etag) => response.Headers.ETag = etag;
+
+    /// <summary>
+    /// An If-Match that is not a list of entity tags (an unquoted 42-3, one bad entry in a list) is a 400 naming the header:
+    /// read as matching nothing, it was a 412 whose "fetch it again" could never help.
+    /// </summary>
+    public static IApplicationBuilder UseIfMatchSyntaxCheck(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            var header = context.Request.Headers.IfMatch;
+            if (header.Count == 0 || EntityTagHeaderValue.TryParseStrictList(header, out _))
+            {
+                await next(context);
+                return;
+            }
+
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = new ValidationProblemDetails(new Dictionary<string, string[]>
+                {
+                    ["If-Match"] = ["If-Match must be * or entity tags in double quotes, as the ETag header gives them (\"12-3\")."],
+                })
+                {
+                    Status = StatusCodes.Status400BadRequest,
+                    Title = "One or more fields are invalid.",
+                },
+            });
+        });
 }

@@ -173,9 +173,9 @@ internal sealed class OperationTruths : IOpenApiOperationTransformer
         operation.Responses ??= [];
         var document = context.Document!;
         Security(operation, document, metadata, path);
-        ConditionalHeaders(operation, metadata);
-        Locations(operation);
         Bodies(operation, document);
+        ConditionalHeaders(operation, document, metadata);
+        Locations(operation);
         Unavailable(operation, document, path);
         return Task.CompletedTask;
     }
@@ -209,7 +209,7 @@ internal sealed class OperationTruths : IOpenApiOperationTransformer
         }
     }
 
-    private static void ConditionalHeaders(OpenApiOperation operation, IList<object> metadata)
+    private static void ConditionalHeaders(OpenApiOperation operation, OpenApiDocument document, IList<object> metadata)
     {
         var responses = operation.Responses!;
         var readsIfMatch = responses.ContainsKey("412");
@@ -218,6 +218,8 @@ internal sealed class OperationTruths : IOpenApiOperationTransformer
         {
             AddHeaderParameter(operation, "If-Match",
                 "Only change the resource if its current ETag is one of these (or *); otherwise 412 and nothing changes.");
+            AddProblem(operation, document, StatusCodes.Status400BadRequest, "A parameter is invalid (an If-Match that is not entity tags); errors names it.",
+                "HttpValidationProblemDetails");
         }
 
         if (readsIfNoneMatch)
