@@ -73,6 +73,14 @@ public sealed class OpenApiTests(SqliteApp app) : IClassFixture<SqliteApp>
         // A webhook without url or event_types is 400; a bulk delete's filter needs any one of its fields, not all ten.
         Required("WebhookRequest").Should().BeEquivalentTo(["url", "event_types"]);
         Required("BulkDeleteFilter").Should().BeEmpty();
+        // Each of these answers 400 naming the field when it is missing.
+        Required("RegisterRequest").Should().BeEquivalentTo(["email", "password"]);
+        Required("LoginRequest").Should().BeEquivalentTo(["email", "password"]);
+        Required("RefreshRequest").Should().BeEquivalentTo(["refresh_token"]);
+        Required("ChangePasswordRequest").Should().BeEquivalentTo(["current_password", "new_password"]);
+        Required("SetPasswordRequest").Should().BeEquivalentTo(["password"]);
+        Required("CreateUserRequest").Should().BeEquivalentTo(["email", "password", "roles"]);
+        Required("UpdateRolesRequest").Should().BeEquivalentTo(["roles"]);
         var recover = document.GetProperty("paths").GetProperty("/api/webhooks/{id}/recover").GetProperty("post").GetProperty("parameters")
             .EnumerateArray().Single(p => p.GetProperty("name").GetString() == "since");
         recover.GetProperty("required").GetBoolean().Should().BeTrue("recover without since is 400");

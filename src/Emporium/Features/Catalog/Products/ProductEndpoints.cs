@@ -146,10 +146,11 @@ public static partial class ProductEndpoints
             return null;
         }
 
-        // No price lies beyond Money.Max, and SQLite compares in stored units that a larger amount would overflow.
-        if (Math.Abs(parsed) > Money.Max)
+        // No price lies beyond Money.Max, and SQLite compares in stored units that a larger amount would overflow; none is
+        // negative either (the OpenAPI document says minimum 0, and a client generated from it refuses less).
+        if (parsed < 0 || parsed > Money.Max)
         {
-            errors.Add(field, $"{field} must be between -{Money.Max.ToString("N0", CultureInfo.InvariantCulture)} and {Money.Max.ToString("N0", CultureInfo.InvariantCulture)}.");
+            errors.Add(field, $"{field} must be between 0 and {Money.Max.ToString("N0", CultureInfo.InvariantCulture)}.");
             return null;
         }
 

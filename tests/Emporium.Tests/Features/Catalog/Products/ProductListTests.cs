@@ -374,6 +374,7 @@ public abstract class ProductListTests(EmporiumApp app)
     [InlineData("page=21474838&page_size=100", "page")]
     [InlineData("min_price=1000000000000000", "min_price")]
     [InlineData("max_price=-1000000000000000", "max_price")]
+    [InlineData("min_price=-1", "min_price")]
     public async Task Bad_query_values_are_400_naming_the_parameter(string query, string field)
     {
         var problem = await (await app.Anonymous().GetAsync($"/api/products?{query}")).ShouldBeProblem(HttpStatusCode.BadRequest);
