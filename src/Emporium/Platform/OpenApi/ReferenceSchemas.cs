@@ -77,13 +77,15 @@ internal sealed class ReferenceSchemas : IOpenApiDocumentTransformer
 
 /// <summary>
 /// Query parameters bound as text so a bad value is a field error naming the parameter (not a bare 400) are documented
-/// with the type they hold: true/false flags and decimal amounts.
+/// with the type they hold: true/false flags, decimal amounts and page numbers.
 /// </summary>
 internal sealed class ParameterTypes : IOpenApiOperationTransformer
 {
     private static readonly HashSet<string> Flags = ["active", "include_deleted", "include_descendants", "is_active", "dry_run", "from_start"];
 
     private static readonly HashSet<string> Amounts = ["min_price", "max_price"];
+
+    private static readonly HashSet<string> Counts = ["page", "page_size"];
 
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
@@ -96,6 +98,10 @@ internal sealed class ParameterTypes : IOpenApiOperationTransformer
             else if (Amounts.Contains(parameter.Name!))
             {
                 parameter.Schema = new OpenApiSchema { Type = JsonSchemaType.Number, Minimum = "0" };
+            }
+            else if (Counts.Contains(parameter.Name!))
+            {
+                parameter.Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1" };
             }
         }
 

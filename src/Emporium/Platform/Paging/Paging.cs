@@ -35,10 +35,14 @@ public readonly record struct PageCount(long Value, bool Exact)
     public static implicit operator PageCount(long exact) => new(exact, true);
 }
 
-/// <summary>page/page_size as sent by the client; <see cref="Resolve"/> applies defaults and the cap.</summary>
+/// <summary>
+/// page/page_size as sent by the client, as text: a value that is not a whole number is a field error naming it (bound as
+/// numbers, it was a bare 400 naming the C# parameter). <see cref="Pager.Resolve"/> parses them and applies defaults and the
+/// cap; the OpenAPI document gives them as integers (ParameterTypes).
+/// </summary>
 public readonly record struct PageRequest(
-    [FromQuery(Name = "page")][property: Description("1-based page number.")] int? Page,
-    [FromQuery(Name = "page_size")][property: Description("Items per page; larger values are clamped to the configured maximum.")] int? PageSize);
+    [FromQuery(Name = "page")][property: Description("1-based page number.")] string? Page,
+    [FromQuery(Name = "page_size")][property: Description("Items per page; larger values are clamped to the configured maximum.")] string? PageSize);
 
 public readonly record struct ResolvedPage(int Page, int PageSize, bool Clamped)
 {
@@ -63,8 +67,8 @@ public static class Pager
 {
     public static ResolvedPage Resolve(PageRequest request, PagingOptions options, Problems.ValidationErrors errors)
     {
-        var page = request.Page ?? 1;
-        var size = request.PageSize ?? options.DefaultPageSize;
+        var page = Whole(request.Page, "page", errors) ?? 1;
+        var size = Whole(request.PageSize, "page_size", errors) ?? options.DefaultPageSize;
         errors.When(page < 1, "page", "page must be 1 or more.");
         errors.When(size < 1, "page_size", "page_size must be 1 or more.");
         var clamped = size > options.MaxPageSize;
@@ -77,6 +81,24 @@ public static class Pager
         }
 
         return resolved;
+    }
+
+    private static int? Whole(string? text, string field, Problems.ValidationErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        if (int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        errors.Add(field, long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
+            ? $"{field} must be between 1 and {int.MaxValue.ToString(CultureInfo.InvariantCulture)}."
+            : $"{field} must be a whole number such as 2.");
+        return 1;
     }
 
     public static Paged<T> Create<T>(HttpRequest request, ResolvedPage page, PageCount count, IReadOnlyList<T> results, int maxPageSize)

@@ -375,6 +375,9 @@ public abstract class ProductListTests(EmporiumApp app)
     [InlineData("min_price=1000000000000000", "min_price")]
     [InlineData("max_price=-1000000000000000", "max_price")]
     [InlineData("min_price=-1", "min_price")]
+    [InlineData("page=abc", "page")]
+    [InlineData("page_size=1.5", "page_size")]
+    [InlineData("page=999999999999", "page")]
     public async Task Bad_query_values_are_400_naming_the_parameter(string query, string field)
     {
         var problem = await (await app.Anonymous().GetAsync($"/api/products?{query}")).ShouldBeProblem(HttpStatusCode.BadRequest);
