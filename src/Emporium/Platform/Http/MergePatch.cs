@@ -7,7 +7,7 @@ namespace Emporium.Platform.Http;
 /// JSON merge patch (RFC 7396) onto a request record: the resource as its own PUT body, with the members the patch names
 /// replaced, so a PATCH then runs the PUT path and obeys every one of its rules. A null member takes PUT's meaning of an
 /// absent one, except for the members named not nullable, where it is a field error. Members the request does not have
-/// (read-only or unknown ones) are ignored, as PUT ignores them.
+/// (read-only or unknown ones) are ignored, as PUT ignores them; names match in any letter case, as PUT's do.
 /// </summary>
 public static class MergePatch
 {
@@ -30,30 +30,32 @@ public static class MergePatch
         var merged = JsonSerializer.SerializeToNode(current, shape)!.AsObject();
         foreach (var member in patch.EnumerateObject())
         {
-            if (shape.Properties.FirstOrDefault(p => p.Name == member.Name) is not { } property)
+            // {"Name": ...} was a 200 that changed nothing, while PUT (the web defaults: names in any case) took it.
+            if (shape.Properties.FirstOrDefault(p => string.Equals(p.Name, member.Name, StringComparison.OrdinalIgnoreCase)) is not { } property)
             {
                 continue;
             }
 
+            var name = property.Name;
             if (member.Value.ValueKind == JsonValueKind.Null)
             {
-                if (notNullable.Contains(member.Name))
+                if (notNullable.Contains(name))
                 {
-                    errors.Add(member.Name, $"{member.Name} cannot be null (omit it to keep the current value).");
+                    errors.Add(name, $"{name} cannot be null (omit it to keep the current value).");
                 }
 
-                merged[member.Name] = null;
+                merged[name] = null;
                 continue;
             }
 
             try
             {
                 _ = member.Value.Deserialize(property.PropertyType, Json);
-                merged[member.Name] = JsonNode.Parse(member.Value.GetRawText());
+                merged[name] = JsonNode.Parse(member.Value.GetRawText());
             }
             catch (JsonException invalid)
             {
-                errors.Add(member.Name, $"{member.Name} has the wrong type: {invalid.Message}");
+                errors.Add(name, $"{name} has the wrong type: {invalid.Message}");
             }
         }
 
