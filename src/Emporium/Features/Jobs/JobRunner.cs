@@ -129,8 +129,9 @@ internal sealed partial class JobRunner(
 
         // The job's own scope: its handler, and the store a checkpoint joins the handler's transaction through.
         await using var scope = scopes.CreateAsyncScope();
-        var progress = new ProgressWriter(this, job, clock, _options.ProgressInterval, scope.ServiceProvider.GetRequiredService<IJobStore>());
-        var heartbeat = HeartbeatAsync(job, Stop, heartbeatStop.Token);
+        var hold = new LeaseHold(Now + _options.LeaseDuration);
+        var progress = new ProgressWriter(this, job, clock, _options.ProgressInterval, scope.ServiceProvider.GetRequiredService<IJobStore>(), hold);
+        var heartbeat = HeartbeatAsync(job, hold, Stop, heartbeatStop.Token);
         Func<Task<int>>? outcome = null;
         try
         {
@@ -210,7 +211,13 @@ internal sealed partial class JobRunner(
         transport.Publish([job.Id]);
     }
 
-    private async Task HeartbeatAsync(ClaimedJob job, Action<StopReason> stop, CancellationToken cancellationToken)
+    /// <summary>
+    /// Renews the lease every third of it and stops the handler when the job is no longer this worker's: another holds it,
+    /// a cancel was asked for, or the renewals failed (the database out of reach) until the lease would end before the next
+    /// beat. Until then a missed beat is not fatal; after it, another worker may claim the job, and a handler still running
+    /// here would do its work twice (a second confirmation email, an image rendered twice).
+    /// </summary>
+    private async Task HeartbeatAsync(ClaimedJob job, LeaseHold hold, Action<StopReason> stop, CancellationToken cancellationToken)
     {
         var interval = _options.LeaseDuration / 3;
         while (!cancellationToken.IsCancellationRequested)
@@ -218,7 +225,12 @@ internal sealed partial class JobRunner(
             try
             {
                 await Task.Delay(interval, clock, cancellationToken);
-                var state = await StoreAsync(store => store.HeartbeatAsync(job.Id, Owner, job.Attempts, Now, _options.LeaseDuration, cancellationToken));
+                var beganAt = Now;
+                // A beat that hangs (a connection that went silent) fails in time to count.
+                using var beat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                beat.CancelAfter(interval);
+                var state = await StoreAsync(store => store.HeartbeatAsync(job.Id, Owner, job.Attempts, beganAt, _options.LeaseDuration, beat.Token));
+                hold.RenewedAt(beganAt, _options.LeaseDuration);
                 if (state is null)
                 {
                     LogLeaseLost(job.Id);
@@ -238,8 +250,39 @@ internal sealed partial class JobRunner(
             }
             catch (Exception exception)
             {
-                // A missed beat is not fatal: the lease is three beats long.
                 LogHeartbeatFailed(exception, job.Id);
+                if (Now + interval >= hold.Until)
+                {
+                    LogLeaseRunningOut(job.Id, hold.Until);
+                    stop(StopReason.LeaseLost);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>When this worker's lease on a running job ends, as far as it knows: renewed by beats and by checkpoints.</summary>
+    private sealed class LeaseHold(DateTime until)
+    {
+        private readonly Lock _lock = new();
+        private DateTime _until = until;
+
+        public DateTime Until
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _until;
+                }
+            }
+        }
+
+        public void RenewedAt(DateTime at, TimeSpan lease)
+        {
+            lock (_lock)
+            {
+                _until = at + lease > _until ? at + lease : _until;
             }
         }
     }
@@ -290,7 +333,7 @@ internal sealed partial class JobRunner(
     /// checkpoint travels inside the progress JSON (<see cref="JobCheckpoint"/>); a manual retry keeps it unless asked to
     /// start over.
     /// </summary>
-    private sealed class ProgressWriter(JobRunner runner, ClaimedJob job, TimeProvider clock, TimeSpan interval, IJobStore jobStore)
+    private sealed class ProgressWriter(JobRunner runner, ClaimedJob job, TimeProvider clock, TimeSpan interval, IJobStore jobStore, LeaseHold hold)
     {
         private readonly JobPace _pace = new(clock, resuming: job.Progress is not null);
         private long _lastWrite = long.MinValue;
@@ -327,10 +370,14 @@ internal sealed partial class JobRunner(
 
             var json = JobCheckpoint.With(Compose(progress), checkpoint);
             var store = jobStore.On(db);
-            if (await store.SaveProgressAndExtendLeaseAsync(job.Id, runner.Owner, job.Attempts, json, runner.Now, runner._options.LeaseDuration, cancellationToken) == 0)
+            var now = runner.Now;
+            if (await store.SaveProgressAndExtendLeaseAsync(job.Id, runner.Owner, job.Attempts, json, now, runner._options.LeaseDuration, cancellationToken) == 0)
             {
                 throw new InvalidOperationException($"Job {job.Id} is no longer held by this worker (its lease expired), so its work is not committed.");
             }
+
+            // Renewed once the handler's transaction commits; if it does not, the handler fails anyway.
+            hold.RenewedAt(now, runner._options.LeaseDuration);
 
             // Only now, so that no other write of this attempt stores a checkpoint whose work may yet roll back.
             Checkpoint = checkpoint;
@@ -380,6 +427,9 @@ internal sealed partial class JobRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: heartbeat failed")]
     private partial void LogHeartbeatFailed(Exception exception, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the lease could not be renewed and ends at {Until:O}, before the next beat; its handler was stopped so that the worker that takes the job next is the only one running it")]
+    private partial void LogLeaseRunningOut(long jobId, DateTime until);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: recording the outcome failed; the job runs again when its lease expires")]
     private partial void LogOutcomeFailed(Exception exception, long jobId);

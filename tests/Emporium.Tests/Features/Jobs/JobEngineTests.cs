@@ -570,4 +570,37 @@ public abstract class JobEngineTests(EmporiumApp app)
 
 public sealed class JobEngineTestsOnSqlite(JobsSqliteApp app) : JobEngineTests(app), IClassFixture<JobsSqliteApp>;
 
-public sealed class JobEngineTestsOnPostgres(JobsPostgresApp app) : JobEngineTests(app), IClassFixture<JobsPostgresApp>;
+public sealed class JobEngineTestsOnPostgres(JobsPostgresApp app) : JobEngineTests(app), IClassFixture<JobsPostgresApp>
+{
+    [Fact]
+    public async Task A_worker_that_cannot_renew_its_lease_stops_its_handler_before_the_lease_ends()
+    {
+        // The database refuses this job's heartbeats (as if out of reach): the handler ran on past the lease, and once another
+        // worker took the job both ran it (a second confirmation email). It stops before the lease can end.
+        var key = Guid.NewGuid().ToString("N")[..12];
+        var id = await app.EnqueueAsync("test.gate", new TestPayload(key));
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        await staff.WaitForStatusAsync(id, "PROCESSING");
+        var refuse = $$"""
+            CREATE FUNCTION refuse_beats_{{id}}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'the database is out of reach' USING ERRCODE = '08006'; END $$;
+            CREATE TRIGGER refuse_beats_{{id}} BEFORE UPDATE ON jobs FOR EACH ROW
+                WHEN (OLD.id = {{id}} AND OLD.status = 'PROCESSING' AND NEW.status = 'PROCESSING') EXECUTE FUNCTION refuse_beats_{{id}}();
+            """;
+        var allow = $"DROP TRIGGER refuse_beats_{id} ON jobs; DROP FUNCTION refuse_beats_{id}();";
+        await app.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(refuse));
+        try
+        {
+            // Jobs:LeaseDuration is 8 s here, a beat every 2.7 s: two missed beats leave less than one before the lease ends.
+            await Executions.WaitForAsync($"{key}:stopped", "the handler is stopped once the lease would end before the next beat");
+        }
+        finally
+        {
+            await app.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(allow));
+            Executions.Open(key);
+        }
+
+        // The lease ends unrenewed, the job is taken again and completes.
+        await staff.WaitForStatusAsync(id, "COMPLETED");
+    }
+}
