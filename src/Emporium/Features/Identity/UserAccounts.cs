@@ -18,7 +18,7 @@ internal static class UserAccounts
     /// take an admin away holds (a role change, a lock) to the end of its transaction: two admins demoting or locking each
     /// other at once each saw the other still there, and the store was left with no admin.
     /// </summary>
-    public static async Task<bool> AnotherAdminRemainsAsync(EmporiumDbContext db, IWriteLocks locks, long userId, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<bool> AnotherAdminRemainsAsync(EmporiumDbContext db, IWriteLocks locks, long userId, CancellationToken cancellationToken)
     {
         await locks.HoldAsync("admins", 0, cancellationToken);
         var admin = Roles.Admin.ToUpperInvariant();
@@ -26,7 +26,9 @@ internal static class UserAccounts
             .Where(u => u.Id != userId && db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.NormalizedName == admin)))
             .Select(u => u.LockoutEnd)
             .ToListAsync(cancellationToken);
-        return lockouts.Exists(end => end is null || end <= now);
+        // A lockout after failed sign-ins does not count (anyone who knows the email can cause one, as StillAnAdmin says):
+        // otherwise an attacker holding one admin account could keep the others from locking it.
+        return lockouts.Exists(end => end != AdminLock);
     }
 
     public static ProblemHttpResult LastAdmin(string what) =>

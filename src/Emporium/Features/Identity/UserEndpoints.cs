@@ -89,7 +89,7 @@ public static class UserEndpoints
 
         await using var transaction = await scope.Db.Database.BeginTransactionAsync(scope.Aborted);
         if (await users.IsInRoleAsync(user, Roles.Admin)
-            && !await UserAccounts.AnotherAdminRemainsAsync(scope.Db, locks, user.Id, scope.Clock.GetUtcNow(), scope.Aborted))
+            && !await UserAccounts.AnotherAdminRemainsAsync(scope.Db, locks, user.Id, scope.Aborted))
         {
             return UserAccounts.LastAdmin("unlock or make");
         }
@@ -168,7 +168,6 @@ public static class UserEndpoints
         UserManager<User> users,
         EmporiumDbContext db,
         IWriteLocks locks,
-        TimeProvider clock,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
@@ -194,7 +193,7 @@ public static class UserEndpoints
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (toRemove.Contains(Roles.Admin, StringComparer.OrdinalIgnoreCase)
-            && !await UserAccounts.AnotherAdminRemainsAsync(db, locks, user.Id, clock.GetUtcNow(), cancellationToken))
+            && !await UserAccounts.AnotherAdminRemainsAsync(db, locks, user.Id, cancellationToken))
         {
             return UserAccounts.LastAdmin("make");
         }
