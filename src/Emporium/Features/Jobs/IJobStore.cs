@@ -14,7 +14,11 @@ public interface IJobTransport
 
 /// <summary>A job as claimed by one worker; <see cref="Progress"/> carries the checkpoint an earlier attempt saved, if any.</summary>
 public sealed record ClaimedJob(
-    long Id, string Kind, string Payload, int Attempts, int MaxAttempts, bool CancelRequested, string? Progress = null, string? TraceParent = null);
+    long Id, string Kind, string Payload, int Attempts, int MaxAttempts, bool CancelRequested, string? Progress = null, string? TraceParent = null)
+{
+    /// <summary>When the claim's lease ends unless renewed (set by the runner that claimed it).</summary>
+    public DateTime? LeaseEndsAt { get; init; }
+}
 
 /// <summary>
 /// The runner's writes to the jobs table (implemented per database by the infrastructure: the claim differs). Every write

@@ -86,7 +86,11 @@ internal sealed partial class JobRunner(
         try
         {
             await BuryExpiredLastAttemptsAsync(stoppingToken);
-            return await StoreAsync(store => store.ClaimAsync(Owner, Now, _options.LeaseDuration, _kinds, stoppingToken));
+            // The lease ends LeaseDuration after this instant (the claim's own expiry), however long the statement waits.
+            var at = Now;
+            return await StoreAsync(store => store.ClaimAsync(Owner, at, _options.LeaseDuration, _kinds, stoppingToken)) is { } job
+                ? job with { LeaseEndsAt = at + _options.LeaseDuration }
+                : null;
         }
         catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
         {
@@ -129,7 +133,7 @@ internal sealed partial class JobRunner(
 
         // The job's own scope: its handler, and the store a checkpoint joins the handler's transaction through.
         await using var scope = scopes.CreateAsyncScope();
-        var hold = new LeaseHold(Now + _options.LeaseDuration);
+        var hold = new LeaseHold(job.LeaseEndsAt ?? Now + _options.LeaseDuration);
         var progress = new ProgressWriter(this, job, clock, _options.ProgressInterval, scope.ServiceProvider.GetRequiredService<IJobStore>(), hold);
         var heartbeat = HeartbeatAsync(job, hold, Stop, heartbeatStop.Token);
         Func<Task<int>>? outcome = null;
@@ -213,9 +217,11 @@ internal sealed partial class JobRunner(
 
     /// <summary>
     /// Renews the lease every third of it and stops the handler when the job is no longer this worker's: another holds it,
-    /// a cancel was asked for, or the renewals failed (the database out of reach) until the lease would end before the next
-    /// beat. Until then a missed beat is not fatal; after it, another worker may claim the job, and a handler still running
-    /// here would do its work twice (a second confirmation email, an image rendered twice).
+    /// a cancel was asked for, or the renewals failed (the database out of reach) until the next beat, given all the time a
+    /// beat may take (half an interval), could end after the lease. Until then a missed beat is not fatal; after it,
+    /// another worker may claim the job, and a handler still running here would do its work twice (a second confirmation
+    /// email, an image rendered twice). What is left of the lease then (half an interval) covers the handler's stopping
+    /// and some difference between the workers' clocks.
     /// </summary>
     private async Task HeartbeatAsync(ClaimedJob job, LeaseHold hold, Action<StopReason> stop, CancellationToken cancellationToken)
     {
@@ -228,7 +234,7 @@ internal sealed partial class JobRunner(
                 var beganAt = Now;
                 // A beat that hangs (a connection that went silent) fails in time to count.
                 using var beat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                beat.CancelAfter(interval);
+                beat.CancelAfter(interval / 2);
                 var state = await StoreAsync(store => store.HeartbeatAsync(job.Id, Owner, job.Attempts, beganAt, _options.LeaseDuration, beat.Token));
                 hold.RenewedAt(beganAt, _options.LeaseDuration);
                 if (state is null)
@@ -251,7 +257,7 @@ internal sealed partial class JobRunner(
             catch (Exception exception)
             {
                 LogHeartbeatFailed(exception, job.Id);
-                if (Now + interval >= hold.Until)
+                if (Now + interval + (interval / 2) >= hold.Until)
                 {
                     LogLeaseRunningOut(job.Id, hold.Until);
                     stop(StopReason.LeaseLost);
