@@ -165,8 +165,14 @@ public static class CategoryEndpoints
             var parent = category.ParentId is { } parentId
                 ? await scope.Db.Set<Category>().AsNoTracking().Where(c => c.Id == parentId).Select(c => new { c.Slug, c.DeletedAt }).FirstOrDefaultAsync(scope.Aborted)
                 : null;
-            return parent?.DeletedAt is not null
-                ? Problems.Conflict($"Its parent category '{parent.Slug}' is deleted; restore the parent first.")
+            if (parent?.DeletedAt is not null)
+            {
+                return Problems.Conflict($"Its parent category '{parent.Slug}' is deleted; restore the parent first.");
+            }
+
+            // Its parent may have moved deeper while it was deleted.
+            return category.ParentId is { } under && await CategoryTree.LevelAsync(scope.Db, under, scope.Aborted) + 1 > CategoryTree.MaxDepth
+                ? Problems.Conflict($"Restored under its parent it would be past the tree's {CategoryTree.MaxDepth} levels; move the parent up first.")
                 : null;
         });
 

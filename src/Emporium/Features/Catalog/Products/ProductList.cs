@@ -34,7 +34,7 @@ public static partial class ProductEndpoints
             errors.When(part != "thumbnail", "include", $"include takes 'thumbnail', not '{part}'.");
         }
 
-        errors.When(cursor is not null && paging.Page is not null, "cursor", "Send either page or cursor, not both.");
+        errors.When(cursor is not null && !string.IsNullOrWhiteSpace(paging.Page), "cursor", "Send either page or cursor, not both.");
         if (denied is not null)
         {
             return denied;

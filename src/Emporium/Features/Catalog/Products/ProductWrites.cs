@@ -237,7 +237,8 @@ public static partial class ProductEndpoints
         Currency = product.Currency,
         IsActive = product.IsActive,
         Brand = product.BrandId is { } brandId ? new IdOrSlug(brandId.ToString(System.Globalization.CultureInfo.InvariantCulture)) : null,
-        Categories = product.Categories.Select(c => new IdOrSlug(c.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList(),
+        // Live ones only: links to deleted categories are in no read, are kept by the write, and count towards no limit.
+        Categories = product.Categories.Where(c => c.DeletedAt is null).Select(c => new IdOrSlug(c.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList(),
     };
 
     /// <summary>

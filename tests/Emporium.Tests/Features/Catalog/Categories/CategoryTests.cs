@@ -186,6 +186,12 @@ public abstract class CategoryTests(EmporiumApp app)
         await (await staff.PatchJson($"/api/categories/{Id(branch)}", new { parent = Id(chain[27]) })).ShouldBe(HttpStatusCode.OK);
 
         (await (await staff.GetAsync("/api/categories/tree")).ShouldBe(HttpStatusCode.OK)).GetArrayLength().Should().BeGreaterThan(0);
+
+        // A category restored under a parent that moved deeper while it was deleted would be the 31st level.
+        var twig = (await (await staff.GetAsync($"/api/categories?parent={Id(branch)}")).ShouldBe(HttpStatusCode.OK)).GetProperty("results")[0];
+        await (await staff.DeleteAsync($"/api/categories/{Id(twig)}")).ShouldBe(HttpStatusCode.NoContent);
+        await (await staff.PatchJson($"/api/categories/{Id(branch)}", new { parent = Id(chain[28]) })).ShouldBe(HttpStatusCode.OK);
+        await (await staff.PostAsync($"/api/categories/{Id(twig)}/restore", null)).ShouldBeProblem(HttpStatusCode.Conflict);
     }
 
     private const int Rounds = 20;

@@ -529,6 +529,29 @@ public abstract class ProductWriteTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Kept_links_to_deleted_categories_count_towards_no_limit()
+    {
+        var staff = await app.NewUserAsync(Roles.Staff);
+        var tag = Tag();
+        var categories = new List<long>();
+        for (var n = 0; n <= Emporium.Features.Catalog.Products.ProductRules.MaxCategories; n++)
+        {
+            categories.Add((await app.AddCategoryAsync($"Many {n} {tag}")).Id);
+        }
+
+        var full = categories.Take(Emporium.Features.Catalog.Products.ProductRules.MaxCategories).ToArray();
+        var product = await (await staff.Http.PostJson("/api/products", new { sku = $"M-{tag}", name = $"Many {tag}", price = 1m, categories = full }))
+            .ShouldBe(HttpStatusCode.Created);
+        var url = $"/api/products/{product.Id()}";
+        (await staff.Http.DeleteAsync($"/api/categories/{full[0]}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        await (await staff.Http.PutJson(url, new { sku = $"M-{tag}", name = $"Many {tag}", price = 1m, categories = categories.Skip(1).ToArray() }))
+            .ShouldBe(HttpStatusCode.OK);
+
+        // 100 live links and the kept one: a PATCH of the name alone must not read as 101 categories.
+        await (await staff.Http.PatchJson(url, new { name = $"Renamed {tag}" })).ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task Soft_deleted_product_is_hidden_from_the_public_and_visible_to_staff()
     {
         var staff = await app.NewUserAsync(Roles.Staff);
