@@ -77,12 +77,13 @@ public sealed class PlatformTests(SqliteApp app) : IClassFixture<SqliteApp>
     {
         var sink = new CapturingLoggerProvider();
         await using var logged = new LoggedApp(sink);
-        var response = await logged.Anonymous().GetAsync("/api/categories/shoes/products?page=abc");
+        var staff = await logged.NewUserAsync(Emporium.Platform.Security.Roles.Staff);
+        var response = await staff.Http.PutAsync("/api/brands/shoes", new StringContent("{\"name\": ", System.Text.Encoding.UTF8, "application/json"));
         await response.ShouldBeProblem(HttpStatusCode.BadRequest);
 
         // Grouped by route, as dashboards do: the template, not each path, even when binding failed before the handler ran.
         var line = sink.Entries.Should().ContainSingle(e => e.Category == "Emporium.Requests").Subject;
-        line.State["Route"].Should().Be("/api/categories/{ref}/products");
+        line.State["Route"].Should().Be("/api/brands/{ref}");
         line.State["StatusCode"].Should().Be(400);
     }
 
@@ -138,6 +139,7 @@ public sealed class StartupTests
     [InlineData("--Auth:RefreshTokenLifetime=3650000.00:00:00", "Auth:RefreshTokenLifetime")]
     [InlineData("--Auth:RefreshReuseGrace=01:00:00", "Auth:RefreshReuseGrace")]
     [InlineData("--Jobs:RetryDelays:0=3000000", "Jobs:RetryDelays")]
+    [InlineData("--Http:MaxJsonBodyBytes=104857600", "MaxJsonBodyBytes")]
     [InlineData("--Identity:Lockout:DefaultLockoutTimeSpan=10675199.02:48:05", "Identity:Lockout:DefaultLockoutTimeSpan")]
     public Task A_wrong_setting_stops_the_service_with_one_line_naming_it(string argument, string named) =>
         RealBinary.RefusesToStartAsync(named, argument);

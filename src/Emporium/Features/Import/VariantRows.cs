@@ -107,7 +107,7 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
         var live = combinations.Keys.CountBy(key => key.ProductId).ToDictionary();
         var attributes = await AttributesAsync(cancellationToken);
         var covered = attributes.Values.Select(a => a.Id).ToHashSet();
-        var tooMany = $"the product already has {VariantLimits.MaxVariantsPerProduct:N0} live variants, the most one product may have.";
+        var tooMany = string.Create(CultureInfo.InvariantCulture, $"the product already has {VariantLimits.MaxVariantsPerProduct:N0} live variants, the most one product may have.");
 
         var levels = new List<(ImportRow Row, Variant Variant)>();
         foreach (var row in rows)

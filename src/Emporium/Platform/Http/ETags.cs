@@ -53,8 +53,10 @@ public static class ETags
     public static IApplicationBuilder UseIfMatchSyntaxCheck(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
         {
+            // Only writes read If-Match here (a GET, a file or a health probe ignores it, as the OpenAPI document says).
             var header = context.Request.Headers.IfMatch;
-            if (header.Count == 0 || EntityTagHeaderValue.TryParseStrictList(header, out _))
+            if (header.Count == 0 || HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
+                || EntityTagHeaderValue.TryParseStrictList(header, out _))
             {
                 await next(context);
                 return;

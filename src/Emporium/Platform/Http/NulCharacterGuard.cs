@@ -50,7 +50,7 @@ public static class NulCharacterGuard
                     {
                         Status = StatusCodes.Status413PayloadTooLarge,
                         Title = "The body is too large.",
-                        Detail = $"JSON bodies may be at most {limit:N0} bytes (Http:MaxJsonBodyBytes); nothing was changed.",
+                        Detail = string.Create(CultureInfo.InvariantCulture, $"JSON bodies may be at most {limit:N0} bytes (Http:MaxJsonBodyBytes); nothing was changed."),
                     },
                 });
                 return;
@@ -100,8 +100,8 @@ public static class NulCharacterGuard
         return null;
     }
 
-    /// <summary>The "field" of a JSON body over Http:MaxJsonBodyBytes: a 413, not a 400.</summary>
-    private const string TooLarge = "";
+    /// <summary>The "field" of a JSON body over Http:MaxJsonBodyBytes: a 413, not a 400 (no query name holds a NUL).</summary>
+    private const string TooLarge = "\0too-large";
 
     private static async Task<(string Field, string Message)?> InJsonBodyAsync(HttpRequest request, long limit)
     {
@@ -295,7 +295,8 @@ public sealed class JsonBodyOptions
     /// <summary>
     /// 4 MiB by default: a bulk delete of BulkDeleteJob's 10,000 SKUs (the largest body) fits several times over. Larger
     /// bodies are refused with 413 before anything reads them; every body up to it is checked for NUL and lone surrogates.
+    /// At most 25 MiB, under Kestrel's own limit on request bodies (30,000,000 bytes), which would refuse larger ones first.
     /// </summary>
-    [System.ComponentModel.DataAnnotations.Range(65_536, 268_435_456)]
+    [System.ComponentModel.DataAnnotations.Range(65_536, 26_214_400)]
     public long MaxJsonBodyBytes { get; set; } = 4 * 1024 * 1024;
 }
