@@ -30,8 +30,10 @@ public static class JobEndpoints
                 + "that is COMPLETED, the cancel having come too late. A finished job answers 409.", 404, 409);
         jobs.MapGet("/{id:long}/events", JobEvents)
             .Produces<JobResponse>(StatusCodes.Status200OK, "text/event-stream")
-            .Documented("Follow a job as server-sent events", "A `progress` event with the job whenever it changes (status, attempts, progress, error), then one `done` "
-                + "event with the final job when it is COMPLETED, FAILED, CANCELLED or DEAD, and the stream ends.", 404);
+            .Documented("Follow a job as server-sent events", "A `progress` event with the job whenever it changes (status, attempts, progress, error), and "
+                + "again after Jobs:EventStreamKeepAlive (15 s) without a change; then one `done` event with the final job when it is COMPLETED, FAILED, "
+                + "CANCELLED or DEAD, and the stream ends. A stream also ends after Jobs:EventStreamLifetime (10 min) or when the process stops: "
+                + "reconnect (EventSource does) to follow on.", 404);
 
         // The seeds' original status route, kept for clients written against it.
         app.MapGet("/api/job/{id:long}/status", GetJobStatus)
@@ -172,24 +174,28 @@ public static class JobEndpoints
     }
 
     public static async Task<Results<ServerSentEventsResult<JobResponse>, ProblemHttpResult>> JobEvents(
-        long id, [AsParameters] RequestScope scope, IHostApplicationLifetime lifetime)
+        long id, [AsParameters] RequestScope scope, IHostApplicationLifetime lifetime, IOptions<JobsOptions> options)
     {
         return await FindAsync(scope.Db, scope.Http.User, id, scope.Aborted) is null
             ? Problems.NotFound("Job")
-            : TypedResults.ServerSentEvents(Follow(id, scope.Db, lifetime.ApplicationStopping, scope.Aborted));
+            : TypedResults.ServerSentEvents(Follow(id, scope.Db, scope.Clock, options.Value, lifetime.ApplicationStopping, scope.Aborted));
     }
 
     /// <summary>
-    /// Polls the job until it ends, the client goes, or the process stops: an open stream would otherwise hold the
-    /// shutdown for Host:ShutdownTimeout, and the job runner's hand-back of running jobs with it. The client reconnects
-    /// (EventSource does) to another process.
+    /// Polls the job until it ends, the client goes, the process stops, or Jobs:EventStreamLifetime passes: an open stream
+    /// would otherwise hold the shutdown for Host:ShutdownTimeout, and the job runner's hand-back of running jobs with it.
+    /// The client reconnects (EventSource does), to another process. Unchanged for Jobs:EventStreamKeepAlive, the job is
+    /// sent again, so that no proxy takes the stream for idle.
     /// </summary>
     private static async IAsyncEnumerable<SseItem<JobResponse>> Follow(
-        long id, EmporiumDbContext db, CancellationToken stopping, [EnumeratorCancellation] CancellationToken cancellationToken)
+        long id, EmporiumDbContext db, TimeProvider clock, JobsOptions options, CancellationToken stopping,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var ends = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
+        var started = clock.GetTimestamp();
+        var sent = started;
         string? last = null;
-        while (!ends.IsCancellationRequested)
+        while (!ends.IsCancellationRequested && clock.GetElapsedTime(started) < options.EventStreamLifetime)
         {
             var job = await db.Set<Job>().AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
             if (job is null)
@@ -205,9 +211,10 @@ public static class JobEndpoints
                 yield break;
             }
 
-            if (state != last)
+            if (state != last || clock.GetElapsedTime(sent) >= options.EventStreamKeepAlive)
             {
                 last = state;
+                sent = clock.GetTimestamp();
                 yield return new SseItem<JobResponse>(JobResponse.From(job), "progress");
             }
 

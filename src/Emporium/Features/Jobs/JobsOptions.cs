@@ -37,6 +37,20 @@ public sealed class JobsOptions : IValidatableObject
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
+    /// A job's event stream sends the job again after this long without a change, so proxies and load balancers that cut
+    /// idle connections (often after 60 s) leave a stream of a job waiting for a retry or a worker open.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:05:00")]
+    public TimeSpan EventStreamKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// A job's event stream ends after this long (EventSource reconnects by itself, and the reconnection checks the
+    /// caller's access again): a stream outlived its access token, a lock or a demotion, and held a connection for ever.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan EventStreamLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// How long a job that ended (completed, failed, dead or cancelled) and a worker process silent since are kept; then
     /// workers delete them, every <see cref="RetentionSweepInterval"/>. As long as an import's errors.csv by default.
     /// </summary>

@@ -479,6 +479,40 @@ public abstract class JobEngineTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task An_event_stream_of_a_waiting_job_is_kept_alive_and_ends_after_its_lifetime()
+    {
+        // A job due in an hour changes nothing for an hour: the stream sent nothing after its first event (a proxy cut it as
+        // idle) and stayed open for as long as the client did, whatever became of the caller's access meanwhile.
+        await using var streaming = new SqliteApp();
+        streaming.With("Jobs:EventStreamKeepAlive", "00:00:00.300").With("Jobs:EventStreamLifetime", "00:00:02");
+        await streaming.InitializeAsync();
+        var staff = (await streaming.NewUserAsync(Roles.Staff)).Http;
+        var id = await streaming.WithDbAsync(async db =>
+        {
+            var job = new Job
+            {
+                Kind = "test.later", Payload = "{}", Status = JobStatus.PENDING, MaxAttempts = 1,
+                NextRunAt = DateTime.UtcNow.AddHours(1), CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow,
+            };
+            db.Add(job);
+            await db.SaveChangesAsync();
+            return job.Id;
+        });
+        using var response = await staff.GetAsync($"/api/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        using var timeout = new CancellationTokenSource(TestTime.Of(15));
+        var events = new List<string>();
+
+        await foreach (var item in SseParser.Create(stream).EnumerateAsync(timeout.Token))
+        {
+            events.Add(item.EventType);
+        }
+
+        timeout.IsCancellationRequested.Should().BeFalse("the stream ends by itself after Jobs:EventStreamLifetime");
+        events.Should().HaveCountGreaterThanOrEqualTo(3).And.OnlyContain(type => type == "progress");
+    }
+
+    [Fact]
     public async Task The_event_stream_of_a_finished_job_sends_one_final_event()
     {
         var staff = await StaffAsync();
