@@ -70,6 +70,27 @@ public sealed class UserPagesTests(AdminUiApp app, ChromiumBrowser chromium) : A
     }
 
     [Fact]
+    public async Task An_admin_sets_a_lost_password_and_the_old_one_stops_working()
+    {
+        var email = $"forgetful-{Tag()}@emporium.test";
+        var api = await AdminApiAsync();
+        await (await api.PostJson("/api/users", new { email, password = Password, roles = new[] { "staff" } })).ShouldBe(HttpStatusCode.Created);
+        await SignInAsync();
+        await Page.GotoAsync(App.AdminUrl($"/users?email={Uri.EscapeDataString(email)}"));
+
+        await Page.GetByText("Set password").ClickAsync();
+        await Page.GetByLabel($"New password for {email}", new PageGetByLabelOptions { Exact = true }).FillAsync("short");
+        await Button($"Set password of {email}").ClickAsync();
+        await Expect(Page.Locator(".form-message").First).ToContainTextAsync($"{email} was not changed.");
+
+        await Page.GetByLabel($"New password for {email}", new PageGetByLabelOptions { Exact = true }).FillAsync("a brand new passphrase");
+        await Button($"Set password of {email}").ClickAsync();
+        await Expect(Flash).ToHaveTextAsync($"Set a new password for {email}; their sessions end within minutes.");
+        (await App.Anonymous().PostJson("/api/auth/login", new { email, password = Password })).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await App.Anonymous().PostJson("/api/auth/login", new { email, password = "a brand new passphrase" })).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task Staff_do_not_see_the_users_section()
     {
         var email = $"staff-{Tag()}@emporium.test";

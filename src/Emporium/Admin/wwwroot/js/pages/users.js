@@ -11,7 +11,8 @@ const ROLES = [
   ['admin', 'Admin — also manages users'],
 ];
 
-// #/users: admins list accounts, create staff and seller accounts, change roles, and lock or unlock an account.
+// #/users: admins list accounts, create staff and seller accounts, change roles, set a lost password, and lock or unlock an
+// account.
 export async function usersPage({ params, refresh }) {
   const search = searchForm(params);
   let envelope;
@@ -96,7 +97,30 @@ function userRow(user, message, refresh) {
               act(`Locked ${user.email}.`, () => api(`/api/users/${user.id}/lock`, { method: 'POST' }));
             }
           },
-        }, 'Lock')));
+        }, 'Lock'),
+      passwordControl(user, act)));
+}
+
+// A lost password, or an account taken back: the new password replaces the old one and every session of the account ends
+// at its next refresh (PUT /api/users/{id}/password). Folded away, so a row stays one line.
+function passwordControl(user, act) {
+  const password = h('input', {
+    type: 'password',
+    id: `user-password-${user.id}`,
+    autocomplete: 'new-password',
+    'aria-label': `New password for ${user.email}`,
+    placeholder: 'New password',
+  });
+  return h('details', { class: 'row-password' },
+    h('summary', {}, 'Set password'),
+    password,
+    h('button', {
+      type: 'button',
+      class: 'secondary',
+      'aria-label': `Set password of ${user.email}`,
+      onclick: () => act(`Set a new password for ${user.email}; their sessions end within minutes.`,
+        () => api(`/api/users/${user.id}/password`, { method: 'PUT', body: { password: password.value } })),
+    }, 'Set'));
 }
 
 function createForm(refresh) {
