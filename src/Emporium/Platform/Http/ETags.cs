@@ -62,18 +62,6 @@ public static class ETags
                 return;
             }
 
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails = new ValidationProblemDetails(new Dictionary<string, string[]>
-                {
-                    ["If-Match"] = ["If-Match must be * or entity tags in double quotes, as the ETag header gives them (\"12-3\")."],
-                })
-                {
-                    Status = StatusCodes.Status400BadRequest,
-                    Title = "One or more fields are invalid.",
-                },
-            });
+            await context.WriteFieldProblemAsync("If-Match", "If-Match must be * or entity tags in double quotes, as the ETag header gives them (\"12-3\").");
         });
 }

@@ -24,16 +24,11 @@ public static class NulCharacterGuard
         {
             if (NotUtf8Json(context.Request) is { } charset)
             {
-                context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                await context.WriteProblemAsync(new ProblemDetails
                 {
-                    HttpContext = context,
-                    ProblemDetails = new ProblemDetails
-                    {
-                        Status = StatusCodes.Status415UnsupportedMediaType,
-                        Title = "JSON bodies must be UTF-8.",
-                        Detail = $"The body is declared as charset {charset}; send UTF-8 JSON (RFC 8259), with no charset or charset=utf-8.",
-                    },
+                    Status = StatusCodes.Status415UnsupportedMediaType,
+                    Title = "JSON bodies must be UTF-8.",
+                    Detail = $"The body is declared as charset {charset}; send UTF-8 JSON (RFC 8259), with no charset or charset=utf-8.",
                 });
                 return;
             }
@@ -42,36 +37,21 @@ public static class NulCharacterGuard
             var refused = InQuery(context.Request) is { } name ? (name, NulMessage) : await InJsonBodyAsync(context.Request, limit);
             if (refused is (TooLarge, _))
             {
-                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                await context.WriteProblemAsync(new ProblemDetails
                 {
-                    HttpContext = context,
-                    ProblemDetails = new ProblemDetails
-                    {
-                        Status = StatusCodes.Status413PayloadTooLarge,
-                        Title = "The body is too large.",
-                        Detail = string.Create(CultureInfo.InvariantCulture, $"JSON bodies may be at most {limit:N0} bytes (Http:MaxJsonBodyBytes); nothing was changed."),
-                    },
+                    Status = StatusCodes.Status413PayloadTooLarge,
+                    Title = "The body is too large.",
+                    Detail = string.Create(CultureInfo.InvariantCulture, $"JSON bodies may be at most {limit:N0} bytes (Http:MaxJsonBodyBytes); nothing was changed."),
                 });
-                return;
             }
-
-            if (refused is not var (field, message))
+            else if (refused is var (field, message))
+            {
+                await context.WriteFieldProblemAsync(field, $"{field} {message}");
+            }
+            else
             {
                 await next(context);
-                return;
             }
-
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails = new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [$"{field} {message}"] })
-                {
-                    Status = StatusCodes.Status400BadRequest,
-                    Title = "One or more fields are invalid.",
-                },
-            });
         });
 
     private static string? InQuery(HttpRequest request)

@@ -20,6 +20,22 @@ public static class ProblemDetailsExtensions
         return services;
     }
 
+    /// <summary>Answers <paramref name="problem"/> (its status included) from a middleware, before any endpoint runs.</summary>
+    public static Task WriteProblemAsync(this HttpContext context, ProblemDetails problem)
+    {
+        context.Response.StatusCode = problem.Status ?? StatusCodes.Status400BadRequest;
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>()
+            .WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
+    }
+
+    /// <summary>A 400 naming <paramref name="field"/>, as a validation problem, from a middleware.</summary>
+    public static Task WriteFieldProblemAsync(this HttpContext context, string field, string message) =>
+        context.WriteProblemAsync(new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "One or more fields are invalid.",
+        });
+
     /// <summary>Problem details as JSON whatever the request's Accept header says, with the same customization.</summary>
     private sealed class AnyClientProblemWriter(IOptions<ProblemDetailsOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IProblemDetailsWriter
     {

@@ -453,17 +453,7 @@ public abstract class JobEngineTests(EmporiumApp app)
         await using var stopping = new SqliteApp();
         await stopping.InitializeAsync();
         var staff = (await stopping.NewUserAsync(Roles.Staff)).Http;
-        var id = await stopping.WithDbAsync(async db =>
-        {
-            var job = new Job
-            {
-                Kind = "test.later", Payload = "{}", Status = JobStatus.PENDING, MaxAttempts = 1,
-                NextRunAt = DateTime.UtcNow.AddHours(1), CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow,
-            };
-            db.Add(job);
-            await db.SaveChangesAsync();
-            return job.Id;
-        });
+        var id = await WaitingAnHourAsync(stopping);
         using var response = await staff.GetAsync($"/api/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
         await using var stream = await response.Content.ReadAsStreamAsync();
         using var timeout = new CancellationTokenSource(TestTime.Of(10));
@@ -478,16 +468,9 @@ public abstract class JobEngineTests(EmporiumApp app)
         events.Should().Equal(["progress"], "the stream ended when the process began to stop, long before the job would run");
     }
 
-    [Fact]
-    public async Task An_event_stream_of_a_waiting_job_is_kept_alive_and_ends_after_its_lifetime()
-    {
-        // A job due in an hour changes nothing for an hour: the stream sent nothing after its first event (a proxy cut it as
-        // idle) and stayed open for as long as the client did, whatever became of the caller's access meanwhile.
-        await using var streaming = new SqliteApp();
-        streaming.With("Jobs:EventStreamKeepAlive", "00:00:00.300").With("Jobs:EventStreamLifetime", "00:00:02");
-        await streaming.InitializeAsync();
-        var staff = (await streaming.NewUserAsync(Roles.Staff)).Http;
-        var id = await streaming.WithDbAsync(async db =>
+    /// <summary>A job of a kind no worker takes, due in an hour: its event stream has nothing to tell for an hour.</summary>
+    private static Task<long> WaitingAnHourAsync(EmporiumApp app) =>
+        app.WithDbAsync(async db =>
         {
             var job = new Job
             {
@@ -498,6 +481,17 @@ public abstract class JobEngineTests(EmporiumApp app)
             await db.SaveChangesAsync();
             return job.Id;
         });
+
+    [Fact]
+    public async Task An_event_stream_of_a_waiting_job_is_kept_alive_and_ends_after_its_lifetime()
+    {
+        // A job due in an hour changes nothing for an hour: the stream sent nothing after its first event (a proxy cut it as
+        // idle) and stayed open for as long as the client did, whatever became of the caller's access meanwhile.
+        await using var streaming = new SqliteApp();
+        streaming.With("Jobs:EventStreamKeepAlive", "00:00:00.300").With("Jobs:EventStreamLifetime", "00:00:02");
+        await streaming.InitializeAsync();
+        var staff = (await streaming.NewUserAsync(Roles.Staff)).Http;
+        var id = await WaitingAnHourAsync(streaming);
         using var response = await staff.GetAsync($"/api/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
         await using var stream = await response.Content.ReadAsStreamAsync();
         using var timeout = new CancellationTokenSource(TestTime.Of(15));
