@@ -210,21 +210,12 @@ internal sealed class BatchWriter(
         var (batch, lane, write, diff) = _inFlight.Peek();
         var (written, variantOutcome) = await write;
         _inFlight.Dequeue();
-        foreach (var rejection in batch.Rejections)
-        {
-            await RejectAsync(rejection);
-        }
-
-        foreach (var row in batch.Rows.Where(row => row.Rejection is not null))
-        {
-            await RejectAsync(row.Rejection! with { Cells = row.Cells });
-        }
-
+        // Each stage finds its own rejections (reading, the look-ahead, variant rows, ownership): errors.csv lists them in
+        // the file's order all the same, as ErrorReport promises, once the batch is accounted for.
+        var rejections = new List<RejectedRow>(batch.Rejections);
+        rejections.AddRange(batch.Rows.Where(row => row.Rejection is not null).Select(row => row.Rejection! with { Cells = row.Cells }));
         _duplicates += batch.Duplicates;
-        foreach (var (row, rejection) in variantOutcome.Rejected)
-        {
-            await RejectAsync(rejection with { Cells = row.Cells });
-        }
+        rejections.AddRange(variantOutcome.Rejected.Select(rejected => rejected.Rejection with { Cells = rejected.Row.Cells }));
 
         if (options.DryRun && header.Columns.ProductSku)
         {
@@ -261,9 +252,14 @@ internal sealed class BatchWriter(
 
                     break;
                 case UpsertOutcome.OutOfReach:
-                    await RejectAsync(ReadingStage.NotOwned(row) with { Cells = row.Cells });
+                    rejections.Add(ReadingStage.NotOwned(row) with { Cells = row.Cells });
                     break;
             }
+        }
+
+        foreach (var rejection in rejections.OrderBy(rejection => rejection.Line))
+        {
+            await RejectAsync(rejection);
         }
 
         lane.Db.ChangeTracker.Clear();

@@ -62,6 +62,24 @@ public abstract class VariantImportTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Errors_csv_lists_rejected_rows_in_the_files_order_whichever_stage_refused_them()
+    {
+        // Line 2 is refused when variant rows are written, line 3 as it is read: errors.csv listed line 3 first.
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var t = Tag();
+        var csv = $"sku,name,price,product_sku\r\nORPHAN-{t}-S,,,NOPE-{t}\r\nBAD-{t},Bad {t},abc,\r\nGOOD-{t},Good {t},1,\r\n";
+
+        var job = await Uploads.ImportAsync(staff, Uploads.Raw(csv));
+
+        Counts(job).GetProperty("rejected").GetInt32().Should().Be(2);
+        var errors = await (await staff.GetAsync(Counts(job).Str("errors_url"))).Content.ReadAsStringAsync();
+        var lines = errors.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+        lines.Should().HaveCount(2);
+        lines[0].Should().StartWith("\"line 2").And.Contain($"ORPHAN-{t}-S");
+        lines[1].Should().StartWith("\"line 3").And.Contain($"BAD-{t}");
+    }
+
+    [Fact]
     public async Task An_import_keeps_the_APIs_variant_limits()
     {
         // More than 1,000 live variants, or a variant of more than 10 attributes (a signature past its column's width on
