@@ -63,7 +63,9 @@ public sealed class CatalogImporter(
             references.Categories,
             superseded,
             progressClock,
-            options.OnProgress is not { } onProgress ? null : (rows, read) =>
+            // A resumed attempt reports nothing while it counts again: its job shows the earlier attempt's progress until the
+            // writing resumes, rather than falling to 0 and then leaping back (a pace of hundreds of thousands of rows a second).
+            options.OnProgress is not { } onProgress || options.StartAfterLine > 0 ? null : (rows, read) =>
             {
                 // Rows so far, scaled by the share of bytes read: a fair guess for files of similar rows.
                 var estimate = read > 0 ? Math.Max(rows, (long)(rows * ((double)totalBytes / read))) : rows;

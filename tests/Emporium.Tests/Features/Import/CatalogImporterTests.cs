@@ -876,6 +876,21 @@ public abstract class CatalogImporterTests(EmporiumApp app)
             [26L, 41L], "a checkpoint is the last line of a committed batch (header on line 1, batches of 25)");
     }
 
+    [Fact]
+    public async Task A_resumed_import_does_not_report_its_recount_so_its_progress_never_falls_back()
+    {
+        var prefix = Unique();
+        var csv = "sku,name\n" + string.Join("\n", Enumerable.Range(1, 40).Select(i => $"{prefix}-{i:00},Product {i:00}")) + "\n";
+        using var scope = app.Services.CreateScope();
+        var importer = NewImporter(scope, new ImportSettings { BatchSize = 25, CommitInterval = TimeSpan.Zero }, new SteppingClock(TimeSpan.FromMilliseconds(100)));
+        var reports = new List<ImportProgress>();
+
+        await importer.ImportAsync(ImportData.Text(csv), new ImportOptions { StartAfterLine = 21, OnProgress = Collect(reports) });
+
+        reports.Should().NotBeEmpty().And.OnlyContain(r => r.Phase == ImportPhase.Importing, "a recount at 0 would undo the earlier attempt's progress");
+        reports.Select(r => r.RowsProcessed).Should().BeInAscendingOrder();
+    }
+
     private static string Unique() => Guid.NewGuid().ToString("N")[..10];
 
     /// <summary>sku,name rows {prefix}-001, {prefix}-002, ...</summary>
