@@ -197,22 +197,45 @@ internal sealed partial class JobRunner(
 
         if (outcome is not null)
         {
+            await WriteOutcomeAsync(job, hold, outcome, stoppingToken);
+        }
+
+        // A finished job frees a slot; a retry due at once should not wait for the next poll.
+        transport.Publish([job.Id]);
+    }
+
+    /// <summary>
+    /// Writes the attempt's outcome, and writes it again while the lease lasts when the database failed it: left to the
+    /// lease, a job whose last attempt had done its work became DEAD (import.failed; a dry run's upload gone by then).
+    /// Each write is guarded by the lease, so one that did land the first time only finds nothing to change.
+    /// </summary>
+    private async Task WriteOutcomeAsync(ClaimedJob job, LeaseHold hold, Func<Task<int>> outcome, CancellationToken stoppingToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
             try
             {
                 if (await outcome() == 0)
                 {
                     LogLeaseLost(job.Id);
                 }
+
+                return;
             }
             catch (Exception exception)
             {
-                // The lease expires and the job is taken again: nothing is lost, only delayed.
-                LogOutcomeFailed(exception, job.Id);
+                var wait = TimeSpan.FromMilliseconds(250 << Math.Min(attempt, 4));
+                if (stoppingToken.IsCancellationRequested || Now + wait >= hold.Until - (_options.LeaseDuration / 6))
+                {
+                    // The lease expires and the job is taken again (or, after its last attempt, ends DEAD).
+                    LogOutcomeFailed(exception, job.Id);
+                    return;
+                }
+
+                LogOutcomeRetrying(exception, job.Id, wait);
+                await Task.Delay(wait, clock, CancellationToken.None);
             }
         }
-
-        // A finished job frees a slot; a retry due at once should not wait for the next poll.
-        transport.Publish([job.Id]);
     }
 
     /// <summary>
@@ -439,6 +462,9 @@ internal sealed partial class JobRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: recording the outcome failed; the job runs again when its lease expires")]
     private partial void LogOutcomeFailed(Exception exception, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: recording the outcome failed; writing it again in {Wait}")]
+    private partial void LogOutcomeRetrying(Exception exception, long jobId, TimeSpan wait);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} ({Kind}) is dead: its worker stopped during the last attempt")]
     private partial void LogBuried(long jobId, string kind);

@@ -601,6 +601,41 @@ public sealed class JobEngineTestsOnSqlite(JobsSqliteApp app) : JobEngineTests(a
 public sealed class JobEngineTestsOnPostgres(JobsPostgresApp app) : JobEngineTests(app), IClassFixture<JobsPostgresApp>
 {
     [Fact]
+    public async Task A_last_attempt_whose_outcome_the_database_drops_once_is_written_again_and_completes()
+    {
+        // The work was done, but the write of COMPLETED failed (a connection lost): left to its lease, a last attempt's job
+        // became DEAD. A sequence is not rolled back with the failed write, so exactly the first write fails.
+        var key = Guid.NewGuid().ToString("N")[..12];
+        var drop = $$"""
+            CREATE SEQUENCE drop_once_{{key}};
+            CREATE FUNCTION drop_once_{{key}}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF nextval('drop_once_{{key}}') = 1 THEN RAISE EXCEPTION 'the connection was lost' USING ERRCODE = '08006'; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER drop_once_{{key}} BEFORE UPDATE ON jobs FOR EACH ROW
+                WHEN (NEW.status = 'COMPLETED' AND NEW.payload LIKE '%{{key}}%') EXECUTE FUNCTION drop_once_{{key}}();
+            """;
+        var undo = $"DROP TRIGGER drop_once_{key} ON jobs; DROP FUNCTION drop_once_{key}(); DROP SEQUENCE drop_once_{key};";
+        await app.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(drop));
+        try
+        {
+            var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+            var id = await app.EnqueueAsync("test.flaky", new TestPayload(key), maxAttempts: 1);
+
+            var done = await staff.WaitForAsync(id, job => job.Str("status") is not ("PENDING" or "PROCESSING"));
+
+            done.Str("status").Should().Be("COMPLETED");
+            done.GetProperty("attempts").GetInt32().Should().Be(1);
+            Executions.Of(key).Should().Be(1);
+        }
+        finally
+        {
+            await app.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(undo));
+        }
+    }
+
+    [Fact]
     public async Task A_worker_that_cannot_renew_its_lease_stops_its_handler_before_the_lease_ends()
     {
         // The database refuses this job's heartbeats (as if out of reach): the handler ran on past the lease, and once another
