@@ -77,17 +77,7 @@ public sealed partial class AdminAccountSeeder(
             EmailConfirmed = true,
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
-        // An account that already holds the address (a customer who registered it, an admin demoted by hand in the database)
-        // becomes the admin with this password, and its sessions end: whoever holds the password configured or printed
-        // here runs the store, not whoever registered the address (and a printed password that did not work for it).
-        var result = admin.Id == 0 ? await users.CreateAsync(admin, password) : await UserAccounts.SetPasswordAsync(users, admin, password);
-        if (admin.Id != 0 && result.Succeeded)
-        {
-            var now = clock.GetUtcNow().UtcDateTime;
-            await db.Set<RefreshToken>().Where(t => t.UserId == admin.Id && t.RevokedAt == null)
-                .ExecuteUpdateAsync(set => set.SetProperty(t => t.RevokedAt, now), cancellationToken);
-        }
-
+        var result = admin.Id == 0 ? await users.CreateAsync(admin, password) : IdentityResult.Success;
         if (!result.Succeeded && result.Errors.Any(error => error.Code is "DuplicateUserName" or "DuplicateEmail"))
         {
             throw new CreatedElsewhere();
