@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Emporium.Platform.Persistence;
 using Microsoft.AspNetCore.Identity;
 
 namespace Emporium.Features.Identity;
@@ -10,6 +11,7 @@ namespace Emporium.Features.Identity;
 /// </summary>
 public sealed partial class AdminAccountSeeder(
     EmporiumDbContext db,
+    IWriteLocks locks,
     UserManager<User> users,
     RoleManager<Role> roles,
     IConfiguration configuration,
@@ -47,6 +49,11 @@ public sealed partial class AdminAccountSeeder(
             }
         }
 
+        // The look for an admin, the account's creation (or its taking over) and its role are one transaction under the lock
+        // every write that may take an admin away holds: a process started at the same moment waits, then finds the admin
+        // this one made, rather than taking over (and setting the password of) an account this one is still creating.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await locks.HoldAsync(UserAccounts.AdminsLock, 0, cancellationToken);
         var admins = await users.GetUsersInRoleAsync(Roles.Admin);
         if (admins.Count > 0)
         {
@@ -77,7 +84,17 @@ public sealed partial class AdminAccountSeeder(
             EmailConfirmed = true,
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
-        var result = admin.Id == 0 ? await users.CreateAsync(admin, password) : IdentityResult.Success;
+        // An account that already holds the address (a customer who registered it, an admin demoted by hand in the database)
+        // becomes the admin with this password, and its sessions end: whoever holds the password configured or printed
+        // here runs the store, not whoever registered the address (and a printed password that did not work for it).
+        var result = admin.Id == 0 ? await users.CreateAsync(admin, password) : await UserAccounts.SetPasswordAsync(users, admin, password);
+        if (admin.Id != 0 && result.Succeeded)
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            await db.Set<RefreshToken>().Where(t => t.UserId == admin.Id && t.RevokedAt == null)
+                .ExecuteUpdateAsync(set => set.SetProperty(t => t.RevokedAt, now), cancellationToken);
+        }
+
         if (!result.Succeeded && result.Errors.Any(error => error.Code is "DuplicateUserName" or "DuplicateEmail"))
         {
             throw new CreatedElsewhere();
@@ -89,7 +106,14 @@ public sealed partial class AdminAccountSeeder(
                 "Could not create the admin account: " + string.Join(" ", result.Errors.Select(e => e.Description)));
         }
 
-        await users.AddToRoleAsync(admin, Roles.Admin);
+        var promoted = await users.AddToRoleAsync(admin, Roles.Admin);
+        if (!promoted.Succeeded)
+        {
+            throw new InvalidOperationException(
+                "Could not make the account an admin: " + string.Join(" ", promoted.Errors.Select(e => e.Description)));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
         if (generated)
         {
             // Printed once, on the console only, because nobody could log in otherwise.

@@ -9,6 +9,9 @@ internal static class UserAccounts
     /// <summary>An admin's lock has no end, unlike the lockout after repeated failed sign-ins.</summary>
     public static readonly DateTimeOffset AdminLock = DateTimeOffset.MaxValue;
 
+    /// <summary>The <see cref="IWriteLocks"/> lock of writes that may add or take away an admin.</summary>
+    public const string AdminsLock = "admins";
+
     public static readonly string KnownRoles = string.Join(", ", Roles.All);
 
     public static bool IsLockedByAdmin(User user) => user.LockoutEnd == AdminLock;
@@ -20,7 +23,7 @@ internal static class UserAccounts
     /// </summary>
     public static async Task<bool> AnotherAdminRemainsAsync(EmporiumDbContext db, IWriteLocks locks, long userId, CancellationToken cancellationToken)
     {
-        await locks.HoldAsync("admins", 0, cancellationToken);
+        await locks.HoldAsync(AdminsLock, 0, cancellationToken);
         var admin = Roles.Admin.ToUpperInvariant();
         var lockouts = await db.Users.AsNoTracking()
             .Where(u => u.Id != userId && db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.NormalizedName == admin)))

@@ -20,10 +20,31 @@ public sealed partial class FirstAdminTests : IDisposable
         again.Should().BeNull("the password is printed only on the first start: {0}", secondOutput);
     }
 
+    [Fact]
+    public async Task An_account_that_holds_the_admin_address_when_no_admin_is_left_takes_the_printed_password()
+    {
+        // With no admin left (demoted by hand in the database, say), the next start made the account holding the address an
+        // admin and printed a new password that did not work for it: its old password, whoever had set it, still did.
+        var (_, first) = await RunUntilAsync(AdminLine());
+        first.Should().NotBeNullOrEmpty();
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_data.FullName, "emporium.db")};Pooling=false"))
+        {
+            db.Open();
+            using var demote = db.CreateCommand();
+            demote.CommandText = "DELETE FROM user_roles";
+            demote.ExecuteNonQuery().Should().BeGreaterThan(0);
+        }
+
+        var (output, second) = await RunUntilAsync(AdminLine(), loginWithAfter: true);
+
+        second.Should().NotBeNullOrEmpty("no admin is left, so one is made again and its password printed: {0}", output);
+        second.Should().NotBe(first);
+    }
+
     public void Dispose() => _data.Delete(recursive: true);
 
     /// <summary>Starts the service, waits until it is ready, optionally logs in, then stops it.</summary>
-    private async Task<(string Output, string? Password)> RunUntilAsync(Regex credentials, string? loginWith = null)
+    private async Task<(string Output, string? Password)> RunUntilAsync(Regex credentials, string? loginWith = null, bool loginWithAfter = false)
     {
         await using var service = await ServiceProcess.StartAsync([], new Dictionary<string, string?>
         {
@@ -40,6 +61,12 @@ public sealed partial class FirstAdminTests : IDisposable
 
         var text = service.Output;
         var match = credentials.Match(text);
+        if (loginWithAfter && match.Success)
+        {
+            var login = await service.Http.PostAsJsonAsync("/api/auth/login", new { email = "admin@emporium.local", password = match.Groups["password"].Value });
+            login.StatusCode.Should().Be(HttpStatusCode.OK, "the password printed on this start must work");
+        }
+
         return (text, match.Success ? match.Groups["password"].Value : null);
     }
 
