@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Emporium.Features.Identity;
 using Emporium.Data;
 using Emporium.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -75,6 +76,36 @@ public abstract class EmporiumApp : WebApplicationFactory<Program>, IAsyncLifeti
         {
             builder.UseSetting(key, value);
         }
+
+        builder.ConfigureServices(services => services.AddTransient<IStartupFilter, PeerFromHeader>());
+    }
+
+    /// <summary>The client address a request carries in this header, as a real peer's would be (TestServer has none).</summary>
+    public const string PeerHeader = "X-Test-Peer";
+
+    /// <summary>A client without credentials that connects from <paramref name="address"/>.</summary>
+    public HttpClient AnonymousFrom(string address)
+    {
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Add(PeerHeader, address);
+        return client;
+    }
+
+    private sealed class PeerFromHeader : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, following) =>
+            {
+                if (context.Request.Headers[PeerHeader].FirstOrDefault() is { } peer)
+                {
+                    context.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(peer);
+                }
+
+                return following(context);
+            });
+            next(app);
+        };
     }
 
     /// <summary>A client without credentials; on a Kestrel-hosted app it calls ClientOptions.BaseAddress.</summary>

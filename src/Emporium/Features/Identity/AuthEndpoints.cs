@@ -30,8 +30,9 @@ public static class AuthEndpoints
 
         auth.MapPost("/login", Login)
             .Documented("Exchange email and password for tokens", "Answers a short-lived JWT access token and a single-use refresh token. A wrong email or " +
-                "password answers one generic 401; repeated failures lock the account for a while " +
-                "(Identity:Lockout:*), with the same 401, so no answer tells whether an account exists.", 401);
+                "password answers one generic 401; repeated failures from one client address (an IPv4 address, an IPv6 /64) lock that " +
+                "address out of the account for a while (Identity:Lockout:*), with the same 401, so no answer tells whether an account " +
+                "exists; other addresses still sign in.", 401);
 
         auth.MapPost("/refresh", Refresh)
             .Documented("Rotate a refresh token", "Exchanges a refresh token for a new access/refresh pair; the presented token stops working. " +
@@ -70,7 +71,9 @@ public static class AuthEndpoints
         UserManager<User> users,
         TokenService tokens,
         RefreshTokenStore refreshTokens,
+        SignInFailures failures,
         EmporiumDbContext db,
+        HttpContext http,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors()
@@ -81,8 +84,9 @@ public static class AuthEndpoints
             return errors.ToProblem();
         }
 
+        var client = SecurityExtensions.ClientOf(http.Connection.RemoteIpAddress);
         var user = await users.FindByEmailAsync(request.Email!.Trim());
-        if (user is null || await users.IsLockedOutAsync(user))
+        if (user is null || await users.IsLockedOutAsync(user) || await failures.IsLockedOutAsync(user.Id, client, cancellationToken))
         {
             // Spend the same hashing time as for a real account, so response time does not reveal addresses or locks.
             var decoy = _decoyHash ??= users.PasswordHasher.HashPassword(new User(), Guid.NewGuid().ToString());
@@ -92,10 +96,7 @@ public static class AuthEndpoints
 
         if (!await users.CheckPasswordAsync(user, request.Password!))
         {
-            // Concurrent wrong passwords each count: a lost update would let a guesser try far more than five. An admin's
-            // lock that landed meanwhile stays as it is (counting would replace its end with a lockout's).
-            await UserAccounts.ChangeAsync(db, user, () =>
-                UserAccounts.IsLockedByAdmin(user) ? Task.FromResult(IdentityResult.Success) : users.AccessFailedAsync(user));
+            await failures.CountAsync(user.Id, client, cancellationToken);
             return InvalidCredentials();
         }
 
@@ -106,11 +107,7 @@ public static class AuthEndpoints
             return InvalidCredentials();
         }
 
-        if (user.AccessFailedCount > 0)
-        {
-            await users.ResetAccessFailedCountAsync(user);
-        }
-
+        await failures.ForgetAsync(user.Id, client, cancellationToken);
         var refreshToken = await refreshTokens.IssueAsync(user.Id, cancellationToken);
         return TypedResults.Ok(await TokensAsync(user, refreshToken, users, tokens));
     }
@@ -169,6 +166,7 @@ public static class AuthEndpoints
         UserManager<User> users,
         TokenService tokens,
         RefreshTokenStore refreshTokens,
+        SignInFailures failures,
         [AsParameters] RequestScope scope)
     {
         var errors = new ValidationErrors();
@@ -187,15 +185,15 @@ public static class AuthEndpoints
             return errors.ToProblem();
         }
 
-        // As at sign-in: a locked account is refused, and a wrong password counts towards a lockout, so a stolen access
-        // token cannot be used to guess the password it would need to take the account over.
-        var locked = await users.IsLockedOutAsync(user);
+        // As at sign-in: a locked account (or address) is refused, and a wrong password counts towards the address's lockout,
+        // so a stolen access token cannot be used to guess the password it would need to take the account over.
+        var client = SecurityExtensions.ClientOf(scope.Http.Connection.RemoteIpAddress);
+        var locked = await users.IsLockedOutAsync(user) || await failures.IsLockedOutAsync(user.Id, client, scope.Aborted);
         if (locked || !await users.CheckPasswordAsync(user, request.CurrentPassword!))
         {
             if (!locked)
             {
-                await UserAccounts.ChangeAsync(scope.Db, user, () =>
-                    UserAccounts.IsLockedByAdmin(user) ? Task.FromResult(IdentityResult.Success) : users.AccessFailedAsync(user));
+                await failures.CountAsync(user.Id, client, scope.Aborted);
             }
 
             return Problems.Validation("current_password",

@@ -42,6 +42,7 @@ public static class IdentityFeature
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddScoped<RefreshTokenStore>();
+        builder.Services.AddScoped<SignInFailures>();
         builder.Services.AddStartupTask<AdminAccountSeeder>();
         builder.Services.AddHostedService<RefreshTokenPurge>();
         return builder;

@@ -3,13 +3,15 @@ using Emporium.Platform.Workers;
 namespace Emporium.Features.Identity;
 
 /// <summary>
-/// Deletes refresh tokens that expired more than <see cref="Grace"/> ago, every Auth:RefreshTokenPurgeInterval, in worker
-/// processes. An expired token is refused whatever its row says, so the rows only cost space; the grace keeps a just-expired
-/// family visible to anyone investigating a session. Several workers purging at once is harmless.
+/// Deletes refresh tokens that expired more than <see cref="Grace"/> ago, and failed sign-ins that no longer count, every
+/// Auth:RefreshTokenPurgeInterval, in worker processes. An expired token is refused whatever its row says, so the rows only
+/// cost space; the grace keeps a just-expired family visible to anyone investigating a session. Several workers purging at
+/// once is harmless.
 /// </summary>
 internal sealed class RefreshTokenPurge(
     IServiceScopeFactory scopes,
     IOptions<JwtOptions> options,
+    IOptions<Microsoft.AspNetCore.Identity.IdentityOptions> identity,
     IOptions<EmporiumOptions> emporium,
     TimeProvider clock,
     ILogger<RefreshTokenPurge> logger) : PeriodicSweep(emporium, clock, logger, "expired refresh tokens")
@@ -18,9 +20,15 @@ internal sealed class RefreshTokenPurge(
 
     protected override TimeSpan Interval => options.Value.RefreshTokenPurgeInterval;
 
-    public override Task<int> SweepAsync(CancellationToken cancellationToken)
+    public override async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
-        var cutoff = Clock.GetUtcNow().UtcDateTime - Grace;
-        return DeleteInChunksAsync<RefreshToken>(scopes, t => t.ExpiresAt < cutoff, cancellationToken);
+        var now = Clock.GetUtcNow().UtcDateTime;
+        var cutoff = now - Grace;
+        var tokens = await DeleteInChunksAsync<RefreshToken>(scopes, t => t.ExpiresAt < cutoff, cancellationToken);
+
+        // Failed sign-ins a lockout apart no longer add up (SignInFailures), and an ended lock no longer refuses: both forgotten.
+        var forgotten = now - identity.Value.Lockout.DefaultLockoutTimeSpan;
+        return tokens + await DeleteInChunksAsync<SignInFailure>(
+            scopes, f => f.LastFailedAt < forgotten && (f.LockedUntil == null || f.LockedUntil < now), cancellationToken);
     }
 }

@@ -108,7 +108,8 @@ public static class UserEndpoints
         return TypedResults.Ok(UserResponse.From(user, await users.GetRolesAsync(user)));
     }
 
-    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> UnlockUser(long id, UserManager<User> users, EmporiumDbContext db)
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> UnlockUser(
+        long id, UserManager<User> users, SignInFailures failures, EmporiumDbContext db, CancellationToken cancellationToken)
     {
         if (await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture)) is not { } user)
         {
@@ -122,11 +123,14 @@ public static class UserEndpoints
             return Problems.Conflict("The account kept changing while it was being unlocked; try again.");
         }
 
+        await failures.ForgetAllAsync(user.Id, cancellationToken);
+
         return TypedResults.Ok(UserResponse.From(user, await users.GetRolesAsync(user)));
     }
 
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SetPassword(
-        long id, SetPasswordRequest request, UserManager<User> users, RefreshTokenStore refreshTokens, [AsParameters] RequestScope scope)
+        long id, SetPasswordRequest request, UserManager<User> users, RefreshTokenStore refreshTokens, SignInFailures failures,
+        [AsParameters] RequestScope scope)
     {
         if (await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture)) is not { } user)
         {
@@ -149,6 +153,7 @@ public static class UserEndpoints
         }
 
         await refreshTokens.RevokeAllOfAsync(user.Id, scope.Aborted);
+        await failures.ForgetAllAsync(user.Id, scope.Aborted);
         await transaction.CommitAsync(scope.Aborted);
         return TypedResults.NoContent();
     }

@@ -48,7 +48,7 @@ public sealed class RateLimitTests(LowAuthRateLimitApp app) : IClassFixture<LowA
 
 /// <summary>
 /// Behind the proxy of deploy/compose.yaml: requests arrive from the proxy's address with the client's in X-Forwarded-For.
-/// TestServer has no peer address, so a startup filter gives each request the one its X-Test-Peer header names.
+/// TestServer has no peer address, so each request is given the one its X-Test-Peer header names (EmporiumApp.PeerHeader).
 /// </summary>
 public sealed class ProxiedAuthRateLimitApp : EmporiumApp
 {
@@ -63,29 +63,6 @@ public sealed class ProxiedAuthRateLimitApp : EmporiumApp
     public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
 
     protected override string ConnectionString => $"Data Source={Path.Combine(DataDirectory, "emporium.db")}";
-
-    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.ConfigureServices(services => services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, PeerFromHeader>());
-    }
-
-    private sealed class PeerFromHeader : Microsoft.AspNetCore.Hosting.IStartupFilter
-    {
-        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
-        {
-            app.Use((context, following) =>
-            {
-                if (context.Request.Headers["X-Test-Peer"].FirstOrDefault() is { } peer)
-                {
-                    context.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(peer);
-                }
-
-                return following(context);
-            });
-            next(app);
-        };
-    }
 }
 
 public sealed class ProxiedRateLimitTests(ProxiedAuthRateLimitApp app) : IClassFixture<ProxiedAuthRateLimitApp>

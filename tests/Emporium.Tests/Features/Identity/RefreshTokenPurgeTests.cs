@@ -53,6 +53,34 @@ public abstract class RefreshTokenPurgeTests(EmporiumApp app)
         (await app.WithDbAsync(db => db.Set<RefreshToken>().AnyAsync(t => t.Id == recentId))).Should().BeTrue("the grace is a day");
         await (await app.RefreshAsync(live.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
     }
+
+    [Fact]
+    public async Task Failed_sign_ins_that_no_longer_count_are_deleted_and_a_running_lockout_stays()
+    {
+        var email = AuthApi.NewEmail();
+        await app.RegisterAsync(email);
+        var userId = await app.WithDbAsync(db => db.Users.Where(u => u.Email == email).Select(u => u.Id).SingleAsync());
+        var now = DateTime.UtcNow;
+        var (endedId, runningId) = await app.WithDbAsync(async db =>
+        {
+            var ended = new SignInFailure { UserId = userId, Client = "203.0.113.30", Failures = 0, LastFailedAt = now.AddHours(-1), LockedUntil = now.AddMinutes(-45) };
+            var running = new SignInFailure { UserId = userId, Client = "203.0.113.31", Failures = 0, LastFailedAt = now.AddHours(-1), LockedUntil = now.AddHours(1) };
+            db.AddRange(ended, running);
+            await db.SaveChangesAsync();
+            return (ended.Id, running.Id);
+        });
+
+        var deadline = TestTime.Deadline(15);
+        while (await app.WithDbAsync(db => db.Set<SignInFailure>().AnyAsync(f => f.Id == endedId)))
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the purge runs every 200 ms");
+            await Task.Delay(100);
+        }
+
+        (await app.WithDbAsync(db => db.Set<SignInFailure>().AnyAsync(f => f.Id == runningId))).Should().BeTrue("its lock has an hour to run");
+        await (await app.AnonymousFrom("203.0.113.31").PostJson("/api/auth/login", new { email, password = AuthApi.Password }))
+            .ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
 }
 
 public sealed class RefreshTokenPurgeTestsOnSqlite(FastPurgeSqliteApp app) : RefreshTokenPurgeTests(app), IClassFixture<FastPurgeSqliteApp>;
