@@ -36,7 +36,8 @@ public static class AuthEndpoints
 
         auth.MapPost("/refresh", Refresh)
             .Documented("Rotate a refresh token", "Exchanges a refresh token for a new access/refresh pair; the presented token stops working. " +
-                "Roles are read again, so role changes take effect here. Presenting a token that was " +
+                "Roles are read again, so role changes take effect here. A login lasts at most Auth:SessionLifetime (90 days) from its " +
+                "sign-in, however often it is rotated; then the answer is 401 and the user signs in again. Presenting a token that was " +
                 "already rotated revokes every token of that login and answers 401.", 401);
 
         open.MapPost("/logout", Logout)

@@ -20,6 +20,12 @@ public sealed class RefreshToken
 
     public DateTime CreatedAt { get; set; }
 
+    /// <summary>
+    /// When the family's login happened: no token of it lives past this plus Auth:SessionLifetime. Null on tokens issued
+    /// before it was recorded, whose own creation stands in for it.
+    /// </summary>
+    public DateTime? SignedInAt { get; set; }
+
     public DateTime ExpiresAt { get; set; }
 
     public DateTime? RevokedAt { get; set; }

@@ -33,7 +33,7 @@ public sealed class RefreshTokenStore(EmporiumDbContext db, IOptions<JwtOptions>
     /// <summary>Starts a new family, for a fresh login.</summary>
     public async Task<string> IssueAsync(long userId, CancellationToken cancellationToken)
     {
-        var (value, token) = New(userId, Guid.NewGuid());
+        var (value, token) = New(userId, Guid.NewGuid(), clock.GetUtcNow().UtcDateTime);
         Tokens.Add(token);
         await db.SaveChangesAsync(cancellationToken);
         return value;
@@ -65,12 +65,13 @@ public sealed class RefreshTokenStore(EmporiumDbContext db, IOptions<JwtOptions>
             return new Rotation(RotationFailure.Reused, current.UserId, null);
         }
 
-        if (current.ExpiresAt <= now)
+        // A token issued before Auth:SessionLifetime was shortened may outlive the login's new end: the login ends all the same.
+        if (current.ExpiresAt <= now || (current.SignedInAt ?? current.CreatedAt) + options.Value.SessionLifetime <= now)
         {
             return new Rotation(RotationFailure.Expired, current.UserId, null);
         }
 
-        var (value, replacement) = New(current.UserId, current.FamilyId);
+        var (value, replacement) = New(current.UserId, current.FamilyId, current.SignedInAt ?? current.CreatedAt);
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             Tokens.Add(replacement);
@@ -102,7 +103,7 @@ public sealed class RefreshTokenStore(EmporiumDbContext db, IOptions<JwtOptions>
     private async Task<string?> ReplaceUnusedSuccessorAsync(RefreshToken current, long successor, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var (value, replacement) = New(current.UserId, current.FamilyId);
+        var (value, replacement) = New(current.UserId, current.FamilyId, current.SignedInAt ?? current.CreatedAt);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Guarded: of a reuse and the successor's own rotation at once, one wins.
         var revoked = await Tokens.Where(t => t.Id == successor && t.RevokedAt == null)
@@ -148,9 +149,10 @@ public sealed class RefreshTokenStore(EmporiumDbContext db, IOptions<JwtOptions>
             .ExecuteUpdateAsync(set => set.SetProperty(t => t.RevokedAt, now), cancellationToken);
     }
 
-    private (string Value, RefreshToken Token) New(long userId, Guid family)
+    private (string Value, RefreshToken Token) New(long userId, Guid family, DateTime signedInAt)
     {
         var now = clock.GetUtcNow().UtcDateTime;
+        var sessionEnds = signedInAt + options.Value.SessionLifetime;
         var value = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         return (value, new RefreshToken
         {
@@ -158,7 +160,10 @@ public sealed class RefreshTokenStore(EmporiumDbContext db, IOptions<JwtOptions>
             TokenHash = Hash(value),
             FamilyId = family,
             CreatedAt = now,
-            ExpiresAt = now + options.Value.RefreshTokenLifetime,
+            SignedInAt = signedInAt,
+            ExpiresAt = Min(now + options.Value.RefreshTokenLifetime, sessionEnds),
         });
     }
+
+    private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 }

@@ -23,6 +23,13 @@ public sealed class JwtOptions : IValidatableObject
 
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
 
+    /// <summary>
+    /// How long a login lasts however often its refresh token is rotated: each rotation gives a token of
+    /// <see cref="RefreshTokenLifetime"/>, but never past the sign-in plus this. A stolen token its owner never presents
+    /// again (so no reuse is seen) otherwise kept a session alive for ever.
+    /// </summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromDays(90);
+
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -56,6 +63,12 @@ public sealed class JwtOptions : IValidatableObject
         {
             yield return new ValidationResult(
                 "Auth:RefreshTokenLifetime must be longer than Auth:AccessTokenLifetime and at most 365.00:00:00.", [nameof(RefreshTokenLifetime)]);
+        }
+
+        if (SessionLifetime < RefreshTokenLifetime || SessionLifetime > TimeSpan.FromDays(365))
+        {
+            yield return new ValidationResult(
+                "Auth:SessionLifetime must be at least Auth:RefreshTokenLifetime and at most 365.00:00:00.", [nameof(SessionLifetime)]);
         }
 
         if (RefreshReuseGrace < TimeSpan.Zero || RefreshReuseGrace > TimeSpan.FromMinutes(5))

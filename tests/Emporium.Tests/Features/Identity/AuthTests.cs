@@ -302,6 +302,33 @@ public abstract class AuthTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_login_ends_after_the_session_lifetime_however_often_its_token_is_rotated()
+    {
+        // Each rotation gave a fresh 14 days: a stolen token its owner never presented again kept the session for ever.
+        var email = AuthApi.NewEmail();
+        await app.RegisterAsync(email);
+        var nearTheEnd = await app.LoginAsync(email);
+        var pastTheEnd = await app.LoginAsync(email);
+        async Task SignedInAgo(System.Text.Json.JsonElement pair, TimeSpan ago)
+        {
+            var hash = RefreshTokenStore.Hash(pair.Str("refresh_token"));
+            var at = DateTime.UtcNow - ago;
+            await app.WithDbAsync(db => db.Set<RefreshToken>().Where(t => t.TokenHash == hash)
+                .ExecuteUpdateAsync(set => set.SetProperty(t => t.SignedInAt, at)));
+        }
+
+        await SignedInAgo(nearTheEnd, TimeSpan.FromDays(90) - TimeSpan.FromHours(1));
+        await SignedInAgo(pastTheEnd, TimeSpan.FromDays(90) + TimeSpan.FromMinutes(1));
+
+        var rotated = await (await app.RefreshAsync(nearTheEnd.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
+        var rotatedHash = RefreshTokenStore.Hash(rotated.Str("refresh_token"));
+        var expires = await app.WithDbAsync(db => db.Set<RefreshToken>().Where(t => t.TokenHash == rotatedHash).Select(t => t.ExpiresAt).SingleAsync());
+        expires.Should().BeBefore(DateTime.UtcNow.AddMinutes(61), "the rotated token lives to the login's end, an hour away, not 14 more days");
+        var ended = await (await app.RefreshAsync(pastTheEnd.Str("refresh_token"))).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        ended.Str("detail").Should().Contain("expired");
+    }
+
+    [Fact]
     public async Task Reusing_a_rotated_token_revokes_the_whole_family_including_the_newest_token()
     {
         var email = AuthApi.NewEmail();
