@@ -22,16 +22,16 @@ public static class UserEndpoints
         group.MapPost("/{id:long}/lock", LockUser)
             .Documented("Lock a user out", "The account can no longer sign in or refresh its tokens, and every refresh token it holds is revoked; " +
                 "access tokens already issued stay valid until they expire (Auth:AccessTokenLifetime). Admins cannot lock " +
-                "themselves out (409), nor the last admin who can sign in (409). Locking a locked account is a no-op. A concurrent write of the account (a failed sign-in, another " +
-                "admin) is read and the lock applied again; 409 only when that keeps happening. Admins only.", 404, 409);
+                "themselves out (409), nor the last admin who can sign in (409). Locking a locked account is a no-op. A concurrent write of the account (another admin, a password " +
+                "change) is read and the lock applied again; 409 only when that keeps happening. Admins only.", 404, 409);
 
         group.MapPost("/{id:long}/unlock", UnlockUser)
-            .Documented("Unlock a user", "Lifts an admin's lock and any lockout after failed sign-ins; the user signs in again. Admins only. "
-                + "409 when the account kept changing (failed sign-ins, another admin) through several tries; nothing changed.", 404, 409);
+            .Documented("Unlock a user", "Lifts an admin's lock and the lockout of every client address after failed sign-ins; the user signs in again. " +
+                "Admins only. 409 when the account kept changing (another admin) through several tries; nothing changed.", 404, 409);
 
         group.MapPut("/{id:long}/password", SetPassword)
             .Documented("Set a user's password", "For a user who lost theirs, or whose account was taken over: the new password (at least " +
-                "10 characters) replaces the old one, the count of failed sign-ins is cleared, and every refresh token the account holds " +
+                "10 characters) replaces the old one, every client address's count of failed sign-ins is cleared, and every refresh token the account holds " +
                 "is revoked, so each of its sessions ends at its next refresh. An admin's lock stays as it is. Admins only.", 404, 409);
 
         group.MapGet("/{id:long}", GetUser)

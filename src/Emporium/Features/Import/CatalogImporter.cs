@@ -78,10 +78,12 @@ public sealed class CatalogImporter(
         await reader.ReadAsync(cancellationToken);
         // A dry run rolls back each transaction, and a later batch may use a brand an earlier one created: one lane.
         var laneCount = options.DryRun ? 1 : Math.Min(_settings.WriterConnections, bulkUpsert.MaxWriters);
-        await using var lanes = await WriterLanes.OpenAsync(laneCount, _settings.LockTimeout, services, scopes, header.Columns, options.Scope, cancellationToken);
+        var rejectedProducts = new RejectedProducts(header);
+        await using var lanes = await WriterLanes.OpenAsync(
+            laneCount, _settings.LockTimeout, services, scopes, header.Columns, options.Scope, rejectedProducts, cancellationToken);
         // The writer's transactions, should a failure leave any open, roll back before the connections are put back.
         await using var writer = new BatchWriter(lanes.All, _settings, clock, header, options, references, totalRows, totalBytes, metrics, cancellationToken);
-        var reading = new ReadingStage(header, options, _settings.BatchSize, references, superseded, progressClock, totalRows, () => writer.BatchesCommitted);
+        var reading = new ReadingStage(header, options, _settings.BatchSize, references, rejectedProducts, superseded, progressClock, totalRows, () => writer.BatchesCommitted);
         // Two stages that overlap: the reading stage (on its own task, with its own connection for look-ups) parses and
         // validates the next rows while the writer writes the batches before them. Segments go through a channel of one:
         // reading is the faster stage, so a longer queue would only hold more rows (about three batches a lane are in

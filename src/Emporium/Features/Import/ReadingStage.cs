@@ -18,6 +18,7 @@ internal sealed class ReadingStage(
     ImportOptions options,
     int batchSize,
     ImportReferences references,
+    RejectedProducts rejectedProducts,
     SupersededRows superseded,
     ProgressClock clock,
     long totalRows,
@@ -66,6 +67,7 @@ internal sealed class ReadingStage(
 
                 if (rejection is not null || row is null)
                 {
+                    rejectedProducts.Note(record, rejection!);
                     segment.Rejections.Add(rejection! with { Cells = record.Fields });
                 }
                 else if (superseded.IsSuperseded(processed - 1))
@@ -205,6 +207,7 @@ internal sealed class ReadingStage(
             if (Refuse(row, stored, ownPrices) is { } rejection)
             {
                 row.Rejection = rejection;
+                rejectedProducts.Note(row);
             }
             else if (stored is not null)
             {
@@ -304,6 +307,7 @@ internal sealed class ReadingStage(
         foreach (var row in rows.Where(row => held.Contains(row.SkuKey)))
         {
             row.Rejection = new RejectedRow(row.Line, "sku", row.Sku, $"sku '{row.Sku}' is the SKU of a variant of another product; it was left unchanged.");
+            rejectedProducts.Note(row);
         }
 
         return rows.Where(row => !held.Contains(row.SkuKey)).ToList();

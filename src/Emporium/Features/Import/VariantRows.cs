@@ -13,7 +13,8 @@ namespace Emporium.Features.Import;
 /// (the product, the attribute values, a combination another variant has) is settled here, and a row that fails is
 /// rejected with the column at fault; the rest of the batch goes on.
 /// </summary>
-internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, ImportColumns columns, CatalogScope scope)
+internal sealed class VariantRows(
+    EmporiumDbContext db, IEventOutbox events, ImportColumns columns, CatalogScope scope, RejectedProducts rejectedProducts)
 {
     private const string Reason = "import";
 
@@ -150,6 +151,8 @@ internal sealed class VariantRows(EmporiumDbContext db, IEventOutbox events, Imp
             var values = new List<(long AttributeId, long ValueId)>();
             var rejection = product switch
             {
+                null when rejectedProducts.LineOf(row.ProductSkuKey!) is { } productLine => Refuse("product_sku", row.ProductSku,
+                    $"the row of the product '{row.ProductSku}' (line {productLine}) was rejected, so it has no variants yet: fix that row."),
                 null => Refuse("product_sku", row.ProductSku,
                     $"no product has the SKU '{row.ProductSku}': a variant row must follow its product's row, or name a product in the catalog."),
                 // Ownership first: another owner's product, deleted or not, leaks nothing (decision 0013).

@@ -28,6 +28,7 @@ internal sealed class WriterLanes : IAsyncDisposable
         IServiceScopeFactory scopes,
         ImportColumns columns,
         CatalogScope scope,
+        RejectedProducts rejectedProducts,
         CancellationToken cancellationToken)
     {
         var lanes = new WriterLanes();
@@ -48,7 +49,7 @@ internal sealed class WriterLanes : IAsyncDisposable
                 // Disposed before its scope: it puts the connection back as it found it.
                 lanes._owned.Add(await bulkUpsert.BeginImportAsync(lockTimeout, cancellationToken));
                 lanes._lanes.Add(new WriterLane(
-                    db, bulkUpsert, new VariantRows(db, provider.GetRequiredService<IEventOutbox>(), columns, scope), provider.GetRequiredService<IWriteLocks>()));
+                    db, bulkUpsert, new VariantRows(db, provider.GetRequiredService<IEventOutbox>(), columns, scope, rejectedProducts), provider.GetRequiredService<IWriteLocks>()));
             }
 
             return lanes;

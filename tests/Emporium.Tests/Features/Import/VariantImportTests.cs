@@ -15,6 +15,35 @@ public abstract class VariantImportTests(EmporiumApp app)
     private static JsonElement Counts(JsonElement job) => job.GetProperty("result");
 
     [Fact]
+    public async Task Variant_rows_of_a_rejected_product_row_point_at_that_row()
+    {
+        // They said "no product has the SKU": users looked for a typo in the variant rows, not at the product's bad price.
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var t = Tag();
+        var size = (await (await staff.PostJson("/api/attributes", new
+        {
+            name = $"Size {t}", values = new[] { new { name = "S", slug = "s" } },
+        })).ShouldBe(HttpStatusCode.Created)).Str("slug");
+        var header = $"sku,name,price,product_sku,stock,attribute:{size}\r\n";
+        await Uploads.ImportAsync(staff, Uploads.Raw(header + $"TEE-{t},Tee {t},20,,5,\r\nTEE-{t}-S,,,TEE-{t},3,s\r\n"));
+        var csv = header +
+            $"CAP-{t},Cap {t},-3,,5,\r\n" + // refused as it is read
+            $"TEE-{t}-S,Taken {t},5,,5,\r\n" + // refused by the look-up: a variant of another product holds the SKU
+            $"CAP-{t}-S,,,cap-{t},3,s\r\n" +
+            $"TEE-{t}-S-S,,,TEE-{t}-S,3,s\r\n" +
+            $"HAT-{t}-S,,,HAT-{t},1,s\r\n";
+
+        var job = await Uploads.ImportAsync(staff, Uploads.Raw(csv));
+
+        job.Str("status").Should().Be("COMPLETED", "the job was {0}", job);
+        Counts(job).GetProperty("rejected").GetInt32().Should().Be(5);
+        var errors = await (await staff.GetAsync(Counts(job).Str("errors_url"))).Content.ReadAsStringAsync();
+        errors.Should().Contain($"line 4, column product_sku: the row of the product 'cap-{t}' (line 2) was rejected")
+            .And.Contain($"line 5, column product_sku: the row of the product 'TEE-{t}-S' (line 3) was rejected")
+            .And.Contain($"line 6, column product_sku: no product has the SKU 'HAT-{t}'");
+    }
+
+    [Fact]
     public async Task Variant_rows_follow_their_product_with_attribute_values_prices_and_stock()
     {
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;
