@@ -139,6 +139,7 @@ public sealed class StartupTests
     [InlineData("--Auth:RefreshTokenLifetime=3650000.00:00:00", "Auth:RefreshTokenLifetime")]
     [InlineData("--Auth:RefreshReuseGrace=01:00:00", "Auth:RefreshReuseGrace")]
     [InlineData("--Auth:SessionLifetime=7.00:00:00", "Auth:SessionLifetime")]
+    [InlineData("--Auth:SessionCheckInterval=01:00:00", "Auth:SessionCheckInterval")]
     [InlineData("--Jobs:RetryDelays:0=3000000", "Jobs:RetryDelays")]
     [InlineData("--Http:MaxJsonBodyBytes=104857600", "MaxJsonBodyBytes")]
     [InlineData("--Identity:Lockout:DefaultLockoutTimeSpan=10675199.02:48:05", "Identity:Lockout:DefaultLockoutTimeSpan")]

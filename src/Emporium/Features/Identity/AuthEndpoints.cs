@@ -43,7 +43,7 @@ public static class AuthEndpoints
         open.MapPost("/logout", Logout)
             .Documented("Revoke a refresh token and its family", "Revokes the presented refresh token and every token rotated from the same login. " +
                 "Always 204, also for unknown or already revoked tokens. Access tokens already issued " +
-                "stay valid until they expire.");
+                "stay valid until they expire (Auth:AccessTokenLifetime); POST /api/auth/logout-all ends them too.");
 
         auth.MapPost("/password", ChangePassword)
             .RequireAuthorization()
@@ -55,7 +55,8 @@ public static class AuthEndpoints
         open.MapPost("/logout-all", LogoutEverywhere)
             .RequireAuthorization()
             .Documented("Sign out everywhere", "Revokes every refresh token of the signed-in user: each session, on any device, ends at " +
-                "its next refresh. Access tokens already issued stay valid until they expire (Auth:AccessTokenLifetime).", 401);
+                "its next refresh, and every access token of the user, this one included, is refused (401 invalid_token) within " +
+                "Auth:SessionCheckInterval.", 401, 409);
 
         open.MapGet("/me", Me)
             .RequireAuthorization()
@@ -168,6 +169,7 @@ public static class AuthEndpoints
         TokenService tokens,
         RefreshTokenStore refreshTokens,
         SignInFailures failures,
+        SessionStamps stamps,
         [AsParameters] RequestScope scope)
     {
         var errors = new ValidationErrors();
@@ -211,18 +213,30 @@ public static class AuthEndpoints
         await refreshTokens.RevokeAllOfAsync(user.Id, scope.Aborted);
         var refreshToken = await refreshTokens.IssueAsync(user.Id, scope.Aborted);
         await transaction.CommitAsync(scope.Aborted);
+        stamps.Forget(user.Id);
         return TypedResults.Ok(await TokensAsync(user, refreshToken, users, tokens));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> LogoutEverywhere(
-        ClaimsPrincipal principal, RefreshTokenStore refreshTokens, CancellationToken cancellationToken)
+        ClaimsPrincipal principal, UserManager<User> users, RefreshTokenStore refreshTokens, SessionStamps stamps, EmporiumDbContext db,
+        CancellationToken cancellationToken)
     {
-        if (principal.UserId() is not { } id)
+        if (principal.UserId() is not { } id || await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture)) is not { } user)
         {
             return Unauthorized("The account no longer exists.");
         }
 
+        // Access tokens end too: a new stamp refuses every one issued before (SessionStamps).
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var stamped = await UserAccounts.ChangeAsync(db, user, () => users.UpdateSecurityStampAsync(user));
+        if (!stamped.Succeeded)
+        {
+            return Problems.Conflict("The account kept changing while its sessions were being ended; nothing changed. Try again.");
+        }
+
         await refreshTokens.RevokeAllOfAsync(id, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        stamps.Forget(id);
         return TypedResults.NoContent();
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
 
 namespace Emporium.Features.Identity;
@@ -41,6 +42,9 @@ public static class IdentityFeature
         builder.Services.Configure<PasswordHasherOptions>(options => options.IterationCount = PasswordHashIterations);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton<SessionStamps>();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<SessionStamps>((bearer, stamps) => bearer.Events = new JwtBearerEvents { OnTokenValidated = stamps.OnTokenValidated });
         builder.Services.AddScoped<RefreshTokenStore>();
         builder.Services.AddScoped<SignInFailures>();
         builder.Services.AddStartupTask<AdminAccountSeeder>();

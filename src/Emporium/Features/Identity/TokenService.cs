@@ -18,6 +18,7 @@ public sealed class TokenService(IOptions<JwtOptions> options, SigningKeyProvide
             new("sub", user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             new("email", user.Email ?? ""),
             new("jti", Guid.NewGuid().ToString("N")),
+            new(SessionStamps.Claim, SessionStamps.Of(user)),
         };
         claims.AddRange(roles.Select(role => new Claim("role", role)));
         return _handler.CreateToken(new SecurityTokenDescriptor

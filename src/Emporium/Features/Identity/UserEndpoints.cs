@@ -20,8 +20,8 @@ public static class UserEndpoints
                 "characters; an email already registered, in any letter case, answers 409. Admins only.", 409);
 
         group.MapPost("/{id:long}/lock", LockUser)
-            .Documented("Lock a user out", "The account can no longer sign in or refresh its tokens, and every refresh token it holds is revoked; " +
-                "access tokens already issued stay valid until they expire (Auth:AccessTokenLifetime). Admins cannot lock " +
+            .Documented("Lock a user out", "The account can no longer sign in or refresh its tokens, every refresh token it holds is revoked, and its access " +
+                "tokens are refused (401 invalid_token) within Auth:SessionCheckInterval. Admins cannot lock " +
                 "themselves out (409), nor the last admin who can sign in (409). Locking a locked account is a no-op. A concurrent write of the account (another admin, a password " +
                 "change) is read and the lock applied again; 409 only when that keeps happening. Admins only.", 404, 409);
 
@@ -32,14 +32,16 @@ public static class UserEndpoints
         group.MapPut("/{id:long}/password", SetPassword)
             .Documented("Set a user's password", "For a user who lost theirs, or whose account was taken over: the new password (at least " +
                 "10 characters) replaces the old one, every client address's count of failed sign-ins is cleared, and every refresh token the account holds " +
-                "is revoked, so each of its sessions ends at its next refresh. An admin's lock stays as it is. Admins only.", 404, 409);
+                "is revoked and its access tokens refused (within Auth:SessionCheckInterval), so each of its sessions ends. An admin's " +
+                "lock stays as it is. Admins only.", 404, 409);
 
         group.MapGet("/{id:long}", GetUser)
             .Documented("Get a user", "One user with their roles. Admins only.", 404);
 
         group.MapPut("/{id:long}/roles", SetRoles)
-            .Documented("Replace a user's roles", "Sets the user's roles to exactly the given list (admin, staff, seller, customer). The change " +
-                "reaches the user's access token at their next refresh. Admins cannot drop their own " +
+            .Documented("Replace a user's roles", "Sets the user's roles to exactly the given list (admin, staff, seller, customer). The user's " +
+                "access tokens are refused (401 invalid_token) within Auth:SessionCheckInterval, and their refresh carries the new " +
+                "roles. Admins cannot drop their own " +
                 "admin role (409), and the last admin who can sign in keeps theirs (409).", 404, 409);
         return app;
     }
@@ -75,7 +77,7 @@ public static class UserEndpoints
     }
 
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> LockUser(
-        long id, UserManager<User> users, RefreshTokenStore refreshTokens, IWriteLocks locks, [AsParameters] RequestScope scope)
+        long id, UserManager<User> users, RefreshTokenStore refreshTokens, IWriteLocks locks, SessionStamps stamps, [AsParameters] RequestScope scope)
     {
         if (scope.Http.User.UserId() == id)
         {
@@ -97,7 +99,8 @@ public static class UserEndpoints
         var locked = await UserAccounts.ChangeAsync(scope.Db, user, async () =>
             UserAccounts.IsLockedByAdmin(user) ? IdentityResult.Success
             : await users.SetLockoutEnabledAsync(user, true) is { Succeeded: false } failed ? failed
-            : await users.SetLockoutEndDateAsync(user, UserAccounts.AdminLock));
+            : await users.SetLockoutEndDateAsync(user, UserAccounts.AdminLock) is { Succeeded: false } unlockable ? unlockable
+            : await users.UpdateSecurityStampAsync(user));
         if (!locked.Succeeded)
         {
             return Problems.Conflict("The account kept changing while it was being locked; nothing was locked. Try again.");
@@ -105,6 +108,7 @@ public static class UserEndpoints
 
         await refreshTokens.RevokeAllOfAsync(user.Id, scope.Aborted);
         await transaction.CommitAsync(scope.Aborted);
+        stamps.Forget(user.Id);
         return TypedResults.Ok(UserResponse.From(user, await users.GetRolesAsync(user)));
     }
 
@@ -130,7 +134,7 @@ public static class UserEndpoints
 
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SetPassword(
         long id, SetPasswordRequest request, UserManager<User> users, RefreshTokenStore refreshTokens, SignInFailures failures,
-        [AsParameters] RequestScope scope)
+        SessionStamps stamps, [AsParameters] RequestScope scope)
     {
         if (await users.FindByIdAsync(id.ToString(CultureInfo.InvariantCulture)) is not { } user)
         {
@@ -155,6 +159,7 @@ public static class UserEndpoints
         await refreshTokens.RevokeAllOfAsync(user.Id, scope.Aborted);
         await failures.ForgetAllAsync(user.Id, scope.Aborted);
         await transaction.CommitAsync(scope.Aborted);
+        stamps.Forget(user.Id);
         return TypedResults.NoContent();
     }
 
@@ -173,6 +178,7 @@ public static class UserEndpoints
         UserManager<User> users,
         EmporiumDbContext db,
         IWriteLocks locks,
+        SessionStamps stamps,
         CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
@@ -214,6 +220,12 @@ public static class UserEndpoints
             outcome = await users.AddToRolesAsync(user, toAdd);
         }
 
+        if (outcome.Succeeded && toRemove.Count + toAdd.Count > 0)
+        {
+            // The user's access tokens carry the old roles: a new stamp ends them (SessionStamps), and the refresh reads the new.
+            outcome = await users.UpdateSecurityStampAsync(user);
+        }
+
         if (!outcome.Succeeded)
         {
             // In practice a concurrency failure: another admin changed the same user at the same moment.
@@ -221,6 +233,7 @@ public static class UserEndpoints
         }
 
         await transaction.CommitAsync(cancellationToken);
+        stamps.Forget(user.Id);
         return TypedResults.Ok(UserResponse.From(user, wanted));
     }
 

@@ -33,6 +33,13 @@ public sealed class JwtOptions : IValidatableObject
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How often a process reads a user's security stamp again to check their access tokens: a lock, a role change, a new
+    /// password or a sign-out everywhere reaches every process's requests within this (the one that made it, at once).
+    /// Zero reads it on every request.
+    /// </summary>
+    public TimeSpan SessionCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
     /// How long after a rotation the rotated token may be presented again while its successor is still unused: the answer
     /// that carried the successor was lost (a proxy's 502, a dropped connection), and the client still holds the old
     /// token. It then gets a new pair and the unused successor is revoked. Zero makes every second use a theft.
@@ -69,6 +76,12 @@ public sealed class JwtOptions : IValidatableObject
         {
             yield return new ValidationResult(
                 "Auth:SessionLifetime must be at least Auth:RefreshTokenLifetime and at most 365.00:00:00.", [nameof(SessionLifetime)]);
+        }
+
+        if (SessionCheckInterval < TimeSpan.Zero || SessionCheckInterval > AccessTokenLifetime)
+        {
+            yield return new ValidationResult(
+                "Auth:SessionCheckInterval must be between 0 and Auth:AccessTokenLifetime.", [nameof(SessionCheckInterval)]);
         }
 
         if (RefreshReuseGrace < TimeSpan.Zero || RefreshReuseGrace > TimeSpan.FromMinutes(5))

@@ -2,6 +2,7 @@ using System.Net;
 using Emporium.Features.Identity;
 using Emporium.Platform.Security;
 using Emporium.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ public sealed class TokenTests(SqliteApp app) : IClassFixture<SqliteApp>
         // Issued an hour ago: 15 minutes of lifetime plus 30 s of skew ended long before now.
         var issuedAnHourAgo = IssuerAt(DateTimeOffset.UtcNow.AddHours(-1));
         var issuedNow = IssuerAt(DateTimeOffset.UtcNow);
-        var account = new User { Id = user.UserId, Email = user.Email };
+        var account = await app.WithDbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == user.UserId));
 
         var expired = await app.WithToken(issuedAnHourAgo.CreateAccessToken(account, [Roles.Customer])).GetAsync("/api/auth/me");
         var fresh = await app.WithToken(issuedNow.CreateAccessToken(account, [Roles.Customer])).GetAsync("/api/auth/me");

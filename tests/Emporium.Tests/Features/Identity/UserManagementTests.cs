@@ -220,10 +220,10 @@ public abstract class UserManagementTests(EmporiumApp app)
         await (await admin.Http.PostAsync($"/api/users/{locked.UserId}/lock", null)).ShouldBe(HttpStatusCode.OK);
         await (await admin.Http.PutJson($"/api/users/{demoted.UserId}/roles", new { roles = new[] { "customer" } })).ShouldBe(HttpStatusCode.OK);
 
-        // Their access tokens still say admin: the account decides.
-        await (await locked.Http.PostAsync($"/api/users/{locked.UserId}/unlock", null)).ShouldBeProblem(HttpStatusCode.Forbidden);
-        await (await demoted.Http.PutJson($"/api/users/{demoted.UserId}/roles", new { roles = new[] { "admin" } })).ShouldBeProblem(HttpStatusCode.Forbidden);
-        await (await demoted.Http.PostAsync($"/api/users/{admin.UserId}/lock", null)).ShouldBeProblem(HttpStatusCode.Forbidden);
+        // Their access tokens still say admin, but the lock and the demotion ended them (SessionStamps).
+        await (await locked.Http.PostAsync($"/api/users/{locked.UserId}/unlock", null)).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await demoted.Http.PutJson($"/api/users/{demoted.UserId}/roles", new { roles = new[] { "admin" } })).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await demoted.Http.PostAsync($"/api/users/{admin.UserId}/lock", null)).ShouldBeProblem(HttpStatusCode.Unauthorized);
         (await (await admin.Http.GetAsync($"/api/users/{locked.UserId}")).ShouldBe(HttpStatusCode.OK)).GetProperty("locked").GetBoolean().Should().BeTrue();
         (await (await admin.Http.GetAsync($"/api/users/{demoted.UserId}")).ShouldBe(HttpStatusCode.OK)).GetProperty("roles").EnumerateArray()
             .Select(r => r.GetString()).Should().Equal("customer");

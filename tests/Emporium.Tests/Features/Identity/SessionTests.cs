@@ -1,0 +1,105 @@
+using System.Net;
+using Emporium.Platform.Security;
+using Emporium.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Emporium.Tests.Features.Identity;
+
+/// <summary>An app that reads each user's security stamp again every 200 ms, as another process would see a change.</summary>
+public sealed class QuickSessionCheckApp : SqliteApp
+{
+    public QuickSessionCheckApp() => With("Auth:SessionCheckInterval", "00:00:00.200");
+}
+
+/// <summary>
+/// A lock, a role change, a new password and a sign-out everywhere end the access tokens already issued, not only the
+/// refresh tokens: they lived on for up to Auth:AccessTokenLifetime (15 minutes) with the old roles.
+/// </summary>
+public sealed class SessionTests(QuickSessionCheckApp app) : IClassFixture<QuickSessionCheckApp>
+{
+    [Fact]
+    public async Task A_demoted_users_access_token_stops_working_and_the_refresh_carries_the_new_roles()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+        var email = AuthApi.NewEmail("demoted");
+        await app.RegisterAsync(email);
+        var id = await app.WithDbAsync(db => db.Users.Where(u => u.Email == email).Select(u => u.Id).SingleAsync());
+        await (await admin.Http.PutJson($"/api/users/{id}/roles", new { roles = new[] { "staff" } })).ShouldBe(HttpStatusCode.OK);
+        var pair = await app.LoginAsync(email);
+        var staff = app.WithToken(pair.Str("access_token"));
+        await (await staff.GetAsync("/api/jobs")).ShouldBe(HttpStatusCode.OK);
+
+        await (await admin.Http.PutJson($"/api/users/{id}/roles", new { roles = new[] { "customer" } })).ShouldBe(HttpStatusCode.OK);
+
+        var refused = await staff.GetAsync("/api/jobs");
+        await refused.ShouldBeProblem(HttpStatusCode.Unauthorized);
+        refused.Headers.WwwAuthenticate.ToString().Should().Contain("invalid_token", "the client is told to refresh");
+        var renewed = await (await app.RefreshAsync(pair.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
+        await (await app.WithToken(renewed.Str("access_token")).GetAsync("/api/jobs")).ShouldBeProblem(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task A_locked_users_access_token_stops_working_at_once()
+    {
+        var admin = await app.NewUserAsync(Roles.Admin);
+        var user = await app.NewUserAsync(Roles.Customer);
+        await (await user.Http.GetAsync("/api/auth/me")).ShouldBe(HttpStatusCode.OK);
+
+        await (await admin.Http.PostAsync($"/api/users/{user.UserId}/lock", null)).ShouldBe(HttpStatusCode.OK);
+
+        await (await user.Http.GetAsync("/api/auth/me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await user.Http.GetAsync("/api/cart")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Signing_out_everywhere_ends_the_access_tokens_of_every_session_and_no_one_elses()
+    {
+        var email = AuthApi.NewEmail("everywhere");
+        await app.RegisterAsync(email);
+        var phone = await app.LoginAsync(email);
+        var laptop = await app.LoginAsync(email);
+        var bystander = await app.NewUserAsync(Roles.Customer);
+
+        await (await app.WithToken(laptop.Str("access_token")).PostAsync("/api/auth/logout-all", null)).ShouldBe(HttpStatusCode.NoContent);
+
+        await (await app.WithToken(phone.Str("access_token")).GetAsync("/api/auth/me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await app.WithToken(laptop.Str("access_token")).GetAsync("/api/auth/me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await bystander.Http.GetAsync("/api/auth/me")).ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_password_change_ends_the_other_sessions_access_tokens_and_the_new_pair_works()
+    {
+        var email = AuthApi.NewEmail("changer");
+        await app.RegisterAsync(email);
+        var here = await app.LoginAsync(email);
+        var stolen = await app.LoginAsync(email);
+
+        var renewed = await (await app.WithToken(here.Str("access_token"))
+            .PostJson("/api/auth/password", new { current_password = AuthApi.Password, new_password = "another long passphrase" }))
+            .ShouldBe(HttpStatusCode.OK);
+
+        await (await app.WithToken(stolen.Str("access_token")).GetAsync("/api/auth/me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await app.WithToken(renewed.Str("access_token")).GetAsync("/api/auth/me")).ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_change_made_by_another_process_reaches_this_one_within_the_check_interval()
+    {
+        var user = await app.NewUserAsync(Roles.Customer);
+        await (await user.Http.GetAsync("/api/auth/me")).ShouldBe(HttpStatusCode.OK);
+
+        // As another API process's lock would leave it: a new stamp in the database, nothing forgotten here.
+        await app.WithDbAsync(db => db.Users.Where(u => u.Id == user.UserId)
+            .ExecuteUpdateAsync(set => set.SetProperty(u => u.SecurityStamp, Guid.NewGuid().ToString("N"))));
+
+        var deadline = TestTime.Deadline(10);
+        while ((await user.Http.GetAsync("/api/auth/me")).StatusCode == HttpStatusCode.OK)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the stamp is read again every 200 ms");
+            await Task.Delay(100);
+        }
+
+        await (await user.Http.GetAsync("/api/auth/me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+}
