@@ -108,6 +108,11 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
         {
             return Failed(WebhookFailure.Timeout, $"timeout: no complete response within {options.Value.Timeout.TotalSeconds:0.###} s");
         }
+        catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested && ExceptionChain.Find<TimeoutException>(exception) is not null)
+        {
+            // The handler's own connect timeout (10 s, DNS and TLS included) ends a Webhooks:Timeout longer than that early.
+            return Failed(WebhookFailure.Timeout, "timeout: no connection within the 10 s connect timeout");
+        }
         catch (HttpRequestException exception) when (ExceptionChain.Find<BlockedAddressException>(exception) is { } blocked)
         {
             return Failed(WebhookFailure.BlockedAddress, blocked.Message);
@@ -125,8 +130,10 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhooksO
             return Failed(WebhookFailure.Connection, reason);
         }
 
+        // An error may quote what the receiver sent (HttpClient quotes a malformed header line): NUL becomes U+FFFD, as in
+        // bodies, or PostgreSQL refuses the whole batch of outcomes it is recorded with.
         WebhookAttemptResult Failed(WebhookFailure failure, string error) =>
-            new(null, Stopwatch.GetElapsedTime(started), null, failure, error, null);
+            new(null, Stopwatch.GetElapsedTime(started), null, failure, error.Replace('\0', '\uFFFD'), null);
     }
 
     /// <summary>

@@ -115,6 +115,37 @@ public abstract class WebhookDeliveryTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_malformed_answer_holding_NUL_bytes_is_recorded_as_a_failed_attempt()
+    {
+        // HttpClient quotes the bad header line, NUL and all, in its error: PostgreSQL's jsonb refused the outcome's whole
+        // batch, so the delivery (and every other of its batch) stayed SENDING and was sent again at every lease.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        using var stop = new CancellationTokenSource();
+        var answering = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var client = await listener.AcceptTcpClientAsync(stop.Token);
+                var stream = client.GetStream();
+                _ = await stream.ReadAsync(new byte[65536], stop.Token); // the request, or enough of it: any answer will do
+                await stream.WriteAsync("HTTP/1.1 200 OK\r\nX\0Y\r\nContent-Length: 0\r\n\r\n"u8.ToArray(), stop.Token);
+            }
+        });
+        var subscription = await app.SubscribeAsync(new Uri($"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/hook"));
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+
+        await app.WriteEventsAsync();
+        var delivery = (await staff.WaitForDeliveriesAsync(subscription.Id, d => d.Count == 1 && d[0].Status() == "FAILED")).Single();
+
+        var attempts = delivery.GetProperty("attempts").EnumerateArray().ToList();
+        attempts.Should().HaveCount(4).And.OnlyContain(a => a.Str("failure") == "connection");
+        attempts[0].Str("error").Should().Contain("\uFFFD").And.NotContain("\0");
+        await stop.CancelAsync();
+        await answering.ContinueWith(_ => { });
+    }
+
+    [Fact]
     public async Task A_redirect_is_a_failed_attempt_that_is_not_followed_and_the_delivery_fails_after_the_schedule()
     {
         await using var receiver = await WebhookReceiver.StartAsync();

@@ -234,3 +234,45 @@ public sealed class WebhookPingTests(WebhookSqliteApp app) : IClassFixture<Webho
         after.IsSignedWith(oldSecret).Should().BeFalse();
     }
 }
+
+/// <summary>A Webhooks:Timeout longer than the outbound handler's 10 s connect timeout.</summary>
+public sealed class WebhookLongTimeoutApp : SqliteApp
+{
+    public WebhookLongTimeoutApp()
+    {
+        WebhookTestKit.AllowLoopback(this);
+        With("Webhooks:Timeout", "00:00:30");
+    }
+}
+
+public sealed class WebhookConnectTimeoutTests(WebhookLongTimeoutApp app) : IClassFixture<WebhookLongTimeoutApp>
+{
+    [Fact]
+    public async Task A_receiver_that_never_completes_the_TLS_handshake_is_a_timeout_not_a_500()
+    {
+        // The handler's connect timeout (DNS, TCP and TLS) ends first, with a cancellation the sender did not ask for: the
+        // test ping answered 500, and deliveries logged an error for each attempt.
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var held = new List<System.Net.Sockets.TcpClient>();
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                held.Add(await listener.AcceptTcpClientAsync(stop.Token)); // and never answers the ClientHello
+            }
+        });
+        var staff = await app.StaffAsync();
+        var id = (await staff.SubscribeAsync($"https://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/hook")).Id();
+
+        var result = await (await staff.PostAsync($"/api/webhooks/{id}/test", null)).ShouldBe(HttpStatusCode.OK);
+
+        result.GetProperty("succeeded").GetBoolean().Should().BeFalse();
+        result.Str("failure").Should().Be("timeout");
+        result.Str("error").Should().Contain("connect timeout");
+        await stop.CancelAsync();
+        await accepting.ContinueWith(_ => { });
+        held.ForEach(client => client.Dispose());
+    }
+}
