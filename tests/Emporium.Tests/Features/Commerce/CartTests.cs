@@ -126,6 +126,20 @@ public abstract class CartLineCapTests
             cart.GetProperty("items").GetArrayLength().Should().Be(2, $"the cart holds at most 2 lines (round {round})");
         }
     }
+
+    [Fact]
+    public async Task A_full_cart_names_the_field_the_client_sent()
+    {
+        var staff = (await _app.NewUserAsync(Roles.Staff)).Http;
+        var customer = (await _app.NewUserAsync(Roles.Customer)).Http;
+        var items = new[] { await staff.ProductForSaleAsync(1m, stock: 5), await staff.ProductForSaleAsync(1m, stock: 5), await staff.ProductForSaleAsync(1m, stock: 5) };
+        await customer.AddToCartAsync(items[0].VariantId, 1);
+        await customer.AddToCartAsync(items[1].VariantId, 1);
+
+        var bySku = await (await customer.PostJson("/api/cart/items", new { sku = items[2].Sku, quantity = 1 })).ShouldBeProblem((HttpStatusCode)422);
+
+        bySku.GetProperty("errors").TryGetProperty("sku", out _).Should().BeTrue("the client added by SKU: {0}", bySku.GetRawText());
+    }
 }
 
 public sealed class CartLineCapTestsOnSqlite(SqliteApp app) : CartLineCapTests(app), IClassFixture<SqliteApp>;

@@ -76,6 +76,47 @@ public abstract class CheckoutTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task A_line_no_longer_sold_is_listed_with_every_line_short_of_stock()
+    {
+        // The line no longer sold was answered alone: the customer removed it, tried again, and only then heard of the other.
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var customer = (await app.NewUserAsync(Roles.Customer)).Http;
+        var withdrawn = await staff.ProductForSaleAsync(4m, stock: 9);
+        var scarce = await staff.ProductForSaleAsync(5m, stock: 2);
+        var plenty = await staff.ProductForSaleAsync(1m, stock: 50);
+        await customer.AddToCartAsync(withdrawn.VariantId, 1);
+        await customer.AddToCartAsync(scarce.VariantId, 5);
+        await customer.AddToCartAsync(plenty.VariantId, 1);
+        await (await staff.PatchJson($"/api/products/{withdrawn.ProductId}", new { is_active = false })).ShouldBe(HttpStatusCode.OK);
+
+        var problem = await (await customer.CheckoutAsync()).ShouldBeProblem(HttpStatusCode.Conflict);
+
+        problem.GetProperty("lines").EnumerateArray().Select(l => (l.Str("sku"), l.GetProperty("requested").GetInt32(), l.GetProperty("available").GetInt32()))
+            .Should().BeEquivalentTo([(withdrawn.Sku, 1, 0), (scarce.Sku, 5, 2)]);
+    }
+
+    [Theory]
+    [InlineData("{\"expected_total\": 10, \"expected_currency\": \"\"}", "expected_currency")]
+    [InlineData("{\"expected_total\": 10, \"expected_currency\": \"dollars\"}", "expected_currency")]
+    [InlineData("{\"expected_total\": -10}", "expected_total")]
+    public async Task An_expected_total_or_currency_that_no_cart_could_match_is_a_400_naming_it_not_a_409_for_ever(string body, string field)
+    {
+        // A 409 "the total changed" that no resend of the shown total could pass, and with a key it was replayed for a day.
+        var staff = (await app.NewUserAsync(Roles.Staff)).Http;
+        var customer = (await app.NewUserAsync(Roles.Customer)).Http;
+        var item = await staff.ProductForSaleAsync(10m, stock: 5);
+        await customer.AddToCartAsync(item.VariantId, 1);
+
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        var problem = await (await customer.SendAsync(request)).ShouldBeProblem(HttpStatusCode.BadRequest);
+
+        problem.GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue(problem.GetRawText());
+        (await app.OnHandAsync(item.VariantId)).Should().Be(5);
+        await (await customer.CheckoutAsync(body: new { expected_total = 10m, expected_currency = "usd" })).ShouldBe(HttpStatusCode.Created);
+    }
+
+    [Fact]
     public async Task An_empty_cart_a_changed_total_and_a_cart_in_two_currencies_are_refused()
     {
         var staff = (await app.NewUserAsync(Roles.Staff)).Http;

@@ -90,7 +90,7 @@ public static class CartEndpoints
 
             if (await db.Set<CartItem>().CountAsync(i => i.UserId == userId, cancellationToken) >= limits.MaxCartLines)
             {
-                return Unprocessable("variant_id", $"A cart holds at most {limits.MaxCartLines} lines; check out or remove some first.");
+                return Unprocessable(field, $"A cart holds at most {limits.MaxCartLines} lines; check out or remove some first.");
             }
 
             db.Set<CartItem>().Add(new CartItem { UserId = userId, VariantId = variant.Id, Quantity = quantity, CreatedAt = now, UpdatedAt = now });

@@ -71,11 +71,13 @@ public sealed class Checkout(
         }
 
         var variants = await VariantReads.ByIdAsync(db, items.ConvertAll(i => i.VariantId), cancellationToken);
-        var unsold = items.Where(i => variants[i.VariantId] is { } v && (v.DeletedAt is not null || !v.ProductSellable))
-            .Select(i => new ShortLine(variants[i.VariantId].Sku, i.Quantity, 0)).ToList();
+        var unsold = items.Where(i => variants[i.VariantId] is { } v && (v.DeletedAt is not null || !v.ProductSellable)).ToList();
         if (unsold.Count > 0)
         {
-            return Refuse(Short(unsold));
+            // Every line that cannot be filled, as promised: the ones no longer sold and, as read now, the ones short of stock
+            // (otherwise a customer who removes the first learns of the second only at the next try).
+            return Refuse(Short(items.Where(i => unsold.Contains(i) || variants[i.VariantId].Sellable < i.Quantity)
+                .Select(i => new ShortLine(variants[i.VariantId].Sku, i.Quantity, variants[i.VariantId].Sellable)).ToList()));
         }
 
         var currencies = items.Select(i => variants[i.VariantId].Currency).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();

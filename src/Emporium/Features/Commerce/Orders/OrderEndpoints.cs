@@ -22,7 +22,8 @@ public static class OrderEndpoints
                 "order.created event and the confirmation email queued. If any line is short, nothing changes: 409 with `lines` listing each " +
                 "short line (sku, requested, available). 409 too for an empty cart, when expected_total or expected_currency no longer matches, or for a customer with " +
                 "Commerce:MaxUnpaidOrders unpaid orders already (an unpaid order is cancelled after Commerce:UnpaidOrderLifetime); 422 for a cart in " +
-                "several currencies. Send an Idempotency-Key to make retries safe: the same key and body answer as the first time " +
+                "several currencies; 400 for a negative expected_total or an expected_currency that is not an ISO 4217 code. When a line is no " +
+                "longer sold, the 409 lists it with every line short of stock as read then. Send an Idempotency-Key to make retries safe: the same key and body answer as the first time " +
                 "(Idempotent-Replayed: true), another body is 422, a duplicate while the first is in flight is 409.", 409, 422);
 
         orders.MapGet("", ListOrders)
@@ -60,6 +61,20 @@ public static class OrderEndpoints
         var userId = http.User.UserId() ?? throw new InvalidOperationException("Checkout requires a signed-in user.");
         request ??= new CheckoutRequest();
         var serializer = json.Value.SerializerOptions;
+        // Checked before the key is claimed: a refusal no resend could pass must not be kept and replayed as a 409.
+        var errors = new ValidationErrors()
+            .When(request.ExpectedTotal < 0, "expected_total", "expected_total cannot be negative.");
+        if (request.ExpectedCurrency is { } shownCurrency && Catalog.Money.CurrencyProblem(shownCurrency.Trim().ToUpperInvariant()) is { } currencyProblem)
+        {
+            var message = currencyProblem.Replace("currency must", "expected_currency must", StringComparison.Ordinal)
+                .Replace(" in upper case", " (any case), or be left out", StringComparison.Ordinal);
+            errors.Add("expected_currency", message);
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
 
         IdempotencyKeys.Claimed? key = null;
         if (http.Request.Headers.TryGetValue(IdempotencyKeys.Header, out var given))
