@@ -40,6 +40,29 @@ public abstract class OrderTests(EmporiumApp app)
     }
 
     [Fact]
+    public async Task Of_two_cancels_at_once_the_refused_one_names_the_state_that_refused_it()
+    {
+        // The loser read "pending" before the winner moved the order, and answered "the order is pending; only a pending
+        // order can become cancelled": a contradiction the client cannot act on.
+        for (var round = 0; round < 8; round++)
+        {
+            var (_, customer, _, id) = await OrderAsync();
+            using var start = new SemaphoreSlim(0);
+            var cancels = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+            {
+                await start.WaitAsync();
+                return await customer.Http.PostAsync($"/api/orders/{id}/cancel", null);
+            })).ToArray();
+            start.Release(2);
+            var answers = await Task.WhenAll(cancels);
+
+            answers.Select(a => a.StatusCode).Should().BeEquivalentTo([HttpStatusCode.OK, HttpStatusCode.Conflict], $"round {round}");
+            var refused = await answers.Single(a => a.StatusCode == HttpStatusCode.Conflict).ShouldBeProblem(HttpStatusCode.Conflict);
+            refused.Str("detail").Should().StartWith("The order is cancelled", $"round {round}");
+        }
+    }
+
+    [Fact]
     public async Task Cancelling_puts_the_units_back_and_records_them()
     {
         var (staff, customer, item, id) = await OrderAsync(stock: 10, quantity: 3);

@@ -206,6 +206,9 @@ public static class OrderEndpoints
         var reason = to == OrderStatus.Cancelled ? $"order {id} cancelled" : null;
         if (await OrderTransitions.MoveAsync(db, events, id, from, to, http.User.UserId(), reason, scope.UtcNow, cancellationToken) is not { } moved)
         {
+            // The state that refused the move: another request (a second click, the unpaid-order expiry) may have moved the
+            // order since it was read above, and "the order is pending; only a pending order can..." helps nobody.
+            status = await db.Set<Order>().AsNoTracking().Where(o => o.Id == id).Select(o => o.Status).FirstAsync(cancellationToken);
             var allowed = string.Join(" or ", from.Select(s => s.ToString().ToLowerInvariant()));
             return Problems.Conflict($"The order is {status.ToString().ToLowerInvariant()}; only a {allowed} order can become {to.ToString().ToLowerInvariant()}" +
                 (to == OrderStatus.Cancelled && !http.User.IsStaffOrAdmin() ? " by its customer (staff can cancel a paid one)." : "."));
