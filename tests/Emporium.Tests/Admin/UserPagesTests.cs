@@ -85,7 +85,7 @@ public sealed class UserPagesTests(AdminUiApp app, ChromiumBrowser chromium) : A
 
         await Page.GetByLabel($"New password for {email}", new PageGetByLabelOptions { Exact = true }).FillAsync("a brand new passphrase");
         await Button($"Set password of {email}").ClickAsync();
-        await Expect(Flash).ToHaveTextAsync($"Set a new password for {email}; their sessions end within minutes.");
+        await Expect(Flash).ToHaveTextAsync($"Set a new password for {email}; their sessions end at once.");
         (await App.Anonymous().PostJson("/api/auth/login", new { email, password = Password })).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
         (await App.Anonymous().PostJson("/api/auth/login", new { email, password = "a brand new passphrase" })).StatusCode.Should().Be(HttpStatusCode.OK);
     }

@@ -138,7 +138,7 @@ public sealed class StartupTests
     [InlineData("--Webhooks:LeaseDuration=00:00:11", "Webhooks:LeaseDuration")]
     [InlineData("--Auth:RefreshTokenLifetime=3650000.00:00:00", "Auth:RefreshTokenLifetime")]
     [InlineData("--Auth:RefreshReuseGrace=01:00:00", "Auth:RefreshReuseGrace")]
-    [InlineData("--Auth:SessionLifetime=7.00:00:00", "Auth:SessionLifetime")]
+    [InlineData("--Auth:SessionLifetime=400.00:00:00", "Auth:SessionLifetime")]
     [InlineData("--Auth:SessionCheckInterval=01:00:00", "Auth:SessionCheckInterval")]
     [InlineData("--Jobs:RetryDelays:0=3000000", "Jobs:RetryDelays")]
     [InlineData("--Http:MaxJsonBodyBytes=104857600", "MaxJsonBodyBytes")]

@@ -87,7 +87,7 @@ public sealed partial class AdminAccountSeeder(
         // An account that already holds the address (a customer who registered it, an admin demoted by hand in the database)
         // becomes the admin with this password, and its sessions end: whoever holds the password configured or printed
         // here runs the store, not whoever registered the address (and a printed password that did not work for it).
-        var result = admin.Id == 0 ? await users.CreateAsync(admin, password) : await UserAccounts.SetPasswordAsync(users, admin, password);
+        var result = admin.Id == 0 ? await users.CreateAsync(admin, password) : await TakeOverAsync(admin, password);
         if (admin.Id != 0 && result.Succeeded)
         {
             var now = clock.GetUtcNow().UtcDateTime;
@@ -121,6 +121,24 @@ public sealed partial class AdminAccountSeeder(
         }
 
         LogCreated(logger, email);
+    }
+
+    /// <summary>
+    /// The account holding the admin address gets the password (checked by the rules a new account's is) and loses any lock,
+    /// which would otherwise refuse the printed password, and count as an admin at every later start.
+    /// </summary>
+    private async Task<IdentityResult> TakeOverAsync(User account, string password)
+    {
+        foreach (var validator in users.PasswordValidators)
+        {
+            if (await validator.ValidateAsync(users, account, password) is { Succeeded: false } refused)
+            {
+                return refused;
+            }
+        }
+
+        account.LockoutEnd = null;
+        return await UserAccounts.SetPasswordAsync(users, account, password);
     }
 
     /// <summary>Another process created the admin account between this one's look-up and its insert.</summary>

@@ -48,8 +48,8 @@ public static class AuthEndpoints
         auth.MapPost("/password", ChangePassword)
             .RequireAuthorization()
             .Documented("Change the signed-in user's password", "Takes the current password and a new one (at least 10 characters). Every " +
-                "refresh token of the account is revoked, so each other session ends at its next refresh (a stolen token with it), and a " +
-                "new pair is answered for this one. A wrong current password answers 400 and counts as a failed sign-in " +
+                "refresh token of the account is revoked and every access token issued before is refused (401 invalid_token, within " +
+                "Auth:SessionCheckInterval), so each other session ends (a stolen one with it), and a new pair is answered for this one. A wrong current password answers 400 and counts as a failed sign-in " +
                 "(Identity:Lockout:*); the password is not changed.", 401, 409);
 
         open.MapPost("/logout-all", LogoutEverywhere)
@@ -109,7 +109,7 @@ public static class AuthEndpoints
             return InvalidCredentials();
         }
 
-        await failures.ForgetAsync(user.Id, client, cancellationToken);
+        await failures.SucceededAsync(user.Id, client, cancellationToken);
         var refreshToken = await refreshTokens.IssueAsync(user.Id, cancellationToken);
         return TypedResults.Ok(await TokensAsync(user, refreshToken, users, tokens));
     }

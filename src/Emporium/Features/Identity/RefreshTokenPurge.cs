@@ -26,9 +26,13 @@ internal sealed class RefreshTokenPurge(
         var cutoff = now - Grace;
         var tokens = await DeleteInChunksAsync<RefreshToken>(scopes, t => t.ExpiresAt < cutoff, cancellationToken);
 
-        // Failed sign-ins a lockout apart no longer add up (SignInFailures), and an ended lock no longer refuses: both forgotten.
+        // Failed sign-ins a lockout apart no longer add up (SignInFailures), an ended lock no longer refuses, and a success
+        // older than a session no longer makes its address known: rows with nothing left are forgotten.
         var forgotten = now - identity.Value.Lockout.DefaultLockoutTimeSpan;
+        var unknown = now - options.Value.SessionLifetime;
         return tokens + await DeleteInChunksAsync<SignInFailure>(
-            scopes, f => f.LastFailedAt < forgotten && (f.LockedUntil == null || f.LockedUntil < now), cancellationToken);
+            scopes,
+            f => f.LastFailedAt < forgotten && (f.LockedUntil == null || f.LockedUntil < now) && (f.LastSucceededAt == null || f.LastSucceededAt < unknown),
+            cancellationToken);
     }
 }

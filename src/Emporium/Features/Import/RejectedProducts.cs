@@ -42,8 +42,9 @@ internal sealed class RejectedProducts(ImportHeader header)
     {
         if (_lines.Count < Kept)
         {
-            // The last rejected row of a SKU is the one its variants follow.
-            _lines[key] = line;
+            // The first: the reading stage runs batches ahead of the writers, so a later rejection of the same SKU may already
+            // be known when a variant row that follows the first is written.
+            _lines.TryAdd(key, line);
         }
     }
 }

@@ -33,6 +33,14 @@ public sealed class JwtOptions : IValidatableObject
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Failed sign-ins to one account from all addresses together, each within Identity:Lockout:DefaultLockoutTimeSpan of
+    /// the last, that lock it for that span except from the addresses it signed in from within <see cref="SessionLifetime"/>:
+    /// guessing from many networks (one address each) stops, and the owner's known addresses still sign in.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
+    public int AccountLockoutThreshold { get; set; } = 50;
+
+    /// <summary>
     /// How often a process reads a user's security stamp again to check their access tokens: a lock, a role change, a new
     /// password or a sign-out everywhere reaches every process's requests within this (the one that made it, at once).
     /// Zero reads it on every request.
@@ -72,10 +80,12 @@ public sealed class JwtOptions : IValidatableObject
                 "Auth:RefreshTokenLifetime must be longer than Auth:AccessTokenLifetime and at most 365.00:00:00.", [nameof(RefreshTokenLifetime)]);
         }
 
-        if (SessionLifetime < RefreshTokenLifetime || SessionLifetime > TimeSpan.FromDays(365))
+        // Not tied to Auth:RefreshTokenLifetime: shorter, it only ends logins earlier (a refresh lifetime of 120 days set before
+        // this setting existed must still start).
+        if (SessionLifetime <= TimeSpan.Zero || SessionLifetime > TimeSpan.FromDays(365))
         {
             yield return new ValidationResult(
-                "Auth:SessionLifetime must be at least Auth:RefreshTokenLifetime and at most 365.00:00:00.", [nameof(SessionLifetime)]);
+                "Auth:SessionLifetime must be between 00:00:00.001 and 365.00:00:00.", [nameof(SessionLifetime)]);
         }
 
         if (SessionCheckInterval < TimeSpan.Zero || SessionCheckInterval > AccessTokenLifetime)

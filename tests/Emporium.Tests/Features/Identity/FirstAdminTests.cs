@@ -33,6 +33,11 @@ public sealed partial class FirstAdminTests : IDisposable
             using var demote = db.CreateCommand();
             demote.CommandText = "DELETE FROM user_roles";
             demote.ExecuteNonQuery().Should().BeGreaterThan(0);
+            // Locked by an admin, too: the lock would refuse the printed password, and make the account count as an admin at
+            // every later start, so that none would ever be made again.
+            using var lockOut = db.CreateCommand();
+            lockOut.CommandText = "UPDATE users SET lockout_enabled = 1, lockout_end = '9999-12-31 23:59:59.9999999+00:00'";
+            lockOut.ExecuteNonQuery().Should().BeGreaterThan(0);
         }
 
         var (output, second) = await RunUntilAsync(AdminLine(), loginWithAfter: true);

@@ -5,10 +5,17 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Emporium.Tests.Features.Identity;
 
-/// <summary>An app that reads each user's security stamp again every 200 ms, as another process would see a change.</summary>
+/// <summary>
+/// An app that reads each user's security stamp again every 200 ms, as another process would see a change, and locks an
+/// account for unknown addresses after 8 failures from all addresses together.
+/// </summary>
 public sealed class QuickSessionCheckApp : SqliteApp
 {
-    public QuickSessionCheckApp() => With("Auth:SessionCheckInterval", "00:00:00.200");
+    public QuickSessionCheckApp()
+    {
+        With("Auth:SessionCheckInterval", "00:00:00.200");
+        With("Auth:AccountLockoutThreshold", "8");
+    }
 }
 
 /// <summary>
@@ -101,5 +108,27 @@ public sealed class SessionTests(QuickSessionCheckApp app) : IClassFixture<Quick
         }
 
         await (await user.Http.GetAsync("/api/auth/me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Guessing_from_many_addresses_locks_the_account_except_from_the_owners_known_address()
+    {
+        // Each address alone stays under its own limit (5): only the account's count across them stops the guessing.
+        var email = AuthApi.NewEmail("guessed");
+        await app.RegisterAsync(email);
+        await (await app.AnonymousFrom("198.51.100.40").PostJson("/api/auth/login", new { email, password = AuthApi.Password })).ShouldBe(HttpStatusCode.OK);
+        for (var guesser = 1; guesser <= 4; guesser++)
+        {
+            for (var guess = 0; guess < 2; guess++)
+            {
+                await (await app.AnonymousFrom($"203.0.113.{100 + guesser}").PostJson("/api/auth/login", new { email, password = $"guess {guesser}.{guess}" }))
+                    .ShouldBeProblem(HttpStatusCode.Unauthorized);
+            }
+        }
+
+        await (await app.AnonymousFrom("203.0.113.120").PostJson("/api/auth/login", new { email, password = AuthApi.Password }))
+            .ShouldBeProblem(HttpStatusCode.Unauthorized); // a new address, even with the right password
+        await (await app.AnonymousFrom("198.51.100.40").PostJson("/api/auth/login", new { email, password = AuthApi.Password }))
+            .ShouldBe(HttpStatusCode.OK); // where the owner signed in before
     }
 }

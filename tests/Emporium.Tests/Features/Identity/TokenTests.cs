@@ -28,6 +28,21 @@ public sealed class TokenTests(SqliteApp app) : IClassFixture<SqliteApp>
     }
 
     [Fact]
+    public async Task A_token_issued_after_another_process_changed_the_stamp_is_accepted_at_once()
+    {
+        // This process remembered the old stamp (for Auth:SessionCheckInterval, 15 s here): the newer token (a new password's pair, from another process) was refused
+        // until the memory expired, and the admin UI signed its user out.
+        var user = await app.NewUserAsync(Roles.Customer);
+        await (await user.Http.GetAsync("/api/auth/me")).ShouldBe(HttpStatusCode.OK);
+        await app.WithDbAsync(db => db.Users.Where(u => u.Id == user.UserId)
+            .ExecuteUpdateAsync(set => set.SetProperty(u => u.SecurityStamp, Guid.NewGuid().ToString("N"))));
+        var account = await app.WithDbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == user.UserId));
+        var newer = app.Services.GetRequiredService<TokenService>().CreateAccessToken(account, [Roles.Customer]);
+
+        await (await app.WithToken(newer).GetAsync("/api/auth/me")).ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task A_token_signed_with_another_key_is_rejected()
     {
         var user = await app.NewUserAsync(Roles.Customer);

@@ -93,7 +93,7 @@ function userRow(user, message, refresh) {
           'aria-label': `Lock ${user.email}`,
           disabled: self,
           onclick: () => {
-            if (window.confirm(`Lock ${user.email} out? They cannot sign in until unlocked; their sessions end within minutes.`)) {
+            if (window.confirm(`Lock ${user.email} out? They cannot sign in until unlocked; their sessions end at once.`)) {
               act(`Locked ${user.email}.`, () => api(`/api/users/${user.id}/lock`, { method: 'POST' }));
             }
           },
@@ -118,7 +118,7 @@ function passwordControl(user, act) {
       type: 'button',
       class: 'secondary',
       'aria-label': `Set password of ${user.email}`,
-      onclick: () => act(`Set a new password for ${user.email}; their sessions end within minutes.`,
+      onclick: () => act(`Set a new password for ${user.email}; their sessions end at once.`,
         () => api(`/api/users/${user.id}/password`, { method: 'PUT', body: { password: password.value } })),
     }, 'Set'));
 }
