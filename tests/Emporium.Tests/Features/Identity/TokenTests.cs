@@ -81,6 +81,29 @@ public sealed class TokenTests(SqliteApp app) : IClassFixture<SqliteApp>
         login.EnumerateArray().Should().ContainSingle().Which.EnumerateObject().Should().BeEmpty("signing in takes no token");
     }
 
+    [Fact]
+    public async Task A_token_from_before_stamps_of_an_admin_demoted_since_is_refused_user_management()
+    {
+        // Such a token carries no stamp to check, so only the account itself, read on /api/users, stops it.
+        var demoted = await app.NewUserAsync(Roles.Admin);
+        var admin = await app.NewUserAsync(Roles.Admin);
+        await (await admin.Http.PutJson($"/api/users/{demoted.UserId}/roles", new { roles = new[] { "staff" } })).ShouldBe(HttpStatusCode.OK);
+        var jwt = app.Services.GetRequiredService<IOptions<JwtOptions>>().Value;
+        var legacy = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Issuer = jwt.Issuer,
+            Audience = jwt.Audience,
+            Subject = new System.Security.Claims.ClaimsIdentity(
+                [new("sub", demoted.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("email", demoted.Email), new("role", Roles.Admin)]),
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(
+                app.Services.GetRequiredService<SigningKeyProvider>().Key, Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
+        });
+
+        await (await app.WithToken(legacy).GetAsync("/api/auth/me")).ShouldBe(HttpStatusCode.OK); // no stamp: left to expire
+        await (await app.WithToken(legacy).GetAsync("/api/users")).ShouldBeProblem(HttpStatusCode.Forbidden);
+    }
+
     private TokenService IssuerAt(DateTimeOffset now) => new(
         app.Services.GetRequiredService<IOptions<JwtOptions>>(),
         app.Services.GetRequiredService<SigningKeyProvider>(),
