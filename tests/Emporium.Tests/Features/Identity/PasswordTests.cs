@@ -21,6 +21,8 @@ public abstract class PasswordTests(EmporiumApp app)
             .PostJson("/api/auth/password", new { current_password = AuthApi.Password, new_password = NewPassword })).ShouldBe(HttpStatusCode.OK);
 
         await (await app.RefreshAsync(stolen.Str("refresh_token"))).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await app.WithToken(stolen.Str("access_token")).GetAsync("/api/auth/me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await app.WithToken(renewed.Str("access_token")).GetAsync("/api/auth/me")).ShouldBe(HttpStatusCode.OK);
         await (await app.RefreshAsync(here.Str("refresh_token"))).ShouldBeProblem(HttpStatusCode.Unauthorized);
         await (await app.RefreshAsync(renewed.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
         await (await app.Anonymous().PostJson("/api/auth/login", new { email, password = AuthApi.Password })).ShouldBeProblem(HttpStatusCode.Unauthorized);
@@ -86,6 +88,9 @@ public abstract class PasswordTests(EmporiumApp app)
         await (await app.RefreshAsync(phone.Str("refresh_token"))).ShouldBeProblem(HttpStatusCode.Unauthorized);
         await (await app.RefreshAsync(laptop.Str("refresh_token"))).ShouldBeProblem(HttpStatusCode.Unauthorized);
         await (await app.RefreshAsync(bystander.Str("refresh_token"))).ShouldBe(HttpStatusCode.OK);
+        await (await app.WithToken(phone.Str("access_token")).GetAsync("/api/auth/me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await app.WithToken(laptop.Str("access_token")).GetAsync("/api/auth/me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await app.WithToken(bystander.Str("access_token")).GetAsync("/api/auth/me")).ShouldBe(HttpStatusCode.OK);
         await (await app.Anonymous().PostAsync("/api/auth/logout-all", null)).ShouldBe(HttpStatusCode.Unauthorized);
     }
 
