@@ -57,7 +57,9 @@ public sealed class ImageDownloader(IHttpClientFactory clients, IOptions<MediaOp
                 if (status is < 200 or > 299)
                 {
                     var message = $"HTTP {status} from {url}";
-                    throw status is >= 400 and < 500 and not 408 and not 429
+                    // A 4xx (but a timeout or a rate limit) and a redirect that is not followed (300, 304, 305) will answer the same
+                    // next time: retrying them only ended the job DEAD after every attempt, not FAILED with the reason.
+                    throw status is >= 300 and < 500 and not 408 and not 429
                         ? new ImageRejectedException(message + ".")
                         : new ImageDownloadException(message + "; retried.");
                 }

@@ -54,6 +54,12 @@ public sealed class ImageRenderer(IOptions<MediaOptions> options)
             using (var header = Image.NewFromBuffer(original, access: Enums.Access.Sequential))
             {
                 (width, height, profiled) = (header.Width, header.Height, header.Contains("icc-profile-data"));
+                // The size is reported upright, as the renditions are: EXIF orientations 5 to 8 (most phone portraits) turn the
+                // stored pixels a quarter, so a 4032x3024 sensor image is a 3024x4032 photo.
+                if (header.Contains("orientation") && header.Get("orientation") is int orientation && orientation is >= 5 and <= 8)
+                {
+                    (width, height) = (height, width);
+                }
             }
 
             var pixels = (long)width * height;

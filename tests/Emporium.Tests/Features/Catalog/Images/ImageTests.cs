@@ -157,6 +157,8 @@ public abstract class ImageTests(EmporiumApp app)
         image.Str("status").Should().Be("ready");
         var thumb = image.GetProperty("renditions").EnumerateArray().First(r => r.Str("name") == "thumb" && r.Str("format") == "jpeg");
         (thumb.GetProperty("width").GetInt32(), thumb.GetProperty("height").GetInt32()).Should().Be((80, 160), "orientation 6 turns 400x200 upright");
+        var original = image.GetProperty("original");
+        (original.GetProperty("width").GetInt32(), original.GetProperty("height").GetInt32()).Should().Be((200, 400), "the photo's size is reported upright too");
     }
 
     [Fact]

@@ -78,6 +78,23 @@ public abstract class ImageUrlTests(EmporiumApp app) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_redirect_that_is_not_followed_fails_at_once_with_its_status_rather_than_being_retried()
+    {
+        // 300 (a choice of images) is no image and will be the same next time: it was retried to DEAD as a server fault.
+        _remote.Respond = (_, context) =>
+        {
+            context.Response.StatusCode = 300;
+            return Task.CompletedTask;
+        };
+        var (staff, _, imageId) = await ProductFromUrlAsync("/choices.jpg");
+
+        var failed = await staff.SettledAsync(imageId);
+        failed.Str("status").Should().Be("failed");
+        failed.Str("failure_reason").Should().Contain("HTTP 300");
+        (await JobOfAsync(imageId)).Attempts.Should().Be(1);
+    }
+
+    [Fact]
     public async Task A_url_that_always_fails_ends_dead_with_the_image_failed_and_a_retry_fetches_it_again()
     {
         var healthy = false;
