@@ -23,7 +23,7 @@ public sealed record ImageOriginal(
         + "metadata included (a phone photo's GPS position, camera serial, time taken), so /media does not serve it: shoppers get the renditions.")] string Url,
     [property: Description("Decided from the file's bytes.")] string ContentType,
     long Bytes,
-    [property: Description("Pixels, known once processed.")] int? Width,
+    [property: Description("Pixels, known once processed; upright, as shown (a photo's EXIF orientation applied), as its renditions are.")] int? Width,
     int? Height);
 
 /// <summary>One rendition of an image.</summary>
