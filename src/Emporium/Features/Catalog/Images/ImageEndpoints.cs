@@ -208,6 +208,13 @@ public static partial class ImageEndpoints
                 return Problems.Validation(FileField, full.Message);
             }
 
+            // Checked again now that the product is held (AddAsync took its lock): a delete that committed while the files
+            // streamed in, which can take minutes, left images on a deleted product. Rolled back; the files go below.
+            if (await db.Set<Product>().AnyAsync(p => p.Id == id && p.DeletedAt != null, cancellationToken))
+            {
+                return DeletedProduct();
+            }
+
             await transaction.CommitAsync(cancellationToken);
             kept = true;
             return TypedResults.Accepted($"/api/products/{id}/images", new ImagesAccepted(rows.ConvertAll(urls.ToResponse)));
