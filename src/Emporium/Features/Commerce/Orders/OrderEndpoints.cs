@@ -64,11 +64,9 @@ public static class OrderEndpoints
         // Checked before the key is claimed: a refusal no resend could pass must not be kept and replayed as a 409.
         var errors = new ValidationErrors()
             .When(request.ExpectedTotal < 0, "expected_total", "expected_total cannot be negative.");
-        if (request.ExpectedCurrency is { } shownCurrency && Catalog.Money.CurrencyProblem(shownCurrency.Trim().ToUpperInvariant()) is { } currencyProblem)
+        if (request.ExpectedCurrency is { } shownCurrency && Catalog.Money.CurrencyProblem(shownCurrency.Trim().ToUpperInvariant()) is not null)
         {
-            var message = currencyProblem.Replace("currency must", "expected_currency must", StringComparison.Ordinal)
-                .Replace(" in upper case", " (any case), or be left out", StringComparison.Ordinal);
-            errors.Add("expected_currency", message);
+            errors.Add("expected_currency", "expected_currency must be an active ISO 4217 code such as USD, EUR or JPY (any case), or be left out.");
         }
 
         if (!errors.IsEmpty)
